@@ -1,0 +1,119 @@
+"""Audit trail: every ORM change to a versioned record writes who/when/field/old/new in the same flush."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect, insert, select
+from sqlalchemy.orm import Session
+
+from crm.permissions import SYSTEM, Actor
+from db.models import AuditLog, Versioned, utcnow
+
+HIDDEN = "***"
+_SKIPPED_FIELDS = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def actor_of(session: Session) -> Actor:
+    actor = session.info.get("actor")
+    return actor if isinstance(actor, Actor) else SYSTEM
+
+
+def audit_row(
+    actor: Actor, action: str, entity_type: str, entity_id: Any, *,
+    field: str | None = None, old: Any = None, new: Any = None, version: int | None = None,
+) -> dict[str, Any]:
+    """Build one audit_log row as a dict for a bulk insert."""
+    return {
+        "at": utcnow(), "user_id": actor.id, "username": actor.username, "action": action,
+        "entity_type": entity_type, "entity_id": str(entity_id), "entity_version": version,
+        "field": field, "old_value": _as_text(old), "new_value": _as_text(new),
+    }
+
+
+def write_audit(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert audit rows on the session's connection (inside the current transaction)."""
+    if rows:
+        session.execute(insert(AuditLog), rows)
+
+
+def _field_names(obj: Versioned) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in _SKIPPED_FIELDS]
+
+
+def _shown(obj: Any, field: str, value: Any) -> Any:
+    return HIDDEN if field in getattr(obj, "audit_hidden_fields", ()) and value is not None else value
+
+
+def _rows_for_flush(session: Session) -> list[dict[str, Any]]:
+    actor = actor_of(session)
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if isinstance(obj, Versioned):
+            table = obj.__tablename__
+            ignored = getattr(obj, "audit_ignored_fields", frozenset())
+            rows.append(audit_row(actor, "create", table, obj.id, version=obj.version))
+            for name in _field_names(obj):
+                value = getattr(obj, name)
+                if value is not None and name != "archived_at" and name not in ignored:
+                    rows.append(audit_row(actor, "create", table, obj.id, field=name,
+                                          new=_shown(obj, name, value), version=obj.version))
+    for obj in session.dirty:
+        if not isinstance(obj, Versioned) or not session.is_modified(obj):
+            continue
+        state = inspect(obj)
+        table = obj.__tablename__
+        ignored = getattr(obj, "audit_ignored_fields", frozenset())
+        for name in _field_names(obj):
+            history = state.attrs[name].history
+            if not history.has_changes() or name in ignored:
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old == new:
+                continue
+            action = "update"
+            if name == "archived_at":
+                action = "archive" if new is not None else "restore"
+            rows.append(audit_row(actor, action, table, obj.id, field=name,
+                                  old=_shown(obj, name, old), new=_shown(obj, name, new),
+                                  version=obj.version))
+    for obj in session.deleted:
+        if isinstance(obj, Versioned):
+            rows.append(audit_row(actor, "delete", obj.__tablename__, obj.id, version=obj.version))
+    return rows
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_after_flush(session: Session, _flush_context: Any) -> None:
+    rows = _rows_for_flush(session)
+    if rows:
+        session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def changes_since(session: Session, entity_type: str, entity_id: Any, version: int) -> list[dict[str, Any]]:
+    """Return the audited changes made to a record after the given version (for conflict messages)."""
+    result = session.execute(
+        select(AuditLog.username, AuditLog.at, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
+               AuditLog.entity_version > version)
+        .order_by(AuditLog.id)
+    )
+    return [dict(row._mapping) for row in result]

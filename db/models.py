@@ -1,0 +1,553 @@
+"""Typed SQLAlchemy models for every module of the customer-management policy (DOMAIN.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Store naive UTC in the database, hand out aware UTC datetimes (MariaDB has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+Money = Numeric(14, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), Decimal: Money}
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Versioned(Timestamped):
+    """A record staff edit: optimistic locking by version, soft delete by archived_at, audited."""
+
+    audited: ClassVar[bool] = True
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+# --- accounts and settings -------------------------------------------------------------------
+
+
+class User(Versioned, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column()
+    # Cookies and sessions issued before this instant are void: logout, password or role change.
+    sessions_valid_after: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column()
+    audit_hidden_fields: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+    audit_ignored_fields: ClassVar[frozenset[str]] = frozenset(
+        {"failed_login_count", "locked_until", "last_login_at", "sessions_valid_after"}
+    )
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Department(Versioned, Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # marketing / sales / service / product / tech / management (DOMAIN.md section 7)
+    function: Mapped[str] = mapped_column(String(16))
+
+
+class IdempotencyToken(Base):
+    """One row per submitted form; a second submission of the same token is refused."""
+
+    __tablename__ = "idempotency_tokens"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditLog(Base):
+    """Append-only trail: who changed which field of which record, when, from what to what."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # create/update/archive/restore/delete/login/...
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    entity_version: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),
+        Index("ix_audit_log_user_at", "user_id", "at"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+
+# --- customer records (DOMAIN.md section 1) ---------------------------------------------------
+
+
+class Customer(Versioned, Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Name folded for duplicate detection: case, width, punctuation and company suffixes removed.
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    customer_type: Mapped[str] = mapped_column(String(16), default="company")
+    industry: Mapped[str | None] = mapped_column(String(64), index=True)
+    region: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    company_size: Mapped[str | None] = mapped_column(String(32))
+    source_channel: Mapped[str | None] = mapped_column(String(32), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    needs: Mapped[str | None] = mapped_column(Text)
+    products_in_use: Mapped[str | None] = mapped_column(Text)
+    decision_process: Mapped[str | None] = mapped_column(Text)
+    competitors: Mapped[str | None] = mapped_column(Text)
+    preferences: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    birthday: Mapped[dt.date | None] = mapped_column(Date)  # individuals; companies use key dates
+    first_contact_date: Mapped[dt.date | None] = mapped_column(Date)
+    share_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # judged dimensions (DOMAIN.md section 2)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16), default="potential", index=True)
+    stage_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    churn_reason: Mapped[str | None] = mapped_column(String(32))
+    need_type: Mapped[str | None] = mapped_column(String(16), index=True)
+    importance: Mapped[str | None] = mapped_column(String(16), index=True)
+    expected_close_date: Mapped[dt.date | None] = mapped_column(Date)
+    # computed dimensions, cached by the classification run (see class_history for the trail)
+    value_tier: Mapped[str | None] = mapped_column(String(8), index=True)
+    size_class: Mapped[str | None] = mapped_column(String(8), index=True)
+    relationship: Mapped[str | None] = mapped_column(String(16), index=True)
+    credit_risk: Mapped[str | None] = mapped_column(String(8), index=True)
+    rfm_recency_days: Mapped[int | None] = mapped_column(Integer)
+    rfm_frequency: Mapped[int | None] = mapped_column(Integer)
+    rfm_monetary: Mapped[Decimal | None] = mapped_column()
+    rfm_r: Mapped[int | None] = mapped_column(Integer)
+    rfm_f: Mapped[int | None] = mapped_column(Integer)
+    rfm_m: Mapped[int | None] = mapped_column(Integer)
+    classified_at: Mapped[dt.datetime | None] = mapped_column()
+    # follow-up state, maintained by the follow-up service for fast queues
+    last_contact_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    next_follow_up_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    __table_args__ = (
+        Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
+        Index("ix_customers_archived_name", "archived_at", "name"),
+        Index("ix_customers_created_at", "created_at"),
+    )
+
+
+class CustomerTag(Base):
+    __tablename__ = "customer_tags"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Contact(Versioned, Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    title: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    wechat: Mapped[str | None] = mapped_column(String(64))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    birthday: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class KeyDate(Versioned, Base):
+    """Care dates (客户关怀): anniversaries and other dates worth a greeting."""
+
+    __tablename__ = "key_dates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # birthday / anniversary / other
+    month_day: Mapped[str] = mapped_column(String(5), index=True)  # "MM-DD", for yearly lookups
+    date: Mapped[dt.date] = mapped_column(Date)
+    label: Mapped[str | None] = mapped_column(String(120))
+
+
+class Holiday(Versioned, Base):
+    __tablename__ = "holidays"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Order(Versioned, Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    order_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    order_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    product: Mapped[str | None] = mapped_column(String(120))
+    amount: Mapped[Decimal] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    notes: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_orders_customer_date", "customer_id", "order_date"),)
+
+
+class Contract(Versioned, Base):
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    value: Mapped[Decimal] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    payment_terms: Mapped[str | None] = mapped_column(String(200))
+
+
+class ContractPayment(Versioned, Base):
+    __tablename__ = "contract_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column()
+    paid_date: Mapped[dt.date | None] = mapped_column(Date)
+    paid_amount: Mapped[Decimal | None] = mapped_column()
+
+
+# --- classification (DOMAIN.md section 2) -----------------------------------------------------
+
+
+class StageChange(Base):
+    __tablename__ = "stage_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    __table_args__ = (Index("ix_stage_changes_customer_at", "customer_id", "changed_at"),)
+
+
+class ClassChange(Base):
+    """History of every class a customer has had in each dimension, with the reason why."""
+
+    __tablename__ = "class_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    dimension: Mapped[str] = mapped_column(String(24))
+    old_class: Mapped[str | None] = mapped_column(String(16))
+    new_class: Mapped[str | None] = mapped_column(String(16))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    __table_args__ = (Index("ix_class_changes_customer_dim", "customer_id", "dimension", "changed_at"),)
+
+
+class ClassOverride(Versioned, Base):
+    __tablename__ = "class_overrides"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    dimension: Mapped[str] = mapped_column(String(24), index=True)
+    value: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(300))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class CreditEvent(Versioned, Base):
+    """Evidence ledger for the credit-risk grade: late payments, overdue amounts, disputes."""
+
+    __tablename__ = "credit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    event_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    weight: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    amount: Mapped[Decimal | None] = mapped_column()
+    days_late: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class ServicePolicy(Versioned, Base):
+    __tablename__ = "service_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(24))
+    class_value: Mapped[str] = mapped_column(String(16))
+    cadence_days: Mapped[int] = mapped_column(Integer)
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (UniqueConstraint("dimension", "class_value"),)
+
+
+# --- follow-up (DOMAIN.md section 3) ----------------------------------------------------------
+
+
+class Activity(Versioned, Base):
+    """A logged contact with a customer (跟进记录)."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[dt.datetime] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    next_step: Mapped[str | None] = mapped_column(String(300))
+    next_due_at: Mapped[dt.datetime | None] = mapped_column()
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_tasks.id", use_alter=True), index=True)
+    stage_before: Mapped[str | None] = mapped_column(String(16))
+    stage_after: Mapped[str | None] = mapped_column(String(16))
+    __table_args__ = (
+        Index("ix_activities_customer_at", "customer_id", "occurred_at"),
+        Index("ix_activities_owner_at", "owner_id", "occurred_at"),
+    )
+
+
+class FollowUpTask(Versioned, Base):
+    """A planned follow-up (定期回访, 关怀, 挽回, ...) with a due date."""
+
+    __tablename__ = "follow_up_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[dt.datetime] = mapped_column()
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    purpose: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open / done / cancelled
+    # "customer:purpose" while open, NULL otherwise: a portable partial unique index, so rules
+    # never create a second open task of the same purpose for a customer.
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    recurrence_days: Mapped[int | None] = mapped_column(Integer)
+    created_by_rule: Mapped[str | None] = mapped_column(String(32))
+    reschedule_reason: Mapped[str | None] = mapped_column(String(300))
+    completed_at: Mapped[dt.datetime | None] = mapped_column()
+    source_complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    source_survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey_responses.id"), index=True)
+    __table_args__ = (
+        Index("ix_follow_up_tasks_owner_status_due", "owner_id", "status", "due_at"),
+        Index("ix_follow_up_tasks_status_due", "status", "due_at"),
+    )
+
+
+class AutomationRule(Base):
+    __tablename__ = "automation_rules"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    params: Mapped[Any] = mapped_column(JSON, default=dict)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+# --- complaints and suggestions (DOMAIN.md section 4) -----------------------------------------
+
+
+class Complaint(Versioned, Base):
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+    occurred_at: Mapped[dt.datetime | None] = mapped_column()
+    description: Mapped[str] = mapped_column(Text)
+    impact_scope: Mapped[str | None] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(8), index=True)  # low / medium / high / critical
+    expected_resolution: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    respond_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    resolve_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    responded_at: Mapped[dt.datetime | None] = mapped_column()
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    waiting_since: Mapped[dt.datetime | None] = mapped_column()
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    root_cause: Mapped[str | None] = mapped_column(String(64), index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    customer_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ComplaintEvent(Base):
+    """Status history of a complaint: each step, who, when, and which department held it."""
+
+    __tablename__ = "complaint_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_complaint_events_complaint_at", "complaint_id", "at"),)
+
+
+class Suggestion(Versioned, Base):
+    __tablename__ = "suggestions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+    content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    adopted: Mapped[bool | None] = mapped_column(Boolean)
+    customer_informed_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+# --- satisfaction (DOMAIN.md section 5) -------------------------------------------------------
+
+
+class SurveyTemplate(Versioned, Base):
+    __tablename__ = "survey_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    dimensions: Mapped[Any] = mapped_column(JSON)  # list of dimension codes, scored 1-5
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SurveyCampaign(Versioned, Base):
+    __tablename__ = "survey_campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    target: Mapped[Any] = mapped_column(JSON, default=dict)  # filter by class or stage
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class SurveyResponse(Versioned, Base):
+    __tablename__ = "survey_responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("survey_campaigns.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # questionnaire / phone / online
+    responded_at: Mapped[dt.datetime] = mapped_column(index=True)
+    overall_score: Mapped[int | None] = mapped_column(Integer)  # 1-5 (CSAT)
+    nps: Mapped[int | None] = mapped_column(Integer)  # 0-10
+    comment: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_survey_responses_customer_at", "customer_id", "responded_at"),)
+
+
+class SurveyScore(Base):
+    __tablename__ = "survey_scores"
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+# --- KPIs (DOMAIN.md section 6) ---------------------------------------------------------------
+
+
+class KpiSnapshot(Base):
+    __tablename__ = "kpi_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    kpi: Mapped[str] = mapped_column(String(48))
+    scope: Mapped[str] = mapped_column(String(120), default="")
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("period", "kpi", "scope"),)
+
+
+class KpiTarget(Versioned, Base):
+    __tablename__ = "kpi_targets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi: Mapped[str] = mapped_column(String(48))
+    period: Mapped[str] = mapped_column(String(7))
+    target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    __table_args__ = (UniqueConstraint("kpi", "period"),)
+
+
+AUDITED_MODELS: tuple[type[Base], ...] = tuple(
+    m.class_ for m in Base.registry.mappers if issubclass(m.class_, Versioned)
+)
