@@ -117,3 +117,47 @@ def changes_since(session: Session, entity_type: str, entity_id: Any, version: i
         .order_by(AuditLog.id)
     )
     return [dict(row._mapping) for row in result]
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def search_audit(
+    sessions: Any, *, actor: Actor, user_id: int | None = None, entity_type: str | None = None,
+    date_from: dt.date | None = None, date_to: dt.date | None = None, page: int = 0,
+    page_size: int = AUDIT_PAGE_SIZE,
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of the audit trail, newest first, with the total count (SQL-side paging)."""
+    from sqlalchemy import func
+
+    from crm.errors import ValidationCollector
+    from crm.permissions import require
+
+    require(actor, "audit.view")
+    if date_from and date_to and date_from > date_to:
+        errors = ValidationCollector()
+        errors.add("date_from", "validation.date_range")
+        errors.raise_if_any()
+    conditions = []
+    if user_id is not None:
+        conditions.append(AuditLog.user_id == user_id)
+    if entity_type:
+        conditions.append(AuditLog.entity_type == entity_type)
+    if date_from:
+        conditions.append(AuditLog.at >= dt.datetime.combine(date_from, dt.time(), dt.UTC))
+    if date_to:
+        conditions.append(AuditLog.at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
+    with sessions.read() as session:
+        total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0
+        rows = session.execute(
+            select(AuditLog.id, AuditLog.at, AuditLog.username, AuditLog.action, AuditLog.entity_type,
+                   AuditLog.entity_id, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
+            .where(*conditions).order_by(AuditLog.id.desc()).limit(page_size).offset(page * page_size)
+        )
+        return [dict(r._mapping) for r in rows], int(total)
+
+
+def audited_entity_types(sessions: Any) -> list[str]:
+    """Return the record types present in the audit trail (for the filter)."""
+    with sessions.read() as session:
+        return list(session.scalars(select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)))

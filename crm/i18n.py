@@ -67,6 +67,8 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Too many failed sign-ins: this account is locked until {until}. Try again later.",
         "登录失败次数过多：该账号已锁定至 {until}，请稍后再试。",
     ),
+    "auth.signed_in": ("Signed in.", "登录成功。"),
+    "auth.continue": ("Continue", "继续"),
     "auth.demo_hint": ("Demo accounts", "演示账号"),
     "first_run.title": ("Welcome: set up your customer-management workspace", "欢迎：初始化您的客户管理系统"),
     "first_run.intro": (

@@ -33,11 +33,11 @@ def get_setting(session: Session, key: str) -> Any:
 def read_settings(sessions: Sessions) -> dict[str, Any]:
     """Return every editable setting with its current value."""
     with sessions.read() as session:
-        stored = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).tuples())
+        stored = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).tuples().all())
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 
 
-def update_settings(sessions: Sessions, *, actor: Actor, changes: dict[str, Any]) -> None:
+def update_settings(sessions: Sessions, *, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
     """Change editable settings in one audited transaction."""
     require(actor, "settings.manage")
     errors = ValidationCollector()
@@ -64,6 +64,7 @@ def update_settings(sessions: Sessions, *, actor: Actor, changes: dict[str, Any]
             rows.append(audit_row(actor, "update", "settings", key, field=key, old=old, new=value))
         session.flush()
         write_audit(session, rows)
+    return dict(changes)
 
 
 def cookie_key(sessions: Sessions) -> str:

@@ -1,0 +1,1 @@
+"""Where Streamlit meets crm/: cached engine, sign-in, translations, shared widgets."""

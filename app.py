@@ -1,0 +1,66 @@
+"""Entry point: page config, database check, first run or sign-in, navigation per role, sidebar."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from crm.users import has_users, set_language
+from ui.auth import build_authenticator, current_user, render_login, sign_out
+from ui.first_run import demo_accounts_table, render_first_run
+from ui.i18n import LANG_KEY, language_picker, t
+from ui.navigation import build_navigation
+from ui.state import get_sessions
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="CRM", page_icon=":material/groups:", layout="wide")
+
+sessions = get_sessions()
+
+
+def _public_chrome() -> None:
+    with st.sidebar:
+        st.markdown(f"### {t('app.title')}")
+        st.caption(t("app.tagline"))
+        language_picker(key="public_language")
+
+
+if not has_users(sessions):
+    _public_chrome()
+    st.navigation([st.Page(lambda: render_first_run(sessions), title=t("app.title"), url_path="welcome")]).run()
+    st.stop()
+
+authenticator = build_authenticator(sessions)
+user = current_user(sessions)
+if user is None:
+    _public_chrome()
+
+    def login_page() -> None:
+        st.title(t("app.title"))
+        st.caption(t("app.tagline"))
+        render_login(authenticator)
+        if st.session_state.get("crm_show_demo_accounts"):
+            st.subheader(t("auth.demo_hint"))
+            demo_accounts_table()
+
+    st.navigation([st.Page(login_page, title=t("auth.form_title"), icon=":material/login:", url_path="login")]).run()
+    if current_user(sessions) is not None:
+        # Signed in just now. No st.rerun() here: it could discard the cookie component before the
+        # browser stores the cookie; the component reports back when done, which reruns the app.
+        st.success(t("auth.signed_in"))
+        st.button(t("auth.continue"), key="login_continue", type="primary")
+    st.stop()
+
+actor = user.as_actor()
+st.session_state.setdefault(LANG_KEY, user.language)
+with st.sidebar:
+    st.markdown(f"### {t('app.title')}")
+    st.markdown(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}")))
+    language_picker(key="sidebar_language", on_change=lambda lang: set_language(sessions, actor=actor, language=lang))
+    if st.button(t("app.logout"), key="sidebar_logout", icon=":material/logout:"):
+        sign_out(sessions, authenticator, actor)
+        st.rerun()
+
+build_navigation(actor).run()

@@ -1,0 +1,120 @@
+"""Shared fixtures: a migrated database per backend (SQLite file always; PostgreSQL and MariaDB when set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
+from db.models import Base
+
+os.environ.setdefault("CRM_BCRYPT_ROUNDS", "4")  # bcrypt's cost only slows the suite down
+
+SERVER_BACKENDS = {"postgresql": "CRM_TEST_POSTGRES_URL", "mariadb": "CRM_TEST_MARIADB_URL"}
+
+
+def _require_all() -> bool:
+    # .ci/run sets this: a skipped PostgreSQL or MariaDB run is then a failure, not a skip.
+    return os.environ.get("CRM_REQUIRE_ALL_DATABASES") == "1"
+
+
+def drop_everything(engine: Engine) -> None:
+    """Drop every table (ours and Alembic's) so a migration can start from empty."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        elif engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for table in inspect(connection).get_table_names():
+                connection.execute(text(f"DROP TABLE `{table}`"))
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+        else:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def empty_tables(engine: Engine) -> None:
+    """Delete every row, children first, keeping the schema."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        if engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for table in Base.metadata.sorted_tables:
+                connection.execute(text(f"TRUNCATE TABLE `{table.name}`"))
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+            return
+        connection.execute(text("UPDATE activities SET task_id = NULL"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def _server_engine(backend: str) -> Engine:
+    url = os.environ.get(SERVER_BACKENDS[backend])
+    if not url:
+        if _require_all():
+            pytest.fail(f"{SERVER_BACKENDS[backend]} is not set but CRM_REQUIRE_ALL_DATABASES=1")
+        pytest.skip(f"{SERVER_BACKENDS[backend]} not set")
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001
+        if _require_all():
+            pytest.fail(f"{backend} at {SERVER_BACKENDS[backend]} unreachable: {exc}")
+        pytest.skip(f"{backend} unreachable: {exc}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def server_engines() -> Iterator[dict[str, Engine]]:
+    engines: dict[str, Engine] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path, server_engines: dict[str, Engine]) -> Iterator[Engine]:
+    """A migrated, empty database on each backend."""
+    if backend == "sqlite":
+        sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+        upgrade_database(sqlite_engine)
+        yield sqlite_engine
+        sqlite_engine.dispose()
+        return
+    if backend not in server_engines:
+        server_engine = _server_engine(backend)
+        drop_everything(server_engine)
+        upgrade_database(server_engine)
+        server_engines[backend] = server_engine
+    server_engine = server_engines[backend]
+    empty_tables(server_engine)
+    yield server_engine
+    empty_tables(server_engine)
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Sessions:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[Sessions]:
+    """A migrated SQLite file database only, for tests of SQLite-specific behaviour."""
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    upgrade_database(sqlite_engine)
+    yield make_session_factory(sqlite_engine)
+    sqlite_engine.dispose()

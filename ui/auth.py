@@ -1,0 +1,155 @@
+"""Sign-in with streamlit-authenticator, checked against the database on every rerun."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from crm.auth import authenticate, session_user, sign_out_everywhere
+from crm.errors import AccountLocked, AuthenticationFailed
+from crm.permissions import Actor
+from crm.settings import cookie_key
+from crm.users import UserView
+from db.engine import Sessions
+from db.models import utcnow
+from ui.i18n import LANG_KEY, t
+from ui.widgets import describe
+
+log = logging.getLogger("crm.ui")
+
+COOKIE_NAME = "crm_auth"
+COOKIE_EXPIRY_DAYS = 7.0
+ACTOR_KEY = "crm_actor"
+SIGNED_IN_AT_KEY = "crm_signed_in_at"
+LOGIN_ERROR_KEY = "crm_login_error"
+NOTICE_KEY = "crm_notice"
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_key_for(_sessions: Sessions, url: str) -> str:
+    return cookie_key(_sessions)
+
+
+def _signing_key(sessions: Sessions) -> str:
+    import os
+
+    return os.environ.get("CRM_COOKIE_KEY") or _cookie_key_for(sessions, str(sessions.engine.url))
+
+
+def _credentials_entry(user: UserView) -> dict[str, Any]:
+    return {"name": user.display_name, "email": user.email or "", "roles": [user.role], "password": "",
+            "failed_login_attempts": 0, "logged_in": False}
+
+
+def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
+    """Create the authenticator for this run, wired to the database instead of a YAML file."""
+    credentials: dict[str, Any] = {"usernames": {}}
+    authenticator = stauth.Authenticate(
+        credentials, cookie_name=COOKIE_NAME, cookie_key=_signing_key(sessions),
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0,
+    )
+    model = authenticator.authentication_controller.authentication_model
+    model.credentials = credentials
+
+    def check_credentials(username: str, password: str) -> bool:
+        st.session_state.pop(LOGIN_ERROR_KEY, None)
+        try:
+            user = authenticate(sessions, username=username, password=password)
+        except (AuthenticationFailed, AccountLocked) as error:
+            st.session_state[LOGIN_ERROR_KEY] = error
+            return False
+        credentials["usernames"][user.username] = _credentials_entry(user)
+        st.session_state[SIGNED_IN_AT_KEY] = utcnow()
+        st.session_state[LANG_KEY] = user.language
+        return True
+
+    original_get_cookie = authenticator.cookie_controller.get_cookie
+
+    def get_cookie() -> dict[str, Any] | None:
+        token = original_get_cookie()
+        if not token:
+            return None
+        # The library's token holds only the username and its expiry; the issue time follows from it.
+        issued_at = dt.datetime.fromtimestamp(token["exp_date"] - COOKIE_EXPIRY_DAYS * 86400, dt.UTC)
+        user = session_user(sessions, username=token["username"], signed_in_at=issued_at)
+        if user is None:
+            return None
+        credentials["usernames"][user.username] = _credentials_entry(user)
+        st.session_state[SIGNED_IN_AT_KEY] = issued_at
+        st.session_state.setdefault(LANG_KEY, user.language)
+        return token
+
+    model.check_credentials = check_credentials  # type: ignore[method-assign]
+    authenticator.cookie_controller.get_cookie = get_cookie  # type: ignore[method-assign]
+    return authenticator
+
+
+def current_user(sessions: Sessions) -> UserView | None:
+    """Return the signed-in user if the session is still valid in the database, else sign out."""
+    username = st.session_state.get("username")
+    signed_in_at = st.session_state.get(SIGNED_IN_AT_KEY)
+    if not st.session_state.get("authentication_status") or not username or signed_in_at is None:
+        st.session_state.pop(ACTOR_KEY, None)
+        return None
+    user = session_user(sessions, username=username, signed_in_at=signed_in_at)
+    if user is None:
+        _clear_session()
+        st.session_state[NOTICE_KEY] = "app.session_ended"
+        return None
+    st.session_state[ACTOR_KEY] = user.as_actor()
+    return user
+
+
+def _clear_session() -> None:
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    st.session_state.pop(ACTOR_KEY, None)
+    st.session_state.pop(SIGNED_IN_AT_KEY, None)
+
+
+def render_login(authenticator: stauth.Authenticate) -> None:
+    """Show the sign-in form (translated) and any refusal under it."""
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(t(notice))
+    try:
+        authenticator.login(
+            location="main", key="login",
+            fields={"Form name": t("auth.form_title"), "Username": t("auth.username"),
+                    "Password": t("auth.password"), "Login": t("auth.submit")},
+        )
+    except LoginError:
+        log.warning("sign-in refused by the authenticator")
+        st.error(t("auth.invalid_credentials"))
+    error = st.session_state.get(LOGIN_ERROR_KEY)
+    if error is not None and not st.session_state.get("authentication_status"):
+        st.error(describe(error))
+
+
+def sign_out(sessions: Sessions, authenticator: stauth.Authenticate, actor: Actor) -> None:
+    """Void every session and cookie of this user, then clear this browser's session and cookie."""
+    sign_out_everywhere(sessions, actor=actor)
+    try:
+        authenticator.logout(location="unrendered")
+    except Exception:  # noqa: BLE001 - the database check already voids the cookie
+        log.warning("cookie deletion failed on sign-out", exc_info=True)
+    st.session_state.pop(ACTOR_KEY, None)
+    st.session_state.pop(SIGNED_IN_AT_KEY, None)
+    st.session_state[NOTICE_KEY] = "app.logged_out"
+
+
+def page_actor(permission: str) -> Actor:
+    """Return the signed-in actor if their role grants the permission; else show a refusal and stop.
+
+    Every page calls this at its top: hiding pages from the navigation is not the only guard.
+    """
+    actor = st.session_state.get(ACTOR_KEY)
+    if not isinstance(actor, Actor) or not actor.can(permission):
+        st.error(t("app.page_not_allowed"))
+        st.stop()
+    return actor

@@ -1,0 +1,59 @@
+"""The t() helper for pages: translates with the signed-in user's language from the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from crm import i18n as catalog
+
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    """Return the current language code ('en' or 'zh')."""
+    value = st.session_state.get(LANG_KEY)
+    if value in catalog.LANGUAGES:
+        return str(value)
+    browser = (getattr(st.context, "locale", None) or "").lower()
+    return "zh" if browser.startswith("zh") else catalog.DEFAULT_LANGUAGE
+
+
+def t(key: str, /, **params: Any) -> str:
+    """Translate a catalog key into the current language."""
+    return catalog.t(key, lang(), **params)
+
+
+def money(amount: Decimal | float | int | None) -> str:
+    return catalog.format_money(amount, lang())
+
+
+def number(value: Decimal | float | int | None) -> str:
+    return catalog.format_number(value, lang())
+
+
+def date(value: dt.date | None) -> str:
+    return catalog.format_date(value, lang())
+
+
+def when(value: dt.datetime | None) -> str:
+    return catalog.format_datetime(value, lang(), st.session_state.get("timezone", catalog.DEFAULT_TIMEZONE))
+
+
+def language_picker(*, key: str, on_change: Any = None) -> str:
+    """A language switcher (English / 简体中文) bound to the session's language."""
+    options = list(catalog.LANGUAGES)
+    current = lang()
+    choice = st.selectbox(
+        catalog.t("app.language", current), options, index=options.index(current),
+        format_func=lambda code: catalog.LANGUAGES[code], key=key,
+    )
+    if choice != current:
+        st.session_state[LANG_KEY] = choice
+        if on_change:
+            on_change(choice)
+        st.rerun()
+    return str(choice)

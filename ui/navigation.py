@@ -1,0 +1,41 @@
+"""The page registry: which screens exist, their titles, icons, and the permission each needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from crm.permissions import Actor
+from ui.i18n import t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title_key: str
+    icon: str
+    url_path: str
+    permission: str
+    section: str = "nav.section.work"
+
+
+# A later issue adds its screen here; the page itself re-checks the same permission at its top.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
+    PageSpec("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "audit.view",
+             "nav.section.manage"),
+)
+
+
+def allowed_pages(actor: Actor) -> list[PageSpec]:
+    return [spec for spec in PAGES if actor.can(spec.permission)]
+
+
+def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
+    """Build st.navigation from the pages the actor's role may see, grouped by section."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in allowed_pages(actor):
+        page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path)
+        sections.setdefault(t(spec.section), []).append(page)
+    return st.navigation(sections)

@@ -1,0 +1,33 @@
+"""The cached engine and session factory, created once per server process and migrated on start."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from crm.i18n import t
+from db.engine import Sessions, database_url, make_engine, make_session_factory, masked_url, upgrade_database
+
+log = logging.getLogger("crm.ui")
+
+
+@st.cache_resource(show_spinner=False)
+def _sessions_for(url: str) -> Sessions:
+    engine = make_engine(url)
+    upgrade_database(engine)
+    return make_session_factory(engine)
+
+
+def get_sessions() -> Sessions:
+    """Return the session factory, or show a clear error page (no traceback) and stop."""
+    url = database_url()
+    try:
+        return _sessions_for(url)
+    except Exception:  # noqa: BLE001 - any failure to reach or migrate the database ends here
+        log.exception("cannot open database %s", masked_url(url))
+        lang = st.session_state.get("lang", "en")
+        st.title(t("app.db_error_title", lang))
+        st.error(t("app.db_error_body", lang, url=masked_url(url)))
+        st.stop()
+        raise  # unreachable: st.stop() raises

@@ -1,0 +1,104 @@
+"""Shared widgets: error display in the user's language, form tokens, field errors, pager."""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from crm.errors import CrmError, ValidationError, VersionConflict
+from ui.i18n import t, when
+
+log = logging.getLogger("crm.ui")
+T = TypeVar("T")
+
+
+def form_token(form_key: str) -> str:
+    """Return this rendering's idempotency token for a form (a new one after each success)."""
+    state_key = f"{form_key}__token"
+    if state_key not in st.session_state:
+        st.session_state[state_key] = uuid.uuid4().hex
+    return str(st.session_state[state_key])
+
+
+def renew_form_token(form_key: str) -> None:
+    st.session_state.pop(f"{form_key}__token", None)
+
+
+def field_errors(form_key: str) -> dict[str, str]:
+    return dict(st.session_state.get(f"{form_key}__errors", {}))
+
+
+def field_error(form_key: str, field: str) -> None:
+    """Show the error for one field right under it, if the last submission had one."""
+    message = field_errors(form_key).get(field)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def describe(error: CrmError) -> str:
+    """Turn a domain error into a sentence in the user's language."""
+    if isinstance(error, VersionConflict):
+        details = "; ".join(
+            f"{c['username']} · {when(c['at']) if c.get('at') else ''} · {c['field']}: "
+            f"{c.get('old_value') or '∅'} → {c.get('new_value') or '∅'}"
+            for c in error.changes if c.get("field")
+        )
+        base = t(error.key, **error.params)
+        return f"{base}\n\n{details}" if details else base
+    params = {k: (when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
+    return t(error.key, **params)
+
+
+def run_action(form_key: str, action: Callable[[], T], *, success: str | None = None) -> T | None:
+    """Call one crm use case for a submitted form; show success, field errors or a message."""
+    st.session_state.pop(f"{form_key}__errors", None)
+    try:
+        result = action()
+    except ValidationError as error:
+        st.session_state[f"{form_key}__errors"] = {
+            field: t(key, **params) for field, (key, params) in error.fields.items()
+        }
+        st.error(t("error.validation"))
+        return None
+    except CrmError as error:
+        st.error(describe(error))
+        return None
+    except Exception:  # noqa: BLE001 - never a traceback on screen
+        log.exception("unexpected error in %s", form_key)
+        st.error(t("app.unexpected_error"))
+        return None
+    renew_form_token(form_key)
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result
+
+
+@contextmanager
+def error_boundary(context: str) -> Iterator[None]:
+    """Show domain errors as messages instead of tracebacks for read-only panels."""
+    try:
+        yield
+    except CrmError as error:
+        st.error(describe(error))
+    except Exception:  # noqa: BLE001
+        log.exception("unexpected error in %s", context)
+        st.error(t("app.unexpected_error"))
+
+
+def pager(key: str, total: int, page_size: int) -> int:
+    """A page picker; returns the 0-based page index."""
+    pages = max(1, math.ceil(total / page_size))
+    page = st.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
+    st.caption(t("common.page_of", page=page, pages=pages, total=f"{total:,}"))
+    return int(page) - 1
+
+
+def translated(prefix: str) -> Callable[[Any], str]:
+    """A format_func for selectboxes over domain codes: 'stage' + 'signed' -> 'Signed' / '签约'."""
+    return lambda code: t("common.all") if code in (None, "") else t(f"{prefix}.{code}")
