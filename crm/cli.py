@@ -14,6 +14,11 @@ from crm.permissions import ROLES, SYSTEM
 from db.engine import Sessions, make_engine, make_session_factory, masked_url, upgrade_database
 
 
+def open_sessions() -> Sessions:
+    """Open the configured database, migrated to the latest schema (for commands)."""
+    return _sessions()
+
+
 def _sessions() -> Sessions:
     engine = make_engine()
     upgrade_database(engine)
@@ -148,7 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--reset", action="store_true", help="delete all existing data first")
     demo.set_defaults(func=_cmd_demo)
+    _register_feature_commands(commands)
     return parser
+
+
+def _register_feature_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    import importlib
+    import pkgutil
+
+    from crm import commands as feature_commands
+
+    for module_info in sorted(pkgutil.iter_modules(feature_commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"crm.commands.{module_info.name}").register(commands)
 
 
 def _describe(error: CrmError) -> str:

@@ -222,6 +222,24 @@ CATALOG: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge_module_catalogs() -> None:
+    """Add each feature's catalog from crm/messages/<feature>.py (a MESSAGES dict of the same shape)."""
+    import importlib
+    import pkgutil
+
+    from crm import messages
+
+    for module_info in sorted(pkgutil.iter_modules(messages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"crm.messages.{module_info.name}")
+        for key, entry in module.MESSAGES.items():
+            if key in CATALOG and CATALOG[key] != entry:
+                raise ValueError(f"message key {key!r} defined twice with different texts")
+            CATALOG[key] = entry
+
+
+_merge_module_catalogs()
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """Translate a catalog key into the language, filling in its parameters."""
     entry = CATALOG.get(key)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from crm.permissions import Actor
+from db.engine import PROJECT_ROOT
 from ui.i18n import t
 
 
@@ -23,13 +24,18 @@ class PageSpec:
 # A later issue adds its screen here; the page itself re-checks the same permission at its top.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
+    PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow-ups", "customers.view"),
+    PageSpec("pages/customers.py", "nav.customers", ":material/groups:", "customers", "customers.view"),
+    PageSpec("pages/classification.py", "nav.classification", ":material/category:", "classification",
+             "customers.view", "nav.section.manage"),
     PageSpec("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "audit.view",
              "nav.section.manage"),
 )
 
 
 def allowed_pages(actor: Actor) -> list[PageSpec]:
-    return [spec for spec in PAGES if actor.can(spec.permission)]
+    """Return the pages the actor's role may open (screens not built yet are left out)."""
+    return [spec for spec in PAGES if actor.can(spec.permission) and (PROJECT_ROOT / spec.path).exists()]
 
 
 def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
