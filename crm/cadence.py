@@ -1,0 +1,82 @@
+"""Contact cadence from the service policies, and each customer's follow-up state, as SQL expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, case, literal, select
+from sqlalchemy.orm import Session
+
+from db.models import Customer, ServicePolicy, UTCDateTime
+
+# DOMAIN.md section 2 / the classification issue: high 30, medium 60, low 120 days; strategic 14.
+DEFAULT_CADENCES: dict[tuple[str, str], int] = {
+    ("value_tier", "high"): 30,
+    ("value_tier", "medium"): 60,
+    ("value_tier", "low"): 120,
+    ("importance", "strategic"): 14,
+}
+# A customer not yet rated is treated as low value (no orders means tier "low").
+UNRATED_TIER = "low"
+FOLLOW_UP_STATES = ("none", "planned", "overdue", "out_of_cadence")
+
+
+@dataclass(frozen=True)
+class Cadences:
+    """Cadence in days per (dimension, class); a customer's effective cadence is the shortest that applies."""
+
+    days: dict[tuple[str, str], int]
+
+    def for_customer(self, value_tier: str | None, importance: str | None) -> int:
+        tier_days = self.days.get(("value_tier", value_tier or UNRATED_TIER),
+                                  self.days.get(("value_tier", UNRATED_TIER), 120))
+        importance_days = self.days.get(("importance", importance or ""))
+        return min(tier_days, importance_days) if importance_days else tier_days
+
+
+def load_cadences(session: Session) -> Cadences:
+    """Read the service policies' cadences (defaults where none is stored)."""
+    days = dict(DEFAULT_CADENCES)
+    for dimension, class_value, cadence in session.execute(
+        select(ServicePolicy.dimension, ServicePolicy.class_value, ServicePolicy.cadence_days)
+        .where(ServicePolicy.archived_at.is_(None))
+    ):
+        days[(dimension, class_value)] = cadence
+    return Cadences(days)
+
+
+def cadence_due_since(cadences: Cadences, now: dt.datetime) -> ColumnElement[dt.datetime]:
+    """SQL: the instant before which a customer's last contact is out of cadence (now - effective cadence).
+
+    Built as a CASE over the few (importance, tier) combinations with bound datetimes, so it needs no
+    dialect-specific date arithmetic and works the same on SQLite, PostgreSQL and MariaDB.
+    """
+    tiers = sorted({c for d, c in cadences.days if d == "value_tier"} | {UNRATED_TIER})
+    importances = sorted({c for d, c in cadences.days if d == "importance"})
+    tier = Customer.value_tier
+    whens = []
+    for importance in importances:
+        for tier_value in tiers:
+            days = cadences.for_customer(tier_value, importance)
+            whens.append((and_(Customer.importance == importance, tier == tier_value), _instant(now, days)))
+        whens.append((and_(Customer.importance == importance, tier.is_(None)),
+                      _instant(now, cadences.for_customer(None, importance))))
+    for tier_value in tiers:
+        whens.append((tier == tier_value, _instant(now, cadences.for_customer(tier_value, None))))
+    return case(*whens, else_=_instant(now, cadences.for_customer(None, None)))
+
+
+def _instant(now: dt.datetime, days_before: int) -> ColumnElement[dt.datetime]:
+    return literal(now - dt.timedelta(days=days_before), type_=UTCDateTime())
+
+
+def follow_up_state(cadences: Cadences, now: dt.datetime) -> ColumnElement[str]:
+    """SQL: 'overdue', 'planned', 'out_of_cadence' (nothing planned, no contact within cadence) or 'none'."""
+    return case(
+        (and_(Customer.next_follow_up_at.is_not(None), Customer.next_follow_up_at < now), "overdue"),
+        (Customer.next_follow_up_at.is_not(None), "planned"),
+        (Customer.last_contact_at.is_(None), "out_of_cadence"),
+        (Customer.last_contact_at < cadence_due_since(cadences, now), "out_of_cadence"),
+        else_="none",
+    )
