@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -37,6 +38,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        # MariaDB's DATETIME drops fractions of a second unless asked; session checks need them.
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
@@ -370,7 +377,7 @@ class Activity(Versioned, Base):
     outcome: Mapped[str | None] = mapped_column(String(24))
     next_step: Mapped[str | None] = mapped_column(String(300))
     next_due_at: Mapped[dt.datetime | None] = mapped_column()
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_tasks.id", use_alter=True), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_tasks.id"), index=True)
     stage_before: Mapped[str | None] = mapped_column(String(16))
     stage_after: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (

@@ -2,14 +2,17 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:57:47.760157
+Create Date: 2026-11-23 13:09:24.095488
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
+# Microsecond precision on MariaDB/MySQL, whose DATETIME otherwise drops fractions of a second.
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 revision: str = '0001'
@@ -24,7 +27,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
-    sa.Column('last_run_at', sa.DateTime(), nullable=True),
+    sa.Column('last_run_at', TIMESTAMP, nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_automation_rules'))
     )
     op.create_table('departments',
@@ -33,9 +36,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('function', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_departments')),
     sa.UniqueConstraint('code', name=op.f('uq_departments_code'))
     )
@@ -44,9 +47,9 @@ def upgrade() -> None:
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_holidays'))
     )
     with op.batch_alter_table('holidays', schema=None) as batch_op:
@@ -58,7 +61,7 @@ def upgrade() -> None:
     sa.Column('kpi', sa.String(length=48), nullable=False),
     sa.Column('scope', sa.String(length=120), nullable=False),
     sa.Column('value', sa.Numeric(precision=18, scale=4), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kpi_snapshots')),
     sa.UniqueConstraint('period', 'kpi', 'scope', name=op.f('uq_kpi_snapshots_period_kpi_scope'))
     )
@@ -68,9 +71,9 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('target', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kpi_targets')),
     sa.UniqueConstraint('kpi', 'period', name=op.f('uq_kpi_targets_kpi_period'))
     )
@@ -82,16 +85,16 @@ def upgrade() -> None:
     sa.Column('description_en', sa.Text(), nullable=False),
     sa.Column('description_zh', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_policies')),
     sa.UniqueConstraint('dimension', 'class_value', name=op.f('uq_service_policies_dimension_class_value'))
     )
     op.create_table('settings',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
     )
     op.create_table('survey_templates',
@@ -100,9 +103,9 @@ def upgrade() -> None:
     sa.Column('dimensions', sa.JSON(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_templates'))
     )
     op.create_table('survey_campaigns',
@@ -113,9 +116,9 @@ def upgrade() -> None:
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['template_id'], ['survey_templates.id'], name=op.f('fk_survey_campaigns_template_id_survey_templates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_campaigns'))
     )
@@ -133,13 +136,13 @@ def upgrade() -> None:
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('failed_login_count', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(), nullable=True),
-    sa.Column('sessions_valid_after', sa.DateTime(), nullable=False),
-    sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.Column('locked_until', TIMESTAMP, nullable=True),
+    sa.Column('sessions_valid_after', TIMESTAMP, nullable=False),
+    sa.Column('last_login_at', TIMESTAMP, nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_users_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -150,7 +153,7 @@ def upgrade() -> None:
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('at', TIMESTAMP, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('username', sa.String(length=64), nullable=True),
     sa.Column('action', sa.String(length=16), nullable=False),
@@ -191,7 +194,7 @@ def upgrade() -> None:
     sa.Column('first_contact_date', sa.Date(), nullable=True),
     sa.Column('share_consent', sa.Boolean(), nullable=False),
     sa.Column('lifecycle_stage', sa.String(length=16), nullable=False),
-    sa.Column('stage_changed_at', sa.DateTime(), nullable=True),
+    sa.Column('stage_changed_at', TIMESTAMP, nullable=True),
     sa.Column('churn_reason', sa.String(length=32), nullable=True),
     sa.Column('need_type', sa.String(length=16), nullable=True),
     sa.Column('importance', sa.String(length=16), nullable=True),
@@ -206,13 +209,13 @@ def upgrade() -> None:
     sa.Column('rfm_r', sa.Integer(), nullable=True),
     sa.Column('rfm_f', sa.Integer(), nullable=True),
     sa.Column('rfm_m', sa.Integer(), nullable=True),
-    sa.Column('classified_at', sa.DateTime(), nullable=True),
-    sa.Column('last_contact_at', sa.DateTime(), nullable=True),
-    sa.Column('next_follow_up_at', sa.DateTime(), nullable=True),
+    sa.Column('classified_at', TIMESTAMP, nullable=True),
+    sa.Column('last_contact_at', TIMESTAMP, nullable=True),
+    sa.Column('next_follow_up_at', TIMESTAMP, nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_customers_department_id_departments')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_customers_owner_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
@@ -242,7 +245,7 @@ def upgrade() -> None:
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('operation', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('token', name=op.f('pk_idempotency_tokens'))
     )
@@ -257,7 +260,7 @@ def upgrade() -> None:
     sa.Column('old_class', sa.String(length=16), nullable=True),
     sa.Column('new_class', sa.String(length=16), nullable=True),
     sa.Column('explanation', sa.Text(), nullable=True),
-    sa.Column('changed_at', sa.DateTime(), nullable=False),
+    sa.Column('changed_at', TIMESTAMP, nullable=False),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['changed_by_id'], ['users.id'], name=op.f('fk_class_changes_changed_by_id_users')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_class_changes_customer_id_customers')),
@@ -276,9 +279,9 @@ def upgrade() -> None:
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_class_overrides_created_by_id_users')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_class_overrides_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_class_overrides'))
@@ -301,9 +304,9 @@ def upgrade() -> None:
     sa.Column('birthday', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contacts_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
     )
@@ -324,9 +327,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('payment_terms', sa.String(length=200), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contracts_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contracts')),
     sa.UniqueConstraint('code', name=op.f('uq_contracts_code'))
@@ -346,9 +349,9 @@ def upgrade() -> None:
     sa.Column('days_late', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=300), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_credit_events_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_events'))
     )
@@ -359,7 +362,7 @@ def upgrade() -> None:
     op.create_table('customer_tags',
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('tag', sa.String(length=40), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_tags_customer_id_customers')),
     sa.PrimaryKeyConstraint('customer_id', 'tag', name=op.f('pk_customer_tags'))
     )
@@ -376,9 +379,9 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_orders_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('order_no', name=op.f('uq_orders_order_no'))
@@ -393,7 +396,7 @@ def upgrade() -> None:
     sa.Column('from_stage', sa.String(length=16), nullable=True),
     sa.Column('to_stage', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=True),
-    sa.Column('changed_at', sa.DateTime(), nullable=False),
+    sa.Column('changed_at', TIMESTAMP, nullable=False),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['changed_by_id'], ['users.id'], name=op.f('fk_stage_changes_changed_by_id_users')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_stage_changes_customer_id_customers')),
@@ -409,18 +412,18 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('received_at', TIMESTAMP, nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=True),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('evaluation', sa.Text(), nullable=True),
     sa.Column('adopted', sa.Boolean(), nullable=True),
-    sa.Column('customer_informed_at', sa.DateTime(), nullable=True),
+    sa.Column('customer_informed_at', TIMESTAMP, nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_suggestions_customer_id_customers')),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_suggestions_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestions'))
@@ -432,44 +435,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_suggestions_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_suggestions_status'), ['status'], unique=False)
 
-    op.create_table('activities',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('owner_id', sa.Integer(), nullable=True),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(), nullable=False),
-    sa.Column('summary', sa.Text(), nullable=False),
-    sa.Column('outcome', sa.String(length=24), nullable=True),
-    sa.Column('next_step', sa.String(length=300), nullable=True),
-    sa.Column('next_due_at', sa.DateTime(), nullable=True),
-    sa.Column('task_id', sa.Integer(), nullable=True),
-    sa.Column('stage_before', sa.String(length=16), nullable=True),
-    sa.Column('stage_after', sa.String(length=16), nullable=True),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_activities_contact_id_contacts')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_activities_customer_id_customers')),
-    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_activities_owner_id_users')),
-    sa.ForeignKeyConstraint(['task_id'], ['follow_up_tasks.id'], name=op.f('fk_activities_task_id_follow_up_tasks'), use_alter=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
-    )
-    with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_activities_contact_id'), ['contact_id'], unique=False)
-        batch_op.create_index('ix_activities_customer_at', ['customer_id', 'occurred_at'], unique=False)
-        batch_op.create_index('ix_activities_owner_at', ['owner_id', 'occurred_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_activities_task_id'), ['task_id'], unique=False)
-
     op.create_table('complaints',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('received_at', sa.DateTime(), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(), nullable=True),
+    sa.Column('received_at', TIMESTAMP, nullable=False),
+    sa.Column('occurred_at', TIMESTAMP, nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('impact_scope', sa.String(length=300), nullable=True),
     sa.Column('severity', sa.String(length=8), nullable=False),
@@ -478,12 +451,12 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
-    sa.Column('respond_due_at', sa.DateTime(), nullable=True),
-    sa.Column('resolve_due_at', sa.DateTime(), nullable=True),
-    sa.Column('responded_at', sa.DateTime(), nullable=True),
-    sa.Column('resolved_at', sa.DateTime(), nullable=True),
-    sa.Column('closed_at', sa.DateTime(), nullable=True),
-    sa.Column('waiting_since', sa.DateTime(), nullable=True),
+    sa.Column('respond_due_at', TIMESTAMP, nullable=True),
+    sa.Column('resolve_due_at', TIMESTAMP, nullable=True),
+    sa.Column('responded_at', TIMESTAMP, nullable=True),
+    sa.Column('resolved_at', TIMESTAMP, nullable=True),
+    sa.Column('closed_at', TIMESTAMP, nullable=True),
+    sa.Column('waiting_since', TIMESTAMP, nullable=True),
     sa.Column('paused_seconds', sa.Integer(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('escalated', sa.Boolean(), nullable=False),
@@ -491,9 +464,9 @@ def upgrade() -> None:
     sa.Column('resolution', sa.Text(), nullable=True),
     sa.Column('customer_satisfied', sa.Boolean(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_complaints_assignee_id_users')),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_complaints_contact_id_contacts')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_complaints_customer_id_customers')),
@@ -523,9 +496,9 @@ def upgrade() -> None:
     sa.Column('paid_date', sa.Date(), nullable=True),
     sa.Column('paid_amount', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_contract_payments_contract_id_contracts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_payments'))
     )
@@ -542,9 +515,9 @@ def upgrade() -> None:
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('label', sa.String(length=120), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_key_dates_contact_id_contacts')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_key_dates_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_key_dates'))
@@ -557,7 +530,7 @@ def upgrade() -> None:
     op.create_table('complaint_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('at', TIMESTAMP, nullable=False),
     sa.Column('from_status', sa.String(length=16), nullable=True),
     sa.Column('to_status', sa.String(length=16), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=True),
@@ -584,14 +557,14 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('complaint_id', sa.Integer(), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('responded_at', sa.DateTime(), nullable=False),
+    sa.Column('responded_at', TIMESTAMP, nullable=False),
     sa.Column('overall_score', sa.Integer(), nullable=True),
     sa.Column('nps', sa.Integer(), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['survey_campaigns.id'], name=op.f('fk_survey_responses_campaign_id_survey_campaigns')),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_survey_responses_complaint_id_complaints')),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_survey_responses_contact_id_contacts')),
@@ -612,7 +585,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('owner_id', sa.Integer(), nullable=True),
-    sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('due_at', TIMESTAMP, nullable=False),
     sa.Column('priority', sa.String(length=8), nullable=False),
     sa.Column('purpose', sa.String(length=24), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=True),
@@ -622,13 +595,13 @@ def upgrade() -> None:
     sa.Column('recurrence_days', sa.Integer(), nullable=True),
     sa.Column('created_by_rule', sa.String(length=32), nullable=True),
     sa.Column('reschedule_reason', sa.String(length=300), nullable=True),
-    sa.Column('completed_at', sa.DateTime(), nullable=True),
+    sa.Column('completed_at', TIMESTAMP, nullable=True),
     sa.Column('source_complaint_id', sa.Integer(), nullable=True),
     sa.Column('source_survey_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_follow_up_tasks_contact_id_contacts')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_follow_up_tasks_customer_id_customers')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_follow_up_tasks_owner_id_users')),
@@ -652,163 +625,82 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['response_id'], ['survey_responses.id'], name=op.f('fk_survey_scores_response_id_survey_responses')),
     sa.PrimaryKeyConstraint('response_id', 'dimension', name=op.f('pk_survey_scores'))
     )
+    op.create_table('activities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('occurred_at', TIMESTAMP, nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('outcome', sa.String(length=24), nullable=True),
+    sa.Column('next_step', sa.String(length=300), nullable=True),
+    sa.Column('next_due_at', TIMESTAMP, nullable=True),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('stage_before', sa.String(length=16), nullable=True),
+    sa.Column('stage_after', sa.String(length=16), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('archived_at', TIMESTAMP, nullable=True),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_activities_contact_id_contacts')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_activities_customer_id_customers')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_activities_owner_id_users')),
+    sa.ForeignKeyConstraint(['task_id'], ['follow_up_tasks.id'], name=op.f('fk_activities_task_id_follow_up_tasks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
+    )
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activities_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index('ix_activities_customer_at', ['customer_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_activities_owner_at', ['owner_id', 'occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activities_task_id'), ['task_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
-    # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_table('survey_scores')
-    with op.batch_alter_table('follow_up_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_follow_up_tasks_status_due')
-        batch_op.drop_index(batch_op.f('ix_follow_up_tasks_source_survey_id'))
-        batch_op.drop_index(batch_op.f('ix_follow_up_tasks_source_complaint_id'))
-        batch_op.drop_index('ix_follow_up_tasks_owner_status_due')
-        batch_op.drop_index(batch_op.f('ix_follow_up_tasks_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_follow_up_tasks_contact_id'))
-
-    op.drop_table('follow_up_tasks')
-    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_survey_responses_template_id'))
-        batch_op.drop_index(batch_op.f('ix_survey_responses_responded_at'))
-        batch_op.drop_index('ix_survey_responses_customer_at')
-        batch_op.drop_index(batch_op.f('ix_survey_responses_contact_id'))
-        batch_op.drop_index(batch_op.f('ix_survey_responses_complaint_id'))
-        batch_op.drop_index(batch_op.f('ix_survey_responses_campaign_id'))
-
-    op.drop_table('survey_responses')
-    with op.batch_alter_table('complaint_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_complaint_events_department_id'))
-        batch_op.drop_index('ix_complaint_events_complaint_at')
-        batch_op.drop_index(batch_op.f('ix_complaint_events_assignee_id'))
-        batch_op.drop_index(batch_op.f('ix_complaint_events_actor_id'))
-
-    op.drop_table('complaint_events')
-    with op.batch_alter_table('key_dates', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_key_dates_month_day'))
-        batch_op.drop_index(batch_op.f('ix_key_dates_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_key_dates_contact_id'))
-
-    op.drop_table('key_dates')
-    with op.batch_alter_table('contract_payments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contract_payments_due_date'))
-        batch_op.drop_index(batch_op.f('ix_contract_payments_contract_id'))
-
-    op.drop_table('contract_payments')
-    with op.batch_alter_table('complaints', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_complaints_status'))
-        batch_op.drop_index(batch_op.f('ix_complaints_severity'))
-        batch_op.drop_index(batch_op.f('ix_complaints_root_cause'))
-        batch_op.drop_index(batch_op.f('ix_complaints_respond_due_at'))
-        batch_op.drop_index(batch_op.f('ix_complaints_resolve_due_at'))
-        batch_op.drop_index(batch_op.f('ix_complaints_received_at'))
-        batch_op.drop_index(batch_op.f('ix_complaints_department_id'))
-        batch_op.drop_index(batch_op.f('ix_complaints_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_complaints_contact_id'))
-        batch_op.drop_index(batch_op.f('ix_complaints_closed_at'))
-        batch_op.drop_index(batch_op.f('ix_complaints_category'))
-        batch_op.drop_index(batch_op.f('ix_complaints_assignee_id'))
-
-    op.drop_table('complaints')
-    with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_activities_task_id'))
-        batch_op.drop_index('ix_activities_owner_at')
-        batch_op.drop_index('ix_activities_customer_at')
-        batch_op.drop_index(batch_op.f('ix_activities_contact_id'))
+    # Dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key needs.
 
     op.drop_table('activities')
-    with op.batch_alter_table('suggestions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_suggestions_status'))
-        batch_op.drop_index(batch_op.f('ix_suggestions_received_at'))
-        batch_op.drop_index(batch_op.f('ix_suggestions_department_id'))
-        batch_op.drop_index(batch_op.f('ix_suggestions_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_suggestions_category'))
+    op.drop_table('survey_scores')
+
+    op.drop_table('follow_up_tasks')
+
+    op.drop_table('survey_responses')
+
+    op.drop_table('complaint_events')
+
+    op.drop_table('key_dates')
+
+    op.drop_table('contract_payments')
+
+    op.drop_table('complaints')
 
     op.drop_table('suggestions')
-    with op.batch_alter_table('stage_changes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_stage_changes_to_stage'))
-        batch_op.drop_index('ix_stage_changes_customer_at')
-        batch_op.drop_index(batch_op.f('ix_stage_changes_changed_by_id'))
-        batch_op.drop_index(batch_op.f('ix_stage_changes_changed_at'))
 
     op.drop_table('stage_changes')
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_orders_order_date'))
-        batch_op.drop_index('ix_orders_customer_date')
 
     op.drop_table('orders')
-    with op.batch_alter_table('customer_tags', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_tags_tag'))
 
     op.drop_table('customer_tags')
-    with op.batch_alter_table('credit_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_credit_events_event_date'))
-        batch_op.drop_index(batch_op.f('ix_credit_events_customer_id'))
 
     op.drop_table('credit_events')
-    with op.batch_alter_table('contracts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contracts_status'))
-        batch_op.drop_index(batch_op.f('ix_contracts_end_date'))
-        batch_op.drop_index(batch_op.f('ix_contracts_customer_id'))
 
     op.drop_table('contracts')
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contacts_phone'))
-        batch_op.drop_index(batch_op.f('ix_contacts_name'))
-        batch_op.drop_index(batch_op.f('ix_contacts_email'))
-        batch_op.drop_index(batch_op.f('ix_contacts_customer_id'))
 
     op.drop_table('contacts')
-    with op.batch_alter_table('class_overrides', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_class_overrides_expires_on'))
-        batch_op.drop_index(batch_op.f('ix_class_overrides_dimension'))
-        batch_op.drop_index(batch_op.f('ix_class_overrides_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_class_overrides_created_by_id'))
 
     op.drop_table('class_overrides')
-    with op.batch_alter_table('class_changes', schema=None) as batch_op:
-        batch_op.drop_index('ix_class_changes_customer_dim')
-        batch_op.drop_index(batch_op.f('ix_class_changes_changed_by_id'))
 
     op.drop_table('class_changes')
-    with op.batch_alter_table('idempotency_tokens', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_idempotency_tokens_user_id'))
-        batch_op.drop_index(batch_op.f('ix_idempotency_tokens_created_at'))
 
     op.drop_table('idempotency_tokens')
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customers_value_tier'))
-        batch_op.drop_index(batch_op.f('ix_customers_source_channel'))
-        batch_op.drop_index(batch_op.f('ix_customers_size_class'))
-        batch_op.drop_index(batch_op.f('ix_customers_relationship'))
-        batch_op.drop_index(batch_op.f('ix_customers_region'))
-        batch_op.drop_index('ix_customers_owner_stage')
-        batch_op.drop_index(batch_op.f('ix_customers_owner_id'))
-        batch_op.drop_index(batch_op.f('ix_customers_next_follow_up_at'))
-        batch_op.drop_index(batch_op.f('ix_customers_need_type'))
-        batch_op.drop_index(batch_op.f('ix_customers_name_key'))
-        batch_op.drop_index(batch_op.f('ix_customers_lifecycle_stage'))
-        batch_op.drop_index(batch_op.f('ix_customers_last_contact_at'))
-        batch_op.drop_index(batch_op.f('ix_customers_industry'))
-        batch_op.drop_index(batch_op.f('ix_customers_importance'))
-        batch_op.drop_index(batch_op.f('ix_customers_department_id'))
-        batch_op.drop_index(batch_op.f('ix_customers_credit_risk'))
-        batch_op.drop_index('ix_customers_created_at')
-        batch_op.drop_index('ix_customers_archived_name')
 
     op.drop_table('customers')
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_log_user_at')
-        batch_op.drop_index('ix_audit_log_entity')
-        batch_op.drop_index('ix_audit_log_at')
 
     op.drop_table('audit_log')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_users_role'))
-        batch_op.drop_index(batch_op.f('ix_users_department_id'))
 
     op.drop_table('users')
-    with op.batch_alter_table('survey_campaigns', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_survey_campaigns_template_id'))
 
     op.drop_table('survey_campaigns')
     op.drop_table('survey_templates')
@@ -816,8 +708,6 @@ def downgrade() -> None:
     op.drop_table('service_policies')
     op.drop_table('kpi_targets')
     op.drop_table('kpi_snapshots')
-    with op.batch_alter_table('holidays', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_holidays_date'))
 
     op.drop_table('holidays')
     op.drop_table('departments')

@@ -1,0 +1,72 @@
+"""Engine set-up: SQLite pragmas, BEGIN IMMEDIATE writes, URL handling."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import select, text, update
+
+from db.engine import make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
+from db.models import Setting
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_sqlite_write_transactions_begin_immediate(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    sessions = make_session_factory(engine)
+    upgrade_database(engine)
+    statements.clear()
+    with sessions.begin() as session:
+        session.execute(text("SELECT 1"))
+    with sessions.read() as session:
+        session.execute(text("SELECT 1"))
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+def test_concurrent_read_then_write_transactions_wait_instead_of_failing(tmp_path: Path) -> None:
+    """Two writers that each read then write: with BEGIN IMMEDIATE neither gets 'database is locked'."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        session.add(Setting(key="counter", value=0))
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(20):
+                with sessions.begin() as session:
+                    value = session.scalar(select(Setting.value).where(Setting.key == "counter"))
+                    session.execute(update(Setting).where(Setting.key == "counter").values(value=value + 1))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sessions.read() as session:
+        assert session.scalar(select(Setting.value).where(Setting.key == "counter")) == 80
+
+
+def test_bare_urls_get_our_drivers_and_passwords_are_masked() -> None:
+    assert normalise_url("postgresql://u:p@h/db").startswith("postgresql+psycopg://")
+    assert normalise_url("mysql://u:p@h/db").startswith("mysql+pymysql://")
+    assert "charset=utf8mb4" in normalise_url("mysql://u:p@h/db")
+    assert "secret" not in masked_url("postgresql://user:secret@host/db")
+    assert "***" in masked_url("postgresql://user:secret@host/db")
