@@ -40,10 +40,10 @@ def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) 
     live = [Customer.archived_at.is_(None), *_scope(actor, Customer.owner_id)]
     with sessions.read() as session:
         by_stage = dict(session.execute(
-            select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)).tuples().all())
+            select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)).all())
         by_tier = dict(session.execute(
             select(func.coalesce(Customer.value_tier, "none"), func.count()).where(*live)
-            .group_by(func.coalesce(Customer.value_tier, "none"))).tuples().all())
+            .group_by(func.coalesce(Customer.value_tier, "none"))).all())
         revenue = session.scalar(
             select(func.coalesce(func.sum(Order.amount), 0)).join(Customer, Customer.id == Order.customer_id)
             .where(Order.archived_at.is_(None), Order.order_date > today - dt.timedelta(days=365), *live))

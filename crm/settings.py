@@ -33,7 +33,7 @@ def get_setting(session: Session, key: str) -> Any:
 def read_settings(sessions: Sessions) -> dict[str, Any]:
     """Return every editable setting with its current value."""
     with sessions.read() as session:
-        stored = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).tuples().all())
+        stored = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).all())
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 
 

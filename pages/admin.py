@@ -13,14 +13,16 @@ from crm.users import create_user, list_users, reset_password, set_active, set_r
 from ui.auth import page_actor
 from ui.i18n import t, when
 from ui.state import get_sessions
-from ui.widgets import error_boundary, field_error, form_token, pager, run_action
+from ui.widgets import error_boundary, field_error, form_errors, form_token, pager, run_action
 
 actor = page_actor("audit.view")
 sessions = get_sessions()
 st.title(t("admin.title"))
 
 is_admin = actor.can("users.manage")
-tab_names = [t("admin.tab.users"), t("admin.tab.audit"), t("admin.tab.settings")] if is_admin else [t("admin.tab.audit")]
+tab_names = [t("admin.tab.audit")]
+if is_admin:
+    tab_names = [t("admin.tab.users"), t("admin.tab.audit"), t("admin.tab.settings")]
 tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
 
 
@@ -58,6 +60,7 @@ if is_admin:
                                         key="admin_new_language")
             new_password = st.text_input(t("auth.password"), type="password", key="admin_new_password")
             field_error("admin_new_user", "password")
+            form_errors("admin_new_user")
             create_clicked = st.form_submit_button(t("admin.create_user"), type="primary")
         if create_clicked:
             created = run_action("admin_new_user", lambda: create_user(

@@ -8,7 +8,7 @@ from crm.errors import ValidationCollector
 from crm.users import create_first_admin
 from db.engine import Sessions
 from ui.i18n import t
-from ui.widgets import field_error, run_action
+from ui.widgets import field_error, form_errors, run_action
 
 DEMO_CUSTOMERS = 2000
 FORM = "first_run_admin"
@@ -17,8 +17,8 @@ FORM = "first_run_admin"
 def demo_accounts_table() -> None:
     from crm.demo import DEMO_ACCOUNTS
 
-    st.table([{t("admin.col.username"): a.username, t("auth.password"): a.password, t("admin.col.role"): t(f"role.{a.role}")}
-              for a in DEMO_ACCOUNTS])
+    st.table([{t("admin.col.username"): a.username, t("auth.password"): a.password,
+               t("admin.col.role"): t(f"role.{a.role}")} for a in DEMO_ACCOUNTS])
 
 
 def render_first_run(sessions: Sessions) -> None:
@@ -36,6 +36,7 @@ def render_first_run(sessions: Sessions) -> None:
         field_error(FORM, "password")
         repeat = st.text_input(t("first_run.password_repeat"), type="password", key=f"{FORM}_repeat")
         field_error(FORM, "repeat")
+        form_errors(FORM)
         submitted = st.form_submit_button(t("first_run.create"), type="primary")
     with right:
         st.subheader(t("first_run.demo"))

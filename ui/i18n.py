@@ -45,15 +45,18 @@ def when(value: dt.datetime | None) -> str:
 
 def language_picker(*, key: str, on_change: Any = None) -> str:
     """A language switcher (English / 简体中文) bound to the session's language."""
-    options = list(catalog.LANGUAGES)
     current = lang()
-    choice = st.selectbox(
-        catalog.t("app.language", current), options, index=options.index(current),
-        format_func=lambda code: catalog.LANGUAGES[code], key=key,
-    )
-    if choice != current:
-        st.session_state[LANG_KEY] = choice
+    if st.session_state.get(key) != current:
+        st.session_state[key] = current  # keep the widget in step with the language chosen elsewhere
+
+    def changed() -> None:
+        # A callback runs before the rerun, so the whole page is drawn in the new language at once.
+        st.session_state[LANG_KEY] = st.session_state[key]
         if on_change:
-            on_change(choice)
-        st.rerun()
+            on_change(st.session_state[key])
+
+    choice = st.selectbox(
+        catalog.t("app.language", current), list(catalog.LANGUAGES),
+        format_func=lambda code: catalog.LANGUAGES[code], key=key, on_change=changed,
+    )
     return str(choice)

@@ -41,6 +41,12 @@ def field_error(form_key: str, field: str) -> None:
         st.error(message, icon=":material/error:")
 
 
+def form_errors(form_key: str) -> None:
+    """Show a summary line when the form's last submission had field errors (call near the submit button)."""
+    if field_errors(form_key):
+        st.error(t("error.validation"), icon=":material/error:")
+
+
 def describe(error: CrmError) -> str:
     """Turn a domain error into a sentence in the user's language."""
     if isinstance(error, VersionConflict):
@@ -64,8 +70,8 @@ def run_action(form_key: str, action: Callable[[], T], *, success: str | None = 
         st.session_state[f"{form_key}__errors"] = {
             field: t(key, **params) for field, (key, params) in error.fields.items()
         }
-        st.error(t("error.validation"))
-        return None
+        # Rerun so each message appears under its field; keyed widgets keep what the user typed.
+        st.rerun()
     except CrmError as error:
         st.error(describe(error))
         return None
