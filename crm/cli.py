@@ -41,6 +41,17 @@ def _cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_db_revision(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from db.engine import alembic_config, database_url
+
+    engine = make_engine()
+    upgrade_database(engine)
+    command.revision(alembic_config(database_url()), message=args.message, autogenerate=True)
+    return 0
+
+
 def _cmd_users_add(args: argparse.Namespace) -> int:
     from crm.users import create_user
 
@@ -127,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply all migrations").set_defaults(func=_cmd_db_upgrade)
+    revision = db.add_parser("revision", help="write a new migration from the difference between models and database")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(func=_cmd_db_revision)
 
     users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
     add = users.add_parser("add", help="create an account (password from stdin or prompted)")
