@@ -68,7 +68,7 @@ def _rows_for_flush(session: Session) -> list[dict[str, Any]]:
     for obj in session.new:
         if isinstance(obj, Versioned):
             table = obj.__tablename__
-            ignored = getattr(obj, "audit_ignored_fields", frozenset())
+            ignored: frozenset[str] = getattr(obj, "audit_ignored_fields", frozenset())
             rows.append(audit_row(actor, "create", table, obj.id, version=obj.version))
             for name in _field_names(obj):
                 value = getattr(obj, name)
@@ -105,7 +105,7 @@ def _rows_for_flush(session: Session) -> list[dict[str, Any]]:
 def _audit_after_flush(session: Session, _flush_context: Any) -> None:
     rows = _rows_for_flush(session)
     if rows:
-        session.connection().execute(insert(AuditLog.__table__), rows)
+        session.connection().execute(insert(AuditLog), rows)
 
 
 def changes_since(session: Session, entity_type: str, entity_id: Any, version: int) -> list[dict[str, Any]]:

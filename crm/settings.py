@@ -33,7 +33,8 @@ def get_setting(session: Session, key: str) -> Any:
 def read_settings(sessions: Sessions) -> dict[str, Any]:
     """Return every editable setting with its current value."""
     with sessions.read() as session:
-        stored = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).all())
+        rows = session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(EDITABLE))).all()
+    stored: dict[str, Any] = {key: value for key, value in rows}
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 
 

@@ -113,7 +113,7 @@ def create_user(
 def has_users(sessions: Sessions) -> bool:
     """Tell whether any account exists (false on a fresh database: show the first-run screen)."""
     with sessions.read() as session:
-        return session.scalar(select(func.count()).select_from(User)) > 0
+        return (session.scalar(select(func.count()).select_from(User)) or 0) > 0
 
 
 def create_first_admin(
@@ -121,7 +121,7 @@ def create_first_admin(
 ) -> UserView:
     """Create the administrator on an empty database; refused once any account exists."""
     with transaction(sessions, actor=SYSTEM, operation="users.first_admin") as session:
-        if session.scalar(select(func.count()).select_from(User)) > 0:
+        if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
             raise PermissionDenied(permission="users.first_admin")
         _validate_new_user(session, username=username.strip().lower(), display_name=display_name, email=None,
                            password=password, role="admin", language=language)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -80,6 +80,9 @@ class Versioned(Timestamped):
     """A record staff edit: optimistic locking by version, soft delete by archived_at, audited."""
 
     audited: ClassVar[bool] = True
+    if TYPE_CHECKING:  # every concrete model defines these
+        id: Mapped[int]
+        __tablename__: str
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
@@ -554,7 +557,3 @@ class KpiTarget(Versioned, Base):
     target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     __table_args__ = (UniqueConstraint("kpi", "period"),)
 
-
-AUDITED_MODELS: tuple[type[Base], ...] = tuple(
-    m.class_ for m in Base.registry.mappers if issubclass(m.class_, Versioned)
-)
