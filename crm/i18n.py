@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_compact_currency as _babel_compact_currency
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
@@ -264,6 +265,13 @@ def format_money(amount: Decimal | float | int | None, lang: str, currency: str 
     if amount is None:
         return t("common.none", lang)
     return _babel_currency(amount, currency, locale=locale_of(lang))
+
+
+def format_money_compact(amount: Decimal | float | int | None, lang: str, currency: str = "CNY") -> str:
+    """Format a large amount briefly for headline figures (CN¥71.2M / ¥7123.5万)."""
+    if amount is None:
+        return t("common.none", lang)
+    return _babel_compact_currency(amount, currency, locale=locale_of(lang), fraction_digits=1)
 
 
 def format_number(value: Decimal | float | int | None, lang: str) -> str:

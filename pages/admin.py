@@ -11,7 +11,7 @@ from crm.permissions import ROLES
 from crm.settings import read_settings, update_settings
 from crm.users import create_user, list_users, reset_password, set_active, set_role, unlock
 from ui.auth import page_actor
-from ui.i18n import t, when
+from ui.i18n import lang_key, t, when
 from ui.state import get_sessions
 from ui.widgets import error_boundary, field_error, form_errors, form_token, pager, run_action
 
@@ -55,9 +55,9 @@ if is_admin:
             new_email = st.text_input(t("admin.col.email"), key="admin_new_email")
             field_error("admin_new_user", "email")
             new_role = st.selectbox(t("admin.col.role"), ROLES, index=ROLES.index("staff"),
-                                    format_func=role_label, key="admin_new_role")
+                                    format_func=role_label, key=lang_key("admin_new_role"))
             new_language = st.selectbox(t("admin.col.language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                                        key="admin_new_language")
+                                        key=lang_key("admin_new_language"))
             new_password = st.text_input(t("auth.password"), type="password", key="admin_new_password")
             field_error("admin_new_user", "password")
             form_errors("admin_new_user")
@@ -79,7 +79,7 @@ if is_admin:
             picked = by_id[picked_id]
             with st.form("admin_role"):
                 role = st.selectbox(t("admin.col.role"), ROLES, index=ROLES.index(picked.role),
-                                    format_func=role_label, key="admin_role_value")
+                                    format_func=role_label, key=lang_key(f"admin_role_value_{picked.id}"))
                 field_error("admin_role", "role")
                 role_clicked = st.form_submit_button(t("admin.set_role"))
             if role_clicked:
@@ -123,11 +123,11 @@ with tabs[t("admin.tab.audit")]:
         filters = st.columns(4)
         user_filter = filters[0].selectbox(t("admin.audit.user"), [None, *names],
                                            format_func=lambda i: t("common.all") if i is None else names[i],
-                                           key="admin_audit_user")
+                                           key=lang_key("admin_audit_user"))
         types = audited_entity_types(sessions)
         type_filter = filters[1].selectbox(t("admin.audit.entity_type"), [None, *types],
                                            format_func=lambda e: t("common.all") if e is None else t(f"entity.{e}"),
-                                           key="admin_audit_type")
+                                           key=lang_key("admin_audit_type"))
         date_from = filters[2].date_input(t("common.from"), value=dt.date.today() - dt.timedelta(days=30),
                                           key="admin_audit_from")
         date_to = filters[3].date_input(t("common.to"), value=dt.date.today(), key="admin_audit_to")
@@ -158,7 +158,7 @@ if is_admin:
                  "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC"]
         zone = st.selectbox(t("admin.settings.timezone"), zones,
                             index=zones.index(current["timezone"]) if current["timezone"] in zones else 0,
-                            key="admin_settings_timezone")
+                            key=lang_key("admin_settings_timezone"))
         settings_clicked = st.form_submit_button(t("common.save"), type="primary")
     if settings_clicked and run_action("admin_settings", lambda: update_settings(
             sessions, actor=actor, changes={"staff_can_read_all": staff_read_all, "timezone": zone})) is not None:

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.auth import page_actor
-from ui.i18n import money, number, t
+from ui.i18n import money, money_compact, number, t
 from ui.reads import cached_overview
 
 actor = page_actor("customers.view")
@@ -15,7 +15,7 @@ figures = cached_overview(actor)
 cols = st.columns(6)
 cols[0].metric(t("home.customers"), number(figures.customers))
 cols[1].metric(t("home.signed"), number(figures.signed))
-cols[2].metric(t("home.revenue_12m"), money(figures.revenue_12m))
+cols[2].metric(t("home.revenue_12m"), money_compact(figures.revenue_12m), help=money(figures.revenue_12m))
 cols[3].metric(t("home.open_tasks"), number(figures.open_tasks))
 cols[4].metric(t("home.overdue_tasks"), number(figures.overdue_tasks))
 cols[5].metric(t("home.open_complaints"), number(figures.open_complaints))
@@ -31,7 +31,7 @@ for column, title, prefix, counts in (
 ):
     frame = pd.DataFrame({"label": [t(f"{prefix}.{k}") for k in counts], t("home.count"): list(counts.values())})
     chart = alt.Chart(frame, title=title).mark_bar().encode(
-        x=alt.X("label:N", sort=None, title=None), y=alt.Y(f"{t('home.count')}:Q"),
+        x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{t('home.count')}:Q"),
         tooltip=["label", t("home.count")],
     )
     column.altair_chart(chart, width="stretch")

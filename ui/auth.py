@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from typing import Any
 
 import streamlit as st
@@ -28,6 +29,8 @@ ACTOR_KEY = "crm_actor"
 SIGNED_IN_AT_KEY = "crm_signed_in_at"
 LOGIN_ERROR_KEY = "crm_login_error"
 NOTICE_KEY = "crm_notice"
+DELETE_COOKIE_KEY = "crm_delete_cookie"
+MIN_COOKIE_KEY_BYTES = 32
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,9 +39,12 @@ def _cookie_key_for(_sessions: Sessions, url: str) -> str:
 
 
 def _signing_key(sessions: Sessions) -> str:
-    import os
-
-    return os.environ.get("CRM_COOKIE_KEY") or _cookie_key_for(sessions, str(sessions.engine.url))
+    configured = os.environ.get("CRM_COOKIE_KEY", "")
+    if configured:
+        if len(configured.encode("utf-8")) < MIN_COOKIE_KEY_BYTES:
+            log.warning("CRM_COOKIE_KEY is shorter than %d bytes: use a longer random key", MIN_COOKIE_KEY_BYTES)
+        return configured
+    return _cookie_key_for(sessions, str(sessions.engine.url))
 
 
 def _credentials_entry(user: UserView) -> dict[str, Any]:
@@ -114,6 +120,11 @@ def _clear_session() -> None:
 
 def render_login(authenticator: stauth.Authenticate) -> None:
     """Show the sign-in form (translated) and any refusal under it."""
+    if st.session_state.pop(DELETE_COOKIE_KEY, False):
+        try:
+            authenticator.cookie_controller.delete_cookie()
+        except Exception:  # noqa: BLE001 - the cookie is void in the database anyway
+            log.warning("cookie deletion failed after sign-out", exc_info=True)
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.info(t(notice))
@@ -132,12 +143,14 @@ def render_login(authenticator: stauth.Authenticate) -> None:
 
 
 def sign_out(sessions: Sessions, authenticator: stauth.Authenticate, actor: Actor) -> None:
-    """Void every session and cookie of this user, then clear this browser's session and cookie."""
+    """Void every session and cookie of this user, then clear this browser's session.
+
+    The browser's cookie is deleted on the next (sign-in) page: deleting it here would be lost to
+    the st.rerun() that follows. It is void already, since the database check refuses it.
+    """
     sign_out_everywhere(sessions, actor=actor)
-    try:
-        authenticator.logout(location="unrendered")
-    except Exception:  # noqa: BLE001 - the database check already voids the cookie
-        log.warning("cookie deletion failed on sign-out", exc_info=True)
+    authenticator.authentication_controller.logout()
+    st.session_state[DELETE_COOKIE_KEY] = True
     st.session_state.pop(ACTOR_KEY, None)
     st.session_state.pop(SIGNED_IN_AT_KEY, None)
     st.session_state[NOTICE_KEY] = "app.logged_out"

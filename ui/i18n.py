@@ -22,6 +22,17 @@ def lang() -> str:
     return "zh" if browser.startswith("zh") else catalog.DEFAULT_LANGUAGE
 
 
+def lang_key(key: str) -> str:
+    """Widget key for a selectbox/radio whose option labels are translated.
+
+    Streamlit keeps a keyed widget's identity across reruns even when its option labels change,
+    so the browser would go on showing labels in the previous language. English keeps the plain key
+    (tests find widgets by it); other languages get their own widget.
+    """
+    current = lang()
+    return key if current == catalog.DEFAULT_LANGUAGE else f"{key}__{current}"
+
+
 def t(key: str, /, **params: Any) -> str:
     """Translate a catalog key into the current language."""
     return catalog.t(key, lang(), **params)
@@ -29,6 +40,10 @@ def t(key: str, /, **params: Any) -> str:
 
 def money(amount: Decimal | float | int | None) -> str:
     return catalog.format_money(amount, lang())
+
+
+def money_compact(amount: Decimal | float | int | None) -> str:
+    return catalog.format_money_compact(amount, lang())
 
 
 def number(value: Decimal | float | int | None) -> str:
