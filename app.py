@@ -7,10 +7,10 @@ import logging
 import streamlit as st
 
 from crm.users import has_users, set_language
-from ui.auth import build_authenticator, current_user, render_login, sign_out
+from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_KEY, language_picker, t
-from ui.navigation import build_navigation
+from ui.navigation import PAGES, build_navigation
 from ui.state import get_sessions
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -45,7 +45,12 @@ if user is None:
             st.subheader(t("auth.demo_hint"))
             demo_accounts_table()
 
-    st.navigation([st.Page(login_page, title=t("auth.form_title"), icon=":material/login:", url_path="login")]).run()
+    # Every page's URL answers with the sign-in form, so a deep link (/customers?customer=42) survives
+    # signing in instead of ending on "page not found".
+    entry_pages = [st.Page(login_page, title=t("auth.form_title"), icon=":material/login:", url_path="login",
+                           default=True)]
+    entry_pages += [st.Page(login_page, title=t(spec.title_key), url_path=spec.url_path) for spec in PAGES]
+    st.navigation(entry_pages, position="hidden").run()
     if current_user(sessions) is not None:
         # Signed in just now. No st.rerun() here: it could discard the cookie component before the
         # browser stores the cookie; the component reports back when done, which reruns the app.
@@ -63,4 +68,5 @@ with st.sidebar:
         sign_out(sessions, authenticator, actor)
         st.rerun()
 
+mark_entry_ran()
 build_navigation(actor).run()

@@ -30,6 +30,8 @@ SIGNED_IN_AT_KEY = "crm_signed_in_at"
 LOGIN_ERROR_KEY = "crm_login_error"
 NOTICE_KEY = "crm_notice"
 DELETE_COOKIE_KEY = "crm_delete_cookie"
+ENTRY_RAN_KEY = "crm_entry_ran"
+ENTRY_RERUN_KEY = "crm_entry_rerun"
 MIN_COOKIE_KEY_BYTES = 32
 
 
@@ -156,11 +158,36 @@ def sign_out(sessions: Sessions, authenticator: stauth.Authenticate, actor: Acto
     st.session_state[NOTICE_KEY] = "app.logged_out"
 
 
+def mark_entry_ran() -> None:
+    """Called by app.py just before it runs the page: the page then knows the sign-in check ran."""
+    st.session_state[ENTRY_RAN_KEY] = True
+
+
+def _ensure_entry_ran() -> None:
+    """Rerun through app.py if Streamlit ran this page script on its own.
+
+    On a fresh server, the very first run of a deep link (/admin) is taken by Streamlit for a legacy
+    "pages/ folder" app and runs the page without app.py. Streamlit leaves that mode once
+    st.navigation has been called; we clear its flag and rerun so app.py routes the request.
+    """
+    if st.session_state.pop(ENTRY_RAN_KEY, False):
+        st.session_state.pop(ENTRY_RERUN_KEY, None)
+        return
+    if st.session_state.get(ENTRY_RERUN_KEY):
+        return  # tried once already: never loop; the role check below still decides
+    from streamlit.runtime.pages_manager import PagesManager
+
+    st.session_state[ENTRY_RERUN_KEY] = True
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
 def page_actor(permission: str) -> Actor:
     """Return the signed-in actor if their role grants the permission; else show a refusal and stop.
 
     Every page calls this at its top: hiding pages from the navigation is not the only guard.
     """
+    _ensure_entry_ran()
     actor = st.session_state.get(ACTOR_KEY)
     if not isinstance(actor, Actor) or not actor.can(permission):
         st.error(t("app.page_not_allowed"))
