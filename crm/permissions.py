@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "classification.manage": frozenset({"admin", "manager"}),
     "follow_ups.log": frozenset({"admin", "manager", "staff"}),
     "follow_ups.team": frozenset({"admin", "manager"}),
+    "follow_ups.manage": frozenset({"admin", "manager"}),
     "demo.load": frozenset({"admin"}),
 }
 

@@ -271,7 +271,8 @@ class Order(Versioned, Base):
     amount: Mapped[Decimal] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     notes: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_orders_customer_date", "customer_id", "order_date"),)
+    # Covers the classification's per-customer aggregates (migration 0002) and customer order lists.
+    __table_args__ = (Index("ix_orders_customer_rfm", "customer_id", "order_date", "amount", "archived_at"),)
 
 
 class Contract(Versioned, Base):

@@ -1,0 +1,1024 @@
+"""Customer records: the list (search, filters, sort, SQL paging), the 360 view, create / edit / archive, bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, String, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.functions import FunctionElement
+
+from crm.audit import audit_row, write_audit
+from crm.cadence import Cadences, cadence_due_since, follow_up_state, load_cadences
+from crm.customer_access import can_edit, load_readable, load_writable, masks_contacts, next_code, visibility
+from crm.duplicates import DuplicatesFound, duplicates_in_session
+from crm.errors import NotFound, ValidationCollector
+from crm.masking import mask_email_sql, mask_phone_sql
+from crm.names import normalise_name
+from crm.permissions import Actor, require
+from crm.records import (
+    ActivityView,
+    ContactView,
+    ContractView,
+    OrderTotals,
+    OrderView,
+    TaskView,
+    clean_contact,
+    contact_model_values,
+    contacts_of,
+    contracts_of,
+    open_tasks_of,
+    order_totals_of,
+    orders_of,
+    recent_activities_of,
+)
+from crm.stages import apply_stage_change, check_stage_change
+from crm.uow import check_version, transaction
+from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
+from crm.vocab import (
+    CHURN_REASONS,
+    COMPANY_SIZES,
+    CUSTOMER_TYPES,
+    IMPORTANCE,
+    INDUSTRIES,
+    NEED_TYPES,
+    REGIONS,
+    SOURCES,
+    STAGES,
+    urgency_of,
+)
+from db.engine import Sessions
+from db.models import Complaint, Contact, Customer, CustomerTag, Department, StageChange, User, utcnow
+
+PAGE_SIZES = (25, 50, 100)
+MAX_PAGE_SIZE = 200
+ARCHIVED_CHOICES = ("active", "archived", "all")
+FOLLOW_UP_STATES = ("none", "planned", "overdue", "out_of_cadence")
+UNRATED = "none"  # value-tier filter choice for customers not yet rated
+# Every sort is served by an index on its column (owner and department sort by id: their names would need
+# the whole filtered set sorted), so the first page never sorts the table.
+SORTS = ("name", "code", "created_at", "owner", "department", "lifecycle_stage", "value_tier", "industry", "region",
+         "source_channel", "importance", "last_contact_at", "next_follow_up_at")
+# Counts stop here: "10,000+" answers as fast with a million customers as with a thousand.
+COUNT_CAP = 10_000
+TEXT_MAX = 10_000  # Text columns: MariaDB's TEXT holds 65,535 bytes, i.e. ~21,000 CJK characters
+TAG_MAX = 40
+BULK_MAX = 1_000
+CODE_PREFIX = "C"
+CODE_COUNTER = "customers.code_counter"
+OWNER_ROLES = ("admin", "manager", "staff")
+_LIKE_ESCAPE = "/"
+AnySelect = Select[*tuple[Any, ...]]
+_CUSTOMERS = cast(Table, Customer.__table__)  # for Core bulk updates
+_PHONE_LIKE = re.compile(r"[\d\s\-+()]+")  # a search text that can only be (part of) a phone number
+
+
+# --- the list --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """What the list shows: a search text, filters, the archived choice and the sort (also used by exports)."""
+
+    search: str = ""
+    owner_ids: tuple[int | None, ...] = ()  # None = unassigned
+    department_ids: tuple[int, ...] = ()
+    stages: tuple[str, ...] = ()
+    value_tiers: tuple[str, ...] = ()  # "none" = not rated yet
+    industries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # customers with any of these tags
+    follow_up_states: tuple[str, ...] = ()
+    archived: str = "active"  # active / archived / all
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One line of the customer list (phone and email already masked for viewers)."""
+
+    id: int
+    code: str
+    name: str
+    customer_type: str
+    owner_id: int | None
+    owner_name: str | None
+    department_id: int | None
+    department_name: str | None
+    lifecycle_stage: str
+    value_tier: str | None
+    size_class: str | None
+    relationship: str | None
+    credit_risk: str | None
+    importance: str | None
+    need_type: str | None
+    industry: str | None
+    region: str | None
+    source_channel: str | None
+    expected_close_date: dt.date | None
+    last_contact_at: dt.datetime | None
+    next_follow_up_at: dt.datetime | None
+    follow_up_state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None
+    version: int
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    tags: tuple[str, ...] = ()
+    can_edit: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of the list, the totals of the whole filtered set, and whether contacts are masked."""
+
+    rows: list[CustomerRow]
+    total: int  # at most COUNT_CAP + 1: see total_capped
+    overdue: int | None  # with a follow-up past due (also capped); None when searching, to spare a scan
+    page: int
+    page_size: int
+    masked: bool
+
+    @property
+    def total_capped(self) -> bool:
+        """True when there are more than COUNT_CAP matches (the total is then a lower bound)."""
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
+
+
+def _like(text: str) -> str:
+    escaped = text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", _LIKE_ESCAPE + "%").replace(
+        "_", _LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def _without_separators(column: Any) -> ColumnElement[str]:
+    # Stored phones may keep the spaces and dashes people typed (010-8765 4321, +1 (212) 555-1234).
+    return func.replace(func.replace(column, "-", ""), " ", "")
+
+
+class _Folded(FunctionElement[str]):
+    """The column for a case-insensitive comparison with a lower-case pattern."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Folded)
+def _folded_default(element: _Folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Folded, "mysql")
+@compiles(_Folded, "mariadb")
+def _folded_mysql(element: _Folded, compiler: Any, **kw: Any) -> str:
+    # utf8mb4 collations already compare without case; lower() would only cost time on every row.
+    return str(compiler.process(element.clauses, **kw))
+
+
+def _search_condition(search: str, *, contact_details: bool) -> ColumnElement[bool] | None:
+    term = search.strip().lower()
+    if not term:
+        return None
+    pattern = _like(term)
+    contact_match = [_Folded(Contact.name).like(pattern, escape=_LIKE_ESCAPE)]
+    if contact_details:
+        # Viewers may not search by phone or email: a match would reveal the masked value digit by digit.
+        contact_match.append(_Folded(Contact.email).like(pattern, escape=_LIKE_ESCAPE))
+        digits = re.sub(r"\D", "", term)
+        if len(digits) >= 3 and _PHONE_LIKE.fullmatch(term):
+            contact_match.append(_without_separators(Contact.phone).like(f"%{digits}%"))
+    return or_(
+        _Folded(Customer.name).like(pattern, escape=_LIKE_ESCAPE),
+        _Folded(Customer.code).like(pattern, escape=_LIKE_ESCAPE),
+        Customer.id.in_(select(Contact.customer_id).where(Contact.archived_at.is_(None), or_(*contact_match))),
+    )
+
+
+def _state_condition(state: str, cadences: Cadences, now: dt.datetime) -> ColumnElement[bool]:
+    # The same cases as crm.cadence.follow_up_state, spelt out so that indexes can serve the first two.
+    upcoming, last = Customer.next_follow_up_at, Customer.last_contact_at
+    if state == "overdue":
+        return and_(upcoming.is_not(None), upcoming < now)
+    if state == "planned":
+        return upcoming >= now
+    due_since = cadence_due_since(cadences, now)
+    if state == "out_of_cadence":
+        return and_(upcoming.is_(None), or_(last.is_(None), last < due_since))
+    return and_(upcoming.is_(None), last >= due_since)
+
+
+def _in_or_null(column: Any, values: Sequence[Any], null_value: Any) -> ColumnElement[bool]:
+    present = [v for v in values if v != null_value]
+    parts = [column.in_(present)] if present else []
+    if null_value in values:
+        parts.append(column.is_(None))
+    return or_(*parts)
+
+
+class _Unindexed(FunctionElement[Any]):
+    """The column, hidden from the planner's index choice (SQLite `+column`, MariaDB `IFNULL(column, NULL)`)."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _unindexed_default(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "mysql")
+@compiles(_Unindexed, "mariadb")
+def _unindexed_mysql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"IFNULL({compiler.process(element.clauses, **kw)}, NULL)"
+
+
+def filter_conditions(
+    session: Session, actor: Actor, flt: CustomerFilter, *, now: dt.datetime, cadences: Cadences,
+    for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None,
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known)."""
+    conditions = list(visibility(session, actor) if visible is None else visible)
+    if flt.archived == "active":
+        # Nearly every customer is live, but SQLite (no statistics) and MariaDB (rough ones) take
+        # "archived_at IS NULL" for a selective index lookup, then fetch and sort all live customers.
+        # Only the name sort, whose index starts with archived_at, should use it; every other sort then
+        # reads its own index in order, and counts and searches scan the table once.
+        use_index = (flt.sort == "name" or flt.sort not in SORTS) and not for_counting and not flt.search.strip()
+        archived_at = Customer.archived_at if use_index else _Unindexed(Customer.archived_at)
+        conditions.append(archived_at.is_(None))
+    elif flt.archived == "archived":
+        conditions.append(Customer.archived_at.is_not(None))
+    if flt.owner_ids:
+        conditions.append(_in_or_null(Customer.owner_id, flt.owner_ids, None))
+    if flt.department_ids:
+        conditions.append(Customer.department_id.in_(flt.department_ids))
+    if flt.stages:
+        conditions.append(Customer.lifecycle_stage.in_(flt.stages))
+    if flt.value_tiers:
+        conditions.append(_in_or_null(Customer.value_tier, flt.value_tiers, UNRATED))
+    if flt.industries:
+        conditions.append(Customer.industry.in_(flt.industries))
+    if flt.regions:
+        conditions.append(Customer.region.in_(flt.regions))
+    if flt.sources:
+        conditions.append(Customer.source_channel.in_(flt.sources))
+    if flt.tags:
+        conditions.append(Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag.in_(flt.tags))))
+    if flt.follow_up_states:
+        conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
+                                if s in FOLLOW_UP_STATES)))
+    search = _search_condition(flt.search, contact_details=not masks_contacts(actor))
+    if search is not None:
+        conditions.append(search)
+    return conditions
+
+
+def _order(flt: CustomerFilter, dialect: str) -> list[Any]:
+    """ORDER BY for the filter: the sort column (always served by an index), then id for a stable order."""
+    sort_columns: dict[str, Any] = {
+        "owner": Customer.owner_id, "department": Customer.department_id,
+        **{name: getattr(Customer, name) for name in SORTS if name not in ("owner", "department")},
+    }
+    sort_column = sort_columns.get(flt.sort, Customer.name)
+    columns = [sort_column, Customer.id]
+    if flt.sort == "code":  # unique: no tie-breaker needed, and the unique index serves the order alone
+        columns = [sort_column]
+    elif (sort_column is Customer.name and flt.archived == "active" and not flt.search.strip()
+          and dialect == "postgresql"):
+        # archived_at is NULL on every listed row, so leading with it changes nothing, but it lets
+        # PostgreSQL read the (archived_at, name) index in order instead of sorting all customers
+        # (SQLite and MariaDB see that on their own, and MariaDB would sort if told so).
+        # Not when searching: a rare match would then cost a walk through the whole index.
+        columns = [Customer.archived_at, *columns]
+    return [c.desc() for c in columns] if flt.descending else columns
+
+
+def _rows_select(
+    actor: Actor, conditions: list[ColumnElement[bool]], flt: CustomerFilter, *, now: dt.datetime,
+    cadences: Cadences, dialect: str, limit: int | None = None, offset: int = 0, with_total: bool = False,
+) -> AnySelect:
+    owner = aliased(User, name="owner")
+    contact = aliased(Contact, name="primary_contact")
+    # The primary contact, or the oldest live one if none is marked primary.
+    primary_id = (
+        select(Contact.id)
+        .where(Contact.customer_id == Customer.id, Contact.archived_at.is_(None))
+        .order_by(Contact.is_primary.desc(), Contact.id)
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    phone: Any = contact.phone
+    email: Any = contact.email
+    if masks_contacts(actor):
+        phone, email = mask_phone_sql(contact.phone), mask_email_sql(contact.email)
+    order = _order(flt, dialect)
+    query = select(
+        Customer.id, Customer.code, Customer.name, Customer.customer_type, Customer.owner_id,
+        owner.display_name.label("owner_name"), Customer.department_id,
+        Department.name.label("department_name"), Customer.lifecycle_stage, Customer.value_tier,
+        Customer.size_class, Customer.relationship, Customer.credit_risk, Customer.importance,
+        Customer.need_type, Customer.industry, Customer.region, Customer.source_channel,
+        Customer.expected_close_date, Customer.last_contact_at, Customer.next_follow_up_at,
+        follow_up_state(cadences, now).label("follow_up_state"), Customer.created_at, Customer.updated_at,
+        Customer.archived_at, Customer.version, contact.name.label("contact_name"),
+        phone.label("contact_phone"), email.label("contact_email"),
+    ).select_from(Customer)
+    if limit is not None:
+        # A "deferred join": pick the page's ids with a narrow query the planner gets right (index
+        # order or a top-N sort), then join owners, departments and contacts for those rows only.
+        picked: list[Any] = [Customer.id]
+        if with_total:
+            picked.append(func.count().over().label("total_matches"))
+        page = (select(*picked).where(*conditions).order_by(*order).limit(limit).offset(offset)
+                .subquery("page"))
+        query = query.join(page, page.c.id == Customer.id)
+        if with_total:
+            query = query.add_columns(page.c.total_matches)
+        conditions = []
+    return (
+        query
+        .outerjoin(owner, owner.id == Customer.owner_id)
+        .outerjoin(Department, Department.id == Customer.department_id)
+        .outerjoin(contact, and_(contact.customer_id == Customer.id, contact.id == primary_id))
+        .where(*conditions)
+        .order_by(*order)
+    )
+
+
+def customer_query(
+    session: Session, actor: Actor, flt: CustomerFilter | None = None, *, now: dt.datetime | None = None
+) -> AnySelect:
+    """Return the SELECT of the filtered, sorted list (no LIMIT): the list pages it, exports stream it.
+
+    Columns are those of CustomerRow except tags and can_edit; contact_phone / contact_email are
+    already masked in SQL when the actor may not see them. Raises PermissionDenied without customers.view.
+    """
+    flt = flt or CustomerFilter()
+    now = now or utcnow()
+    cadences = load_cadences(session)
+    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences)
+    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=session.get_bind().dialect.name)
+
+
+def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """Return the tags of the given customers, in one query (lower-level helper, e.g. for exports)."""
+    ids = list(customer_ids)
+    tags: dict[int, list[str]] = {}
+    if ids:
+        for customer_id, tag in session.execute(
+            select(CustomerTag.customer_id, CustomerTag.tag).where(CustomerTag.customer_id.in_(ids))
+            .order_by(CustomerTag.customer_id, CustomerTag.tag)
+        ):
+            tags.setdefault(customer_id, []).append(tag)
+    return {k: tuple(v) for k, v in tags.items()}
+
+
+def list_customers(
+    sessions: Sessions, *, actor: Actor, flt: CustomerFilter | None = None, page: int = 0, page_size: int = 50,
+    now: dt.datetime | None = None,
+) -> CustomerPage:
+    """Return one page of the customers the actor may see, with the filtered totals (all counted in SQL)."""
+    flt = flt or CustomerFilter()
+    now = now or utcnow()
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    with sessions.read() as session:
+        cadences = load_cadences(session)
+        dialect = session.get_bind().dialect.name
+        visible = visibility(session, actor)
+        conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible)
+        counted = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
+                                    for_counting=True)
+
+        def count(*extra: ColumnElement[bool]) -> Any:
+            capped = select(Customer.id).where(*counted, *extra).limit(COUNT_CAP + 1).subquery()
+            return select(func.count()).select_from(capped).scalar_subquery()
+
+        def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
+            return [dict(r) for r in session.execute(_rows_select(
+                actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, limit=page_size,
+                offset=page * page_size, with_total=with_total)).mappings()]
+
+        overdue = None
+        if flt.search.strip():
+            # A search scans the table anyway: one scan gives both the page and the exact total.
+            result = fetch(max(0, int(page)), with_total=True)
+            if result:
+                total, page = int(result[0]["total_matches"]), max(0, int(page))
+            else:
+                total = int(session.scalar(select(count())) or 0)
+                page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+                result = fetch(page, with_total=True) if total else []
+            for row in result:
+                row.pop("total_matches", None)
+        else:
+            total, overdue = session.execute(select(count(), count(Customer.next_follow_up_at < now))).one()
+            total = int(total or 0)
+            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            result = fetch(page)
+        tags = tags_by_customer(session, (r["id"] for r in result))
+    rows = [CustomerRow(**r, tags=tags.get(r["id"], ()), can_edit=can_edit(actor, r["owner_id"])) for r in result]
+    return CustomerPage(rows=rows, total=total, overdue=None if overdue is None else int(overdue), page=page,
+                        page_size=page_size, masked=masks_contacts(actor))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An id and a label, for pickers."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    owners: list[Choice]
+    departments: list[Choice]
+    tags: list[str]
+
+
+def filter_options(sessions: Sessions, *, actor: Actor, tag_limit: int = 500) -> FilterOptions:
+    """Return the owners, departments and tags to offer in the list filters."""
+    require(actor, "customers.view")
+    with sessions.read() as session:
+        owners = [Choice(i, n) for i, n in session.execute(
+            select(User.id, User.display_name).where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
+            .order_by(User.display_name))]
+        departments = [Choice(i, n) for i, n in session.execute(
+            select(Department.id, Department.name).where(Department.archived_at.is_(None)).order_by(Department.name))]
+        tags = list(session.scalars(select(CustomerTag.tag).distinct().order_by(CustomerTag.tag).limit(tag_limit)))
+    return FilterOptions(owners=owners, departments=departments, tags=tags)
+
+
+def pick_customers(sessions: Sessions, *, actor: Actor, search: str = "", limit: int = 20,
+                   exclude_id: int | None = None) -> list[Choice]:
+    """Return up to `limit` live customers matching the search, as 'code · name' choices (for pickers)."""
+    flt = CustomerFilter(search=search, sort="name")
+    with sessions.read() as session:
+        conditions = filter_conditions(session, actor, flt, now=utcnow(), cadences=Cadences({}))
+        if exclude_id is not None:
+            conditions.append(Customer.id != exclude_id)
+        rows = session.execute(select(Customer.id, Customer.code, Customer.name).where(*conditions)
+                               .order_by(Customer.name, Customer.id).limit(limit)).all()
+    return [Choice(i, f"{code} · {name}") for i, code, name in rows]
+
+
+# --- one customer -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """The fields staff edit on a customer (the computed classes are the classification run's)."""
+
+    name: str = ""
+    code: str = ""  # empty on create: the next C000123 is drawn
+    customer_type: str = "company"
+    industry: str | None = None
+    region: str | None = None
+    address: str | None = None
+    company_size: str | None = None
+    source_channel: str | None = None
+    owner_id: int | None = None
+    department_id: int | None = None
+    needs: str | None = None
+    products_in_use: str | None = None
+    decision_process: str | None = None
+    competitors: str | None = None
+    preferences: str | None = None
+    notes: str | None = None
+    birthday: dt.date | None = None
+    first_contact_date: dt.date | None = None
+    share_consent: bool = False
+    lifecycle_stage: str = "potential"
+    churn_reason: str | None = None
+    need_type: str | None = None
+    importance: str | None = None
+    expected_close_date: dt.date | None = None
+    tags: tuple[str, ...] = ()
+
+
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CustomerInput))
+_TEXT_FIELDS = ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "customer_type": CUSTOMER_TYPES, "industry": INDUSTRIES, "region": REGIONS, "company_size": COMPANY_SIZES,
+    "source_channel": SOURCES, "need_type": NEED_TYPES, "importance": IMPORTANCE, "churn_reason": CHURN_REASONS,
+}
+_LENGTHS = {"name": 200, "code": 32, "address": 300}
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer's profile as the actor may see it."""
+
+    id: int
+    code: str
+    name: str
+    customer_type: str
+    industry: str | None
+    region: str | None
+    address: str | None
+    company_size: str | None
+    source_channel: str | None
+    owner_id: int | None
+    owner_name: str | None
+    department_id: int | None
+    department_name: str | None
+    needs: str | None
+    products_in_use: str | None
+    decision_process: str | None
+    competitors: str | None
+    preferences: str | None
+    notes: str | None
+    birthday: dt.date | None
+    first_contact_date: dt.date | None
+    share_consent: bool
+    lifecycle_stage: str
+    stage_changed_at: dt.datetime | None
+    churn_reason: str | None
+    need_type: str | None
+    importance: str | None
+    expected_close_date: dt.date | None
+    urgency: str | None
+    value_tier: str | None
+    size_class: str | None
+    relationship: str | None
+    credit_risk: str | None
+    classified_at: dt.datetime | None
+    last_contact_at: dt.datetime | None
+    next_follow_up_at: dt.datetime | None
+    follow_up_state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    archived_at: dt.datetime | None
+    version: int
+    tags: tuple[str, ...] = ()
+    can_edit: bool = False
+    masked: bool = False
+
+    def as_input(self) -> CustomerInput:
+        """Return the editable fields as they are now (to fill a form)."""
+        return CustomerInput(**{name: getattr(self, name) for name in EDITABLE_FIELDS})
+
+
+def customer_view_in(session: Session, actor: Actor, customer_id: int, *, now: dt.datetime | None = None,
+                     cadences: Cadences | None = None) -> CustomerView:
+    """Build the profile view inside an open session (lower-level helper: checks read access)."""
+    now = now or utcnow()
+    cadences = cadences or load_cadences(session)
+    owner = aliased(User, name="owner")
+    row = session.execute(
+        select(Customer, owner.display_name, Department.name, follow_up_state(cadences, now))
+        .outerjoin(owner, owner.id == Customer.owner_id)
+        .outerjoin(Department, Department.id == Customer.department_id)
+        .where(Customer.id == customer_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(entity="customers", id=customer_id)
+    customer, owner_name, department_name, state = row
+    load_readable(session, actor, customer_id)
+    tags = tags_by_customer(session, [customer_id]).get(customer_id, ())
+    values = {name: getattr(customer, name) for name in (
+        "id", "code", "name", "customer_type", "industry", "region", "address", "company_size", "source_channel",
+        "owner_id", "department_id", *_TEXT_FIELDS, "birthday", "first_contact_date", "share_consent",
+        "lifecycle_stage", "stage_changed_at", "churn_reason", "need_type", "importance", "expected_close_date",
+        "value_tier", "size_class", "relationship", "credit_risk", "classified_at", "last_contact_at",
+        "next_follow_up_at", "created_at", "updated_at", "archived_at", "version")}
+    return CustomerView(
+        **values, owner_name=owner_name, department_name=department_name, follow_up_state=state,
+        urgency=urgency_of(customer.expected_close_date, now.date()) if customer.lifecycle_stage in (
+            "potential", "intent") else None,
+        tags=tags, can_edit=can_edit(actor, customer.owner_id), masked=masks_contacts(actor),
+    )
+
+
+def get_customer(sessions: Sessions, *, actor: Actor, customer_id: int, now: dt.datetime | None = None) -> CustomerView:
+    """Return a customer's profile (PermissionDenied if the actor may not read it)."""
+    with sessions.read() as session:
+        return customer_view_in(session, actor, customer_id, now=now)
+
+
+@dataclass(frozen=True)
+class Customer360:
+    """Everything about one customer on one screen (the timeline is paged separately: crm.timeline)."""
+
+    profile: CustomerView
+    contacts: list[ContactView]
+    orders: list[OrderView]
+    order_totals: OrderTotals
+    contracts: list[ContractView]
+    contract_value: Decimal  # live contracts that are active
+    contract_outstanding: Decimal
+    open_tasks: list[TaskView]
+    recent_activities: list[ActivityView]
+    open_complaints: int
+
+    @property
+    def next_follow_up(self) -> TaskView | None:
+        return self.open_tasks[0] if self.open_tasks else None
+
+
+OPEN_COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer", "reopened")
+
+
+def get_customer_360(sessions: Sessions, *, actor: Actor, customer_id: int, orders_limit: int = 50,
+                     now: dt.datetime | None = None) -> Customer360:
+    """Return the profile, contacts, orders with totals, contracts with payments and open follow-ups."""
+    now = now or utcnow()
+    today = now.date()
+    with sessions.read() as session:
+        profile = customer_view_in(session, actor, customer_id, now=now)
+        contracts = contracts_of(session, customer_id, today=today)
+        active = [c for c in contracts if c.status == "active"]
+        return Customer360(
+            profile=profile,
+            contacts=contacts_of(session, actor, customer_id),
+            orders=orders_of(session, customer_id, limit=orders_limit),
+            order_totals=order_totals_of(session, customer_id, today=today),
+            contracts=contracts,
+            contract_value=sum((c.value for c in active), Decimal(0)),
+            contract_outstanding=sum((c.outstanding for c in active), Decimal(0)),
+            open_tasks=open_tasks_of(session, customer_id, now=now),
+            recent_activities=recent_activities_of(session, customer_id),
+            open_complaints=int(session.scalar(select(func.count()).select_from(Complaint).where(
+                Complaint.customer_id == customer_id, Complaint.archived_at.is_(None),
+                Complaint.status.in_(OPEN_COMPLAINT_STATUSES))) or 0),
+        )
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Strip tags, drop empty and repeated ones (order kept)."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        text = " ".join(str(tag).split())
+        if text:
+            seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def clean_customer_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise submitted customer fields: strip text, empty text to None, tags de-duplicated."""
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise KeyError(f"not editable: {sorted(unknown)}")
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "tags":
+            cleaned[name] = clean_tags(value or ())
+        elif name in ("name", "code"):
+            cleaned[name] = (value or "").strip()
+        elif name == "share_consent":
+            cleaned[name] = bool(value)
+        else:
+            cleaned[name] = _clean_text(value)
+    return cleaned
+
+
+def check_customer_values(errors: ValidationCollector, values: Mapping[str, Any], *, today: dt.date) -> None:
+    """Validate the given (cleaned) customer fields without the database: required, lengths, choices, dates."""
+    if "name" in values:
+        check_required(errors, "name", values["name"], _LENGTHS["name"])
+    if values.get("code"):
+        check_code(errors, "code", values["code"])
+    if "customer_type" in values:
+        check_choice(errors, "customer_type", values["customer_type"], CUSTOMER_TYPES, required=True)
+    for name, choices in _CHOICES.items():
+        if name in values and name != "customer_type":
+            check_choice(errors, name, values[name], choices)
+    if "lifecycle_stage" in values:
+        check_choice(errors, "lifecycle_stage", values["lifecycle_stage"], STAGES, required=True)
+    if "address" in values:
+        check_length(errors, "address", values["address"], _LENGTHS["address"])
+    for name in _TEXT_FIELDS:
+        if name in values:
+            check_length(errors, name, values[name], TEXT_MAX)
+    for name in ("birthday", "first_contact_date"):
+        if name in values:
+            if values[name] is not None and not isinstance(values[name], dt.date):
+                errors.add(name, "validation.date")
+            else:
+                check_not_future(errors, name, values[name], today)
+    if values.get("expected_close_date") is not None and not isinstance(values["expected_close_date"], dt.date):
+        errors.add("expected_close_date", "validation.date")
+    for tag in values.get("tags", ()):
+        if len(tag) > TAG_MAX:
+            errors.add("tags", "validation.too_long", max=TAG_MAX)
+
+
+def _check_owner(session: Session, errors: ValidationCollector, owner_id: int | None) -> None:
+    if owner_id is None:
+        return
+    role = session.scalar(select(User.role).where(User.id == owner_id, User.is_active.is_(True)))
+    if role not in OWNER_ROLES:
+        errors.add("owner_id", "customers.validation.owner")
+
+
+def _check_department(session: Session, errors: ValidationCollector, department_id: int | None) -> None:
+    if department_id is not None and session.scalar(
+            select(Department.id).where(Department.id == department_id, Department.archived_at.is_(None))) is None:
+        errors.add("department_id", "validation.choice")
+
+
+def _check_code_free(session: Session, errors: ValidationCollector, code: str | None, customer_id: int | None) -> None:
+    if code and "code" not in errors.fields:
+        taken = session.scalar(select(Customer.id).where(Customer.code == code))
+        if taken is not None and taken != customer_id:
+            errors.add("code", "validation.code_taken")
+
+
+def name_key_of(name: str) -> str:
+    """Return the duplicate-detection key stored in customers.name_key."""
+    return normalise_name(name)[:200]
+
+
+def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str]) -> None:
+    current = set(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id)))
+    wanted = set(tags)
+    added, removed = sorted(wanted - current), sorted(current - wanted)
+    if removed:
+        session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id,
+                                                  CustomerTag.tag.in_(removed)))
+    if added:
+        session.execute(insert(CustomerTag), [{"customer_id": customer.id, "tag": t, "created_at": utcnow()}
+                                              for t in added])
+    if added or removed:
+        write_audit(session, [audit_row(actor, "update", "customers", customer.id, field="tags",
+                                        old=", ".join(sorted(current)) or None,
+                                        new=", ".join(sorted(wanted)) or None, version=customer.version)])
+
+
+# --- create, update, archive ------------------------------------------------------------------------
+
+
+def create_customer(
+    sessions: Sessions, *, actor: Actor, data: CustomerInput, contact: Any = None, confirm_duplicates: bool = False,
+    token: str | None = None, today: dt.date | None = None,
+) -> CustomerView:
+    """Create a customer (with an optional first contact, a crm.records.ContactInput).
+
+    Staff always own what they create. Unless confirm_duplicates, a customer whose name, phone or email
+    matches a live one is refused with DuplicatesFound listing the candidates.
+    """
+    require(actor, "customers.create")
+    today = today or dt.date.today()
+    values = clean_customer_values(asdict(data))
+    if not actor.can("customers.reassign"):
+        values["owner_id"] = actor.id
+    errors = ValidationCollector()
+    check_customer_values(errors, values, today=today)
+    contact_values = None
+    if contact is not None:
+        contact_values = clean_contact(errors, contact, today=today, prefix="contact_", required=False)
+    with transaction(sessions, actor=actor, token=token, operation="customers.create") as session:
+        _check_owner(session, errors, values["owner_id"])
+        _check_department(session, errors, values["department_id"])
+        _check_code_free(session, errors, values["code"], None)
+        check_stage_change("potential", values["lifecycle_stage"], values["churn_reason"], errors)
+        errors.raise_if_any()
+        if not confirm_duplicates:
+            candidates = duplicates_in_session(
+                session, name=values["name"],
+                phones=[contact_values["phone"]] if contact_values and contact_values.get("phone") else [],
+                emails=[contact_values["email"]] if contact_values and contact_values.get("email") else [])
+            if candidates:
+                raise DuplicatesFound(candidates)
+        if values["department_id"] is None and values["owner_id"] is not None:
+            values["department_id"] = session.scalar(select(User.department_id).where(User.id == values["owner_id"]))
+        tags = values.pop("tags")
+        code = values.pop("code") or next_code(session, column=Customer.code, prefix=CODE_PREFIX, counter=CODE_COUNTER)
+        now = utcnow()
+        customer = Customer(**values, code=code, name_key=name_key_of(values["name"]), stage_changed_at=now)
+        if values["lifecycle_stage"] != "churned":
+            customer.churn_reason = None
+        session.add(customer)
+        session.flush()
+        session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.lifecycle_stage,
+                                changed_at=now, changed_by_id=actor.id))
+        if tags:
+            _set_tags(session, actor, customer, tags)
+        if contact_values and contact_values.get("name"):
+            session.add(Contact(customer_id=customer.id, **contact_model_values(contact_values), is_primary=True))
+        session.flush()
+        return customer_view_in(session, actor, customer.id)
+
+
+def update_customer(
+    sessions: Sessions, *, actor: Actor, customer_id: int, version: int, changes: Mapping[str, Any],
+    token: str | None = None, today: dt.date | None = None,
+) -> CustomerView:
+    """Apply the changed fields to a customer the actor may edit, if it is still at `version`.
+
+    Only the fields in `changes` are touched, so saving after a conflict does not undo the other
+    person's edits of other fields. A stage change goes through crm.stages (history row, rules).
+    """
+    today = today or dt.date.today()
+    values = clean_customer_values(changes)
+    errors = ValidationCollector()
+    check_customer_values(errors, values, today=today)
+    if "code" in values and not values["code"]:
+        errors.add("code", "validation.required")
+    with transaction(sessions, actor=actor, token=token, operation="customers.update") as session:
+        customer = load_writable(session, actor, customer_id)
+        check_version(session, customer, version)
+        if "owner_id" in values and values["owner_id"] != customer.owner_id:
+            require(actor, "customers.reassign")
+            _check_owner(session, errors, values["owner_id"])
+        if "department_id" in values and values["department_id"] != customer.department_id:
+            _check_department(session, errors, values["department_id"])
+        if "code" in values and values["code"] != customer.code:
+            _check_code_free(session, errors, values["code"], customer.id)
+        stage = values.pop("lifecycle_stage", customer.lifecycle_stage)
+        churn_reason = values.pop("churn_reason", customer.churn_reason)
+        if stage != customer.lifecycle_stage:
+            check_stage_change(customer.lifecycle_stage, stage, churn_reason, errors)
+        elif stage == "churned" and churn_reason not in CHURN_REASONS:
+            errors.add("churn_reason", "stages.churn_reason_required")
+        errors.raise_if_any()
+        tags = values.pop("tags", None)
+        for name, value in values.items():
+            if getattr(customer, name) != value:
+                setattr(customer, name, value)
+        if "name" in values:
+            customer.name_key = name_key_of(customer.name)
+        if stage != customer.lifecycle_stage:
+            apply_stage_change(session, actor=actor, customer=customer, to_stage=stage, churn_reason=churn_reason)
+        elif stage == "churned" and churn_reason != customer.churn_reason:
+            customer.churn_reason = churn_reason
+        session.flush()
+        if tags is not None:
+            _set_tags(session, actor, customer, tags)
+        return customer_view_in(session, actor, customer.id)
+
+
+def _set_archived(sessions: Sessions, *, actor: Actor, customer_id: int, version: int, archived: bool,
+                  token: str | None) -> CustomerView:
+    require(actor, "customers.archive")
+    operation = "customers.archive" if archived else "customers.restore"
+    with transaction(sessions, actor=actor, token=token, operation=operation) as session:
+        customer = load_writable(session, actor, customer_id)
+        check_version(session, customer, version)
+        if (customer.archived_at is not None) != archived:
+            customer.archived_at = utcnow() if archived else None
+        session.flush()
+        return customer_view_in(session, actor, customer.id)
+
+
+def archive_customer(sessions: Sessions, *, actor: Actor, customer_id: int, version: int,
+                     token: str | None = None) -> CustomerView:
+    """Archive (soft-delete) a customer; managers only."""
+    return _set_archived(sessions, actor=actor, customer_id=customer_id, version=version, archived=True, token=token)
+
+
+def restore_customer(sessions: Sessions, *, actor: Actor, customer_id: int, version: int,
+                     token: str | None = None) -> CustomerView:
+    """Bring an archived customer back; managers only."""
+    return _set_archived(sessions, actor=actor, customer_id=customer_id, version=version, archived=False, token=token)
+
+
+# --- bulk actions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """How many of the selected customers changed, and how many already were as asked."""
+
+    changed: int
+    unchanged: int
+    ids: tuple[int, ...] = field(default=())
+
+
+def _bulk_ids(customer_ids: Iterable[int]) -> list[int]:
+    ids = sorted({int(i) for i in customer_ids})
+    if not ids:
+        errors = ValidationCollector()
+        errors.add("customer_ids", "customers.bulk.none_selected")
+        errors.raise_if_any()
+    if len(ids) > BULK_MAX:
+        errors = ValidationCollector()
+        errors.add("customer_ids", "customers.bulk.too_many", max=BULK_MAX)
+        errors.raise_if_any()
+    return ids
+
+
+def _bulk_load(session: Session, ids: list[int], *columns: Any) -> Sequence[Any]:
+    rows = session.execute(select(Customer.id, Customer.version, *columns).where(Customer.id.in_(ids))
+                           .with_for_update()).all()
+    if len(rows) != len(ids):
+        raise NotFound(entity="customers", id=sorted(set(ids) - {r[0] for r in rows}))
+    return rows
+
+
+def bulk_reassign(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], owner_id: int | None,
+                  token: str | None = None) -> BulkResult:
+    """Give the selected customers to another owner, in one transaction, audited per customer."""
+    require(actor, "customers.reassign")
+    ids = _bulk_ids(customer_ids)
+    with transaction(sessions, actor=actor, token=token, operation="customers.bulk_reassign") as session:
+        errors = ValidationCollector()
+        _check_owner(session, errors, owner_id)
+        errors.raise_if_any()
+        rows = _bulk_load(session, ids, Customer.owner_id)
+        changing = [r for r in rows if r.owner_id != owner_id]
+        if changing:
+            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                            .values(owner_id=owner_id, version=_CUSTOMERS.c.version + 1, updated_at=utcnow()))
+            write_audit(session, [audit_row(actor, "update", "customers", r.id, field="owner_id", old=r.owner_id,
+                                            new=owner_id, version=r.version + 1) for r in changing])
+    return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
+
+
+def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], tag: str, remove: bool = False,
+             token: str | None = None) -> BulkResult:
+    """Add a tag to (or remove it from) the selected customers, in one transaction, audited per customer."""
+    require(actor, "customers.edit_all")
+    ids = _bulk_ids(customer_ids)
+    cleaned = clean_tags([tag])
+    errors = ValidationCollector()
+    if not cleaned:
+        errors.add("tag", "validation.required")
+    elif len(cleaned[0]) > TAG_MAX:
+        errors.add("tag", "validation.too_long", max=TAG_MAX)
+    errors.raise_if_any()
+    text = cleaned[0]
+    with transaction(sessions, actor=actor, token=token, operation="customers.bulk_tag") as session:
+        rows = _bulk_load(session, ids)
+        having = set(session.scalars(select(CustomerTag.customer_id).where(
+            CustomerTag.customer_id.in_(ids), CustomerTag.tag == text)))
+        if remove:
+            changing = [r for r in rows if r.id in having]
+            if changing:
+                session.execute(delete(CustomerTag).where(CustomerTag.tag == text,
+                                                          CustomerTag.customer_id.in_([r.id for r in changing])))
+        else:
+            changing = [r for r in rows if r.id not in having]
+            if changing:
+                session.execute(insert(CustomerTag), [{"customer_id": r.id, "tag": text, "created_at": utcnow()}
+                                                      for r in changing])
+        write_audit(session, [audit_row(actor, "update", "customers", r.id, field="tags",
+                                        old=text if remove else None, new=None if remove else text,
+                                        version=r.version) for r in changing])
+    return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
+
+
+def bulk_archive(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int],
+                 token: str | None = None) -> BulkResult:
+    """Archive the selected customers, in one transaction, audited per customer."""
+    require(actor, "customers.archive")
+    ids = _bulk_ids(customer_ids)
+    with transaction(sessions, actor=actor, token=token, operation="customers.bulk_archive") as session:
+        rows = _bulk_load(session, ids, Customer.archived_at)
+        changing = [r for r in rows if r.archived_at is None]
+        if changing:
+            now = utcnow()
+            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                            .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now))
+            write_audit(session, [audit_row(actor, "archive", "customers", r.id, field="archived_at", new=now,
+                                            version=r.version + 1) for r in changing])
+    return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
+
+
+def owner_choices(sessions: Sessions, *, actor: Actor) -> list[Choice]:
+    """Return the active users who may own customers (for the owner pickers)."""
+    require(actor, "customers.view")
+    with sessions.read() as session:
+        return [Choice(i, n) for i, n in session.execute(
+            select(User.id, User.display_name).where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
+            .order_by(User.display_name))]
+
+
+def customer_version(sessions: Sessions, *, actor: Actor, customer_id: int) -> int:
+    """Return the customer's current version (after a conflict, to save on top of the other change)."""
+    with sessions.read() as session:
+        return load_readable(session, actor, customer_id).version

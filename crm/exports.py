@@ -1,0 +1,369 @@
+"""Export customers, contacts and orders to CSV (UTF-8 with BOM) or Excel, streamed from SQL in chunks."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from crm.audit import audit_row, write_audit
+from crm.errors import CrmError
+from crm.i18n import DEFAULT_TIMEZONE, t
+from crm.masking import mask_email, mask_phone
+from crm.permissions import Actor, require
+from crm.settings import get_setting
+from crm.vocab import urgency_of
+from db.engine import Sessions
+from db.models import Contact, Customer, CustomerTag, Department, Order, User
+
+EXPORT_KINDS = ("customers", "contacts", "orders")
+FORMATS = ("csv", "xlsx")
+HEADER_STYLES = ("codes", "labels")
+EXPORT_CHUNK = 2000
+MIME_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: its header code, the catalog label (imports.field.<label>), its vocabulary."""
+
+    name: str
+    label: str = ""
+    vocab: str | None = None  # catalog prefix of the values' labels ("stage" -> t("stage.signed"))
+
+    @property
+    def label_key(self) -> str:
+        return f"imports.field.{self.label or self.name}"
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "customers": (
+        Column("code"), Column("name"), Column("customer_type", vocab="customer_type"),
+        Column("industry", vocab="industry"), Column("region", vocab="region"), Column("address"),
+        Column("company_size", vocab="company_size"), Column("source_channel", vocab="source"),
+        Column("owner"), Column("owner_name"), Column("department"),
+        Column("contact_name"), Column("phone"), Column("email"), Column("tags"),
+        Column("stage", "lifecycle_stage", vocab="stage"), Column("churn_reason", vocab="churn_reason"),
+        Column("need_type", vocab="need_type"), Column("importance", vocab="importance"),
+        Column("expected_close_date"), Column("urgency", vocab="urgency"),
+        Column("value_tier", vocab="tier"), Column("size_class", vocab="size_class"),
+        Column("relationship", vocab="relationship"), Column("credit_risk", vocab="credit_risk"),
+        Column("rfm_recency_days"), Column("rfm_frequency"), Column("rfm_monetary"),
+        Column("rfm_r"), Column("rfm_f"), Column("rfm_m"), Column("rfm_score"),
+        Column("follow_up_state", vocab="follow_up_state"), Column("last_contact_at"), Column("next_follow_up_at"),
+        Column("first_contact_date"), Column("birthday"), Column("needs"), Column("products_in_use"),
+        Column("decision_process"), Column("competitors"), Column("preferences"), Column("notes"),
+        Column("created_at"), Column("updated_at"),
+    ),
+    "contacts": (
+        Column("customer_code"), Column("customer_name"), Column("name", "contact_name"),
+        Column("title", "contact_title"), Column("phone"), Column("email"), Column("wechat"),
+        Column("is_primary"), Column("birthday"), Column("notes"),
+    ),
+    "orders": (
+        Column("customer_code"), Column("customer_name"), Column("order_no"), Column("order_date"),
+        Column("product"), Column("amount"), Column("currency"), Column("notes"),
+    ),
+}
+
+
+def export_file_name(kind: str, fmt: str, today: dt.date | None = None) -> str:
+    """Return a download name such as customers-2024-05-01.xlsx."""
+    return f"{kind}-{(today or dt.date.today()).isoformat()}.{fmt}"
+
+
+def _check(kind: str, fmt: str, header_style: str) -> None:
+    if kind not in EXPORT_KINDS:
+        raise CrmError("imports.unknown_kind", kind=kind, kinds=", ".join(EXPORT_KINDS))
+    if fmt not in FORMATS:
+        raise CrmError("exports.unknown_format", format=fmt, formats=", ".join(FORMATS))
+    if header_style not in HEADER_STYLES:
+        raise CrmError("exports.unknown_format", format=header_style, formats=", ".join(HEADER_STYLES))
+
+
+# --- what the actor may see ------------------------------------------------------------------------
+
+
+def _visible(session: Session, actor: Actor) -> list[Any]:
+    """Customers the actor may read: managers, admins, viewers all; staff their own unless staff_can_read_all."""
+    require(actor, "customers.view")
+    if actor.can("customers.view_all") or get_setting(session, "staff_can_read_all"):
+        return []
+    return [Customer.owner_id == actor.id]
+
+
+def _customer_select(session: Session, actor: Actor, customer_filter: Any,
+                     now: dt.datetime) -> tuple[Select[Any], bool]:
+    """Return the customers' SELECT (the list's own query when crm.customers offers it) and if it masks in SQL."""
+    try:
+        from crm.customers import CustomerFilter, customer_query
+    except ImportError:  # the customer list is not there yet: every visible, live customer
+        return _fallback_customer_select(session, actor), False
+    statement = customer_query(session, actor, customer_filter or CustomerFilter(), now=now)
+    owner_username = select(User.username).where(User.id == Customer.owner_id).correlate(Customer).scalar_subquery()
+    return statement.add_columns(
+        owner_username.label("owner_username"), _tags_column(), Customer.address, Customer.company_size,
+        Customer.churn_reason,
+        Customer.rfm_recency_days, Customer.rfm_frequency, Customer.rfm_monetary, Customer.rfm_r, Customer.rfm_f,
+        Customer.rfm_m, Customer.first_contact_date, Customer.birthday, Customer.needs, Customer.products_in_use,
+        Customer.decision_process, Customer.competitors, Customer.preferences, Customer.notes,
+    ), True
+
+
+def _fallback_customer_select(session: Session, actor: Actor) -> Select[Any]:
+    primary = (select(Contact.id).where(Contact.customer_id == Customer.id, Contact.archived_at.is_(None))
+               .order_by(Contact.is_primary.desc(), Contact.id).limit(1).correlate(Customer).scalar_subquery())
+
+    def contact_column(column: Any, label: str) -> Any:
+        return select(column).where(Contact.id == primary).correlate(Customer).scalar_subquery().label(label)
+
+    return (
+        select(
+            Customer, User.display_name.label("owner_name"), User.username.label("owner_username"),
+            Department.name.label("department_name"), contact_column(Contact.name, "contact_name"),
+            contact_column(Contact.phone, "contact_phone"), contact_column(Contact.email, "contact_email"),
+            _tags_column(),
+        )
+        .outerjoin(User, User.id == Customer.owner_id)
+        .outerjoin(Department, Department.id == Customer.department_id)
+        .where(Customer.archived_at.is_(None), *_visible(session, actor))
+        .order_by(Customer.name, Customer.id)
+    )
+
+
+def _filtered_ids(session: Session, actor: Actor, customer_filter: Any, now: dt.datetime) -> Any | None:
+    """A subquery of the filtered customers' ids, or None for every visible live customer."""
+    if customer_filter is None:
+        return None
+    statement, _ = _customer_select(session, actor, customer_filter, now)
+    return statement.order_by(None).subquery()
+
+
+# --- rows --------------------------------------------------------------------------------------------
+
+
+def _tags_column() -> Any:
+    # In the same statement: MariaDB cannot run a second query while a streamed result is open.
+    return (select(func.aggregate_strings(CustomerTag.tag, ", ")).where(CustomerTag.customer_id == Customer.id)
+            .correlate(Customer).scalar_subquery().label("tags"))
+
+
+def _field(row: Any, name: str) -> Any:
+    mapping = row._mapping
+    if name in mapping:
+        return mapping[name]
+    return getattr(mapping["Customer"], name)  # the fallback query selects the entity
+
+
+def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
+                   now: dt.datetime) -> Iterator[dict[str, Any]]:
+    statement, masked_in_sql = _customer_select(session, actor, customer_filter, now)
+    mask = not actor.can("contacts.unmasked") and not masked_in_sql
+    for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
+        get = lambda name, row=row: _field(row, name)  # noqa: E731
+        r, f, m = get("rfm_r"), get("rfm_f"), get("rfm_m")
+        phone, email = get("contact_phone"), get("contact_email")
+        yield {
+            "code": get("code"), "name": get("name"), "customer_type": get("customer_type"),
+            "industry": get("industry"), "region": get("region"), "address": get("address"),
+            "company_size": get("company_size"), "source_channel": get("source_channel"),
+            "owner": get("owner_username"), "owner_name": get("owner_name"), "department": get("department_name"),
+            "contact_name": get("contact_name"),
+            "phone": mask_phone(phone) if mask else phone, "email": mask_email(email) if mask else email,
+            "tags": get("tags"), "stage": get("lifecycle_stage"), "churn_reason": get("churn_reason"),
+            "need_type": get("need_type"), "importance": get("importance"),
+            "expected_close_date": get("expected_close_date"),
+            "urgency": urgency_of(get("expected_close_date"), today),
+            "value_tier": get("value_tier"), "size_class": get("size_class"),
+            "relationship": get("relationship"), "credit_risk": get("credit_risk"),
+            "rfm_recency_days": get("rfm_recency_days"), "rfm_frequency": get("rfm_frequency"),
+            "rfm_monetary": get("rfm_monetary"), "rfm_r": r, "rfm_f": f, "rfm_m": m,
+            "rfm_score": r + f + m if None not in (r, f, m) else None,
+            "follow_up_state": _optional(row, "follow_up_state"),
+            "last_contact_at": get("last_contact_at"), "next_follow_up_at": get("next_follow_up_at"),
+            "first_contact_date": get("first_contact_date"), "birthday": get("birthday"),
+            "needs": get("needs"), "products_in_use": get("products_in_use"),
+            "decision_process": get("decision_process"), "competitors": get("competitors"),
+            "preferences": get("preferences"), "notes": get("notes"),
+            "created_at": get("created_at"), "updated_at": get("updated_at"),
+        }
+
+
+def _optional(row: Any, name: str) -> Any:
+    return row._mapping.get(name)
+
+
+def _scoped(session: Session, actor: Actor, statement: Any, customer_filter: Any, now: dt.datetime) -> Any:
+    statement = statement.where(Customer.archived_at.is_(None), *_visible(session, actor))
+    ids = _filtered_ids(session, actor, customer_filter, now)
+    if ids is not None:
+        statement = statement.where(Customer.id.in_(select(ids.c.id)))
+    return statement
+
+
+def _contact_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
+                  now: dt.datetime) -> Iterator[dict[str, Any]]:
+    statement = _scoped(session, actor, (
+        select(Customer.code, Customer.name.label("customer_name"), Contact.name, Contact.title, Contact.phone,
+               Contact.email, Contact.wechat, Contact.is_primary, Contact.birthday, Contact.notes)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Contact.archived_at.is_(None))
+        .order_by(Customer.code, Contact.is_primary.desc(), Contact.id)
+    ), customer_filter, now)
+    mask = not actor.can("contacts.unmasked")
+    for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
+        yield {"customer_code": row.code, "customer_name": row.customer_name, "name": row.name,
+               "title": row.title, "phone": mask_phone(row.phone) if mask else row.phone,
+               "email": mask_email(row.email) if mask else row.email, "wechat": row.wechat,
+               "is_primary": bool(row.is_primary), "birthday": row.birthday, "notes": row.notes}
+
+
+def _order_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
+                now: dt.datetime) -> Iterator[dict[str, Any]]:
+    statement = _scoped(session, actor, (
+        select(Customer.code, Customer.name.label("customer_name"), Order.order_no, Order.order_date, Order.product,
+               Order.amount, Order.currency, Order.notes)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(Order.archived_at.is_(None))
+        .order_by(Order.order_date, Order.id)
+    ), customer_filter, now)
+    for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
+        yield {"customer_code": row.code, "customer_name": row.customer_name, "order_no": row.order_no,
+               "order_date": row.order_date, "product": row.product, "amount": row.amount,
+               "currency": row.currency, "notes": row.notes}
+
+
+_ROWS = {"customers": _customer_rows, "contacts": _contact_rows, "orders": _order_rows}
+
+
+# --- formatting and writing ------------------------------------------------------------------------
+
+
+class _Formatter:
+    """Turn typed values into what a CSV cell or an Excel cell holds, in the chosen header style."""
+
+    def __init__(self, kind: str, lang: str, header_style: str, zone: ZoneInfo) -> None:
+        self.columns = COLUMNS[kind]
+        self.lang = lang
+        self.labels = header_style == "labels"
+        self.zone = zone
+
+    def headers(self) -> list[str]:
+        return [t(c.label_key, self.lang) if self.labels else c.name for c in self.columns]
+
+    def _value(self, column: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.labels and column.vocab:
+            return t(f"{column.vocab}.{value}", self.lang)
+        if isinstance(value, bool):
+            if self.labels:
+                return t("common.yes" if value else "common.no", self.lang)
+            return "true" if value else "false"
+        if isinstance(value, dt.datetime):
+            return value.astimezone(self.zone).replace(tzinfo=None, microsecond=0)
+        return value
+
+    def csv_row(self, row: dict[str, Any]) -> list[Any]:
+        cells = []
+        for column in self.columns:
+            value = self._value(column, row.get(column.name))
+            if value is None:
+                cells.append("")
+            elif isinstance(value, dt.datetime):
+                cells.append(value.strftime("%Y-%m-%d %H:%M:%S"))
+            elif isinstance(value, dt.date):
+                cells.append(value.isoformat())
+            elif isinstance(value, Decimal):
+                cells.append(format(value, "f"))
+            else:
+                cells.append(value)
+        return cells
+
+    def xlsx_row(self, row: dict[str, Any]) -> list[Any]:
+        return [self._value(column, row.get(column.name)) for column in self.columns]
+
+
+def _company_zone(session: Session) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(get_setting(session, "timezone") or DEFAULT_TIMEZONE))
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def write_export(
+    sessions: Sessions, *, actor: Actor, kind: str, fmt: str, out: IO[bytes], customer_filter: Any = None,
+    lang: str = "en", header_style: str = "codes", today: dt.date | None = None, audit: bool = True,
+) -> int:
+    """Write the customers, contacts or orders the actor may see to a binary stream; return the row count.
+
+    Rows stream from SQL in chunks of EXPORT_CHUNK; Excel goes through openpyxl's write-only mode.
+    Viewers get phones and emails masked. With a customer filter (crm.customers.CustomerFilter) only the
+    filtered customers (and their contacts / orders) are exported.
+    """
+    require(actor, "customers.export")
+    _check(kind, fmt, header_style)
+    from db.models import utcnow
+
+    now = utcnow()
+    with sessions.read() as session:
+        zone = _company_zone(session)
+        today = today or dt.datetime.now(zone).date()
+        formatter = _Formatter(kind, lang, header_style, zone)
+        rows = _ROWS[kind](session, actor, customer_filter, today, now)
+        count = _write_csv(out, formatter, rows) if fmt == "csv" else _write_xlsx(out, formatter, rows, kind, lang)
+    if audit:
+        with sessions.begin() as session:
+            write_audit(session, [audit_row(actor, "export", kind, fmt, new={
+                "rows": count, "filtered": customer_filter is not None})])
+    return count
+
+
+def _write_csv(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, Any]]) -> int:
+    # utf-8-sig writes the BOM first: without it Excel reads the file as the system code page and garbles Chinese.
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
+    writer = csv.writer(text)
+    writer.writerow(formatter.headers())
+    count = 0
+    for row in rows:
+        writer.writerow(formatter.csv_row(row))
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+def _write_xlsx(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, Any]], kind: str, lang: str) -> int:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=t(f"exports.sheet.{kind}", lang)[:31])
+    sheet.append(formatter.headers())
+    count = 0
+    for row in rows:
+        sheet.append(formatter.xlsx_row(row))
+        count += 1
+    workbook.save(out)
+    return count
+
+
+def export_bytes(
+    sessions: Sessions, *, actor: Actor, kind: str, fmt: str, customer_filter: Any = None, lang: str = "en",
+    header_style: str = "labels", today: dt.date | None = None,
+) -> bytes:
+    """Return an export as bytes (for a download button)."""
+    buffer = io.BytesIO()
+    write_export(sessions, actor=actor, kind=kind, fmt=fmt, out=buffer, customer_filter=customer_filter, lang=lang,
+                 header_style=header_style, today=today)
+    return buffer.getvalue()

@@ -1,0 +1,347 @@
+"""Follow-up queues: my queue (overdue, today, this week, out of cadence), the team view and its calendar.
+
+Every figure is a SQL count and every list a LIMITed page, read through the indexes on
+follow_up_tasks(owner_id, status, due_at) / (owner_id, status, completed_at) and on the customers'
+cached columns, so a queue costs the same with a thousand customers or a million. The windows
+(overdue / today / this week) are defined in crm/follow_up_core.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.cadence import Cadences, cadence_due_since, load_cadences
+from crm.follow_up_core import DayWindows, company_timezone, day_windows, local_midnight
+from crm.follow_ups import Option, TaskView, task_select, task_view
+from crm.permissions import Actor, require
+from db.engine import Sessions
+from db.models import Activity, Customer, FollowUpTask, User, utcnow
+
+SECTIONS: tuple[str, ...] = ("overdue", "today", "week", "out_of_cadence")
+TASK_SECTIONS: tuple[str, ...] = ("overdue", "today", "week")
+PERIODS: tuple[str, ...] = ("week", "month")
+CALENDAR_TASK_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class CadenceRow:
+    """A customer out of cadence with nothing planned."""
+
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    lifecycle_stage: str
+    value_tier: str | None
+    importance: str | None
+    last_contact_at: dt.datetime | None
+    cadence_days: int
+
+
+@dataclass(frozen=True)
+class QueueSection:
+    code: str
+    total: int
+    page: int
+    page_size: int
+    rows: tuple[TaskView, ...] | tuple[CadenceRow, ...]
+
+
+@dataclass(frozen=True)
+class Queue:
+    owner_id: int
+    timezone: str
+    today: dt.date
+    now: dt.datetime
+    sections: dict[str, QueueSection]
+
+
+def _owner_scope(actor: Actor, owner_id: int | None) -> int:
+    require(actor, "follow_ups.log")
+    if owner_id is None or owner_id == actor.id:
+        if actor.id is None:
+            raise ValueError("the system actor has no queue of its own; pass owner_id")
+        return actor.id
+    require(actor, "follow_ups.team")
+    return owner_id
+
+
+def _task_window(section: str, windows: DayWindows) -> list:  # type: ignore[type-arg]
+    due = FollowUpTask.due_at
+    return {
+        "overdue": [due < windows.now],
+        "today": [due >= windows.now, due < windows.tomorrow_start],
+        "week": [due >= windows.tomorrow_start, due < windows.week_end],
+    }[section]
+
+
+def _out_of_cadence(cadences: Cadences, now: dt.datetime) -> list:  # type: ignore[type-arg]
+    """Live, non-churned customers with nothing planned and no contact within their class cadence."""
+    return [
+        Customer.archived_at.is_(None), Customer.lifecycle_stage != "churned", Customer.next_follow_up_at.is_(None),
+        or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < cadence_due_since(cadences, now)),
+    ]
+
+
+def my_queue(
+    sessions: Sessions, *, actor: Actor, owner_id: int | None = None, now: dt.datetime | None = None,
+    pages: dict[str, int] | None = None, page_size: int = 10,
+) -> Queue:
+    """Return an owner's queue (oneself unless allowed the team): each section's count and one page of rows."""
+    owner = _owner_scope(actor, owner_id)
+    now = now or utcnow()
+    pages = pages or {}
+    with sessions.read() as session:
+        windows = day_windows(now, company_timezone(session))
+        cadences = load_cadences(session)
+        sections = {code: _task_section(session, actor, owner, code, windows, pages.get(code, 0), page_size)
+                    for code in TASK_SECTIONS}
+        sections["out_of_cadence"] = _cadence_section(session, owner, cadences, now,
+                                                      pages.get("out_of_cadence", 0), page_size)
+    return Queue(owner_id=owner, timezone=windows.timezone, today=windows.today, now=now, sections=sections)
+
+
+def _task_section(session: Session, actor: Actor, owner: int, code: str, windows: DayWindows, page: int,
+                  page_size: int) -> QueueSection:
+    conditions = [FollowUpTask.owner_id == owner, FollowUpTask.status == "open", *_task_window(code, windows),
+                  Customer.archived_at.is_(None)]
+    total = session.scalar(select(func.count()).select_from(FollowUpTask)
+                           .join(Customer, Customer.id == FollowUpTask.customer_id).where(*conditions)) or 0
+    page = _clamp(page, total, page_size)
+    rows = session.execute(task_select().where(*conditions).order_by(FollowUpTask.due_at, FollowUpTask.id)
+                           .limit(page_size).offset(page * page_size))
+    return QueueSection(code, int(total), page, page_size, tuple(task_view(row, actor) for row in rows))
+
+
+def _cadence_section(session: Session, owner: int, cadences: Cadences, now: dt.datetime, page: int,
+                     page_size: int) -> QueueSection:
+    conditions = [Customer.owner_id == owner, *_out_of_cadence(cadences, now)]
+    total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
+    page = _clamp(page, total, page_size)
+    rows = session.execute(
+        select(Customer.id, Customer.code, Customer.name, Customer.lifecycle_stage, Customer.value_tier,
+               Customer.importance, Customer.last_contact_at)
+        .where(*conditions)
+        # Never contacted first, then the longest silence.
+        .order_by(Customer.last_contact_at.is_not(None), Customer.last_contact_at, Customer.id)
+        .limit(page_size).offset(page * page_size))
+    return QueueSection("out_of_cadence", int(total), page, page_size, tuple(
+        CadenceRow(customer_id=cid, customer_code=code, customer_name=name, lifecycle_stage=stage,
+                   value_tier=tier, importance=importance, last_contact_at=last,
+                   cadence_days=cadences.for_customer(tier, importance))
+        for cid, code, name, stage, tier, importance, last in rows))
+
+
+def _clamp(page: int, total: int, page_size: int) -> int:
+    last = max(0, (int(total) - 1) // page_size)
+    return min(max(0, page), last)
+
+
+# --- team view ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerStats:
+    owner_id: int
+    owner_name: str
+    open: int
+    overdue: int
+    done: int
+    contacts: int
+    customers: int
+    in_cadence: int
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of the owner's live, non-churned customers contacted within their class cadence."""
+        return self.in_cadence / self.customers if self.customers else None
+
+
+@dataclass(frozen=True)
+class TierCompliance:
+    value_tier: str  # a tier code, or "none" for customers not yet rated
+    customers: int
+    in_cadence: int
+
+    @property
+    def compliance(self) -> float | None:
+        return self.in_cadence / self.customers if self.customers else None
+
+
+@dataclass(frozen=True)
+class TeamOverview:
+    period: str
+    period_start: dt.date
+    period_end: dt.date  # exclusive
+    timezone: str
+    owners: tuple[OwnerStats, ...]
+    tiers: tuple[TierCompliance, ...]
+
+
+def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The current calendar week (Monday first) or month containing today, as [start, end) local dates."""
+    if period == "week":
+        start = today - dt.timedelta(days=today.weekday())
+        return start, start + dt.timedelta(days=7)
+    if period == "month":
+        start = today.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        return start, end
+    raise ValueError(f"unknown period {period!r}")
+
+
+def _team_members(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.display_name).where(
+        User.is_active.is_(True), User.role.in_(("admin", "manager", "staff"))).order_by(User.display_name)
+    ).all())
+
+
+def team_overview(sessions: Sessions, *, actor: Actor, period: str = "week",
+                  now: dt.datetime | None = None) -> TeamOverview:
+    """Per owner: open, overdue, done and contacts this period, and cadence compliance; compliance by tier."""
+    require(actor, "follow_ups.team")
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    now = now or utcnow()
+    with sessions.read() as session:
+        tz = company_timezone(session)
+        windows = day_windows(now, tz)
+        start, end = period_bounds(period, windows.today)
+        start_at, end_at = local_midnight(start, tz), local_midnight(end, tz)
+        cadences = load_cadences(session)
+        members = _team_members(session)
+        in_cadence = case((Customer.last_contact_at >= cadence_due_since(cadences, now), 1), else_=0)
+        tier = func.coalesce(Customer.value_tier, "none")
+        compliance_rows = session.execute(
+            select(Customer.owner_id, tier, func.count(), func.sum(in_cadence))
+            .where(Customer.archived_at.is_(None), Customer.lifecycle_stage != "churned",
+                   Customer.owner_id.is_not(None))
+            .group_by(Customer.owner_id, tier)).all()
+        by_owner: dict[int, list[int]] = {}
+        by_tier: dict[str, list[int]] = {}
+        for owner_id, tier_code, customers, contacted in compliance_rows:
+            for bucket, key in ((by_owner, owner_id), (by_tier, tier_code)):
+                totals = bucket.setdefault(key, [0, 0])
+                totals[0] += int(customers)
+                totals[1] += int(contacted or 0)
+        # Active colleagues, and anyone still owning customers (a deactivated owner's work must show).
+        owner_ids = set(members) | set(by_owner)
+        owners = sorted(owner_ids)
+        # `owner_id IN (...)` lets each count walk its index range per owner instead of the whole table.
+        in_list = FollowUpTask.owner_id.in_(owners) if owners else FollowUpTask.owner_id.is_(None)
+        open_counts = dict(session.execute(
+            select(FollowUpTask.owner_id, func.count()).where(in_list, FollowUpTask.status == "open")
+            .group_by(FollowUpTask.owner_id)).all())
+        overdue_counts = dict(session.execute(
+            select(FollowUpTask.owner_id, func.count()).where(in_list, FollowUpTask.status == "open",
+                                                              FollowUpTask.due_at < now)
+            .group_by(FollowUpTask.owner_id)).all())
+        done_counts = dict(session.execute(
+            select(FollowUpTask.owner_id, func.count()).where(
+                in_list, FollowUpTask.status == "done", FollowUpTask.completed_at >= start_at,
+                FollowUpTask.completed_at < end_at)
+            .group_by(FollowUpTask.owner_id)).all())
+        contact_counts = dict(session.execute(
+            select(Activity.owner_id, func.count()).where(
+                Activity.owner_id.in_(owners) if owners else Activity.owner_id.is_(None),
+                Activity.occurred_at >= start_at, Activity.occurred_at < end_at, Activity.archived_at.is_(None))
+            .group_by(Activity.owner_id)).all())
+        missing = owner_ids - set(members)
+        names = dict(members)
+        if missing:
+            names.update(session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
+                         .all())
+    stats = [OwnerStats(owner_id=oid, owner_name=names.get(oid, f"#{oid}"), open=int(open_counts.get(oid, 0)),
+                        overdue=int(overdue_counts.get(oid, 0)), done=int(done_counts.get(oid, 0)),
+                        contacts=int(contact_counts.get(oid, 0)), customers=by_owner.get(oid, [0, 0])[0],
+                        in_cadence=by_owner.get(oid, [0, 0])[1])
+             for oid in owner_ids]
+    stats.sort(key=lambda s: (-s.overdue, s.owner_name))
+    tier_order = {"high": 0, "medium": 1, "low": 2, "none": 3}
+    tiers = sorted((TierCompliance(code, totals[0], totals[1]) for code, totals in by_tier.items()),
+                   key=lambda t: tier_order.get(t.value_tier, 9))
+    return TeamOverview(period=period, period_start=start, period_end=end, timezone=tz.key, owners=tuple(stats),
+                        tiers=tuple(tiers))
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarCounts:
+    """Open follow-ups due per local day and owner, over a range of days."""
+
+    days: tuple[dt.date, ...]
+    owners: tuple[Option, ...]
+    counts: dict[tuple[int, dt.date], int]
+    timezone: str
+
+    def total(self, day: dt.date) -> int:
+        return sum(n for (_, d), n in self.counts.items() if d == day)
+
+
+def calendar_range(view: str, anchor: dt.date) -> tuple[dt.date, int]:
+    """First day and number of days of the week (Monday first) or the month grid (whole weeks) around anchor."""
+    if view == "week":
+        return anchor - dt.timedelta(days=anchor.weekday()), 7
+    if view == "month":
+        first = anchor.replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        start = first - dt.timedelta(days=first.weekday())
+        end = last + dt.timedelta(days=6 - last.weekday())
+        return start, (end - start).days + 1
+    raise ValueError(f"unknown calendar view {view!r}")
+
+
+def calendar_counts(sessions: Sessions, *, actor: Actor, start: dt.date, days: int,
+                    owner_id: int | None = None) -> CalendarCounts:
+    """Count open follow-ups due on each local day from start, per owner (one query, a SUM per day)."""
+    if owner_id is None or owner_id != actor.id:
+        require(actor, "follow_ups.team")
+    else:
+        require(actor, "follow_ups.log")
+    days = max(1, min(days, 42))
+    with sessions.read() as session:
+        tz = company_timezone(session)
+        day_list = [start + dt.timedelta(days=i) for i in range(days)]
+        bounds = [local_midnight(day, tz) for day in [*day_list, start + dt.timedelta(days=days)]]
+        due = FollowUpTask.due_at
+        sums = [func.sum(case((and_(due >= bounds[i], due < bounds[i + 1]), 1), else_=0)) for i in range(days)]
+        conditions = [FollowUpTask.status == "open", due >= bounds[0], due < bounds[-1]]
+        if owner_id is not None:
+            conditions.append(FollowUpTask.owner_id == owner_id)
+        rows = session.execute(select(FollowUpTask.owner_id, *sums).where(*conditions)
+                               .group_by(FollowUpTask.owner_id)).all()
+        owners = [row[0] for row in rows if row[0] is not None]
+        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(owners))).all()) \
+            if owners else {}
+    counts: dict[tuple[int, dt.date], int] = {}
+    for row in rows:
+        for i, day in enumerate(day_list):
+            value = int(row[i + 1] or 0)
+            if value:
+                counts[(row[0] or 0, day)] = value
+    option_list = sorted((Option(oid, names.get(oid, f"#{oid}")) for oid in owners), key=lambda o: o.label)
+    return CalendarCounts(days=tuple(day_list), owners=tuple(option_list), counts=counts, timezone=tz.key)
+
+
+def calendar_tasks(sessions: Sessions, *, actor: Actor, day: dt.date, owner_id: int | None = None,
+                   limit: int = CALENDAR_TASK_LIMIT) -> tuple[list[TaskView], int]:
+    """Return the open follow-ups due on one local day (first `limit`, by time) and how many there are."""
+    if owner_id is None or owner_id != actor.id:
+        require(actor, "follow_ups.team")
+    else:
+        require(actor, "follow_ups.log")
+    with sessions.read() as session:
+        tz = company_timezone(session)
+        conditions = [FollowUpTask.status == "open", FollowUpTask.due_at >= local_midnight(day, tz),
+                      FollowUpTask.due_at < local_midnight(day + dt.timedelta(days=1), tz)]
+        if owner_id is not None:
+            conditions.append(FollowUpTask.owner_id == owner_id)
+        total = session.scalar(select(func.count()).select_from(FollowUpTask).where(*conditions)) or 0
+        rows = session.execute(task_select().where(*conditions).order_by(FollowUpTask.due_at, FollowUpTask.id)
+                               .limit(limit))
+        return [task_view(row, actor) for row in rows], int(total)

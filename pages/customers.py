@@ -1,0 +1,28 @@
+"""Customers: the list (search, filters, bulk actions, new customer) or, with ?customer=ID, one customer's 360 view."""
+
+import streamlit as st
+
+from ui.auth import page_actor
+from ui.customer_360 import customer_360
+from ui.customers import customer_list, new_customer_form, selected_customer_id
+from ui.i18n import t
+from ui.state import get_sessions
+
+actor = page_actor("customers.view")
+sessions = get_sessions()
+
+notice = st.session_state.pop("customers_notice", None)
+if notice:
+    st.toast(notice, icon=":material/check_circle:")
+
+customer_id = selected_customer_id()
+if customer_id is not None:
+    customer_360(sessions, actor, customer_id)
+    st.stop()
+
+st.title(t("customers.title"))
+if actor.can("customers.create"):
+    with st.expander(t("customers.new.title"), icon=":material/person_add:",
+                     expanded=bool(st.session_state.get("customers_new__candidates"))):
+        new_customer_form(sessions, actor)
+customer_list(sessions, actor)

@@ -1,0 +1,157 @@
+"""Exporting customers, contacts and orders: BOM CSV and Excel, class columns, masking, visibility, filters."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import update
+
+import crm.exports
+from crm.customers import CustomerFilter
+from crm.errors import PermissionDenied
+from crm.exports import export_bytes, write_export
+from crm.imports import import_file
+from crm.permissions import SYSTEM, Actor
+from crm.settings import update_settings
+from crm.users import create_user
+from db.engine import Sessions
+from db.models import Customer
+
+TODAY = dt.date(2024, 6, 30)
+
+
+@pytest.fixture
+def people(sessions: Sessions) -> dict[str, Actor]:
+    """One account per role; staff "wang" owns C001, "lina" owns C002, C003 has no owner."""
+    actors = {role: create_user(sessions, actor=SYSTEM, username=name, display_name=display, password="pass-1234567",
+                                role=role).as_actor()
+              for role, name, display in (("manager", "boss", "Boss"), ("staff", "wang", "王伟"),
+                                          ("viewer", "guest", "Guest"))}
+    actors["other"] = create_user(sessions, actor=SYSTEM, username="lina", display_name="李娜", password="pass-1234567",
+                                  role="staff").as_actor()
+    customers = ("客户编号,客户名称,负责人,阶段,联系人,手机,邮箱,行业\n"
+                 "C001,北京星辰科技有限公司,wang,签约,张三,13812345678,zhang@example.com,软件与互联网\n"
+                 "C002,Harbour Trading Ltd,lina,intent,Jane Roe,+44 20 7946 0958,jane@harbour.co.uk,retail\n"
+                 "C003,无主客户,,potential,,,,\n")
+    import_file(sessions, actor=SYSTEM, kind="customers", filename="c.csv", data=customers.encode("gbk"), today=TODAY)
+    orders = "customer_code,order_date,amount,product\nC001,2024-01-05,1200.50,Widget\nC002,2024-02-01,99,Gizmo\n"
+    import_file(sessions, actor=SYSTEM, kind="orders", filename="o.csv", data=orders.encode(), today=TODAY)
+    with sessions.begin() as session:
+        session.execute(update(Customer).where(Customer.code == "C001").values(
+            value_tier="high", size_class="key", relationship="established", credit_risk="low", need_type="strategic",
+            importance="key", rfm_recency_days=12, rfm_frequency=5, rfm_monetary=Decimal("1200.50"), rfm_r=5,
+            rfm_f=4, rfm_m=3, expected_close_date=TODAY + dt.timedelta(days=20)))
+    return actors
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read Chinese correctly"
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_customer_csv_has_a_bom_chinese_text_the_owner_and_every_class_column(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv",
+                                 header_style="codes", today=TODAY))
+    by_code = {row["code"]: row for row in rows}
+    assert set(by_code) == {"C001", "C002", "C003"}
+    first = by_code["C001"]
+    assert first["name"] == "北京星辰科技有限公司" and first["owner"] == "wang" and first["owner_name"] == "王伟"
+    assert (first["phone"], first["email"], first["contact_name"]) == ("13812345678", "zhang@example.com", "张三")
+    assert {k: first[k] for k in ("value_tier", "rfm_recency_days", "rfm_frequency", "rfm_monetary", "rfm_r",
+                                  "rfm_f", "rfm_m", "rfm_score", "size_class", "relationship", "stage", "need_type",
+                                  "importance", "urgency", "credit_risk", "industry")} == {
+        "value_tier": "high", "rfm_recency_days": "12", "rfm_frequency": "5", "rfm_monetary": "1200.50",
+        "rfm_r": "5", "rfm_f": "4", "rfm_m": "3", "rfm_score": "12", "size_class": "key",
+        "relationship": "established", "stage": "signed", "need_type": "strategic", "importance": "key",
+        "urgency": "eager", "credit_risk": "low", "industry": "software"}
+    assert by_code["C003"]["rfm_score"] == "" and by_code["C003"]["owner"] == ""
+
+
+def test_labels_in_chinese_give_chinese_headers_and_values(sessions: Sessions, people: dict[str, Actor]) -> None:
+    rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv", lang="zh",
+                                 header_style="labels", today=TODAY))
+    first = next(row for row in rows if row["客户编号"] == "C001")
+    assert (first["合作阶段"], first["价值等级"], first["行业"], first["成交紧迫性"]) == ("签约", "高", "软件与互联网",
+                                                                       "渴望（1 个月内）")
+
+
+def test_viewers_get_phones_and_emails_masked_in_every_export(sessions: Sessions, people: dict[str, Actor]) -> None:
+    viewer = people["viewer"]
+    customers = {r["code"]: r for r in csv_rows(export_bytes(sessions, actor=viewer, kind="customers", fmt="csv",
+                                                             header_style="codes"))}
+    assert (customers["C001"]["phone"], customers["C001"]["email"]) == ("138****5678", "z***@example.com")
+    contacts = csv_rows(export_bytes(sessions, actor=viewer, kind="contacts", fmt="csv", header_style="codes"))
+    assert {(r["phone"], r["email"]) for r in contacts} == {("138****5678", "z***@example.com"),
+                                                            ("+44****0958", "j***@harbour.co.uk")}
+    workbook = load_workbook(io.BytesIO(export_bytes(sessions, actor=viewer, kind="contacts", fmt="xlsx",
+                                                     header_style="codes")), read_only=True)
+    values = [cell for row in workbook.worksheets[0].iter_rows(values_only=True) for cell in row]
+    assert "13812345678" not in values and "zhang@example.com" not in values and "138****5678" in values
+
+
+def test_staff_export_only_their_own_customers_unless_staff_may_read_all(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    staff = people["staff"]
+
+    def codes(kind: str, column: str) -> set[str]:
+        return {r[column] for r in csv_rows(export_bytes(sessions, actor=staff, kind=kind, fmt="csv",
+                                                         header_style="codes"))}
+
+    assert codes("customers", "code") == {"C001", "C002", "C003"}  # staff_can_read_all is on by default
+    update_settings(sessions, actor=SYSTEM, changes={"staff_can_read_all": False})
+    assert codes("customers", "code") == {"C001"}
+    assert codes("contacts", "customer_code") == {"C001"}
+    assert codes("orders", "customer_code") == {"C001"}
+
+
+def test_the_filtered_list_is_exported_with_its_contacts_and_orders(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    signed = CustomerFilter(stages=("signed",))
+    for kind, column in (("customers", "code"), ("contacts", "customer_code"), ("orders", "customer_code")):
+        rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind=kind, fmt="csv", customer_filter=signed,
+                                     header_style="codes"))
+        assert {r[column] for r in rows} == {"C001"}, kind
+
+
+def test_excel_export_keeps_dates_and_amounts_as_excel_values(sessions: Sessions, people: dict[str, Actor]) -> None:
+    buffer = io.BytesIO()
+    count = write_export(sessions, actor=people["manager"], kind="orders", fmt="xlsx", out=buffer,
+                         header_style="codes")
+    assert count == 2
+    sheet = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("customer_code", "customer_name", "order_no", "order_date", "product", "amount", "currency",
+                       "notes")
+    assert rows[1][:2] == ("C001", "北京星辰科技有限公司")
+    assert rows[1][3] == dt.datetime(2024, 1, 5) and rows[1][5] == pytest.approx(1200.5)
+
+
+def test_exports_stream_in_chunks_and_lose_no_row(sessions: Sessions, people: dict[str, Actor],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crm.exports, "EXPORT_CHUNK", 1)
+    rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv",
+                                 header_style="codes"))
+    assert len(rows) == 3
+
+
+def test_an_exported_file_imports_back_without_changing_anything(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    for kind in ("customers", "contacts", "orders"):
+        for fmt, style, lang in (("csv", "codes", "en"), ("xlsx", "labels", "zh")):
+            data = export_bytes(sessions, actor=people["manager"], kind=kind, fmt=fmt, header_style=style, lang=lang)
+            report = import_file(sessions, actor=people["manager"], kind=kind, filename=f"back.{fmt}", data=data,
+                                 dry_run=True, today=TODAY)
+            assert not report.errors, (kind, fmt, [(i.line, i.field, i.message()) for i in report.errors])
+            assert not report.created and not report.updated, (kind, fmt, report.counts)
+
+
+def test_exports_need_a_role_that_may_see_customers(sessions: Sessions) -> None:
+    nobody = Actor(id=None, username="x", display_name="X", role="nobody")
+    with pytest.raises(PermissionDenied):
+        export_bytes(sessions, actor=nobody, kind="customers", fmt="csv")
