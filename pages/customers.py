@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.auth import page_actor
 from ui.customer_360 import customer_360
+from ui.customer_import import render_export_buttons, render_import_panel
 from ui.customers import customer_list, new_customer_form, selected_customer_id
 from ui.i18n import t
 from ui.state import get_sessions
@@ -25,4 +26,9 @@ if actor.can("customers.create"):
     with st.expander(t("customers.new.title"), icon=":material/person_add:",
                      expanded=bool(st.session_state.get("customers_new__candidates"))):
         new_customer_form(sessions, actor)
-customer_list(sessions, actor)
+shown = customer_list(sessions, actor)
+with st.expander(t("exports.title"), icon=":material/download:"):
+    render_export_buttons(actor, shown)
+if actor.can("customers.import"):
+    with st.expander(t("imports.panel.title"), icon=":material/upload:"):
+        render_import_panel(actor)

@@ -320,8 +320,8 @@ def pager(page: CustomerPage) -> None:
     page_col.caption(t("common.page_of", page=page.page + 1, pages=number(page.pages), total=_total_text(page)))
 
 
-def customer_list(sessions: Sessions, actor: Actor) -> None:
-    """The whole list view: filters, search, metrics, table, pager, bulk actions, new customer."""
+def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
+    """The whole list view: filters, search, metrics, table, pager, bulk actions; returns the filter shown."""
     flt = filter_sidebar(sessions, actor)
     flt, page_size = search_and_sort(flt)
     signature = repr((flt, page_size))
@@ -338,6 +338,7 @@ def customer_list(sessions: Sessions, actor: Actor) -> None:
     pager(page)
     if bulk and page.rows:
         bulk_actions(sessions, actor)
+    return flt
 
 
 # --- bulk actions -----------------------------------------------------------------------------------
