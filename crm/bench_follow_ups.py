@@ -55,7 +55,7 @@ class _Sql:
     def series(self, n: int) -> tuple[str, str]:
         """(WITH prefix, FROM clause) producing the integers 1..n as column n."""
         if self.dialect == "postgresql":
-            return "", f"generate_series(1, {n}) AS g(n)"
+            return "", f"generate_series(1::bigint, {n}) AS g(n)"
         if self.dialect in ("mysql", "mariadb"):
             return "", f"(SELECT seq AS n FROM seq_1_to_{n}) AS g"
         return f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {n}) ", "g"
@@ -232,8 +232,10 @@ def measure(sessions: Sessions, *, with_generate: bool = True,
          lambda: list_tasks(sessions, actor=SYSTEM, owner_id=owner_id), WARM_RUNS),
         ("team view (this week)", lambda: team_overview(sessions, actor=SYSTEM, period="week"), WARM_RUNS),
         ("team view (this month)", lambda: team_overview(sessions, actor=SYSTEM, period="month"), WARM_RUNS),
-        ("calendar month, all owners",
-         lambda: calendar_counts(sessions, actor=SYSTEM, start=start, days=days), WARM_RUNS),
+        ("calendar month (42 days), all owners",
+         lambda: calendar_counts(sessions, actor=SYSTEM, start=start, days=days, by_owner=False), WARM_RUNS),
+        ("calendar week per owner, all owners",
+         lambda: calendar_counts(sessions, actor=SYSTEM, start=start, days=7), WARM_RUNS),
         ("calendar month, one owner",
          lambda: calendar_counts(sessions, actor=SYSTEM, start=start, days=days, owner_id=owner_id), WARM_RUNS),
         ("calendar day list, all owners", lambda: calendar_tasks(sessions, actor=SYSTEM, day=today), WARM_RUNS),

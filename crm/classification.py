@@ -1,10 +1,11 @@
 """Computed classification (value, size, relationship, credit risk): recompute, threshold preview/apply, explanations.
 
-One run reads one row per customer (a GROUP BY over orders joined to customers), scores the whole base at once
-with numpy (crm/rfm.py, crm/credit.py), applies the active manual overrides, and writes back only the customers
-whose cached columns changed: bulk-loaded into a temporary table, then one UPDATE ... FROM. Each class that
-changed gets a class_changes row with its explanation (message key + parameters, as JSON) and the run itself one
-audit row. Nothing here loops over customers issuing queries.
+One run reads the customers (one table scan) and their order aggregates (one GROUP BY over the covering index
+ix_orders_customer_rfm), scores the whole base at once with numpy (crm/rfm.py, crm/credit.py), applies the active
+manual overrides, and writes back only the customers whose cached columns changed (crm/classification_batch.py:
+staging tables, INSERT ... SELECT for the class history, UPDATE ... FROM). Each class that changed gets a
+class_changes row with its explanation (message key + parameters, as JSON) and the run itself one audit row.
+Nothing here loops over customers issuing queries; explain_customer() runs the same rules for one customer.
 """
 
 from __future__ import annotations
@@ -21,11 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Select,
-    func,
-    select,
-)
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm import credit, rfm

@@ -188,10 +188,16 @@ def _column_values(series: pd.Series) -> list[Any]:
 
 
 def _insert(connection: Connection, table: Table, columns: list[list[Any]]) -> None:
-    """Fill a staging table with raw driver executemany (plain tuples, no per-row SQL building)."""
+    """Fill a staging table: COPY on PostgreSQL, raw driver executemany elsewhere (plain tuples, no ORM)."""
+    names = ", ".join(c.name for c in table.columns)
+    if connection.dialect.name == "postgresql":
+        raw: Any = connection.connection.dbapi_connection  # psycopg 3
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+        return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in table.columns)}) "
-           f"VALUES ({', '.join([mark] * len(table.columns))})")
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(table.columns))})"
     connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))  # type: ignore[arg-type]
 
 
@@ -263,7 +269,8 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
                        class_table.c[f"why_{dim}"], literal(now, UTCDateTime()), literal(actor_id, Integer))
                 .join(target, target.c.id == class_table.c.id)
                 .where(class_table.c[f"why_{dim}"].is_not(None), target.c[dim].is_distinct_from(class_table.c[dim]))))
-            changed[dim] = max(result.rowcount, 0)
+            if result.rowcount >= 0:  # psycopg reports -1 for INSERT ... SELECT: keep the count of the masks then
+                changed[dim] = result.rowcount
     # Each customer's row is rewritten once: RFM figures only where no class changed, everything where one did.
     if (touched & ~class_changed).any():
         connection.execute(

@@ -527,9 +527,19 @@ def import_file(
             if importer.column_errors or (all_or_nothing and importer.has_errors):
                 raise _Abandon(importer.report(dry_run=False, written=False))
             importer.apply()
-            return importer.report(dry_run=False, written=True)
+            report = importer.report(dry_run=False, written=True)
     except _Abandon as abandoned:
         return abandoned.report
+    if kind in CLASSIFIED_KINDS:
+        # Orders and customers feed the computed classes (RFM, size, relationship): refresh them now,
+        # in their own transaction, so the import itself never waits on the recomputation.
+        from crm.classification import recompute_after_import
+
+        recompute_after_import(sessions, actor=actor, as_of=today)
+    return report
+
+
+CLASSIFIED_KINDS = frozenset({"customers", "orders"})
 
 
 class _Importer:

@@ -217,6 +217,8 @@ class Customer(Versioned, Base):
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
         Index("ix_customers_archived_name", "archived_at", "name"),
         Index("ix_customers_created_at", "created_at"),
+        # 0003_follow_ups: my queue's "out of cadence, nothing planned" per owner.
+        Index("ix_customers_owner_next_follow_up", "owner_id", "next_follow_up_at", "last_contact_at"),
     )
 
 
@@ -395,7 +397,7 @@ class FollowUpTask(Versioned, Base):
 
     __tablename__ = "follow_up_tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[dt.datetime] = mapped_column()
@@ -416,6 +418,9 @@ class FollowUpTask(Versioned, Base):
     __table_args__ = (
         Index("ix_follow_up_tasks_owner_status_due", "owner_id", "status", "due_at"),
         Index("ix_follow_up_tasks_status_due", "status", "due_at"),
+        # 0003_follow_ups: the customer's earliest open task; done per owner and period.
+        Index("ix_follow_up_tasks_customer_status_due", "customer_id", "status", "due_at"),
+        Index("ix_follow_up_tasks_owner_status_completed", "owner_id", "status", "completed_at"),
     )
 
 

@@ -268,7 +268,8 @@ if is_open("team"):
                                format_func=lambda o: t("follow_ups.planned.everyone") if o is None else people[o],
                                key="follow_ups_calendar_owner")
         start, days = calendar_range(view, anchor)
-        counts = calendar_counts(sessions, actor=actor, start=start, days=days, owner_id=who)
+        counts = calendar_counts(sessions, actor=actor, start=start, days=days, owner_id=who,
+                                 by_owner=view == "week")
         if view == "week":
             names = {o.id: o.label for o in counts.owners}
             frame = pd.DataFrame([{"day": f"{t(f'follow_ups.weekday.{d.weekday()}')} {d.day}",

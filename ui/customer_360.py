@@ -59,6 +59,7 @@ from crm.vocab import (
 )
 from db.engine import Sessions
 from ui.badges import badge, show_class_badges
+from ui.classification import render_explanations
 from ui.customers import (
     changed_fields,
     close_customer,
@@ -74,6 +75,7 @@ from ui.customers import (
     parse_tags,
     submit_versioned,
 )
+from ui.follow_ups import log_contact_form
 from ui.i18n import date, lang, number, t, when
 from ui.reads import clear_read_caches
 from ui.widgets import error_boundary, field_error, form_token, run_action
@@ -581,9 +583,8 @@ def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
 
 def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     st.markdown(badge("follow_up_state", detail.profile.follow_up_state))
-    # >>> FOLLOW-UP FEATURE HOOK: the "log a contact" widget goes here, e.g.
-    #     ui.follow_ups.log_contact_form(sessions, actor, customer_id=detail.profile.id)
-    # <<< until then this tab shows the open tasks and recent activities read-only.
+    with st.expander(t("customers.log_contact"), icon=":material/add_call:", expanded=False):
+        log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
     st.subheader(t("customers.follow_ups.open"))
     if detail.open_tasks:
         st.dataframe(pd.DataFrame([{
@@ -677,10 +678,11 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         st.button(t("customers.back"), key="customers_back", icon=":material/arrow_back:", on_click=close_customer)
         return
     _header(sessions, actor, detail)
-    names = ["profile", "contacts", "orders", "contracts", "timeline", "follow_ups", "duplicates"]
+    names = ["profile", "classes", "contacts", "orders", "contracts", "timeline", "follow_ups", "duplicates"]
     tabs = st.tabs([t(f"customers.tab.{n}") for n in names])
     panels: dict[str, Callable[[], None]] = {
         "profile": lambda: profile_tab(sessions, actor, detail),
+        "classes": lambda: render_explanations(actor, customer_id),
         "contacts": lambda: contacts_tab(sessions, actor, detail),
         "orders": lambda: orders_tab(sessions, actor, detail),
         "contracts": lambda: contracts_tab(sessions, actor, detail),

@@ -164,6 +164,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.tab.contracts": ("Contracts", "合同"),
     "customers.tab.timeline": ("Timeline", "时间线"),
     "customers.tab.follow_ups": ("Follow-ups", "跟进"),
+    "customers.tab.classes": ("Classes and why", "分类及依据"),
+    "customers.log_contact": ("Log a contact", "记录一次联系"),
     "customers.tab.duplicates": ("Duplicates", "重复客户"),
     "customers.metric.orders": ("Orders", "订单数"),
     "customers.metric.revenue": ("Purchases, all time", "累计采购额"),

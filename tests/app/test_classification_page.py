@@ -216,3 +216,19 @@ def test_a_viewer_reads_the_policies_but_cannot_edit_them(classified: Sessions,
     at = _section(_open(signed_in, "viewer"), "policies")
     assert not [b for b in at.button if b.key == "classification_policies_save"]
     assert "a dedicated owner" in at.dataframe[0].value["description_en"].iloc[0]
+
+
+def _explanation_panel() -> None:
+    from crm.permissions import SYSTEM
+    from ui.classification import render_explanations
+
+    render_explanations(SYSTEM, 1)
+
+
+def test_the_360_view_panel_explains_every_dimension(classified: Sessions) -> None:
+    """As a user on a customer's 360 view I read why the customer is in each class."""
+    at = AppTest.from_function(_explanation_panel, default_timeout=30).run()
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**Value: High** — High value: last order 5 days ago (R 5), 20 orders (F 5)" in text
+    assert "**Credit risk: Low risk**" in text and "**Urgency: Not set**" in text

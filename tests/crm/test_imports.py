@@ -141,7 +141,7 @@ def test_a_gbk_customer_file_with_chinese_headers_and_labels_is_imported(
     assert [tuple(s) for s in stages] == [(None, "intent"), (None, "potential")]
     assert sorted((a.action, a.entity_type) for a in audit) == [
         ("create", "contacts"), ("create", "contacts"), ("create", "customers"), ("create", "customers"),
-        ("import", "customers")]
+        ("import", "customers"), ("recompute", "classification")]
 
 
 def test_an_excel_workbook_is_imported_with_numbers_and_dates_as_typed(
@@ -415,8 +415,11 @@ def test_a_row_for_an_archived_customer_is_imported_with_a_warning(sessions: Ses
 
 
 def test_an_import_issues_the_same_statements_for_ten_rows_as_for_nine_hundred(
-        sqlite_sessions: Sessions) -> None:
+        sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bulk statements, not one per row: the statement count does not grow with the file."""
+    import crm.imports
+
+    monkeypatch.setattr(crm.imports, "CLASSIFIED_KINDS", frozenset())  # count the import alone
     manager = create_user(sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss",
                           password="boss-pass-123", role="manager").as_actor()
     customers = "code,name,phone\n" + "".join(f"K{i},Name {i},1380000{i:04d}\n" for i in range(900))
@@ -446,3 +449,16 @@ def test_leaving_churned_clears_the_churn_reason(sessions: Sessions, manager: Ac
     run(sessions, manager, "customers", "code,name,stage\nA1,Alpha,intent\n")
     again = customer(sessions, "A1")
     assert (again.lifecycle_stage, again.churn_reason) == ("intent", None)
+
+
+def test_an_orders_import_refreshes_the_computed_classes(sessions: Sessions) -> None:
+    manager = create_user(sessions, actor=SYSTEM, username="boss", display_name="Boss",
+                          password="boss-pass-123", role="manager").as_actor()
+    run(sessions, manager, "customers", "code,name\nK1,Big Buyer\n")
+    recent = TODAY - dt.timedelta(days=3)
+    orders = "customer_code,order_date,amount\n" + "".join(
+        f"K1,{recent - dt.timedelta(days=i)},200000.00\n" for i in range(20))
+    run(sessions, manager, "orders", orders)
+    with sessions.read() as session:
+        tier, frequency = session.execute(select(Customer.value_tier, Customer.rfm_frequency)).one()
+    assert (tier, frequency) == ("high", 20)
