@@ -21,10 +21,11 @@ class PageSpec:
     section: str = "nav.section.work"
 
 
+# URL paths equal the file names: a fresh server's very first request is routed by file name.
 # A later issue adds its screen here; the page itself re-checks the same permission at its top.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
-    PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow-ups", "customers.view"),
+    PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow_ups", "customers.view"),
     PageSpec("pages/customers.py", "nav.customers", ":material/groups:", "customers", "customers.view"),
     PageSpec("pages/classification.py", "nav.classification", ":material/category:", "classification",
              "customers.view", "nav.section.manage"),
@@ -38,10 +39,19 @@ def allowed_pages(actor: Actor) -> list[PageSpec]:
     return [spec for spec in PAGES if actor.can(spec.permission) and (PROJECT_ROOT / spec.path).exists()]
 
 
+# The page a role lands on after signing in (others start on the first page they may see).
+HOME_BY_ROLE: dict[str, str] = {"staff": "pages/follow_ups.py"}
+
+
 def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
     """Build st.navigation from the pages the actor's role may see, grouped by section."""
     sections: dict[str, list[st.Page]] = {}
-    for spec in allowed_pages(actor):
-        page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path)
+    allowed = allowed_pages(actor)
+    home = HOME_BY_ROLE.get(actor.role)
+    if home not in {spec.path for spec in allowed}:
+        home = allowed[0].path if allowed else None
+    for spec in allowed:
+        page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                       default=spec.path == home)
         sections.setdefault(t(spec.section), []).append(page)
     return st.navigation(sections)
