@@ -96,7 +96,7 @@ if is_open("queue"):
                 st.caption(t(f"follow_ups.section.{code}.empty"))
                 continue
             for row in section.rows:
-                cols = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="center")
+                cols = st.columns([3, 2, 2, 3, 1.8], vertical_alignment="center")
                 cols[0].markdown(f"**{row.customer_name}**  \n{row.customer_code}")
                 if code == "out_of_cadence":
                     cols[1].write(t("follow_ups.queue.last_contact", when=local(row.last_contact_at, timezone))
@@ -110,7 +110,7 @@ if is_open("queue"):
                     cols[3].write(" · ".join(x for x in (row.contact_name, row.contact_phone, row.note) if x) or "")
                     task_id = row.id
                 cols[4].button(t("follow_ups.queue.log"), key=f"follow_ups_log_{code}_{task_id or row.customer_id}",
-                               icon=":material/edit_note:", on_click=open_log,
+                               icon=":material/edit_note:", on_click=open_log, width="stretch",
                                args=(row.customer_id, row.customer_name, task_id))
             if section.total > section.page_size:
                 nav = st.columns([1, 1, 4])
@@ -254,7 +254,9 @@ if is_open("team"):
             t("follow_ups.team.tier"): t(f"tier.{row.value_tier}"), t("follow_ups.team.customers"): row.customers,
             t("follow_ups.team.in_cadence"): row.in_cadence,
             t("follow_ups.team.compliance"): round(100 * row.compliance, 1) if row.compliance is not None else None,
-        } for row in team.tiers]), hide_index=True, width="stretch")
+        } for row in team.tiers]), hide_index=True, width="stretch", column_config={
+            t("follow_ups.team.compliance"): st.column_config.ProgressColumn(
+                t("follow_ups.team.compliance"), min_value=0, max_value=100, format="%.1f%%")})
 
         st.subheader(t("follow_ups.team.calendar"))
         cal = st.columns(3)
@@ -291,7 +293,8 @@ if is_open("team"):
                                                         scale=alt.Scale(scheme="greens")),
                                         tooltip=list(frame.columns))
         text = chart.mark_text().encode(text="label:N" if view == "month" else "count:Q")
-        st.altair_chart(heat + text, width="stretch")
+        rows_shown = len(counts.owners) if view == "week" else days // 7
+        st.altair_chart((heat + text).properties(height=max(140, 32 * rows_shown)), width="stretch")
         day = st.date_input(t("follow_ups.team.day"), value=anchor, format="YYYY-MM-DD", key="follow_ups_calendar_day")
         day_tasks, day_total = calendar_tasks(sessions, actor=actor, day=day, owner_id=who)
         st.caption(t("follow_ups.team.day_total", n=number(day_total)))
@@ -317,7 +320,7 @@ if is_open("care"):
             st.caption(t("follow_ups.care.none"))
         care_page = int(st.session_state.get("follow_ups_care_page", 1)) - 1
         for index, item in enumerate(care.dates[care_page * CARE_PAGE:(care_page + 1) * CARE_PAGE]):
-            cols = st.columns([2, 2, 3, 3, 1.4], vertical_alignment="center")
+            cols = st.columns([2, 2, 3, 3, 1.8], vertical_alignment="center")
             cols[0].write(date(item.day))
             years = t("follow_ups.care.years", n=item.years) if item.years else ""
             cols[1].write(f"{t(f'follow_ups.care.kind.{item.kind}')} {years}")
@@ -325,7 +328,7 @@ if is_open("care"):
             cols[3].write(" · ".join(x for x in (item.contact_name, item.label) if x) or "")
             if actor.can("follow_ups.log") and may_manage_customer(actor, item.owner_id):
                 greet_key = f"follow_ups_greet_{care_page}_{index}"
-                if cols[4].button(t("follow_ups.care.plan"), key=greet_key, icon=":material/redeem:"):
+                if cols[4].button(t("follow_ups.care.plan"), key=greet_key, icon=":material/redeem:", width="stretch"):
                     if run_action(greet_key, lambda item=item, greet_key=greet_key: plan_greeting(
                             sessions, actor=actor, care=item, token=form_token(greet_key))) is not None:
                         clear_read_caches()

@@ -164,7 +164,7 @@ def log_contact_form(
         stage_cols = st.columns(3)
         move_stage = stage_cols[0].selectbox(
             t("follow_ups.field.stage", stage=t(f"stage.{context.lifecycle_stage}")), stage_choices, index=1,
-            format_func=_stage_choice_label, key=f"{form_key}_stage")
+            format_func=_stage_choice_label, help=t("follow_ups.field.stage_help"), key=f"{form_key}_stage")
         churn_reason = stage_cols[1].selectbox(
             t("follow_ups.field.churn_reason"), [None, *CHURN_REASONS],
             format_func=lambda r: t("common.none") if r is None else t(f"churn_reason.{r}"),
