@@ -38,6 +38,7 @@ from db.engine import Sessions
 from db.models import AutomationRule, Complaint, Contact, Customer, FollowUpTask, SurveyResponse, utcnow
 
 CHUNK = 2_000
+ANALYZE_AFTER = 10_000  # new tasks after which the planner's statistics of follow_up_tasks are refreshed
 DEADLOCK_RETRIES = 3
 
 
@@ -179,6 +180,18 @@ def _primary_contact(customer_id_column: Any) -> Any:
             .scalar_subquery())
 
 
+def _none_of_the_customers_tasks(customer_id_column: Any, *conditions: Any) -> Any:
+    """SQL: the customer has no task matching the conditions, probed per customer through its index.
+
+    Written as a correlated COUNT rather than NOT EXISTS on purpose: with an OR over outer columns the
+    anti-join cannot be hashed, and PostgreSQL with stale statistics (right after a big run) materialised
+    every win-back task and compared it with every churned customer: minutes instead of milliseconds.
+    A scalar subquery is always a per-row probe of (customer_id, status, due_at).
+    """
+    return select(func.count()).where(FollowUpTask.customer_id == customer_id_column,
+                                      *conditions).scalar_subquery() == 0
+
+
 def _task_row(run: _Run, *, code: str, customer_id: int, owner_id: int, due_at: dt.datetime, priority: str,
               contact_id: int | None = None, recurrence_days: int | None = None,
               complaint_id: int | None = None, survey_id: int | None = None) -> dict[str, Any]:
@@ -231,9 +244,9 @@ def _churn_win_back(session: Session, run: _Run, params: dict[str, int], custome
     stmt = select(Customer.id, Customer.owner_id, Customer.value_tier, Customer.stage_changed_at,
                   _primary_contact(Customer.id)).where(
         Customer.archived_at.is_(None), Customer.owner_id.is_not(None), Customer.lifecycle_stage == "churned",
-        ~exists().where(FollowUpTask.customer_id == Customer.id, FollowUpTask.purpose == "win_back",
-                        or_(FollowUpTask.status == "open", Customer.stage_changed_at.is_(None),
-                            FollowUpTask.created_at >= Customer.stage_changed_at)),
+        _none_of_the_customers_tasks(Customer.id, FollowUpTask.purpose == "win_back",
+                                     or_(FollowUpTask.status == "open", Customer.stage_changed_at.is_(None),
+                                         FollowUpTask.created_at >= Customer.stage_changed_at)),
     )
     candidates = []
     for cid, owner, tier, churned_at, contact in session.execute(
@@ -255,8 +268,9 @@ def _low_survey(session: Session, run: _Run, params: dict[str, int], customer_id
         response.responded_at >= run.now - dt.timedelta(days=params["within_days"]),
         or_(response.nps <= params["nps_max"], response.overall_score <= params["csat_max"]),
         ~exists().where(FollowUpTask.source_survey_id == response.id),
-        ~exists().where(FollowUpTask.customer_id == response.customer_id, FollowUpTask.purpose == "survey",
-                        or_(FollowUpTask.status == "open", FollowUpTask.created_at >= response.responded_at)),
+        _none_of_the_customers_tasks(response.customer_id, FollowUpTask.purpose == "survey",
+                                     or_(FollowUpTask.status == "open",
+                                         FollowUpTask.created_at >= response.responded_at)),
     )
     due_at = run.end_of_day_after(params["due_in_days"])
     return [(rid, _task_row(run, code="low_survey", customer_id=cid, owner_id=owner, due_at=due_at,
@@ -274,8 +288,8 @@ def _closed_complaint(session: Session, run: _Run, params: dict[str, int], custo
         Complaint.status == "closed", Complaint.closed_at.is_not(None),
         Complaint.closed_at >= run.now - dt.timedelta(days=params["within_days"]),
         ~exists().where(FollowUpTask.source_complaint_id == Complaint.id),
-        ~exists().where(FollowUpTask.customer_id == Complaint.customer_id, FollowUpTask.purpose == "complaint",
-                        FollowUpTask.created_at >= Complaint.closed_at),
+        _none_of_the_customers_tasks(Complaint.customer_id, FollowUpTask.purpose == "complaint",
+                                     FollowUpTask.created_at >= Complaint.closed_at),
     )
     return [(kid, _task_row(run, code="closed_complaint", customer_id=cid, owner_id=owner, contact_id=contact,
                             due_at=run.end_of_day_after(params["due_in_days"], closed_at), priority="high",
@@ -398,13 +412,26 @@ def generate_follow_ups(
                 break
             after = last
         created[code] = total
+        if total >= ANALYZE_AFTER:
+            _refresh_statistics(sessions)
+        _stamp_last_run(sessions, actor, code, params)
+    return created
+
+
+def _stamp_last_run(sessions: Sessions, actor: Actor, code: str, params: Any) -> None:
+    """Record when a rule last ran; a concurrent run may create the rule's row first, then we update it."""
+    try:
         with transaction(sessions, actor=actor, operation="follow_ups.generate") as session:
             row = session.get(AutomationRule, code)
             if row is None:
                 session.add(AutomationRule(code=code, enabled=True, params=params, last_run_at=utcnow()))
             else:
                 row.last_run_at = utcnow()
-    return created
+    except IntegrityError:
+        with transaction(sessions, actor=actor, operation="follow_ups.generate") as session:
+            row = session.get(AutomationRule, code)
+            if row is not None:
+                row.last_run_at = utcnow()
 
 
 def _generate_chunk(sessions: Sessions, actor: Actor, code: str, params: dict[str, int], now: dt.datetime | None,
@@ -424,3 +451,12 @@ def _generate_chunk(sessions: Sessions, actor: Actor, code: str, params: dict[st
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _refresh_statistics(sessions: Sessions) -> None:
+    """Let the planner see the tasks a big run just added (PostgreSQL and MariaDB sample; cheap)."""
+    statement = {"postgresql": "ANALYZE follow_up_tasks", "mysql": "ANALYZE TABLE follow_up_tasks",
+                 "mariadb": "ANALYZE TABLE follow_up_tasks"}.get(sessions.dialect)
+    if statement:
+        with sessions.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(statement).close()
