@@ -38,7 +38,7 @@ from db.engine import Sessions
 from db.models import AutomationRule, Complaint, Contact, Customer, FollowUpTask, SurveyResponse, utcnow
 
 CHUNK = 2_000
-ANALYZE_AFTER = 10_000  # new tasks after which the planner's statistics of follow_up_tasks are refreshed
+ANALYZE_AFTER = 20_000  # new tasks after which the planner's statistics of follow_up_tasks are refreshed
 DEADLOCK_RETRIES = 3
 
 
@@ -355,6 +355,42 @@ def insert_open_tasks(session: Session, actor: Actor, rows: list[dict[str, Any]]
     return sorted(task_id for task_id, _ in found)
 
 
+# --- archived customers ---------------------------------------------------------------------------
+
+
+def cancel_open_tasks(session: Session, *, actor: Actor, customer_ids: Sequence[int], reason: str | None = None) -> int:
+    """Cancel every open follow-up of these customers inside the caller's transaction (archive and merge hook).
+
+    Archived customers keep no open follow-ups, which lets the queues count tasks from their indexes alone.
+    Audited through the ORM (the session's actor); refreshes the customers' next follow-up.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    if actor is not None:
+        session.info.setdefault("actor", actor)
+    tasks: list[FollowUpTask] = []
+    for start in range(0, len(ids), 1000):
+        tasks.extend(session.scalars(select(FollowUpTask).where(
+            FollowUpTask.customer_id.in_(ids[start:start + 1000]), FollowUpTask.status == "open")))
+    for task in tasks:
+        task.status, task.open_key = "cancelled", None
+        if reason:
+            task.reschedule_reason = reason[:300]
+    refresh_follow_up_columns(session, ids)
+    return len(tasks)
+
+
+def _sweep_archived(sessions: Sessions, actor: Actor) -> int:
+    """Cancel open follow-ups left on archived customers (by a bulk archive that did not call the hook)."""
+    with transaction(sessions, actor=actor, operation="follow_ups.generate") as session:
+        ids = list(session.scalars(
+            select(Customer.id).where(Customer.archived_at.is_not(None),
+                                      exists().where(FollowUpTask.customer_id == Customer.id,
+                                                     FollowUpTask.status == "open"))))
+        return cancel_open_tasks(session, actor=actor, customer_ids=ids)
+
+
 # --- running the rules ----------------------------------------------------------------------------
 
 
@@ -395,6 +431,7 @@ def generate_follow_ups(
     Safe to run twice at once: a chunk that collides with the other run skips the colliding rows.
     """
     require(actor, "follow_ups.manage")
+    _sweep_archived(sessions, actor)
     with sessions.read() as session:
         settings = rule_settings(session)
     created: dict[str, int] = {}
@@ -404,15 +441,21 @@ def generate_follow_ups(
         enabled, params = settings[code]
         if not enabled:
             continue
-        total, after = 0, None
+        total, after, unanalysed = 0, None, 0
         while True:
             scanned, last, count = _generate_chunk(sessions, actor, code, params, now, after, chunk)
             total += count
+            unanalysed += count
+            if unanalysed >= ANALYZE_AFTER:
+                # A first run on a big base adds tasks by the hundred thousand; planners that still believe
+                # the table small pick a wrong index for the per-customer probes of the next chunks.
+                _refresh_statistics(sessions)
+                unanalysed = 0
             if scanned < chunk or last is None:
                 break
             after = last
         created[code] = total
-        if total >= ANALYZE_AFTER:
+        if unanalysed >= ANALYZE_AFTER // 10:
             _refresh_statistics(sessions)
         _stamp_last_run(sessions, actor, code, params)
     return created

@@ -18,7 +18,6 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -30,10 +29,10 @@ from crm.audit import audit_row, write_audit
 from crm.classification_batch import CACHED_COLUMNS, differs, new_cached, write_changes
 from crm.customer_access import load_readable
 from crm.errors import CrmError
-from crm.i18n import DEFAULT_TIMEZONE, format_date, format_money, format_number, format_percent, t
+from crm.follow_up_core import company_today as company_today  # re-exported for the classification modules
+from crm.i18n import format_date, format_money, format_number, format_percent, t
 from crm.permissions import Actor, require
 from crm.rfm import COMPUTED_DIMENSIONS, Bands, Thresholds, validate_thresholds
-from crm.settings import get_setting
 from crm.uow import transaction
 from crm.vocab import urgency_of
 from db.engine import Sessions
@@ -91,15 +90,6 @@ def read_last_run(sessions: Sessions, *, actor: Actor) -> dict[str, Any] | None:
     require(actor, "customers.view")
     with sessions.read() as session:
         return last_run(session)
-
-
-def company_today(session: Session) -> dt.date:
-    """Return today's date in the company time zone."""
-    try:
-        zone = ZoneInfo(str(get_setting(session, "timezone") or DEFAULT_TIMEZONE))
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(DEFAULT_TIMEZONE)
-    return dt.datetime.now(zone).date()
 
 
 # --- computation ---------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.audit import audit_row, write_audit
+from crm.automation import cancel_open_tasks
 from crm.cadence import Cadences, cadence_due_since, follow_up_state, load_cadences
 from crm.customer_access import can_edit, load_readable, load_writable, masks_contacts, next_code, visibility
 from crm.duplicates import DuplicatesFound, duplicates_in_session
 from crm.errors import NotFound, ValidationCollector
+from crm.follow_up_core import today_for
 from crm.masking import mask_email_sql, mask_phone_sql
 from crm.names import normalise_name
 from crm.permissions import Actor, require
@@ -792,7 +794,7 @@ def create_customer(
     matches a live one is refused with DuplicatesFound listing the candidates.
     """
     require(actor, "customers.create")
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     values = clean_customer_values(asdict(data))
     if not actor.can("customers.reassign"):
         values["owner_id"] = actor.id
@@ -843,7 +845,7 @@ def update_customer(
     Only the fields in `changes` are touched, so saving after a conflict does not undo the other
     person's edits of other fields. A stage change goes through crm.stages (history row, rules).
     """
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     values = clean_customer_values(changes)
     errors = ValidationCollector()
     check_customer_values(errors, values, today=today)
@@ -891,6 +893,8 @@ def _set_archived(sessions: Sessions, *, actor: Actor, customer_id: int, version
         check_version(session, customer, version)
         if (customer.archived_at is not None) != archived:
             customer.archived_at = utcnow() if archived else None
+            if archived:  # an archived customer keeps no open follow-ups (the queues count on it)
+                cancel_open_tasks(session, actor=actor, customer_ids=[customer.id])
         session.flush()
         return customer_view_in(session, actor, customer.id)
 
@@ -1006,6 +1010,7 @@ def bulk_archive(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int
                             .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now))
             write_audit(session, [audit_row(actor, "archive", "customers", r.id, field="archived_at", new=now,
                                             version=r.version + 1) for r in changing])
+            cancel_open_tasks(session, actor=actor, customer_ids=[r.id for r in changing])
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
 

@@ -43,6 +43,17 @@ def company_timezone(session: Session) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+def company_today(session: Session) -> dt.date:
+    """Return today's date in the company time zone (the server's own clock may be in UTC)."""
+    return dt.datetime.now(company_timezone(session)).date()
+
+
+def today_for(sessions: Sessions) -> dt.date:
+    """Return today's date in the company time zone, reading the setting in its own short transaction."""
+    with sessions.read() as session:
+        return company_today(session)
+
+
 def company_timezone_name(sessions: Sessions) -> str:
     """Return the company time zone's name (for formatting times on a page)."""
     with sessions.read() as session:

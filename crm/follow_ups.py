@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from crm.automation import cancel_open_tasks as cancel_open_tasks  # the archive / merge hook, re-exported
 from crm.automation import run_rules_for_customers
 from crm.cadence import follow_up_state, load_cadences
 from crm.errors import NotFound, PermissionDenied, ValidationCollector
@@ -339,7 +340,7 @@ def list_tasks(
     check_choice(errors, "status", status, ("open", "done", "cancelled"), required=True)
     check_choice(errors, "purpose", purpose, TASK_PURPOSES)
     errors.raise_if_any()
-    conditions = [FollowUpTask.status == status, Customer.archived_at.is_(None)]
+    conditions = [FollowUpTask.status == status]
     if not all_owners:
         conditions.append(FollowUpTask.owner_id == (owner_id if owner_id is not None else actor.id))
     if purpose:
@@ -348,9 +349,9 @@ def list_tasks(
              "done": (FollowUpTask.completed_at.desc(), FollowUpTask.id.desc()),
              "cancelled": (FollowUpTask.updated_at.desc(), FollowUpTask.id.desc())}[status]
     with sessions.read() as session:
-        total = session.scalar(select(func.count()).select_from(FollowUpTask)
-                               .join(Customer, Customer.id == FollowUpTask.customer_id).where(*conditions)) or 0
-        rows = session.execute(task_select().where(*conditions).order_by(*order)
+        # Counted from the task indexes alone (archived customers have no open tasks: see cancel_open_tasks).
+        total = session.scalar(select(func.count()).select_from(FollowUpTask).where(*conditions)) or 0
+        rows = session.execute(task_select().where(*conditions, Customer.archived_at.is_(None)).order_by(*order)
                                .limit(page_size).offset(page * page_size))
         return [task_view(row, actor) for row in rows], int(total)
 
@@ -671,20 +672,3 @@ def cancel_follow_up(
         refresh_follow_up_columns(session, [task.customer_id])
     return get_task(sessions, actor=actor, task_id=task_id)
 
-
-def cancel_open_tasks(session: Session, *, actor: Actor, customer_ids: list[int], reason: str | None = None) -> int:
-    """Cancel every open follow-up of these customers inside the caller's transaction (archive, merge hook).
-
-    Audited through the ORM; refreshes the customers' next follow-up. Returns the number cancelled.
-    """
-    ids = sorted(set(customer_ids))
-    if not ids:
-        return 0
-    tasks = list(session.scalars(select(FollowUpTask).where(FollowUpTask.customer_id.in_(ids),
-                                                            FollowUpTask.status == "open")))
-    for task in tasks:
-        task.status, task.open_key = "cancelled", None
-        if reason:
-            task.reschedule_reason = reason[:REASON_MAX]
-    refresh_follow_up_columns(session, ids)
-    return len(tasks)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, func, insert, select, update
@@ -18,10 +17,10 @@ from sqlalchemy.orm import Session
 from crm import vocab
 from crm.audit import audit_row
 from crm.errors import CrmError, ValidationCollector
-from crm.i18n import DEFAULT_TIMEZONE, t
+from crm.follow_up_core import company_today
+from crm.i18n import t
 from crm.names import normalise_name
 from crm.permissions import Actor, require
-from crm.settings import get_setting
 from crm.stages import check_stage_change
 from crm.tabular import Table, fold, read_table
 from crm.uow import transaction
@@ -474,14 +473,6 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def _company_today(session: Session) -> dt.date:
-    zone = get_setting(session, "timezone") or DEFAULT_TIMEZONE
-    try:
-        return dt.datetime.now(ZoneInfo(str(zone))).date()
-    except (KeyError, ValueError):
-        return dt.datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
-
-
 # --- the import run --------------------------------------------------------------------------------
 
 
@@ -556,7 +547,7 @@ class _Importer:
         self.filename = filename
         self.table = table
         self.create_missing = create_missing
-        self.today = today or _company_today(session)
+        self.today = today or company_today(session)
         self.lock = lock
         self.now = utcnow()
         self.counts: dict[str, int] = {}

@@ -106,12 +106,14 @@ def my_queue(
 
 def _task_section(session: Session, actor: Actor, owner: int, code: str, windows: DayWindows, page: int,
                   page_size: int) -> QueueSection:
-    conditions = [FollowUpTask.owner_id == owner, FollowUpTask.status == "open", *_task_window(code, windows),
-                  Customer.archived_at.is_(None)]
-    total = session.scalar(select(func.count()).select_from(FollowUpTask)
-                           .join(Customer, Customer.id == FollowUpTask.customer_id).where(*conditions)) or 0
+    conditions = [FollowUpTask.owner_id == owner, FollowUpTask.status == "open", *_task_window(code, windows)]
+    # The count reads the index (owner_id, status, due_at) alone: on a million customers joining each task
+    # to its customer cost 200 ms instead of 3. Archived customers have no open tasks (archiving cancels them,
+    # see crm.follow_ups.cancel_open_tasks, and the daily run sweeps up any left); the page still checks.
+    total = session.scalar(select(func.count()).select_from(FollowUpTask).where(*conditions)) or 0
     page = _clamp(page, total, page_size)
-    rows = session.execute(task_select().where(*conditions).order_by(FollowUpTask.due_at, FollowUpTask.id)
+    rows = session.execute(task_select().where(*conditions, Customer.archived_at.is_(None))
+                           .order_by(FollowUpTask.due_at, FollowUpTask.id)
                            .limit(page_size).offset(page * page_size))
     return QueueSection(code, int(total), page, page_size, tuple(task_view(row, actor) for row in rows))
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm.customer_access import load_readable, load_writable, masks_contacts, next_code
 from crm.errors import NotFound, ValidationCollector
+from crm.follow_up_core import company_today, today_for
 from crm.masking import mask_email, mask_phone
 from crm.permissions import Actor
 from crm.uow import check_version, transaction
@@ -155,7 +156,7 @@ def add_contact(sessions: Sessions, *, actor: Actor, customer_id: int, data: Con
                 token: str | None = None, today: dt.date | None = None) -> ContactView:
     """Add a contact person to a customer the actor may edit."""
     errors = ValidationCollector()
-    values = clean_contact(errors, data, today=today or dt.date.today())
+    values = clean_contact(errors, data, today=today or today_for(sessions))
     errors.raise_if_any()
     assert values is not None
     with transaction(sessions, actor=actor, token=token, operation="contacts.create") as session:
@@ -184,7 +185,7 @@ def update_contact(sessions: Sessions, *, actor: Actor, contact_id: int, version
                    today: dt.date | None = None) -> ContactView:
     """Change a contact if it is still at `version`."""
     errors = ValidationCollector()
-    values = clean_contact(errors, data, today=today or dt.date.today())
+    values = clean_contact(errors, data, today=today or today_for(sessions))
     errors.raise_if_any()
     assert values is not None
     with transaction(sessions, actor=actor, token=token, operation="contacts.update") as session:
@@ -322,7 +323,7 @@ def add_order(sessions: Sessions, *, actor: Actor, customer_id: int, data: Order
               token: str | None = None, today: dt.date | None = None) -> OrderView:
     """Record an order of a customer the actor may edit."""
     errors = ValidationCollector()
-    values = clean_order(errors, data, today=today or dt.date.today())
+    values = clean_order(errors, data, today=today or today_for(sessions))
     with transaction(sessions, actor=actor, token=token, operation="orders.create") as session:
         load_writable(session, actor, customer_id)
         _check_order_no_free(session, errors, values["order_no"], None)
@@ -345,7 +346,7 @@ def update_order(sessions: Sessions, *, actor: Actor, order_id: int, version: in
                  token: str | None = None, today: dt.date | None = None) -> OrderView:
     """Change an order if it is still at `version`."""
     errors = ValidationCollector()
-    values = clean_order(errors, data, today=today or dt.date.today())
+    values = clean_order(errors, data, today=today or today_for(sessions))
     with transaction(sessions, actor=actor, token=token, operation="orders.update") as session:
         order = _load_order(session, actor, order_id)
         check_version(session, order, version)
@@ -487,7 +488,7 @@ def _check_contract_code_free(session: Session, errors: ValidationCollector, cod
 def add_contract(sessions: Sessions, *, actor: Actor, customer_id: int, data: ContractInput | Mapping[str, Any],
                  token: str | None = None, today: dt.date | None = None) -> ContractView:
     """Record a contract (合作协议) of a customer the actor may edit."""
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     errors = ValidationCollector()
     values = clean_contract(errors, data)
     with transaction(sessions, actor=actor, token=token, operation="contracts.create") as session:
@@ -520,7 +521,7 @@ def update_contract(sessions: Sessions, *, actor: Actor, contract_id: int, versi
                     data: ContractInput | Mapping[str, Any], token: str | None = None,
                     today: dt.date | None = None) -> ContractView:
     """Change a contract if it is still at `version`."""
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     errors = ValidationCollector()
     values = clean_contract(errors, data)
     if not values["code"]:
@@ -546,7 +547,7 @@ def set_contract_archived(sessions: Sessions, *, actor: Actor, contract_id: int,
         if (contract.archived_at is not None) != archived:
             contract.archived_at = utcnow() if archived else None
         session.flush()
-        return _contract_view(contract, _payments(session, contract.id), today or dt.date.today())
+        return _contract_view(contract, _payments(session, contract.id), today or company_today(session))
 
 
 def clean_payment(errors: ValidationCollector, data: Any, *, today: dt.date) -> dict[str, Any]:
@@ -566,7 +567,7 @@ def clean_payment(errors: ValidationCollector, data: Any, *, today: dt.date) -> 
 def add_payment(sessions: Sessions, *, actor: Actor, contract_id: int, data: PaymentInput | Mapping[str, Any],
                 token: str | None = None, today: dt.date | None = None) -> PaymentView:
     """Add a scheduled payment (due date, amount; paid date once paid) to a contract."""
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     errors = ValidationCollector()
     values = clean_payment(errors, data, today=today)
     errors.raise_if_any()
@@ -590,7 +591,7 @@ def update_payment(sessions: Sessions, *, actor: Actor, payment_id: int, version
                    data: PaymentInput | Mapping[str, Any], token: str | None = None,
                    today: dt.date | None = None) -> PaymentView:
     """Change a payment (typically: record that it was paid) if it is still at `version`."""
-    today = today or dt.date.today()
+    today = today or today_for(sessions)
     errors = ValidationCollector()
     values = clean_payment(errors, data, today=today)
     errors.raise_if_any()
@@ -613,7 +614,7 @@ def set_payment_archived(sessions: Sessions, *, actor: Actor, payment_id: int, v
         if (payment.archived_at is not None) != archived:
             payment.archived_at = utcnow() if archived else None
         session.flush()
-        return _payment_view(payment, today or dt.date.today())
+        return _payment_view(payment, today or company_today(session))
 
 
 # --- follow-ups, read only (the follow-up feature owns their editing) -------------------------------

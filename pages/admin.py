@@ -12,7 +12,7 @@ from crm.settings import read_settings, update_settings
 from crm.users import create_user, list_users, reset_password, set_active, set_role, unlock
 from ui.auth import page_actor
 from ui.i18n import lang_key, t, when
-from ui.state import get_sessions
+from ui.state import company_today, get_sessions
 from ui.widgets import error_boundary, field_error, form_errors, form_token, pager, run_action
 
 actor = page_actor("audit.view")
@@ -128,9 +128,9 @@ with tabs[t("admin.tab.audit")]:
         type_filter = filters[1].selectbox(t("admin.audit.entity_type"), [None, *types],
                                            format_func=lambda e: t("common.all") if e is None else t(f"entity.{e}"),
                                            key=lang_key("admin_audit_type"))
-        date_from = filters[2].date_input(t("common.from"), value=dt.date.today() - dt.timedelta(days=30),
+        date_from = filters[2].date_input(t("common.from"), value=company_today() - dt.timedelta(days=30),
                                           key="admin_audit_from")
-        date_to = filters[3].date_input(t("common.to"), value=dt.date.today(), key="admin_audit_to")
+        date_to = filters[3].date_input(t("common.to"), value=company_today(), key="admin_audit_to")
         if date_from > date_to:
             st.error(t("validation.date_range"))
             st.stop()

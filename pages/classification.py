@@ -42,7 +42,7 @@ from ui.classification import (
 )
 from ui.i18n import date, money, number, t, when
 from ui.reads import clear_read_caches
-from ui.state import get_sessions
+from ui.state import company_today, get_sessions
 from ui.widgets import error_boundary, field_error, form_token, pager, run_action
 
 PAGE_SIZE = 50
@@ -250,7 +250,7 @@ if can_edit and section == "distribution":
                                  key="classification_bulk_churn")
             field_error("classification_bulk", "churn_reason")
             set_close = st.checkbox(t("classification.page.set_close_date"), key="classification_bulk_set_close")
-            close = st.date_input(t("classification.page.close_date"), value=dt.date.today() + dt.timedelta(days=30),
+            close = st.date_input(t("classification.page.close_date"), value=company_today() + dt.timedelta(days=30),
                                   key="classification_bulk_close")
             bulk_clicked = st.form_submit_button(t("classification.page.bulk_apply"), type="primary")
         if bulk_clicked:
@@ -313,7 +313,7 @@ if manage and section == "thresholds":
                 t("classification.page.thr.complaint", severity=t(f"severity.{s}")), 0.0, 100.0,
                 float(current.complaint_points[i]), step=0.5, key=f"classification_thr_complaint_{s}"))
                 for i, s in enumerate(("low", "medium", "high", "critical")))
-            as_of = st.date_input(t("classification.page.as_of"), value=dt.date.today(), key="classification_thr_as_of")
+            as_of = st.date_input(t("classification.page.as_of"), value=company_today(), key="classification_thr_as_of")
             preview_clicked = st.form_submit_button(t("classification.page.preview"), type="primary")
         if preview_clicked:
             proposal = Thresholds(mode=mode, recency_days=recency, frequency=frequency, monetary=monetary,
@@ -423,7 +423,7 @@ if manage and section == "overrides":
             reason = st.text_input(t("classification.page.col.reason"), max_chars=300, key="classification_ovr_reason")
             field_error("classification_override", "reason")
             expires_set = st.checkbox(t("classification.page.with_expiry"), key="classification_ovr_expires_set")
-            expires = st.date_input(t("classification.page.col.expires"), value=dt.date.today() + dt.timedelta(days=90),
+            expires = st.date_input(t("classification.page.col.expires"), value=company_today() + dt.timedelta(days=90),
                                     key="classification_ovr_expires")
             field_error("classification_override", "expires_on")
             override_clicked = st.form_submit_button(t("classification.page.save_override"), type="primary",
@@ -472,7 +472,7 @@ if manage and section == "credit":
                 kind = st.selectbox(t("classification.page.col.kind"), CREDIT_EVENT_KINDS,
                                     format_func=lambda k: t(f"classification.credit_kind.{k}"),
                                     key="classification_credit_kind")
-                event_date = st.date_input(t("classification.page.col.date"), value=dt.date.today(),
+                event_date = st.date_input(t("classification.page.col.date"), value=company_today(),
                                            key="classification_credit_date")
                 field_error("classification_credit_event", "event_date")
                 c1, c2, c3 = st.columns(3)

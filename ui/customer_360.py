@@ -78,6 +78,7 @@ from ui.customers import (
 from ui.follow_ups import log_contact_form
 from ui.i18n import date, lang, number, t, when
 from ui.reads import clear_read_caches
+from ui.state import company_today
 from ui.widgets import error_boundary, field_error, form_token, run_action
 
 TIMELINE_STEP = 30
@@ -186,7 +187,7 @@ def _profile_fields(sessions: Sessions, actor: Actor, profile: CustomerView) -> 
     owners = {c.id: c.label for c in owner_choices(sessions, actor=actor)}
     if profile.owner_id is not None and profile.owner_id not in owners:
         owners[profile.owner_id] = profile.owner_name or str(profile.owner_id)
-    today = dt.date.today()
+    today = company_today()
     fields = [
         Field("name", "customers.field.name", max_chars=200),
         Field("code", "customers.field.code", max_chars=32),
@@ -370,7 +371,7 @@ def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
               Field("title", "customers.contact.title", max_chars=120),
               Field("phone", "customers.col.phone", max_chars=32), Field("email", "customers.col.email", max_chars=254),
               Field("wechat", "customers.contact.wechat", max_chars=64),
-              Field("birthday", "customers.field.birthday", "date", max_date=dt.date.today()),
+              Field("birthday", "customers.field.birthday", "date", max_date=company_today()),
               Field("is_primary", "customers.contact.primary", "check"),
               Field("notes", "customers.field.notes", "area")]
     customer_id = detail.profile.id
@@ -424,14 +425,14 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         return
     st.subheader(t("customers.order.edit"))
     customer_id = detail.profile.id
-    fields = [Field("order_date", "customers.order.date", "date", max_date=dt.date.today()),
+    fields = [Field("order_date", "customers.order.date", "date", max_date=company_today()),
               Field("amount", "customers.order.amount"), Field("product", "customers.order.product", max_chars=120),
               Field("order_no", "customers.order.no", max_chars=40),
               Field("currency", "customers.order.currency", max_chars=3),
               Field("notes", "customers.field.notes", "area")]
     _record_panel(
         key="customers_order", records=detail.orders, fields=fields, add_label=t("customers.order.add"),
-        blank={"order_date": dt.date.today(), "amount": "", "product": "", "order_no": "", "currency": "CNY",
+        blank={"order_date": company_today(), "amount": "", "product": "", "order_no": "", "currency": "CNY",
                "notes": ""},
         values_of=lambda o: {"order_date": o.order_date, "amount": format(o.amount, "f"), "product": o.product or "",
                              "order_no": o.order_no or "", "currency": o.currency, "notes": o.notes or ""},
@@ -504,7 +505,7 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
                                format_func=contract_labels.get)
     contract = contracts[contract_id]
     fields = [Field("due_date", "customers.payment.due", "date"), Field("amount", "customers.payment.amount"),
-              Field("paid_date", "customers.payment.paid_date", "date", max_date=dt.date.today()),
+              Field("paid_date", "customers.payment.paid_date", "date", max_date=company_today()),
               Field("paid_amount", "customers.payment.paid_amount")]
     _record_panel(
         key=f"customers_payment_{contract_id}", records=contract.payments, fields=fields,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -39,6 +38,7 @@ from db.engine import Sessions
 from ui.badges import label, style_columns
 from ui.i18n import date, lang, number, t, when
 from ui.reads import clear_read_caches
+from ui.state import company_today
 from ui.widgets import describe, field_error, form_token, run_action
 
 T = TypeVar("T")
@@ -437,7 +437,7 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
             st.selectbox(t("customers.field.company_size"), [None, *COMPANY_SIZES],
                          format_func=optional("company_size"), key=f"{NEW_FORM}_company_size")
         with right:
-            st.date_input(t("customers.field.first_contact_date"), value=None, max_value=dt.date.today(),
+            st.date_input(t("customers.field.first_contact_date"), value=None, max_value=company_today(),
                           key=f"{NEW_FORM}_first_contact_date")
             field_error(NEW_FORM, "first_contact_date")
             if actor.can("customers.reassign"):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from crm import i18n as catalog
-from crm.automation import generate_follow_ups, list_rules
+from crm.automation import generate_follow_ups, list_rules, update_rules
 from crm.follow_up_core import company_timezone_name, day_windows, to_utc
 from crm.follow_ups import (
     AUTO_STAGE,
@@ -341,8 +341,6 @@ def rules_panel(actor: Actor) -> None:
                              if rule.last_run_at else t("follow_ups.rule.never")))
         saved = st.form_submit_button(t("common.save"), type="primary", key=f"{form}_submit")
     if saved:
-        from crm.automation import update_rules
-
         if run_action(form, lambda: update_rules(sessions, actor=actor, enabled=enabled, params=params,
                                                  token=form_token(form))) is not None:
             st.session_state["follow_ups_rules__flash"] = t("follow_ups.rule.saved")

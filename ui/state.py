@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from crm.follow_up_core import company_timezone_name
 from crm.i18n import t
 from db.engine import Sessions, database_url, make_engine, make_session_factory, masked_url, upgrade_database
 
@@ -31,3 +34,13 @@ def get_sessions() -> Sessions:
         st.error(t("app.db_error_body", lang, url=masked_url(url)))
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _company_timezone_name() -> str:
+    return company_timezone_name(get_sessions())
+
+
+def company_today() -> dt.date:
+    """Today in the company time zone: date pickers must not refuse a Shanghai morning on a UTC server."""
+    return dt.datetime.now(ZoneInfo(_company_timezone_name())).date()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from crm.classification import load_thresholds, recompute
+from crm.follow_up_core import today_for
 from crm.permissions import SYSTEM
 from crm.users import get_user
 from db.engine import Sessions
@@ -30,7 +30,7 @@ def classified(role_accounts: Sessions) -> Sessions:
     """A few customers with orders, one of them owned by the staff account, classified as of today."""
     staff = get_user(role_accounts, username="staff")
     assert staff is not None
-    today = dt.date.today()
+    today = today_for(role_accounts)  # the company's day, as the page computes it (not the server's UTC date)
     add_buyer(role_accounts, "BIG", recency=5, count=20, total="600000", as_of=today)  # 5 + 5 + 5
     add_buyer(role_accounts, "MID", recency=40, count=6, total="30000", owner_id=staff.id, as_of=today)  # 4 + 3 + 3
     add_buyer(role_accounts, "SML", recency=300, count=1, total="900", as_of=today)  # 2 + 1 + 1
@@ -187,7 +187,7 @@ def test_the_page_costs_the_same_queries_with_many_more_customers(classified: Se
         at.run()
     for i in range(30):
         add_buyer(classified, f"X{i:02d}", recency=10 + i, count=1 + i % 7, total=str(1000 * (i + 1)),
-                  as_of=dt.date.today())
+                  as_of=today_for(classified))
     recompute(classified, actor=SYSTEM)
     st.cache_data.clear()
     with counting_statements() as many:

@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
 
 from crm.customers import CustomerInput, CustomerView, create_customer
+from crm.i18n import DEFAULT_TIMEZONE
 from crm.permissions import SYSTEM, Actor
 from crm.records import ContactInput
 from crm.users import create_user
@@ -66,5 +68,6 @@ def count_statements(sessions: Sessions) -> Iterator[list[str]]:
         event.remove(sessions.engine, "before_cursor_execute", record)
 
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
-TOMORROW = dt.date.today() + dt.timedelta(days=1)
+COMPANY_TODAY = dt.datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()  # validation's "today" (company time zone)
+YESTERDAY = COMPANY_TODAY - dt.timedelta(days=1)
+TOMORROW = COMPANY_TODAY + dt.timedelta(days=1)

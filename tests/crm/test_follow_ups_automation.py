@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from db.models import AuditLog, Complaint, Customer, FollowUpTask, SurveyRespons
 from tests.crm.follow_up_factories import customer_row, make_customer, make_user, tasks_of, utc
 
 NOW = utc(2026, 11, 23, 2, 0)  # 10:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 END_OF_TODAY = utc(2026, 11, 23, 15, 59)  # 23:59 in Shanghai
 
 
@@ -130,7 +132,10 @@ def test_churning_through_a_logged_contact_plans_the_win_back_in_the_same_transa
                          churn_reason="competitor", now=NOW)
     assert logged.stage_after == "churned" and logged.rules_created == {"churn_win_back": 1}
     [task] = tasks_of(sessions, customer)
-    assert task.purpose == "win_back" and task.due_at == utc(2026, 12, 23, 15, 59)
+    # Thirty days after the churn (stamped by the stage rules with the real clock), by 23:59 in Shanghai.
+    churned_on = customer_row(sessions, customer).stage_changed_at.astimezone(SHANGHAI).date()
+    due = dt.datetime.combine(churned_on + dt.timedelta(days=30), dt.time(23, 59), SHANGHAI).astimezone(dt.UTC)
+    assert task.purpose == "win_back" and task.due_at == due
 
 
 def test_the_hook_lets_another_feature_run_the_rules_for_a_stage_change(sessions: Sessions, staff: Actor) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from crm.automation import generate_follow_ups
+from crm.customers import archive_customer, bulk_archive, restore_customer
 from crm.errors import PermissionDenied
 from crm.follow_up_core import day_windows
-from crm.follow_ups import log_contact, plan_follow_up
-from crm.permissions import Actor
+from crm.follow_ups import cancel_open_tasks, log_contact, plan_follow_up
+from crm.permissions import SYSTEM, Actor
 from crm.queues import calendar_counts, calendar_range, calendar_tasks, my_queue, period_bounds, team_overview
 from crm.uow import transaction
 from db.engine import Sessions
-from db.models import FollowUpTask
-from tests.crm.follow_up_factories import make_customer, make_user, set_timezone, utc
+from db.models import AuditLog, Customer, FollowUpTask
+from tests.crm.follow_up_factories import customer_row, make_customer, make_user, set_timezone, tasks_of, utc
 
 # The example: a task due 2026-11-23 23:30 in Shanghai is due at 15:30 UTC.
 DUE = utc(2026, 11, 23, 15, 30)
@@ -127,14 +129,44 @@ def test_staff_see_only_their_own_queue_and_managers_anyones(
         my_queue(sessions, actor=viewer, now=now)
 
 
-def test_an_archived_customers_tasks_leave_the_queue(sessions: Sessions, staff: Actor) -> None:
+def test_the_daily_run_cancels_follow_ups_left_on_archived_customers(sessions: Sessions, staff: Actor) -> None:
     now = utc(2026, 11, 23, 2, 0)
     customer = _task(sessions, staff, now - dt.timedelta(hours=1), last_contact_at=now)
-    from db.models import Customer
-
-    with transaction(sessions, actor=staff) as session:
+    with transaction(sessions, actor=staff) as session:  # archived without the hook, as a bulk update would
         session.get(Customer, customer).archived_at = now  # type: ignore[union-attr]
+    assert my_queue(sessions, actor=staff, now=now).sections["overdue"].rows == ()
+    generate_follow_ups(sessions, actor=SYSTEM, now=now)
     assert my_queue(sessions, actor=staff, now=now).sections["overdue"].total == 0
+    assert [t.status for t in tasks_of(sessions, customer)] == ["cancelled"]
+
+
+def test_the_archive_hook_cancels_the_open_follow_ups_audited(sessions: Sessions, staff: Actor) -> None:
+    now = utc(2026, 11, 23, 2, 0)
+    customer = _task(sessions, staff, now - dt.timedelta(hours=1), last_contact_at=now)
+    manager = make_user(sessions, "lina", "manager")
+    with transaction(sessions, actor=manager) as session:
+        session.get(Customer, customer).archived_at = now  # type: ignore[union-attr]
+        assert cancel_open_tasks(session, actor=manager, customer_ids=[customer], reason="Customer archived") == 1
+    [task] = tasks_of(sessions, customer)
+    assert (task.status, task.open_key, task.reschedule_reason) == ("cancelled", None, "Customer archived")
+    assert customer_row(sessions, customer).next_follow_up_at is None
+    with sessions.read() as session:
+        who = session.scalar(select(AuditLog.username).where(AuditLog.entity_type == "follow_up_tasks",
+                                                             AuditLog.field == "status", AuditLog.action == "update"))
+    assert who == "lina"
+
+
+def test_archiving_customers_one_or_in_bulk_cancels_their_open_follow_ups(sessions: Sessions, staff: Actor) -> None:
+    now = utc(2026, 11, 23, 2, 0)
+    manager = make_user(sessions, "lina", "manager")
+    one, two, three = (_task(sessions, staff, now + dt.timedelta(hours=h), last_contact_at=now) for h in (1, 2, 3))
+    archive_customer(sessions, actor=manager, customer_id=one, version=customer_row(sessions, one).version)
+    bulk_archive(sessions, actor=manager, customer_ids=[two])
+    assert [t.status for c in (one, two, three) for t in tasks_of(sessions, c)] == ["cancelled", "cancelled", "open"]
+    assert customer_row(sessions, one).next_follow_up_at is None
+    assert my_queue(sessions, actor=staff, now=now).sections["today"].total == 1
+    restore_customer(sessions, actor=manager, customer_id=one, version=customer_row(sessions, one).version)
+    assert [t.status for t in tasks_of(sessions, one)] == ["cancelled"]  # the daily run plans anew if due
 
 
 def test_a_queue_costs_the_same_number_of_statements_however_many_rows(sessions: Sessions, staff: Actor) -> None:
@@ -207,5 +239,7 @@ def test_the_calendar_counts_tasks_on_their_local_day(sessions: Sessions, staff:
     assert own.counts == counts.counts
     with pytest.raises(PermissionDenied):
         calendar_counts(sessions, actor=staff, start=dt.date(2026, 11, 23), days=7)
+    totals = calendar_counts(sessions, actor=manager, start=dt.date(2026, 11, 23), days=7, by_owner=False)
+    assert totals.counts == {(0, dt.date(2026, 11, 23)): 1, (0, dt.date(2026, 11, 24)): 1}
     tasks, total = calendar_tasks(sessions, actor=manager, day=dt.date(2026, 11, 24))
     assert total == 1 and tasks[0].due_at == DUE + dt.timedelta(hours=1)
