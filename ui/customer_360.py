@@ -76,7 +76,7 @@ from ui.customers import (
     submit_versioned,
 )
 from ui.follow_ups import log_contact_form
-from ui.i18n import date, lang, number, t, when
+from ui.i18n import date, lang, lang_key, number, t, when
 from ui.reads import clear_read_caches
 from ui.state import company_today
 from ui.widgets import error_boundary, field_error, form_token, run_action
@@ -110,7 +110,7 @@ def render_fields(form_key: str, fields: Sequence[Field], *, columns: int = 2) -
             if spec.kind == "area":
                 st.text_area(label, key=key, height=80)
             elif spec.kind == "select":
-                st.selectbox(label, list(spec.options), format_func=spec.fmt or str, key=key,
+                st.selectbox(label, list(spec.options), format_func=spec.fmt or str, key=lang_key(key),
                              placeholder=t("common.none"))
             elif spec.kind == "date":
                 st.date_input(label, key=key, max_value=spec.max_date, min_value=dt.date(1900, 1, 1))

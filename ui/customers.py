@@ -36,7 +36,7 @@ from crm.records import ContactInput
 from crm.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
 from db.engine import Sessions
 from ui.badges import label, style_columns
-from ui.i18n import date, lang, number, t, when
+from ui.i18n import date, has_widget_value, lang, lang_key, lang_keys, number, set_widget_value, t, when, widget_value
 from ui.reads import clear_read_caches
 from ui.state import company_today
 from ui.widgets import describe, field_error, form_token, run_action
@@ -84,10 +84,10 @@ def load_form(form_key: str, record_key: str, values: Mapping[str, Any], version
     Later reruns keep the user's input; a new record, or widgets Streamlit dropped while hidden, reload.
     """
     marker = f"{form_key}__loaded"
-    missing = any(f"{form_key}_{name}" not in st.session_state for name in values)
+    missing = any(not has_widget_value(f"{form_key}_{name}") for name in values)
     if st.session_state.get(marker) != record_key or missing:
         for name, value in values.items():
-            st.session_state[f"{form_key}_{name}"] = value
+            set_widget_value(f"{form_key}_{name}", value)
         st.session_state[f"{form_key}__version"] = version
         st.session_state[f"{form_key}__original"] = dict(values)
         st.session_state[marker] = record_key
@@ -95,7 +95,7 @@ def load_form(form_key: str, record_key: str, values: Mapping[str, Any], version
 
 def form_values(form_key: str, names: Any) -> dict[str, Any]:
     """The current widget values of a form, by field name."""
-    return {name: st.session_state.get(f"{form_key}_{name}") for name in names}
+    return {name: widget_value(f"{form_key}_{name}") for name in names}
 
 
 def form_version(form_key: str) -> int:
@@ -170,13 +170,14 @@ def parse_tags(text: str | None) -> tuple[str, ...]:
 
 def _reset_filters() -> None:
     for key in _FILTER_KEYS:
+        set_widget_value(key, None)
         st.session_state.pop(key, None)
     st.session_state["customers_search"] = ""
 
 
 def _preset_nothing_planned() -> None:
     st.session_state["customers_f_mine"] = True
-    st.session_state["customers_f_state"] = ["none", "out_of_cadence"]
+    set_widget_value("customers_f_state", ["none", "out_of_cadence"])
 
 
 def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
@@ -194,25 +195,27 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
             st.button(t("customers.filter.nothing_planned"), key="customers_preset_nothing_planned",
                       on_click=_preset_nothing_planned, icon=":material/event_busy:")
         owner_ids = st.multiselect(t("customers.col.owner"), list(owners), format_func=owners.get,
-                                   key="customers_f_owner", disabled=mine, **keep)
+                                   key=lang_key("customers_f_owner"), disabled=mine, **keep)
         department_ids = st.multiselect(t("customers.col.department"), list(departments),
                                         format_func=departments.get, key="customers_f_department", **keep)
         stages = st.multiselect(t("customers.col.stage"), STAGES, format_func=labeller("stage"),
-                                key="customers_f_stage", **keep)
+                                key=lang_key("customers_f_stage"), **keep)
         tiers = st.multiselect(t("customers.col.value_tier"), [*VALUE_TIERS, UNRATED], format_func=labeller("tier"),
-                               key="customers_f_tier", **keep)
+                               key=lang_key("customers_f_tier"), **keep)
         industries = st.multiselect(t("customers.col.industry"), INDUSTRIES, format_func=labeller("industry"),
-                                    key="customers_f_industry", **keep)
+                                    key=lang_key("customers_f_industry"), **keep)
         regions = st.multiselect(t("customers.col.region"), REGIONS, format_func=labeller("region"),
-                                 key="customers_f_region", **keep)
+                                 key=lang_key("customers_f_region"), **keep)
         sources = st.multiselect(t("customers.col.source"), SOURCES, format_func=labeller("source"),
-                                 key="customers_f_source", **keep)
+                                 key=lang_key("customers_f_source"), **keep)
         tags = st.multiselect(t("customers.col.tags"), options.tags, key="customers_f_tag", **keep)
         states = st.multiselect(t("customers.col.follow_up_state"), FOLLOW_UP_STATES,
-                                format_func=labeller("follow_up_state"), key="customers_f_state", **keep)
-        archived = st.segmented_control(t("customers.filter.archived"), ARCHIVED_CHOICES, default="active",
+                                format_func=labeller("follow_up_state"), key=lang_key("customers_f_state"), **keep)
+        archived_key = lang_key("customers_f_archived")
+        archived = st.segmented_control(t("customers.filter.archived"), ARCHIVED_CHOICES,
+                                        default=None if archived_key in st.session_state else "active",
                                         format_func=labeller("customers.archived"), required=True,
-                                        key="customers_f_archived", persist_state="session")
+                                        key=archived_key, persist_state="session")
         st.button(t("customers.filter.reset"), key="customers_reset", on_click=_reset_filters,
                   icon=":material/filter_alt_off:")
     owner_filter: tuple[int | None, ...] = (actor.id,) if mine else tuple(
@@ -230,7 +233,7 @@ def search_and_sort(flt: CustomerFilter) -> tuple[CustomerFilter, int]:
     search = search_col.text_input(t("customers.search"), key="customers_search",
                                    placeholder=t("customers.search_placeholder"), **keep)
     sort = sort_col.selectbox(t("customers.sort"), SORTS, format_func=labeller("customers.sort"),
-                              key="customers_sort", **keep)
+                              key=lang_key("customers_sort"), **keep)
     descending = direction_col.toggle(t("customers.descending"), key="customers_desc", **keep)
     page_size = size_col.selectbox(t("customers.page_size"), PAGE_SIZES, index=1, key="customers_page_size", **keep)
     return (replace(flt, search=search or "", sort=sort or "name", descending=bool(descending)),
@@ -425,17 +428,17 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
                           placeholder=t("customers.field.code_auto"))
             field_error(NEW_FORM, "code")
             st.selectbox(t("customers.field.customer_type"), CUSTOMER_TYPES, format_func=labeller("customer_type"),
-                         key=f"{NEW_FORM}_customer_type")
+                         key=lang_key(f"{NEW_FORM}_customer_type"))
             st.selectbox(t("customers.col.stage"), STAGES[:3], format_func=labeller("stage"),
-                         key=f"{NEW_FORM}_lifecycle_stage")
+                         key=lang_key(f"{NEW_FORM}_lifecycle_stage"))
             st.selectbox(t("customers.col.industry"), [None, *INDUSTRIES], format_func=optional("industry"),
-                         key=f"{NEW_FORM}_industry")
+                         key=lang_key(f"{NEW_FORM}_industry"))
             st.selectbox(t("customers.col.region"), [None, *REGIONS], format_func=optional("region"),
-                         key=f"{NEW_FORM}_region")
+                         key=lang_key(f"{NEW_FORM}_region"))
             st.selectbox(t("customers.col.source"), [None, *SOURCES], format_func=optional("source"),
-                         key=f"{NEW_FORM}_source_channel")
+                         key=lang_key(f"{NEW_FORM}_source_channel"))
             st.selectbox(t("customers.field.company_size"), [None, *COMPANY_SIZES],
-                         format_func=optional("company_size"), key=f"{NEW_FORM}_company_size")
+                         format_func=optional("company_size"), key=lang_key(f"{NEW_FORM}_company_size"))
         with right:
             st.date_input(t("customers.field.first_contact_date"), value=None, max_value=company_today(),
                           key=f"{NEW_FORM}_first_contact_date")
@@ -485,7 +488,8 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
         if created is not None:
             clear_read_caches()
             for name in (*_NEW_FIELDS, "confirm"):
-                st.session_state.pop(f"{NEW_FORM}_{name}", None)
+                for variant in lang_keys(f"{NEW_FORM}_{name}"):
+                    st.session_state.pop(variant, None)
             st.session_state.pop(f"{NEW_FORM}__candidates", None)
             st.session_state["customers_notice"] = t("customers.new.created", code=created.code, name=created.name)
             open_customer(created.id)

@@ -22,15 +22,61 @@ def lang() -> str:
     return "zh" if browser.startswith("zh") else catalog.DEFAULT_LANGUAGE
 
 
+_RENDERED_IN = "_widget_languages"  # session key: widget key -> the language it was last rendered in
+
+
+def lang_variant(key: str) -> str:
+    """The current language's widget key of `key` (the plain key in English)."""
+    current = lang()
+    return key if current == catalog.DEFAULT_LANGUAGE else f"{key}__{current}"
+
+
+def lang_keys(key: str) -> list[str]:
+    """Every language's widget key of `key` (to reset or preset the widget whatever the language)."""
+    return [key if code == catalog.DEFAULT_LANGUAGE else f"{key}__{code}" for code in catalog.LANGUAGES]
+
+
 def lang_key(key: str) -> str:
-    """Widget key for a selectbox/radio whose option labels are translated.
+    """Widget key for a widget whose option labels are translated, carrying its value across a language switch.
 
     Streamlit keeps a keyed widget's identity across reruns even when its option labels change,
     so the browser would go on showing labels in the previous language. English keeps the plain key
-    (tests find widgets by it); other languages get their own widget.
+    (tests find widgets by it); other languages get their own widget, which starts with the value
+    the user had chosen under the language they left.
     """
-    current = lang()
-    return key if current == catalog.DEFAULT_LANGUAGE else f"{key}__{current}"
+    own = lang_variant(key)
+    rendered: dict[str, str] = st.session_state.setdefault(_RENDERED_IN, {})
+    previous = rendered.get(key)
+    if previous is not None and previous != lang():
+        before = key if previous == catalog.DEFAULT_LANGUAGE else f"{key}__{previous}"
+        if before in st.session_state:
+            st.session_state[own] = st.session_state[before]
+    elif own not in st.session_state:
+        for other in lang_keys(key):
+            if other in st.session_state:
+                st.session_state[own] = st.session_state[other]
+                break
+    rendered[key] = lang()
+    return own
+
+
+def widget_value(key: str) -> Any:
+    """The value of a widget keyed with lang_key (or a plain key), whatever the current language."""
+    own = lang_variant(key)
+    return st.session_state.get(own) if own in st.session_state else st.session_state.get(key)
+
+
+def has_widget_value(key: str) -> bool:
+    """Whether a widget keyed with lang_key (or a plain key) holds a value in the current language or English."""
+    return lang_variant(key) in st.session_state or key in st.session_state
+
+
+def set_widget_value(key: str, value: Any) -> None:
+    """Preset a widget keyed with lang_key (or a plain key) in every language."""
+    for variant in lang_keys(key):
+        st.session_state.pop(variant, None)
+    st.session_state[key] = value
+    st.session_state.setdefault(_RENDERED_IN, {}).pop(key, None)
 
 
 def t(key: str, /, **params: Any) -> str:

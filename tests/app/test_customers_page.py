@@ -114,6 +114,25 @@ def test_sidebar_filters_narrow_the_list(customers, open_page) -> None:  # type:
     assert list(table(at)["Name"]) == ["Acme Robotics Ltd"]
 
 
+def test_switching_language_keeps_the_filters_and_relabels_them(customers, open_page) -> None:  # type: ignore[no-untyped-def]
+    """As a manager who switches to Chinese mid-search, my filters stay and their options read in Chinese."""
+    at = open_page("manager")
+    at.multiselect(key="customers_f_stage").select("signed").select("intent")
+    run(at)
+    at.selectbox(key="sidebar_language").set_value("zh")
+    run(at)
+    [stage] = [m for m in at.multiselect if m.key.startswith("customers_f_stage")]
+    assert stage.key == "customers_f_stage__zh" and set(stage.value) == {"signed", "intent"}
+    assert "签约" in stage.options
+    assert set(table(at)["名称"]) == {"Acme Robotics Ltd", "上海星河软件有限公司"}
+    stage.unselect("intent")
+    run(at)
+    at.selectbox(key="sidebar_language").set_value("en")
+    run(at)
+    assert at.multiselect(key="customers_f_stage").value == ["signed"]
+    assert list(table(at)["Name"]) == ["Acme Robotics Ltd"]
+
+
 def test_paging_walks_through_a_long_list(role_accounts: Sessions, open_page) -> None:  # type: ignore[no-untyped-def]
     """As a manager with many customers I page through them 25 at a time."""
     manager = actor_of(role_accounts, "manager")
