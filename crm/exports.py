@@ -159,11 +159,13 @@ def _tags_column() -> Any:
             .correlate(Customer).scalar_subquery().label("tags"))
 
 
-def _field(row: Any, name: str) -> Any:
-    mapping = row._mapping
-    if name in mapping:
-        return mapping[name]
-    return getattr(mapping["Customer"], name)  # the fallback query selects the entity
+def _getter(row: Any) -> Any:
+    """A name -> value lookup for one result row (plain columns, or the Customer entity the fallback selects)."""
+    values = dict(zip(row._fields, row, strict=True))
+    entity = values.get("Customer")
+    if entity is None:
+        return values.get
+    return lambda name: values[name] if name in values else getattr(entity, name)
 
 
 def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
@@ -171,7 +173,7 @@ def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: 
     statement, masked_in_sql = _customer_select(session, actor, customer_filter, now)
     mask = not actor.can("contacts.unmasked") and not masked_in_sql
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
-        get = lambda name, row=row: _field(row, name)  # noqa: E731
+        get = _getter(row)
         r, f, m = get("rfm_r"), get("rfm_f"), get("rfm_m")
         phone, email = get("contact_phone"), get("contact_email")
         yield {
@@ -190,7 +192,7 @@ def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: 
             "rfm_recency_days": get("rfm_recency_days"), "rfm_frequency": get("rfm_frequency"),
             "rfm_monetary": get("rfm_monetary"), "rfm_r": r, "rfm_f": f, "rfm_m": m,
             "rfm_score": r + f + m if None not in (r, f, m) else None,
-            "follow_up_state": _optional(row, "follow_up_state"),
+            "follow_up_state": get("follow_up_state"),
             "last_contact_at": get("last_contact_at"), "next_follow_up_at": get("next_follow_up_at"),
             "first_contact_date": get("first_contact_date"), "birthday": get("birthday"),
             "needs": get("needs"), "products_in_use": get("products_in_use"),
@@ -198,10 +200,6 @@ def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: 
             "preferences": get("preferences"), "notes": get("notes"),
             "created_at": get("created_at"), "updated_at": get("updated_at"),
         }
-
-
-def _optional(row: Any, name: str) -> Any:
-    return row._mapping.get(name)
 
 
 def _scoped(session: Session, actor: Actor, statement: Any, customer_filter: Any, now: dt.datetime) -> Any:
@@ -251,22 +249,35 @@ _ROWS = {"customers": _customer_rows, "contacts": _contact_rows, "orders": _orde
 
 
 class _Formatter:
-    """Turn typed values into what a CSV cell or an Excel cell holds, in the chosen header style."""
+    """Turn typed values into what a CSV cell or an Excel cell holds, in the chosen header style.
+
+    Each column gets its converter once (translated labels cached per value), since an export of
+    100,000 customers formats four and a half million cells.
+    """
 
     def __init__(self, kind: str, lang: str, header_style: str, zone: ZoneInfo) -> None:
         self.columns = COLUMNS[kind]
+        self.names = [c.name for c in self.columns]
         self.lang = lang
         self.labels = header_style == "labels"
         self.zone = zone
+        self.converters = [self._converter(c) for c in self.columns]
 
     def headers(self) -> list[str]:
         return [t(c.label_key, self.lang) if self.labels else c.name for c in self.columns]
 
-    def _value(self, column: Column, value: Any) -> Any:
-        if value is None:
-            return None
+    def _converter(self, column: Column) -> Any:
         if self.labels and column.vocab:
-            return t(f"{column.vocab}.{value}", self.lang)
+            cache: dict[Any, str] = {}
+
+            def label(value: Any, prefix: str = column.vocab) -> str:
+                if value not in cache:
+                    cache[value] = t(f"{prefix}.{value}", self.lang)
+                return cache[value]
+            return label
+        return self._plain
+
+    def _plain(self, value: Any) -> Any:
         if isinstance(value, bool):
             if self.labels:
                 return t("common.yes" if value else "common.no", self.lang)
@@ -275,24 +286,24 @@ class _Formatter:
             return value.astimezone(self.zone).replace(tzinfo=None, microsecond=0)
         return value
 
-    def csv_row(self, row: dict[str, Any]) -> list[Any]:
-        cells = []
-        for column in self.columns:
-            value = self._value(column, row.get(column.name))
-            if value is None:
-                cells.append("")
-            elif isinstance(value, dt.datetime):
-                cells.append(value.strftime("%Y-%m-%d %H:%M:%S"))
-            elif isinstance(value, dt.date):
-                cells.append(value.isoformat())
-            elif isinstance(value, Decimal):
-                cells.append(format(value, "f"))
-            else:
-                cells.append(value)
-        return cells
-
     def xlsx_row(self, row: dict[str, Any]) -> list[Any]:
-        return [self._value(column, row.get(column.name)) for column in self.columns]
+        return [None if (value := row.get(name)) is None else convert(value)
+                for name, convert in zip(self.names, self.converters, strict=True)]
+
+    def csv_row(self, row: dict[str, Any]) -> list[Any]:
+        return [_csv_cell(value) for value in self.xlsx_row(row)]
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
 
 
 def _company_zone(session: Session) -> ZoneInfo:
@@ -308,7 +319,7 @@ def write_export(
 ) -> int:
     """Write the customers, contacts or orders the actor may see to a binary stream; return the row count.
 
-    Rows stream from SQL in chunks of EXPORT_CHUNK; Excel goes through openpyxl's write-only mode.
+    Rows stream from SQL in chunks of EXPORT_CHUNK; Excel through XlsxWriter's constant-memory mode.
     Viewers get phones and emails masked. With a customer filter (crm.customers.CustomerFilter) only the
     filtered customers (and their contacts / orders) are exported.
     """
@@ -345,16 +356,33 @@ def _write_csv(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, A
 
 
 def _write_xlsx(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, Any]], kind: str, lang: str) -> int:
-    from openpyxl import Workbook
+    # XlsxWriter in constant-memory mode streams row by row, about three times faster than openpyxl.
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=t(f"exports.sheet.{kind}", lang)[:31])
-    sheet.append(formatter.headers())
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False,
+                                         "strings_to_formulas": False, "strings_to_urls": False})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet = workbook.add_worksheet(t(f"exports.sheet.{kind}", lang)[:31])
+    sheet.write_row(0, 0, formatter.headers())
     count = 0
     for row in rows:
-        sheet.append(formatter.xlsx_row(row))
         count += 1
-    workbook.save(out)
+        for column, value in enumerate(formatter.xlsx_row(row)):
+            if value is None:
+                continue
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(count, column, value, time_format)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(count, column, value, date_format)
+            elif isinstance(value, bool):
+                sheet.write_boolean(count, column, value)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(count, column, float(value))
+            else:
+                sheet.write_string(count, column, str(value))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
     return count
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -227,6 +228,35 @@ class CustomerTag(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CustomerSearchText(Base):
+    """A customer's normalised searchable text, to verify the candidates its grams pick (crm.search_index)."""
+
+    __tablename__ = "customer_search_texts"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    visible: Mapped[str] = mapped_column(Text)  # name, code and live contacts' names, one per line
+    emails: Mapped[str] = mapped_column(Text)  # live contacts' emails (not searchable by viewers)
+    phones: Mapped[str] = mapped_column(Text)  # live contacts' phone digits (not searchable by viewers)
+
+
+# Grams compare byte for byte: MariaDB's default collations would fold case and accents and make 'é' and 'e'
+# one primary key.
+_GRAM = String(3).with_variant(mysql.VARCHAR(3, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+class CustomerSearchGram(Base):
+    """One gram of a customer's search text (crm.search_index): (gram, kind) finds the customers that have it.
+
+    No foreign key and no customer_id index on purpose: rows are deleted by primary key (the old grams are
+    recomputed from customer_search_texts), so each write touches one B-tree.
+    """
+
+    __tablename__ = "customer_search_grams"
+    gram: Mapped[str] = mapped_column(_GRAM, primary_key=True)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 visible, 1 contact details
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class Contact(Versioned, Base):
