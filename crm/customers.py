@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, String, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,6 +39,7 @@ from crm.records import (
     orders_of,
     recent_activities_of,
 )
+from crm.search_index import SearchPlan, plan_search, reindex_customers, search_condition
 from crm.stages import apply_stage_change, check_stage_change
 from crm.uow import check_version, transaction
 from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
@@ -75,10 +75,8 @@ BULK_MAX = 1_000
 CODE_PREFIX = "C"
 CODE_COUNTER = "customers.code_counter"
 OWNER_ROLES = ("admin", "manager", "staff")
-_LIKE_ESCAPE = "/"
 AnySelect = Select[*tuple[Any, ...]]
 _CUSTOMERS = cast(Table, Customer.__table__)  # for Core bulk updates
-_PHONE_LIKE = re.compile(r"[\d\s\-+()]+")  # a search text that can only be (part of) a phone number
 
 
 # --- the list --------------------------------------------------------------------------------------
@@ -161,55 +159,6 @@ class CustomerPage:
         return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
 
 
-def _like(text: str) -> str:
-    escaped = text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", _LIKE_ESCAPE + "%").replace(
-        "_", _LIKE_ESCAPE + "_")
-    return f"%{escaped}%"
-
-
-def _without_separators(column: Any) -> ColumnElement[str]:
-    # Stored phones may keep the spaces and dashes people typed (010-8765 4321, +1 (212) 555-1234).
-    return func.replace(func.replace(column, "-", ""), " ", "")
-
-
-class _Folded(FunctionElement[str]):
-    """The column for a case-insensitive comparison with a lower-case pattern."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_Folded)
-def _folded_default(element: _Folded, compiler: Any, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_Folded, "mysql")
-@compiles(_Folded, "mariadb")
-def _folded_mysql(element: _Folded, compiler: Any, **kw: Any) -> str:
-    # utf8mb4 collations already compare without case; lower() would only cost time on every row.
-    return str(compiler.process(element.clauses, **kw))
-
-
-def _search_condition(search: str, *, contact_details: bool) -> ColumnElement[bool] | None:
-    term = search.strip().lower()
-    if not term:
-        return None
-    pattern = _like(term)
-    contact_match = [_Folded(Contact.name).like(pattern, escape=_LIKE_ESCAPE)]
-    if contact_details:
-        # Viewers may not search by phone or email: a match would reveal the masked value digit by digit.
-        contact_match.append(_Folded(Contact.email).like(pattern, escape=_LIKE_ESCAPE))
-        digits = re.sub(r"\D", "", term)
-        if len(digits) >= 3 and _PHONE_LIKE.fullmatch(term):
-            contact_match.append(_without_separators(Contact.phone).like(f"%{digits}%"))
-    return or_(
-        _Folded(Customer.name).like(pattern, escape=_LIKE_ESCAPE),
-        _Folded(Customer.code).like(pattern, escape=_LIKE_ESCAPE),
-        Customer.id.in_(select(Contact.customer_id).where(Contact.archived_at.is_(None), or_(*contact_match))),
-    )
-
-
 def _state_condition(state: str, cadences: Cadences, now: dt.datetime) -> ColumnElement[bool]:
     # The same cases as crm.cadence.follow_up_state, spelt out so that indexes can serve the first two.
     upcoming, last = Customer.next_follow_up_at, Customer.last_contact_at
@@ -267,8 +216,10 @@ def filter_conditions(
         # Nearly every customer is live, but SQLite (no statistics) and MariaDB (rough ones) take
         # "archived_at IS NULL" for a selective index lookup, then fetch and sort all live customers.
         # Only the name sort, whose index starts with archived_at, should use it; every other sort then
-        # reads its own index in order, and counts and searches scan the table once.
-        use_index = (flt.sort == "name" or flt.sort not in SORTS) and not for_counting and not flt.search.strip()
+        # reads its own index in order, and counts scan the table once. A search whose grams pick the
+        # candidates is read from them instead (see _order).
+        use_index = ((flt.sort == "name" or flt.sort not in SORTS) and not for_counting
+                     and not _driven(session, actor, flt))
         archived_at = Customer.archived_at if use_index else _Unindexed(Customer.archived_at)
         conditions.append(archived_at.is_(None))
     elif flt.archived == "archived":
@@ -292,28 +243,43 @@ def filter_conditions(
     if flt.follow_up_states:
         conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
                                 if s in FOLLOW_UP_STATES)))
-    search = _search_condition(flt.search, contact_details=not masks_contacts(actor))
-    if search is not None:
-        conditions.append(search)
+    plan = _plan(session, actor, flt)
+    if plan is not None:
+        conditions.append(search_condition(plan))
     return conditions
 
 
-def _order(flt: CustomerFilter, dialect: str) -> list[Any]:
-    """ORDER BY for the filter: the sort column (always served by an index), then id for a stable order."""
+def _plan(session: Session, actor: Actor, flt: CustomerFilter) -> SearchPlan | None:
+    return plan_search(session, flt.search, contact_details=not masks_contacts(actor))
+
+
+def _driven(session: Session, actor: Actor, flt: CustomerFilter) -> bool:
+    """True when the search's grams pick a few candidates, to be sorted rather than found in index order."""
+    plan = _plan(session, actor, flt)
+    return plan is not None and plan.driven
+
+
+def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False) -> list[Any]:
+    """ORDER BY for the filter: the sort column (always served by an index), then id for a stable order.
+
+    When a search's grams picked the candidates (`driven`), the few candidates are sorted instead: SQLite
+    and MariaDB are kept from walking the sort column's index, and probing every customer on the way.
+    """
     sort_columns: dict[str, Any] = {
         "owner": Customer.owner_id, "department": Customer.department_id,
         **{name: getattr(Customer, name) for name in SORTS if name not in ("owner", "department")},
     }
     sort_column = sort_columns.get(flt.sort, Customer.name)
+    if driven and dialect != "postgresql":  # PostgreSQL knows from its statistics how rare the grams are
+        sort_column = _Unindexed(sort_column)
     columns = [sort_column, Customer.id]
     if flt.sort == "code":  # unique: no tie-breaker needed, and the unique index serves the order alone
         columns = [sort_column]
-    elif (sort_column is Customer.name and flt.archived == "active" and not flt.search.strip()
-          and dialect == "postgresql"):
+    elif sort_column is Customer.name and flt.archived == "active" and not driven and dialect == "postgresql":
         # archived_at is NULL on every listed row, so leading with it changes nothing, but it lets
         # PostgreSQL read the (archived_at, name) index in order instead of sorting all customers
         # (SQLite and MariaDB see that on their own, and MariaDB would sort if told so).
-        # Not when searching: a rare match would then cost a walk through the whole index.
+        # Not when a search's grams picked a few candidates: that would cost a walk through the whole index.
         columns = [Customer.archived_at, *columns]
     return [c.desc() for c in columns] if flt.descending else columns
 
@@ -321,6 +287,7 @@ def _order(flt: CustomerFilter, dialect: str) -> list[Any]:
 def _rows_select(
     actor: Actor, conditions: list[ColumnElement[bool]], flt: CustomerFilter, *, now: dt.datetime,
     cadences: Cadences, dialect: str, limit: int | None = None, offset: int = 0, with_total: bool = False,
+    driven: bool = False,
 ) -> AnySelect:
     owner = aliased(User, name="owner")
     contact = aliased(Contact, name="primary_contact")
@@ -337,7 +304,7 @@ def _rows_select(
     email: Any = contact.email
     if masks_contacts(actor):
         phone, email = mask_phone_sql(contact.phone), mask_email_sql(contact.email)
-    order = _order(flt, dialect)
+    order = _order(flt, dialect, driven=driven)
     query = select(
         Customer.id, Customer.code, Customer.name, Customer.customer_type, Customer.owner_id,
         owner.display_name.label("owner_name"), Customer.department_id,
@@ -383,7 +350,8 @@ def customer_query(
     now = now or utcnow()
     cadences = load_cadences(session)
     conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences)
-    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=session.get_bind().dialect.name)
+    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=session.get_bind().dialect.name,
+                        driven=_driven(session, actor, flt))
 
 
 def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -419,23 +387,32 @@ def list_customers(
             capped = select(Customer.id).where(*counted, *extra).limit(COUNT_CAP + 1).subquery()
             return select(func.count()).select_from(capped).scalar_subquery()
 
+        driven = _driven(session, actor, flt)
+
         def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
             return [dict(r) for r in session.execute(_rows_select(
                 actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, limit=page_size,
-                offset=page * page_size, with_total=with_total)).mappings()]
+                offset=page * page_size, with_total=with_total, driven=driven)).mappings()]
 
         overdue = None
-        if flt.search.strip():
-            # A search scans the table anyway: one scan gives both the page and the exact total.
+        if driven:
+            # The search's grams picked at most a few thousand candidates, all read to sort them anyway:
+            # the same read gives the page and the total (a window count).
             result = fetch(max(0, int(page)), with_total=True)
             if result:
-                total, page = int(result[0]["total_matches"]), max(0, int(page))
+                total, page = min(int(result[0]["total_matches"]), COUNT_CAP + 1), max(0, int(page))
             else:
                 total = int(session.scalar(select(count())) or 0)
                 page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
                 result = fetch(page, with_total=True) if total else []
             for row in result:
                 row.pop("total_matches", None)
+        elif flt.search.strip():
+            # A common term (or one too short for grams): rows are checked in the list's order, and both
+            # the page and the capped count stop early because matches are many.
+            total = int(session.scalar(select(count())) or 0)
+            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            result = fetch(page)
         else:
             total, overdue = session.execute(select(count(), count(Customer.next_follow_up_at < now))).one()
             total = int(total or 0)
@@ -483,8 +460,9 @@ def pick_customers(sessions: Sessions, *, actor: Actor, search: str = "", limit:
         conditions = filter_conditions(session, actor, flt, now=utcnow(), cadences=Cadences({}))
         if exclude_id is not None:
             conditions.append(Customer.id != exclude_id)
+        order = _order(flt, session.get_bind().dialect.name, driven=_driven(session, actor, flt))
         rows = session.execute(select(Customer.id, Customer.code, Customer.name).where(*conditions)
-                               .order_by(Customer.name, Customer.id).limit(limit)).all()
+                               .order_by(*order).limit(limit)).all()
     return [Choice(i, f"{code} · {name}") for i, code, name in rows]
 
 
@@ -832,7 +810,7 @@ def create_customer(
             _set_tags(session, actor, customer, tags)
         if contact_values and contact_values.get("name"):
             session.add(Contact(customer_id=customer.id, **contact_model_values(contact_values), is_primary=True))
-        session.flush()
+        reindex_customers(session, [customer.id])
         return customer_view_in(session, actor, customer.id)
 
 
@@ -879,6 +857,8 @@ def update_customer(
         elif stage == "churned" and churn_reason != customer.churn_reason:
             customer.churn_reason = churn_reason
         session.flush()
+        if "name" in values or "code" in values:
+            reindex_customers(session, [customer.id])
         if tags is not None:
             _set_tags(session, actor, customer, tags)
         return customer_view_in(session, actor, customer.id)

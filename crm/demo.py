@@ -30,6 +30,7 @@ from crm.errors import CrmError
 from crm.names import normalise_name
 from crm.permissions import SYSTEM
 from crm.rfm import Thresholds
+from crm.search_index import SearchText, index_new, search_text
 from crm.users import hash_password
 from db.engine import Sessions
 from db.models import Activity, Base, Customer, User, UTCDateTime
@@ -1515,6 +1516,15 @@ def _reset_sequences(session: Session) -> None:
         ))
 
 
+def _search_texts(builder: _Builder) -> list[tuple[int, SearchText]]:
+    """The customers' search text (crm.search_index), from the generated rows (no contact is archived)."""
+    contacts: dict[int, list[tuple[str | None, str | None, str | None]]] = {}
+    for contact in builder.rows["contacts"]:
+        contacts.setdefault(contact["customer_id"], []).append((contact["name"], contact["email"], contact["phone"]))
+    return [(c["id"], search_text(c["name"], c["code"], contacts.get(c["id"], ())))
+            for c in builder.rows["customers"]]
+
+
 def _require_empty(session: Session) -> None:
     if session.scalar(select(Customer.id).limit(1)) is not None or session.scalar(select(User.id).limit(1)):
         raise CrmError("demo.not_empty")
@@ -1542,6 +1552,7 @@ def load_demo(
             hashes = [background.submit(hash_password, password) for password in passwords]
             builder = _Builder(customers=customers, seed=seed, today=today)
             builder.build(hashes)
+        search_texts = _search_texts(builder)
         with sessions.begin() as session:
             if not reset:
                 _require_empty(session)  # again, inside the transaction that writes
@@ -1556,6 +1567,8 @@ def load_demo(
                         _insert_rows(session, table, rows)
                     counts[table.name] = len(rows)
                     del rows  # free each table's rows as soon as they are written
+                index_new(session.connection(), search_texts)
+                counts["customer_search_texts"] = len(search_texts)
             write_audit(session, [audit_row(SYSTEM, "seed", "database", "demo",
                                             new=f"{customers} customers, seed {seed}")])
             counts["audit_log"] = 1

@@ -14,6 +14,7 @@ from crm.audit import audit_row, write_audit
 from crm.errors import CrmError, NotFound, ValidationCollector
 from crm.names import normalise_name
 from crm.permissions import Actor, require
+from crm.search_index import reindex_customers
 from crm.uow import check_version, transaction
 from crm.validation import normalise_phone
 from db.engine import Sessions
@@ -242,7 +243,7 @@ def merge_customers(
             survivor.next_follow_up_at = next_due
         duplicate.archived_at = now
         duplicate.next_follow_up_at = None
-        session.flush()
+        reindex_customers(session, [survivor_id, duplicate_id])  # the contacts moved, and their names with them
         write_audit(session, [
             audit_row(actor, "merge", "customers", duplicate.id, field="merged_into", new=survivor.code,
                       version=duplicate.version),

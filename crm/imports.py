@@ -21,6 +21,7 @@ from crm.follow_up_core import company_today
 from crm.i18n import t
 from crm.names import normalise_name
 from crm.permissions import Actor, require
+from crm.search_index import reindex_customers
 from crm.stages import check_stage_change
 from crm.tabular import Table, fold, read_table
 from crm.uow import transaction
@@ -562,6 +563,7 @@ class _Importer:
         # customers created on the way (by a customers file, or --create-missing): code -> values
         self.new_customers: dict[str, dict[str, Any]] = {}
         self.customer_ids: dict[str, int] = {}
+        self.search_changed: set[int] = set()  # customers whose name or contacts changed (crm.search_index)
 
     # mapping and rows
 
@@ -673,6 +675,7 @@ class _Importer:
         stage_rows = []
         for customer_id, code in created:
             self.customer_ids[code] = customer_id
+            self.search_changed.add(customer_id)
             values = self.new_customers[code]
             self.audit.append(audit_row(self.actor, "create", "customers", customer_id, version=1))
             stage_rows.append({"customer_id": customer_id, "from_stage": None, "to_stage": values["lifecycle_stage"],
@@ -724,6 +727,7 @@ class _Importer:
                     raise CrmError("imports.concurrent_change")
 
     def _finish(self) -> None:
+        reindex_customers(self.session, self.search_changed)
         summary: dict[str, Any] = dict(sorted(self.counts.items()))
         summary["file"] = self.filename
         self.audit.append(audit_row(self.actor, "import", self.kind, (self.filename or "-")[-40:], new=summary))
@@ -822,7 +826,10 @@ class _Contacts:
             fields["is_primary"] = (True, False)
         importer._update_versioned(_CONTACTS, "contacts",
                                    [(i, version, fields) for i, (version, fields) in merged.items()])
+        importer.search_changed.update(self.by_id[i].customer_id for i, (_version, fields) in merged.items()
+                                       if {"name", "phone", "email"} & set(fields))
         records = [{**record, "customer_id": importer.customer_ids[code]} for code, record in self.new]
+        importer.search_changed.update(record["customer_id"] for record in records)
         created = importer._insert_returning(_CONTACTS, records)
         importer.audit.extend(audit_row(importer.actor, "create", "contacts", row.id, version=1) for row in created)
 
@@ -997,6 +1004,7 @@ class _CustomerImporter(_Importer):
         updated_ids = {code: r.id for code, r in self.existing.items()}
         self._update_versioned(_CUSTOMERS, "customers", self.changes,
                                silent=frozenset({"name_key", "stage_changed_at"}))
+        self.search_changed.update(customer_id for customer_id, _version, fields in self.changes if "name" in fields)
         self._executemany(insert(_STAGE_CHANGES), [
             {"customer_id": updated_ids[code], "from_stage": old, "to_stage": new, "reason": None,
              "changed_at": self.now, "changed_by_id": self.actor.id} for code, old, new in self.stage_rows])

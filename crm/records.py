@@ -16,6 +16,7 @@ from crm.errors import NotFound, ValidationCollector
 from crm.follow_up_core import company_today, today_for
 from crm.masking import mask_email, mask_phone
 from crm.permissions import Actor
+from crm.search_index import reindex_customers
 from crm.uow import check_version, transaction
 from crm.validation import (
     check_amount,
@@ -168,7 +169,7 @@ def add_contact(sessions: Sessions, *, actor: Actor, customer_id: int, data: Con
             _unset_other_primaries(session, customer_id, None)
         contact = Contact(customer_id=customer_id, **contact_model_values(values), is_primary=primary)
         session.add(contact)
-        session.flush()
+        reindex_customers(session, [customer_id])
         return _contact_view(contact, masks_contacts(actor))
 
 
@@ -199,7 +200,7 @@ def update_contact(sessions: Sessions, *, actor: Actor, contact_id: int, version
             contact.is_primary = True
         elif not values["is_primary"] and contact.is_primary:
             contact.is_primary = False
-        session.flush()
+        reindex_customers(session, [contact.customer_id])
         return _contact_view(contact, masks_contacts(actor))
 
 
@@ -213,7 +214,7 @@ def set_contact_archived(sessions: Sessions, *, actor: Actor, contact_id: int, v
             contact.archived_at = utcnow() if archived else None
             if archived and contact.is_primary:
                 contact.is_primary = False
-        session.flush()
+        reindex_customers(session, [contact.customer_id])
         return _contact_view(contact, masks_contacts(actor))
 
 

@@ -1,0 +1,47 @@
+"""`python -m crm search reindex`: rebuild the customer search index; `search bench`: time searches.
+
+`search bench --customers N` times the customer list's searches on generated data in a separate database
+(`--url`, by default a SQLite file data/bench_search.db), never on the configured one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+DEFAULT_BENCH_PATH = "data/bench_search.db"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    search = subparsers.add_parser("search", help="customer search index").add_subparsers(
+        dest="search_command", required=True)
+    search.add_parser("reindex", help="rebuild the search index from every customer and contact").set_defaults(
+        func=_cmd_reindex)
+    bench = search.add_parser("bench", help="benchmark: time searches on N generated customers (separate database)")
+    bench.add_argument("--customers", type=int, default=1_000_000, metavar="N")
+    bench.add_argument("--url", default=None, help=f"benchmark database (default sqlite:///{DEFAULT_BENCH_PATH})")
+    bench.set_defaults(func=_cmd_bench)
+
+
+def _cmd_reindex(_args: argparse.Namespace) -> int:
+    from crm.cli import open_sessions
+    from crm.search_index import rebuild
+
+    sessions = open_sessions()
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        done = rebuild(session.connection(), progress=print)
+    print(f"search index rebuilt for {done:,} customers in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from crm.bench_search import run
+    from db.engine import PROJECT_ROOT, make_engine, make_session_factory, masked_url, upgrade_database
+
+    url = args.url or f"sqlite:///{PROJECT_ROOT / DEFAULT_BENCH_PATH}"
+    engine = make_engine(url)
+    upgrade_database(engine)
+    print(f"benchmark database: {masked_url(url)}")
+    run(make_session_factory(engine), customers=args.customers)
+    return 0

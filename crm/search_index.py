@@ -1,0 +1,214 @@
+"""The customer search index: normalised text and n-grams per customer, kept in step by every write path.
+
+Design (what `crm.customers` searches with):
+- Each customer has one `customer_search_texts` row: the normalised (NFKC, so full width becomes half width,
+  then lower case) text of its name, code and live contacts' names (`visible`), of its live contacts' emails
+  (`emails`) and the digits of their phones (`phones`), one value per line. A search verifies its candidates
+  with LIKE on these columns, so it matches the same way on SQLite, PostgreSQL and MariaDB.
+- `customer_search_grams` holds the distinct grams of those lines: two characters where either is not ASCII
+  (so a 2-character Chinese search such as 华为 is one exact gram), three characters where both first ones are
+  ASCII (two ASCII characters are too common to pick anything out of a million customers). Grams never hold
+  whitespace. kind 0 comes from `visible`, kind 1 from emails and phones: a viewer's search, which may not use
+  contact details, reads kind 0 only.
+- A search picks its candidates with the rarest of the term's grams (index range scans only), then verifies
+  them. A term with no gram (one character, or two ASCII ones) or only common grams is verified row by row in
+  the list's order instead: such terms match many customers, so the first page and the capped count stop early.
+- Archived customers stay indexed: the list's archived filter applies as for every other filter, and a restore
+  needs no reindex. Archived contacts are left out, as the search has always ignored them.
+- Grams carry no foreign key nor customer_id index: a customer's old grams are recomputed from its stored text
+  and deleted by primary key, which keeps the write paths to one B-tree per gram.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from db.models import Customer, CustomerSearchGram, CustomerSearchText
+from db.search_grams import (
+    DETAILS,
+    SEPARATOR,
+    VISIBLE,
+    SearchText,
+    grams_of,
+    index_new,
+    insert_grams,
+    normalise,
+    phone_digits,
+    rebuild,
+    search_text,
+    texts_from_database,
+)
+
+__all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
+           "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text"]
+CHUNK = 500  # customers per reindex round trip
+# A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
+# term matches so many customers that checking rows in the list's order finds a page sooner.
+RARE = 20_000
+PROBED_GRAMS = 12  # grams of a long term whose frequency is looked up (any subset still finds every match)
+PICKED_GRAMS = 3  # rarest grams a candidate must have
+LIKE_ESCAPE = "/"
+_PHONE_LIKE = re.compile(r"[\d\s\-+()]+")  # a search text that can only be (part of) a phone number
+
+
+# --- searching -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How one search runs: the normalised term, what it matches, and the candidates its grams pick."""
+
+    term: str
+    details: bool  # may match contact emails and phones (not for viewers)
+    digits: str | None  # the phone digits to match, when the term reads as a phone number
+    candidate_grams: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None  # per branch: grams, kinds
+
+    @property
+    def driven(self) -> bool:
+        """True when the grams pick a few candidates; False when rows are checked in the list's order."""
+        return self.candidate_grams is not None
+
+
+def like_pattern(text: str) -> str:
+    """Return a LIKE pattern (escape LIKE_ESCAPE) matching text anywhere."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace(
+        "_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def _spread(grams: list[str], n: int) -> list[str]:
+    if len(grams) <= n:
+        return grams
+    return [grams[round(i * (len(grams) - 1) / (n - 1))] for i in range(n)]
+
+
+def _gram_rows(grams: Any, gram: str, kinds: tuple[int, ...]) -> list[ColumnElement[bool]]:
+    # kind IN (0, 1) rather than no condition: the probes then seek (gram, kind, customer_id) directly.
+    return [grams.gram == gram, grams.kind.in_(kinds) if len(kinds) > 1 else grams.kind == kinds[0]]
+
+
+def plan_search(session: Session, search: str, *, contact_details: bool) -> SearchPlan | None:
+    """Plan a search (None for an empty one): look up how common the term's grams are, pick the rarest."""
+    term = normalise(search).strip()
+    if not term:
+        return None
+    cache = session.info.setdefault("search_plans", {})
+    key = (term, contact_details)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    digits = None
+    if contact_details and _PHONE_LIKE.fullmatch(term):
+        digits = phone_digits(term)
+        if len(digits) < 3:
+            digits = None
+    branches = [(sorted(grams_of(term)), (VISIBLE, DETAILS) if contact_details else (VISIBLE,))]
+    if digits is not None and digits != term:
+        branches.append((sorted(grams_of(digits)), (DETAILS,)))
+    picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
+    if all(grams for grams, _kinds in branches):
+        probes = [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches]
+        counts = iter(session.execute(select(*(
+            select(func.count()).select_from(
+                select(CustomerSearchGram.customer_id).where(*_gram_rows(CustomerSearchGram, gram, kinds))
+                .limit(RARE).subquery()).scalar_subquery()
+            for grams, kinds in probes for gram in grams))).one())
+        chosen = []
+        for grams, kinds in probes:
+            frequency = sorted((int(next(counts)), gram) for gram in grams)
+            if frequency[0][0] >= RARE:
+                break
+            chosen.append((tuple(gram for _n, gram in frequency[:PICKED_GRAMS]), kinds))
+        else:
+            picked = tuple(chosen)
+    plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked)
+    return plan
+
+
+def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
+    first = aliased(CustomerSearchGram, name="gram_1")
+    query = select(first.customer_id).where(*_gram_rows(first, grams[0], kinds))
+    for n, gram in enumerate(grams[1:], start=2):
+        other = aliased(CustomerSearchGram, name=f"gram_{n}")
+        query = query.where(exists().where(*_gram_rows(other, gram, kinds), other.customer_id == first.customer_id))
+    return query
+
+
+def search_condition(plan: SearchPlan) -> ColumnElement[bool]:
+    """Return the WHERE condition of a planned search on customers."""
+    text = CustomerSearchText
+    pattern = like_pattern(plan.term)
+    matches = [text.visible.like(pattern, escape=LIKE_ESCAPE)]
+    if plan.details:
+        matches.append(text.emails.like(pattern, escape=LIKE_ESCAPE))
+    if plan.digits is not None:
+        matches.append(text.phones.like(f"%{plan.digits}%"))
+    verified = exists().where(text.customer_id == Customer.id, or_(*matches))
+    if plan.candidate_grams is None:
+        return verified
+    picked = [Customer.id.in_(_candidates(grams, kinds)) for grams, kinds in plan.candidate_grams]
+    return and_(picked[0] if len(picked) == 1 else or_(*picked), verified)
+
+
+# --- keeping the index in step -------------------------------------------------------------------------
+
+
+
+def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]) -> int:
+    """Bring the search index of these customers in step with their rows (inside the caller's transaction).
+
+    Only what changed is written: a customer whose text is unchanged costs one read. Returns how many
+    customers' text changed.
+    """
+    connection = session.connection() if isinstance(session, Session) else session
+    if isinstance(session, Session):
+        session.flush()
+    ids = sorted({int(i) for i in customer_ids})
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        new = texts_from_database(connection, chunk)
+        old = {row.customer_id: SearchText(row.visible, row.emails, row.phones) for row in connection.execute(
+            select(CustomerSearchText).where(CustomerSearchText.customer_id.in_(chunk)))}
+        gone: list[dict[str, Any]] = []
+        added: list[tuple[str, int, int]] = []
+        inserted: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        for customer_id in chunk:
+            before, after = old.get(customer_id), new.get(customer_id)
+            if before == after:
+                continue
+            changed += 1
+            old_grams = before.grams() if before else set()
+            new_grams = after.grams() if after else set()
+            gone.extend({"g": g, "k": k, "c": customer_id} for g, k in old_grams - new_grams)
+            added.extend((g, k, customer_id) for g, k in new_grams - old_grams)
+            if after is None:  # no such customer (any more): nothing to index
+                continue
+            values = {"customer_id": customer_id, "visible": after.visible, "emails": after.emails,
+                      "phones": after.phones}
+            (updated if before else inserted).append(values)
+        if gone:
+            table = CustomerSearchGram.__table__
+            connection.execute(delete(table).where(
+                table.c.gram == _bind("g"), table.c.kind == _bind("k"), table.c.customer_id == _bind("c")), gone)
+        if updated:
+            table = CustomerSearchText.__table__
+            connection.execute(update(table).where(table.c.customer_id == _bind("b_id")).values(
+                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones")),
+                [{"b_id": v["customer_id"], **{k: v[k] for k in ("visible", "emails", "phones")}} for v in updated])
+        if inserted:
+            connection.execute(insert(CustomerSearchText.__table__), inserted)
+        insert_grams(connection, added)
+    return changed
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name)
+
+

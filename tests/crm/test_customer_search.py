@@ -1,0 +1,217 @@
+"""Customer search through the n-gram index: every write path keeps it in step, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, delete, func, insert, select
+
+from crm import search_index
+from crm.cli import main
+from crm.customers import CustomerFilter, get_customer, list_customers, pick_customers, update_customer
+from crm.duplicates import merge_customers
+from crm.imports import import_file
+from crm.permissions import Actor
+from crm.records import ContactInput, add_contact, set_contact_archived, update_contact
+from db.engine import Sessions, alembic_config, upgrade_database
+from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText, utcnow
+from db.search_grams import texts_from_database
+from tests.crm.customer_fixtures import MakeCustomer, Team
+
+pytest_plugins = ("tests.crm.customer_fixtures",)
+
+
+def found(sessions: Sessions, actor: Actor, term: str) -> list[str]:
+    page = list_customers(sessions, actor=actor, flt=CustomerFilter(search=term, archived="all"))
+    assert page.total == len(page.rows)
+    return [r.name for r in page.rows]
+
+
+def assert_index_in_step(sessions: Sessions) -> None:
+    """The stored texts and grams are exactly what a rebuild from the customers and contacts would write."""
+    with sessions.read() as session:
+        connection = session.connection()
+        ids = list(connection.scalars(select(Customer.id)))
+        expected = texts_from_database(connection, ids) if ids else {}
+        texts = {r.customer_id: search_index.SearchText(r.visible, r.emails, r.phones)
+                 for r in connection.execute(select(CustomerSearchText))}
+        grams = set(connection.execute(select(CustomerSearchGram.gram, CustomerSearchGram.kind,
+                                              CustomerSearchGram.customer_id)).all())
+    assert texts == expected
+    assert {tuple(g) for g in grams} == {(g, k, i) for i, text in expected.items() for g, k in text.grams()}
+
+
+@pytest.fixture(params=["grams", "row_by_row"])
+def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test both ways a search can go: candidates picked by grams, or every row checked in order."""
+    if request.param == "row_by_row":
+        monkeypatch.setattr(search_index, "RARE", 0)
+    return str(request.param)
+
+
+def test_grams_are_two_characters_around_chinese_and_three_for_ascii() -> None:
+    assert search_index.grams_of("华为技术") == {"华为", "为技", "技术"}
+    assert search_index.grams_of("acme co") == {"acm", "cme"}
+    assert search_index.grams_of("ab") == set()  # too common to pick anything: checked row by row
+    assert search_index.normalise("ＡＣＭＥ（深圳）") == "acme(深圳)"
+
+
+def test_a_new_customer_is_found_by_a_two_character_chinese_term_and_by_full_width_input(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    make_customer("北京华为技术有限公司", contact={"name": "张伟", "phone": "138-1234-5678",
+                                                 "email": "zhang.wei@huawei.example"})
+    make_customer("ＡＢＣ Trading Ltd")
+    make_customer("Beta Foods", contact={"name": "Olivia Brown"})
+    assert found(sessions, team.manager, "华为") == ["北京华为技术有限公司"]
+    assert found(sessions, team.manager, "张伟") == ["北京华为技术有限公司"]
+    assert found(sessions, team.manager, "abc trad") == ["ＡＢＣ Trading Ltd"]
+    assert found(sessions, team.manager, "ＴＲＡＤＩＮＧ") == ["ＡＢＣ Trading Ltd"]
+    assert found(sessions, team.manager, "１２３４５６７８") == ["北京华为技术有限公司"]
+    assert found(sessions, team.manager, "华") == ["北京华为技术有限公司"]  # one character: no gram, still found
+    assert found(sessions, team.manager, "为华") == []
+    assert [c.label.split(" · ")[1] for c in pick_customers(sessions, actor=team.manager, search="foods")] == [
+        "Beta Foods"]
+    assert_index_in_step(sessions)
+
+
+def test_renaming_a_customer_or_changing_its_code_moves_its_grams(sessions: Sessions, team: Team,
+                                                                  make_customer: MakeCustomer, strategy: str) -> None:
+    customer = make_customer("上海星河软件有限公司")
+    update_customer(sessions, actor=team.manager, customer_id=customer.id, version=customer.version,
+                    changes={"name": "上海银河数据有限公司", "code": "SH-0099"})
+    assert found(sessions, team.manager, "星河") == []
+    assert found(sessions, team.manager, "银河") == ["上海银河数据有限公司"]
+    assert found(sessions, team.manager, "sh-009") == ["上海银河数据有限公司"]
+    assert found(sessions, team.manager, customer.code) == []
+    assert_index_in_step(sessions)
+
+
+def test_contacts_are_searched_as_they_are_now_added_edited_archived_or_restored(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    customer = make_customer("Delta Clinics")
+    contact = add_contact(sessions, actor=team.manager, customer_id=customer.id,
+                          data=ContactInput(name="李娜", phone="139 1111 2222", email="li.na@delta.example"))
+    assert found(sessions, team.manager, "李娜") == ["Delta Clinics"]
+    assert found(sessions, team.manager, "li.na@") == ["Delta Clinics"]
+    assert found(sessions, team.manager, "13911112222") == ["Delta Clinics"]
+    contact = update_contact(sessions, actor=team.manager, contact_id=contact.id, version=contact.version,
+                             data=ContactInput(name="王芳", phone="13933334444", email="wang.fang@delta.example"))
+    assert found(sessions, team.manager, "李娜") == []
+    assert found(sessions, team.manager, "li.na@") == []
+    assert found(sessions, team.manager, "王芳") == ["Delta Clinics"]
+    assert found(sessions, team.manager, "3333444") == ["Delta Clinics"]
+    assert_index_in_step(sessions)
+    contact = set_contact_archived(sessions, actor=team.manager, contact_id=contact.id, version=contact.version,
+                                   archived=True)
+    assert found(sessions, team.manager, "王芳") == []
+    assert_index_in_step(sessions)
+    set_contact_archived(sessions, actor=team.manager, contact_id=contact.id, version=contact.version,
+                         archived=False)
+    assert found(sessions, team.manager, "王芳") == ["Delta Clinics"]
+    assert_index_in_step(sessions)
+
+
+def test_a_merge_moves_the_duplicates_contacts_into_the_survivors_search(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    survivor = make_customer("Acme Robotics Inc.")
+    duplicate = make_customer("ACME Robotics", contact={"name": "John Smith", "email": "john@acme.example"})
+    merge_customers(sessions, actor=team.manager, survivor_id=survivor.id, duplicate_id=duplicate.id)
+    assert found(sessions, team.manager, "john smith") == ["Acme Robotics Inc."]
+    assert found(sessions, team.manager, "john@acme") == ["Acme Robotics Inc."]
+    # The archived duplicate stays findable by its own name when archived customers are listed.
+    assert found(sessions, team.manager, "acme robotics") == ["ACME Robotics", "Acme Robotics Inc."]
+    active = list_customers(sessions, actor=team.manager, flt=CustomerFilter(search="acme robotics"))
+    assert [r.name for r in active.rows] == ["Acme Robotics Inc."]
+    assert_index_in_step(sessions)
+
+
+def test_an_import_indexes_new_customers_renames_and_contacts(sessions: Sessions, team: Team,
+                                                              strategy: str) -> None:
+    first = ("code,name,contact_name,phone,email\n"
+             "C101,北京星辰科技有限公司,张三,13812345678,zhang.san@xingchen.example\n"
+             "C102,Northwind Trading,Mary Jones,,mary@northwind.example\n")
+    import_file(sessions, actor=team.manager, kind="customers", filename="c.csv", data=first.encode())
+    assert found(sessions, team.manager, "星辰") == ["北京星辰科技有限公司"]
+    assert found(sessions, team.manager, "mary jo") == ["Northwind Trading"]
+    assert found(sessions, team.manager, "12345678") == ["北京星辰科技有限公司"]
+    second = ("code,name,contact_name,phone,email\n"
+              "C101,北京辰光科技有限公司,张三,13800001111,\n"
+              "C102,Northwind Trading,Peter Walker,,\n")
+    import_file(sessions, actor=team.manager, kind="customers", filename="c2.csv", data=second.encode())
+    assert found(sessions, team.manager, "星辰") == []
+    assert found(sessions, team.manager, "辰光") == ["北京辰光科技有限公司"]
+    assert found(sessions, team.manager, "00001111") == ["北京辰光科技有限公司"]
+    assert found(sessions, team.manager, "peter") == ["Northwind Trading"]
+    orders = "customer_code,customer_name,order_date,amount\nC201,Globex Holdings,2024-01-05,10\n"
+    import_file(sessions, actor=team.manager, kind="orders", filename="o.csv", data=orders.encode(),
+                create_missing=True)
+    assert found(sessions, team.manager, "globex") == ["Globex Holdings"]
+    assert_index_in_step(sessions)
+
+
+def test_a_viewer_cannot_find_customers_by_phone_or_email_fragments(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    make_customer("Acme Robotics Inc.", contact={"name": "John Smith", "phone": "13812345678",
+                                                 "email": "john@acme.example"})
+    for term in ("12345678", "138-1234", "john@acme", "acme.example"):
+        assert found(sessions, team.viewer, term) == [], term
+        assert found(sessions, team.manager, term) == ["Acme Robotics Inc."], term
+    assert found(sessions, team.viewer, "john smi") == ["Acme Robotics Inc."]
+    assert found(sessions, team.viewer, "acme") == ["Acme Robotics Inc."]
+
+
+def test_search_filters_sort_and_paging_compose(sessions: Sessions, team: Team, make_customer: MakeCustomer,
+                                                strategy: str) -> None:
+    for n in range(7):
+        make_customer(f"杭州华为分销{n}号有限公司", industry="software" if n % 2 else "retail")
+    make_customer("华南物流")
+    flt = CustomerFilter(search="华为", industries=("software",), sort="name", descending=True)
+    first = list_customers(sessions, actor=team.manager, flt=flt, page_size=2)
+    second = list_customers(sessions, actor=team.manager, flt=flt, page=1, page_size=2)
+    assert (first.total, first.pages) == (3, 2)
+    assert [r.name for r in first.rows + second.rows] == [f"杭州华为分销{n}号有限公司" for n in (5, 3, 1)]
+
+
+def test_the_reindex_command_rebuilds_the_index(engine: Engine, sessions: Sessions, team: Team,
+                                                make_customer: MakeCustomer, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_customer("北京华为技术有限公司", contact={"name": "张伟", "email": "zw@huawei.example"})
+    make_customer("Northwind Trading")
+    with sessions.begin() as session:
+        session.execute(delete(CustomerSearchGram))
+        session.execute(delete(CustomerSearchText))
+    assert found(sessions, team.manager, "华为") == []
+    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["search", "reindex"]) == 0
+    assert found(sessions, team.manager, "华为") == ["北京华为技术有限公司"]
+    assert found(sessions, team.manager, "northw") == ["Northwind Trading"]
+    assert_index_in_step(sessions)
+
+
+def test_the_migration_fills_the_index_for_existing_customers(engine: Engine, sessions: Sessions,
+                                                              team: Team) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003_follow_ups")
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(insert(Customer.__table__), [
+            {"id": 1, "code": "C000001", "name": "深圳华为技术有限公司", "name_key": "深圳华为技术",
+             "customer_type": "company", "lifecycle_stage": "signed", "share_consent": False, "version": 1,
+             "created_at": now, "updated_at": now},
+            {"id": 2, "code": "C000002", "name": "Contoso Ltd", "name_key": "contoso", "customer_type": "company",
+             "lifecycle_stage": "signed", "share_consent": False, "version": 1, "created_at": now, "updated_at": now}])
+        contact = {"customer_id": 2, "phone": None, "email": None, "is_primary": False, "version": 1,
+                   "created_at": now, "updated_at": now, "archived_at": None}
+        connection.execute(insert(Contact.__table__), [
+            {**contact, "id": 1, "name": "Linda Evans", "phone": "+1 212 555 0199", "email": "le@contoso.example"},
+            {**contact, "id": 2, "name": "Gone Person", "archived_at": now}])
+    upgrade_database(engine)
+    assert found(sessions, team.manager, "华为") == ["深圳华为技术有限公司"]
+    assert found(sessions, team.manager, "linda ev") == ["Contoso Ltd"]
+    assert found(sessions, team.manager, "2125550199") == ["Contoso Ltd"]
+    assert found(sessions, team.manager, "gone person") == []
+    assert_index_in_step(sessions)
+    with sessions.read() as session:
+        assert session.scalar(select(func.count()).select_from(CustomerSearchText)) == 2
+    assert get_customer(sessions, actor=team.manager, customer_id=1).name == "深圳华为技术有限公司"
