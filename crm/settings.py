@@ -20,6 +20,8 @@ from db.models import Setting
 DEFAULTS: dict[str, Any] = {
     "staff_can_read_all": True,
     "timezone": DEFAULT_TIMEZONE,
+    # The team view reads its per-owner figures from a snapshot younger than this (0: always live).
+    "team_snapshot_max_age_minutes": 10,
 }
 EDITABLE = frozenset(DEFAULTS)
 
@@ -50,6 +52,10 @@ def update_settings(sessions: Sessions, *, actor: Actor, changes: dict[str, Any]
 
         if changes["timezone"] not in available_timezones():
             errors.add("timezone", "error.generic")
+    if "team_snapshot_max_age_minutes" in changes:
+        minutes = changes["team_snapshot_max_age_minutes"]
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60:
+            errors.add("team_snapshot_max_age_minutes", "error.generic")
     errors.raise_if_any()
     with transaction(sessions, actor=actor, operation="settings.update") as session:
         rows = []

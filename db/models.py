@@ -218,8 +218,9 @@ class Customer(Versioned, Base):
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
         Index("ix_customers_archived_name", "archived_at", "name"),
         Index("ix_customers_created_at", "created_at"),
-        # 0003_follow_ups: my queue's "out of cadence, nothing planned" per owner.
-        Index("ix_customers_owner_next_follow_up", "owner_id", "next_follow_up_at", "last_contact_at"),
+        # 0006_follow_up_queue_index: my queue's "out of cadence, nothing planned" per owner, index-only.
+        Index("ix_customers_owner_queue", "owner_id", "next_follow_up_at", "last_contact_at", "lifecycle_stage",
+              "archived_at", "value_tier", "importance", "id"),
     )
 
 
@@ -575,14 +576,13 @@ class SurveyScore(Base):
 
 
 class KpiSnapshot(Base):
+    """Figures frozen at computed_at under a key (the team view per period, the managers' KPIs): readers use a
+    row while it is fresh enough for them and recompute and upsert it otherwise (crm/snapshots.py)."""
+
     __tablename__ = "kpi_snapshots"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    kpi: Mapped[str] = mapped_column(String(48))
-    scope: Mapped[str] = mapped_column(String(120), default="")
-    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    __table_args__ = (UniqueConstraint("period", "kpi", "scope"),)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # e.g. "follow_ups.team:week"
+    computed_at: Mapped[dt.datetime] = mapped_column()
+    payload: Mapped[Any] = mapped_column(JSON)
 
 
 class KpiTarget(Versioned, Base):

@@ -24,8 +24,10 @@ from ui.follow_ups import (
     reassign_form,
     reschedule_form,
     rules_panel,
+    section_total,
     show_flash,
     task_label,
+    team_freshness,
 )
 from ui.i18n import date, number, t
 from ui.reads import clear_read_caches
@@ -88,10 +90,10 @@ if is_open("queue"):
                          pages=st.session_state.get("follow_ups_queue_pages", {}))
         counts = st.columns(len(SECTIONS))
         for column, code in zip(counts, SECTIONS, strict=True):
-            column.metric(t(f"follow_ups.section.{code}"), number(queue.sections[code].total))
+            column.metric(t(f"follow_ups.section.{code}"), section_total(queue.sections[code]))
         for code in SECTIONS:
             section = queue.sections[code]
-            st.subheader(f"{t(f'follow_ups.section.{code}')} · {number(section.total)}")
+            st.subheader(f"{t(f'follow_ups.section.{code}')} · {section_total(section)}")
             if not section.rows:
                 st.caption(t(f"follow_ups.section.{code}.empty"))
                 continue
@@ -117,9 +119,9 @@ if is_open("queue"):
                 nav[0].button(t("follow_ups.queue.previous"), key=f"follow_ups_prev_{code}", on_click=page_of,
                               args=(code, -1), disabled=section.page == 0)
                 nav[1].button(t("follow_ups.queue.next"), key=f"follow_ups_next_{code}", on_click=page_of,
-                              args=(code, 1), disabled=(section.page + 1) * section.page_size >= section.total)
-                nav[2].caption(t("common.page_of", page=section.page + 1,
-                                 pages=(section.total - 1) // section.page_size + 1, total=number(section.total)))
+                              args=(code, 1), disabled=section.page + 1 >= section.pages)
+                nav[2].caption(t("common.page_of", page=section.page + 1, pages=section.pages,
+                                 total=section_total(section)))
 
 # --- log a contact -------------------------------------------------------------------------------------
 if is_open("log"):
@@ -240,6 +242,7 @@ if is_open("team"):
         team = cached_team_overview(actor, period)
         st.caption(t("follow_ups.team.range", start=date(team.period_start),
                      end=date(team.period_end - dt.timedelta(days=1))))
+        team_freshness(actor, team)
         st.dataframe(pd.DataFrame([{
             t("follow_ups.field.owner"): row.owner_name, t("follow_ups.team.open"): row.open,
             t("follow_ups.team.overdue"): row.overdue, t("follow_ups.team.done"): row.done,

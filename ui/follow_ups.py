@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from crm import i18n as catalog
-from crm.automation import generate_follow_ups, list_rules, update_rules
+from crm.automation import list_rules, update_rules
 from crm.follow_up_core import company_timezone_name, day_windows, to_utc
 from crm.follow_ups import (
     AUTO_STAGE,
@@ -24,10 +24,10 @@ from crm.follow_ups import (
     reschedule_follow_up,
 )
 from crm.permissions import Actor
-from crm.queues import TeamOverview, team_overview
+from crm.queues import QUEUE_COUNT_CAP, QueueSection, TeamOverview, run_daily, team_overview
 from crm.vocab import CHURN_REASONS, CONTACT_CHANNELS, OUTCOMES, STAGES
 from db.models import utcnow
-from ui.i18n import lang, t
+from ui.i18n import lang, number, t
 from ui.reads import clear_read_caches
 from ui.state import get_sessions
 from ui.widgets import error_boundary, field_error, form_token, run_action
@@ -316,6 +316,36 @@ def cached_team_overview(actor: Actor, period: str) -> TeamOverview:
     return team_overview(get_sessions(), actor=actor, period=period)
 
 
+def section_total(section: QueueSection) -> str:
+    """A queue section's count, "1,000+" beyond the cap."""
+    return f"{number(QUEUE_COUNT_CAP)}+" if section.capped else number(section.total)
+
+
+def as_of(when: dt.datetime, timezone: str) -> str:
+    """HH:MM in the company time zone when it is today there, else the short date and time."""
+    tz = ZoneInfo(timezone)
+    local_when = when.astimezone(tz)
+    return local_when.strftime("%H:%M") if local_when.date() == utcnow().astimezone(tz).date() else \
+        local(when, timezone)
+
+
+def team_freshness(actor: Actor, team: TeamOverview) -> None:
+    """Show when the team figures were computed, and a Refresh button that recomputes them now."""
+    head = st.columns([5, 1], vertical_alignment="center")
+    head[0].caption(t("follow_ups.team.as_of", time=as_of(team.computed_at, team.timezone)),
+                    help=t("follow_ups.team.as_of_help", minutes=team.max_age_minutes))
+    key = "follow_ups_team_refresh"
+    if head[1].button(t("follow_ups.team.refresh"), key=key, icon=":material/refresh:", width="stretch"):
+        with st.spinner(t("follow_ups.team.refresh")):
+            refreshed = run_action(key, lambda: team_overview(get_sessions(), actor=actor, period=team.period,
+                                                              refresh=True))
+        if refreshed is not None:
+            clear_read_caches()
+            st.session_state["follow_ups_team__flash"] = t("follow_ups.team.refreshed")
+            st.rerun()
+    show_flash("follow_ups_team")
+
+
 def rules_panel(actor: Actor) -> None:
     """Switch the automatic rules on and off, set their parameters, and run them now (managers)."""
     sessions = get_sessions()
@@ -348,7 +378,7 @@ def rules_panel(actor: Actor) -> None:
     show_flash("follow_ups_rules")
     if st.button(t("follow_ups.rule.run_now"), key="follow_ups_rules_run", icon=":material/play_arrow:"):
         with st.spinner(t("follow_ups.rule.running")):
-            created = run_action("follow_ups_rules_run", lambda: generate_follow_ups(sessions, actor=actor))
+            created = run_action("follow_ups_rules_run", lambda: run_daily(sessions, actor=actor))
         if created is not None:
             clear_read_caches()
             st.success(t("follow_ups.rule.ran", n=sum(created.values())))

@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser("follow-ups", help="follow-up rules, queues and benchmark")
     commands = parser.add_subparsers(dest="follow_ups_command", required=True)
 
-    generate = commands.add_parser("generate", help="run the enabled automatic rules over all customers (daily)")
+    generate = commands.add_parser("generate", help="run the enabled automatic rules over all customers and "
+                                                    "refresh the team view's snapshots (daily)")
     generate.add_argument("--rule", action="append", choices=RULE_CODES, help="only this rule (repeatable)")
     generate.set_defaults(func=_cmd_generate)
 
@@ -41,15 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from crm.automation import generate_follow_ups
     from crm.cli import open_sessions
     from crm.permissions import SYSTEM
+    from crm.queues import run_daily
 
     started = time.perf_counter()
-    created = generate_follow_ups(open_sessions(), actor=SYSTEM, codes=args.rule)
+    created = run_daily(open_sessions(), actor=SYSTEM, codes=args.rule)
     for code, count in created.items():
         print(f"{code:<18} {count:>10,}")
-    print(f"follow-ups generated in {time.perf_counter() - started:.1f} s")
+    print(f"follow-ups generated and team figures refreshed in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -99,8 +100,17 @@ def _cmd_refresh(_args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from crm.bench_follow_ups import run
-    from db.engine import make_engine, make_session_factory, masked_url, upgrade_database
+    from db.engine import (
+        database_url,
+        make_engine,
+        make_session_factory,
+        masked_url,
+        normalise_url,
+        upgrade_database,
+    )
 
+    if normalise_url(args.url) == database_url():
+        raise SystemExit("refusing to benchmark on the configured database (CRM_DATABASE_URL): give another --url")
     engine = make_engine(args.url)
     upgrade_database(engine)
     sessions = make_session_factory(engine)

@@ -105,6 +105,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.team.period.week": ("This week", "本周"),
     "follow_ups.team.period.month": ("This month", "本月"),
     "follow_ups.team.range": ("From {start} to {end}", "{start} 至 {end}"),
+    "follow_ups.team.as_of": ("As of {time}", "数据截至 {time}"),
+    "follow_ups.team.as_of_help": (
+        "The figures are kept for {minutes} minutes and recomputed by the daily run; Refresh recomputes them now.",
+        "数据保留 {minutes} 分钟，每日规则运行时重新计算；点击“刷新”立即重新计算。"),
+    "follow_ups.team.refresh": ("Refresh", "刷新"),
+    "follow_ups.team.refreshed": ("Team figures recomputed.", "团队数据已重新计算。"),
     "follow_ups.team.open": ("Open", "待办"),
     "follow_ups.team.overdue": ("Overdue", "逾期"),
     "follow_ups.team.done": ("Done this period", "本期完成"),

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from crm.care import holiday_changes_from_editor, save_holidays
+from crm.follow_up_core import company_timezone_name
 from crm.follow_ups import get_task, plan_follow_up
+from crm.i18n import t
 from crm.permissions import Actor
+from crm.snapshots import read_snapshot
 from crm.users import get_user
 from db.engine import Sessions
 from db.models import Activity, AutomationRule, FollowUpTask, utcnow
@@ -241,6 +245,37 @@ def test_a_manager_reads_the_team_view_and_its_month_calendar(
     assert not at.exception, at.exception
     at.date_input(key="follow_ups_calendar_day").set_value((utcnow() + dt.timedelta(days=1)).date()).run()
     assert not at.exception, at.exception
+
+
+def test_a_manager_sees_when_the_team_figures_were_computed_and_refreshes_them(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As a manager, I read "as of HH:MM" over the team figures, click Refresh and see today's figures, in 中文 too."""
+    staff = _actor(role_accounts, "staff")
+    _planned_task(role_accounts, staff)
+    at = _open(signed_in, "manager", "team")
+    with role_accounts.read() as session:
+        snapshot = read_snapshot(session, "follow_ups.team:week")
+    assert snapshot is not None
+    shown = snapshot.computed_at.astimezone(ZoneInfo(company_timezone_name(role_accounts))).strftime("%H:%M")
+    assert f"As of {shown}" in _texts(at)
+    make_customer(role_accounts, owner=staff, name="新客户")  # the snapshot does not know of it yet
+    at.run()
+    frame = at.dataframe[0].value
+    assert frame[frame["Owner"] == "Staff User"].iloc[0]["Customers"] == 1
+    at.button(key="follow_ups_team_refresh").click().run()
+    assert not at.exception, at.exception
+    assert "Team figures recomputed." in _texts(at)
+    frame = at.dataframe[0].value
+    assert frame[frame["Owner"] == "Staff User"].iloc[0]["Customers"] == 2
+    with role_accounts.read() as session:
+        refreshed = read_snapshot(session, "follow_ups.team:week")
+    assert refreshed is not None and refreshed.computed_at > snapshot.computed_at
+    at.selectbox(key="sidebar_language").set_value("zh").run()
+    at.session_state["follow_ups_tab"] = t("follow_ups.tab.team", "zh")  # the tabs are relabelled
+    at.run()
+    assert not at.exception, at.exception
+    assert "数据截至" in _texts(at)
+    assert at.button(key="follow_ups_team_refresh").label == "刷新"
 
 
 def test_a_manager_switches_a_rule_off_and_runs_the_rules(
