@@ -39,7 +39,7 @@ from crm.records import (
     orders_of,
     recent_activities_of,
 )
-from crm.search_index import SearchPlan, plan_search, reindex_customers, search_condition
+from crm.search_index import PICKED_GRAMS, SearchPlan, plan_search, reindex_customers, search_condition
 from crm.stages import apply_stage_change, check_stage_change
 from crm.uow import check_version, transaction
 from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
@@ -208,9 +208,16 @@ def _unindexed_mysql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
 
 def filter_conditions(
     session: Session, actor: Actor, flt: CustomerFilter, *, now: dt.datetime, cadences: Cadences,
-    for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None,
+    for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None, search_grams: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known)."""
+    """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known).
+
+    search_grams: how many of the search's rarest grams pick the candidates (crm.search_index.search_condition);
+    by default all picked ones when they are rare, none (every row checked, in the list's order) otherwise.
+    """
+    plan = _plan(session, actor, flt)
+    if search_grams is None:
+        search_grams = PICKED_GRAMS if plan is not None and plan.driven else 0
     conditions = list(visibility(session, actor) if visible is None else visible)
     if flt.archived == "active":
         # Nearly every customer is live, but SQLite (no statistics) and MariaDB (rough ones) take
@@ -218,8 +225,7 @@ def filter_conditions(
         # Only the name sort, whose index starts with archived_at, should use it; every other sort then
         # reads its own index in order, and counts scan the table once. A search whose grams pick the
         # candidates is read from them instead (see _order).
-        use_index = ((flt.sort == "name" or flt.sort not in SORTS) and not for_counting
-                     and not _driven(session, actor, flt))
+        use_index = (flt.sort == "name" or flt.sort not in SORTS) and not for_counting and not search_grams
         archived_at = Customer.archived_at if use_index else _Unindexed(Customer.archived_at)
         conditions.append(archived_at.is_(None))
     elif flt.archived == "archived":
@@ -243,9 +249,8 @@ def filter_conditions(
     if flt.follow_up_states:
         conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
                                 if s in FOLLOW_UP_STATES)))
-    plan = _plan(session, actor, flt)
     if plan is not None:
-        conditions.append(search_condition(plan))
+        conditions.append(search_condition(plan, grams=search_grams))
     return conditions
 
 
@@ -379,15 +384,18 @@ def list_customers(
         cadences = load_cadences(session)
         dialect = session.get_bind().dialect.name
         visible = visibility(session, actor)
+        plan = _plan(session, actor, flt)
+        driven = plan is not None and plan.driven
         conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible)
+        # A common term's capped count reads the customers holding its rarest gram, in id order, and stops
+        # at COUNT_CAP + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
+        count_grams = 1 if plan is not None and plan.candidate_grams is not None and not driven else None
         counted = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                    for_counting=True)
+                                    for_counting=True, search_grams=count_grams)
 
         def count(*extra: ColumnElement[bool]) -> Any:
             capped = select(Customer.id).where(*counted, *extra).limit(COUNT_CAP + 1).subquery()
             return select(func.count()).select_from(capped).scalar_subquery()
-
-        driven = _driven(session, actor, flt)
 
         def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
             return [dict(r) for r in session.execute(_rows_select(
@@ -407,11 +415,18 @@ def list_customers(
                 result = fetch(page, with_total=True) if total else []
             for row in result:
                 row.pop("total_matches", None)
-        elif flt.search.strip():
-            # A common term (or one too short for grams): rows are checked in the list's order, and both
-            # the page and the capped count stop early because matches are many.
+        elif plan is not None:
             total = int(session.scalar(select(count())) or 0)
             page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            if count_grams and (total <= COUNT_CAP or not plan.common):
+                # Few matches (say "wonka trading", or a code prefix), or a rarest gram that a few percent of
+                # customers hold: sort its holders' matches. Walking the list's index could check most
+                # customers before filling a page (Chinese names all sort after the English ones).
+                driven = True
+                conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
+                                               search_grams=PICKED_GRAMS)
+            # Otherwise very common (or too short for grams): rows are checked in the list's order and the
+            # page fills quickly.
             result = fetch(page)
         else:
             total, overdue = session.execute(select(count(), count(Customer.next_follow_up_at < now))).one()

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Customer, CustomerSearchGram, CustomerSearchText
@@ -51,6 +51,8 @@ CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.
 RARE = 20_000
+# Above this, sorting every holder of the rarest gram would cost more than walking the list's order.
+COMMON = 150_000
 PROBED_GRAMS = 12  # grams of a long term whose frequency is looked up (any subset still finds every match)
 PICKED_GRAMS = 3  # rarest grams a candidate must have
 LIKE_ESCAPE = "/"
@@ -67,12 +69,15 @@ class SearchPlan:
     term: str
     details: bool  # may match contact emails and phones (not for viewers)
     digits: str | None  # the phone digits to match, when the term reads as a phone number
-    candidate_grams: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None  # per branch: grams, kinds
+    # per branch (the term; its phone digits): its rarest grams first, and the kinds they may come from
+    candidate_grams: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None  # None: the term has no gram
+    rare: bool = False  # every branch has a gram held by fewer than RARE customers
+    common: bool = False  # a branch's grams are all held by COMMON customers or more
 
     @property
     def driven(self) -> bool:
-        """True when the grams pick a few candidates; False when rows are checked in the list's order."""
-        return self.candidate_grams is not None
+        """True when the grams pick a few candidates (to sort); False when rows are checked in the list's order."""
+        return self.rare
 
 
 def like_pattern(text: str) -> str:
@@ -111,23 +116,30 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
     if digits is not None and digits != term:
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
+    rare = common = False
     if all(grams for grams, _kinds in branches):
-        probes = [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches]
-        counts = iter(session.execute(select(*(
-            select(func.count()).select_from(
-                select(CustomerSearchGram.customer_id).where(*_gram_rows(CustomerSearchGram, gram, kinds))
-                .limit(RARE).subquery()).scalar_subquery()
-            for grams, kinds in probes for gram in grams))).one())
-        chosen = []
-        for grams, kinds in probes:
-            frequency = sorted((int(next(counts)), gram) for gram in grams)
-            if frequency[0][0] >= RARE:
-                break
-            chosen.append((tuple(gram for _n, gram in frequency[:PICKED_GRAMS]), kinds))
-        else:
-            picked = tuple(chosen)
-    plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked)
+        frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
+                                   RARE)
+        rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
+        if not rare:  # how common, really, are the commonest terms' rarest grams?
+            frequencies = _frequencies(session, [([g for _n, g in frequency[:PICKED_GRAMS + 1]], kinds)
+                                                 for frequency, kinds in frequencies], COMMON)
+            common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
+        picked = tuple((tuple(g for _n, g in frequency[:PICKED_GRAMS]), kinds) for frequency, kinds in frequencies)
+    plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked,
+                                   rare=rare, common=common)
     return plan
+
+
+def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
+                 ) -> list[tuple[list[tuple[int, str]], tuple[int, ...]]]:
+    """Count (up to cap) the customers holding each gram: one statement of index range scans."""
+    counts = iter(session.execute(select(*(
+        select(func.count()).select_from(
+            select(CustomerSearchGram.customer_id).where(*_gram_rows(CustomerSearchGram, gram, kinds))
+            .limit(cap).subquery()).scalar_subquery()
+        for grams, kinds in probes for gram in grams))).one())
+    return [(sorted((int(next(counts)), gram) for gram in grams), kinds) for grams, kinds in probes]
 
 
 def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
@@ -139,8 +151,12 @@ def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
     return query
 
 
-def search_condition(plan: SearchPlan) -> ColumnElement[bool]:
-    """Return the WHERE condition of a planned search on customers."""
+def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnElement[bool]:
+    """Return the WHERE condition of a planned search on customers.
+
+    The candidates are the customers holding the `grams` rarest grams of the term (0: no candidates, every
+    row is checked, for reading in the list's order); they are then checked against the normalised text.
+    """
     text = CustomerSearchText
     pattern = like_pattern(plan.term)
     matches = [text.visible.like(pattern, escape=LIKE_ESCAPE)]
@@ -149,9 +165,9 @@ def search_condition(plan: SearchPlan) -> ColumnElement[bool]:
     if plan.digits is not None:
         matches.append(text.phones.like(f"%{plan.digits}%"))
     verified = exists().where(text.customer_id == Customer.id, or_(*matches))
-    if plan.candidate_grams is None:
+    if plan.candidate_grams is None or grams == 0:
         return verified
-    picked = [Customer.id.in_(_candidates(grams, kinds)) for grams, kinds in plan.candidate_grams]
+    picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
     return and_(picked[0] if len(picked) == 1 else or_(*picked), verified)
 
 
@@ -170,6 +186,7 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
         session.flush()
     ids = sorted({int(i) for i in customer_ids})
     changed = 0
+    fresh: list[tuple[int, SearchText]] = []  # not indexed yet (new customers): bulk-loaded at the end
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         new = texts_from_database(connection, chunk)
@@ -177,22 +194,24 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
             select(CustomerSearchText).where(CustomerSearchText.customer_id.in_(chunk)))}
         gone: list[dict[str, Any]] = []
         added: list[tuple[str, int, int]] = []
-        inserted: list[dict[str, Any]] = []
         updated: list[dict[str, Any]] = []
         for customer_id in chunk:
             before, after = old.get(customer_id), new.get(customer_id)
             if before == after:
                 continue
             changed += 1
-            old_grams = before.grams() if before else set()
+            if before is None:
+                assert after is not None
+                fresh.append((customer_id, after))
+                continue
+            old_grams = before.grams()
             new_grams = after.grams() if after else set()
             gone.extend({"g": g, "k": k, "c": customer_id} for g, k in old_grams - new_grams)
             added.extend((g, k, customer_id) for g, k in new_grams - old_grams)
             if after is None:  # no such customer (any more): nothing to index
                 continue
-            values = {"customer_id": customer_id, "visible": after.visible, "emails": after.emails,
-                      "phones": after.phones}
-            (updated if before else inserted).append(values)
+            updated.append({"b_id": customer_id, "visible": after.visible, "emails": after.emails,
+                            "phones": after.phones})
         if gone:
             table = CustomerSearchGram.__table__
             connection.execute(delete(table).where(
@@ -200,11 +219,9 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
         if updated:
             table = CustomerSearchText.__table__
             connection.execute(update(table).where(table.c.customer_id == _bind("b_id")).values(
-                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones")),
-                [{"b_id": v["customer_id"], **{k: v[k] for k in ("visible", "emails", "phones")}} for v in updated])
-        if inserted:
-            connection.execute(insert(CustomerSearchText.__table__), inserted)
+                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones")), updated)
         insert_grams(connection, added)
+    index_new(connection, fresh)
     return changed
 
 

@@ -37,16 +37,17 @@ def phone_digits(phone: str | None) -> str:
 
 def grams_of(line: str) -> set[str]:
     """Return the grams of one normalised value (the rule: crm.search_index)."""
-    grams = set()
-    for i in range(len(line) - 1):
-        a, b = line[i], line[i + 1]
-        if a.isspace() or b.isspace():
+    grams: set[str] = set()
+    for word in line.split():  # grams never hold whitespace
+        if word.isascii():  # the common case, and the fast one
+            grams.update(word[i:i + 3] for i in range(len(word) - 2))
             continue
-        if a.isascii() and b.isascii():
-            if i + 2 < len(line) and not line[i + 2].isspace():
-                grams.add(line[i:i + 3])
-        else:
-            grams.add(a + b)
+        for i in range(len(word) - 1):
+            a, b = word[i], word[i + 1]
+            if not (a.isascii() and b.isascii()):
+                grams.add(a + b)
+            elif i + 2 < len(word):
+                grams.add(word[i:i + 3])
     return grams
 
 
@@ -60,10 +61,9 @@ class SearchText:
 
     def grams(self) -> set[tuple[str, int]]:
         """Return the (gram, kind) pairs of the text."""
-        found = {(g, VISIBLE) for line in self.visible.split(SEPARATOR) for g in grams_of(line)}
-        for column in (self.emails, self.phones):
-            found.update((g, DETAILS) for line in column.split(SEPARATOR) for g in grams_of(line))
-        return found
+        visible = set().union(*map(grams_of, self.visible.split(SEPARATOR)))
+        details = set().union(*map(grams_of, (self.emails + SEPARATOR + self.phones).split(SEPARATOR)))
+        return {(g, VISIBLE) for g in visible} | {(g, DETAILS) for g in details}
 
 
 def search_text(name: str | None, code: str | None, contacts: Iterable[tuple[str | None, str | None, str | None]]
@@ -97,23 +97,55 @@ def texts_from_database(connection: Connection, ids: Sequence[int]) -> dict[int,
     return {i: search_text(name, code, contacts.get(i, ())) for i, name, code in customers}
 
 
+_LOAD = "customer_search_grams_load"
+_LOAD_COLUMNS = {
+    "sqlite": "gram TEXT, kind INTEGER, customer_id INTEGER",
+    "postgresql": "gram VARCHAR(3), kind SMALLINT, customer_id INTEGER",
+    "mysql": "gram VARCHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, kind SMALLINT, customer_id INTEGER",
+}
+
+
 def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *, batch: int = 20_000) -> None:
-    """Insert the text and grams of customers not indexed yet (bulk loads: demo data, rebuilds)."""
+    """Insert the text and grams of customers not indexed yet (bulk loads: demo data, rebuilds).
+
+    More than one batch of customers goes through a staging table, copied into the index in primary-key
+    order at the end: inserting batch after batch would touch every page of the grams' B-tree each time.
+    """
     text_rows: list[tuple[int, str, str, str]] = []
     gram_rows: list[tuple[str, int, int]] = []
+    staged = False
 
-    def flush() -> None:
+    def flush(last: bool) -> None:
+        nonlocal staged
         bulk_insert(connection, "customer_search_texts", ("customer_id", "visible", "emails", "phones"), text_rows)
-        insert_grams(connection, gram_rows)
+        if not last and not staged:
+            columns = _LOAD_COLUMNS.get(connection.dialect.name, _LOAD_COLUMNS["mysql"])
+            temporary = "TEMPORARY" if connection.dialect.name in ("mysql", "mariadb") else "TEMP"
+            connection.exec_driver_sql(f"CREATE {temporary} TABLE {_LOAD} ({columns})")
+            staged = True
+        if staged:
+            bulk_insert(connection, _LOAD, ("gram", "kind", "customer_id"), gram_rows)
+        else:
+            insert_grams(connection, gram_rows)
         text_rows.clear()
         gram_rows.clear()
+        if last and staged:
+            connection.exec_driver_sql(
+                f"INSERT INTO customer_search_grams (gram, kind, customer_id) SELECT gram, kind, customer_id "
+                f"FROM {_LOAD} ORDER BY gram, kind, customer_id")
+            connection.exec_driver_sql(f"DROP {'TEMPORARY ' if temporary_drop(connection) else ''}TABLE {_LOAD}")
 
     for customer_id, text in texts:
         text_rows.append((customer_id, text.visible, text.emails, text.phones))
         gram_rows.extend((g, k, customer_id) for g, k in text.grams())
         if len(text_rows) >= batch:
-            flush()
-    flush()
+            flush(last=False)
+    flush(last=True)
+
+
+def temporary_drop(connection: Connection) -> bool:
+    """MariaDB drops a temporary table with DROP TEMPORARY TABLE (no implicit commit)."""
+    return connection.dialect.name in ("mysql", "mariadb")
 
 
 def insert_grams(connection: Connection, rows: list[tuple[str, int, int]]) -> None:
@@ -146,15 +178,22 @@ def rebuild(connection: Connection, *, progress: Callable[[str], None] = lambda 
     """Empty the index and build it again from every customer (the `search reindex` command, migration 0004)."""
     connection.execute(delete(CustomerSearchGram.__table__))
     connection.execute(delete(CustomerSearchText.__table__))
-    last, done = 0, 0
-    while True:
-        ids = list(connection.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id)
-                                      .limit(batch)))
-        if not ids:
-            return done
-        texts: dict[int, SearchText] = {}
-        for chunk in _chunks(ids, CHUNK * 4):
-            texts.update(texts_from_database(connection, chunk))
-        index_new(connection, sorted(texts.items()))
-        last, done = ids[-1], done + len(ids)
-        progress(f"{done:,} customers indexed")
+    done = 0
+
+    def texts() -> Iterator[tuple[int, SearchText]]:
+        nonlocal done
+        last = 0
+        while True:
+            ids = list(connection.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id)
+                                          .limit(batch)))
+            if not ids:
+                return
+            found: dict[int, SearchText] = {}
+            for chunk in _chunks(ids, CHUNK * 4):
+                found.update(texts_from_database(connection, chunk))
+            yield from sorted(found.items())
+            last, done = ids[-1], done + len(ids)
+            progress(f"{done:,} customers read")
+
+    index_new(connection, texts(), batch=batch)
+    return done
