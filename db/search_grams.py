@@ -137,7 +137,7 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
 
     for customer_id, text in texts:
         text_rows.append((customer_id, text.visible, text.emails, text.phones))
-        gram_rows.extend((g, k, customer_id) for g, k in text.grams())
+        gram_rows.extend([(g, k, customer_id) for g, k in text.grams()])
         if len(text_rows) >= batch:
             flush(last=False)
     flush(last=True)
