@@ -164,7 +164,9 @@ def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnEl
         matches.append(text.emails.like(pattern, escape=LIKE_ESCAPE))
     if plan.digits is not None:
         matches.append(text.phones.like(f"%{plan.digits}%"))
-    verified = exists().where(text.customer_id == Customer.id, or_(*matches))
+    # A per-row check rather than EXISTS: PostgreSQL would turn EXISTS into a join, misjudge how few rows
+    # LIKE '%...%' keeps, and scan every customer's text instead of reading the grams' few candidates.
+    verified = select(or_(*matches)).where(text.customer_id == Customer.id).scalar_subquery().is_(True)
     if plan.candidate_grams is None or grams == 0:
         return verified
     picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
