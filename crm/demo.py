@@ -30,10 +30,11 @@ from crm.errors import CrmError
 from crm.names import normalise_name
 from crm.permissions import SYSTEM
 from crm.rfm import Thresholds
-from crm.search_index import SearchText, index_new, search_text
+from crm.search_index import SearchText, search_text
 from crm.users import hash_password
 from db.engine import Sessions
 from db.models import Activity, Base, Customer, User, UTCDateTime
+from db.search_grams import load_all
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -1567,7 +1568,7 @@ def load_demo(
                         _insert_rows(session, table, rows)
                     counts[table.name] = len(rows)
                     del rows  # free each table's rows as soon as they are written
-                index_new(session.connection(), search_texts)
+                load_all(session.connection(), search_texts)
                 counts["customer_search_texts"] = len(search_texts)
             write_audit(session, [audit_row(SYSTEM, "seed", "database", "demo",
                                             new=f"{customers} customers, seed {seed}")])

@@ -9,9 +9,10 @@ from sqlalchemy import Engine, delete, func, insert, select
 from crm import search_index
 from crm.cli import main
 from crm.customers import CustomerFilter, get_customer, list_customers, pick_customers, update_customer
+from crm.demo import load_demo
 from crm.duplicates import merge_customers
 from crm.imports import import_file
-from crm.permissions import Actor
+from crm.permissions import SYSTEM, Actor
 from crm.records import ContactInput, add_contact, set_contact_archived, update_contact
 from db.engine import Sessions, alembic_config, upgrade_database
 from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText, utcnow
@@ -226,3 +227,13 @@ def test_a_rebuild_in_many_batches_stages_the_grams_and_writes_the_same_index(
     assert_index_in_step(sessions)
     assert len(found(sessions, team.manager, "华为代理")) == 5
     assert found(sessions, team.manager, "agent3@") == ["广州华为代理3号"]
+
+
+def test_demo_data_is_indexed_as_a_rebuild_would_index_it(sessions: Sessions) -> None:
+    """The demo loader's one-shot bulk load (bucketed by gram) writes exactly the rebuild's index."""
+    load_demo(sessions, customers=60, seed=5)
+    assert_index_in_step(sessions)
+    with sessions.read() as session:
+        name = session.scalar(select(Customer.name).where(Customer.name.like("%公司%")).limit(1))
+    assert name is not None
+    assert name in found(sessions, SYSTEM, name[2:4])
