@@ -11,7 +11,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from crm.care import holiday_changes_from_editor, save_holidays
-from crm.follow_up_core import company_timezone_name
+from crm.follow_up_core import company_timezone_name, today_for
 from crm.follow_ups import get_task, plan_follow_up
 from crm.i18n import t
 from crm.permissions import Actor
@@ -312,9 +312,9 @@ def test_staff_plan_a_birthday_greeting_from_the_care_dates(
 def test_only_managers_edit_the_holiday_list(signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
     """As a manager I get the holiday editor; as staff I only read the list."""
     manager = _actor(role_accounts, "manager")
-    year = dt.date.today().year
+    soon = today_for(role_accounts) + dt.timedelta(days=10)  # the list shows the company's coming holidays
     save_holidays(role_accounts, actor=manager, changes=holiday_changes_from_editor(
-        [], {"added_rows": [{"date": f"{year}-12-31", "name": "New Year's Eve"}]}))
+        [], {"added_rows": [{"date": soon.isoformat(), "name": "New Year's Eve"}]}))
     managed = _open(signed_in, "manager", "care")
     assert managed.button(key="follow_ups_holidays_save") is not None
     assert managed.button(key="follow_ups_holidays_save").label == "Save"
