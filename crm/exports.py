@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -294,9 +295,26 @@ class _Formatter:
         return [_csv_cell(value) for value in self.xlsx_row(row)]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_OR_PHONE = re.compile(r"[+-][\d\s().*-]*")  # masked phones hold *s
+
+
+def defuse_formula(text: str) -> str:
+    """Quote a text Excel would run as a formula when it opens the CSV (=HYPERLINK(...), @SUM(...)).
+
+    A leading apostrophe makes Excel show the text as typed; phones and signed numbers are left alone.
+    crm.tabular drops the apostrophe again on import, so an export re-imports to the same values.
+    """
+    if text.startswith(_FORMULA_START) and not _NUMBER_OR_PHONE.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return defuse_formula(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):

@@ -107,7 +107,7 @@ def _read_csv(data: bytes) -> Table:
         for record in reader:
             line = next_line  # a quoted cell may span lines: report the line the record starts on
             next_line = reader.line_num + 1
-            cells = tuple(cell.strip() for cell in record)
+            cells = tuple(_undo_defused(cell.strip()) for cell in record)
             if not any(cells):
                 continue
             if headers is None:
@@ -119,6 +119,13 @@ def _read_csv(data: bytes) -> Table:
     if headers is None:
         raise CrmError("imports.empty_file")
     return Table(headers=unique_headers(headers), rows=rows, encoding=encoding)
+
+
+def _undo_defused(cell: str) -> str:
+    # Our CSV exports quote formula-like texts with an apostrophe (crm.exports.defuse_formula); take it off.
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@"):
+        return cell[1:]
+    return cell
 
 
 def _read_xlsx(data: bytes) -> Table:

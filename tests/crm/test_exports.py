@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 import crm.exports
 from crm.customers import CustomerFilter
@@ -155,3 +155,22 @@ def test_exports_need_a_role_that_may_see_customers(sessions: Sessions) -> None:
     nobody = Actor(id=None, username="x", display_name="X", role="nobody")
     with pytest.raises(PermissionDenied):
         export_bytes(sessions, actor=nobody, kind="customers", fmt="csv")
+
+
+def test_formula_like_texts_are_defused_in_csv_and_come_back_unchanged_on_import(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    """A name Excel would run as a formula gets an apostrophe in the CSV; phones stay as typed; re-import drops it."""
+    with sessions.begin() as session:
+        session.execute(update(Customer).where(Customer.code == "C003").values(name='=HYPERLINK("http://x.example")',
+                                                                            notes="@SUM(A1:A9)"))
+    data = export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv", header_style="codes",
+                        today=TODAY)
+    by_code = {row["code"]: row for row in csv_rows(data)}
+    assert by_code["C003"]["name"] == '\'=HYPERLINK("http://x.example")'
+    assert by_code["C003"]["notes"] == "'@SUM(A1:A9)"
+    assert by_code["C002"]["phone"].startswith("+44")  # a phone is not a formula: no apostrophe
+    report = import_file(sessions, actor=SYSTEM, kind="customers", filename="again.csv", data=data, today=TODAY)
+    assert not report.errors
+    with sessions.read() as session:
+        name, notes = session.execute(select(Customer.name, Customer.notes).where(Customer.code == "C003")).one()
+    assert (name, notes) == ('=HYPERLINK("http://x.example")', "@SUM(A1:A9)")
