@@ -110,6 +110,7 @@ def current_user(sessions: Sessions) -> UserView | None:
         st.session_state[NOTICE_KEY] = "app.session_ended"
         return None
     st.session_state[ACTOR_KEY] = user.as_actor()
+    st.session_state.pop(NOTICE_KEY, None)  # signed in: the sign-in page's notice has been read
     return user
 
 
@@ -127,7 +128,9 @@ def render_login(authenticator: stauth.Authenticate) -> None:
             authenticator.cookie_controller.delete_cookie()
         except Exception:  # noqa: BLE001 - the cookie is void in the database anyway
             log.warning("cookie deletion failed after sign-out", exc_info=True)
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    # Kept until the next sign-in: the sign-in page may rerun at once (the cookie component reports back),
+    # and a popped notice would flash and vanish.
+    notice = st.session_state.get(NOTICE_KEY)
     if notice:
         st.info(t(notice))
     try:
