@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from crm.follow_up_core import today_for
+from crm.follow_up_core import company_today
 from crm.permissions import Actor, require
 from db.engine import Sessions
 from db.models import Complaint, Customer, FollowUpTask, Order, utcnow
@@ -36,10 +36,10 @@ def _scope(actor: Actor, owner_column):  # type: ignore[no-untyped-def]
 def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) -> Overview:
     """Return the headline counts visible to the actor."""
     require(actor, "customers.view")
-    today = today or today_for(sessions)
     now = utcnow()
     live = [Customer.archived_at.is_(None), *_scope(actor, Customer.owner_id)]
     with sessions.read() as session:
+        today = today or company_today(session)  # in this read, not a transaction of its own
         by_stage = dict(session.execute(
             select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)).all())
         by_tier = dict(session.execute(

@@ -36,7 +36,18 @@ from crm.records import ContactInput
 from crm.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
 from db.engine import Sessions
 from ui.badges import label, style_columns
-from ui.i18n import date, has_widget_value, lang, lang_key, lang_keys, number, set_widget_value, t, when, widget_value
+from ui.i18n import (
+    date,
+    forget_widget_value,
+    has_widget_value,
+    lang,
+    lang_key,
+    number,
+    set_widget_value,
+    t,
+    when,
+    widget_value,
+)
 from ui.reads import clear_read_caches
 from ui.state import company_today
 from ui.widgets import describe, field_error, form_token, run_action
@@ -170,8 +181,7 @@ def parse_tags(text: str | None) -> tuple[str, ...]:
 
 def _reset_filters() -> None:
     for key in _FILTER_KEYS:
-        set_widget_value(key, None)
-        st.session_state.pop(key, None)
+        forget_widget_value(key)
     st.session_state["customers_search"] = ""
 
 
@@ -488,8 +498,7 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
         if created is not None:
             clear_read_caches()
             for name in (*_NEW_FIELDS, "confirm"):
-                for variant in lang_keys(f"{NEW_FORM}_{name}"):
-                    st.session_state.pop(variant, None)
+                forget_widget_value(f"{NEW_FORM}_{name}")
             st.session_state.pop(f"{NEW_FORM}__candidates", None)
             st.session_state["customers_notice"] = t("customers.new.created", code=created.code, name=created.name)
             open_customer(created.id)

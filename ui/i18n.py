@@ -71,12 +71,17 @@ def has_widget_value(key: str) -> bool:
     return lang_variant(key) in st.session_state or key in st.session_state
 
 
-def set_widget_value(key: str, value: Any) -> None:
-    """Preset a widget keyed with lang_key (or a plain key) in every language."""
+def forget_widget_value(key: str) -> None:
+    """Drop a widget keyed with lang_key (or a plain key) in every language, so it starts from its default."""
     for variant in lang_keys(key):
         st.session_state.pop(variant, None)
-    st.session_state[key] = value
     st.session_state.setdefault(_RENDERED_IN, {}).pop(key, None)
+
+
+def set_widget_value(key: str, value: Any) -> None:
+    """Preset a widget keyed with lang_key (or a plain key) in every language."""
+    forget_widget_value(key)
+    st.session_state[key] = value
 
 
 def t(key: str, /, **params: Any) -> str:
