@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
 from crm.cadence import Cadences, cadence_due_since, load_cadences
+from crm.calendar_counts import apply_changes
 from crm.errors import ValidationCollector
 from crm.follow_up_core import (
     DayWindows,
@@ -338,6 +339,7 @@ def insert_open_tasks(session: Session, actor: Actor, rows: list[dict[str, Any]]
             inserted.append(row)
     if not inserted:
         return []
+    apply_changes(session.connection(), ((row["owner_id"], row["due_at"], +1) for row in inserted))
     by_key = {row["open_key"]: row for row in inserted}
     keys = list(by_key)
     found: list[tuple[int, str]] = []

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from crm.automation import generate_follow_ups
+from crm.calendar_counts import rebuild as rebuild_calendar_counts
 from crm.follow_ups import list_tasks, log_contact
 from crm.permissions import SYSTEM
 from crm.queues import (
@@ -152,6 +153,10 @@ def generate(sessions: Sessions, *, customers: int, contacts_per_customer: int =
         rows = f"{written:,} rows" if written >= 0 else "done"  # SQLite reports no count after WITH
         progress(f"{label}: {rows} in {time.perf_counter() - started:.1f} s")
     fill_cached_columns(sessions, progress=progress)
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        rows = rebuild_calendar_counts(session.connection())
+    progress(f"calendar counts: {rows:,} rows in {time.perf_counter() - started:.1f} s")
     _after_bulk_load(sessions)
     with sessions.read() as session:
         open_tasks = session.scalar(text("SELECT count(*) FROM follow_up_tasks WHERE status = 'open'"))

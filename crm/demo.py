@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Date, Integer, Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
+from crm.calendar_counts import rebuild as rebuild_calendar_counts
 from crm.classification import company_today
 from crm.classification_admin import DEFAULT_POLICIES
 from crm.credit import default_weight
@@ -1570,6 +1571,7 @@ def load_demo(
                     del rows  # free each table's rows as soon as they are written
                 load_all(session.connection(), search_texts)
                 counts["customer_search_texts"] = len(search_texts)
+                counts["follow_up_day_counts"] = rebuild_calendar_counts(session.connection())
             write_audit(session, [audit_row(SYSTEM, "seed", "database", "demo",
                                             new=f"{customers} customers, seed {seed}")])
             counts["audit_log"] = 1

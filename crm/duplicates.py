@@ -11,6 +11,7 @@ from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm.audit import audit_row, write_audit
+from crm.calendar_counts import apply_changes
 from crm.errors import CrmError, NotFound, ValidationCollector
 from crm.names import normalise_name
 from crm.permissions import Actor, require
@@ -261,8 +262,9 @@ def _merge_open_tasks(session: Session, actor: Actor, *, survivor_id: int, dupli
     survivor_keys = set(session.scalars(select(FollowUpTask.open_key).where(
         FollowUpTask.customer_id == survivor_id, FollowUpTask.open_key.is_not(None))))
     rekeyed = cancelled = 0
-    for task_id, version, purpose, open_key in session.execute(
-            select(FollowUpTask.id, FollowUpTask.version, FollowUpTask.purpose, FollowUpTask.open_key)
+    for task_id, version, purpose, open_key, owner_id, due_at, status in session.execute(
+            select(FollowUpTask.id, FollowUpTask.version, FollowUpTask.purpose, FollowUpTask.open_key,
+                   FollowUpTask.owner_id, FollowUpTask.due_at, FollowUpTask.status)
             .where(FollowUpTask.customer_id == duplicate_id, FollowUpTask.open_key.is_not(None))
             .order_by(FollowUpTask.id)).all():
         new_key = f"{survivor_id}:{purpose}"
@@ -271,6 +273,8 @@ def _merge_open_tasks(session: Session, actor: Actor, *, survivor_id: int, dupli
                 status="cancelled", open_key=None, customer_id=survivor_id, version=table.c.version + 1,
                 updated_at=now,
                 reschedule_reason=f"merged into customer {survivor_id}: it already had an open {purpose} task"))
+            if status == "open":
+                apply_changes(session.connection(), [(owner_id, due_at, -1)])
             write_audit(session, [
                 audit_row(actor, "update", "follow_up_tasks", task_id, field="status", old="open", new="cancelled",
                           version=version + 1),

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+import crm.calendar_counts  # noqa: F401  (registers the listener that keeps the calendar's counts in step)
 from crm.audit import changes_since
 from crm.errors import DuplicateSubmission, VersionConflict
 from crm.permissions import Actor

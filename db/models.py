@@ -430,13 +430,14 @@ class FollowUpTask(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    due_at: Mapped[dt.datetime] = mapped_column()
+    # active_history: the calendar's counts need the old owner, due time and status of every change.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), active_history=True)
+    due_at: Mapped[dt.datetime] = mapped_column(active_history=True)
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     purpose: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open / done / cancelled
+    status: Mapped[str] = mapped_column(String(12), default="open", active_history=True)  # open / done / cancelled
     # "customer:purpose" while open, NULL otherwise: a portable partial unique index, so rules
     # never create a second open task of the same purpose for a customer.
     open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -453,6 +454,17 @@ class FollowUpTask(Versioned, Base):
         Index("ix_follow_up_tasks_customer_status_due", "customer_id", "status", "due_at"),
         Index("ix_follow_up_tasks_owner_status_completed", "owner_id", "status", "completed_at"),
     )
+
+
+class FollowUpDayCount(Base):
+    """Open follow-ups due per owner and company-local day, kept in step with follow_up_tasks in the same
+    transaction (crm/calendar_counts.py), so the calendar reads a few rows per day whatever the data's size."""
+
+    __tablename__ = "follow_up_day_counts"
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 0: no owner
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    open_count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_follow_up_day_counts_day", "day", "owner_id"),)
 
 
 class AutomationRule(Base):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
+from crm import calendar_counts
 from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
 from db.models import Base
 
@@ -93,6 +94,7 @@ def engine(backend: str, tmp_path: Path, server_engines: dict[str, Engine]) -> I
         sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
         upgrade_database(sqlite_engine)
         yield sqlite_engine
+        assert_calendar_counts_in_step(sqlite_engine)
         sqlite_engine.dispose()
         return
     if backend not in server_engines:
@@ -103,7 +105,19 @@ def engine(backend: str, tmp_path: Path, server_engines: dict[str, Engine]) -> I
     server_engine = server_engines[backend]
     empty_tables(server_engine)
     yield server_engine
-    empty_tables(server_engine)
+    try:
+        assert_calendar_counts_in_step(server_engine)
+    finally:
+        empty_tables(server_engine)
+
+
+def assert_calendar_counts_in_step(engine: Engine) -> None:
+    """Whatever a test did through the app's code, the calendar's maintained counts equal a recount."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("follow_up_day_counts"):
+            return  # a migration test left the schema elsewhere
+        assert calendar_counts.stored(connection) == calendar_counts.recount(connection), \
+            "follow_up_day_counts drifted from the open follow-ups"
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     queue.set_defaults(func=_cmd_queue)
 
     refresh = commands.add_parser("refresh-cache", help="rebuild customers.last_contact_at / next_follow_up_at "
-                                                        "from the contacts and open tasks (after bulk loads)")
+                                                        "and the calendar's counts per day from the contacts and "
+                                                        "open tasks (after bulk loads or edits outside the app)")
     refresh.set_defaults(func=_cmd_refresh)
 
     bench = commands.add_parser("bench", help="time the follow-up queues on N generated customers")
@@ -83,6 +84,7 @@ def _cmd_queue(args: argparse.Namespace) -> int:
 def _cmd_refresh(_args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
+    from crm.calendar_counts import rebuild as rebuild_calendar_counts
     from crm.cli import open_sessions
     from crm.follow_up_core import refresh_follow_up_columns
     from db.models import Customer
@@ -95,6 +97,9 @@ def _cmd_refresh(_args: argparse.Namespace) -> int:
         with sessions.begin() as session:
             refresh_follow_up_columns(session, range(start + 1, min(last, start + chunk) + 1), last_contact=True)
     print(f"refreshed the follow-up columns of customers 1..{last:,}")
+    with sessions.begin() as session:
+        rows = rebuild_calendar_counts(session.connection())
+    print(f"recounted the calendar: {rows:,} (owner, day) rows")
     return 0
 
 
