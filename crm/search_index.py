@@ -75,6 +75,12 @@ class SearchPlan:
     common: bool = False  # a branch's grams are all held by COMMON customers or more
 
     @property
+    def exact(self) -> bool:
+        """True when the term is one gram (华为, acm, 138): holding that gram is matching, nothing to verify."""
+        return (self.candidate_grams is not None and len(self.candidate_grams) == 1
+                and grams_of(self.term) == {self.term})
+
+    @property
     def driven(self) -> bool:
         """True when the grams pick a few candidates (to sort); False when rows are checked in the list's order."""
         return self.rare
@@ -170,6 +176,10 @@ def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnEl
     if plan.candidate_grams is None or grams == 0:
         return verified
     picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
+    if plan.exact:
+        # A gram is a substring of a line of the kinds it is looked up in (no whitespace, same normalisation),
+        # so its holders are the matches: no per-row read of their text (30,000 of them for 华为 at 1M).
+        return picked[0]
     return and_(picked[0] if len(picked) == 1 else or_(*picked), verified)
 
 

@@ -237,3 +237,22 @@ def test_demo_data_is_indexed_as_a_rebuild_would_index_it(sessions: Sessions) ->
         name = session.scalar(select(Customer.name).where(Customer.name.like("%公司%")).limit(1))
     assert name is not None
     assert name in found(sessions, SYSTEM, name[2:4])
+
+
+def test_a_one_gram_term_finds_exactly_the_customers_whose_text_holds_it(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    # One-gram terms (two characters around Chinese, three ASCII) are answered from the grams alone, unverified:
+    # they must find what a substring search of the same normalised texts finds.
+    texts = {"华为科技有限公司": "", "深圳华为": "", "为华贸易": "", "ＡＣＭＥ华为 Ltd": "", "Acmex Foods": "",
+             "Partners": "李华为 acm.5@example.com", "华 为": ""}
+    for name, contact in texts.items():
+        make_customer(name, contact={"name": "李华为", "email": "acm.5@example.com"} if contact else None)
+    for term in ("华为", "为华", "acm", "ＡＣＭ", "cme", "ltd", "xyz"):
+        key = search_index.normalise(term)
+        with sessions.read() as session:
+            plan = search_index.plan_search(session, term, contact_details=True)
+        assert plan is not None and plan.exact, term
+        expected = sorted(n for n, c in texts.items() if key in search_index.normalise(f"{n} {c}"))
+        assert sorted(found(sessions, team.manager, term)) == expected, term
+    # A viewer may not search contact details: the email's "acm" finds nothing for them.
+    assert sorted(found(sessions, team.viewer, "acm")) == ["Acmex Foods", "ＡＣＭＥ华为 Ltd"]
