@@ -5,14 +5,16 @@ Design (what `crm.customers` searches with):
   then lower case) text of its name, code and live contacts' names (`visible`), of its live contacts' emails
   (`emails`) and the digits of their phones (`phones`), one value per line. A search verifies its candidates
   with LIKE on these columns, so it matches the same way on SQLite, PostgreSQL and MariaDB.
-- `customer_search_grams` holds the distinct grams of those lines: two characters where either is not ASCII
-  (so a 2-character Chinese search such as 华为 is one exact gram), three characters where both first ones are
-  ASCII (two ASCII characters are too common to pick anything out of a million customers). Grams never hold
+- `customer_search_grams` holds the distinct grams of those lines: each non-ASCII character alone (a surname
+  such as 王 is one gram), two characters where either is not ASCII (so a 2-character Chinese search such as
+  华为 is one exact gram), three characters where both first ones are ASCII (two ASCII characters are too
+  common to pick anything out of a million customers). Grams never hold
   whitespace. kind 0 comes from `visible`, kind 1 from emails and phones: a viewer's search, which may not use
   contact details, reads kind 0 only.
 - A search picks its candidates with the rarest of the term's grams (index range scans only), then verifies
-  them. A term with no gram (one character, or two ASCII ones) or only common grams is verified row by row in
-  the list's order instead: such terms match many customers, so the first page and the capped count stop early.
+  them; a term that is one gram needs no verifying (`SearchPlan.exact`). A term with no gram (one or two ASCII
+  characters) or only common grams is verified row by row in the list's order instead: such terms match many
+  customers, so the first page and the capped count stop early.
 - Archived customers stay indexed: the list's archived filter applies as for every other filter, and a restore
   needs no reindex. Archived contacts are left out, as the search has always ignored them.
 - Grams carry no foreign key nor customer_id index: a customer's old grams are recomputed from its stored text
@@ -76,9 +78,9 @@ class SearchPlan:
 
     @property
     def exact(self) -> bool:
-        """True when the term is one gram (华为, acm, 138): holding that gram is matching, nothing to verify."""
+        """True when the term is a gram itself (王, 华为, acm, 138): holding it is matching, nothing to verify."""
         return (self.candidate_grams is not None and len(self.candidate_grams) == 1
-                and grams_of(self.term) == {self.term})
+                and self.term in grams_of(self.term))
 
     @property
     def driven(self) -> bool:
@@ -175,11 +177,12 @@ def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnEl
     verified = select(or_(*matches)).where(text.customer_id == Customer.id).scalar_subquery().is_(True)
     if plan.candidate_grams is None or grams == 0:
         return verified
-    picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
     if plan.exact:
         # A gram is a substring of a line of the kinds it is looked up in (no whitespace, same normalisation),
-        # so its holders are the matches: no per-row read of their text (30,000 of them for 华为 at 1M).
-        return picked[0]
+        # so the term's own gram's holders are the matches: no per-row read of their text (30,000 for 华为 at
+        # 1M). It is also the term's rarest gram: every holder of 华为 holds 华 and 为.
+        return Customer.id.in_(_candidates((plan.term,), plan.candidate_grams[0][1]))
+    picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
     return and_(picked[0] if len(picked) == 1 else or_(*picked), verified)
 
 

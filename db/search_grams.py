@@ -42,6 +42,8 @@ def grams_of(line: str) -> set[str]:
         if word.isascii():  # the common case, and the fast one
             grams.update([word[i:i + 3] for i in range(len(word) - 2)])
             continue
+        # Each non-ASCII character alone too: a one-character Chinese search (a surname, 王) is then one gram.
+        grams.update([c for c in word if not c.isascii()])
         for i in range(len(word) - 1):
             a, b = word[i], word[i + 1]
             if not (a.isascii() and b.isascii()):

@@ -51,7 +51,8 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_grams_are_two_characters_around_chinese_and_three_for_ascii() -> None:
-    assert search_index.grams_of("华为技术") == {"华为", "为技", "技术"}
+    assert search_index.grams_of("华为技术") == {"华", "为", "技", "术", "华为", "为技", "技术"}
+    assert search_index.grams_of("王 ab华") == {"王", "华", "ab华", "b华"}
     assert search_index.grams_of("acme co") == {"acm", "cme"}
     assert search_index.grams_of("ab") == set()  # too common to pick anything: checked row by row
     assert search_index.normalise("ＡＣＭＥ（深圳）") == "acme(深圳)"
@@ -68,7 +69,9 @@ def test_a_new_customer_is_found_by_a_two_character_chinese_term_and_by_full_wid
     assert found(sessions, team.manager, "abc trad") == ["ＡＢＣ Trading Ltd"]
     assert found(sessions, team.manager, "ＴＲＡＤＩＮＧ") == ["ＡＢＣ Trading Ltd"]
     assert found(sessions, team.manager, "１２３４５６７８") == ["北京华为技术有限公司"]
-    assert found(sessions, team.manager, "华") == ["北京华为技术有限公司"]  # one character: no gram, still found
+    assert found(sessions, team.manager, "华") == ["北京华为技术有限公司"]  # one character: a gram of its own
+    assert found(sessions, team.manager, "伟") == ["北京华为技术有限公司"]  # the last character of a word too
+    assert found(sessions, team.manager, "t") == ["Beta Foods", "ＡＢＣ Trading Ltd"]  # one ASCII one: no gram
     assert found(sessions, team.manager, "为华") == []
     assert [c.label.split(" · ")[1] for c in pick_customers(sessions, actor=team.manager, search="foods")] == [
         "Beta Foods"]
