@@ -52,7 +52,9 @@ TERMS = (
     ("phone fragment (1381234)", "1381234"),
     ("email fragment (zhang.wei)", "zhang.wei"),
     ("email fragment, rare (li.4711@)", "li.4711@"),
-    ("1 char (华)", "华"),
+    ("1 Chinese character (华)", "华"),
+    ("1 Chinese character, a surname (王)", "王"),
+    ("1 ASCII character (q)", "q"),
     ("no match (zzqx)", "zzqx"),
 )
 MANAGER = Actor(id=0, username="bench", display_name="bench", role="manager")
