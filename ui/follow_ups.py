@@ -94,11 +94,23 @@ def _outcome_message(result: ContactLogged, timezone: str, next_due: dt.datetime
     return " ".join(parts)
 
 
-def _reset_if_asked(form_key: str) -> None:
-    # Widget values can only be dropped before the widgets are drawn, so a success asks the next run.
-    if st.session_state.pop(f"{form_key}__reset", False):
-        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{form_key}_")]:
-            del st.session_state[key]
+def log_form_key(key_prefix: str, customer_id: int, task_id: int | None = None) -> str:
+    """The current key of a log-a-contact form: a new one after each logged contact.
+
+    Dropping the widgets' values on the server does not clear what the browser shows: the form would keep
+    the logged contact on screen, and pressing the button again would log it a second time. New keys make
+    the browser draw empty widgets.
+    """
+    base = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
+    revision = int(st.session_state.get(f"{base}__revision", 0))
+    return base if revision == 0 else f"{base}_r{revision}"
+
+
+def _next_log_form(key_prefix: str, customer_id: int, task_id: int | None, form_key: str) -> None:
+    base = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
+    st.session_state[f"{base}__revision"] = int(st.session_state.get(f"{base}__revision", 0)) + 1
+    for suffix in ("__errors", "__token"):
+        st.session_state.pop(f"{form_key}{suffix}", None)
 
 
 # --- log a contact ---------------------------------------------------------------------------------------
@@ -126,8 +138,7 @@ def log_contact_form(
     if not context.may_log:
         st.info(t("follow_ups.log.not_owner"))
         return None
-    form_key = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
-    _reset_if_asked(form_key)
+    form_key = log_form_key(key_prefix, customer_id, task_id)
     show_flash(key_prefix)
     tz = ZoneInfo(context.timezone)
     now_local = _rounded_now(tz)
@@ -210,7 +221,7 @@ def log_contact_form(
     if result is None:
         return None
     clear_read_caches()
-    st.session_state[f"{form_key}__reset"] = True
+    _next_log_form(key_prefix, customer_id, task_id, form_key)
     st.session_state[f"{key_prefix}__flash"] = _outcome_message(result, context.timezone, next_due)
     if on_logged is not None:
         on_logged(result)

@@ -376,3 +376,31 @@ def test_the_log_form_works_on_its_own_for_the_customer_360_view(role_accounts: 
             "Met at the exhibition"
         assert session.scalar(select(FollowUpTask.id)) is None
     assert "Contact logged." in _texts(at)
+
+
+def test_after_logging_a_contact_the_form_starts_empty_and_pressing_log_again_saves_nothing(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As staff on the log view, I log a call; the form comes back empty (new widgets, so the browser shows no
+    stale values) and pressing the button again only asks for a summary instead of logging the call twice."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Twice Co")
+    at = _open(signed_in, "staff", "log")
+    at.text_input(key="follow_ups_log_customer_search").input("Twice").run()
+    form = f"follow_ups_log_log_{customer}_0"
+    at.text_area(key=f"{form}_summary").input("Phoned about the renewal")
+    at.text_input(key=f"{form}_next_step").input("Send the quotation")
+    at.date_input(key=f"{form}_next_date").set_value((utcnow() + dt.timedelta(days=2)).date())
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    assert "Contact logged." in _texts(at)
+    assert not [w for w in at.text_area if w.key == f"{form}_summary"]  # the old widgets are gone
+    again = f"{form}_r1"
+    assert at.text_area(key=f"{again}_summary").value == ""
+    assert at.text_input(key=f"{again}_next_step").value == ""
+    assert at.date_input(key=f"{again}_next_date").value is None
+    at.button(key=f"{again}_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("Required." in e.value for e in at.error)
+    with role_accounts.read() as session:
+        assert len(session.scalars(select(Activity.id).where(Activity.customer_id == customer)).all()) == 1
+    assert len(tasks_of(role_accounts, customer)) == 1
