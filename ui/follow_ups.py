@@ -71,6 +71,18 @@ def _rounded_now(tz: ZoneInfo) -> dt.datetime:
     return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
 
 
+def care_kind_label(kind: str, years: int | None) -> str:
+    """What a care date is, with its count: "Birthday (36 years old)", "First-deal anniversary (1 year)"."""
+    label = t(f"follow_ups.care.kind.{kind}")
+    if not years:
+        return label
+    if kind == "birthday":
+        count = t("follow_ups.care.age", n=years)
+    else:
+        count = t("follow_ups.care.years_one") if years == 1 else t("follow_ups.care.years", n=years)
+    return f"{label} {count}"
+
+
 def show_flash(key_prefix: str) -> None:
     """Show (once) the message a successful log-a-contact left for this place."""
     message = st.session_state.pop(f"{key_prefix}__flash", None)
@@ -392,9 +404,14 @@ def rules_panel(actor: Actor) -> None:
             created = run_action("follow_ups_rules_run", lambda: run_daily(sessions, actor=actor))
         if created is not None:
             clear_read_caches()
-            st.success(t("follow_ups.rule.ran", n=sum(created.values())))
-            st.table([{t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"),
-                       t("follow_ups.rule.col.created"): count} for code, count in created.items()])
+            # Rerun so each rule's "last run" above shows this run; the counts are shown after it.
+            st.session_state["follow_ups_rules__ran"] = dict(created)
+            st.rerun()
+    ran = st.session_state.pop("follow_ups_rules__ran", None)
+    if ran is not None:
+        st.success(t("follow_ups.rule.ran", n=sum(ran.values())), icon=":material/check_circle:")
+        st.table([{t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"),
+                   t("follow_ups.rule.col.created"): count} for code, count in ran.items()])
 
 
 def _timezone() -> str:
