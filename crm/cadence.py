@@ -19,6 +19,7 @@ DEFAULT_CADENCES: dict[tuple[str, str], int] = {
 }
 # A customer not yet rated is treated as low value (no orders means tier "low").
 UNRATED_TIER = "low"
+CHURNED = "churned"  # the stage that has no contact cadence
 FOLLOW_UP_STATES = ("none", "planned", "overdue", "out_of_cadence")
 
 
@@ -72,10 +73,15 @@ def _instant(now: dt.datetime, days_before: int) -> ColumnElement[dt.datetime]:
 
 
 def follow_up_state(cadences: Cadences, now: dt.datetime) -> ColumnElement[str]:
-    """SQL: 'overdue', 'planned', 'out_of_cadence' (nothing planned, no contact within cadence) or 'none'."""
+    """SQL: 'overdue', 'planned', 'out_of_cadence' (nothing planned, no contact within cadence) or 'none'.
+
+    A churned customer has no cadence (the queue and the revisit rule leave it out; the win-back rule plans
+    its follow-up), so with nothing planned it is 'none', never 'out_of_cadence'.
+    """
     return case(
         (and_(Customer.next_follow_up_at.is_not(None), Customer.next_follow_up_at < now), "overdue"),
         (Customer.next_follow_up_at.is_not(None), "planned"),
+        (Customer.lifecycle_stage == CHURNED, "none"),
         (Customer.last_contact_at.is_(None), "out_of_cadence"),
         (Customer.last_contact_at < cadence_due_since(cadences, now), "out_of_cadence"),
         else_="none",

@@ -15,7 +15,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from crm.audit import audit_row, write_audit
 from crm.automation import cancel_open_tasks
-from crm.cadence import Cadences, cadence_due_since, follow_up_state, load_cadences
+from crm.cadence import CHURNED, Cadences, cadence_due_since, follow_up_state, load_cadences
 from crm.customer_access import can_edit, load_readable, load_writable, masks_contacts, next_code, visibility
 from crm.duplicates import DuplicatesFound, duplicates_in_session
 from crm.errors import NotFound, ValidationCollector
@@ -167,9 +167,10 @@ def _state_condition(state: str, cadences: Cadences, now: dt.datetime) -> Column
     if state == "planned":
         return upcoming >= now
     due_since = cadence_due_since(cadences, now)
+    churned = Customer.lifecycle_stage == CHURNED
     if state == "out_of_cadence":
-        return and_(upcoming.is_(None), or_(last.is_(None), last < due_since))
-    return and_(upcoming.is_(None), last >= due_since)
+        return and_(upcoming.is_(None), ~churned, or_(last.is_(None), last < due_since))
+    return and_(upcoming.is_(None), or_(churned, last >= due_since))
 
 
 def _in_or_null(column: Any, values: Sequence[Any], null_value: Any) -> ColumnElement[bool]:

@@ -17,6 +17,7 @@ from ui.follow_ups import (
     TIME_STEP,
     cached_team_overview,
     cancel_form,
+    care_kind_label,
     customer_picker,
     local,
     log_contact_form,
@@ -29,10 +30,10 @@ from ui.follow_ups import (
     task_label,
     team_freshness,
 )
-from ui.i18n import date, number, t
+from ui.i18n import carry_label_choice, date, number, t
 from ui.reads import clear_read_caches
 from ui.state import get_sessions
-from ui.widgets import error_boundary, field_error, form_token, pager, run_action
+from ui.widgets import action_errors, error_boundary, field_error, form_token, pager, run_action
 
 actor = page_actor("customers.view")
 sessions = get_sessions()
@@ -45,8 +46,9 @@ TABS = (("queue", "follow_ups.log"), ("log", "follow_ups.log"), ("planned", "fol
         ("team", "follow_ups.team"), ("care", "customers.view"), ("rules", "follow_ups.manage"))
 codes = [code for code, permission in TABS if actor.can(permission)]
 # Tabs that track state run only the open tab's code: the team figures are not computed for the queue.
-tabs = dict(zip(codes, st.tabs([t(f"follow_ups.tab.{c}") for c in codes], key="follow_ups_tab", on_change="rerun"),
-                strict=True))
+tab_labels = [f"follow_ups.tab.{c}" for c in codes]
+carry_label_choice("follow_ups_tab", tab_labels)  # switching to 中文 stays on the open tab
+tabs = dict(zip(codes, st.tabs([t(k) for k in tab_labels], key="follow_ups_tab", on_change="rerun"), strict=True))
 if not actor.can("follow_ups.log"):
     st.caption(t("follow_ups.read_only"))
 
@@ -325,8 +327,7 @@ if is_open("care"):
         for index, item in enumerate(care.dates[care_page * CARE_PAGE:(care_page + 1) * CARE_PAGE]):
             cols = st.columns([2, 2, 3, 3, 1.8], vertical_alignment="center")
             cols[0].write(date(item.day))
-            years = t("follow_ups.care.years", n=item.years) if item.years else ""
-            cols[1].write(f"{t(f'follow_ups.care.kind.{item.kind}')} {years}")
+            cols[1].write(care_kind_label(item.kind, item.years))
             cols[2].markdown(f"**{item.customer_name}**  \n{item.customer_code}")
             cols[3].write(" · ".join(x for x in (item.contact_name, item.label) if x) or "")
             if actor.can("follow_ups.log") and may_manage_customer(actor, item.owner_id):
@@ -338,6 +339,7 @@ if is_open("care"):
                         st.session_state["follow_ups_care__flash"] = t("follow_ups.care.planned",
                                                                        name=item.customer_name)
                         st.rerun()
+                action_errors(greet_key)  # e.g. a care follow-up is already open for this customer
         if len(care.dates) > CARE_PAGE:
             pager("follow_ups_care_page", len(care.dates), CARE_PAGE)
         if care.truncated:

@@ -71,6 +71,18 @@ def _rounded_now(tz: ZoneInfo) -> dt.datetime:
     return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
 
 
+def care_kind_label(kind: str, years: int | None) -> str:
+    """What a care date is, with its count: "Birthday (36 years old)", "First-deal anniversary (1 year)"."""
+    label = t(f"follow_ups.care.kind.{kind}")
+    if not years:
+        return label
+    if kind == "birthday":
+        count = t("follow_ups.care.age", n=years)
+    else:
+        count = t("follow_ups.care.years_one") if years == 1 else t("follow_ups.care.years", n=years)
+    return f"{label} {count}"
+
+
 def show_flash(key_prefix: str) -> None:
     """Show (once) the message a successful log-a-contact left for this place."""
     message = st.session_state.pop(f"{key_prefix}__flash", None)
@@ -94,11 +106,23 @@ def _outcome_message(result: ContactLogged, timezone: str, next_due: dt.datetime
     return " ".join(parts)
 
 
-def _reset_if_asked(form_key: str) -> None:
-    # Widget values can only be dropped before the widgets are drawn, so a success asks the next run.
-    if st.session_state.pop(f"{form_key}__reset", False):
-        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{form_key}_")]:
-            del st.session_state[key]
+def log_form_key(key_prefix: str, customer_id: int, task_id: int | None = None) -> str:
+    """The current key of a log-a-contact form: a new one after each logged contact.
+
+    Dropping the widgets' values on the server does not clear what the browser shows: the form would keep
+    the logged contact on screen, and pressing the button again would log it a second time. New keys make
+    the browser draw empty widgets.
+    """
+    base = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
+    revision = int(st.session_state.get(f"{base}__revision", 0))
+    return base if revision == 0 else f"{base}_r{revision}"
+
+
+def _next_log_form(key_prefix: str, customer_id: int, task_id: int | None, form_key: str) -> None:
+    base = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
+    st.session_state[f"{base}__revision"] = int(st.session_state.get(f"{base}__revision", 0)) + 1
+    for suffix in ("__errors", "__token"):
+        st.session_state.pop(f"{form_key}{suffix}", None)
 
 
 # --- log a contact ---------------------------------------------------------------------------------------
@@ -126,8 +150,7 @@ def log_contact_form(
     if not context.may_log:
         st.info(t("follow_ups.log.not_owner"))
         return None
-    form_key = f"{key_prefix}_log_{customer_id}_{task_id or 0}"
-    _reset_if_asked(form_key)
+    form_key = log_form_key(key_prefix, customer_id, task_id)
     show_flash(key_prefix)
     tz = ZoneInfo(context.timezone)
     now_local = _rounded_now(tz)
@@ -210,7 +233,7 @@ def log_contact_form(
     if result is None:
         return None
     clear_read_caches()
-    st.session_state[f"{form_key}__reset"] = True
+    _next_log_form(key_prefix, customer_id, task_id, form_key)
     st.session_state[f"{key_prefix}__flash"] = _outcome_message(result, context.timezone, next_due)
     if on_logged is not None:
         on_logged(result)
@@ -381,9 +404,14 @@ def rules_panel(actor: Actor) -> None:
             created = run_action("follow_ups_rules_run", lambda: run_daily(sessions, actor=actor))
         if created is not None:
             clear_read_caches()
-            st.success(t("follow_ups.rule.ran", n=sum(created.values())))
-            st.table([{t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"),
-                       t("follow_ups.rule.col.created"): count} for code, count in created.items()])
+            # Rerun so each rule's "last run" above shows this run; the counts are shown after it.
+            st.session_state["follow_ups_rules__ran"] = dict(created)
+            st.rerun()
+    ran = st.session_state.pop("follow_ups_rules__ran", None)
+    if ran is not None:
+        st.success(t("follow_ups.rule.ran", n=sum(ran.values())), icon=":material/check_circle:")
+        st.table([{t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"),
+                   t("follow_ups.rule.col.created"): count} for code, count in ran.items()])
 
 
 def _timezone() -> str:

@@ -84,6 +84,21 @@ def set_widget_value(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def carry_label_choice(key: str, label_keys: list[str]) -> None:
+    """Keep a widget whose value is a translated label (st.tabs) on the same choice after a language switch.
+
+    Call before drawing the widget: a label of another language is replaced by the same entry's label now.
+    """
+    chosen = st.session_state.get(key)
+    current = [t(label_key) for label_key in label_keys]
+    if chosen is None or chosen in current:
+        return
+    for label_key, label in zip(label_keys, current, strict=True):
+        if any(catalog.t(label_key, code) == chosen for code in catalog.LANGUAGES):
+            st.session_state[key] = label
+            return
+
+
 def t(key: str, /, **params: Any) -> str:
     """Translate a catalog key into the current language."""
     return catalog.t(key, lang(), **params)

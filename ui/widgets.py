@@ -41,6 +41,12 @@ def field_error(form_key: str, field: str) -> None:
         st.error(message, icon=":material/error:")
 
 
+def action_errors(key: str) -> None:
+    """Show, once, every message the last run of a one-click action (a button, no form fields) left."""
+    for message in st.session_state.pop(f"{key}__errors", {}).values():
+        st.error(message, icon=":material/error:")
+
+
 def form_errors(form_key: str) -> None:
     """Show a summary line when the form's last submission had field errors (call near the submit button)."""
     if field_errors(form_key):

@@ -148,6 +148,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.care.kind.other": ("Key date", "重要日子"),
     "follow_ups.care.kind.first_deal": ("First-deal anniversary", "首次成交纪念日"),
     "follow_ups.care.years": ("({n} years)", "（{n} 周年）"),
+    "follow_ups.care.years_one": ("(1 year)", "（1 周年）"),
+    "follow_ups.care.age": ("({n} years old)", "（{n} 岁）"),
     "follow_ups.care.plan": ("Plan greeting", "安排问候"),
     "follow_ups.care.planned": ("Greeting for {name} planned.", "已安排对 {name} 的问候。"),
     "follow_ups.care.truncated": ("Only the first {n} care dates are listed.", "仅列出前 {n} 条关怀日期。"),

@@ -293,6 +293,8 @@ def test_a_manager_switches_a_rule_off_and_runs_the_rules(
     assert not at.exception, at.exception
     assert [t.purpose for t in tasks_of(role_accounts, customer)] == ["regular_revisit"]
     assert "1 follow-up(s) created." in _texts(at)
+    last_runs = [c.value for c in at.caption if c.value.startswith("Last run:")]
+    assert last_runs and "Last run: never" not in last_runs[0]  # the run just made shows at once
 
 
 def test_staff_plan_a_birthday_greeting_from_the_care_dates(
@@ -376,3 +378,72 @@ def test_the_log_form_works_on_its_own_for_the_customer_360_view(role_accounts: 
             "Met at the exhibition"
         assert session.scalar(select(FollowUpTask.id)) is None
     assert "Contact logged." in _texts(at)
+
+
+def test_after_logging_a_contact_the_form_starts_empty_and_pressing_log_again_saves_nothing(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As staff on the log view, I log a call; the form comes back empty (new widgets, so the browser shows no
+    stale values) and pressing the button again only asks for a summary instead of logging the call twice."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Twice Co")
+    at = _open(signed_in, "staff", "log")
+    at.text_input(key="follow_ups_log_customer_search").input("Twice").run()
+    form = f"follow_ups_log_log_{customer}_0"
+    at.text_area(key=f"{form}_summary").input("Phoned about the renewal")
+    at.text_input(key=f"{form}_next_step").input("Send the quotation")
+    at.date_input(key=f"{form}_next_date").set_value((utcnow() + dt.timedelta(days=2)).date())
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    assert "Contact logged." in _texts(at)
+    assert not [w for w in at.text_area if w.key == f"{form}_summary"]  # the old widgets are gone
+    again = f"{form}_r1"
+    assert at.text_area(key=f"{again}_summary").value == ""
+    assert at.text_input(key=f"{again}_next_step").value == ""
+    assert at.date_input(key=f"{again}_next_date").value is None
+    at.button(key=f"{again}_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("Required." in e.value for e in at.error)
+    with role_accounts.read() as session:
+        assert len(session.scalars(select(Activity.id).where(Activity.customer_id == customer)).all()) == 1
+    assert len(tasks_of(role_accounts, customer)) == 1
+
+
+def test_switching_to_chinese_keeps_the_open_tab(signed_in: Callable[[str], AppTest],
+                                                 role_accounts: Sessions) -> None:
+    """As staff on the Planned tab, I switch the language to 中文 and stay on the same tab, now in Chinese."""
+    at = _open(signed_in, "staff", "planned")
+    at.selectbox(key="sidebar_language").set_value("zh").run()
+    assert not at.exception, at.exception
+    assert at.session_state["follow_ups_tab"] == t("follow_ups.tab.planned", "zh")
+    assert t("follow_ups.plan.title", "zh") in [s.value for s in at.subheader]  # the Planned tab's content ran
+
+
+def test_planning_a_greeting_twice_says_why_instead_of_doing_nothing(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As staff, I press "Plan greeting" for a customer who already has an open care follow-up: I am told so."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="星河科技")
+    make_contact(role_accounts, customer, name="王芳", birthday=(utcnow() + dt.timedelta(days=3)).date()
+                 .replace(year=1985))
+    plan_follow_up(role_accounts, actor=staff, customer_id=customer, purpose="care",
+                   due_at=utcnow() + dt.timedelta(days=1))
+    at = _open(signed_in, "staff", "care")
+    at.button(key="follow_ups_greet_0_0").click().run()
+    assert not at.exception, at.exception
+    assert any("already has an open follow-up with this purpose" in e.value for e in at.error)
+    assert [t.purpose for t in tasks_of(role_accounts, customer)] == ["care"]
+    at.run()
+    assert not any("already has an open follow-up" in e.value for e in at.error)  # said once
+
+
+def test_care_dates_say_how_old_and_how_many_years(signed_in: Callable[[str], AppTest],
+                                                   role_accounts: Sessions) -> None:
+    """As staff, I read "Birthday (41 years old)" — not "41 years" of anniversary — in both languages."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="星河科技")
+    soon = today_for(role_accounts) + dt.timedelta(days=3)
+    make_contact(role_accounts, customer, name="王芳", birthday=soon.replace(year=soon.year - 41))
+    at = _open(signed_in, "staff", "care")
+    assert "Birthday (41 years old)" in _texts(at)
+    at.selectbox(key="sidebar_language").set_value("zh").run()
+    assert "生日 （41 岁）" in _texts(at)

@@ -298,6 +298,28 @@ def test_the_follow_up_state_follows_tasks_and_contacts(sessions: Sessions, staf
     assert customer_follow_up(sessions, actor=staff, customer_id=customer, now=later).state == "overdue"
 
 
+def test_a_churned_customer_with_nothing_planned_is_never_out_of_cadence(sessions: Sessions, staff: Actor) -> None:
+    """Churned customers have no cadence (the queue and the revisit rule skip them): the state column, its
+    filter and the 360 badge say "nothing planned", not "out of cadence", so they agree with the queue."""
+    from crm.customers import CustomerFilter, list_customers
+    from crm.queues import my_queue
+
+    churned = make_customer(sessions, owner=staff, name="Lost Co", value_tier="high", lifecycle_stage="churned")
+    active = make_customer(sessions, owner=staff, name="Quiet Co", value_tier="high", lifecycle_stage="signed")
+    assert customer_follow_up(sessions, actor=staff, customer_id=churned, now=NOW).state == "none"
+    assert customer_follow_up(sessions, actor=staff, customer_id=active, now=NOW).state == "out_of_cadence"
+    rows = list_customers(sessions, actor=staff, now=NOW).rows
+    assert {r.name: r.follow_up_state for r in rows} == {"Lost Co": "none", "Quiet Co": "out_of_cadence"}
+    for state, expected in (("out_of_cadence", ["Quiet Co"]), ("none", ["Lost Co"])):
+        page = list_customers(sessions, actor=staff, flt=CustomerFilter(follow_up_states=(state,)), now=NOW)
+        assert [r.name for r in page.rows] == expected
+    assert [r.customer_id for r in my_queue(sessions, actor=staff, now=NOW).sections["out_of_cadence"].rows] == \
+        [active]
+    plan_follow_up(sessions, actor=staff, customer_id=churned, purpose="win_back",
+                   due_at=NOW + dt.timedelta(days=1), now=NOW)
+    assert customer_follow_up(sessions, actor=staff, customer_id=churned, now=NOW).state == "planned"
+
+
 def test_the_customer_picker_searches_own_customers_only_for_staff_and_caps_matches(
         sessions: Sessions, staff: Actor, manager: Actor) -> None:
     colleague = make_user(sessions, "liuyang", "staff")
