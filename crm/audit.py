@@ -7,11 +7,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from crm.change_display import named, reference_names
 from crm.permissions import SYSTEM, Actor
-from db.models import AuditLog, Versioned, utcnow
+from db.models import AuditLog, User, Versioned, utcnow
 
 HIDDEN = "***"
 _SKIPPED_FIELDS = frozenset({"id", "version", "created_at", "updated_at"})
@@ -109,14 +110,26 @@ def _audit_after_flush(session: Session, _flush_context: Any) -> None:
 
 
 def changes_since(session: Session, entity_type: str, entity_id: Any, version: int) -> list[dict[str, Any]]:
-    """Return the audited changes made to a record after the given version (for conflict messages)."""
+    """Return the audited changes made to a record after the given version (for conflict messages).
+
+    Each change has the username, `who` (the display name), the entity, the field and its old and new
+    values, owner and department ids replaced by their names.
+    """
     result = session.execute(
-        select(AuditLog.username, AuditLog.at, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
+        select(AuditLog.username, func.coalesce(User.display_name, AuditLog.username).label("who"),
+               AuditLog.entity_type.label("entity"), AuditLog.at, AuditLog.field, AuditLog.old_value,
+               AuditLog.new_value)
+        .outerjoin(User, User.id == AuditLog.user_id)
         .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
                AuditLog.entity_version > version)
         .order_by(AuditLog.id)
     )
-    return [dict(row._mapping) for row in result]
+    changes = [dict(row._mapping) for row in result]
+    names = reference_names(session, changes)
+    for change in changes:
+        for key in ("old_value", "new_value"):
+            change[key] = named(names, change["field"], change[key])
+    return changes
 
 
 AUDIT_PAGE_SIZE = 50

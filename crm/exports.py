@@ -65,7 +65,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("follow_up_state", vocab="follow_up_state"), Column("last_contact_at"), Column("next_follow_up_at"),
         Column("first_contact_date"), Column("birthday"), Column("needs"), Column("products_in_use"),
         Column("decision_process"), Column("competitors"), Column("preferences"), Column("notes"),
-        Column("created_at"), Column("updated_at"),
+        Column("created_at"), Column("updated_at"), Column("archived_at"),
     ),
     "contacts": (
         Column("customer_code"), Column("customer_name"), Column("name", "contact_name"),
@@ -199,16 +199,17 @@ def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: 
             "needs": get("needs"), "products_in_use": get("products_in_use"),
             "decision_process": get("decision_process"), "competitors": get("competitors"),
             "preferences": get("preferences"), "notes": get("notes"),
-            "created_at": get("created_at"), "updated_at": get("updated_at"),
+            "created_at": get("created_at"), "updated_at": get("updated_at"), "archived_at": get("archived_at"),
         }
 
 
 def _scoped(session: Session, actor: Actor, statement: Any, customer_filter: Any, now: dt.datetime) -> Any:
-    statement = statement.where(Customer.archived_at.is_(None), *_visible(session, actor))
+    statement = statement.where(*_visible(session, actor))
     ids = _filtered_ids(session, actor, customer_filter, now)
-    if ids is not None:
-        statement = statement.where(Customer.id.in_(select(ids.c.id)))
-    return statement
+    if ids is None:
+        return statement.where(Customer.archived_at.is_(None))
+    # The filter decides which customers: archived ones too when the list shows them.
+    return statement.where(Customer.id.in_(select(ids.c.id)))
 
 
 def _contact_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,

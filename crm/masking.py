@@ -2,6 +2,7 @@
 
 The Python functions and their SQL twins give the same result, so a list masked in SQL and a detail
 or an export masked in Python show a number the same way: 13812345678 -> 138****5678,
++86 13812345678 -> +86 138****5678,
 john@example.com -> j***@example.com. Masking an already masked value changes nothing.
 """
 
@@ -9,19 +10,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, case, func, literal
+from sqlalchemy import ColumnElement, Integer, String, and_, case, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 MASK = "****"
 EMAIL_MASK = "***"
 _SHORT = 8  # a phone shorter than this keeps nothing readable
+# China's country code stays in front and the number behind it is masked as a national one, so that
+# "+86 13812345678" reads "+86 138****5678" like "13812345678" reads "138****5678" (longest prefix first).
+_COUNTRY_PREFIXES = ("+86 ", "+86")
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """Return the phone with all but its first three and last four characters hidden: 138****5678."""
+    """Return the phone with all but its first three and last four characters hidden: 138****5678.
+
+    Behind a +86 prefix the national number is masked: +86 138****5678.
+    """
     if phone is None or phone == "":
         return phone
+    for prefix in _COUNTRY_PREFIXES:
+        if phone.startswith(prefix) and len(phone) - len(prefix) >= _SHORT:
+            national = phone[len(prefix):]
+            return prefix + national[:3] + MASK + national[-4:]
     if len(phone) < _SHORT:
         return MASK
     return phone[:3] + MASK + phone[-4:]
@@ -40,11 +51,18 @@ def mask_email(email: str | None) -> str | None:
 def mask_phone_sql(column: Any) -> ColumnElement[str]:
     """SQL twin of mask_phone (same result on SQLite, PostgreSQL and MariaDB)."""
     length = _CharLength(column)
+    last_four = func.substr(column, length - 3)
+    prefixed = [
+        (and_(func.substr(column, 1, len(prefix)) == prefix, length - len(prefix) >= _SHORT),
+         literal(prefix, String) + func.substr(column, len(prefix) + 1, 3) + literal(MASK, String) + last_four)
+        for prefix in _COUNTRY_PREFIXES
+    ]
     return case(
         (column.is_(None), None),
         (column == "", ""),
+        *prefixed,
         (length < _SHORT, literal(MASK, String)),
-        else_=func.substr(column, 1, 3) + literal(MASK, String) + func.substr(column, length - 3),
+        else_=func.substr(column, 1, 3) + literal(MASK, String) + last_four,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, String, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from crm.change_display import named, reference_names
 from crm.customer_access import id_text, load_readable, masks_contacts
 from crm.masking import mask_email, mask_phone
 from crm.permissions import Actor
@@ -187,14 +188,19 @@ def timeline_in(session: Session, actor: Actor, customer_id: int, *, limit: int 
         select(union).order_by(union.c.at.desc(), union.c.kind, union.c.ref_id.desc()).limit(limit + 1).offset(offset)
     ).mappings().all()
     masked = masks_contacts(actor)
-    entries = [_entry(dict(r), masked) for r in rows[:limit]]
+    shown = rows[:limit]
+    names = reference_names(session, [r for r in shown if r["kind"] == "change"])
+    entries = [_entry(dict(r), masked, names) for r in shown]
     return TimelinePage(entries=entries, has_more=len(rows) > limit, offset=offset)
 
 
-def _entry(row: dict[str, Any], masked: bool) -> TimelineEntry:
-    if masked and row["kind"] == "change" and row["field"] in _CONTACT_FIELDS:
-        mask = mask_phone if row["field"] == "phone" else mask_email
-        row["old"], row["new"] = mask(row["old"]), mask(row["new"])
+def _entry(row: dict[str, Any], masked: bool, names: dict[tuple[str, str], str]) -> TimelineEntry:
+    if row["kind"] == "change":
+        if masked and row["field"] in _CONTACT_FIELDS:
+            mask = mask_phone if row["field"] == "phone" else mask_email
+            row["old"], row["new"] = mask(row["old"]), mask(row["new"])
+        # An owner or department shows as its name, not its id.
+        row["old"], row["new"] = named(names, row["field"], row["old"]), named(names, row["field"], row["new"])
     return TimelineEntry(**row)
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from babel.numbers import format_compact_currency
 
 from crm import i18n as catalog
+from crm.change_display import change_field_label, change_value_label
 from crm.customers import (
     Customer360,
     CustomerView,
@@ -64,7 +65,6 @@ from ui.customers import (
     changed_fields,
     close_customer,
     describe_error,
-    field_label,
     forget_form,
     form_values,
     form_version,
@@ -541,7 +541,9 @@ def describe_entry(entry: TimelineEntry) -> str:
     if entry.kind == "change":
         what = f"{_vocab('entity', entry.entity)} · {_vocab('audit.action', entry.action)}"
         if entry.field:
-            what += f" · **{field_label(entry.field)}**: {entry.old or '∅'} → {entry.new or '∅'}"
+            language = lang()
+            old, new = (change_value_label(entry.entity, entry.field, v, language) for v in (entry.old, entry.new))
+            what += f" · **{change_field_label(entry.field, language)}**: {old or '∅'} → {new or '∅'}"
         return what
     if entry.kind == "activity":
         text = f"{_vocab('channel', entry.field)} · {entry.text or ''}"

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from crm import i18n as catalog
+from crm.change_display import change_field_label
 from crm.customers import (
     ARCHIVED_CHOICES,
     COUNT_CAP,
@@ -148,8 +149,7 @@ def describe_error(error: CrmError) -> str:
 
 def field_label(field: str) -> str:
     """A customer-record field's label, or the field name for fields without one."""
-    key = f"customers.field.{field}"
-    return t(key) if key in catalog.CATALOG else field
+    return change_field_label(field, lang())
 
 
 def labeller(prefix: str, *, none_key: str = "common.all") -> Callable[[Any], str]:

@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from crm.change_display import describe_conflict
 from crm.errors import CrmError, ValidationError, VersionConflict
-from ui.i18n import t, when
+from crm.i18n import DEFAULT_TIMEZONE
+from ui.i18n import lang, t, when
 
 log = logging.getLogger("crm.ui")
 T = TypeVar("T")
@@ -56,13 +58,8 @@ def form_errors(form_key: str) -> None:
 def describe(error: CrmError) -> str:
     """Turn a domain error into a sentence in the user's language."""
     if isinstance(error, VersionConflict):
-        details = "; ".join(
-            f"{c['username']} · {when(c['at']) if c.get('at') else ''} · {c['field']}: "
-            f"{c.get('old_value') or '∅'} → {c.get('new_value') or '∅'}"
-            for c in error.changes if c.get("field")
-        )
-        base = t(error.key, **error.params)
-        return f"{base}\n\n{details}" if details else base
+        return describe_conflict(error.changes, lang(), key=error.key,
+                                 tz=st.session_state.get("timezone", DEFAULT_TIMEZONE))
     params = {k: (when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
     return t(error.key, **params)
 

@@ -71,12 +71,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_bytes(report_csv(report, lang))
     counts = ", ".join(f"{key} {value:,}" for key, value in report.counts.items()) or "nothing to write"
+    # Without a write the counts are what the import would do: say so, so "created 3" is not misread.
     if report.dry_run:
-        outcome = "dry run, nothing written"
+        outcome = "dry run, nothing written (counts: what an import would do)"
     elif report.written:
         outcome = "written"
     else:
-        outcome = "NOTHING written"
+        outcome = "NOTHING written (fix the errors above; counts: what would have been written)"
     encoding = f", encoding {report.encoding}" if report.encoding else ""
     print(f"{args.kind}: {report.total_rows:,} rows{encoding}; {report.bad_rows:,} with errors, "
           f"{len(report.warnings):,} warnings; {counts}; {outcome} in {elapsed:.1f} s")

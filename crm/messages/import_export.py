@@ -57,6 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.field.next_follow_up_at": ("Next follow-up", "下次跟进时间"),
     "imports.field.created_at": ("Created", "创建时间"),
     "imports.field.updated_at": ("Last changed", "最后修改时间"),
+    "imports.field.archived_at": ("Archived", "归档时间"),
     # kinds
     "imports.kind.customers": ("Customers", "客户"),
     "imports.kind.contacts": ("Contacts", "联系人"),

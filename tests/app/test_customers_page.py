@@ -231,7 +231,8 @@ def test_a_concurrent_edit_is_reported_and_my_input_is_kept(customers, open_page
     at.button(key="customers_edit_submit").click()
     run(at)
     message = texts(at)
-    assert "Not saved" in message and "admin" in message and "region" in message
+    assert "Not saved" in message and "Admin User" in message and "Region" in message
+    assert "Northeast" in message and "northeast" not in message
     assert at.text_input(key="customers_edit_name").value == "Delta Clinics (mine)"
     assert get_customer(role_accounts, actor=admin, customer_id=current.id).name == "Delta Clinics"
     # Having seen their change, I save again: my name goes on top of their region.
@@ -239,6 +240,26 @@ def test_a_concurrent_edit_is_reported_and_my_input_is_kept(customers, open_page
     run(at)
     saved = get_customer(role_accounts, actor=admin, customer_id=current.id)
     assert (saved.name, saved.region) == ("Delta Clinics (mine)", "northeast")
+
+
+def test_the_timeline_shows_changed_values_as_labels_and_names(  # type: ignore[no-untyped-def]
+        customers, open_page, role_accounts: Sessions) -> None:
+    """As a manager reading the timeline in Chinese I see 'industry: 能源 → 制造业' and owners by name, not ids."""
+    manager, staff = actor_of(role_accounts, "manager"), actor_of(role_accounts, "staff")
+    current = get_customer(role_accounts, actor=manager, customer_id=customers["delta"])
+    update_customer(role_accounts, actor=manager, customer_id=current.id, version=current.version,
+                    changes={"industry": "energy", "owner_id": manager.id, "share_consent": True})
+    at = open_page("manager")
+    at.selectbox(key="sidebar_language").set_value("zh")
+    run(at)
+    at.query_params["customer"] = str(customers["delta"])
+    run(at)
+    timeline = "\n".join(m.value for m in at.markdown)
+    assert "**行业**: ∅ → 能源" in timeline
+    assert "**负责人**: Staff User → Manager User" in timeline
+    assert "**已书面同意对外共享数据**: 否 → 是" in timeline
+    assert f"→ {manager.id}" not in timeline and "energy" not in timeline
+    assert staff.id != manager.id
 
 
 def test_staff_may_only_read_another_owners_customer(customers, open_page) -> None:  # type: ignore[no-untyped-def]

@@ -45,7 +45,8 @@ def test_dry_run_writes_nothing_then_the_import_writes_everything(
         database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "customers.csv", CUSTOMERS.encode("gbk"))
     assert main(["import", "customers", path, "--dry-run"]) == 0
-    assert "dry run, nothing written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dry run, nothing written (counts: what an import would do)" in out and "customers.created 2" in out
     assert rows(database, Customer) == 0
     assert main(["import", "customers", path]) == 0
     out = capsys.readouterr().out
@@ -68,7 +69,8 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_bad(
         database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "customers.csv", (CUSTOMERS + "C003,,,,,\n").encode())
     assert main(["import", "customers", path, "--all-or-nothing"]) == 1
-    assert "NOTHING written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NOTHING written (fix the errors above" in out and "what would have been written" in out
     assert rows(database, Customer) == 0
     assert main(["import", "customers", path]) == 1  # without it the two good rows go in
     assert rows(database, Customer) == 2

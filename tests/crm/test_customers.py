@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, text
 
+from crm.change_display import describe_conflict
 from crm.customers import (
     CustomerFilter,
     CustomerInput,
@@ -141,6 +142,22 @@ def test_saving_a_stale_form_raises_a_conflict_naming_who_changed_what(sessions:
     assert caught.value.params["who"] == "admin"
     assert caught.value.params["fields"] == "region"
     assert get_customer(sessions, actor=team.manager, customer_id=created.id).name == "Contested"
+
+
+def test_a_conflict_reads_in_the_users_language_with_labels_and_names(sessions: Sessions, team: Team,
+                                                                      make_customer: MakeCustomer) -> None:
+    created = make_customer("Contested", region="east", owner_id=team.staff.id)
+    update_customer(sessions, actor=team.admin, customer_id=created.id, version=created.version,
+                    changes={"region": "north", "owner_id": team.manager.id, "share_consent": True})
+    with pytest.raises(VersionConflict) as caught:
+        update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
+                        changes={"name": "Mine now"})
+    chinese = describe_conflict(caught.value.changes, "zh")
+    assert chinese.startswith("未保存：在您打开后，Ada Admin 修改了此记录（区域, 负责人, 已书面同意对外共享数据）")
+    assert "区域: 华东 → 华北" in chinese and "负责人: 张伟 Zhang Wei → 李娜 Li Na" in chinese
+    assert "已书面同意对外共享数据: 否 → 是" in chinese
+    english = describe_conflict(caught.value.changes, "en")
+    assert "Region: East China → North China" in english and "owner_id" not in english
 
 
 def test_staff_cannot_edit_another_owners_customer(sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:

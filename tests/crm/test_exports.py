@@ -119,6 +119,27 @@ def test_the_filtered_list_is_exported_with_its_contacts_and_orders(
         assert {r[column] for r in rows} == {"C001"}, kind
 
 
+def test_archived_customers_in_the_filtered_list_are_exported_and_marked_archived(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    archived_at = dt.datetime(2024, 6, 1, 4, 0, tzinfo=dt.UTC)
+    with sessions.begin() as session:
+        session.execute(update(Customer).where(Customer.code == "C002").values(archived_at=archived_at))
+    archived = CustomerFilter(archived="archived")
+    rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv",
+                                 customer_filter=archived, header_style="codes"))
+    assert [(r["code"], r["archived_at"]) for r in rows] == [("C002", "2024-06-01 12:00:00")]
+    for kind in ("contacts", "orders"):
+        rows = csv_rows(export_bytes(sessions, actor=people["manager"], kind=kind, fmt="csv",
+                                     customer_filter=archived, header_style="codes"))
+        assert {r["customer_code"] for r in rows} == {"C002"}, kind
+    everyone = csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv",
+                                     customer_filter=CustomerFilter(archived="all"), lang="zh"))
+    assert {r["客户编号"]: r["归档时间"] for r in everyone} == {"C001": "", "C002": "2024-06-01 12:00:00", "C003": ""}
+    # Without a filter ("everything"), the live customers and their contacts and orders, as before.
+    assert {r["code"] for r in csv_rows(export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv",
+                                                     header_style="codes"))} == {"C001", "C003"}
+
+
 def test_excel_export_keeps_dates_and_amounts_as_excel_values(sessions: Sessions, people: dict[str, Actor]) -> None:
     buffer = io.BytesIO()
     count = write_export(sessions, actor=people["manager"], kind="orders", fmt="xlsx", out=buffer,

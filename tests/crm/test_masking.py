@@ -8,13 +8,18 @@ from sqlalchemy import String, cast, literal, null, select
 from crm.masking import mask_email, mask_email_sql, mask_phone, mask_phone_sql
 from db.engine import Sessions
 
-PHONES = ["13812345678", "+86 138 1234 5678", "010-12345678", "+44 20 7946 0958", "12345", "", None, "138****5678"]
+PHONES = ["13812345678", "+86 138 1234 5678", "+86 13812345678", "+8613812345678", "+86 138****5678", "+86 1234",
+           "010-12345678", "+44 20 7946 0958", "12345", "", None, "138****5678"]
 EMAILS = ["john@example.com", "wang.fang@公司.中国", "x", "", None, "j***@example.com"]
 
 
 @pytest.mark.parametrize(("phone", "masked"), [
     ("13812345678", "138****5678"),
     ("010-12345678", "010****5678"),
+    ("+86 13812345678", "+86 138****5678"),
+    ("+8613812345678", "+86138****5678"),
+    ("+86 138 1234 5678", "+86 138****5678"),
+    ("+86 10 8765 4321", "+86 10 ****4321"),
     ("+44 20 7946 0958", "+44****0958"),
     ("12345", "****"),
     (None, None),
@@ -35,6 +40,7 @@ def test_emails_keep_only_their_first_character_and_domain(email: str | None, ma
 
 def test_masking_twice_changes_nothing() -> None:
     assert mask_phone(mask_phone("13812345678")) == "138****5678"
+    assert mask_phone(mask_phone("+86 13812345678")) == "+86 138****5678"
     assert mask_email(mask_email("john@example.com")) == "j***@example.com"
 
 

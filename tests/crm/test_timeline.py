@@ -84,3 +84,13 @@ def test_staff_read_the_timeline_only_of_customers_they_may_see(sessions: Sessio
     with pytest.raises(PermissionDenied):
         customer_timeline(sessions, actor=team.other_staff, customer_id=history)
     assert customer_timeline(sessions, actor=team.staff, customer_id=history).entries
+
+
+def test_owner_and_department_changes_show_names_not_ids(sessions: Sessions, team: Team,
+                                                         make_customer: MakeCustomer) -> None:
+    created = make_customer("Reassigned Ltd", owner_id=team.staff.id)
+    update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
+                    changes={"owner_id": team.other_staff.id})
+    page = customer_timeline(sessions, actor=team.manager, customer_id=created.id)
+    changes = [(e.field, e.old, e.new) for e in page.entries if e.kind == "change" and e.field]
+    assert ("owner_id", "张伟 Zhang Wei", "Olivia Other") in changes
