@@ -39,7 +39,15 @@ from crm.records import (
     orders_of,
     recent_activities_of,
 )
-from crm.search_index import PICKED_GRAMS, SearchPlan, plan_search, reindex_customers, search_condition
+from crm.search_index import (
+    PICKED_GRAMS,
+    SearchPlan,
+    plan_search,
+    reindex_customers,
+    search_condition,
+    walk,
+    walkable,
+)
 from crm.stages import apply_stage_change, check_stage_change
 from crm.uow import check_version, transaction
 from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
@@ -210,11 +218,13 @@ def _unindexed_mysql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
 def filter_conditions(
     session: Session, actor: Actor, flt: CustomerFilter, *, now: dt.datetime, cadences: Cadences,
     for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None, search_grams: int | None = None,
+    search: bool = True,
 ) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known).
 
     search_grams: how many of the search's rarest grams pick the candidates (crm.search_index.search_condition);
     by default all picked ones when they are rare, none (every row checked, in the list's order) otherwise.
+    search: False leaves the search out (the caller walks it: crm.search_index.walk).
     """
     plan = _plan(session, actor, flt)
     if search_grams is None:
@@ -250,9 +260,13 @@ def filter_conditions(
     if flt.follow_up_states:
         conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
                                 if s in FOLLOW_UP_STATES)))
-    if plan is not None:
+    if plan is not None and search:
         conditions.append(search_condition(plan, grams=search_grams))
     return conditions
+
+
+def _sorted_by_name(flt: CustomerFilter) -> bool:
+    return flt.sort == "name" or flt.sort not in SORTS
 
 
 def _plan(session: Session, actor: Actor, flt: CustomerFilter) -> SearchPlan | None:
@@ -293,7 +307,7 @@ def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False) -> list[A
 def _rows_select(
     actor: Actor, conditions: list[ColumnElement[bool]], flt: CustomerFilter, *, now: dt.datetime,
     cadences: Cadences, dialect: str, limit: int | None = None, offset: int = 0, with_total: bool = False,
-    driven: bool = False,
+    driven: bool = False, page_ids: Any = None,
 ) -> AnySelect:
     owner = aliased(User, name="owner")
     contact = aliased(Contact, name="primary_contact")
@@ -322,7 +336,10 @@ def _rows_select(
         Customer.archived_at, Customer.version, contact.name.label("contact_name"),
         phone.label("contact_phone"), email.label("contact_email"),
     ).select_from(Customer)
-    if limit is not None:
+    if page_ids is not None:  # a subquery of the page's customer_id, already picked (a search's walk)
+        query = query.join(page_ids, page_ids.c.customer_id == Customer.id)
+        conditions = []
+    elif limit is not None:
         # A "deferred join": pick the page's ids with a narrow query the planner gets right (index
         # order or a top-N sort), then join owners, departments and contacts for those rows only.
         picked: list[Any] = [Customer.id]
@@ -404,7 +421,21 @@ def list_customers(
                 offset=page * page_size, with_total=with_total, driven=driven)).mappings()]
 
         overdue = None
-        if driven:
+        if _sorted_by_name(flt) and walkable(plan):
+            assert plan is not None
+            # Walk the holders of one of the term's grams in name order: a page costs a page's worth of
+            # holders, the capped count at most COUNT_CAP + 1 matches, whatever the customer count.
+            filters = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
+                                        for_counting=True, search=False)
+            matches, order = walk(plan, filters, descending=flt.descending)
+            total = int(session.scalar(select(func.count()).select_from(
+                matches.limit(COUNT_CAP + 1).subquery())) or 0)
+            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            page_ids = matches.order_by(*order).limit(page_size).offset(page * page_size).subquery("page")
+            result = [dict(r) for r in session.execute(_rows_select(
+                actor, [], flt, now=now, cadences=cadences, dialect=dialect, driven=True,
+                page_ids=page_ids)).mappings()] if total else []
+        elif driven:
             # The search's grams picked at most a few thousand candidates, all read to sort them anyway:
             # the same read gives the page and the total (a window count).
             result = fetch(max(0, int(page)), with_total=True)
@@ -473,12 +504,19 @@ def pick_customers(sessions: Sessions, *, actor: Actor, search: str = "", limit:
     """Return up to `limit` live customers matching the search, as 'code · name' choices (for pickers)."""
     flt = CustomerFilter(search=search, sort="name")
     with sessions.read() as session:
-        conditions = filter_conditions(session, actor, flt, now=utcnow(), cadences=Cadences({}))
+        plan = _plan(session, actor, flt)
+        walked = walkable(plan)
+        conditions = filter_conditions(session, actor, flt, now=utcnow(), cadences=Cadences({}), search=not walked)
         if exclude_id is not None:
             conditions.append(Customer.id != exclude_id)
-        order = _order(flt, session.get_bind().dialect.name, driven=_driven(session, actor, flt))
-        rows = session.execute(select(Customer.id, Customer.code, Customer.name).where(*conditions)
-                               .order_by(*order).limit(limit)).all()
+        query = select(Customer.id, Customer.code, Customer.name)
+        if walked:
+            assert plan is not None
+            matches, order = walk(plan, conditions)
+            picked = matches.order_by(*order).limit(limit).subquery("picked")
+            query, conditions = query.join(picked, picked.c.customer_id == Customer.id), []
+        order = _order(flt, session.get_bind().dialect.name, driven=walked or _driven(session, actor, flt))
+        rows = session.execute(query.where(*conditions).order_by(*order).limit(limit)).all()
     return [Choice(i, f"{code} · {name}") for i, code, name in rows]
 
 

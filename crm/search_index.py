@@ -5,16 +5,20 @@ Design (what `crm.customers` searches with):
   then lower case) text of its name, code and live contacts' names (`visible`), of its live contacts' emails
   (`emails`) and the digits of their phones (`phones`), one value per line. A search verifies its candidates
   with LIKE on these columns, so it matches the same way on SQLite, PostgreSQL and MariaDB.
-- `customer_search_grams` holds the distinct grams of those lines: each non-ASCII character alone (a surname
-  such as 王 is one gram), two characters where either is not ASCII (so a 2-character Chinese search such as
-  华为 is one exact gram), three characters where both first ones are ASCII (two ASCII characters are too
-  common to pick anything out of a million customers). Grams never hold
-  whitespace. kind 0 comes from `visible`, kind 1 from emails and phones: a viewer's search, which may not use
-  contact details, reads kind 0 only.
-- A search picks its candidates with the rarest of the term's grams (index range scans only), then verifies
-  them; a term that is one gram needs no verifying (`SearchPlan.exact`). A term with no gram (one or two ASCII
-  characters) or only common grams is verified row by row in the list's order instead: such terms match many
-  customers, so the first page and the capped count stop early.
+- `customer_search_grams` holds the distinct grams of those lines, one row per gram and customer, keyed
+  (gram, customer name, customer id) so that one gram's holders are read in the list's name order. The grams:
+  each non-ASCII character alone (a surname such as 王 is one gram), two characters where either is not ASCII
+  (so a 2-character Chinese search such as 华为 is one exact gram), three characters where both first ones are
+  ASCII (two ASCII characters are too common to pick anything out of a million customers). Grams never hold
+  whitespace. `kinds` has bit 1 when `visible` holds the gram, bit 2 when emails or phones do: a viewer's
+  search, which may not use contact details, reads bit 1 only.
+- A search sorted by name (the list's default) walks the holders of one gram of the term in key order, checks
+  each against the filters and the text, and stops at the end of the page (`walk`): a few hundred rows
+  whatever the number of customers, and the capped count reads at most the holders of that gram. A term that
+  is one gram needs no text check (`SearchPlan.exact`), nor a frequency lookup; a longer one walks its rarest
+  gram. Other sorts pick the candidates with the rarest grams (index range scans only), then verify and sort
+  them. A term with no gram (one or two ASCII characters) is verified row by row in the list's order: such
+  terms match many customers, so the first page and the capped count stop early.
 - Archived customers stay indexed: the list's archived filter applies as for every other filter, and a restore
   needs no reindex. Archived contacts are left out, as the search has always ignored them.
 - Grams carry no foreign key nor customer_id index: a customer's old grams are recomputed from its stored text
@@ -28,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Customer, CustomerSearchGram, CustomerSearchText
@@ -48,7 +52,8 @@ from db.search_grams import (
 )
 
 __all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
-           "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text"]
+           "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text",
+           "walk", "walkable"]
 CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.
@@ -102,8 +107,13 @@ def _spread(grams: list[str], n: int) -> list[str]:
 
 
 def _gram_rows(grams: Any, gram: str, kinds: tuple[int, ...]) -> list[ColumnElement[bool]]:
-    # kind IN (0, 1) rather than no condition: the probes then seek (gram, kind, customer_id) directly.
-    return [grams.gram == gram, grams.kind.in_(kinds) if len(kinds) > 1 else grams.kind == kinds[0]]
+    """The rows of a gram found in any of these kinds (VISIBLE, DETAILS): no kinds condition for both."""
+    wanted = 0
+    for kind in kinds:
+        wanted |= kind
+    if wanted == VISIBLE | DETAILS:
+        return [grams.gram == gram]
+    return [grams.gram == gram, grams.kinds.in_([k for k in (VISIBLE, DETAILS, VISIBLE | DETAILS) if k & wanted])]
 
 
 def plan_search(session: Session, search: str, *, contact_details: bool) -> SearchPlan | None:
@@ -125,7 +135,9 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
     rare = common = False
-    if all(grams for grams, _kinds in branches):
+    if len(branches) == 1 and term in branches[0][0]:
+        picked = (((term,), branches[0][1]),)  # the term is a gram (exact): nothing to rank
+    elif all(grams for grams, _kinds in branches):
         frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
                                    RARE)
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
@@ -155,16 +167,14 @@ def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
     query = select(first.customer_id).where(*_gram_rows(first, grams[0], kinds))
     for n, gram in enumerate(grams[1:], start=2):
         other = aliased(CustomerSearchGram, name=f"gram_{n}")
-        query = query.where(exists().where(*_gram_rows(other, gram, kinds), other.customer_id == first.customer_id))
+        # The same customer's rows have the same name: (gram, name, id) seeks the row in the key.
+        query = query.where(exists().where(*_gram_rows(other, gram, kinds), other.customer_name == first.customer_name,
+                                           other.customer_id == first.customer_id))
     return query
 
 
-def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnElement[bool]:
-    """Return the WHERE condition of a planned search on customers.
-
-    The candidates are the customers holding the `grams` rarest grams of the term (0: no candidates, every
-    row is checked, for reading in the list's order); they are then checked against the normalised text.
-    """
+def _verified(plan: SearchPlan, customer_id: Any) -> ColumnElement[bool]:
+    """The customer (by its id column) matches the term: its normalised text holds it."""
     text = CustomerSearchText
     pattern = like_pattern(plan.term)
     matches = [text.visible.like(pattern, escape=LIKE_ESCAPE)]
@@ -174,7 +184,43 @@ def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnEl
         matches.append(text.phones.like(f"%{plan.digits}%"))
     # A per-row check rather than EXISTS: PostgreSQL would turn EXISTS into a join, misjudge how few rows
     # LIKE '%...%' keeps, and scan every customer's text instead of reading the grams' few candidates.
-    verified = select(or_(*matches)).where(text.customer_id == Customer.id).scalar_subquery().is_(True)
+    return select(or_(*matches)).where(text.customer_id == customer_id).scalar_subquery().is_(True)
+
+
+def walkable(plan: SearchPlan | None) -> bool:
+    """True when the matches can be read in name order from one gram's holders (`walk`)."""
+    return plan is not None and plan.candidate_grams is not None and len(plan.candidate_grams) == 1
+
+
+def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, descending: bool = False
+         ) -> tuple[Select[Any], list[Any]]:
+    """Return the ids of the customers matching a walkable plan and the conditions, and their name order.
+
+    The query reads the holders of one gram of the term in key order, which is the list's (name, id) order:
+    with LIMIT it stops at the end of the page. Each holder is checked with per-row subqueries on its
+    primary keys (customers, customer_search_texts): a join would let the planner read every customer
+    instead of a page's worth of holders.
+    """
+    assert plan.candidate_grams is not None and len(plan.candidate_grams) == 1
+    (rarest, kinds), = plan.candidate_grams
+    walked = aliased(CustomerSearchGram, name="walked")
+    conditions = _gram_rows(walked, plan.term if plan.exact else rarest[0], kinds)
+    if not plan.exact:
+        conditions.append(_verified(plan, walked.customer_id))
+    if customer_conditions:
+        conditions.append(select(Customer.id).where(Customer.id == walked.customer_id, *customer_conditions)
+                          .scalar_subquery().is_not(None))
+    order = [walked.customer_name, walked.customer_id]
+    return select(walked.customer_id).where(*conditions), [c.desc() for c in order] if descending else order
+
+
+def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnElement[bool]:
+    """Return the WHERE condition of a planned search on customers.
+
+    The candidates are the customers holding the `grams` rarest grams of the term (0: no candidates, every
+    row is checked, for reading in the list's order); they are then checked against the normalised text.
+    """
+    verified = _verified(plan, Customer.id)
     if plan.candidate_grams is None or grams == 0:
         return verified
     if plan.exact:
@@ -205,10 +251,11 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         new = texts_from_database(connection, chunk)
-        old = {row.customer_id: SearchText(row.visible, row.emails, row.phones) for row in connection.execute(
-            select(CustomerSearchText).where(CustomerSearchText.customer_id.in_(chunk)))}
+        old = {row.customer_id: SearchText(row.visible, row.emails, row.phones, row.name)
+               for row in connection.execute(select(CustomerSearchText).where(
+                   CustomerSearchText.customer_id.in_(chunk)))}
         gone: list[dict[str, Any]] = []
-        added: list[tuple[str, int, int]] = []
+        added: list[tuple[str, str, int, int]] = []
         updated: list[dict[str, Any]] = []
         for customer_id in chunk:
             before, after = old.get(customer_id), new.get(customer_id)
@@ -219,22 +266,24 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
                 assert after is not None
                 fresh.append((customer_id, after))
                 continue
-            old_grams = before.grams()
-            new_grams = after.grams() if after else set()
-            gone.extend({"g": g, "k": k, "c": customer_id} for g, k in old_grams - new_grams)
-            added.extend((g, k, customer_id) for g, k in new_grams - old_grams)
+            old_rows = set(before.rows(customer_id))
+            new_rows = set(after.rows(customer_id)) if after else set()  # a rename changes every row's key
+            gone.extend({"g": g, "n": n, "c": c, "k": k} for g, n, c, k in old_rows - new_rows)
+            added.extend(new_rows - old_rows)
             if after is None:  # no such customer (any more): nothing to index
                 continue
             updated.append({"b_id": customer_id, "visible": after.visible, "emails": after.emails,
-                            "phones": after.phones})
+                            "phones": after.phones, "name": after.name})
         if gone:
             table = CustomerSearchGram.__table__
             connection.execute(delete(table).where(
-                table.c.gram == _bind("g"), table.c.kind == _bind("k"), table.c.customer_id == _bind("c")), gone)
+                table.c.gram == _bind("g"), table.c.customer_name == _bind("n"), table.c.customer_id == _bind("c"),
+                table.c.kinds == _bind("k")), gone)
         if updated:
             table = CustomerSearchText.__table__
             connection.execute(update(table).where(table.c.customer_id == _bind("b_id")).values(
-                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones")), updated)
+                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones"), name=_bind("name")),
+                updated)
         insert_grams(connection, added)
     index_new(connection, fresh)
     return changed

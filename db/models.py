@@ -239,6 +239,8 @@ class CustomerSearchText(Base):
     visible: Mapped[str] = mapped_column(Text)  # name, code and live contacts' names, one per line
     emails: Mapped[str] = mapped_column(Text)  # live contacts' emails (not searchable by viewers)
     phones: Mapped[str] = mapped_column(Text)  # live contacts' phone digits (not searchable by viewers)
+    # The customer's name when indexed: the grams' sort key, which a rename rewrites (see CustomerSearchGram).
+    name: Mapped[str] = mapped_column(String(200), default="")
 
 
 # Grams compare byte for byte: MariaDB's default collations would fold case and accents and make 'é' and 'e'
@@ -247,16 +249,22 @@ _GRAM = String(3).with_variant(mysql.VARCHAR(3, charset="utf8mb4", collation="ut
 
 
 class CustomerSearchGram(Base):
-    """One gram of a customer's search text (crm.search_index): (gram, kind) finds the customers that have it.
+    """One gram of a customer's search text (crm.search_index): a gram's rows come in the list's name order.
 
+    The key is (gram, customer_name, customer_id): reading one gram's holders in key order is reading them
+    sorted as the list sorts by name (customer_name is customers.name, same type and collation), so a search's
+    first page is found by walking its rarest gram's holders and stopping at a page, whatever the customer
+    count. `kinds` says which part of the text holds the gram (bits: 1 visible, 2 contact details).
     No foreign key and no customer_id index on purpose: rows are deleted by primary key (the old grams are
     recomputed from customer_search_texts), so each write touches one B-tree.
     """
 
     __tablename__ = "customer_search_grams"
     gram: Mapped[str] = mapped_column(_GRAM, primary_key=True)
-    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 visible, 1 contact details
+    customer_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # In the key too, so PostgreSQL answers from the index alone (index-only scans).
+    kinds: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     __table_args__ = {"sqlite_with_rowid": False}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, select
 
 from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText
 
-VISIBLE, DETAILS = 0, 1  # gram kinds: name/code/contact name; email/phone (hidden from viewers)
+VISIBLE, DETAILS = 1, 2  # where a gram is (bits of kinds): name/code/contact name; email/phone (not for viewers)
 CHUNK = 500  # customers per reindex round trip
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _NON_DIGIT = re.compile(r"\D")
@@ -60,13 +60,19 @@ class SearchText:
     visible: str
     emails: str
     phones: str
+    name: str  # the customer's name as it is (the grams' sort key)
 
     def grams(self) -> set[tuple[str, int]]:
-        """Return the (gram, kind) pairs of the text."""
+        """Return the (gram, kinds) pairs of the text: each gram once, with the bits of where it is."""
         # SEPARATOR is whitespace, which grams never hold: each column is one line for grams_of.
-        visible = grams_of(self.visible)
-        details = grams_of(self.emails + SEPARATOR + self.phones)
-        return {(g, VISIBLE) for g in visible} | {(g, DETAILS) for g in details}
+        kinds = dict.fromkeys(grams_of(self.visible), VISIBLE)
+        for gram in grams_of(self.emails + SEPARATOR + self.phones):
+            kinds[gram] = kinds.get(gram, 0) | DETAILS
+        return set(kinds.items())
+
+    def rows(self, customer_id: int) -> list[tuple[str, str, int, int]]:
+        """Return the customer_search_grams rows (gram, customer_name, customer_id, kinds) of the text."""
+        return [(gram, self.name, customer_id, kinds) for gram, kinds in self.grams()]
 
 
 def search_text(name: str | None, code: str | None, contacts: Iterable[tuple[str | None, str | None, str | None]]
@@ -82,7 +88,8 @@ def search_text(name: str | None, code: str | None, contacts: Iterable[tuple[str
         digits = phone_digits(phone)
         if digits:
             phones.append(digits)
-    return SearchText(SEPARATOR.join(v for v in visible if v), SEPARATOR.join(emails), SEPARATOR.join(phones))
+    return SearchText(SEPARATOR.join(v for v in visible if v), SEPARATOR.join(emails), SEPARATOR.join(phones),
+                      name or "")
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -101,10 +108,13 @@ def texts_from_database(connection: Connection, ids: Sequence[int]) -> dict[int,
 
 
 _LOAD = "customer_search_grams_load"
+_GRAM_COLUMNS = ("gram", "customer_name", "customer_id", "kinds")
+_TEXT_COLUMNS = ("customer_id", "visible", "emails", "phones", "name")
 _LOAD_COLUMNS = {
-    "sqlite": "gram TEXT, kind INTEGER, customer_id INTEGER",
-    "postgresql": "gram VARCHAR(3), kind SMALLINT, customer_id INTEGER",
-    "mysql": "gram VARCHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, kind SMALLINT, customer_id INTEGER",
+    "sqlite": "gram TEXT, customer_name TEXT, customer_id INTEGER, kinds INTEGER",
+    "postgresql": "gram VARCHAR(3), customer_name VARCHAR(200), customer_id INTEGER, kinds SMALLINT",
+    "mysql": "gram VARCHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, customer_name VARCHAR(200), "
+             "customer_id INTEGER, kinds SMALLINT",
 }
 
 
@@ -114,33 +124,33 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
     More than one batch of customers goes through a staging table, copied into the index in primary-key
     order at the end: inserting batch after batch would touch every page of the grams' B-tree each time.
     """
-    text_rows: list[tuple[int, str, str, str]] = []
-    gram_rows: list[tuple[str, int, int]] = []
+    text_rows: list[tuple[int, str, str, str, str]] = []
+    gram_rows: list[tuple[str, str, int, int]] = []
     staged = False
 
     def flush(last: bool) -> None:
         nonlocal staged
-        bulk_insert(connection, "customer_search_texts", ("customer_id", "visible", "emails", "phones"), text_rows)
+        bulk_insert(connection, "customer_search_texts", _TEXT_COLUMNS, text_rows)
         if not last and not staged:
             columns = _LOAD_COLUMNS.get(connection.dialect.name, _LOAD_COLUMNS["mysql"])
             temporary = "TEMPORARY" if connection.dialect.name in ("mysql", "mariadb") else "TEMP"
             connection.exec_driver_sql(f"CREATE {temporary} TABLE {_LOAD} ({columns})")
             staged = True
         if staged:
-            bulk_insert(connection, _LOAD, ("gram", "kind", "customer_id"), gram_rows)
+            bulk_insert(connection, _LOAD, _GRAM_COLUMNS, gram_rows)
         else:
             insert_grams(connection, gram_rows)
         text_rows.clear()
         gram_rows.clear()
         if last and staged:
             connection.exec_driver_sql(
-                f"INSERT INTO customer_search_grams (gram, kind, customer_id) SELECT gram, kind, customer_id "
-                f"FROM {_LOAD} ORDER BY gram, kind, customer_id")
+                f"INSERT INTO customer_search_grams ({', '.join(_GRAM_COLUMNS)}) SELECT {', '.join(_GRAM_COLUMNS)} "
+                f"FROM {_LOAD} ORDER BY gram, customer_name, customer_id")
             connection.exec_driver_sql(f"DROP {'TEMPORARY ' if temporary_drop(connection) else ''}TABLE {_LOAD}")
 
     for customer_id, text in texts:
-        text_rows.append((customer_id, text.visible, text.emails, text.phones))
-        gram_rows.extend([(g, k, customer_id) for g, k in text.grams()])
+        text_rows.append((customer_id, text.visible, text.emails, text.phones, text.name))
+        gram_rows.extend(text.rows(customer_id))
         if len(text_rows) >= batch:
             flush(last=False)
     flush(last=True)
@@ -149,23 +159,23 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
 def load_all(connection: Connection, texts: Sequence[tuple[int, SearchText]]) -> None:
     """Index customers not indexed yet, all at once (the demo loader, which holds every row in memory anyway).
 
-    The grams are bucketed per (gram, kind) with the customers in id order, so the rows come out in
-    primary-key order after sorting only the few thousand distinct grams (sorting millions of tuples in
-    Python took longer than writing them).
+    The customers are sorted by (name, id) once and their grams bucketed per gram in that order, so the rows
+    come out in primary-key order after sorting only the few thousand distinct grams (sorting millions of
+    tuples in Python took longer than writing them).
     """
-    bulk_insert(connection, "customer_search_texts", ("customer_id", "visible", "emails", "phones"),
-                [(customer_id, text.visible, text.emails, text.phones) for customer_id, text in texts])
-    holders: dict[tuple[str, int], list[int]] = {}
-    for customer_id, text in sorted(texts, key=lambda item: item[0]):
-        for key in text.grams():
-            bucket = holders.get(key)
+    bulk_insert(connection, "customer_search_texts", _TEXT_COLUMNS,
+                [(customer_id, text.visible, text.emails, text.phones, text.name) for customer_id, text in texts])
+    holders: dict[str, list[tuple[str, str, int, int]]] = {}
+    for customer_id, text in sorted(texts, key=lambda item: (item[1].name, item[0])):
+        for row in text.rows(customer_id):
+            bucket = holders.get(row[0])
             if bucket is None:
-                holders[key] = [customer_id]
+                holders[row[0]] = [row]
             else:
-                bucket.append(customer_id)
-    rows = [(gram, kind, customer_id) for gram, kind in sorted(holders) for customer_id in holders[gram, kind]]
+                bucket.append(row)
+    rows = [row for gram in sorted(holders) for row in holders[gram]]
     holders.clear()
-    bulk_insert(connection, "customer_search_grams", ("gram", "kind", "customer_id"), rows)
+    bulk_insert(connection, "customer_search_grams", _GRAM_COLUMNS, rows)
 
 
 def temporary_drop(connection: Connection) -> bool:
@@ -173,10 +183,10 @@ def temporary_drop(connection: Connection) -> bool:
     return connection.dialect.name in ("mysql", "mariadb")
 
 
-def insert_grams(connection: Connection, rows: list[tuple[str, int, int]]) -> None:
-    """Insert (gram, kind, customer_id) rows, in primary-key order (appends rather than jumps in the B-tree)."""
+def insert_grams(connection: Connection, rows: list[tuple[str, str, int, int]]) -> None:
+    """Insert (gram, customer_name, customer_id, kinds) rows in key order (appends rather than jumps in the B-tree)."""
     rows.sort()
-    bulk_insert(connection, "customer_search_grams", ("gram", "kind", "customer_id"), rows)
+    bulk_insert(connection, "customer_search_grams", _GRAM_COLUMNS, rows)
 
 
 def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows: list[Any]) -> None:

@@ -14,6 +14,7 @@ from crm.duplicates import merge_customers
 from crm.imports import import_file
 from crm.permissions import SYSTEM, Actor
 from crm.records import ContactInput, add_contact, set_contact_archived, update_contact
+from crm.settings import update_settings
 from db.engine import Sessions, alembic_config, upgrade_database
 from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText, utcnow
 from db.search_grams import texts_from_database
@@ -34,12 +35,12 @@ def assert_index_in_step(sessions: Sessions) -> None:
         connection = session.connection()
         ids = list(connection.scalars(select(Customer.id)))
         expected = texts_from_database(connection, ids) if ids else {}
-        texts = {r.customer_id: search_index.SearchText(r.visible, r.emails, r.phones)
+        texts = {r.customer_id: search_index.SearchText(r.visible, r.emails, r.phones, r.name)
                  for r in connection.execute(select(CustomerSearchText))}
-        grams = set(connection.execute(select(CustomerSearchGram.gram, CustomerSearchGram.kind,
-                                              CustomerSearchGram.customer_id)).all())
+        grams = connection.execute(select(CustomerSearchGram.gram, CustomerSearchGram.customer_name,
+                                          CustomerSearchGram.customer_id, CustomerSearchGram.kinds)).all()
     assert texts == expected
-    assert {tuple(g) for g in grams} == {(g, k, i) for i, text in expected.items() for g, k in text.grams()}
+    assert sorted(tuple(g) for g in grams) == sorted(row for i, text in expected.items() for row in text.rows(i))
 
 
 @pytest.fixture(params=["rare_grams", "common_grams"])
@@ -259,3 +260,74 @@ def test_a_one_gram_term_finds_exactly_the_customers_whose_text_holds_it(
         assert sorted(found(sessions, team.manager, term)) == expected, term
     # A viewer may not search contact details: the email's "acm" finds nothing for them.
     assert sorted(found(sessions, team.viewer, "acm")) == ["Acmex Foods", "ＡＣＭＥ华为 Ltd"]
+
+
+def _all_pages(sessions: Sessions, actor: Actor, flt: CustomerFilter, page_size: int) -> tuple[int, list[int]]:
+    first = list_customers(sessions, actor=actor, flt=flt, page_size=page_size)
+    ids = [r.id for r in first.rows]
+    for page in range(1, first.pages):
+        ids += [r.id for r in list_customers(sessions, actor=actor, flt=flt, page=page, page_size=page_size).rows]
+    return first.total, ids
+
+
+def test_a_search_by_name_pages_through_its_matches_in_the_lists_own_order(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
+    """The walk over a gram's holders gives the page the database's own ORDER BY name, id would give."""
+    names = ["北京华为科技有限公司", "Acme Robotics", "acme robotics", "ACME Trading", "华为", "Zeta 华为 Ltd",
+             "北京华为科技有限公司", "Beta Acme", "上海华为", "acme", "Ａｃｍｅ Foods", "华为 Acme 联合"]
+    for n, name in enumerate(names):
+        make_customer(name, actor=team.staff if n % 3 == 0 else team.manager, industry="software" if n % 2 else None,
+                      contact={"name": f"王{n}", "email": f"acme{n}@example.com"} if n % 4 == 0 else None)
+    with sessions.begin() as session:  # one archived match: left out of the active list, found in "all"
+        session.execute(Customer.__table__.update().where(Customer.name == "上海华为").values(archived_at=utcnow()))
+    update_settings(sessions, actor=team.admin, changes={"staff_can_read_all": False})  # staff: their own only
+    with sessions.read() as session:
+        texts = {i: t for i, t in texts_from_database(session.connection(),
+                                                     list(session.scalars(select(Customer.id)))).items()}
+        rows = {c.id: c for c in session.execute(select(Customer.id, Customer.archived_at, Customer.industry,
+                                                         Customer.owner_id))}
+
+    def expected(term: str, actor: Actor, flt: CustomerFilter) -> list[int]:
+        key = search_index.normalise(term)
+        details = actor is not team.viewer
+        ids = [i for i, t in texts.items()
+               if key in t.visible or (details and key in t.emails)]
+        ids = [i for i in ids if (flt.archived == "all" or rows[i].archived_at is None)
+               and (not flt.industries or rows[i].industry in flt.industries)
+               and (actor is not team.staff or rows[i].owner_id == team.staff.id)]
+        if not ids:
+            return []
+        order = (Customer.name.desc(), Customer.id.desc()) if flt.descending else (Customer.name, Customer.id)
+        with sessions.read() as session:  # the database's collation decides, as it does for the list
+            return list(session.scalars(select(Customer.id).where(Customer.id.in_(ids)).order_by(*order)))
+
+    for term in ("华为", "acme", "ａｃｍｅ", "acme robotics", "王", "acme1", "nothing"):
+        for actor in (team.manager, team.staff, team.viewer):
+            for flt in (CustomerFilter(search=term), CustomerFilter(search=term, descending=True),
+                        CustomerFilter(search=term, archived="all", industries=("software",))):
+                with sessions.read() as session:
+                    plan = search_index.plan_search(session, term, contact_details=actor is not team.viewer)
+                assert search_index.walkable(plan), term
+                want = expected(term, actor, flt)
+                assert _all_pages(sessions, actor, flt, page_size=2) == (len(want), want), (term, actor.role, flt)
+    picked = pick_customers(sessions, actor=team.manager, search="acme", limit=3)
+    assert [c.id for c in picked] == expected("acme", team.manager, CustomerFilter(search="acme"))[:3]
+
+
+def test_the_downgrade_to_one_row_per_kind_keeps_every_gram(engine: Engine, sessions: Sessions,
+                                                            make_customer: MakeCustomer) -> None:
+    make_customer("Contoso Ltd", contact={"name": "Linda Evans", "email": "linda@contoso.example"})
+    make_customer("深圳华为", contact={"name": "张伟", "phone": "13812345678"})
+    with sessions.read() as session:
+        new = set(session.execute(select(CustomerSearchGram.gram, CustomerSearchGram.customer_id,
+                                         CustomerSearchGram.kinds)).all())
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008_search_single_characters")
+    with engine.connect() as connection:
+        old = set(connection.exec_driver_sql("SELECT gram, kind, customer_id FROM customer_search_grams").all())
+    assert any(k == 3 for _g, _c, k in new)  # "lin" is in a name and in an email: both bits, one row
+    assert old == {(g, 0, c) for g, c, k in new if k & 1} | {(g, 1, c) for g, c, k in new if k & 2}
+    upgrade_database(engine)
+    assert_index_in_step(sessions)

@@ -2,9 +2,8 @@
 
 A one-character Chinese search (a surname such as 王, or 华) had no gram, so it was checked row by row in the
 list's order: 7.5 s at 1,000,000 customers on PostgreSQL. Each non-ASCII character of a customer's search text
-is now a gram too (crm/search_index.py), which makes such a search one exact gram like 华为. The index is
-rebuilt from the customers and contacts (as `python -m crm search reindex` does): about 15 minutes for a
-million customers on PostgreSQL, seconds for thousands.
+is now a gram too (crm/search_index.py), which makes such a search one exact gram like 华为. The index was
+rebuilt here; the next revision, which changes the format again, rebuilds it instead.
 
 Revision ID: 0008_search_single_characters
 Revises: 0007_follow_up_day_counts
@@ -21,9 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from db.search_grams import rebuild
-
-    rebuild(op.get_bind())
+    # The rebuild now happens in 0009_search_grams_in_name_order: the filling code (db.search_grams.rebuild)
+    # writes the latest format, which this revision's table does not have.
+    pass
 
 
 def downgrade() -> None:
