@@ -420,16 +420,24 @@ def list_customers(
                 actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, limit=page_size,
                 offset=page * page_size, with_total=with_total, driven=driven)).mappings()]
 
-        overdue = None
-        if _sorted_by_name(flt) and walkable(plan):
+        def walked(descending: bool = False) -> tuple[Any, list[Any]]:
             assert plan is not None
-            # Walk the holders of one of the term's grams in name order: a page costs a page's worth of
-            # holders, the capped count at most COUNT_CAP + 1 matches, whatever the customer count.
             filters = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
                                         for_counting=True, search=False)
-            matches, order = walk(plan, filters, descending=flt.descending)
-            total = int(session.scalar(select(func.count()).select_from(
-                matches.limit(COUNT_CAP + 1).subquery())) or 0)
+            return walk(plan, filters, descending=descending)
+
+        def walked_total() -> int:
+            # The holders of one gram, each checked by primary key, up to COUNT_CAP + 1 matches: a join would
+            # let PostgreSQL hash every customer to count a few thousand.
+            return int(session.scalar(select(func.count()).select_from(
+                walked()[0].limit(COUNT_CAP + 1).subquery())) or 0)
+
+        overdue = None
+        if _sorted_by_name(flt) and walkable(plan):
+            # Walk the holders of one of the term's grams in name order: a page costs a page's worth of
+            # holders, the capped count at most COUNT_CAP + 1 matches, whatever the customer count.
+            matches, order = walked(flt.descending)
+            total = walked_total()
             page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
             page_ids = matches.order_by(*order).limit(page_size).offset(page * page_size).subquery("page")
             result = [dict(r) for r in session.execute(_rows_select(
@@ -448,7 +456,7 @@ def list_customers(
             for row in result:
                 row.pop("total_matches", None)
         elif plan is not None:
-            total = int(session.scalar(select(count())) or 0)
+            total = walked_total() if walkable(plan) else int(session.scalar(select(count())) or 0)
             page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
             if count_grams and (total <= COUNT_CAP or not plan.common):
                 # Few matches (say "wonka trading", or a code prefix), or a rarest gram that a few percent of

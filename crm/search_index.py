@@ -220,14 +220,15 @@ def search_condition(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> ColumnEl
     The candidates are the customers holding the `grams` rarest grams of the term (0: no candidates, every
     row is checked, for reading in the list's order); they are then checked against the normalised text.
     """
-    verified = _verified(plan, Customer.id)
-    if plan.candidate_grams is None or grams == 0:
-        return verified
-    if plan.exact:
+    if plan.exact:  # whatever `grams` says: the holders are the matches (an export of 华为 reads 30,000, not 1M)
         # A gram is a substring of a line of the kinds it is looked up in (no whitespace, same normalisation),
         # so the term's own gram's holders are the matches: no per-row read of their text (30,000 for 华为 at
         # 1M). It is also the term's rarest gram: every holder of 华为 holds 华 and 为.
+        assert plan.candidate_grams is not None
         return Customer.id.in_(_candidates((plan.term,), plan.candidate_grams[0][1]))
+    verified = _verified(plan, Customer.id)
+    if plan.candidate_grams is None or grams == 0:
+        return verified
     picked = [Customer.id.in_(_candidates(rarest[:grams], kinds)) for rarest, kinds in plan.candidate_grams]
     return and_(picked[0] if len(picked) == 1 else or_(*picked), verified)
 
