@@ -77,6 +77,9 @@ SORTS = ("name", "code", "created_at", "owner", "department", "lifecycle_stage",
          "source_channel", "importance", "last_contact_at", "next_follow_up_at")
 # Counts stop here: "10,000+" answers as fast with a million customers as with a thousand.
 COUNT_CAP = 10_000
+# A search counts its matches up to here: each is checked against the index row by row, and past a thousand
+# matches a user refines the search rather than pages through it (the list then says "1,000+").
+SEARCH_COUNT_CAP = 1_000
 TEXT_MAX = 10_000  # Text columns: MariaDB's TEXT holds 65,535 bytes, i.e. ~21,000 CJK characters
 TAG_MAX = 40
 BULK_MAX = 1_000
@@ -151,20 +154,21 @@ class CustomerPage:
     """One page of the list, the totals of the whole filtered set, and whether contacts are masked."""
 
     rows: list[CustomerRow]
-    total: int  # at most COUNT_CAP + 1: see total_capped
-    overdue: int | None  # with a follow-up past due (also capped); None when searching, to spare a scan
+    total: int  # at most cap + 1: see total_capped
+    overdue: int | None  # with a follow-up past due (capped at COUNT_CAP); None when searching, to spare a scan
     page: int
     page_size: int
     masked: bool
+    cap: int = COUNT_CAP  # how far the total was counted: SEARCH_COUNT_CAP for a search
 
     @property
     def total_capped(self) -> bool:
-        """True when there are more than COUNT_CAP matches (the total is then a lower bound)."""
-        return self.total > COUNT_CAP
+        """True when there are more than `cap` matches (the total is then a lower bound)."""
+        return self.total > self.cap
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
+        return max(1, -(-min(self.total, self.cap) // self.page_size))
 
 
 def _state_condition(state: str, cadences: Cadences, now: dt.datetime) -> ColumnElement[bool]:
@@ -403,16 +407,17 @@ def list_customers(
         dialect = session.get_bind().dialect.name
         visible = visibility(session, actor)
         plan = _plan(session, actor, flt)
+        cap = COUNT_CAP if plan is None else SEARCH_COUNT_CAP
         driven = plan is not None and plan.driven
         conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible)
         # A common term's capped count reads the customers holding its rarest gram, in id order, and stops
-        # at COUNT_CAP + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
+        # at cap + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
         count_grams = 1 if plan is not None and plan.candidate_grams is not None and not driven else None
         counted = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
                                     for_counting=True, search_grams=count_grams)
 
         def count(*extra: ColumnElement[bool]) -> Any:
-            capped = select(Customer.id).where(*counted, *extra).limit(COUNT_CAP + 1).subquery()
+            capped = select(Customer.id).where(*counted, *extra).limit(cap + 1).subquery()
             return select(func.count()).select_from(capped).scalar_subquery()
 
         def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
@@ -427,18 +432,18 @@ def list_customers(
             return walk(plan, filters, descending=descending)
 
         def walked_total() -> int:
-            # The holders of one gram, each checked by primary key, up to COUNT_CAP + 1 matches: a join would
+            # The holders of one gram, each checked by primary key, up to cap + 1 matches: a join would
             # let PostgreSQL hash every customer to count a few thousand.
             return int(session.scalar(select(func.count()).select_from(
-                walked()[0].limit(COUNT_CAP + 1).subquery())) or 0)
+                walked()[0].limit(cap + 1).subquery())) or 0)
 
         overdue = None
         if _sorted_by_name(flt) and walkable(plan):
             # Walk the holders of one of the term's grams in name order: a page costs a page's worth of
-            # holders, the capped count at most COUNT_CAP + 1 matches, whatever the customer count.
+            # holders, the capped count at most cap + 1 matches, whatever the customer count.
             matches, order = walked(flt.descending)
             total = walked_total()
-            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
             page_ids = matches.order_by(*order).limit(page_size).offset(page * page_size).subquery("page")
             result = [dict(r) for r in session.execute(_rows_select(
                 actor, [], flt, now=now, cadences=cadences, dialect=dialect, driven=True,
@@ -448,17 +453,17 @@ def list_customers(
             # the same read gives the page and the total (a window count).
             result = fetch(max(0, int(page)), with_total=True)
             if result:
-                total, page = min(int(result[0]["total_matches"]), COUNT_CAP + 1), max(0, int(page))
+                total, page = min(int(result[0]["total_matches"]), cap + 1), max(0, int(page))
             else:
                 total = int(session.scalar(select(count())) or 0)
-                page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+                page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
                 result = fetch(page, with_total=True) if total else []
             for row in result:
                 row.pop("total_matches", None)
         elif plan is not None:
             total = walked_total() if walkable(plan) else int(session.scalar(select(count())) or 0)
-            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
-            if count_grams and (total <= COUNT_CAP or not plan.common):
+            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+            if count_grams and (total <= cap or not plan.common):
                 # Few matches (say "wonka trading", or a code prefix), or a rarest gram that a few percent of
                 # customers hold: sort its holders' matches. Walking the list's index could check most
                 # customers before filling a page (Chinese names all sort after the English ones).
@@ -471,12 +476,12 @@ def list_customers(
         else:
             total, overdue = session.execute(select(count(), count(Customer.next_follow_up_at < now))).one()
             total = int(total or 0)
-            page = max(0, min(int(page), max(0, (min(total, COUNT_CAP) - 1) // page_size)))
+            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
             result = fetch(page)
         tags = tags_by_customer(session, (r["id"] for r in result))
     rows = [CustomerRow(**r, tags=tags.get(r["id"], ()), can_edit=can_edit(actor, r["owner_id"])) for r in result]
     return CustomerPage(rows=rows, total=total, overdue=None if overdue is None else int(overdue), page=page,
-                        page_size=page_size, masked=masks_contacts(actor))
+                        page_size=page_size, masked=masks_contacts(actor), cap=cap)
 
 
 @dataclass(frozen=True)

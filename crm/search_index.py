@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Customer, CustomerSearchGram, CustomerSearchText
+from db.models import Customer, CustomerSearchGram, CustomerSearchGramCount, CustomerSearchText
 from db.search_grams import (
     DETAILS,
     SEPARATOR,
@@ -130,14 +130,26 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
         digits = phone_digits(term)
         if len(digits) < 3:
             digits = None
-    branches = [(sorted(grams_of(term)), (VISIBLE, DETAILS) if contact_details else (VISIBLE,))]
+    kinds: tuple[int, ...] = (VISIBLE, DETAILS) if contact_details else (VISIBLE,)
+    branches: list[tuple[list[str], tuple[int, ...]]] = [(sorted(grams_of(term)), kinds)]
     if digits is not None and digits != term:
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
     rare = common = False
     if len(branches) == 1 and term in branches[0][0]:
         picked = (((term,), branches[0][1]),)  # the term is a gram (exact): nothing to rank
-    elif all(grams for grams, _kinds in branches):
+    elif all(grams for grams, _kinds in branches) and (stored := _stored_counts(session, branches)):
+        # Counted earlier (customer_search_gram_counts): a gram missing there is newer, so held by few; count
+        # those live, up to RARE.
+        missing = [([g for g in grams if g not in stored][:PROBED_GRAMS], kinds) for grams, kinds in branches]
+        probes = [m for m in missing if m[0]]
+        live = {g: n for counted, _kinds in _frequencies(session, probes, RARE) for n, g in counted} if probes else {}
+        frequencies = [(sorted((stored.get(g, live.get(g, 0)), g) for g in grams if g in stored or g in live),
+                        kinds) for grams, kinds in branches]
+        rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
+        common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
+        picked = tuple((tuple(g for _n, g in frequency[:PICKED_GRAMS]), kinds) for frequency, kinds in frequencies)
+    elif all(grams for grams, _kinds in branches):  # never counted: count the grams live
         frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
                                    RARE)
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
@@ -149,6 +161,16 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
     plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked,
                                    rare=rare, common=common)
     return plan
+
+
+def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, ...]]]) -> dict[str, int]:
+    """The stored holder counts of the branches' grams; empty when the grams were never counted."""
+    grams = sorted({g for grams, _kinds in branches for g in grams})
+    count = CustomerSearchGramCount
+    found = dict(session.execute(select(count.gram, count.holders).where(count.gram.in_(grams))).all())
+    if not found and session.scalar(select(count.gram).limit(1)) is None:
+        return {}
+    return found or {"": 0}  # counted, but none of these grams was there: each is new (or held by nobody)
 
 
 def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
@@ -188,8 +210,14 @@ def _verified(plan: SearchPlan, customer_id: Any) -> ColumnElement[bool]:
 
 
 def walkable(plan: SearchPlan | None) -> bool:
-    """True when the matches can be read in name order from one gram's holders (`walk`)."""
-    return plan is not None and plan.candidate_grams is not None and len(plan.candidate_grams) == 1
+    """True when the matches are best read in name order from one gram's holders (`walk`).
+
+    Not for a term with a rare gram (held by fewer than RARE customers, as a phone fragment's): intersecting
+    its rarest grams' holders by index leaves a few candidates to sort (`search_condition`), where a walk
+    would check every holder of one gram to count them.
+    """
+    return (plan is not None and plan.candidate_grams is not None and len(plan.candidate_grams) == 1
+            and (plan.exact or not plan.rare))
 
 
 def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, descending: bool = False
@@ -206,6 +234,12 @@ def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, de
     walked = aliased(CustomerSearchGram, name="walked")
     conditions = _gram_rows(walked, plan.term if plan.exact else rarest[0], kinds)
     if not plan.exact:
+        for n, gram in enumerate(rarest[1:PICKED_GRAMS], start=2):
+            # The same customer's row of another rare gram: one index seek, cheaper than reading the text.
+            other = aliased(CustomerSearchGram, name=f"gram_{n}")
+            conditions.append(select(other.customer_id).where(
+                *_gram_rows(other, gram, kinds), other.customer_name == walked.customer_name,
+                other.customer_id == walked.customer_id).scalar_subquery().is_not(None))
         conditions.append(_verified(plan, walked.customer_id))
     if customer_conditions:
         conditions.append(select(Customer.id).where(Customer.id == walked.customer_id, *customer_conditions)

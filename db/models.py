@@ -268,6 +268,18 @@ class CustomerSearchGram(Base):
     __table_args__ = {"sqlite_with_rowid": False}
 
 
+class CustomerSearchGramCount(Base):
+    """How many customers held a gram when last counted (`python -m crm search analyze`, every rebuild).
+
+    Only for choosing which of a term's grams to read (the rarest): a stale count makes a search slower,
+    never wrong. A gram missing here is newer than the count and is counted live (crm.search_index).
+    """
+
+    __tablename__ = "customer_search_gram_counts"
+    gram: Mapped[str] = mapped_column(_GRAM, primary_key=True)
+    holders: Mapped[int] = mapped_column(Integer)
+
+
 class Contact(Versioned, Base):
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(primary_key=True)

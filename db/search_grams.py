@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
-from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText
+from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchGramCount, CustomerSearchText
 
 VISIBLE, DETAILS = 1, 2  # where a gram is (bits of kinds): name/code/contact name; email/phone (not for viewers)
 CHUNK = 500  # customers per reindex round trip
@@ -176,6 +176,7 @@ def load_all(connection: Connection, texts: Sequence[tuple[int, SearchText]]) ->
     rows = [row for gram in sorted(holders) for row in holders[gram]]
     holders.clear()
     bulk_insert(connection, "customer_search_grams", _GRAM_COLUMNS, rows)
+    count_grams(connection)
 
 
 def temporary_drop(connection: Connection) -> bool:
@@ -208,9 +209,21 @@ def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows
         connection.exec_driver_sql(sql, rows[start:start + 50_000])
 
 
+def count_grams(connection: Connection) -> int:
+    """Count again how many customers hold each gram (the search's choice of gram); returns how many grams."""
+    connection.execute(delete(CustomerSearchGramCount.__table__))
+    connection.exec_driver_sql(
+        "INSERT INTO customer_search_gram_counts (gram, holders) "
+        "SELECT gram, COUNT(*) FROM customer_search_grams GROUP BY gram")
+    return int(connection.scalar(select(func.count()).select_from(CustomerSearchGramCount)) or 0)
+
+
 def rebuild(connection: Connection, *, progress: Callable[[str], None] = lambda _: None,
-            batch: int = 20_000) -> int:
-    """Empty the index and build it again from every customer (the `search reindex` command, migration 0004)."""
+            batch: int = 20_000, count: bool = True) -> int:
+    """Empty the index and build it again from every customer (the `search reindex` command, migration 0009).
+
+    count: also count the grams' holders (customer_search_gram_counts, which migration 0009 does not have yet).
+    """
     connection.execute(delete(CustomerSearchGram.__table__))
     connection.execute(delete(CustomerSearchText.__table__))
     done = 0
@@ -231,4 +244,6 @@ def rebuild(connection: Connection, *, progress: Callable[[str], None] = lambda 
             progress(f"{done:,} customers read")
 
     index_new(connection, texts(), batch=batch)
+    if count:
+        progress(f"{count_grams(connection):,} grams counted")
     return done

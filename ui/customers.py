@@ -251,7 +251,7 @@ def search_and_sort(flt: CustomerFilter) -> tuple[CustomerFilter, int]:
 
 
 def _total_text(page: CustomerPage) -> str:
-    return f"{number(COUNT_CAP)}+" if page.total_capped else number(page.total)
+    return f"{number(page.cap)}+" if page.total_capped else number(page.total)
 
 
 def metrics_row(page: CustomerPage) -> None:
@@ -346,6 +346,8 @@ def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
     if page.page != requested:
         st.session_state["customers_page"] = page.page + 1
     metrics_row(page)
+    if flt.search.strip() and page.total_capped:
+        st.caption(t("customers.search.capped", cap=number(page.cap)))
     bulk = actor.can("customers.reassign")
     customer_table(page, bulk=bulk)
     pager(page)

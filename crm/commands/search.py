@@ -1,4 +1,5 @@
-"""`python -m crm search reindex`: rebuild the customer search index; `search bench`: time searches.
+"""`python -m crm search reindex`: rebuild the customer search index; `search analyze`: count its grams again;
+`search bench`: time searches.
 
 `search bench --customers N` times the customer list's searches on generated data in a separate database
 (`--url`, by default a SQLite file data/bench_search.db), never on the configured one.
@@ -17,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         dest="search_command", required=True)
     search.add_parser("reindex", help="rebuild the search index from every customer and contact").set_defaults(
         func=_cmd_reindex)
+    search.add_parser("analyze", help="count again how many customers hold each gram (daily, from cron: keeps "
+                                      "searches choosing their rarest gram)").set_defaults(func=_cmd_analyze)
     bench = search.add_parser("bench", help="benchmark: time searches on N generated customers (separate database)")
     bench.add_argument("--customers", type=int, default=1_000_000, metavar="N")
     bench.add_argument("--url", default=None, help=f"benchmark database (default sqlite:///{DEFAULT_BENCH_PATH})")
@@ -32,6 +35,18 @@ def _cmd_reindex(_args: argparse.Namespace) -> int:
     with sessions.begin() as session:
         done = rebuild(session.connection(), progress=print)
     print(f"search index rebuilt for {done:,} customers in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_analyze(_args: argparse.Namespace) -> int:
+    from crm.cli import open_sessions
+    from db.search_grams import count_grams
+
+    sessions = open_sessions()
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        grams = count_grams(session.connection())
+    print(f"{grams:,} search grams counted in {time.perf_counter() - started:.1f} s")
     return 0
 
 

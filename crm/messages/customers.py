@@ -49,6 +49,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.metric.overdue": ("Overdue follow-ups", "跟进已逾期"),
     "customers.metric.page": ("Page", "页码"),
     "customers.metric.shown": ("On this page", "本页显示"),
+    "customers.search.capped": ("More than {cap} customers match: the pages show the first {cap}. Add a word or a "
+                                "filter to narrow the search.",
+                                "匹配的客户超过 {cap} 个，分页只显示前 {cap} 个。请增加关键词或筛选条件以缩小范围。"),
     "customers.empty": ("No customer matches.", "没有符合条件的客户。"),
     "customers.masked_note": (
         "Phone numbers and emails are masked for your role.",

@@ -16,7 +16,7 @@ from crm.permissions import SYSTEM, Actor
 from crm.records import ContactInput, add_contact, set_contact_archived, update_contact
 from crm.settings import update_settings
 from db.engine import Sessions, alembic_config, upgrade_database
-from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchText, utcnow
+from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchGramCount, CustomerSearchText, utcnow
 from db.search_grams import texts_from_database
 from tests.crm.customer_fixtures import MakeCustomer, Team
 
@@ -43,11 +43,15 @@ def assert_index_in_step(sessions: Sessions) -> None:
     assert sorted(tuple(g) for g in grams) == sorted(row for i, text in expected.items() for row in text.rows(i))
 
 
-@pytest.fixture(params=["rare_grams", "common_grams"])
-def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test both ways a search can go: few candidates by rare grams, or common grams (RARE = 0)."""
+@pytest.fixture(params=["rare_grams", "common_grams", "stale_counts"])
+def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, sessions: Sessions) -> str:
+    """Run a test each way a search can go: few candidates by rare grams, or common grams (RARE = 0); and with
+    gram counts stored before any of the test's customers existed (each of their grams is then counted live)."""
     if request.param == "common_grams":
         monkeypatch.setattr(search_index, "RARE", 0)
+    if request.param == "stale_counts":
+        with sessions.begin() as session:
+            session.add(CustomerSearchGramCount(gram="zzz", holders=1))
     return str(request.param)
 
 
@@ -271,7 +275,7 @@ def _all_pages(sessions: Sessions, actor: Actor, flt: CustomerFilter, page_size:
 
 
 def test_a_search_by_name_pages_through_its_matches_in_the_lists_own_order(
-        sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
     """The walk over a gram's holders gives the page the database's own ORDER BY name, id would give."""
     names = ["北京华为科技有限公司", "Acme Robotics", "acme robotics", "ACME Trading", "华为", "Zeta 华为 Ltd",
              "北京华为科技有限公司", "Beta Acme", "上海华为", "acme", "Ａｃｍｅ Foods", "华为 Acme 联合"]
@@ -307,7 +311,9 @@ def test_a_search_by_name_pages_through_its_matches_in_the_lists_own_order(
                         CustomerFilter(search=term, archived="all", industries=("software",))):
                 with sessions.read() as session:
                     plan = search_index.plan_search(session, term, contact_details=actor is not team.viewer)
-                assert search_index.walkable(plan), term
+                assert plan is not None
+                # Walked in name order when one gram or only common grams; rare grams' candidates are sorted.
+                assert search_index.walkable(plan) == (plan.exact or strategy == "common_grams"), term
                 want = expected(term, actor, flt)
                 assert _all_pages(sessions, actor, flt, page_size=2) == (len(want), want), (term, actor.role, flt)
     picked = pick_customers(sessions, actor=team.manager, search="acme", limit=3)
@@ -331,3 +337,48 @@ def test_the_downgrade_to_one_row_per_kind_keeps_every_gram(engine: Engine, sess
     assert old == {(g, 0, c) for g, c, k in new if k & 1} | {(g, 1, c) for g, c, k in new if k & 2}
     upgrade_database(engine)
     assert_index_in_step(sessions)
+
+
+def test_a_search_counts_up_to_its_own_cap_and_pages_through_that_many(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("crm.customers.SEARCH_COUNT_CAP", 4)
+    for n in range(6):
+        make_customer(f"杭州华为分销{n}号")
+    for term in ("华为", "华为分销"):  # one gram (walked) and a longer term
+        page = list_customers(sessions, actor=team.manager, flt=CustomerFilter(search=term), page=9, page_size=2)
+        assert (page.total, page.cap, page.total_capped, page.pages, page.page) == (5, 4, True, 2, 1), term
+        assert [r.name for r in page.rows] == ["杭州华为分销2号", "杭州华为分销3号"], term  # the last page
+    unfiltered = list_customers(sessions, actor=team.manager, page_size=2)
+    assert (unfiltered.total, unfiltered.total_capped, unfiltered.pages) == (6, False, 3)
+
+
+def test_searches_choose_their_gram_by_the_stored_counts_and_count_new_grams_live(
+        engine: Engine, sessions: Sessions, team: Team, make_customer: MakeCustomer,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for n in range(4):
+        make_customer(f"Wonka Trading {n}")
+    make_customer("Wonka Foods")
+    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["search", "analyze"]) == 0
+    assert "search grams counted" in capsys.readouterr().out
+    with sessions.read() as session:
+        stored = dict(session.execute(select(CustomerSearchGramCount.gram, CustomerSearchGramCount.holders)).all())
+    assert stored["won"] == 5 and stored["tra"] == 4 and "xyl" not in stored
+
+    def plan(term: str) -> search_index.SearchPlan:
+        with sessions.read() as session:
+            found_plan = search_index.plan_search(session, term, contact_details=True)
+        assert found_plan is not None
+        return found_plan
+
+    assert plan("wonka trading").candidate_grams == ((("adi", "din", "ing"), (1, 2)),)  # 4 holders each
+    make_customer("Xylo Wonka")  # after the count: "xyl" is new, counted live (1 holder), the rarest
+    assert plan("xylo wonka").candidate_grams is not None
+    assert plan("xylo wonka").candidate_grams[0][0][0] in ("xyl", "ylo")
+    assert found(sessions, team.manager, "xylo wonka") == ["Xylo Wonka"]
+    # Counts only steer the choice: with every gram stored as common, the search walks and finds the same.
+    with sessions.begin() as session:
+        session.execute(CustomerSearchGramCount.__table__.update().values(holders=10**6))
+    assert plan("wonka trading").common and search_index.walkable(plan("wonka trading"))
+    assert found(sessions, team.manager, "wonka trading") == [f"Wonka Trading {n}" for n in range(4)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import select, text, update
+import pytest
+from sqlalchemy import Engine, select, text, update
 
 from db.engine import make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
 from db.models import Setting
@@ -70,3 +71,10 @@ def test_bare_urls_get_our_drivers_and_passwords_are_masked() -> None:
     assert "charset=utf8mb4" in normalise_url("mysql://u:p@h/db")
     assert "secret" not in masked_url("postgresql://user:secret@host/db")
     assert "***" in masked_url("postgresql://user:secret@host/db")
+
+
+def test_postgresql_connections_run_without_jit(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SHOW jit")) == "off"
