@@ -134,6 +134,7 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
     branches: list[tuple[list[str], tuple[int, ...]]] = [(sorted(grams_of(term)), kinds)]
     if digits is not None and digits != term:
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
+    texts = [term, digits or ""][:len(branches)]  # what each branch's grams come from
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
     rare = common = False
     if len(branches) == 1 and term in branches[0][0]:
@@ -148,7 +149,8 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
                         kinds) for grams, kinds in branches]
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
         common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
-        picked = tuple((tuple(g for _n, g in frequency[:PICKED_GRAMS]), kinds) for frequency, kinds in frequencies)
+        picked = tuple((_pick(frequency, text), kinds)
+                       for (frequency, kinds), text in zip(frequencies, texts, strict=True))
     elif all(grams for grams, _kinds in branches):  # never counted: count the grams live
         frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
                                    RARE)
@@ -157,10 +159,32 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
             frequencies = _frequencies(session, [([g for _n, g in frequency[:PICKED_GRAMS + 1]], kinds)
                                                  for frequency, kinds in frequencies], COMMON)
             common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
-        picked = tuple((tuple(g for _n, g in frequency[:PICKED_GRAMS]), kinds) for frequency, kinds in frequencies)
+        picked = tuple((_pick(frequency, text), kinds)
+                       for (frequency, kinds), text in zip(frequencies, texts, strict=True))
     plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked,
                                    rare=rare, common=common)
     return plan
+
+
+def _pick(frequency: list[tuple[int, str]], text: str) -> tuple[str, ...]:
+    """The PICKED_GRAMS grams a candidate must hold: the rarest, then the rarest that do not overlap it.
+
+    Overlapping grams of one word (won, onk, nka of "wonka") are held by the same customers, so requiring
+    them rules out nobody; a gram of another part of the term ("adi" of "trading") rules out most.
+    """
+    spans: list[range] = []
+    chosen: list[str] = []
+    for _n, gram in frequency:
+        at = text.find(gram)
+        span = range(at, at + len(gram))
+        if at >= 0 and any(set(span) & set(taken) for taken in spans):
+            continue
+        chosen.append(gram)
+        spans.append(span)
+        if len(chosen) == PICKED_GRAMS:
+            return tuple(chosen)
+    rest = [g for _n, g in frequency if g not in chosen]
+    return tuple(chosen + rest[:PICKED_GRAMS - len(chosen)])
 
 
 def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, ...]]]) -> dict[str, int]:
