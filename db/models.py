@@ -468,8 +468,9 @@ class FollowUpTask(Versioned, Base):
     source_complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     source_survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey_responses.id"), index=True)
     __table_args__ = (
-        Index("ix_follow_up_tasks_owner_status_due", "owner_id", "status", "due_at"),
-        Index("ix_follow_up_tasks_status_due", "status", "due_at"),
+        # id last: the queues list by (due_at, id), and rules create thousands of tasks due at the same time.
+        Index("ix_follow_up_tasks_owner_status_due_id", "owner_id", "status", "due_at", "id"),
+        Index("ix_follow_up_tasks_status_due_id", "status", "due_at", "id"),
         # 0003_follow_ups: the customer's earliest open task; done per owner and period.
         Index("ix_follow_up_tasks_customer_status_due", "customer_id", "status", "due_at"),
         Index("ix_follow_up_tasks_owner_status_completed", "owner_id", "status", "completed_at"),

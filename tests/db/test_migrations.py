@@ -50,3 +50,13 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert not (set(Base.metadata.tables) & set(inspect(engine).get_table_names()))
     upgrade_database(engine)
     assert current_revision(engine) == _head()
+
+
+def test_every_revision_id_fits_alembic_version_column() -> None:
+    """alembic_version.version_num is VARCHAR(32): a longer id fails the upgrade on PostgreSQL and MariaDB."""
+    from alembic.script import ScriptDirectory
+
+    from db.engine import alembic_config
+
+    revisions = list(ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions())
+    assert revisions and all(len(r.revision) <= 32 for r in revisions)
