@@ -191,10 +191,11 @@ def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, 
     """The stored holder counts of the branches' grams; empty when the grams were never counted."""
     grams = sorted({g for grams, _kinds in branches for g in grams})
     count = CustomerSearchGramCount
-    found = dict(session.execute(select(count.gram, count.holders).where(count.gram.in_(grams))).all())
-    if not found and session.scalar(select(count.gram).limit(1)) is None:
-        return {}
-    return found or {"": 0}  # counted, but none of these grams was there: each is new (or held by nobody)
+    # With the first stored gram too, whatever it is: no row at all means never counted, in the same statement.
+    first = select(func.min(count.gram)).scalar_subquery()
+    found = dict(session.execute(select(count.gram, count.holders).where(
+        or_(count.gram.in_(grams), count.gram == first))).all())
+    return {g: n for g, n in found.items() if g in grams} or ({"": 0} if found else {})
 
 
 def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
