@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -42,6 +42,7 @@ from crm.records import (
 from crm.search_index import (
     PICKED_GRAMS,
     SearchPlan,
+    holds,
     plan_search,
     reindex_customers,
     search_condition,
@@ -460,8 +461,21 @@ def list_customers(
                 result = fetch(page, with_total=True) if total else []
             for row in result:
                 row.pop("total_matches", None)
+        elif plan is not None and walkable(plan):
+            # Another sort than the name. Up to cap + 1 matches from the walk give the total and, when that is
+            # all of them, the customers to sort. More than cap (at least one customer in a thousand at a
+            # million): read the sort column's (column, id) index in order and check each row's grams by key.
+            matched = list(session.scalars(walked()[0].limit(cap + 1)))
+            total = len(matched)
+            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+            searched: list[ColumnElement[bool]] = (
+                holds(plan) if total > cap else [Customer.id.in_(matched) if matched else false()])
+            conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
+                                           search=False) + searched
+            driven = total <= cap
+            result = fetch(page) if total else []
         elif plan is not None:
-            total = walked_total() if walkable(plan) else int(session.scalar(select(count())) or 0)
+            total = int(session.scalar(select(count())) or 0)
             page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
             if count_grams and (total <= cap or not plan.common):
                 # Few matches (say "wonka trading", or a code prefix), or a rarest gram that a few percent of

@@ -53,7 +53,7 @@ from db.search_grams import (
 
 __all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
            "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text",
-           "walk", "walkable"]
+           "holds", "walk", "walkable"]
 CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.
@@ -243,6 +243,25 @@ def walkable(plan: SearchPlan | None) -> bool:
     """
     return (plan is not None and plan.candidate_grams is not None and len(plan.candidate_grams) == 1
             and (plan.exact or not plan.rare))
+
+
+def holds(plan: SearchPlan) -> list[ColumnElement[bool]]:
+    """Conditions that the customer row (Customer) matches a walkable plan, each a key lookup on that row.
+
+    For reading another sort's index in order when matches are common: the customer's own rows of the term's
+    grams are found by (gram, name, id), then the text is checked for a longer term.
+    """
+    assert plan.candidate_grams is not None and len(plan.candidate_grams) == 1
+    (rarest, kinds), = plan.candidate_grams
+    conditions = []
+    for n, gram in enumerate((plan.term,) if plan.exact else rarest[:PICKED_GRAMS], start=1):
+        held = aliased(CustomerSearchGram, name=f"held_{n}")
+        conditions.append(select(held.customer_id).where(
+            *_gram_rows(held, gram, kinds), held.customer_name == Customer.name, held.customer_id == Customer.id)
+            .scalar_subquery().is_not(None))
+    if not plan.exact:
+        conditions.append(_verified(plan, Customer.id))
+    return conditions
 
 
 def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, descending: bool = False

@@ -168,6 +168,10 @@ class AuditLog(Base):
 # --- customer records (DOMAIN.md section 1) ---------------------------------------------------
 
 
+SORT_INDEXED = ("created_at", "industry", "region", "source_channel", "owner_id", "department_id", "lifecycle_stage",
+                "importance", "value_tier", "last_contact_at", "next_follow_up_at")
+
+
 class Customer(Versioned, Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,13 +180,13 @@ class Customer(Versioned, Base):
     # Name folded for duplicate detection: case, width, punctuation and company suffixes removed.
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     customer_type: Mapped[str] = mapped_column(String(16), default="company")
-    industry: Mapped[str | None] = mapped_column(String(64), index=True)
-    region: Mapped[str | None] = mapped_column(String(64), index=True)
+    industry: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(300))
     company_size: Mapped[str | None] = mapped_column(String(32))
-    source_channel: Mapped[str | None] = mapped_column(String(32), index=True)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    source_channel: Mapped[str | None] = mapped_column(String(32))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     needs: Mapped[str | None] = mapped_column(Text)
     products_in_use: Mapped[str | None] = mapped_column(Text)
     decision_process: Mapped[str | None] = mapped_column(Text)
@@ -193,14 +197,14 @@ class Customer(Versioned, Base):
     first_contact_date: Mapped[dt.date | None] = mapped_column(Date)
     share_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     # judged dimensions (DOMAIN.md section 2)
-    lifecycle_stage: Mapped[str] = mapped_column(String(16), default="potential", index=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16), default="potential")
     stage_changed_at: Mapped[dt.datetime | None] = mapped_column()
     churn_reason: Mapped[str | None] = mapped_column(String(32))
     need_type: Mapped[str | None] = mapped_column(String(16), index=True)
-    importance: Mapped[str | None] = mapped_column(String(16), index=True)
+    importance: Mapped[str | None] = mapped_column(String(16))
     expected_close_date: Mapped[dt.date | None] = mapped_column(Date)
     # computed dimensions, cached by the classification run (see class_history for the trail)
-    value_tier: Mapped[str | None] = mapped_column(String(8), index=True)
+    value_tier: Mapped[str | None] = mapped_column(String(8))
     size_class: Mapped[str | None] = mapped_column(String(8), index=True)
     relationship: Mapped[str | None] = mapped_column(String(16), index=True)
     credit_risk: Mapped[str | None] = mapped_column(String(8), index=True)
@@ -212,12 +216,14 @@ class Customer(Versioned, Base):
     rfm_m: Mapped[int | None] = mapped_column(Integer)
     classified_at: Mapped[dt.datetime | None] = mapped_column()
     # follow-up state, maintained by the follow-up service for fast queues
-    last_contact_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    next_follow_up_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_contact_at: Mapped[dt.datetime | None] = mapped_column()
+    next_follow_up_at: Mapped[dt.datetime | None] = mapped_column()
     __table_args__ = (
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
-        Index("ix_customers_archived_name", "archived_at", "name"),
-        Index("ix_customers_created_at", "created_at"),
+        # Each sort of the list (0012_customer_sort_indexes): the column then id, the list's tie-breaker, so a
+        # page is read in order from the index even where thousands of customers share a value.
+        Index("ix_customers_archived_name_id", "archived_at", "name", "id"),
+        *(Index(f"ix_customers_{column}_id", column, "id") for column in SORT_INDEXED),
         # 0006_follow_up_queue_index: my queue's "out of cadence, nothing planned" per owner, index-only.
         Index("ix_customers_owner_queue", "owner_id", "next_follow_up_at", "last_contact_at", "lifecycle_stage",
               "archived_at", "value_tier", "importance", "id"),

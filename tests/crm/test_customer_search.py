@@ -383,3 +383,31 @@ def test_searches_choose_their_gram_by_the_stored_counts_and_count_new_grams_liv
         session.execute(CustomerSearchGramCount.__table__.update().values(holders=10**6))
     assert plan("wonka trading").common and search_index.walkable(plan("wonka trading"))
     assert found(sessions, team.manager, "wonka trading") == [f"Wonka Trading {n}" for n in range(4)]
+
+
+@pytest.mark.parametrize("cap", [1_000, 2])  # all matches sorted, or more than the cap: the sort's index walked
+def test_a_search_sorted_by_another_column_pages_in_that_columns_order(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str, cap: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("crm.customers.SEARCH_COUNT_CAP", cap)
+    regions = ["north", "south", None, "north", "east", "south", "north"]
+    for n, region in enumerate(regions):
+        make_customer(f"杭州华为{'Acme' if n % 2 else ''}分销{n}号", region=region, industry="software")
+    make_customer("Acme Robotics", region="north")
+    with sessions.read() as session:
+        texts = texts_from_database(session.connection(), list(session.scalars(select(Customer.id))))
+    for term in ("华为", "acme", "华为acme"):
+        key = search_index.normalise(term)
+        ids = [i for i, t in texts.items() if key in t.visible]
+        for sort, column in (("region", Customer.region), ("code", Customer.code), ("created_at", Customer.created_at)):
+            for descending in (False, True):
+                order = (column.desc(), Customer.id.desc()) if descending else (column, Customer.id)
+                if sort == "code":
+                    order = order[:1]
+                with sessions.read() as session:
+                    want = list(session.scalars(select(Customer.id).where(Customer.id.in_(ids)).order_by(*order)))
+                flt = CustomerFilter(search=term, sort=sort, descending=descending)
+                total, got = _all_pages(sessions, team.manager, flt, page_size=2)
+                shown = min(len(want), cap)
+                assert total == min(len(want), cap + 1), (term, sort)
+                assert got[:shown] == want[:shown], (term, sort, descending)
