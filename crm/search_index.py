@@ -209,6 +209,12 @@ def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]
     return [(sorted((int(next(counts)), gram) for gram in grams), kinds) for grams, kinds in probes]
 
 
+def _same_part(gram: Any, other: Any) -> ColumnElement[bool]:
+    """Both grams are in the same part of the text (visible, or contact details), as every gram of a match is:
+    a term lies within one value. A code's "b00" and a phone's "001" are not a candidate for "b00001"."""
+    return gram.kinds.op("&")(other.kinds) != 0
+
+
 def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
     first = aliased(CustomerSearchGram, name="gram_1")
     query = select(first.customer_id).where(*_gram_rows(first, grams[0], kinds))
@@ -216,7 +222,7 @@ def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
         other = aliased(CustomerSearchGram, name=f"gram_{n}")
         # The same customer's rows have the same name: (gram, name, id) seeks the row in the key.
         query = query.where(exists().where(*_gram_rows(other, gram, kinds), other.customer_name == first.customer_name,
-                                           other.customer_id == first.customer_id))
+                                           other.customer_id == first.customer_id, _same_part(other, first)))
     return query
 
 
@@ -283,7 +289,7 @@ def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, de
             other = aliased(CustomerSearchGram, name=f"gram_{n}")
             conditions.append(select(other.customer_id).where(
                 *_gram_rows(other, gram, kinds), other.customer_name == walked.customer_name,
-                other.customer_id == walked.customer_id).scalar_subquery().is_not(None))
+                other.customer_id == walked.customer_id, _same_part(other, walked)).scalar_subquery().is_not(None))
         conditions.append(_verified(plan, walked.customer_id))
     if customer_conditions:
         conditions.append(select(Customer.id).where(Customer.id == walked.customer_id, *customer_conditions)

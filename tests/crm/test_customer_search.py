@@ -411,3 +411,13 @@ def test_a_search_sorted_by_another_column_pages_in_that_columns_order(
                 shown = min(len(want), cap)
                 assert total == min(len(want), cap + 1), (term, sort)
                 assert got[:shown] == want[:shown], (term, sort, descending)
+
+
+def test_a_term_is_found_in_whichever_part_of_the_text_holds_all_of_it(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer, strategy: str) -> None:
+    # Candidates must hold the term's grams in one part (visible, or contact details): a match lies in one value.
+    make_customer("Mixed Parts", code="B00777", contact={"name": "P1", "phone": "13900123456"})  # b00 + 001 apart
+    make_customer("Order b00001 Ltd", code="K1")  # visible
+    make_customer("Mail Holder", code="K2", contact={"name": "P2", "email": "b00001@example.com"})  # details
+    assert sorted(found(sessions, team.manager, "b00001")) == ["Mail Holder", "Order b00001 Ltd"]
+    assert found(sessions, team.viewer, "b00001") == ["Order b00001 Ltd"]
