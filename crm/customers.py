@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -241,7 +241,7 @@ def filter_conditions(
         # Only the name sort, whose index starts with archived_at, should use it; every other sort then
         # reads its own index in order, and counts scan the table once. A search whose grams pick the
         # candidates is read from them instead (see _order).
-        use_index = (flt.sort == "name" or flt.sort not in SORTS) and not for_counting and not search_grams
+        use_index = _sorted_by_name(flt) and not for_counting and not search_grams
         archived_at = Customer.archived_at if use_index else _Unindexed(Customer.archived_at)
         conditions.append(archived_at.is_(None))
     elif flt.archived == "archived":
@@ -432,19 +432,19 @@ def list_customers(
                                         for_counting=True, search=False)
             return walk(plan, filters, descending=descending)
 
-        def walked_total() -> int:
-            # The holders of one gram, each checked by primary key, up to cap + 1 matches: a join would
-            # let PostgreSQL hash every customer to count a few thousand.
-            return int(session.scalar(select(func.count()).select_from(
-                walked()[0].limit(cap + 1).subquery())) or 0)
+        def last_page(total: int) -> int:
+            """The page asked for, or the last one of the (capped) total."""
+            return max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
 
         overdue = None
         if _sorted_by_name(flt) and walkable(plan):
             # Walk the holders of one of the term's grams in name order: a page costs a page's worth of
             # holders, the capped count at most cap + 1 matches, whatever the customer count.
             matches, order = walked(flt.descending)
-            total = walked_total()
-            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+            # The holders of one gram, each checked by primary key, up to cap + 1 matches: a join would
+            # let PostgreSQL hash every customer to count a few thousand.
+            total = int(session.scalar(select(func.count()).select_from(matches.limit(cap + 1).subquery())) or 0)
+            page = last_page(total)
             page_ids = matches.order_by(*order).limit(page_size).offset(page * page_size).subquery("page")
             result = [dict(r) for r in session.execute(_rows_select(
                 actor, [], flt, now=now, cadences=cadences, dialect=dialect, driven=True,
@@ -457,7 +457,7 @@ def list_customers(
                 total, page = min(int(result[0]["total_matches"]), cap + 1), max(0, int(page))
             else:
                 total = int(session.scalar(select(count())) or 0)
-                page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+                page = last_page(total)
                 result = fetch(page, with_total=True) if total else []
             for row in result:
                 row.pop("total_matches", None)
@@ -467,16 +467,15 @@ def list_customers(
             # million): read the sort column's (column, id) index in order and check each row's grams by key.
             matched = list(session.scalars(walked()[0].limit(cap + 1)))
             total = len(matched)
-            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
-            searched: list[ColumnElement[bool]] = (
-                holds(plan) if total > cap else [Customer.id.in_(matched) if matched else false()])
+            page = last_page(total)
+            searched: list[ColumnElement[bool]] = holds(plan) if total > cap else [Customer.id.in_(matched)]
             conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
                                            search=False) + searched
             driven = total <= cap
             result = fetch(page) if total else []
         elif plan is not None:
             total = int(session.scalar(select(count())) or 0)
-            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+            page = last_page(total)
             if count_grams and (total <= cap or not plan.common):
                 # Few matches (say "wonka trading", or a code prefix), or a rarest gram that a few percent of
                 # customers hold: sort its holders' matches. Walking the list's index could check most
@@ -490,7 +489,7 @@ def list_customers(
         else:
             total, overdue = session.execute(select(count(), count(Customer.next_follow_up_at < now))).one()
             total = int(total or 0)
-            page = max(0, min(int(page), max(0, (min(total, cap) - 1) // page_size)))
+            page = last_page(total)
             result = fetch(page)
         tags = tags_by_customer(session, (r["id"] for r in result))
     rows = [CustomerRow(**r, tags=tags.get(r["id"], ()), can_edit=can_edit(actor, r["owner_id"])) for r in result]

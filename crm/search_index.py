@@ -136,10 +136,11 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
     texts = [term, digits or ""][:len(branches)]  # what each branch's grams come from
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
+    frequencies: list[tuple[list[tuple[int, str]], tuple[int, ...]]] = []
     rare = common = False
     if len(branches) == 1 and term in branches[0][0]:
         picked = (((term,), branches[0][1]),)  # the term is a gram (exact): nothing to rank
-    elif all(grams for grams, _kinds in branches) and (stored := _stored_counts(session, branches)):
+    elif all(grams for grams, _kinds in branches) and (stored := _stored_counts(session, branches)) is not None:
         # Counted earlier (customer_search_gram_counts): a gram missing there is newer, so held by few; count
         # those live, up to RARE.
         missing = [([g for g in grams if g not in stored][:PROBED_GRAMS], kinds) for grams, kinds in branches]
@@ -149,8 +150,6 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
                         kinds) for grams, kinds in branches]
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
         common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
-        picked = tuple((_pick(frequency, text), kinds)
-                       for (frequency, kinds), text in zip(frequencies, texts, strict=True))
     elif all(grams for grams, _kinds in branches):  # never counted: count the grams live
         frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
                                    RARE)
@@ -159,6 +158,7 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
             frequencies = _frequencies(session, [([g for _n, g in frequency[:PICKED_GRAMS + 1]], kinds)
                                                  for frequency, kinds in frequencies], COMMON)
             common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
+    if picked is None and frequencies:
         picked = tuple((_pick(frequency, text), kinds)
                        for (frequency, kinds), text in zip(frequencies, texts, strict=True))
     plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked,
@@ -177,7 +177,7 @@ def _pick(frequency: list[tuple[int, str]], text: str) -> tuple[str, ...]:
     for _n, gram in frequency:
         at = text.find(gram)
         span = range(at, at + len(gram))
-        if at >= 0 and any(set(span) & set(taken) for taken in spans):
+        if at >= 0 and any(span.start < taken.stop and taken.start < span.stop for taken in spans):
             continue
         chosen.append(gram)
         spans.append(span)
@@ -187,15 +187,17 @@ def _pick(frequency: list[tuple[int, str]], text: str) -> tuple[str, ...]:
     return tuple(chosen + rest[:PICKED_GRAMS - len(chosen)])
 
 
-def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, ...]]]) -> dict[str, int]:
-    """The stored holder counts of the branches' grams; empty when the grams were never counted."""
+def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, ...]]]) -> dict[str, int] | None:
+    """The stored holder counts of the branches' grams (those stored); None when grams were never counted."""
     grams = sorted({g for grams, _kinds in branches for g in grams})
     count = CustomerSearchGramCount
     # With the first stored gram too, whatever it is: no row at all means never counted, in the same statement.
     first = select(func.min(count.gram)).scalar_subquery()
     found = dict(session.execute(select(count.gram, count.holders).where(
         or_(count.gram.in_(grams), count.gram == first))).all())
-    return {g: n for g, n in found.items() if g in grams} or ({"": 0} if found else {})
+    if not found:
+        return None
+    return {g: n for g, n in found.items() if g in grams}
 
 
 def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
@@ -259,7 +261,7 @@ def holds(plan: SearchPlan) -> list[ColumnElement[bool]]:
     """
     assert plan.candidate_grams is not None and len(plan.candidate_grams) == 1
     (rarest, kinds), = plan.candidate_grams
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     for n, gram in enumerate((plan.term,) if plan.exact else rarest[:PICKED_GRAMS], start=1):
         held = aliased(CustomerSearchGram, name=f"held_{n}")
         conditions.append(select(held.customer_id).where(
