@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from crm.users import has_users, set_language
-from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out
+from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out, write_pending_cookie
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_KEY, language_picker, t
 from ui.navigation import PAGES, build_navigation
@@ -51,9 +51,10 @@ if user is None:
                            default=True)]
     entry_pages += [st.Page(login_page, title=t(spec.title_key), url_path=spec.url_path) for spec in PAGES]
     st.navigation(entry_pages, position="hidden").run()
+    write_pending_cookie(authenticator)
     if current_user(sessions) is not None:
-        # Signed in just now. No st.rerun() here: it could discard the cookie component before the
-        # browser stores the cookie; the component reports back when done, which reruns the app.
+        # Signed in just now. No st.rerun() here: the cookie component reports back when done, which
+        # reruns the app (and a rerun before that would only write it again).
         st.success(t("auth.signed_in"))
         st.button(t("auth.continue"), key="login_continue", type="primary")
     st.stop()
@@ -67,6 +68,7 @@ with st.sidebar:
     if st.button(t("app.logout"), key="sidebar_logout", icon=":material/logout:"):
         sign_out(sessions, authenticator, actor)
         st.rerun()
+    write_pending_cookie(authenticator)
 
 mark_entry_ran()
 build_navigation(actor).run()

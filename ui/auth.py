@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import secrets
 from typing import Any
 
 import streamlit as st
@@ -29,7 +30,7 @@ ACTOR_KEY = "crm_actor"
 SIGNED_IN_AT_KEY = "crm_signed_in_at"
 LOGIN_ERROR_KEY = "crm_login_error"
 NOTICE_KEY = "crm_notice"
-DELETE_COOKIE_KEY = "crm_delete_cookie"
+PENDING_COOKIE_KEY = "crm_pending_cookie"
 ENTRY_RAN_KEY = "crm_entry_ran"
 ENTRY_RERUN_KEY = "crm_entry_rerun"
 MIN_COOKIE_KEY_BYTES = 32
@@ -92,9 +93,41 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
         st.session_state.setdefault(LANG_KEY, user.language)
         return token
 
+    cookie_model = authenticator.cookie_controller.cookie_model
+
+    def set_cookie() -> None:
+        # The library's own set() renders its component once, in the sign-in run: a rerun before the
+        # browser has loaded it (the cookie reader reporting back, a quick click) drops it, and the cookie.
+        cookie_model.exp_date = cookie_model._set_exp_date()
+        expires = dt.datetime.now() + dt.timedelta(days=COOKIE_EXPIRY_DAYS)
+        _queue_cookie_write("set", cookie=COOKIE_NAME, value=cookie_model._token_encode(),
+                            options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"})
+
     model.check_credentials = check_credentials  # type: ignore[method-assign]
     authenticator.cookie_controller.get_cookie = get_cookie  # type: ignore[method-assign]
+    authenticator.cookie_controller.set_cookie = set_cookie  # type: ignore[method-assign]
     return authenticator
+
+
+def _queue_cookie_write(method: str, **arguments: Any) -> None:
+    """Ask the browser to set or delete the re-login cookie, on this run and every later one until it has."""
+    st.session_state[PENDING_COOKIE_KEY] = {"method": method, "arguments": arguments,
+                                            "key": f"crm_cookie_{method}_{secrets.token_hex(4)}"}
+
+
+def write_pending_cookie(authenticator: stauth.Authenticate) -> None:
+    """Render the cookie component of a pending set or delete until the browser reports it done.
+
+    Called once per run, wherever the page is (sign-in or signed in): with the same key and arguments the
+    component keeps its iframe across reruns, and a fresh one writes again if a rerun replaced it.
+    """
+    pending = st.session_state.get(PENDING_COOKIE_KEY)
+    if not pending:
+        return
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager._remove_extra_spacing()  # the library's CSS that hides zero-height component frames
+    if manager.cookie_manager(method=pending["method"], **pending["arguments"], key=pending["key"], default=False):
+        st.session_state.pop(PENDING_COOKIE_KEY, None)
 
 
 def current_user(sessions: Sessions) -> UserView | None:
@@ -123,11 +156,6 @@ def _clear_session() -> None:
 
 def render_login(authenticator: stauth.Authenticate) -> None:
     """Show the sign-in form (translated) and any refusal under it."""
-    if st.session_state.pop(DELETE_COOKIE_KEY, False):
-        try:
-            authenticator.cookie_controller.delete_cookie()
-        except Exception:  # noqa: BLE001 - the cookie is void in the database anyway
-            log.warning("cookie deletion failed after sign-out", exc_info=True)
     # Kept until the next sign-in: the sign-in page may rerun at once (the cookie component reports back),
     # and a popped notice would flash and vanish.
     notice = st.session_state.get(NOTICE_KEY)
@@ -150,12 +178,12 @@ def render_login(authenticator: stauth.Authenticate) -> None:
 def sign_out(sessions: Sessions, authenticator: stauth.Authenticate, actor: Actor) -> None:
     """Void every session and cookie of this user, then clear this browser's session.
 
-    The browser's cookie is deleted on the next (sign-in) page: deleting it here would be lost to
-    the st.rerun() that follows. It is void already, since the database check refuses it.
+    The browser's cookie is deleted from the next (sign-in) run on (`write_pending_cookie`). It is void
+    already, since the database check refuses it.
     """
     sign_out_everywhere(sessions, actor=actor)
     authenticator.authentication_controller.logout()
-    st.session_state[DELETE_COOKIE_KEY] = True
+    _queue_cookie_write("delete", cookie=COOKIE_NAME)
     st.session_state.pop(ACTOR_KEY, None)
     st.session_state.pop(SIGNED_IN_AT_KEY, None)
     st.session_state[NOTICE_KEY] = "app.logged_out"
