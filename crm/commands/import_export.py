@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     exporting.add_argument("--lang", choices=tuple(LANGUAGES), default="en", help="language of labels")
     exporting.add_argument("--headers", choices=HEADER_STYLES, default="codes",
                            help="column names and values as codes (default) or as labels in --lang")
+    exporting.add_argument("--as", dest="as_user", metavar="USERNAME",
+                           help="export what this user may see, as they see it (a viewer's phones and emails "
+                                "masked, a staff member's own customers); default: everything, unmasked")
     exporting.set_defaults(func=_cmd_export)
 
 
@@ -87,22 +90,30 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from crm.cli import open_sessions
     from crm.exports import write_export
+    from crm.users import get_user
 
     if args.format == "xlsx" and not args.output:
         print("error: an Excel export needs -o FILE", file=sys.stderr)
         return 2
     sessions = open_sessions()
+    actor = SYSTEM
+    if args.as_user:
+        user = get_user(sessions, username=args.as_user)
+        if user is None or not user.is_active:
+            print(f"error: no active user named {args.as_user!r}", file=sys.stderr)
+            return 2
+        actor = user.as_actor()
     started = time.perf_counter()
     if args.output:
         with open(args.output, "wb") as out:
-            count = write_export(sessions, actor=SYSTEM, kind=args.kind, fmt=args.format, out=out, lang=args.lang,
+            count = write_export(sessions, actor=actor, kind=args.kind, fmt=args.format, out=out, lang=args.lang,
                                  header_style=args.headers)
         print(f"{count:,} {args.kind} written to {args.output} in {time.perf_counter() - started:.1f} s",
               file=sys.stderr)
     else:
         sys.stdout.flush()
         try:
-            write_export(sessions, actor=SYSTEM, kind=args.kind, fmt=args.format, out=sys.stdout.buffer,
+            write_export(sessions, actor=actor, kind=args.kind, fmt=args.format, out=sys.stdout.buffer,
                          lang=args.lang, header_style=args.headers)
             sys.stdout.buffer.flush()
         except BrokenPipeError:

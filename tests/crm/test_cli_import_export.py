@@ -116,3 +116,28 @@ def test_excel_export_needs_an_output_file_and_writes_a_workbook(
     table = list(sheet.iter_rows(values_only=True))
     assert table[0][:4] == ("客户编号", "客户名称", "订单号", "订单日期")
     assert [row[0] for row in table[1:]] == ["C001", "C002"]
+
+
+def test_an_export_as_a_viewer_masks_phones_and_an_unknown_user_is_refused(
+        database: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    from crm.permissions import SYSTEM
+    from crm.users import create_user
+
+    main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode())])
+    engine = make_engine(database)
+    try:
+        create_user(make_session_factory(engine), actor=SYSTEM, username="vera", display_name="Vera Viewer",
+                    password="viewer-secret-1", role="viewer")
+    finally:
+        engine.dispose()
+    capsysbinary.readouterr()
+    assert main(["export", "customers", "--as", "vera"]) == 0
+    masked = capsysbinary.readouterr().out.decode("utf-8-sig")
+    assert "138****5678" in masked and "13812345678" not in masked
+    assert main(["export", "contacts", "--as", "Vera"]) == 0  # user names are case-insensitive
+    contacts = capsysbinary.readouterr().out.decode("utf-8-sig")
+    assert "139****4321" in contacts and "13987654321" not in contacts
+    assert main(["export", "customers"]) == 0  # without --as: everything, unmasked
+    assert "13812345678" in capsysbinary.readouterr().out.decode("utf-8-sig")
+    assert main(["export", "customers", "--as", "nobody"]) == 2
+    assert "no active user named 'nobody'" in capsysbinary.readouterr().err.decode()
