@@ -586,8 +586,9 @@ def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
 
 def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     st.markdown(badge("follow_up_state", detail.profile.follow_up_state))
-    with st.expander(t("customers.log_contact"), icon=":material/add_call:", expanded=False):
-        log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
+    if actor.can("follow_ups.log"):  # read-only roles would find nothing in it but a note
+        with st.expander(t("customers.log_contact"), icon=":material/add_call:", expanded=False):
+            log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
     st.subheader(t("customers.follow_ups.open"))
     if detail.open_tasks:
         st.dataframe(pd.DataFrame([{

@@ -160,6 +160,7 @@ def test_a_viewer_sees_contacts_masked_in_the_list_and_the_360_view(customers, o
     assert list(contacts["Phone"]) == ["138****5678"]
     assert "13812345678" not in texts(at)
     assert not [b for b in at.button if b.key and b.key.endswith("_submit")]  # nothing to edit
+    assert "Log a contact" not in [e.label for e in at.expander]  # nothing to log either
 
 
 # --- 360 view ---------------------------------------------------------------------------------------
