@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, join, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -42,6 +42,7 @@ from crm.records import (
 from crm.search_index import (
     PICKED_GRAMS,
     SearchPlan,
+    candidate_ids,
     holds,
     plan_search,
     reindex_customers,
@@ -223,13 +224,14 @@ def _unindexed_mysql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
 def filter_conditions(
     session: Session, actor: Actor, flt: CustomerFilter, *, now: dt.datetime, cadences: Cadences,
     for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None, search_grams: int | None = None,
-    search: bool = True,
+    search: bool = True, joined_search: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known).
 
     search_grams: how many of the search's rarest grams pick the candidates (crm.search_index.search_condition);
     by default all picked ones when they are rare, none (every row checked, in the list's order) otherwise.
     search: False leaves the search out (the caller walks it: crm.search_index.walk).
+    joined_search: the caller joins the search's candidates (`_joins_candidates`); only their text check is left.
     """
     plan = _plan(session, actor, flt)
     if search_grams is None:
@@ -266,8 +268,13 @@ def filter_conditions(
         conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
                                 if s in FOLLOW_UP_STATES)))
     if plan is not None and search:
-        conditions.append(search_condition(plan, grams=search_grams))
+        conditions.append(search_condition(plan, grams=search_grams, joined=joined_search))
     return conditions
+
+
+def _joins_candidates(dialect: str) -> bool:
+    """True where a driven search must join its candidates (crm.search_index.candidate_ids) rather than use IN."""
+    return dialect in ("mysql", "mariadb")
 
 
 def _sorted_by_name(flt: CustomerFilter) -> bool:
@@ -312,7 +319,7 @@ def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False) -> list[A
 def _rows_select(
     actor: Actor, conditions: list[ColumnElement[bool]], flt: CustomerFilter, *, now: dt.datetime,
     cadences: Cadences, dialect: str, limit: int | None = None, offset: int = 0, with_total: bool = False,
-    driven: bool = False, page_ids: Any = None,
+    driven: bool = False, page_ids: Any = None, candidates: Any = None,
 ) -> AnySelect:
     owner = aliased(User, name="owner")
     contact = aliased(Contact, name="primary_contact")
@@ -350,12 +357,16 @@ def _rows_select(
         picked: list[Any] = [Customer.id]
         if with_total:
             picked.append(func.count().over().label("total_matches"))
-        page = (select(*picked).where(*conditions).order_by(*order).limit(limit).offset(offset)
-                .subquery("page"))
+        page_from = Customer if candidates is None else join(Customer, candidates,
+                                                             candidates.c.customer_id == Customer.id)
+        page = (select(*picked).select_from(page_from).where(*conditions).order_by(*order).limit(limit)
+                .offset(offset).subquery("page"))
         query = query.join(page, page.c.id == Customer.id)
         if with_total:
             query = query.add_columns(page.c.total_matches)
         conditions = []
+    elif candidates is not None:
+        query = query.join(candidates, candidates.c.customer_id == Customer.id)
     return (
         query
         .outerjoin(owner, owner.id == Customer.owner_id)
@@ -377,9 +388,13 @@ def customer_query(
     flt = flt or CustomerFilter()
     now = now or utcnow()
     cadences = load_cadences(session)
-    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences)
-    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=session.get_bind().dialect.name,
-                        driven=_driven(session, actor, flt))
+    dialect = session.get_bind().dialect.name
+    driven = _driven(session, actor, flt)
+    joined = driven and _joins_candidates(dialect)
+    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, joined_search=joined)
+    plan = _plan(session, actor, flt)
+    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, driven=driven,
+                        candidates=candidate_ids(plan) if joined and plan is not None else None)
 
 
 def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -410,7 +425,10 @@ def list_customers(
         plan = _plan(session, actor, flt)
         cap = COUNT_CAP if plan is None else SEARCH_COUNT_CAP
         driven = plan is not None and plan.driven
-        conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible)
+        joined = driven and _joins_candidates(dialect)
+        candidates = candidate_ids(plan) if joined and plan is not None else None
+        conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
+                                       joined_search=joined)
         # A common term's capped count reads the customers holding its rarest gram, in id order, and stops
         # at cap + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
         count_grams = 1 if plan is not None and plan.candidate_grams is not None and not driven else None
@@ -424,7 +442,7 @@ def list_customers(
         def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
             return [dict(r) for r in session.execute(_rows_select(
                 actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, limit=page_size,
-                offset=page * page_size, with_total=with_total, driven=driven)).mappings()]
+                offset=page * page_size, with_total=with_total, driven=driven, candidates=candidates)).mappings()]
 
         def walked(descending: bool = False) -> tuple[Any, list[Any]]:
             assert plan is not None
@@ -455,8 +473,9 @@ def list_customers(
             result = fetch(max(0, int(page)), with_total=True)
             if result:
                 total, page = min(int(result[0]["total_matches"]), cap + 1), max(0, int(page))
-            else:
-                total = int(session.scalar(select(count())) or 0)
+            else:  # past the last page: the first page tells the total, if any
+                first = fetch(0, with_total=True)
+                total = min(int(first[0]["total_matches"]), cap + 1) if first else 0
                 page = last_page(total)
                 result = fetch(page, with_total=True) if total else []
             for row in result:
@@ -481,8 +500,10 @@ def list_customers(
                 # customers hold: sort its holders' matches. Walking the list's index could check most
                 # customers before filling a page (Chinese names all sort after the English ones).
                 driven = True
+                joined = _joins_candidates(dialect)
+                candidates = candidate_ids(plan, grams=PICKED_GRAMS) if joined else None
                 conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                               search_grams=PICKED_GRAMS)
+                                               search_grams=PICKED_GRAMS, joined_search=joined)
             # Otherwise very common (or too short for grams): rows are checked in the list's order and the
             # page fills quickly.
             result = fetch(page)
