@@ -231,7 +231,7 @@ def filter_conditions(
     search_grams: how many of the search's rarest grams pick the candidates (crm.search_index.search_condition);
     by default all picked ones when they are rare, none (every row checked, in the list's order) otherwise.
     search: False leaves the search out (the caller walks it: crm.search_index.walk).
-    joined_search: the caller joins the search's candidates (`_joins_candidates`); only their text check is left.
+    joined_search: the caller joins the search's candidates (`_joined_candidates`); only their text check is left.
     """
     plan = _plan(session, actor, flt)
     if search_grams is None:
@@ -272,9 +272,15 @@ def filter_conditions(
     return conditions
 
 
-def _joins_candidates(dialect: str) -> bool:
-    """True where a driven search must join its candidates (crm.search_index.candidate_ids) rather than use IN."""
-    return dialect in ("mysql", "mariadb")
+def _joined_candidates(plan: SearchPlan | None, dialect: str, *, grams: int = PICKED_GRAMS) -> Any:
+    """The candidates subquery a driven search joins to customers (crm.search_index.candidate_ids), or None.
+
+    Only on MariaDB, which runs `customers.id IN (candidates)` by reading every customer; the query then takes
+    `filter_conditions(joined_search=True)`, which leaves only the text check.
+    """
+    if plan is None or dialect not in ("mysql", "mariadb"):
+        return None
+    return candidate_ids(plan, grams=grams)
 
 
 def _sorted_by_name(flt: CustomerFilter) -> bool:
@@ -389,12 +395,13 @@ def customer_query(
     now = now or utcnow()
     cadences = load_cadences(session)
     dialect = session.get_bind().dialect.name
-    driven = _driven(session, actor, flt)
-    joined = driven and _joins_candidates(dialect)
-    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, joined_search=joined)
     plan = _plan(session, actor, flt)
+    driven = plan is not None and plan.driven
+    candidates = _joined_candidates(plan, dialect) if driven else None
+    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences,
+                                   joined_search=candidates is not None)
     return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, driven=driven,
-                        candidates=candidate_ids(plan) if joined and plan is not None else None)
+                        candidates=candidates)
 
 
 def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -425,10 +432,9 @@ def list_customers(
         plan = _plan(session, actor, flt)
         cap = COUNT_CAP if plan is None else SEARCH_COUNT_CAP
         driven = plan is not None and plan.driven
-        joined = driven and _joins_candidates(dialect)
-        candidates = candidate_ids(plan) if joined and plan is not None else None
+        candidates = _joined_candidates(plan, dialect) if driven else None
         conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                       joined_search=joined)
+                                       joined_search=candidates is not None)
         # A common term's capped count reads the customers holding its rarest gram, in id order, and stops
         # at cap + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
         count_grams = 1 if plan is not None and plan.candidate_grams is not None and not driven else None
@@ -500,10 +506,9 @@ def list_customers(
                 # customers hold: sort its holders' matches. Walking the list's index could check most
                 # customers before filling a page (Chinese names all sort after the English ones).
                 driven = True
-                joined = _joins_candidates(dialect)
-                candidates = candidate_ids(plan, grams=PICKED_GRAMS) if joined else None
+                candidates = _joined_candidates(plan, dialect, grams=PICKED_GRAMS)
                 conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                               search_grams=PICKED_GRAMS, joined_search=joined)
+                                               search_grams=PICKED_GRAMS, joined_search=candidates is not None)
             # Otherwise very common (or too short for grams): rows are checked in the list's order and the
             # page fills quickly.
             result = fetch(page)

@@ -67,8 +67,7 @@ from db.search_grams import (
 
 __all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
            "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text",
-           "candidate_ids",
-           "holds", "walk", "walkable"]
+           "candidate_ids", "holds", "walk", "walkable"]
 CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.

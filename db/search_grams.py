@@ -134,6 +134,7 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
     gram_rows: list[tuple[str, str, int, int]] = []
     positions: dict[int, int] = {}  # customer id: place in (name, id) order, once staged
     staged = False
+    mariadb = connection.dialect.name in ("mysql", "mariadb")
 
     def flush(last: bool) -> None:
         nonlocal staged
@@ -141,7 +142,7 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
         if not last and not staged:
             staged = True
             columns = _LOAD_COLUMNS.get(connection.dialect.name, _LOAD_COLUMNS["mysql"])
-            temporary = "TEMPORARY" if connection.dialect.name in ("mysql", "mariadb") else "TEMP"
+            temporary = "TEMPORARY" if mariadb else "TEMP"
             connection.exec_driver_sql(f"CREATE {temporary} TABLE {_LOAD} ({columns})")
             positions.update((customer_id, n) for n, customer_id in enumerate(connection.scalars(
                 select(Customer.id).order_by(Customer.name, Customer.id))))
@@ -152,7 +153,6 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
         text_rows.clear()
         gram_rows.clear()
         if last and staged:
-            mariadb = connection.dialect.name in ("mysql", "mariadb")
             if mariadb:  # its default 2 MB sort buffer takes twice as long
                 connection.exec_driver_sql(f"SET SESSION sort_buffer_size = {MARIADB_SORT_BUFFER}")
             connection.exec_driver_sql(
@@ -160,7 +160,8 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
                 f"FROM {_LOAD} ORDER BY gram, name_order")
             if mariadb:
                 connection.exec_driver_sql("SET SESSION sort_buffer_size = DEFAULT")
-            connection.exec_driver_sql(f"DROP {'TEMPORARY ' if temporary_drop(connection) else ''}TABLE {_LOAD}")
+            # MariaDB drops a temporary table with DROP TEMPORARY TABLE: plain DROP TABLE commits implicitly.
+            connection.exec_driver_sql(f"DROP {'TEMPORARY ' if mariadb else ''}TABLE {_LOAD}")
 
     for customer_id, text in texts:
         text_rows.append((customer_id, text.visible, text.emails, text.phones, text.name))
@@ -191,11 +192,6 @@ def load_all(connection: Connection, texts: Sequence[tuple[int, SearchText]]) ->
     holders.clear()
     bulk_insert(connection, "customer_search_grams", _GRAM_COLUMNS, rows)
     count_grams(connection)
-
-
-def temporary_drop(connection: Connection) -> bool:
-    """MariaDB drops a temporary table with DROP TEMPORARY TABLE (no implicit commit)."""
-    return connection.dialect.name in ("mysql", "mariadb")
 
 
 def insert_grams(connection: Connection, rows: list[tuple[str, str, int, int]]) -> None:
