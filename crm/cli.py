@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from crm.errors import CrmError, ValidationError
 from crm.i18n import t
 from crm.permissions import ROLES, SYSTEM
-from db.engine import Sessions, make_engine, make_session_factory, masked_url, upgrade_database
+from db.engine import Sessions, UnsupportedCharset, make_engine, make_session_factory, masked_url, upgrade_database
 
 
 def open_sessions() -> Sessions:
@@ -194,4 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except CrmError as error:
         print(f"error: {_describe(error)}", file=sys.stderr)
+        return 2
+    except UnsupportedCharset as error:
+        print(f"error: {t('app.db_charset_body', 'en', charset=error.charset)}", file=sys.stderr)
         return 2

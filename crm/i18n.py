@@ -37,6 +37,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The app could not connect to **{url}**.\n\nCheck that the database server is running and reachable, that the URL in `CRM_DATABASE_URL` is right (user, password, host, port, database name), and that the user may connect. Details were written to the server log.",
         "应用无法连接到 **{url}**。\n\n请检查：数据库服务是否已启动且可访问；环境变量 `CRM_DATABASE_URL` 中的地址是否正确（用户名、密码、主机、端口、数据库名）；该用户是否有连接权限。详细信息已写入服务器日志。",
     ),
+    "app.db_charset_title": ("The database cannot store Chinese text", "数据库无法保存中文"),
+    "app.db_charset_body": (
+        "The database's tables use the character set **{charset}**, which cannot hold Chinese characters, and the app does not convert tables that already exist. Create an empty database with `CREATE DATABASE crm CHARACTER SET utf8mb4` and point `CRM_DATABASE_URL` at it (the app creates its tables there), or convert this one with `ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4` for each table.",
+        "数据库中的表使用字符集 **{charset}**，无法保存中文字符；应用不会转换已有的表。请用 `CREATE DATABASE crm CHARACTER SET utf8mb4` 新建一个空数据库并将 `CRM_DATABASE_URL` 指向它（应用会在其中建表），或对每张表执行 `ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4` 进行转换。",
+    ),
     "app.page_not_allowed": ("Your role may not open this page.", "您的角色无权打开此页面。"),
     "app.unexpected_error": (
         "Something went wrong and nothing was saved. The error was logged; please try again.",

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -135,14 +135,40 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+class UnsupportedCharset(Exception):
+    """A MariaDB/MySQL database whose tables do not store utf8mb4 (Chinese names would be refused)."""
+
+    def __init__(self, charset: str) -> None:
+        super().__init__(f"the database's character set is {charset}, not utf8mb4")
+        self.charset = charset
+
+
 def upgrade_database(engine: Engine) -> None:
     """Apply every Alembic migration up to head (idempotent)."""
     from alembic import command
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name in ("mysql", "mariadb"):
+            _ensure_utf8mb4(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _ensure_utf8mb4(connection: Connection) -> None:
+    """Make an empty MariaDB database store utf8mb4; refuse one that already holds tables in another charset.
+
+    Tables take the database's default character set, and a server's own default may be latin1 (upstream
+    MariaDB's), which refuses every Chinese character: such a database is switched before the first table.
+    """
+    charset = str(connection.exec_driver_sql("SELECT @@character_set_database").scalar())
+    if charset == "utf8mb4":
+        return
+    tables = connection.exec_driver_sql(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()").scalar()
+    if tables:
+        raise UnsupportedCharset(charset)
+    connection.exec_driver_sql("ALTER DATABASE CHARACTER SET utf8mb4")
 
 
 def current_revision(engine: Engine) -> str | None:

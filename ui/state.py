@@ -10,7 +10,15 @@ import streamlit as st
 
 from crm.follow_up_core import company_timezone_name
 from crm.i18n import t
-from db.engine import Sessions, database_url, make_engine, make_session_factory, masked_url, upgrade_database
+from db.engine import (
+    Sessions,
+    UnsupportedCharset,
+    database_url,
+    make_engine,
+    make_session_factory,
+    masked_url,
+    upgrade_database,
+)
 
 log = logging.getLogger("crm.ui")
 
@@ -27,6 +35,12 @@ def get_sessions() -> Sessions:
     url = database_url()
     try:
         return _sessions_for(url)
+    except UnsupportedCharset as error:
+        lang = st.session_state.get("lang", "en")
+        st.title(t("app.db_charset_title", lang))
+        st.error(t("app.db_charset_body", lang, charset=error.charset))
+        st.stop()
+        raise  # unreachable: st.stop() raises
     except Exception:  # noqa: BLE001 - any failure to reach or migrate the database ends here
         log.exception("cannot open database %s", masked_url(url))
         lang = st.session_state.get("lang", "en")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from db.engine import make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
+from crm.customers import CustomerInput, create_customer
+from crm.permissions import SYSTEM
+from db.engine import UnsupportedCharset, make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
 from db.models import Setting
 
 
@@ -78,3 +81,54 @@ def test_postgresql_connections_run_without_jit(engine: Engine) -> None:
         pytest.skip("PostgreSQL only")
     with engine.connect() as connection:
         assert connection.scalar(text("SHOW jit")) == "off"
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[Callable[[str], Engine]]:
+    """Make databases of a given character set on the MariaDB test server (dropped afterwards)."""
+    from tests.conftest import _server_engine
+
+    server = _server_engine("mariadb")
+    made: list[tuple[str, Engine]] = []
+
+    def make(charset: str) -> Engine:
+        name = f"crm_charset_{charset}_{len(made)}"
+        with server.begin() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+            connection.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET {charset}")
+        engine = make_engine(server.url.set(database=name).render_as_string(hide_password=False))
+        made.append((name, engine))
+        return engine
+
+    yield make
+    for name, engine in made:
+        engine.dispose()
+        with server.begin() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+    server.dispose()
+
+
+def test_an_empty_latin1_mariadb_database_is_switched_to_utf8mb4_before_the_first_table(
+        mariadb_database: Callable[[str], Engine]) -> None:
+    engine = mariadb_database("latin1")  # upstream MariaDB's default: it refuses every Chinese character
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        charsets = set(connection.exec_driver_sql(
+            "SELECT DISTINCT character_set_name FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND character_set_name IS NOT NULL").scalars())
+    assert charsets == {"utf8mb4"}
+    created = create_customer(make_session_factory(engine), actor=SYSTEM, data=CustomerInput(name="华为技术有限公司"))
+    assert created.name == "华为技术有限公司"
+
+
+def test_a_mariadb_database_with_tables_in_another_charset_is_refused_with_the_reason(
+        mariadb_database: Callable[[str], Engine]) -> None:
+    engine = mariadb_database("latin1")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE legacy (id INTEGER PRIMARY KEY)")
+    with pytest.raises(UnsupportedCharset) as refused:
+        upgrade_database(engine)
+    assert refused.value.charset == "latin1"
+    with engine.connect() as connection:  # nothing of ours was created
+        tables = set(connection.exec_driver_sql("SHOW TABLES").scalars())
+    assert tables == {"legacy"}
