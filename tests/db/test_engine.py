@@ -108,6 +108,12 @@ def mariadb_database() -> Iterator[Callable[[str], Engine]]:
     server.dispose()
 
 
+def test_mariadb_connections_run_read_committed(mariadb_database: Callable[[str], Engine]) -> None:
+    engine = mariadb_database("utf8mb4")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT @@tx_isolation").scalar() == "READ-COMMITTED"
+
+
 def test_an_empty_latin1_mariadb_database_is_switched_to_utf8mb4_before_the_first_table(
         mariadb_database: Callable[[str], Engine]) -> None:
     engine = mariadb_database("latin1")  # upstream MariaDB's default: it refuses every Chinese character
