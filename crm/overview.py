@@ -42,9 +42,12 @@ def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) 
         today = today or company_today(session)  # in this read, not a transaction of its own
         by_stage = dict(session.execute(
             select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)).all())
-        by_tier = dict(session.execute(
-            select(func.coalesce(Customer.value_tier, "none"), func.count()).where(*live)
-            .group_by(func.coalesce(Customer.value_tier, "none"))).all())
+        # Grouped by the column itself: PostgreSQL takes GROUP BY coalesce(tier, $2) for another expression
+        # than SELECT coalesce(tier, $1), each literal being its own parameter.
+        by_tier: dict[str, int] = {}
+        for tier, count in session.execute(
+                select(Customer.value_tier, func.count()).where(*live).group_by(Customer.value_tier)):
+            by_tier[tier or "none"] = by_tier.get(tier or "none", 0) + count
         revenue = session.scalar(
             select(func.coalesce(func.sum(Order.amount), 0)).join(Customer, Customer.id == Order.customer_id)
             .where(Order.archived_at.is_(None), Order.order_date > today - dt.timedelta(days=365), *live))
