@@ -11,6 +11,7 @@ from crm.i18n import LANGUAGES, t
 from crm.permissions import SYSTEM
 
 SHOWN_ISSUES = 50
+DEFAULT_BENCH_PATH = "data/bench_imports.db"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             sub.add_argument("--create-missing", action="store_true",
                              help="create customers whose code is not in the database yet")
         sub.set_defaults(func=_cmd_import, kind=kind)
+    bench = kinds.add_parser("bench", help="time the import of N order rows (CSV and Excel) in a database of its own")
+    bench.add_argument("--orders", type=int, default=100_000, metavar="N")
+    bench.add_argument("--customers", type=int, default=10_000, metavar="N", help="customers the orders belong to")
+    bench.add_argument("--url", help=f"benchmark database (default sqlite:///{DEFAULT_BENCH_PATH})")
+    bench.set_defaults(func=_cmd_bench)
 
     exporting = subparsers.add_parser("export", help="export customers, contacts or orders to CSV or Excel")
     exporting.add_argument("kind", choices=EXPORT_KINDS)
@@ -85,6 +91,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(f"{args.kind}: {report.total_rows:,} rows{encoding}; {report.bad_rows:,} with errors, "
           f"{len(report.warnings):,} warnings; {counts}; {outcome} in {elapsed:.1f} s")
     return 1 if report.errors else 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from crm.bench_imports import run
+    from db.engine import PROJECT_ROOT, make_engine, make_session_factory, masked_url, upgrade_database
+
+    url = args.url or f"sqlite:///{PROJECT_ROOT / DEFAULT_BENCH_PATH}"
+    engine = make_engine(url)
+    upgrade_database(engine)
+    print(f"benchmark database: {masked_url(url)}")
+    run(make_session_factory(engine), orders=args.orders, customers=args.customers)
+    return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

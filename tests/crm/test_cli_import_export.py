@@ -141,3 +141,18 @@ def test_an_export_as_a_viewer_masks_phones_and_an_unknown_user_is_refused(
     assert "13812345678" in capsysbinary.readouterr().out.decode("utf-8-sig")
     assert main(["export", "customers", "--as", "nobody"]) == 2
     assert "no active user named 'nobody'" in capsysbinary.readouterr().err.decode()
+
+
+def test_the_import_benchmark_imports_its_orders_through_the_real_import_and_reports_the_times(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    assert main(["import", "bench", "--orders", "300", "--customers", "20", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "CSV import (one transaction)" in out and "orders.created 300" in out
+    assert "orders.unchanged 300" in out  # the re-import of the same file adds nothing
+    assert "within the 30 s target" in out
+    sessions = make_session_factory(make_engine(url))
+    with sessions.read() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 300  # the Excel import's
+        assert session.scalar(select(func.count()).select_from(Customer)) == 20
+    assert main(["import", "bench", "--orders", "300", "--customers", "20", "--url", url]) == 0  # runs again
