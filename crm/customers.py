@@ -479,6 +479,8 @@ def list_customers(
             result = fetch(max(0, int(page)), with_total=True)
             if result:
                 total, page = min(int(result[0]["total_matches"]), cap + 1), max(0, int(page))
+            elif int(page) <= 0:  # the first page is empty: nothing matches
+                total, page = 0, 0
             else:  # past the last page: the first page tells the total, if any
                 first = fetch(0, with_total=True)
                 total = min(int(first[0]["total_matches"]), cap + 1) if first else 0

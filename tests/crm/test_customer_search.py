@@ -18,7 +18,7 @@ from crm.settings import update_settings
 from db.engine import Sessions, alembic_config, upgrade_database
 from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchGramCount, CustomerSearchText, utcnow
 from db.search_grams import texts_from_database
-from tests.crm.customer_fixtures import MakeCustomer, Team
+from tests.crm.customer_fixtures import MakeCustomer, Team, count_statements
 
 pytest_plugins = ("tests.crm.customer_fixtures",)
 
@@ -376,6 +376,15 @@ def test_a_search_counts_up_to_its_own_cap_and_pages_through_that_many(
         assert [r.name for r in page.rows] == ["杭州华为分销2号", "杭州华为分销3号"], term  # the last page
     unfiltered = list_customers(sessions, actor=team.manager, page_size=2)
     assert (unfiltered.total, unfiltered.total_capped, unfiltered.pages) == (6, False, 3)
+
+
+def test_a_rare_search_that_matches_nothing_reads_its_candidates_once(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
+    make_customer("Contoso Trading", contact={"name": "Li Na", "email": "li.na.4712@example.com"})
+    with count_statements(sessions) as statements:
+        page = list_customers(sessions, actor=team.manager, flt=CustomerFilter(search="li.4711@"))
+    assert (page.total, page.rows, page.page) == (0, [], 0)
+    assert len([s for s in statements if "total_matches" in s]) == 1  # no second read "for the first page"
 
 
 def test_searches_choose_their_gram_by_the_stored_counts_and_count_new_grams_live(
