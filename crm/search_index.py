@@ -28,7 +28,7 @@ Design (what `crm.customers` searches with):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,12 +49,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from db.engine import Sessions
 from db.models import Customer, CustomerSearchGram, CustomerSearchGramCount, CustomerSearchText
 from db.search_grams import (
     DETAILS,
     SEPARATOR,
     VISIBLE,
     SearchText,
+    count_grams,
     grams_of,
     index_new,
     insert_grams,
@@ -66,8 +68,8 @@ from db.search_grams import (
 )
 
 __all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
-           "phone_digits", "plan_search", "rebuild", "reindex_customers", "search_condition", "search_text",
-           "candidate_ids", "holds", "walk", "walkable"]
+           "phone_digits", "plan_search", "rebuild", "reindex_all", "reindex_customers", "search_condition",
+           "search_text", "candidate_ids", "holds", "walk", "walkable"]
 CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.
@@ -403,6 +405,31 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
         insert_grams(connection, added)
     index_new(connection, fresh)
     return changed
+
+
+def reindex_all(sessions: Sessions, *, chunk: int = 2_000, progress: Callable[[str], None] = lambda _: None
+                ) -> tuple[int, int]:
+    """Bring every customer's index in step with its rows (`search reindex`, after edits made outside the app).
+
+    One short transaction per chunk of customers, each rewriting only the customers whose text changed: a
+    write elsewhere waits for one chunk at most, and no transaction holds more than a chunk's locks (a rebuild
+    in one transaction deletes and locks every gram row: 60 million for a million customers). Returns
+    (customers checked, customers whose index changed); the gram counts are refreshed at the end.
+    """
+    last = checked = changed = 0
+    while True:
+        with sessions.begin() as session:
+            ids = list(session.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id)
+                                       .limit(chunk)))
+            changed += reindex_customers(session, ids)
+        if not ids:
+            break
+        last, checked = ids[-1], checked + len(ids)
+        if checked % (chunk * 25) == 0:
+            progress(f"{checked:,} customers checked, {changed:,} changed")
+    with sessions.begin() as session:
+        progress(f"{count_grams(session.connection()):,} grams counted")
+    return checked, changed
 
 
 def _bind(name: str) -> Any:

@@ -16,8 +16,12 @@ DEFAULT_BENCH_PATH = "data/bench_search.db"
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     search = subparsers.add_parser("search", help="customer search index").add_subparsers(
         dest="search_command", required=True)
-    search.add_parser("reindex", help="rebuild the search index from every customer and contact").set_defaults(
-        func=_cmd_reindex)
+    reindex = search.add_parser("reindex", help="bring the search index in step with every customer and contact "
+                                                "(after edits made outside the app)")
+    reindex.add_argument("--full", action="store_true",
+                         help="empty the index and build it again in one transaction (searches keep the old index "
+                              "until it commits; writes to customers wait for it)")
+    reindex.set_defaults(func=_cmd_reindex)
     search.add_parser("analyze", help="count again how many customers hold each gram (daily, from cron: keeps "
                                       "searches choosing their rarest gram)").set_defaults(func=_cmd_analyze)
     bench = search.add_parser("bench", help="benchmark: time searches on N generated customers (separate database)")
@@ -26,15 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     bench.set_defaults(func=_cmd_bench)
 
 
-def _cmd_reindex(_args: argparse.Namespace) -> int:
+def _cmd_reindex(args: argparse.Namespace) -> int:
     from crm.cli import open_sessions
-    from crm.search_index import rebuild
+    from crm.search_index import rebuild, reindex_all
 
     sessions = open_sessions()
     started = time.perf_counter()
-    with sessions.begin() as session:
-        done = rebuild(session.connection(), progress=print)
-    print(f"search index rebuilt for {done:,} customers in {time.perf_counter() - started:.1f} s")
+    if args.full:
+        with sessions.begin() as session:
+            done = rebuild(session.connection(), progress=print)
+        print(f"search index rebuilt for {done:,} customers in {time.perf_counter() - started:.1f} s")
+        return 0
+    checked, changed = reindex_all(sessions, progress=print)
+    print(f"search index checked for {checked:,} customers, {changed:,} brought in step, "
+          f"in {time.perf_counter() - started:.1f} s")
     return 0
 
 

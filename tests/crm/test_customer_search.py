@@ -181,8 +181,10 @@ def test_search_filters_sort_and_paging_compose(sessions: Sessions, team: Team, 
     assert [r.name for r in first.rows + second.rows] == [f"杭州华为分销{n}号有限公司" for n in (5, 3, 1)]
 
 
-def test_the_reindex_command_rebuilds_the_index(engine: Engine, sessions: Sessions, team: Team,
-                                                make_customer: MakeCustomer, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("full", [False, True], ids=["in_step", "full"])
+def test_the_reindex_command_rebuilds_an_emptied_index(engine: Engine, sessions: Sessions, team: Team,
+                                                       make_customer: MakeCustomer, monkeypatch: pytest.MonkeyPatch,
+                                                       full: bool) -> None:
     make_customer("北京华为技术有限公司", contact={"name": "张伟", "email": "zw@huawei.example"})
     make_customer("Northwind Trading")
     with sessions.begin() as session:
@@ -190,9 +192,46 @@ def test_the_reindex_command_rebuilds_the_index(engine: Engine, sessions: Sessio
         session.execute(delete(CustomerSearchText))
     assert found(sessions, team.manager, "华为") == []
     monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    assert main(["search", "reindex"]) == 0
+    assert main(["search", "reindex", *(["--full"] if full else [])]) == 0
     assert found(sessions, team.manager, "华为") == ["北京华为技术有限公司"]
     assert found(sessions, team.manager, "northw") == ["Northwind Trading"]
+    assert_index_in_step(sessions)
+
+
+def test_reindex_brings_edits_made_outside_the_app_into_the_index_chunk_by_chunk(
+        engine: Engine, sessions: Sessions, team: Team, make_customer: MakeCustomer,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    renamed = make_customer("Contoso Trading", contact={"name": "Linda Evans", "email": "le@contoso.example"})
+    make_customer("北京华为技术有限公司", contact={"name": "张伟", "email": "zw@huawei.example"})
+    for n in range(5):
+        make_customer(f"Unchanged Partner {n}")
+    now = utcnow()
+    with sessions.begin() as session:  # what a script or a DBA does to the tables, past every write path
+        session.execute(Customer.__table__.update().where(Customer.id == renamed.id).values(name="Fabrikam Foods"))
+        session.execute(Contact.__table__.update().where(Contact.name == "Linda Evans").values(
+            email="linda@fabrikam.example"))
+        session.execute(Contact.__table__.update().where(Contact.name == "张伟").values(archived_at=now))
+        new_id = session.scalar(select(func.max(Customer.id))) + 1
+        session.execute(insert(Customer.__table__).values(
+            id=new_id, code="X000001", name="深圳腾讯科技", name_key="深圳腾讯科技", customer_type="company",
+            lifecycle_stage="signed", share_consent=False, version=1, created_at=now, updated_at=now))
+    assert found(sessions, team.manager, "fabrikam") == []
+    assert found(sessions, team.manager, "腾讯") == []
+
+    assert search_index.reindex_all(sessions, chunk=2) == (8, 3)  # four transactions of two customers
+    assert found(sessions, team.manager, "fabrikam") == ["Fabrikam Foods"]
+    assert found(sessions, team.manager, "contoso") == []
+    assert found(sessions, team.manager, "linda@fab") == ["Fabrikam Foods"]
+    assert found(sessions, team.manager, "zw@huawei") == []  # the archived contact is out of the search
+    assert found(sessions, team.manager, "腾讯") == ["深圳腾讯科技"]
+    assert_index_in_step(sessions)
+    with sessions.read() as session:  # the gram counts were refreshed: the new customer's grams are counted
+        assert session.scalar(select(CustomerSearchGramCount.holders).where(
+            CustomerSearchGramCount.gram == "腾讯")) == 1
+
+    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["search", "reindex"]) == 0
+    assert "checked for 8 customers, 0 brought in step" in capsys.readouterr().out  # nothing left to do
     assert_index_in_step(sessions)
 
 
