@@ -145,7 +145,7 @@ def _done(message: str) -> None:
 
 def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     profile = detail.profile
-    top = st.columns([6, 1])
+    top = st.columns([4, 1], vertical_alignment="center")
     top[0].title(profile.name)
     top[1].button(t("customers.back"), key="customers_back", icon=":material/arrow_back:", on_click=close_customer)
     owner = profile.owner_name or t("customers.filter.unassigned")

@@ -239,7 +239,7 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
 def search_and_sort(flt: CustomerFilter) -> tuple[CustomerFilter, int]:
     """The search box, sort and page size above the table; returns the full filter and the page size."""
     keep = {"persist_state": "session"}
-    search_col, sort_col, direction_col, size_col = st.columns([5, 2, 1, 1], vertical_alignment="bottom")
+    search_col, sort_col, direction_col, size_col = st.columns([5, 2, 1.4, 1], vertical_alignment="bottom")
     search = search_col.text_input(t("customers.search"), key="customers_search",
                                    placeholder=t("customers.search_placeholder"), **keep)
     sort = sort_col.selectbox(t("customers.sort"), SORTS, format_func=labeller("customers.sort"),
