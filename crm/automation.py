@@ -35,7 +35,7 @@ from crm.follow_up_core import (
 )
 from crm.permissions import Actor, require
 from crm.uow import transaction
-from db.engine import Sessions
+from db.engine import Sessions, refresh_statistics
 from db.models import AutomationRule, Complaint, Contact, Customer, FollowUpTask, SurveyResponse, utcnow
 
 CHUNK = 2_000
@@ -500,8 +500,5 @@ def _generate_chunk(sessions: Sessions, actor: Actor, code: str, params: dict[st
 
 def _refresh_statistics(sessions: Sessions) -> None:
     """Let the planner see the tasks a big run just added (PostgreSQL and MariaDB sample; cheap)."""
-    statement = {"postgresql": "ANALYZE follow_up_tasks", "mysql": "ANALYZE TABLE follow_up_tasks",
-                 "mariadb": "ANALYZE TABLE follow_up_tasks"}.get(sessions.dialect)
-    if statement:
-        with sessions.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(statement).close()
+    if sessions.dialect != "sqlite":
+        refresh_statistics(sessions.engine, ["follow_up_tasks"])

@@ -28,7 +28,7 @@ from crm.queues import (
     team_overview,
     team_period_counts,
 )
-from db.engine import Sessions
+from db.engine import Sessions, move_sequences_past_ids, refresh_statistics
 from db.models import Customer, User, utcnow
 
 OWNERS = 50
@@ -196,18 +196,11 @@ def _false(sessions: Sessions) -> str:
 
 def _after_bulk_load(sessions: Sessions) -> None:
     """Move PostgreSQL's sequences past the explicit ids and refresh every planner's statistics."""
-    with sessions.engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        if sessions.dialect == "postgresql":
-            for table in ("customers", "activities", "follow_up_tasks", "users"):
-                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
-            connection.execute(text("VACUUM ANALYZE"))
-        elif sessions.dialect in ("mysql", "mariadb"):
-            for table in ("customers", "activities", "follow_up_tasks"):
-                connection.execute(text(f"ANALYZE TABLE {table}"))
-        else:
-            connection.execute(text("ANALYZE"))
+    tables = ("customers", "activities", "follow_up_tasks", "users")
+    if sessions.dialect == "postgresql":
+        with sessions.engine.begin() as connection:
+            move_sequences_past_ids(connection, tables)
+    refresh_statistics(sessions.engine, tables, vacuum=True)
 
 
 # --- timing -------------------------------------------------------------------------------------------

@@ -10,14 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from crm.customers import CustomerFilter, list_customers
 from crm.permissions import Actor
 from crm.search_index import rebuild
-from db.engine import Sessions
+from db.engine import Sessions, move_sequences_past_ids, refresh_statistics
 from db.models import Customer
-from db.search_grams import bulk_insert
+from db.search_grams import SEARCH_TABLES, bulk_insert
 
 BENCH_CODE_PREFIX = "B"
 WARM_RUNS = 5
@@ -115,18 +115,10 @@ def generate(sessions: Sessions, *, customers: int, seed: int = 11,
         started = time.perf_counter()
         done = rebuild(connection, progress=progress, batch=100_000)
         progress(f"search index for {done:,} customers in {time.perf_counter() - started:.1f} s")
-    with sessions.engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        if sessions.dialect == "postgresql":
-            for table in ("customers", "contacts"):
-                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
-            connection.execute(text("VACUUM ANALYZE"))
-        elif sessions.dialect in ("mysql", "mariadb"):
-            for table in ("customers", "contacts", "customer_search_texts", "customer_search_grams"):
-                connection.execute(text(f"ANALYZE TABLE {table}"))
-        else:
-            connection.execute(text("ANALYZE"))
+    if sessions.dialect == "postgresql":
+        with sessions.engine.begin() as connection:
+            move_sequences_past_ids(connection, ("customers", "contacts"))
+    refresh_statistics(sessions.engine, ("customers", "contacts", *SEARCH_TABLES), vacuum=True)
 
 
 def _time(label: str, call: Callable[[], int]) -> Timing:

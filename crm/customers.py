@@ -297,20 +297,20 @@ def _driven(session: Session, actor: Actor, flt: CustomerFilter) -> bool:
     return plan is not None and plan.driven
 
 
-def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False) -> list[Any]:
+def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False, entity: Any = Customer) -> list[Any]:
     """ORDER BY for the filter: the sort column (always served by an index), then id for a stable order.
 
     When a search's grams picked the candidates (`driven`), the few candidates are sorted instead: SQLite
     and MariaDB are kept from walking the sort column's index, and probing every customer on the way.
     """
     sort_columns: dict[str, Any] = {
-        "owner": Customer.owner_id, "department": Customer.department_id,
-        **{name: getattr(Customer, name) for name in SORTS if name not in ("owner", "department")},
+        "owner": entity.owner_id, "department": entity.department_id,
+        **{name: getattr(entity, name) for name in SORTS if name not in ("owner", "department")},
     }
-    sort_column = sort_columns.get(flt.sort, Customer.name)
+    sort_column = sort_columns.get(flt.sort, entity.name)
     if driven and dialect != "postgresql":  # PostgreSQL knows from its statistics how rare the grams are
         sort_column = _Unindexed(sort_column)
-    columns = [sort_column, Customer.id]
+    columns = [sort_column, entity.id]
     if flt.sort == "code":  # unique: no tie-breaker needed, and the unique index serves the order alone
         columns = [sort_column]
     elif sort_column is Customer.name and flt.archived == "active" and not driven and dialect == "postgresql":
@@ -365,8 +365,18 @@ def _rows_select(
             picked.append(func.count().over().label("total_matches"))
         page_from = Customer if candidates is None else join(Customer, candidates,
                                                              candidates.c.customer_id == Customer.id)
-        page = (select(*picked).select_from(page_from).where(*conditions).order_by(*order).limit(limit)
-                .offset(offset).subquery("page"))
+        if driven and with_total and dialect == "postgresql":
+            # Every match is read for the total anyway, so find them all first (OFFSET 0 keeps the subquery
+            # whole), then sort. Left to itself, PostgreSQL can misjudge a search's candidates by a hundred
+            # times, read the sort column's index in order and check the text of every customer on the way.
+            matches = aliased(Customer, select(Customer).select_from(page_from).where(*conditions).offset(0)
+                              .subquery("matches"))
+            picked = [matches.id, func.count().over().label("total_matches")]
+            page = (select(*picked).order_by(*_order(flt, dialect, driven=driven, entity=matches)).limit(limit)
+                    .offset(offset).subquery("page"))
+        else:
+            page = (select(*picked).select_from(page_from).where(*conditions).order_by(*order).limit(limit)
+                    .offset(offset).subquery("page"))
         query = query.join(page, page.c.id == Customer.id)
         if with_total:
             query = query.add_columns(page.c.total_matches)

@@ -33,7 +33,7 @@ from crm.permissions import SYSTEM
 from crm.rfm import Thresholds
 from crm.search_index import SearchText, search_text
 from crm.users import hash_password
-from db.engine import Sessions
+from db.engine import Sessions, move_sequences_past_ids
 from db.models import Activity, Base, Customer, User, UTCDateTime
 from db.search_grams import load_all
 
@@ -1508,14 +1508,9 @@ def _delete_everything(session: Session) -> None:
 
 
 def _reset_sequences(session: Session) -> None:
-    for table in Base.metadata.sorted_tables:
-        column = table.c.get("id")
-        if column is None or not column.primary_key or not isinstance(column.type, Integer):
-            continue
-        session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-        ))
+    move_sequences_past_ids(session.connection(), [
+        table.name for table in Base.metadata.sorted_tables
+        if (column := table.c.get("id")) is not None and column.primary_key and isinstance(column.type, Integer)])
 
 
 def _search_texts(builder: _Builder) -> list[tuple[int, SearchText]]:

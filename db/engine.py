@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,33 @@ class Sessions:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+
+def refresh_statistics(engine: Engine, tables: Sequence[str], *, vacuum: bool = False) -> None:
+    """Let the planner see what a bulk write changed: sample these tables again (outside any transaction).
+
+    vacuum: on PostgreSQL, also clear the dead rows a bulk delete left and mark the pages all-visible, so
+    index-only scans stop visiting the table (they did for every gram after a full search index rebuild).
+    """
+    dialect = engine.dialect.name
+    names = ", ".join(tables)
+    if dialect == "postgresql":
+        statements = [f"{'VACUUM ' if vacuum else ''}ANALYZE {names}"]
+    elif dialect in ("mysql", "mariadb"):
+        statements = [f"ANALYZE TABLE {names}"]
+    else:
+        statements = [f"ANALYZE {table}" for table in tables]
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for statement in statements:
+            connection.exec_driver_sql(statement).close()
+
+
+def move_sequences_past_ids(connection: Connection, tables: Sequence[str]) -> None:
+    """PostgreSQL: move each table's id sequence past the ids a bulk load wrote itself."""
+    for table in tables:
+        connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
 
 
 def make_session_factory(engine: Engine) -> Sessions:

@@ -107,6 +107,7 @@ def texts_from_database(connection: Connection, ids: Sequence[int]) -> dict[int,
     return {i: search_text(name, code, contacts.get(i, ())) for i, name, code in customers}
 
 
+SEARCH_TABLES = ("customer_search_texts", "customer_search_grams", "customer_search_gram_counts")
 _LOAD = "customer_search_grams_load"
 MARIADB_SORT_BUFFER = 256 * 1024 * 1024  # bytes, for the one sorted copy of a bulk load
 _GRAM_COLUMNS = ("gram", "customer_name", "customer_id", "kinds")
