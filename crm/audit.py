@@ -7,12 +7,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, func, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from crm.change_display import named, reference_names
 from crm.permissions import SYSTEM, Actor
-from db.models import AuditLog, User, Versioned, utcnow
+from db.models import AuditLog, Base, User, Versioned, utcnow
 
 HIDDEN = "***"
 _SKIPPED_FIELDS = frozenset({"id", "version", "created_at", "updated_at"})
@@ -109,6 +109,14 @@ def _audit_after_flush(session: Session, _flush_context: Any) -> None:
         session.connection().execute(insert(AuditLog), rows)
 
 
+def _ignored_fields(entity_type: str) -> frozenset[str]:
+    """The fields a table's model leaves out of the audit trail (`audit_ignored_fields`)."""
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == entity_type:
+            return frozenset(getattr(mapper.class_, "audit_ignored_fields", frozenset()))
+    return frozenset()
+
+
 def changes_since(session: Session, entity_type: str, entity_id: Any, version: int) -> list[dict[str, Any]]:
     """Return the audited changes made to a record after the given version (for conflict messages).
 
@@ -121,7 +129,9 @@ def changes_since(session: Session, entity_type: str, entity_id: Any, version: i
                AuditLog.new_value)
         .outerjoin(User, User.id == AuditLog.user_id)
         .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
-               AuditLog.entity_version > version)
+               AuditLog.entity_version > version,
+               # derived fields that older versions of the app audited (name_key): not the user's to read
+               or_(AuditLog.field.is_(None), AuditLog.field.not_in(_ignored_fields(entity_type) or ("",))))
         .order_by(AuditLog.id)
     )
     changes = [dict(row._mapping) for row in result]

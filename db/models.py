@@ -218,6 +218,9 @@ class Customer(Versioned, Base):
     # follow-up state, maintained by the follow-up service for fast queues
     last_contact_at: Mapped[dt.datetime | None] = mapped_column()
     next_follow_up_at: Mapped[dt.datetime | None] = mapped_column()
+    # Derived from audited fields (the name, the stage), as the import leaves them out of the trail too: a
+    # conflict message or the timeline would otherwise show "name_key" to the user.
+    audit_ignored_fields: ClassVar[frozenset[str]] = frozenset({"name_key", "stage_changed_at"})
     __table_args__ = (
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
         # Each sort of the list (0012_customer_sort_indexes): the column then id, the list's tie-breaker, so a

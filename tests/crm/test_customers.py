@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, text
 
+from crm.audit import audit_row, write_audit
 from crm.change_display import describe_conflict
 from crm.customers import (
     CustomerFilter,
@@ -129,6 +130,7 @@ def test_an_edit_changes_only_the_given_fields_and_is_audited(sessions: Sessions
     assert ("region", "east", "south") in rows
     assert ("tags", None, "2025, vip") in rows
     assert key == "newname"
+    assert not [r for r in rows if r.field in ("name_key", "stage_changed_at")]  # derived: the name is audited
 
 
 def test_saving_a_stale_form_raises_a_conflict_naming_who_changed_what(sessions: Sessions, team: Team,
@@ -158,6 +160,22 @@ def test_a_conflict_reads_in_the_users_language_with_labels_and_names(sessions: 
     assert "已书面同意对外共享数据: 否 → 是" in chinese
     english = describe_conflict(caught.value.changes, "en")
     assert "Region: East China → North China" in english and "owner_id" not in english
+
+
+def test_a_conflict_over_a_rename_or_a_stage_names_only_what_the_user_edits(sessions: Sessions, team: Team,
+                                                                           make_customer: MakeCustomer) -> None:
+    created = make_customer("拓越百货（厦门）有限公司")
+    update_customer(sessions, actor=team.admin, customer_id=created.id, version=created.version,
+                    changes={"name": "拓越百货（厦门）有限责任公司", "lifecycle_stage": "intent"})
+    with sessions.begin() as session:  # what an earlier version of the app wrote to the trail
+        write_audit(session, [audit_row(team.admin, "update", "customers", created.id, field="name_key",
+                                        old="拓越百货厦门", new="拓越百货厦门有限责任", version=created.version + 1)])
+    with pytest.raises(VersionConflict) as caught:
+        update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
+                        changes={"notes": "mine"})
+    chinese = describe_conflict(caught.value.changes, "zh")
+    assert chinese.startswith("未保存：在您打开后，Ada Admin 修改了此记录（客户名称, 合作阶段）"), chinese
+    assert "name_key" not in chinese and "stage_changed_at" not in chinese
 
 
 def test_staff_cannot_edit_another_owners_customer(sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
