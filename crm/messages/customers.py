@@ -268,7 +268,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.merge.confirm_required": ("Tick the box to confirm.", "请勾选以确认。"),
     "customers.merge.submit": ("Merge", "合并"),
     "customers.merge.done": (
-        "Merged: {moved} records moved, {cancelled} duplicate open tasks cancelled.",
+        "Merged: {moved} record(s) moved, {cancelled} duplicate open task(s) cancelled.",
         "合并完成：转移 {moved} 条记录，取消 {cancelled} 个重复的待办任务。",
     ),
 }
