@@ -15,7 +15,15 @@ from crm.permissions import SYSTEM
 from crm.records import ContactInput
 from db.models import Customer
 from tests.e2e.conftest import PASSWORDS, CrmServer
-from tests.e2e.test_sign_in_journey import UI_TIMEOUT_MS, new_context, open_app, sign_in, step, wait_idle
+from tests.e2e.test_sign_in_journey import (
+    UI_TIMEOUT_MS,
+    landing,
+    new_context,
+    open_app,
+    sign_in,
+    step,
+    wait_idle,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -40,6 +48,23 @@ def expander(page: Page, title: str) -> Locator:
     return page.get_by_test_id("stExpander").filter(has=page.get_by_text(title, exact=True)).last
 
 
+def click_until_shown(page: Page, button: Locator, shown: Locator, attempts: int = 3) -> None:
+    """Click a button that writes nothing until its result shows (a dry run).
+
+    A click that lands while a late rerun (the upload's, or the cookie component reporting back) is being
+    replaced can be dropped by Streamlit; seen twice in about ten loaded runs, never twice in a row.
+    """
+    for attempt in range(attempts):
+        button.click()
+        wait_idle(page)
+        try:
+            expect(shown).to_be_visible(timeout=UI_TIMEOUT_MS // 3)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
         browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
     sessions = crm_server.database.sessions
@@ -53,6 +78,8 @@ def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
     context = new_context(browser)
     page = open_app(context, crm_server)
     with step(page, shots, crm_server, "0-signed-in"):
+        # landing waits out the late rerun of the cookie reader, which can swallow a click made during it
+        assert landing(page) == "login"
         sign_in(page, "admin", PASSWORDS["admin"])
 
     with step(page, shots, crm_server, "1-search-by-contact-phone"):
@@ -117,9 +144,8 @@ def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
         wait_idle(page)
         expect(page.get_by_text("gb18030", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
         wait_idle(page)  # the run the upload started has drawn the whole form
-        page.get_by_role("button", name=t("imports.panel.dry_run")).click()
-        wait_idle(page)
-        expect(page.get_by_text(t("imports.panel.dry_run_done"))).to_be_visible(timeout=UI_TIMEOUT_MS)
+        click_until_shown(page, page.get_by_role("button", name=t("imports.panel.dry_run")),
+                          page.get_by_text(t("imports.panel.dry_run_done")))
         expect(page.get_by_text(t("imports.panel.problems", errors=2, warnings=0))).to_be_visible()
         expect(page.get_by_text(t("validation.phone")).first).to_be_attached()  # a cell of the report
         assert customer_count(crm_server) == 4  # a dry run writes nothing
