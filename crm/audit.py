@@ -123,15 +123,17 @@ def changes_since(session: Session, entity_type: str, entity_id: Any, version: i
     Each change has the username, `who` (the display name), the entity, the field and its old and new
     values, owner and department ids replaced by their names.
     """
+    conditions = [AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
+                  AuditLog.entity_version > version]
+    ignored = _ignored_fields(entity_type)
+    if ignored:  # derived fields that older versions of the app audited (name_key): not the user's to read
+        conditions.append(or_(AuditLog.field.is_(None), AuditLog.field.not_in(ignored)))
     result = session.execute(
         select(AuditLog.username, func.coalesce(User.display_name, AuditLog.username).label("who"),
                AuditLog.entity_type.label("entity"), AuditLog.at, AuditLog.field, AuditLog.old_value,
                AuditLog.new_value)
         .outerjoin(User, User.id == AuditLog.user_id)
-        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
-               AuditLog.entity_version > version,
-               # derived fields that older versions of the app audited (name_key): not the user's to read
-               or_(AuditLog.field.is_(None), AuditLog.field.not_in(_ignored_fields(entity_type) or ("",))))
+        .where(*conditions)
         .order_by(AuditLog.id)
     )
     changes = [dict(row._mapping) for row in result]

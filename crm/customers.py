@@ -308,7 +308,8 @@ def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False, entity: A
         **{name: getattr(entity, name) for name in SORTS if name not in ("owner", "department")},
     }
     sort_column = sort_columns.get(flt.sort, entity.name)
-    if driven and dialect != "postgresql":  # PostgreSQL knows from its statistics how rare the grams are
+    # PostgreSQL has no such hint: a driven page with its total reads every match first instead (_rows_select).
+    if driven and dialect != "postgresql":
         sort_column = _Unindexed(sort_column)
     columns = [sort_column, entity.id]
     if flt.sort == "code":  # unique: no tie-breaker needed, and the unique index serves the order alone
@@ -360,23 +361,21 @@ def _rows_select(
     elif limit is not None:
         # A "deferred join": pick the page's ids with a narrow query the planner gets right (index
         # order or a top-N sort), then join owners, departments and contacts for those rows only.
-        picked: list[Any] = [Customer.id]
-        if with_total:
-            picked.append(func.count().over().label("total_matches"))
         page_from = Customer if candidates is None else join(Customer, candidates,
                                                              candidates.c.customer_id == Customer.id)
+        picked = select(Customer.id).select_from(page_from).where(*conditions)
+        page_order = order
         if driven and with_total and dialect == "postgresql":
             # Every match is read for the total anyway, so find them all first (OFFSET 0 keeps the subquery
             # whole), then sort. Left to itself, PostgreSQL can misjudge a search's candidates by a hundred
             # times, read the sort column's index in order and check the text of every customer on the way.
             matches = aliased(Customer, select(Customer).select_from(page_from).where(*conditions).offset(0)
                               .subquery("matches"))
-            picked = [matches.id, func.count().over().label("total_matches")]
-            page = (select(*picked).order_by(*_order(flt, dialect, driven=driven, entity=matches)).limit(limit)
-                    .offset(offset).subquery("page"))
-        else:
-            page = (select(*picked).select_from(page_from).where(*conditions).order_by(*order).limit(limit)
-                    .offset(offset).subquery("page"))
+            picked = select(matches.id)
+            page_order = _order(flt, dialect, driven=driven, entity=matches)
+        if with_total:
+            picked = picked.add_columns(func.count().over().label("total_matches"))
+        page = picked.order_by(*page_order).limit(limit).offset(offset).subquery("page")
         query = query.join(page, page.c.id == Customer.id)
         if with_total:
             query = query.add_columns(page.c.total_matches)
