@@ -74,6 +74,9 @@ def sign_in(page: Page, username: str, password: str) -> None:
     """Fill and submit the real sign-in form, then wait for the signed-in sidebar."""
     expect(page.get_by_label("Username")).to_be_visible(timeout=UI_TIMEOUT_MS)
     wait_idle(page)
+    # A late rerun (the cookie reader reporting back) can swallow a click made while it replaces the page.
+    page.wait_for_timeout(SETTLE_MS)
+    wait_idle(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
