@@ -131,23 +131,25 @@ with tabs[t("admin.tab.audit")]:
         date_from = filters[2].date_input(t("common.from"), value=company_today() - dt.timedelta(days=30),
                                           key="admin_audit_from")
         date_to = filters[3].date_input(t("common.to"), value=company_today(), key="admin_audit_to")
+        # A bad filter is explained under it and only the trail is left out: st.stop() here would also end
+        # the tabs after this one (Settings).
         if date_from > date_to:
-            st.error(t("validation.date_range"))
-            st.stop()
-        page = st.session_state.get("admin_audit_page", 1) - 1
-        rows, total = search_audit(sessions, actor=actor, user_id=user_filter, entity_type=type_filter,
-                                   date_from=date_from, date_to=date_to, page=page)
-        if not rows:
-            st.info(t("common.no_rows"))
+            filters[3].error(t("validation.date_range"))
         else:
-            st.dataframe(pd.DataFrame([{
-                t("admin.audit.col.at"): when(r["at"]), t("admin.audit.col.user"): r["username"],
-                t("admin.audit.col.action"): t(f"audit.action.{r['action']}"),
-                t("admin.audit.col.entity"): f"{t('entity.' + r['entity_type'])} #{r['entity_id']}",
-                t("admin.audit.col.field"): r["field"] or "", t("admin.audit.col.old"): r["old_value"] or "",
-                t("admin.audit.col.new"): r["new_value"] or "",
-            } for r in rows]), hide_index=True, width="stretch")
-        pager("admin_audit_page", total, 50)
+            page = st.session_state.get("admin_audit_page", 1) - 1
+            rows, total = search_audit(sessions, actor=actor, user_id=user_filter, entity_type=type_filter,
+                                       date_from=date_from, date_to=date_to, page=page)
+            if not rows:
+                st.info(t("common.no_rows"))
+            else:
+                st.dataframe(pd.DataFrame([{
+                    t("admin.audit.col.at"): when(r["at"]), t("admin.audit.col.user"): r["username"],
+                    t("admin.audit.col.action"): t(f"audit.action.{r['action']}"),
+                    t("admin.audit.col.entity"): f"{t('entity.' + r['entity_type'])} #{r['entity_id']}",
+                    t("admin.audit.col.field"): r["field"] or "", t("admin.audit.col.old"): r["old_value"] or "",
+                    t("admin.audit.col.new"): r["new_value"] or "",
+                } for r in rows]), hide_index=True, width="stretch")
+            pager("admin_audit_page", total, 50)
 
 if is_admin:
     with tabs[t("admin.tab.settings")], st.form("admin_settings"):
