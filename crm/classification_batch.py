@@ -22,7 +22,6 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
@@ -35,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from crm.rfm import COMPUTED_DIMENSIONS, Thresholds
-from db.models import ClassChange, Customer, UTCDateTime
+from db.models import ClassChange, Customer, MoneySum, UTCDateTime
 
 CHUNK = 50_000
 RFM_COLUMNS = ("rfm_recency_days", "rfm_frequency", "rfm_monetary", "rfm_r", "rfm_f", "rfm_m")
@@ -162,7 +161,7 @@ def _rfm_staging(name: str) -> Table:
     return Table(
         name, MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("rfm_recency_days", Integer), Column("rfm_frequency", Integer), Column("rfm_monetary", Numeric(14, 2)),
+        Column("rfm_recency_days", Integer), Column("rfm_frequency", Integer), Column("rfm_monetary", MoneySum),
         Column("rfm_r", Integer), Column("rfm_f", Integer), Column("rfm_m", Integer),
         prefixes=["TEMPORARY"],
     )

@@ -211,6 +211,9 @@ def size_classes(frame: pd.DataFrame, key_share_percent: float) -> tuple[pd.Seri
     code_rank[np.argsort(codes, kind="stable")] = np.arange(len(codes))
     order = np.lexsort((code_rank, -cents))
     ranked = cents[order]
+    if len(ranked) and int(ranked.max()) * len(ranked) >= 2**63:
+        # The sum of every revenue could wrap int64 (past ¥92 quadrillion): add up as Python integers.
+        ranked = ranked.astype(object)
     total = int(ranked.sum())
     preceding_ranked = np.cumsum(ranked) - ranked
     # Exact integer comparison: preceding / total < percent / 100  <=>  preceding * 10000 < percent*100 * total.

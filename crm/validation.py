@@ -14,6 +14,7 @@ CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")  # area code 0xx / 0xxx + 7-8 digit number
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+# The largest amount (README "Amounts"; named in the validation.amount message); sums have room for it on every order.
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 

@@ -64,7 +64,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# One amount (an order, a contract, a payment): at most crm.validation.MAX_AMOUNT, 999,999,999,999.99.
 Money = Numeric(14, 2)
+# A sum of amounts (a customer's revenue, a revenue target) has room for the largest amount on every order the
+# orders table can number (INTEGER ids on PostgreSQL and MariaDB): (2**31 - 1) * 10**12 < 10**22.
+MAX_ORDERS = 2**31 - 1
+MONEY_SUM_DIGITS = 24
+MoneySum = Numeric(MONEY_SUM_DIGITS, 2)
 
 
 class Base(DeclarativeBase):
@@ -210,7 +216,7 @@ class Customer(Versioned, Base):
     credit_risk: Mapped[str | None] = mapped_column(String(8), index=True)
     rfm_recency_days: Mapped[int | None] = mapped_column(Integer)
     rfm_frequency: Mapped[int | None] = mapped_column(Integer)
-    rfm_monetary: Mapped[Decimal | None] = mapped_column()
+    rfm_monetary: Mapped[Decimal | None] = mapped_column(MoneySum)  # the sum of the customer's orders
     rfm_r: Mapped[int | None] = mapped_column(Integer)
     rfm_f: Mapped[int | None] = mapped_column(Integer)
     rfm_m: Mapped[int | None] = mapped_column(Integer)
@@ -632,6 +638,6 @@ class KpiTarget(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kpi: Mapped[str] = mapped_column(String(48))
     period: Mapped[str] = mapped_column(String(7))
-    target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    target: Mapped[Decimal] = mapped_column(Numeric(MONEY_SUM_DIGITS + 2, 4))  # may be a sum: revenue
     __table_args__ = (UniqueConstraint("kpi", "period"),)
 
