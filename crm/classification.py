@@ -31,7 +31,7 @@ from crm.customer_access import load_readable
 from crm.errors import CrmError
 from crm.follow_up_core import company_today as company_today  # re-exported for the classification modules
 from crm.i18n import format_date, format_money, format_number, format_percent, t
-from crm.permissions import Actor, require
+from crm.permissions import SYSTEM, Actor, require
 from crm.rfm import COMPUTED_DIMENSIONS, Bands, Thresholds, validate_thresholds
 from crm.uow import transaction
 from crm.vocab import urgency_of
@@ -508,16 +508,23 @@ class RecomputeResult:
     as_of: dt.date
     customers: int
     counts: dict[str, dict[str, int]]
-    changed: dict[str, int]
+    changed: dict[str, int]  # class changes per dimension: a customer who moves in two dimensions counts in both
     rows_written: int
     seconds: float
     bands: Bands
+    reclassified: int = 0  # customers whose class changed in at least one dimension
+
+    @property
+    def class_changes(self) -> int:
+        """Class changes across the dimensions (at least `reclassified`: one per dimension a customer moves in)."""
+        return sum(self.changed.values())
 
 
-def _counts(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+def _counts(frame: pd.DataFrame, prefix: str = "") -> dict[str, dict[str, int]]:
     counts = {}
     for dim in COMPUTED_DIMENSIONS:
-        values = frame[dim].astype(object).where(frame[dim].notna(), "none").value_counts()
+        column = frame[f"{prefix}{dim}"]
+        values = column.astype(object).where(column.notna(), "none").value_counts()
         counts[dim] = {str(k): int(v) for k, v in values.items()}
     return counts
 
@@ -526,9 +533,9 @@ def _write_run(session: Session, actor: Actor, comp: Computation, started: float
     now = utcnow()
     override_reasons = {(int(o["customer_id"]), str(o["dimension"])): _override_reason(o["dimension"], o).to_json()
                         for o in comp.overrides.to_dict("records")}
-    written, changed = write_changes(session.connection(), frame=comp.frame, thresholds=comp.thresholds,
-                                     facts=comp.facts, as_of=comp.as_of, override_reasons=override_reasons,
-                                     actor_id=actor.id, now=now)
+    written, changed, reclassified = write_changes(
+        session.connection(), frame=comp.frame, thresholds=comp.thresholds, facts=comp.facts, as_of=comp.as_of,
+        override_reasons=override_reasons, actor_id=actor.id, now=now)
     counts = _counts(comp.frame)
     facts = {**comp.facts, "bands": comp.bands.to_json(), "at": now.isoformat(), "customers": len(comp.frame),
              "counts": counts, "mode": comp.thresholds.mode}
@@ -536,7 +543,25 @@ def _write_run(session: Session, actor: Actor, comp: Computation, started: float
     write_audit(session, [audit_row(actor, "recompute", "classification", comp.as_of.isoformat(),
                                     new=json.dumps({"changed": changed, "rows": written}, sort_keys=True))])
     return RecomputeResult(comp.as_of, len(comp.frame), counts, changed, written, time.perf_counter() - started,
-                           comp.bands)
+                           comp.bands, reclassified)
+
+
+def record_loaded_run(session: Session, *, as_of: dt.date) -> None:
+    """Record classes a bulk load wrote itself (the demo data) as the last run, inside the load's transaction.
+
+    The load classified every customer by the thresholds in force as a run would; without this record the
+    classification page would say the classes were never computed, and an explanation for one customer would
+    recompute the whole base for the size cutoff. The facts are the ones a run keeps, read from the loaded data.
+    """
+    thresholds = load_thresholds(session)
+    frame = _base_frame(session, as_of, None)
+    _, _, facts = rfm.size_classes(frame, thresholds.key_share_percent)
+    # When the load stamped its classes (the same for every load of a seed and day, as the rest of its data).
+    at = session.scalar(select(func.max(Customer.classified_at)).where(Customer.archived_at.is_(None))) or utcnow()
+    _store_setting(session, SYSTEM, LAST_RUN_KEY, {
+        **facts, "as_of": as_of.isoformat(), "bands": rfm.bands_for(thresholds, frame).to_json(),
+        "at": at.isoformat(), "customers": len(frame), "counts": _counts(frame, "cur_"),
+        "mode": thresholds.mode}, audited=False)
 
 
 def _compute_then_write(sessions: Sessions, *, actor: Actor, as_of: dt.date | None, thresholds: Thresholds | None,
@@ -589,7 +614,12 @@ class ThresholdPreview:
     customers: int
     transitions: dict[str, list[dict[str, Any]]]  # dimension -> [{"from": old, "to": new, "customers": n}]
     movers: list[dict[str, Any]]  # the first movers by code: id, code, name, owner, and old/new per dimension
-    movers_total: int
+    movers_total: int  # customers whose class would change in at least one dimension
+
+    @property
+    def class_changes(self) -> int:
+        """Class changes across the dimensions, as the run would count them (a customer per dimension it moves in)."""
+        return sum(row["customers"] for rows in self.transitions.values() for row in rows if row["from"] != row["to"])
 
 
 def _transitions(frame: pd.DataFrame, new: dict[str, pd.Series]) -> dict[str, list[dict[str, Any]]]:

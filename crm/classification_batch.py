@@ -202,8 +202,11 @@ def _insert(connection: Connection, table: Table, columns: list[list[Any]]) -> N
 
 def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Thresholds, facts: Mapping[str, Any],
                   as_of: dt.date, override_reasons: Mapping[tuple[int, str], str], actor_id: int | None,
-                  now: dt.datetime) -> tuple[int, dict[str, int]]:
-    """Write the cached columns and class history of the customers whose values changed; return (rows, changes).
+                  now: dt.datetime) -> tuple[int, dict[str, int], int]:
+    """Write the cached columns and class history of the customers whose values changed.
+
+    Returns (customers written, class changes per dimension, customers whose class changed in any dimension):
+    a customer who moves in two dimensions is one customer and two class changes.
 
     Two staging tables: the RFM figures of every changed customer (most of them, every day, as recency moves),
     and the classes with their explanations of the customers whose class changed (few, after the first run).
@@ -219,8 +222,9 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
         rfm_changed |= differs(new[name], frame[f"cur_{name}"])
     changed = {dim: int(mask.sum()) for dim, mask in class_masks.items()}
     touched = class_changed | rfm_changed
+    reclassified = int(class_changed.sum())
     if not touched.any():
-        return 0, changed
+        return 0, changed, reclassified
     suffix = uuid.uuid4().hex[:12]
     rfm_table, class_table = _rfm_staging(f"tmp_rfm_{suffix}"), _class_staging(f"tmp_class_{suffix}")
     rfm_table.create(connection)
@@ -284,4 +288,4 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
                     | {"classified_at": now, "updated_at": target.c.updated_at}))
     rfm_table.drop(connection)
     class_table.drop(connection)
-    return int(touched.sum()), changed
+    return int(touched.sum()), changed, reclassified

@@ -52,7 +52,7 @@ from crm.search_index import (
 )
 from crm.stages import apply_stage_change, check_stage_change
 from crm.uow import check_version, transaction
-from crm.validation import TEXT_MAX, check_choice, check_code, check_length, check_not_future, check_required
+from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
 from crm.vocab import (
     CHURN_REASONS,
     COMPANY_SIZES,
@@ -82,6 +82,7 @@ COUNT_CAP = 10_000
 # A search counts its matches up to here: each is checked against the index row by row, and past a thousand
 # matches a user refines the search rather than pages through it (the list then says "1,000+").
 SEARCH_COUNT_CAP = 1_000
+TEXT_MAX = 10_000  # Text columns: MariaDB's TEXT holds 65,535 bytes, i.e. ~21,000 CJK characters
 TAG_MAX = 40
 BULK_MAX = 1_000
 CODE_PREFIX = "C"
@@ -829,7 +830,8 @@ def check_customer_values(errors: ValidationCollector, values: Mapping[str, Any]
     if values.get("expected_close_date") is not None and not isinstance(values["expected_close_date"], dt.date):
         errors.add("expected_close_date", "validation.date")
     for tag in values.get("tags", ()):
-        check_length(errors, "tags", tag, TAG_MAX)
+        if len(tag) > TAG_MAX:
+            errors.add("tags", "validation.too_long", max=TAG_MAX)
 
 
 def _check_owner(session: Session, errors: ValidationCollector, owner_id: int | None) -> None:
@@ -858,20 +860,10 @@ def name_key_of(name: str) -> str:
     return normalise_name(name)[:200]
 
 
-def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str], *,
-              new: bool = False) -> None:
-    """Give the customer exactly these tags; a change is a change of the customer (version bumped, audited).
-
-    The customer's row is written (UPDATE ... WHERE version = n) before its tags, so that of two saves from
-    the same version only one writes tags, and the other gets the conflict (crm.uow) naming who changed them.
-    """
-    with session.no_autoflush:  # the customer's other changes go in the same UPDATE as the bump below
-        current = set(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id)))
+def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str]) -> None:
+    current = set(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id)))
     wanted = set(tags)
     added, removed = sorted(wanted - current), sorted(current - wanted)
-    if (added or removed) and not new:
-        customer.updated_at = utcnow()  # the row is written even when only tags change: one version bump
-        session.flush()
     if removed:
         session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id,
                                                   CustomerTag.tag.in_(removed)))
@@ -880,12 +872,8 @@ def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence
                                               for t in added])
     if added or removed:
         write_audit(session, [audit_row(actor, "update", "customers", customer.id, field="tags",
-                                        old=_tags_text(current), new=_tags_text(wanted), version=customer.version)])
-
-
-def _tags_text(tags: Iterable[str]) -> str | None:
-    """A customer's whole set of tags as the audit trail keeps it ('a, b'; None for none)."""
-    return ", ".join(sorted(tags)) or None
+                                        old=", ".join(sorted(current)) or None,
+                                        new=", ".join(sorted(wanted)) or None, version=customer.version)])
 
 
 # --- create, update, archive ------------------------------------------------------------------------
@@ -936,7 +924,7 @@ def create_customer(
         session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.lifecycle_stage,
                                 changed_at=now, changed_by_id=actor.id))
         if tags:
-            _set_tags(session, actor, customer, tags, new=True)
+            _set_tags(session, actor, customer, tags)
         if contact_values and contact_values.get("name"):
             session.add(Contact(customer_id=customer.id, **contact_model_values(contact_values), is_primary=True))
         reindex_customers(session, [customer.id])
@@ -985,11 +973,11 @@ def update_customer(
             apply_stage_change(session, actor=actor, customer=customer, to_stage=stage, churn_reason=churn_reason)
         elif stage == "churned" and churn_reason != customer.churn_reason:
             customer.churn_reason = churn_reason
-        if tags is not None:  # flushes the customer's other changes with it: one version for the whole save
-            _set_tags(session, actor, customer, tags)
         session.flush()
         if "name" in values or "code" in values:
             reindex_customers(session, [customer.id])
+        if tags is not None:
+            _set_tags(session, actor, customer, tags)
         return customer_view_in(session, actor, customer.id)
 
 
@@ -1081,31 +1069,27 @@ def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], t
     errors = ValidationCollector()
     if not cleaned:
         errors.add("tag", "validation.required")
-    else:
-        check_length(errors, "tag", cleaned[0], TAG_MAX)
+    elif len(cleaned[0]) > TAG_MAX:
+        errors.add("tag", "validation.too_long", max=TAG_MAX)
     errors.raise_if_any()
     text = cleaned[0]
     with transaction(sessions, actor=actor, token=token, operation="customers.bulk_tag") as session:
         rows = _bulk_load(session, ids)
         having = set(session.scalars(select(CustomerTag.customer_id).where(
             CustomerTag.customer_id.in_(ids), CustomerTag.tag == text)))
-        changing = [r for r in rows if (r.id in having) == remove]
-        if changing:
-            changed_ids = [r.id for r in changing]
-            # A tag is part of the customer: its version moves, so a form opened before refuses to save over it.
-            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(changed_ids))
-                            .values(version=_CUSTOMERS.c.version + 1, updated_at=utcnow()))
-            if remove:
+        if remove:
+            changing = [r for r in rows if r.id in having]
+            if changing:
                 session.execute(delete(CustomerTag).where(CustomerTag.tag == text,
-                                                          CustomerTag.customer_id.in_(changed_ids)))
-            else:
-                session.execute(insert(CustomerTag), [{"customer_id": i, "tag": text, "created_at": utcnow()}
-                                                      for i in changed_ids])
-        tags = tags_by_customer(session, [r.id for r in changing])
+                                                          CustomerTag.customer_id.in_([r.id for r in changing])))
+        else:
+            changing = [r for r in rows if r.id not in having]
+            if changing:
+                session.execute(insert(CustomerTag), [{"customer_id": r.id, "tag": text, "created_at": utcnow()}
+                                                      for r in changing])
         write_audit(session, [audit_row(actor, "update", "customers", r.id, field="tags",
-                                        old=_tags_text(set(tags.get(r.id, ())) ^ {text}),
-                                        new=_tags_text(tags.get(r.id, ())), version=r.version + 1)
-                              for r in changing])
+                                        old=text if remove else None, new=None if remove else text,
+                                        version=r.version) for r in changing])
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
 from crm.calendar_counts import rebuild as rebuild_calendar_counts
-from crm.classification import company_today
+from crm.classification import company_today, record_loaded_run
 from crm.classification_admin import DEFAULT_POLICIES
 from crm.credit import default_weight
 from crm.errors import CrmError
@@ -1567,6 +1567,7 @@ def load_demo(
                 load_all(session.connection(), search_texts)
                 counts["customer_search_texts"] = len(search_texts)
                 counts["follow_up_day_counts"] = rebuild_calendar_counts(session.connection())
+            record_loaded_run(session, as_of=today)  # the classes were computed above, as a run would
             write_audit(session, [audit_row(SYSTEM, "seed", "database", "demo",
                                             new=f"{customers} customers, seed {seed}")])
             counts["audit_log"] = 1

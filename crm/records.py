@@ -27,11 +27,11 @@ from crm.validation import (
     check_phone,
     check_required,
 )
-from crm.validation import TEXT_MAX as TEXT_MAX  # the one limit of Text columns, shared with imports
 from crm.vocab import CONTRACT_STATUSES
 from db.engine import Sessions
 from db.models import Activity, Contact, Contract, ContractPayment, FollowUpTask, Order, User, utcnow
 
+TEXT_MAX = 10_000
 CONTRACT_CODE_COUNTER = "contracts.code_counter"
 
 

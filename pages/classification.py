@@ -39,6 +39,7 @@ from ui.classification import (
     customers_frame,
     distribution_chart,
     rfm_heatmap,
+    transition_matrix,
 )
 from ui.i18n import date, money, number, t, when
 from ui.reads import clear_read_caches
@@ -327,26 +328,29 @@ if manage and section == "thresholds":
             if preview is not None:
                 st.session_state["classification_preview"] = preview
                 st.session_state["classification_preview_base"] = current
+        # What the last Apply or Recompute did, told after the rerun that redrew the page with its result.
+        done_message = st.session_state.pop("classification_thr_done", None)
+        if done_message:
+            st.success(done_message)
         preview = st.session_state.get("classification_preview")
         if preview is not None:
             st.subheader(t("classification.page.preview_title", n=number(preview.movers_total),
                            customers=number(preview.customers), as_of=date(preview.as_of)))
+            st.caption(t("classification.page.preview_counts", n=number(preview.movers_total),
+                         changes=number(preview.class_changes)))
             st.caption(t("classification.page.bands_used", r=", ".join(f"{v:g}" for v in preview.bands.recency),
                          f=", ".join(f"{v:g}" for v in preview.bands.frequency),
                          m=", ".join(money(v / 100) for v in preview.bands.monetary_cents)))
+            st.caption(t("classification.page.matrix_help"))
             matrix_columns = st.columns(2)
             for index, moved_dimension in enumerate(COMPUTED_DIMENSIONS):
-                moves = pd.DataFrame(preview.transitions[moved_dimension])
                 with matrix_columns[index % 2]:
                     st.markdown(f"**{t(f'classification.dimension.{moved_dimension}')}**")
-                    if moves.empty:
+                    if not preview.transitions[moved_dimension]:
                         st.info(t("common.no_rows"))
                         continue
-                    matrix = moves.pivot_table(index="from", columns="to", values="customers", aggfunc="sum",
-                                               fill_value=0)
-                    matrix.index = [class_label(moved_dimension, v) for v in matrix.index]
-                    matrix.columns = [class_label(moved_dimension, v) for v in matrix.columns]
-                    st.dataframe(matrix, width="stretch")
+                    st.dataframe(transition_matrix(moved_dimension, preview.transitions[moved_dimension]),
+                                 hide_index=True, width="stretch")
             if preview.movers:
                 st.markdown(f"**{t('classification.page.movers')}**")
                 st.dataframe(pd.DataFrame([{
@@ -363,18 +367,26 @@ if manage and section == "thresholds":
                     base=st.session_state.get("classification_preview_base"),
                     token=form_token("classification_apply")))
                 if applied is not None:
+                    # Rerun so that the whole page (the last-run caption at its top included) shows the new
+                    # classes, and the preview and its Apply button are gone.
                     st.session_state.pop("classification_preview", None)
+                    st.session_state["classification_thr_done"] = t(
+                        "classification.page.applied", customers=number(applied.reclassified),
+                        changes=number(applied.class_changes), seconds=f"{applied.seconds:.1f}")
                     clear_read_caches()
-                    st.success(t("classification.page.applied", changes=number(sum(applied.changed.values())),
-                                 seconds=f"{applied.seconds:.1f}"))
+                    st.rerun()
         st.divider()
         if st.button(t("classification.page.recompute"), key="classification_recompute"):
             done = run_action("classification_recompute", lambda: recompute(
                 sessions, actor=actor, token=form_token("classification_recompute")))
             if done is not None:
+                # A preview made before the run compared against the classes it replaced: drop it.
+                st.session_state.pop("classification_preview", None)
+                st.session_state["classification_thr_done"] = t(
+                    "classification.page.recomputed", customers=number(done.customers), moved=number(done.reclassified),
+                    changes=number(done.class_changes), seconds=f"{done.seconds:.1f}")
                 clear_read_caches()
-                st.success(t("classification.page.recomputed", customers=number(done.customers),
-                             changes=number(sum(done.changed.values())), seconds=f"{done.seconds:.1f}"))
+                st.rerun()
 
 # --- overrides --------------------------------------------------------------------------------------
 if manage and section == "overrides":

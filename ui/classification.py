@@ -134,6 +134,16 @@ def rfm_heatmap(cells: list[dict[str, Any]]) -> None:
                     on_select=lambda: _pick("rfm_cell", key), key=key)
 
 
+def transition_matrix(dimension: str, moves: list[dict[str, Any]]) -> pd.DataFrame:
+    """A preview's from x to table of one dimension: a "From (now)" column, then one "To: class" column per class."""
+    frame = pd.DataFrame(moves)
+    matrix = frame.pivot_table(index="from", columns="to", values="customers", aggfunc="sum", fill_value=0)
+    table = pd.DataFrame({t("classification.page.matrix_from"): [class_label(dimension, v) for v in matrix.index]})
+    for to in matrix.columns:
+        table[t("classification.page.matrix_to", label=class_label(dimension, to))] = matrix[to].to_numpy()
+    return table
+
+
 def customers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Columns of a class drill-down table, translated."""
     return pd.DataFrame([{

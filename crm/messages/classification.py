@@ -263,6 +263,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} of {customers} customers would change class (as of {as_of})",
         "{customers} 个客户中将有 {n} 个改变类别（基准日 {as_of}）",
     ),
+    "classification.page.preview_counts": (
+        "{n} customers change class in at least one dimension; that makes {changes} class changes across the "
+        "four dimensions (value, size, relationship, credit risk): a customer who moves in two dimensions is one "
+        "customer and two class changes.",
+        "{n} 个客户至少在一个维度上改变类别，四个维度（价值、规模、关系、信用风险）合计 {changes} 次分类变化："
+        "在两个维度上变化的客户算 1 个客户、2 次分类变化。",
+    ),
+    "classification.page.matrix_help": (
+        "Each table: rows are the class customers have now (from), columns the class under these thresholds (to); "
+        "each cell counts customers.",
+        "每张表：行是客户现在的类别（原类别），列是按这些阈值的类别（新类别）；每格为客户数。",
+    ),
+    "classification.page.matrix_from": ("From (now)", "原类别（现在）"),
+    "classification.page.matrix_to": ("To: {label}", "新类别：{label}"),
     "classification.page.bands_used": (
         "Bands used: recency ≤ {r} days; orders ≥ {f}; amount ≥ {m}",
         "使用的分档：近度 ≤ {r} 天；订单 ≥ {f}；金额 ≥ {m}",
@@ -270,13 +284,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "classification.page.movers": ("Customers who move (first 200 by code)", "将改变类别的客户（按编号前 200 个）"),
     "classification.page.apply": ("Apply these thresholds", "应用这些阈值"),
     "classification.page.applied": (
-        "Thresholds saved and applied: {changes} class changes in {seconds} s.",
-        "阈值已保存并应用：{changes} 次分类变化，用时 {seconds} 秒。",
+        "Thresholds saved and applied in {seconds} s: {customers} customers changed class, {changes} class changes "
+        "across the four dimensions (a customer who moves in two dimensions counts once and twice).",
+        "阈值已保存并应用，用时 {seconds} 秒：{customers} 个客户改变了类别，四个维度合计 {changes} 次分类变化"
+        "（在两个维度上变化的客户算 1 个客户、2 次分类变化）。",
     ),
     "classification.page.recompute": ("Recompute all classes now", "立即重新计算全部分类"),
     "classification.page.recomputed": (
-        "{customers} customers classified: {changes} class changes in {seconds} s.",
-        "已对 {customers} 个客户分类：{changes} 次分类变化，用时 {seconds} 秒。",
+        "{customers} customers classified in {seconds} s: {moved} changed class, {changes} class changes across "
+        "the four dimensions (a customer who moves in two dimensions counts once and twice).",
+        "已对 {customers} 个客户分类，用时 {seconds} 秒：{moved} 个客户改变了类别，四个维度合计 {changes} 次分类变化"
+        "（在两个维度上变化的客户算 1 个客户、2 次分类变化）。",
     ),
     "classification.page.override_status": ("Show", "显示"),
     "classification.page.remove_override": ("Override to remove", "要撤销的手动调整"),

@@ -106,6 +106,82 @@ def test_a_manager_previews_thresholds_then_applies_them(classified: Sessions,
         "MID": "high", "SML": "low"}
 
 
+@pytest.fixture
+def unclassified(role_accounts: Sessions) -> Sessions:
+    """The same customers as `classified`, never classified: no run has been recorded."""
+    today = today_for(role_accounts)
+    add_buyer(role_accounts, "BIG", recency=5, count=20, total="600000", as_of=today)
+    add_buyer(role_accounts, "MID", recency=40, count=6, total="30000", as_of=today)
+    add_buyer(role_accounts, "SML", recency=300, count=1, total="900", as_of=today)
+    add_customer(role_accounts, "NEW", stage="potential")
+    return role_accounts
+
+
+def _preview(at: AppTest) -> AppTest:
+    at.number_input(key="classification_thr_tier_high").set_value(9)
+    at.number_input(key="classification_thr_tier_medium").set_value(5)
+    next(b for b in at.button if b.label == "Preview").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_applying_thresholds_shows_the_new_classes_at_once(unclassified: Sessions,
+                                                           signed_in: Callable[[str], AppTest]) -> None:
+    """As a manager who applies thresholds I see at once that the classes are computed, and the preview is gone."""
+    at = _section(_open(signed_in, "manager"), "thresholds")
+    assert "have not been computed yet" in _texts(at)
+    counts = next(c.value for c in _preview(at).caption if "in at least one dimension" in c.value)
+    assert counts.startswith("4 customers change class in at least one dimension; that makes 15 class changes")
+    at.button(key="classification_apply").click().run()
+    assert not at.exception, at.exception
+    assert "have not been computed yet" not in _texts(at)
+    assert "Classes computed as of" in _texts(at)
+    assert not [b for b in at.button if b.key == "classification_apply"]
+    assert "would change class" not in _texts(at)
+    done = [s.value for s in at.success]
+    assert len(done) == 1 and ": 4 customers changed class, 15 class changes across the four dimensions" in done[0]
+
+
+def test_recomputing_shows_the_new_run_at_once(unclassified: Sessions, signed_in: Callable[[str], AppTest]) -> None:
+    """As a manager who recomputes the classes I see the run at the top of the page straight away."""
+    at = _section(_open(signed_in, "manager"), "thresholds")
+    at.button(key="classification_recompute").click().run()
+    assert not at.exception, at.exception
+    assert "have not been computed yet" not in _texts(at)
+    assert "Classes computed as of" in _texts(at)
+    assert "4 customers classified" in _texts(at) and "4 changed class" in _texts(at)
+
+
+def test_the_threshold_preview_labels_rows_from_and_columns_to(classified: Sessions,
+                                                               signed_in: Callable[[str], AppTest]) -> None:
+    """As a manager reading the preview's tables I can tell the class now (rows) from the new class (columns)."""
+    at = _preview(_section(_open(signed_in, "manager"), "thresholds"))
+    tiers = next(df.value for df in at.dataframe if "To: High" in df.value.columns)
+    assert list(tiers.columns)[0] == "From (now)"
+    assert dict(zip(tiers["From (now)"], tiers["To: High"], strict=True)) == {"High": 1, "Medium": 1, "Low": 0}
+    assert "rows are the class customers have now (from)" in _texts(at)
+    at.selectbox(key="sidebar_language").select("zh").run()
+    assert not at.exception, at.exception
+    assert any("原类别（现在）" in df.value.columns and "新类别：高" in df.value.columns for df in at.dataframe)
+
+
+def test_after_loading_the_demo_data_the_classes_show_as_computed(app_sessions: Sessions,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As someone trying the demo, the classification page says when the demo's classes were computed."""
+    from crm.demo import load_demo
+    from tests.app.conftest import APP, sign_in
+
+    monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "4")
+    load_demo(app_sessions, customers=60, seed=7)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    sign_in(at, "admin", "admin-demo-1")
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert "have not been computed yet" not in _texts(at)
+    assert "Classes computed as of" in _texts(at)
+
+
 def test_bad_thresholds_are_explained_next_to_the_field(classified: Sessions,
                                                         signed_in: Callable[[str], AppTest]) -> None:
     """As a manager who enters a medium score above the high one I am told what is wrong."""

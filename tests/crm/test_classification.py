@@ -464,3 +464,37 @@ def test_an_override_set_while_a_run_is_computing_still_wins(sessions: Sessions,
         history = session.execute(select(ClassChange.old_class, ClassChange.new_class).where(
             ClassChange.customer_id == customer, ClassChange.dimension == "value_tier")).all()
     assert [tuple(h) for h in history] == [(None, "high")]  # the run adds no "high -> high"
+
+
+def test_preview_and_apply_count_customers_who_move_apart_from_class_changes(sessions: Sessions) -> None:
+    # Two buyers who, under the proposal, move in two dimensions each (value tier and relationship): two customers,
+    # four class changes, in the preview and in what Apply reports alike.
+    add_buyer(sessions, "A", recency=40, count=6, total="30000", first=400)  # score 10: medium; established
+    add_buyer(sessions, "B", recency=40, count=6, total="30000", first=400)
+    add_buyer(sessions, "C", recency=300, count=1, total="900")  # low and new either way
+    run(sessions)
+    proposal = Thresholds(tier_high=9, tier_medium=5, new_below_orders=7)
+    preview = preview_thresholds(sessions, actor=SYSTEM, thresholds=proposal, as_of=AS_OF)
+    assert (preview.movers_total, preview.class_changes) == (2, 4)
+    result = apply_thresholds(sessions, actor=SYSTEM, thresholds=proposal, as_of=AS_OF, base=Thresholds())
+    assert (result.reclassified, result.class_changes) == (2, 4)
+    assert result.changed == {"value_tier": 2, "size_class": 0, "relationship": 2, "credit_risk": 0}
+
+
+def test_loaded_demo_data_is_recorded_as_a_classification_run(sessions: Sessions,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo classifies its customers itself; it records that as the last run, with the facts a run keeps.
+    from crm.classification import read_last_run
+    from crm.demo import load_demo
+
+    monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "4")
+    load_demo(sessions, customers=80, seed=7, today=AS_OF)
+    recorded = read_last_run(sessions, actor=SYSTEM)
+    assert recorded is not None and recorded["as_of"] == AS_OF.isoformat() and recorded["mode"] == "bands"
+    again = run(sessions)
+    assert again.class_changes == 0  # the demo's classes are what a run gives
+    after = read_last_run(sessions, actor=SYSTEM)
+    assert after is not None
+    volatile = {"at"}
+    assert {k: v for k, v in recorded.items() if k not in volatile} == {
+        k: v for k, v in after.items() if k not in volatile}
