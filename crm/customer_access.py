@@ -28,6 +28,11 @@ def visibility(session: Session, actor: Actor) -> list[ColumnElement[bool]]:
     return [Customer.owner_id == actor.id]
 
 
+def reads_all(session: Session, actor: Actor) -> bool:
+    """Tell whether the actor may read every customer (else only their own, as visibility() says)."""
+    return not visibility(session, actor)
+
+
 def can_edit(actor: Actor, owner_id: int | None) -> bool:
     """Tell whether the actor may change a customer with this owner (and its contacts, orders, contracts)."""
     if actor.can("customers.edit_all"):

@@ -52,7 +52,7 @@ from crm.search_index import (
 )
 from crm.stages import apply_stage_change, check_stage_change
 from crm.uow import check_version, transaction
-from crm.validation import check_choice, check_code, check_length, check_not_future, check_required
+from crm.validation import TEXT_MAX, check_choice, check_code, check_length, check_not_future, check_required
 from crm.vocab import (
     CHURN_REASONS,
     COMPANY_SIZES,

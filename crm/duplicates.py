@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.audit import audit_row, write_audit
 from crm.calendar_counts import apply_changes
+from crm.customer_access import load_readable, masks_contacts, reads_all
 from crm.errors import CrmError, NotFound, ValidationCollector
 from crm.names import normalise_name
 from crm.permissions import Actor, require
@@ -42,13 +43,18 @@ MAX_CANDIDATES = 10
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
-    """A live customer that looks like the same one, and on what it matched (name / phone / email)."""
+    """A live customer that looks like the same one, and on what it matched (name / phone / email).
+
+    `hidden`: the actor may not read that customer, so only "a likely duplicate exists, owned by X" is told
+    (code and name are empty, id is 0).
+    """
 
     id: int
     code: str
     name: str
     owner_name: str | None
     matched_on: tuple[str, ...]
+    hidden: bool = False
 
 
 class DuplicatesFound(CrmError):
@@ -58,6 +64,13 @@ class DuplicatesFound(CrmError):
 
     def __init__(self, candidates: Sequence[DuplicateCandidate]) -> None:
         self.candidates = list(candidates)
+        shown = [c for c in self.candidates if not c.hidden]
+        if len(shown) < len(self.candidates):  # name the owners of the ones the actor may not read, nothing else
+            self.key = "customers.duplicates_found_hidden"
+            owners = sorted({c.owner_name or "—" for c in self.candidates if c.hidden})
+            super().__init__(self.key, count=len(self.candidates), owners=", ".join(owners),
+                             names=", ".join(f"{c.code} {c.name}" for c in shown) or "—")
+            return
         super().__init__(self.key, count=len(self.candidates),
                          names=", ".join(f"{c.code} {c.name}" for c in self.candidates))
 
@@ -81,9 +94,16 @@ def phone_variants(phone: str) -> list[str]:
 
 def duplicates_in_session(
     session: Session, *, name: str | None = None, phones: Iterable[str] = (), emails: Iterable[str] = (),
-    exclude_id: int | None = None, limit: int = MAX_CANDIDATES,
+    exclude_id: int | None = None, limit: int = MAX_CANDIDATES, actor: Actor | None = None,
 ) -> list[DuplicateCandidate]:
-    """Find live customers matching the folded name, a phone or an email (lower-level helper, one query)."""
+    """Find live customers matching the folded name, a phone or an email (lower-level helper, one query).
+
+    With an actor, only what they may see: an actor who sees contacts masked (a viewer) is matched on the name
+    alone (a phone or an email must not tell them whose it is), and a customer they may not read comes back
+    hidden (crm.customer_access.reads_all).
+    """
+    if actor is not None and masks_contacts(actor):
+        phones, emails = (), ()
     key = normalise_name(name or "")[:200]
     phone_list = sorted({v for p in phones if p and p.strip() for v in phone_variants(p)})
     email_list = sorted({e.strip().lower() for e in emails if e and e.strip()} | {e.strip() for e in emails
@@ -109,9 +129,17 @@ def duplicates_in_session(
         .where(*conditions).order_by(Customer.id).limit(limit)
     ).all()
     labels = [label for label, _ in matches]
-    return [DuplicateCandidate(id=r[0], code=r[1], name=r[2], owner_name=r[3],
-                               matched_on=tuple(label for label, hit in zip(labels, r[4:], strict=True) if hit))
-            for r in rows]
+    candidates = [DuplicateCandidate(id=r[0], code=r[1], name=r[2], owner_name=r[3],
+                                     matched_on=tuple(label for label, hit in zip(labels, r[4:], strict=True) if hit))
+                  for r in rows]
+    if actor is None or reads_all(session, actor):
+        return candidates
+    owners = dict(session.execute(select(Customer.id, Customer.owner_id).where(
+        Customer.id.in_([c.id for c in candidates]))).all()) if candidates else {}
+    return [c if actor.id is not None and owners.get(c.id) == actor.id
+            else DuplicateCandidate(id=0, code="", name="", owner_name=c.owner_name, matched_on=c.matched_on,
+                                    hidden=True)
+            for c in candidates]
 
 
 def find_duplicates(
@@ -124,7 +152,7 @@ def find_duplicates(
     emails = [email] if isinstance(email, str) else list(email or [])
     with sessions.read() as session:
         return duplicates_in_session(session, name=name, phones=phones, emails=emails, exclude_id=exclude_id,
-                                     limit=limit)
+                                     limit=limit, actor=actor)
 
 
 def duplicates_of(sessions: Sessions, *, actor: Actor, customer_id: int,
@@ -132,13 +160,12 @@ def duplicates_of(sessions: Sessions, *, actor: Actor, customer_id: int,
     """Return the live customers that look like this one (its name, any of its contacts' phones or emails)."""
     require(actor, "customers.view")
     with sessions.read() as session:
-        name = session.scalar(select(Customer.name).where(Customer.id == customer_id))
-        if name is None:
-            raise NotFound(entity="customers", id=customer_id)
+        name = load_readable(session, actor, customer_id).name
         contacts = session.execute(select(Contact.phone, Contact.email).where(
             Contact.customer_id == customer_id, Contact.archived_at.is_(None))).all()
         return duplicates_in_session(session, name=name, phones=[p for p, _ in contacts if p],
-                                     emails=[e for _, e in contacts if e], exclude_id=customer_id, limit=limit)
+                                     emails=[e for _, e in contacts if e], exclude_id=customer_id, limit=limit,
+                                     actor=actor)
 
 
 # --- merge ------------------------------------------------------------------------------------------

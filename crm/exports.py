@@ -16,9 +16,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
+from crm.customer_access import masks_contacts
 from crm.errors import CrmError
 from crm.i18n import DEFAULT_TIMEZONE, t
-from crm.masking import mask_email, mask_phone
+from crm.masking import mask_record
 from crm.permissions import Actor, require
 from crm.settings import get_setting
 from crm.vocab import urgency_of
@@ -97,9 +98,11 @@ def _check(kind: str, fmt: str, header_style: str) -> None:
 
 
 def _visible(session: Session, actor: Actor) -> list[Any]:
-    """Customers the actor may read: managers, admins, viewers all; staff their own unless staff_can_read_all."""
+    """Customers the actor may export: every one with customers.export_all (managers, admins; viewers masked),
+    else only their own, even when staff_can_read_all lets staff read the others on screen.
+    """
     require(actor, "customers.view")
-    if actor.can("customers.view_all") or get_setting(session, "staff_can_read_all"):
+    if actor.can("customers.export_all"):
         return []
     return [Customer.owner_id == actor.id]
 
@@ -112,6 +115,7 @@ def _customer_select(session: Session, actor: Actor, customer_filter: Any,
     except ImportError:  # the customer list is not there yet: every visible, live customer
         return _fallback_customer_select(session, actor), False
     statement = customer_query(session, actor, customer_filter or CustomerFilter(), now=now)
+    statement = statement.where(*_visible(session, actor))
     owner_username = select(User.username).where(User.id == Customer.owner_id).correlate(Customer).scalar_subquery()
     return statement.add_columns(
         owner_username.label("owner_username"), _tags_column(), Customer.address, Customer.company_size,
@@ -171,19 +175,18 @@ def _getter(row: Any) -> Any:
 
 def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
                    now: dt.datetime) -> Iterator[dict[str, Any]]:
-    statement, masked_in_sql = _customer_select(session, actor, customer_filter, now)
-    mask = not actor.can("contacts.unmasked") and not masked_in_sql
+    statement, _ = _customer_select(session, actor, customer_filter, now)
+    mask = masks_contacts(actor)
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
         get = _getter(row)
         r, f, m = get("rfm_r"), get("rfm_f"), get("rfm_m")
-        phone, email = get("contact_phone"), get("contact_email")
-        yield {
+        values = {
             "code": get("code"), "name": get("name"), "customer_type": get("customer_type"),
             "industry": get("industry"), "region": get("region"), "address": get("address"),
             "company_size": get("company_size"), "source_channel": get("source_channel"),
             "owner": get("owner_username"), "owner_name": get("owner_name"), "department": get("department_name"),
             "contact_name": get("contact_name"),
-            "phone": mask_phone(phone) if mask else phone, "email": mask_email(email) if mask else email,
+            "phone": get("contact_phone"), "email": get("contact_email"),
             "tags": get("tags"), "stage": get("lifecycle_stage"), "churn_reason": get("churn_reason"),
             "need_type": get("need_type"), "importance": get("importance"),
             "expected_close_date": get("expected_close_date"),
@@ -201,6 +204,8 @@ def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: 
             "preferences": get("preferences"), "notes": get("notes"),
             "created_at": get("created_at"), "updated_at": get("updated_at"), "archived_at": get("archived_at"),
         }
+        # Every personal field (the contact's phone and email, an individual's birthday) masked for viewers.
+        yield mask_record(values) if mask else values
 
 
 def _scoped(session: Session, actor: Actor, statement: Any, customer_filter: Any, now: dt.datetime) -> Any:
@@ -221,12 +226,13 @@ def _contact_rows(session: Session, actor: Actor, customer_filter: Any, today: d
         .where(Contact.archived_at.is_(None))
         .order_by(Customer.code, Contact.is_primary.desc(), Contact.id)
     ), customer_filter, now)
-    mask = not actor.can("contacts.unmasked")
+    mask = masks_contacts(actor)
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
-        yield {"customer_code": row.code, "customer_name": row.customer_name, "name": row.name,
-               "title": row.title, "phone": mask_phone(row.phone) if mask else row.phone,
-               "email": mask_email(row.email) if mask else row.email, "wechat": row.wechat,
-               "is_primary": bool(row.is_primary), "birthday": row.birthday, "notes": row.notes}
+        values = {"customer_code": row.code, "customer_name": row.customer_name, "name": row.name,
+                  "title": row.title, "phone": row.phone, "email": row.email, "wechat": row.wechat,
+                  "is_primary": bool(row.is_primary), "birthday": row.birthday, "notes": row.notes}
+        # Phone, email, WeChat ID and birthday: every personal field masked for viewers (crm.masking).
+        yield mask_record(values) if mask else values
 
 
 def _order_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
@@ -296,17 +302,23 @@ class _Formatter:
         return [_csv_cell(value) for value in self.xlsx_row(row)]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_OR_PHONE = re.compile(r"[+-][\d\s().*-]*")  # masked phones hold *s
+# What makes a spreadsheet evaluate a cell: the formula signs, tab and carriage return, and the full-width signs
+# Chinese input methods type (WPS and Excel with an East Asian locale take ＝１＋１ for a formula).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Left as they are, since a spreadsheet reads them as what they are: a plain signed number (-12.5, +3, -1e5) and a
+# phone in the app's own international form, digit groups after the country code separated by single spaces, maybe
+# masked (+86 138 1234 5678, +86 138****5678, +44****0958). Anything else, -1-1 or -(1)*3 included, is arithmetic.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_APP_PHONE = re.compile(r"\+\d{1,3}(?: ?(?:\d+|\*{4}))+")
 
 
 def defuse_formula(text: str) -> str:
-    """Quote a text Excel would run as a formula when it opens the CSV (=HYPERLINK(...), @SUM(...)).
+    """Quote a text a spreadsheet would evaluate when it opens the CSV (=HYPERLINK(...), @SUM(...), -1-1).
 
-    A leading apostrophe makes Excel show the text as typed; phones and signed numbers are left alone.
+    A leading apostrophe makes Excel show the text as typed; plain numbers and the app's phones are left alone.
     crm.tabular drops the apostrophe again on import, so an export re-imports to the same values.
     """
-    if text.startswith(_FORMULA_START) and not _NUMBER_OR_PHONE.fullmatch(text):
+    if text.startswith(FORMULA_START) and not (_PLAIN_NUMBER.fullmatch(text) or _APP_PHONE.fullmatch(text)):
         return "'" + text
     return text
 

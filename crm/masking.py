@@ -1,9 +1,13 @@
-"""Masking of personal contact data (phones, emails) for actors who may not see it in full (viewers).
+"""Masking of personal contact data (phones, emails, WeChat IDs, birthdays) for actors who may not see it (viewers).
 
 The Python functions and their SQL twins give the same result, so a list masked in SQL and a detail
 or an export masked in Python show a number the same way: 13812345678 -> 138****5678,
 +86 13812345678 -> +86 138****5678,
-john@example.com -> j***@example.com. Masking an already masked value changes nothing.
+john@example.com -> j***@example.com, zhang6090_530 -> z***. A birthday is hidden whole (****).
+Masking an already masked value changes nothing.
+
+PERSONAL_FIELDS names every such field, and mask_field masks any of them by name, so a new read
+(a screen, a file, the timeline) masks them all by looping over the fields instead of listing them again.
 """
 
 from __future__ import annotations
@@ -46,6 +50,41 @@ def mask_email(email: str | None) -> str | None:
     if not at:
         return email[:1] + EMAIL_MASK
     return f"{email[:1]}{EMAIL_MASK}@{domain}"
+
+
+def mask_wechat(wechat: str | None) -> str | None:
+    """Return the WeChat ID with all but its first character hidden: z***."""
+    if wechat is None or wechat == "":
+        return wechat
+    return wechat[:1] + EMAIL_MASK
+
+
+def mask_date(value: Any) -> Any:
+    """Hide a personal date (a birthday) whole: **** (None stays None)."""
+    if value is None or value == "":
+        return value
+    return MASK
+
+
+# Personal contact fields, by the names the records, exports and audit trail give them; a viewer sees none in full.
+_MASKERS: dict[str, Any] = {
+    "phone": mask_phone, "mobile": mask_phone, "contact_phone": mask_phone,
+    "email": mask_email, "contact_email": mask_email,
+    "wechat": mask_wechat, "contact_wechat": mask_wechat,
+    "birthday": mask_date, "contact_birthday": mask_date,
+}
+PERSONAL_FIELDS = frozenset(_MASKERS)
+
+
+def mask_field(field: str, value: Any) -> Any:
+    """Return the value masked as its personal field is (unchanged when the field is not personal)."""
+    masker = _MASKERS.get(field)
+    return value if masker is None else masker(value)
+
+
+def mask_record(values: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of the record with every personal field in it masked."""
+    return {name: mask_field(name, value) for name, value in values.items()}
 
 
 def mask_phone_sql(column: Any) -> ColumnElement[str]:

@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.merge": frozenset({"admin", "manager"}),
     "customers.import": frozenset({"admin", "manager"}),
     "customers.export": frozenset({"admin", "manager", "staff", "viewer"}),
+    # Export customers beyond one's own: staff export only theirs, whatever staff_can_read_all says; a viewer's
+    # file has every personal contact field masked (contacts.unmasked).
+    "customers.export_all": frozenset({"admin", "manager", "viewer"}),
     "contacts.unmasked": frozenset({"admin", "manager", "staff"}),
     "kpi.view": frozenset({"admin", "manager", "viewer"}),
     "classification.manage": frozenset({"admin", "manager"}),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crm.customer_access import load_readable, load_writable, masks_contacts, next_code
 from crm.errors import NotFound, ValidationCollector
 from crm.follow_up_core import company_today, today_for
-from crm.masking import mask_email, mask_phone
+from crm.masking import mask_email, mask_phone, mask_wechat
 from crm.permissions import Actor
 from crm.search_index import reindex_customers
 from crm.uow import check_version, transaction
@@ -27,6 +27,7 @@ from crm.validation import (
     check_phone,
     check_required,
 )
+from crm.validation import TEXT_MAX as TEXT_MAX  # the one limit of Text columns, shared with imports
 from crm.vocab import CONTRACT_STATUSES
 from db.engine import Sessions
 from db.models import Activity, Contact, Contract, ContractPayment, FollowUpTask, Order, User, utcnow

@@ -123,7 +123,7 @@ def _read_csv(data: bytes) -> Table:
 
 def _undo_defused(cell: str) -> str:
     # Our CSV exports quote formula-like texts with an apostrophe (crm.exports.defuse_formula); take it off.
-    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@"):
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"):
         return cell[1:]
     return cell
 

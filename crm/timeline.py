@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm.change_display import named, reference_names
 from crm.customer_access import id_text, load_readable, masks_contacts
-from crm.masking import mask_email, mask_phone
+from crm.masking import PERSONAL_FIELDS, mask_field
 from crm.permissions import Actor
 from db.engine import Sessions
 from db.models import (
@@ -37,7 +37,6 @@ MAX_LIMIT = 200
 QUIET_FIELDS = ("updated_at", "stage_changed_at", "lifecycle_stage", "classified_at", "last_contact_at",
                 "next_follow_up_at", "rfm_recency_days", "rfm_frequency", "rfm_monetary", "rfm_r", "rfm_f", "rfm_m",
                 "value_tier", "size_class", "relationship", "credit_risk", "name_key")
-_CONTACT_FIELDS = ("phone", "email")
 
 
 @dataclass(frozen=True)
@@ -196,9 +195,8 @@ def timeline_in(session: Session, actor: Actor, customer_id: int, *, limit: int 
 
 def _entry(row: dict[str, Any], masked: bool, names: dict[tuple[str, str], str]) -> TimelineEntry:
     if row["kind"] == "change":
-        if masked and row["field"] in _CONTACT_FIELDS:
-            mask = mask_phone if row["field"] == "phone" else mask_email
-            row["old"], row["new"] = mask(row["old"]), mask(row["new"])
+        if masked and row["field"] in PERSONAL_FIELDS:
+            row["old"], row["new"] = mask_field(row["field"], row["old"]), mask_field(row["field"], row["new"])
         # An owner or department shows as its name, not its id.
         row["old"], row["new"] = named(names, row["field"], row["old"]), named(names, row["field"], row["new"])
     return TimelineEntry(**row)

@@ -419,7 +419,8 @@ _NEW_FIELDS = ("name", "code", "customer_type", "lifecycle_stage", "industry", "
 
 def _candidates_table(candidates: list[DuplicateCandidate]) -> None:
     st.dataframe(pd.DataFrame([{
-        t("customers.col.code"): c.code, t("customers.col.name"): c.name,
+        t("customers.col.code"): c.code,
+        t("customers.col.name"): t("customers.duplicates.hidden") if c.hidden else c.name,
         t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
         t("customers.duplicates.matched_on"): ", ".join(t(f"customers.duplicates.on.{m}") for m in c.matched_on),
     } for c in candidates]), hide_index=True, width="stretch")

@@ -9,6 +9,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Possible duplicate of {names}. Check the candidates, then tick “Create anyway” to create it.",
         "疑似与 {names} 重复。请查看候选客户，确认无误后勾选“仍然创建”。",
     ),
+    "customers.duplicates_found_hidden": (
+        "A likely duplicate already exists, owned by {owners} (other candidates: {names}). Check with them, then tick "
+        "“Create anyway” if it is a different customer.",
+        "已存在疑似重复的客户，负责人为 {owners}（其他候选：{names}）。请先与其确认；如确为不同客户，请勾选“仍然创建”。",
+    ),
+    "customers.duplicates.hidden": ("A customer you may not open", "您无权查看的客户"),
     "customers.merge.same": ("Choose two different customers.", "请选择两个不同的客户。"),
     "customers.merge.archived": ("An archived customer cannot take part in a merge.", "已归档的客户不能参与合并。"),
     "records.validation.currency": ("A three-letter currency code, e.g. CNY.", "请填写三位字母的币种代码，如 CNY。"),

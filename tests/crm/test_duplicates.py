@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.customers import CustomerFilter, CustomerInput, create_customer, get_customer, list_customers
-from crm.duplicates import DuplicatesFound, duplicates_of, find_duplicates, merge_customers, phone_variants
+from crm.duplicates import (
+    DuplicateCandidate,
+    DuplicatesFound,
+    duplicates_of,
+    find_duplicates,
+    merge_customers,
+    phone_variants,
+)
 from crm.errors import PermissionDenied, ValidationError, VersionConflict
 from crm.records import OrderInput, add_order
 from crm.uow import transaction
@@ -77,6 +84,42 @@ def test_archived_customers_are_not_candidates(sessions: Sessions, team: Team, m
     old = make_customer("Gone Ltd")
     archive_customer(sessions, actor=team.manager, customer_id=old.id, version=old.version)
     assert find_duplicates(sessions, actor=team.staff, name="Gone") == []
+
+
+def test_staff_who_may_not_read_others_learn_only_that_a_duplicate_exists_and_its_owner(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
+    """No code, name or contact of a customer they may not open: "a likely duplicate, owned by X"."""
+    from crm.settings import update_settings
+
+    theirs = make_customer("Acme Robotics Ltd", owner_id=team.other_staff.id,
+                           contact={"name": "Jo", "phone": "13812345678", "email": "jo@acme.example"})
+    mine = make_customer("Acme Robotics Shanghai", owner_id=team.staff.id)
+    update_settings(sessions, actor=team.admin, changes={"staff_can_read_all": False})
+    found = find_duplicates(sessions, actor=team.staff, name="ACME Robotics", phone="138 1234 5678")
+    assert found == [DuplicateCandidate(id=0, code="", name="", owner_name="Olivia Other",
+                                        matched_on=("name", "phone"), hidden=True)]
+    with pytest.raises(DuplicatesFound) as caught:
+        create_customer(sessions, actor=team.staff, data=CustomerInput(name="Acme Robotics"))
+    assert caught.value.key == "customers.duplicates_found_hidden"
+    assert [(c.code, c.name, c.owner_name, c.hidden) for c in caught.value.candidates] == [
+        ("", "", "Olivia Other", True)]
+    assert caught.value.params["owners"] == "Olivia Other"
+    assert theirs.code not in str(caught.value.params) and "Acme Robotics Ltd" not in str(caught.value.params)
+    # Their own customer, and everyone's for a manager, in full.
+    assert [c.code for c in find_duplicates(sessions, actor=team.staff, name="Acme Robotics Shanghai")] == [mine.code]
+    assert [c.code for c in find_duplicates(sessions, actor=team.manager, name="ACME Robotics")] == [theirs.code]
+    with pytest.raises(PermissionDenied):
+        duplicates_of(sessions, actor=team.staff, customer_id=theirs.id)
+
+
+def test_a_viewer_cannot_find_whose_phone_or_email_it_is(sessions: Sessions, team: Team,
+                                                         make_customer: MakeCustomer) -> None:
+    """Viewers see contacts masked, so a phone or an email they type must not name its customer."""
+    existing = make_customer("Someone", contact={"name": "Jo", "phone": "13812345678", "email": "jo@example.com"})
+    assert find_duplicates(sessions, actor=team.viewer, phone="13812345678") == []
+    assert find_duplicates(sessions, actor=team.viewer, email="jo@example.com") == []
+    assert [c.id for c in find_duplicates(sessions, actor=team.viewer, name="Someone")] == [existing.id]
+    assert [c.id for c in find_duplicates(sessions, actor=team.staff, phone="13812345678")] == [existing.id]
 
 
 # --- merge ------------------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 import crm.exports
 from crm.customers import CustomerFilter
 from crm.errors import PermissionDenied
-from crm.exports import export_bytes, write_export
+from crm.exports import defuse_formula, export_bytes, write_export
 from crm.imports import import_file
 from crm.permissions import SYSTEM, Actor
 from crm.settings import update_settings
 from crm.users import create_user
 from db.engine import Sessions
-from db.models import Customer
+from db.models import Contact, Customer
 
 TODAY = dt.date(2024, 6, 30)
 
@@ -95,19 +95,46 @@ def test_viewers_get_phones_and_emails_masked_in_every_export(sessions: Sessions
     assert "13812345678" not in values and "zhang@example.com" not in values and "138****5678" in values
 
 
-def test_staff_export_only_their_own_customers_unless_staff_may_read_all(
-        sessions: Sessions, people: dict[str, Actor]) -> None:
+@pytest.mark.parametrize("staff_can_read_all", [True, False])
+def test_staff_export_only_their_own_customers_whatever_they_may_read(
+        sessions: Sessions, people: dict[str, Actor], staff_can_read_all: bool) -> None:
+    """Reading others' customers on screen is not exporting them: that takes a manager's permission."""
+    update_settings(sessions, actor=SYSTEM, changes={"staff_can_read_all": staff_can_read_all})
     staff = people["staff"]
 
-    def codes(kind: str, column: str) -> set[str]:
+    def codes(kind: str, column: str, customer_filter: CustomerFilter | None = None) -> set[str]:
         return {r[column] for r in csv_rows(export_bytes(sessions, actor=staff, kind=kind, fmt="csv",
-                                                         header_style="codes"))}
+                                                         customer_filter=customer_filter, header_style="codes"))}
 
-    assert codes("customers", "code") == {"C001", "C002", "C003"}  # staff_can_read_all is on by default
-    update_settings(sessions, actor=SYSTEM, changes={"staff_can_read_all": False})
-    assert codes("customers", "code") == {"C001"}
-    assert codes("contacts", "customer_code") == {"C001"}
-    assert codes("orders", "customer_code") == {"C001"}
+    for customer_filter in (None, CustomerFilter(), CustomerFilter(archived="all")):
+        assert codes("customers", "code", customer_filter) == {"C001"}
+        assert codes("contacts", "customer_code", customer_filter) == {"C001"}
+        assert codes("orders", "customer_code", customer_filter) == {"C001"}
+    for role in ("manager", "viewer"):
+        assert {r["code"] for r in csv_rows(export_bytes(sessions, actor=people[role], kind="customers", fmt="csv",
+                                                         header_style="codes"))} == {"C001", "C002", "C003"}
+
+
+def test_a_viewers_export_masks_every_personal_contact_field(sessions: Sessions, people: dict[str, Actor]) -> None:
+    """WeChat IDs and birthdays too, of contacts and of individual customers, in CSV and in Excel."""
+    with sessions.begin() as session:
+        session.execute(update(Contact).values(wechat="zhang6090_530", birthday=dt.date(1980, 5, 17)))
+        session.execute(update(Customer).values(birthday=dt.date(1975, 3, 9)))
+    viewer = people["viewer"]
+    contacts = csv_rows(export_bytes(sessions, actor=viewer, kind="contacts", fmt="csv", header_style="codes"))
+    assert {(r["wechat"], r["birthday"]) for r in contacts} == {("z***", "****")}
+    customers = csv_rows(export_bytes(sessions, actor=viewer, kind="customers", fmt="csv", header_style="codes"))
+    assert {r["birthday"] for r in customers} == {"****"}
+    for kind in ("contacts", "customers"):
+        workbook = load_workbook(io.BytesIO(export_bytes(sessions, actor=viewer, kind=kind, fmt="xlsx",
+                                                         header_style="codes")), read_only=True)
+        values = {cell for row in workbook.worksheets[0].iter_rows(values_only=True) for cell in row}
+        assert not values & {"zhang6090_530", dt.datetime(1980, 5, 17), dt.datetime(1975, 3, 9), "13812345678",
+                             "zhang@example.com"}, kind
+    # Staff and managers see them as they are.
+    contacts = csv_rows(export_bytes(sessions, actor=people["manager"], kind="contacts", fmt="csv",
+                                     header_style="codes"))
+    assert {(r["wechat"], r["birthday"]) for r in contacts} == {("zhang6090_530", "1980-05-17")}
 
 
 def test_the_filtered_list_is_exported_with_its_contacts_and_orders(
@@ -195,3 +222,41 @@ def test_formula_like_texts_are_defused_in_csv_and_come_back_unchanged_on_import
     with sessions.read() as session:
         name, notes = session.execute(select(Customer.name, Customer.notes).where(Customer.code == "C003")).one()
     assert (name, notes) == ('=HYPERLINK("http://x.example")', "@SUM(A1:A9)")
+
+
+@pytest.mark.parametrize("text", ["-1-1", "-(1)*3", "+1+1", "=1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "-A1",
+                                  "+86-138-1234-5678", "-12.5.1", "--1", "＝1+1", "＋1", "－1", "＠SUM(A1)",
+                                  '=HYPERLINK("http://evil","x")', "-", "+"])
+def test_every_text_a_spreadsheet_would_evaluate_gets_an_apostrophe(text: str) -> None:
+    assert defuse_formula(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["-12.5", "+3", "-1e5", "12", "-.5", "+86 138 1234 5678", "+8613812345678",
+                                  "+86 138****5678", "+44****0958", "+86 10 ****4321", "+44 20 7946 0958",
+                                  "13812345678", "010-12345678", "plain text", "a=b", "", "1-1"])
+def test_plain_numbers_the_apps_phones_and_ordinary_text_stay_as_they_are(text: str) -> None:
+    assert defuse_formula(text) == text
+
+
+def test_arithmetic_is_defused_in_csv_kept_a_string_in_excel_and_reimports_unchanged(
+        sessions: Sessions, people: dict[str, Actor]) -> None:
+    """-1-1 and -(1)*3 would open as -2 and -3; the file keeps them text, the import gets them back."""
+    with sessions.begin() as session:
+        session.execute(update(Customer).where(Customer.code == "C003").values(name="-1-1", notes="-(1)*3"))
+        session.execute(update(Customer).where(Customer.code == "C002").values(notes="＝1+1"))
+    data = export_bytes(sessions, actor=people["manager"], kind="customers", fmt="csv", header_style="codes",
+                        today=TODAY)
+    by_code = {row["code"]: row for row in csv_rows(data)}
+    assert (by_code["C003"]["name"], by_code["C003"]["notes"]) == ("'-1-1", "'-(1)*3")
+    assert by_code["C002"]["notes"] == "'＝1+1"
+    assert by_code["C002"]["phone"] == "+442079460958"  # a phone is not a formula: no apostrophe
+    report = import_file(sessions, actor=SYSTEM, kind="customers", filename="again.csv", data=data, today=TODAY)
+    assert not report.errors
+    with sessions.read() as session:
+        stored = dict(session.execute(select(Customer.code, Customer.notes)).all())
+        name = session.scalar(select(Customer.name).where(Customer.code == "C003"))
+    assert (name, stored["C003"], stored["C002"]) == ("-1-1", "-(1)*3", "＝1+1")
+    workbook = load_workbook(io.BytesIO(export_bytes(sessions, actor=people["manager"], kind="customers",
+                                                     fmt="xlsx", header_style="codes")))
+    cells = [cell for row in workbook.worksheets[0].iter_rows() for cell in row if cell.value in ("-1-1", "-(1)*3")]
+    assert len(cells) == 2 and all(cell.data_type == "s" for cell in cells)
