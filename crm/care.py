@@ -16,6 +16,7 @@ from crm.follow_up_core import company_timezone, local_date, to_utc
 from crm.follow_ups import TaskView, plan_follow_up
 from crm.permissions import Actor, require
 from crm.uow import check_version, transaction
+from crm.validation import check_length
 from db.engine import Sessions
 from db.models import Contact, Customer, Holiday, KeyDate, Order, utcnow
 
@@ -218,8 +219,8 @@ def save_holidays(sessions: Sessions, *, actor: Actor, changes: HolidayChanges, 
             errors.add("date", "validation.date", row=n + 1)
         if not name:
             errors.add("name", "validation.required")
-        elif len(name) > HOLIDAY_NAME_MAX:
-            errors.add("name", "validation.too_long", max=HOLIDAY_NAME_MAX)
+        else:
+            check_length(errors, "name", name, HOLIDAY_NAME_MAX)  # refuses NUL characters too
     errors.raise_if_any()
     with transaction(sessions, actor=actor, token=token, operation="follow_ups.holidays") as session:
         for date, name in changes.added:

@@ -82,7 +82,6 @@ COUNT_CAP = 10_000
 # A search counts its matches up to here: each is checked against the index row by row, and past a thousand
 # matches a user refines the search rather than pages through it (the list then says "1,000+").
 SEARCH_COUNT_CAP = 1_000
-TEXT_MAX = 10_000  # Text columns: MariaDB's TEXT holds 65,535 bytes, i.e. ~21,000 CJK characters
 TAG_MAX = 40
 BULK_MAX = 1_000
 CODE_PREFIX = "C"
@@ -830,8 +829,7 @@ def check_customer_values(errors: ValidationCollector, values: Mapping[str, Any]
     if values.get("expected_close_date") is not None and not isinstance(values["expected_close_date"], dt.date):
         errors.add("expected_close_date", "validation.date")
     for tag in values.get("tags", ()):
-        if len(tag) > TAG_MAX:
-            errors.add("tags", "validation.too_long", max=TAG_MAX)
+        check_length(errors, "tags", tag, TAG_MAX)
 
 
 def _check_owner(session: Session, errors: ValidationCollector, owner_id: int | None) -> None:
@@ -1069,8 +1067,8 @@ def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], t
     errors = ValidationCollector()
     if not cleaned:
         errors.add("tag", "validation.required")
-    elif len(cleaned[0]) > TAG_MAX:
-        errors.add("tag", "validation.too_long", max=TAG_MAX)
+    else:
+        check_length(errors, "tag", cleaned[0], TAG_MAX)
     errors.raise_if_any()
     text = cleaned[0]
     with transaction(sessions, actor=actor, token=token, operation="customers.bulk_tag") as session:

@@ -32,7 +32,6 @@ from crm.vocab import CONTRACT_STATUSES
 from db.engine import Sessions
 from db.models import Activity, Contact, Contract, ContractPayment, FollowUpTask, Order, User, utcnow
 
-TEXT_MAX = 10_000
 CONTRACT_CODE_COUNTER = "contracts.code_counter"
 
 

@@ -15,6 +15,7 @@ from crm.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.i18n import LANGUAGES
 from crm.permissions import ROLES, SYSTEM, Actor, require
 from crm.uow import check_version, transaction
+from crm.validation import check_length, has_nul
 from db.engine import Sessions
 from db.models import User, utcnow
 
@@ -73,9 +74,9 @@ def _validate_new_user(session: Session, *, username: str, display_name: str, em
         errors.add("username", "validation.username_taken")
     if not display_name.strip():
         errors.add("display_name", "validation.required")
-    elif len(display_name) > 120:
-        errors.add("display_name", "validation.too_long", max=120)
-    if email and not EMAIL_PATTERN.match(email):
+    else:
+        check_length(errors, "display_name", display_name, 120)  # refuses NUL characters too
+    if email and (has_nul(email) or not EMAIL_PATTERN.match(email)):
         errors.add("email", "validation.email")
     _check_password(errors, password)
     if role not in ROLES:

@@ -1,10 +1,13 @@
-"""Field validators shared by forms and imports: phones, emails, money, dates, lengths, codes."""
+"""Field validators shared by forms and imports: phones, emails, money, dates, lengths, codes, NUL characters."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import String
 
 from crm.errors import ValidationCollector
 
@@ -17,6 +20,24 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 # The largest amount (README "Amounts"; named in the validation.amount message); sums have room for it on every order.
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+# The one limit of every Text column (notes, needs, summaries, ...), on every path: forms, services, imports.
+# MariaDB's TEXT holds 65,535 bytes, i.e. about 21,000 CJK characters; 10,000 leaves room for any script.
+TEXT_MAX = 10_000
+NUL = "\x00"  # PostgreSQL cannot store it in text at all; no form or file has a reason to hold one
+
+
+def column_limit(model: Any, column: str) -> int | None:
+    """Return the most characters a model's text column takes: its String length, or TEXT_MAX for Text."""
+    kind = model.__table__.c[column].type
+    if isinstance(kind, String) and kind.length:
+        return int(kind.length)
+    if isinstance(kind, String):
+        return TEXT_MAX  # Text (a String without a length)
+    return None
+
+
+def has_nul(value: object) -> bool:
+    return isinstance(value, str) and NUL in value
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -84,13 +105,26 @@ def check_required(errors: ValidationCollector, field: str, value: str | None, m
 
 
 def check_length(errors: ValidationCollector, field: str, value: str | None, max_length: int) -> None:
-    if value is not None and len(str(value)) > max_length:
+    """Refuse a text longer than max_length, or holding a NUL character (every text check goes through here)."""
+    if value is None:
+        return
+    if has_nul(value):
+        errors.add(field, "validation.nul")
+    elif len(str(value)) > max_length:
         errors.add(field, "validation.too_long", max=max_length)
+
+
+def check_text(errors: ValidationCollector, field: str, value: str | None, model: Any, column: str) -> None:
+    """Check an optional text against its column's limit (crm.validation.column_limit) and for NUL characters."""
+    check_length(errors, field, value, column_limit(model, column) or TEXT_MAX)
 
 
 def check_phone(errors: ValidationCollector, field: str, value: str | None) -> str | None:
     """Validate an optional phone; return its canonical form."""
     if value is None or not value.strip():
+        return None
+    if has_nul(value):
+        errors.add(field, "validation.nul")
         return None
     phone = normalise_phone(value)
     if phone is None:
@@ -103,7 +137,9 @@ def check_email(errors: ValidationCollector, field: str, value: str | None) -> s
     if value is None or not value.strip():
         return None
     email = value.strip()
-    if not is_email(email):
+    if has_nul(email):
+        errors.add(field, "validation.nul")
+    elif not is_email(email):
         errors.add(field, "validation.email")
     return email
 
@@ -127,6 +163,8 @@ def check_not_future(errors: ValidationCollector, field: str, value: dt.date | N
 def check_code(errors: ValidationCollector, field: str, value: str | None) -> None:
     if value is None or not value.strip():
         errors.add(field, "validation.required")
+    elif has_nul(value):
+        errors.add(field, "validation.nul")
     elif not CODE_PATTERN.match(value.strip()):
         errors.add(field, "validation.code_format")
 
@@ -136,5 +174,7 @@ def check_choice(errors: ValidationCollector, field: str, value: str | None, cho
     if value is None or value == "":
         if required:
             errors.add(field, "validation.required")
+    elif has_nul(value):
+        errors.add(field, "validation.nul")
     elif value not in choices:
         errors.add(field, "validation.choice")

@@ -15,4 +15,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validation.choice": ("Not one of the allowed values.", "不是允许的取值。"),
     "validation.code_taken": ("This code is already used.", "该编号已被使用。"),
     "validation.date": ("Not a valid date (YYYY-MM-DD).", "日期无效（格式 YYYY-MM-DD）。"),
+    "validation.nul": (
+        "Contains a NUL character (\\x00), which cannot be saved: remove it (it often comes with text copied "
+        "from another program).",
+        "包含无法保存的空字符（\\x00）：请删除它（通常随从其他程序复制的文字一起带入）。",
+    ),
 }
