@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from crm import vocab
 from crm.audit import audit_row
+from crm.customer_access import next_codes
+from crm.customers import CODE_COUNTER, CODE_PREFIX
+from crm.duplicates import DuplicateCandidate, duplicates_in_bulk
 from crm.errors import CrmError, ValidationCollector
 from crm.follow_up_core import company_today
 from crm.i18n import t
@@ -27,9 +30,12 @@ from crm.tabular import Table, fold, read_table
 from crm.uow import transaction
 from crm.validation import (
     CODE_PATTERN,
+    NUL,
+    TEXT_MAX,
     check_email,
     check_length,
     check_phone,
+    column_limit,
     normalise_phone,
     parse_amount,
 )
@@ -71,8 +77,10 @@ class FieldSpec:
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "customers": (
+        # Without a code column, codes are drawn as the new-customer form draws them and existing customers
+        # are matched by the duplicate rules (crm.duplicates); see ON_DUPLICATE.
         FieldSpec("code", ("code", "customer code", "customer no", "customer id", "客户编号", "编号", "代码",
-                           "客户代码", "客户编码", "编码", "客户号"), required=True),
+                           "客户代码", "客户编码", "编码", "客户号")),
         FieldSpec("name", ("name", "customer", "customer name", "company", "company name", "客户名称", "客户名", "名称",
                            "客户", "公司名称", "企业名称", "单位名称"), required=True),
         FieldSpec("customer_type", ("type", "customer type", "客户类型", "类型")),
@@ -167,17 +175,20 @@ _Change = tuple[int, int, dict[str, tuple[Any, Any]]]
 
 
 def _limit(model: type, column: str) -> int | None:
-    return getattr(model.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
+    return column_limit(model, column)
 
 
-# Text fields and the column whose length limit (db/models.py) applies to them.
+# Text fields and their column in db/models.py, whose limit (crm.validation.column_limit: the String length,
+# TEXT_MAX for Text) is the forms' limit too; a field not listed gets TEXT_MAX.
 _TEXT_LIMITS: dict[str, int | None] = {
     "name": _limit(Customer, "name"), "address": _limit(Customer, "address"),
-    "needs": None, "products_in_use": None, "decision_process": None, "competitors": None, "preferences": None,
-    "notes": None, "contact_name": _limit(Contact, "name"), "contact_title": _limit(Contact, "title"),
+    **{name: _limit(Customer, name) for name in ("needs", "products_in_use", "decision_process", "competitors",
+                                                 "preferences", "notes")},
+    "contact_name": _limit(Contact, "name"), "contact_title": _limit(Contact, "title"),
     "wechat": _limit(Contact, "wechat"), "customer_name": _limit(Customer, "name"),
     "order_no": _limit(Order, "order_no"), "product": _limit(Order, "product"),
 }
+ON_DUPLICATE = ("skip", "update", "new")  # what a code-less customer row that matches an existing customer does
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -204,6 +215,8 @@ class ImportIssue:
         for name, prefix in params.pop("translate", {}).items():
             if params.get(name):
                 params[name] = t(f"{prefix}.{params[name]}", lang)
+        if "matched_on" in params:
+            params["matched"] = _matched_text(params.pop("matched_on"), lang)
         return t(self.key, lang, **params)
 
     def column_label(self, lang: str = "en") -> str:
@@ -211,6 +224,26 @@ class ImportIssue:
         if self.column:
             return self.column
         return t(f"imports.field.{self.field}", lang) if self.field else ""
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """A row of a customer file without codes that looks like an existing customer, and what was done with it."""
+
+    line: int
+    name: str
+    candidate: DuplicateCandidate  # the closest existing customer (most rules matched, then the oldest)
+    others: int  # further existing customers the row also looks like
+    action: str  # one of ON_DUPLICATE
+
+    def message(self, lang: str = "en") -> str:
+        """Say which customer the row looks like, on what, and what the import does with it."""
+        return t(f"imports.likely_duplicate.{self.action}", lang, code=self.candidate.code,
+                 name=self.candidate.name, matched=_matched_text(self.candidate.matched_on, lang))
+
+
+def _matched_text(labels: Sequence[str], lang: str) -> str:
+    return t("imports.matched_on.separator", lang).join(t(f"imports.matched_on.{label}", lang) for label in labels)
 
 
 @dataclass(frozen=True)
@@ -226,6 +259,7 @@ class ImportReport:
     bad_rows: int
     counts: dict[str, int]
     issues: tuple[ImportIssue, ...]
+    duplicates: tuple[DuplicateMatch, ...] = ()  # customers without codes: the rows that match existing ones
 
     @property
     def errors(self) -> tuple[ImportIssue, ...]:
@@ -250,6 +284,14 @@ class ImportReport:
     @property
     def unchanged(self) -> int:
         return self.counts.get(f"{self.kind}.unchanged", 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.counts.get(f"{self.kind}.skipped", 0)
+
+    @property
+    def identical_rows(self) -> int:
+        return self.counts.get(f"{self.kind}.identical_rows", 0)
 
 
 @dataclass(frozen=True)
@@ -387,8 +429,8 @@ class _Row:
         value = self.values.get(name)
         if value is None:
             return None
-        limit = _TEXT_LIMITS.get(name)
-        if limit is not None and len(value) > limit:
+        limit = _TEXT_LIMITS.get(name) or TEXT_MAX
+        if len(value) > limit:
             self.error(name, "validation.too_long", max=limit)
         return value
 
@@ -486,35 +528,47 @@ class _Abandon(Exception):  # noqa: N818 - control flow: roll the transaction ba
 def preview_import(
     sessions: Sessions, *, actor: Actor, kind: str, filename: str, data: bytes,
     mapping: dict[str, str | None] | None = None, create_missing: bool = False, today: dt.date | None = None,
+    on_duplicate: str = "skip", row_choices: dict[int, str] | None = None,
 ) -> ImportReport:
     """Dry run: check every row against the database and report what an import would do, writing nothing."""
     return import_file(sessions, actor=actor, kind=kind, filename=filename, data=data, mapping=mapping,
-                       dry_run=True, create_missing=create_missing, today=today)
+                       dry_run=True, create_missing=create_missing, today=today, on_duplicate=on_duplicate,
+                       row_choices=row_choices)
 
 
 def import_file(
     sessions: Sessions, *, actor: Actor, kind: str, filename: str, data: bytes,
     mapping: dict[str, str | None] | None = None, dry_run: bool = False, all_or_nothing: bool = False,
     create_missing: bool = False, token: str | None = None, today: dt.date | None = None,
+    on_duplicate: str = "skip", row_choices: dict[int, str] | None = None,
 ) -> ImportReport:
     """Import a CSV/XLSX file of customers, contacts or orders in one transaction and return the report.
 
     Good rows are written and bad rows reported; with all_or_nothing, any bad row means nothing is written.
+    A customer file without a code column gets codes drawn as the new-customer form draws them; a row that
+    looks like an existing customer (crm.duplicates' rules) is skipped, updates that customer, or is imported
+    as a new one, as on_duplicate says for the file and row_choices (file line -> choice) for single rows.
     """
     require(actor, "customers.import")
     _check_kind(kind)
+    if on_duplicate not in ON_DUPLICATE or any(c not in ON_DUPLICATE for c in (row_choices or {}).values()):
+        raise CrmError("imports.unknown_choice", choices=", ".join(ON_DUPLICATE))
+    filename = (filename or "").replace(NUL, "")  # the name goes to the audit trail
     table = read_table(filename, data)
     importer_class = _IMPORTERS[kind]
+    options = {"on_duplicate": on_duplicate, "row_choices": dict(row_choices or {})}
     if dry_run:
         with sessions.read() as session:
             importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
-                                      mapping=mapping, create_missing=create_missing, today=today, lock=False)
+                                      mapping=mapping, create_missing=create_missing, today=today, lock=False,
+                                      **options)
             importer.plan()
             return importer.report(dry_run=True, written=False)
     try:
         with transaction(sessions, actor=actor, token=token, operation=f"{kind}.import") as session:
             importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
-                                      mapping=mapping, create_missing=create_missing, today=today, lock=True)
+                                      mapping=mapping, create_missing=create_missing, today=today, lock=True,
+                                      **options)
             importer.plan()
             if importer.column_errors or (all_or_nothing and importer.has_errors):
                 raise _Abandon(importer.report(dry_run=False, written=False))
@@ -541,8 +595,11 @@ class _Importer:
 
     def __init__(self, session: Session, *, actor: Actor, kind: str, filename: str, table: Table,
                  mapping: dict[str, str | None] | None, create_missing: bool, today: dt.date | None,
-                 lock: bool) -> None:
+                 lock: bool, on_duplicate: str = "skip", row_choices: dict[int, str] | None = None) -> None:
         self.session = session
+        self.on_duplicate = on_duplicate
+        self.row_choices = row_choices or {}
+        self.duplicates: list[DuplicateMatch] = []
         self.actor = actor
         self.kind = kind
         self.filename = filename
@@ -584,13 +641,21 @@ class _Importer:
 
     def _rows(self) -> list[_Row]:
         positions = [(name, self.table.headers.index(header)) for name, header in self.header_of.items()]
+        formulas = self.table.formula_cells
         rows = []
         for line, cells in self.table.rows:
             values = {}
+            row = _Row(line, values)
             for name, index in positions:
                 if index < len(cells) and cells[index]:
-                    values[name] = cells[index]
-            rows.append(_Row(line, values))
+                    cell = values[name] = cells[index]
+                    if NUL in cell:  # PostgreSQL cannot store it; refused here for every field, before parsing
+                        row.error(name, "validation.nul")
+                elif formulas and (line, index) in formulas:
+                    # Read as empty, but the cell holds a formula Excel never calculated: say so (before any
+                    # "Required"), rather than import a blank.
+                    row.error(name, "imports.formula_without_value")
+            rows.append(row)
         return rows
 
     @property
@@ -615,7 +680,8 @@ class _Importer:
         issues.sort(key=lambda i: (i.line, i.severity != "error"))
         return ImportReport(kind=self.kind, filename=self.filename, encoding=self.table.encoding, dry_run=dry_run,
                             written=written, total_rows=len(self.table.rows), bad_rows=bad,
-                            counts=dict(sorted(self.counts.items())), issues=tuple(issues))
+                            counts=dict(sorted(self.counts.items())), issues=tuple(issues),
+                            duplicates=tuple(self.duplicates))
 
     def plan(self) -> None:
         raise NotImplementedError
@@ -670,10 +736,18 @@ class _Importer:
     def _insert_new_customers(self) -> None:
         if not self.new_customers:
             return
+        placeholders = [key for key, values in self.new_customers.items() if values["code"] is None]
+        if placeholders:  # rows of a file without codes: draw the codes as the new-customer form does
+            codes = next_codes(self.session, column=Customer.code, prefix=CODE_PREFIX, counter=CODE_COUNTER,
+                               count=len(placeholders))
+            for key, code in zip(placeholders, codes, strict=True):
+                self.new_customers[key]["code"] = code
+        key_of = {values["code"]: key for key, values in self.new_customers.items()}
         created = self._insert_returning(_CUSTOMERS, list(self.new_customers.values()),
                                          _CUSTOMERS.c.code)
         stage_rows = []
-        for customer_id, code in created:
+        for customer_id, drawn in created:
+            code = key_of[drawn]
             self.customer_ids[code] = customer_id
             self.search_changed.add(customer_id)
             values = self.new_customers[code]
@@ -835,13 +909,27 @@ class _Contacts:
 
 
 class _CustomerImporter(_Importer):
-    """Customers upserted by code, with their primary contact from the same row."""
+    """Customers upserted by code, with their primary contact from the same row.
+
+    A file without a code column (most spreadsheets) is matched to existing customers by crm.duplicates'
+    rules instead: each likely duplicate is skipped, updates its match, or is imported as new (on_duplicate,
+    row_choices); new customers get codes drawn as the new-customer form draws them.
+    """
 
     def plan(self) -> None:
+        self.codeless = "code" not in self.header_of
         seen_codes: dict[str, int] = {}
         seen_names: dict[str, tuple[str, int]] = {}
         for row in self.rows:
             self._parse(row)
+            if self.codeless:
+                name_key = row.data.get("name_key")
+                if name_key and not row.bad:
+                    if name_key in seen_names:  # no code to tell one customer from two: refuse, don't guess
+                        row.error("name", "imports.same_name_without_code", line=seen_names[name_key][1])
+                    else:
+                        seen_names[name_key] = ("", row.line)
+                continue
             code = row.data.get("code")
             if code and not row.bad:
                 if code in seen_codes:
@@ -853,25 +941,57 @@ class _CustomerImporter(_Importer):
                     self.warn(row, "name", "imports.same_name_in_file", line=seen_names[name_key][1])
                 elif name_key:
                     seen_names[name_key] = (code, row.line)
-        good = [row for row in self.rows if not row.bad]
+        if self.codeless:
+            self._match_existing([row for row in self.rows if not row.bad])
+        rows = [row for row in self.rows if not row.data.get("skipped")]
+        good = [row for row in rows if not row.bad]
         columns = [getattr(_CUSTOMERS.c, c) for c in ("id", "version", "archived_at", *_CUSTOMER_DIFF_COLUMNS)]
-        self.existing = self._customers_by_code([row.data["code"] for row in good], columns)
+        self.existing = self._customers_by_code(
+            [row.data["code"] for row in good if not _is_placeholder(row.data["code"])], columns)
         self.customer_ids = {code: r.id for code, r in self.existing.items()}
         owners, departments = self._owners(), self._departments()
         self.changes: list[_Change] = []
         self.stage_rows: list[tuple[str, str | None, str]] = []
-        for row in self.rows:  # bad rows too, so that a dry run lists every problem of a row at once
+        for row in rows:  # bad rows too, so that a dry run lists every problem of a row at once
             self._resolve(row, owners, departments)
-        good = [row for row in self.rows if not row.bad]
+        good = [row for row in rows if not row.bad]
         self.contacts = _Contacts(self)
         self.contacts.load(list(self.customer_ids.values()))
         for row in good:
             self._plan_row(row)
-        self._warn_duplicates([row for row in self.rows if not row.bad])
+        if not self.codeless:  # without codes, the likely duplicates were matched (and reported) above
+            self._warn_duplicates([row for row in self.rows if not row.bad])
+
+    def _match_existing(self, rows: list[_Row]) -> None:
+        """Give each row of a code-less file its customer: a likely duplicate's code per the choice, or a new one."""
+        probes = [(row.data["name"], [row.data["phone"]] if row.data.get("phone") else [],
+                   [row.data["email"]] if row.data.get("email") else []) for row in rows]
+        updated_by: dict[int, int] = {}  # existing customer id -> the line that updates it
+        for row, candidates in zip(rows, duplicates_in_bulk(self.session, probes), strict=True):
+            row.data["code"] = _placeholder(row.line)
+            if not candidates:
+                continue
+            best = max(candidates, key=lambda c: (len(c.matched_on), -c.id))
+            action = self.row_choices.get(row.line, self.on_duplicate)
+            match = DuplicateMatch(line=row.line, name=row.data["name"], candidate=best, others=len(candidates) - 1,
+                                   action=action)
+            self.duplicates.append(match)
+            if action == "update" and best.id in updated_by:
+                row.error("name", "imports.same_match_in_file", line=updated_by[best.id], code=best.code)
+                continue
+            self.warnings.append(ImportIssue(row.line, "name", self.header_of.get("name"), "warning",
+                                             f"imports.likely_duplicate.{action}",
+                                             {"code": best.code, "name": best.name, "matched_on": best.matched_on}))
+            if action == "skip":
+                row.data["skipped"] = True
+                self.count("customers.skipped")
+            elif action == "update":
+                updated_by[best.id] = row.line
+                row.data["code"] = best.code
 
     def _parse(self, row: _Row) -> None:
         data = row.data
-        data["code"] = row.code("code")
+        data["code"] = None if self.codeless else row.code("code")
         name = row.values.get("name")
         if name is None:
             row.error("name", "validation.required")
@@ -953,7 +1073,9 @@ class _CustomerImporter(_Importer):
         if current is None:
             if values.get("department_id") is None and values.get("owner_id") is not None:
                 values["department_id"] = self.owner_departments.get(values["owner_id"])  # as the form does
-            self.new_customers[code] = self._new_customer_values({"code": code, **values})
+            # A placeholder's code (None) is drawn when the customers are written.
+            self.new_customers[code] = self._new_customer_values(
+                {"code": None if _is_placeholder(code) else code, **values})
             self.count("customers.created")
         else:
             if current.archived_at is not None:
@@ -1010,6 +1132,15 @@ class _CustomerImporter(_Importer):
              "changed_at": self.now, "changed_by_id": self.actor.id} for code, old, new in self.stage_rows])
         self.contacts.apply()
         self._finish()
+
+
+def _placeholder(line: int) -> str:
+    # Keys a new customer of a code-less file until its code is drawn; "#" is in no valid code.
+    return f"#{line}"
+
+
+def _is_placeholder(code: str | None) -> bool:
+    return bool(code) and code.startswith("#")  # type: ignore[union-attr]
 
 
 def _same(column: str, old: Any, new: Any) -> bool:
@@ -1117,7 +1248,13 @@ class _ContactImporter(_Importer):
 
 
 class _OrderImporter(_Importer):
-    """Orders deduplicated by order_no when given, else by (customer, date, amount, product)."""
+    """Orders matched by order_no when given, else by (customer, date, amount, product) and multiplicity.
+
+    Rows of one file are never duplicates of each other unless they carry the same order number: a customer
+    may buy the same thing twice a day. Without numbers, the k-th identical row of the file matches the k-th
+    identical existing order (by id), so the same file imported twice changes nothing, and a file with one
+    more identical row adds exactly one order.
+    """
 
     def plan(self) -> None:
         for row in self.rows:
@@ -1125,40 +1262,55 @@ class _OrderImporter(_Importer):
         self._resolve_customer_codes(self.rows)
         good = [row for row in self.rows if not row.bad]
         by_no = self._existing_by_order_no(good)
-        by_key = self._existing_keys(good)
+        by_key = self._existing_keys(good)  # key -> existing orders with it, oldest first
         self.new_orders: list[tuple[str, dict[str, Any]]] = []
         self.changes: list[_Change] = []
         seen_no: dict[str, int] = {}
-        seen_keys: set[tuple[Any, ...]] = set()
+        matched: set[int] = set()  # existing orders a row of the file already stands for
+        numbered, numberless = [], []
         for row in good:
             data = row.data
-            code = data["customer_code"]
-            customer_id = self.customer_ids.get(code)
-            order_no = data["order_no"]
-            key = (customer_id if customer_id is not None else code, data["order_date"], data["amount"],
-                   data["product"])
-            if order_no is not None:
-                if order_no in seen_no:
-                    row.error("order_no", "imports.duplicate_in_file", line=seen_no[order_no])
-                    continue
-                seen_no[order_no] = row.line
-                current = by_no.get(order_no)
-                if current is None and key in by_key and by_key[key].order_no is None:
-                    current = by_key.pop(key)  # imported before without its number: give it the number now
-                    seen_keys.add(key)
-                if current is not None:
-                    self._plan_update(row, current, customer_id)
-                    continue
-            elif key in by_key or key in seen_keys:
+            customer_id = self.customer_ids.get(data["customer_code"])
+            key = (customer_id if customer_id is not None else data["customer_code"], data["order_date"],
+                   data["amount"], data["product"])
+            (numbered if data["order_no"] is not None else numberless).append((row, customer_id, key))
+        # Numbered rows first: an order found by its number is not also the match of a numberless row.
+        for row, customer_id, key in numbered:
+            order_no = row.data["order_no"]
+            if order_no in seen_no:
+                row.error("order_no", "imports.duplicate_in_file", line=seen_no[order_no])
+                continue
+            seen_no[order_no] = row.line
+            current = by_no.get(order_no)
+            if current is None or current.id in matched:
+                # imported before without its number: give it the number now
+                current = next((o for o in by_key.get(key, ()) if o.order_no is None and o.id not in matched),
+                               None)
+            if current is not None:
+                matched.add(current.id)
+                self._plan_update(row, current, customer_id)
+                continue
+            self._plan_new(row)
+        seen_keys: set[tuple[Any, ...]] = set()
+        for row, _customer_id, key in numberless:
+            if key in seen_keys:
+                self.count("orders.identical_rows")  # the same as an earlier row: an order of its own
+            seen_keys.add(key)
+            current = next((o for o in by_key.get(key, ()) if o.id not in matched), None)
+            if current is not None:
+                matched.add(current.id)
                 self.count("orders.unchanged")
                 continue
-            seen_keys.add(key)
-            record = {"order_no": order_no, "order_date": data["order_date"], "amount": data["amount"],
-                      "product": data["product"], "currency": data["currency"] or "CNY", "notes": data["notes"],
-                      "version": 1, "created_at": self.now, "updated_at": self.now}
-            self.new_orders.append((code, record))
-            self.count("orders.created")
+            self._plan_new(row)
         self._prune_new_customers()
+
+    def _plan_new(self, row: _Row) -> None:
+        data = row.data
+        record = {"order_no": data["order_no"], "order_date": data["order_date"], "amount": data["amount"],
+                  "product": data["product"], "currency": data["currency"] or "CNY", "notes": data["notes"],
+                  "version": 1, "created_at": self.now, "updated_at": self.now}
+        self.new_orders.append((data["customer_code"], record))
+        self.count("orders.created")
 
     def _parse(self, row: _Row) -> None:
         data = row.data
@@ -1197,8 +1349,8 @@ class _OrderImporter(_Importer):
                 found[order.order_no] = order
         return found
 
-    def _existing_keys(self, rows: list[_Row]) -> dict[tuple[Any, ...], Any]:
-        """Load the dedupe keys of the existing orders of the file's customers within the file's dates."""
+    def _existing_keys(self, rows: list[_Row]) -> dict[tuple[Any, ...], list[Any]]:
+        """Load the existing orders of the file's customers within the file's dates by dedupe key, oldest first."""
         customer_ids = sorted({self.customer_ids[row.data["customer_code"]] for row in rows
                                if row.data["customer_code"] in self.customer_ids})
         if not customer_ids:
@@ -1206,13 +1358,15 @@ class _OrderImporter(_Importer):
         dates = [row.data["order_date"] for row in rows]
         first, last = min(dates), max(dates)
         c = _ORDERS.c
-        keys: dict[tuple[Any, ...], Any] = {}
+        keys: dict[tuple[Any, ...], list[Any]] = {}
         for chunk in _chunks(customer_ids, IN_CHUNK):
             statement = select(c.id, c.customer_id, c.order_no, c.order_date, c.amount, c.product, c.currency,
                                c.notes, c.version).where(c.customer_id.in_(chunk), c.order_date.between(first, last))
             for order in self.session.execute(statement):
                 keys.setdefault((order.customer_id, order.order_date, Decimal(order.amount).quantize(Decimal("0.01")),
-                                 order.product or None), order)
+                                 order.product or None), []).append(order)
+        for orders in keys.values():
+            orders.sort(key=lambda order: order.id)
         return keys
 
     def _plan_update(self, row: _Row, current: Any, customer_id: int | None) -> None:

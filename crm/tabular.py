@@ -31,6 +31,8 @@ class Table:
     headers: tuple[str, ...]
     rows: list[tuple[int, tuple[str, ...]]]
     encoding: str | None  # the encoding a CSV file was read with; None for Excel
+    # Excel: (file line, column index) of formula cells saved without a calculated value (read as empty)
+    formula_cells: frozenset[tuple[int, int]] = frozenset()
 
     def cell(self, cells: tuple[str, ...], index: int) -> str:
         return cells[index] if index < len(cells) else ""
@@ -137,11 +139,13 @@ def _read_xlsx(data: bytes) -> Table:
         raise CrmError("imports.unreadable", line=1, reason=type(exc).__name__) from exc
     try:
         sheet = workbook.worksheets[0]
+        formulas = _uncalculated_formulas(sheet)
+        formula_rows = {line for line, _column in formulas}  # read as blank, but not blank: keep and report them
         headers: tuple[str, ...] | None = None
         rows: list[tuple[int, tuple[str, ...]]] = []
         for line, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
             cells = tuple(cell_text(value) for value in values)
-            if not any(cells):
+            if not any(cells) and (headers is None or line not in formula_rows):
                 continue
             if headers is None:
                 headers = cells
@@ -151,7 +155,57 @@ def _read_xlsx(data: bytes) -> Table:
         workbook.close()
     if headers is None:
         raise CrmError("imports.empty_file")
-    return Table(headers=unique_headers(headers), rows=rows, encoding=None)
+    return Table(headers=unique_headers(headers), rows=rows, encoding=None, formula_cells=formulas)
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_STRING_TYPES = frozenset({"str", "s", "inlineStr"})
+
+
+def _uncalculated_formulas(sheet: Any) -> frozenset[tuple[int, int]]:
+    """Return (row, column index) of the formula cells saved without a calculated value.
+
+    data_only=True reads them as empty: a file written by a program (not Excel) that never calculated its
+    formulas. Excel saves a formula's result next to it (<f>..</f><v>result</v>); an empty result of a text
+    formula is typed "str". The sheet's XML is searched for "<f" first, so files without formulas cost one scan.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    with sheet._get_source() as source:  # the worksheet's XML inside the workbook's zip
+        has_formulas = False
+        tail = b""
+        while chunk := source.read(1 << 20):
+            if b"<f" in tail + chunk or b":f>" in tail + chunk or b":f " in tail + chunk:
+                has_formulas = True
+                break
+            tail = chunk[-3:]
+    if not has_formulas:
+        return frozenset()
+    found: set[tuple[int, int]] = set()
+    row_number, column = 0, 0
+    with sheet._get_source() as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                if element.tag == f"{_SHEET_NS}row":
+                    row_number = int(element.get("r") or row_number + 1)
+                    column = 0
+                continue
+            if element.tag != f"{_SHEET_NS}c":
+                if element.tag == f"{_SHEET_NS}row":
+                    element.clear()
+                continue
+            reference = element.get("r")
+            if reference:
+                row_number, column = coordinate_to_tuple(reference)
+            else:
+                column += 1
+            if element.find(f"{_SHEET_NS}f") is not None:
+                value = element.find(f"{_SHEET_NS}v")
+                if value is None or (not value.text and element.get("t") not in _STRING_TYPES):
+                    found.add((row_number, column - 1))
+    return frozenset(found)
 
 
 def cell_text(value: Any) -> str:

@@ -16,6 +16,7 @@ from crm.exports import EXPORT_KINDS, FORMATS, MIME_TYPES, export_bytes, export_
 from crm.i18n import t as translate
 from crm.imports import (
     KINDS,
+    ON_DUPLICATE,
     FilePreview,
     ImportReport,
     field_names,
@@ -28,7 +29,7 @@ from crm.imports import (
 from crm.permissions import Actor
 from ui.i18n import lang, t
 from ui.reads import clear_read_caches
-from ui.state import get_sessions
+from ui.state import company_today, get_sessions
 from ui.widgets import describe, form_token, run_action
 
 log = logging.getLogger("crm.ui")
@@ -36,6 +37,7 @@ log = logging.getLogger("crm.ui")
 FORM_KEY = "customers_import"
 REPORT_KEY = "customers_import_report"
 SHOWN_ISSUES = 1000
+SHOWN_DUPLICATES = 200  # rows of a code-less file with a choice of their own; the rest follow the file's choice
 IGNORE = "ignore"  # the mapping choice for a column left out (a string: widgets round-trip strings best)
 
 
@@ -70,6 +72,10 @@ def render_import_report(report: ImportReport) -> None:
                      updated=report.counts.get("contacts.updated", 0)))
     if report.kind != "customers" and report.counts.get("customers.created"):
         st.caption(t("imports.count.customers", created=report.counts["customers.created"]))
+    if report.skipped:
+        st.caption(t("imports.count.skipped", count=f"{report.skipped:,}"))
+    if report.identical_rows:
+        st.caption(t("imports.count.identical_rows", count=f"{report.identical_rows:,}"))
     if not report.issues:
         st.caption(t("imports.panel.no_problems"))
         return
@@ -137,6 +143,14 @@ def render_import_panel(actor: Actor) -> None:
         create_missing = False
         if kind != "customers":
             create_missing = st.checkbox(t("imports.panel.create_missing"), key="customers_import_create_missing")
+        on_duplicate, row_choices = "skip", {}
+        if kind == "customers" and "code" not in mapping.values():
+            on_duplicate = st.radio(t("imports.panel.on_duplicate"), ON_DUPLICATE, horizontal=True,
+                                    format_func=lambda c: translate(f"imports.choice.{c}", language),
+                                    help=t("imports.panel.on_duplicate_help"), key="customers_import_on_duplicate")
+            stored = st.session_state.get(REPORT_KEY)
+            if stored is not None and stored[0] == fingerprint and stored[1].dry_run and stored[1].duplicates:
+                row_choices = _duplicate_choices(stored[1], fingerprint, on_duplicate, language)
         left, right = st.columns(2)
         dry_run = left.form_submit_button(t("imports.panel.dry_run"), icon=":material/science:",
                                           key="customers_import_dry_run")
@@ -146,14 +160,37 @@ def render_import_panel(actor: Actor) -> None:
         token = None if dry_run else form_token(FORM_KEY)
         report = run_action(FORM_KEY, lambda: import_file(
             sessions, actor=actor, kind=kind, filename=filename, data=data, mapping=mapping, dry_run=dry_run,
-            all_or_nothing=all_or_nothing, create_missing=create_missing, token=token))
+            all_or_nothing=all_or_nothing, create_missing=create_missing, token=token, on_duplicate=on_duplicate,
+            row_choices=row_choices))
         if report is not None:
             st.session_state[REPORT_KEY] = (fingerprint, report)
             if report.written:
                 clear_read_caches()
+            if report.dry_run and {d.line for d in report.duplicates[:SHOWN_DUPLICATES]} != set(row_choices):
+                st.rerun()  # the form above was drawn before this dry run: draw its choice per duplicate now
     stored = st.session_state.get(REPORT_KEY)
     if stored is not None and stored[0] == fingerprint:
         render_import_report(stored[1])
+
+
+def _duplicate_choices(report: ImportReport, fingerprint: str, on_duplicate: str, language: str) -> dict[int, str]:
+    """Render a choice per likely duplicate of the last dry run (inside the form); return {file line: choice}."""
+    st.markdown(f"**{t('imports.panel.duplicates', count=f'{len(report.duplicates):,}')}**")
+    st.caption(t("imports.panel.duplicates_help"))
+    choices: dict[int, str] = {}
+    for match in report.duplicates[:SHOWN_DUPLICATES]:
+        label = t("imports.panel.duplicate_row", line=match.line, name=match.name, code=match.candidate.code,
+                  candidate=match.candidate.name,
+                  matched=translate("imports.matched_on.separator", language).join(
+                      translate(f"imports.matched_on.{m}", language) for m in match.candidate.matched_on))
+        # The file's choice is in the key: choosing again for the whole file starts every row from it.
+        choices[match.line] = st.selectbox(
+            label, ON_DUPLICATE, index=ON_DUPLICATE.index(on_duplicate),
+            format_func=lambda c: translate(f"imports.choice.{c}", language),
+            key=f"customers_import_dup_{fingerprint}_{on_duplicate}_{match.line}")
+    if len(report.duplicates) > SHOWN_DUPLICATES:
+        st.caption(t("imports.panel.duplicates_more", more=f"{len(report.duplicates) - SHOWN_DUPLICATES:,}"))
+    return choices
 
 
 def _deferred_export(actor: Actor, kind: str, fmt: str, customer_filter: Any, language: str) -> Callable[[], bytes]:
@@ -190,5 +227,5 @@ def render_export_buttons(actor: Actor, customer_filter: Any = None) -> None:
     for column, fmt in zip(buttons, FORMATS, strict=True):
         column.download_button(
             t(f"exports.{fmt}"), data=_deferred_export(actor, kind, fmt, chosen_filter, language),
-            file_name=export_file_name(kind, fmt), mime=MIME_TYPES[fmt], on_click="ignore",
+            file_name=export_file_name(kind, fmt, company_today()), mime=MIME_TYPES[fmt], on_click="ignore",
             icon=":material/download:", key=f"customers_export_{fmt}")

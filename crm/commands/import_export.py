@@ -17,12 +17,12 @@ DEFAULT_BENCH_PATH = "data/bench_imports.db"
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the import and export commands."""
     from crm.exports import EXPORT_KINDS, FORMATS, HEADER_STYLES
-    from crm.imports import KINDS
+    from crm.imports import KINDS, ON_DUPLICATE
 
     importing = subparsers.add_parser("import", help="import customers, contacts or orders from CSV or Excel")
     kinds = importing.add_subparsers(dest="import_kind", required=True)
     columns = {
-        "customers": "code,name,industry,region,source,owner,stage,contact,phone,email,... (English or Chinese)",
+        "customers": "[code,]name,industry,region,source,owner,stage,contact,phone,email,... (English or Chinese)",
         "contacts": "customer_code,name,title,phone,email,wechat,is_primary",
         "orders": "customer_code,order_date,amount[,product][,order_no]",
     }
@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         if kind != "customers":
             sub.add_argument("--create-missing", action="store_true",
                              help="create customers whose code is not in the database yet")
+        else:
+            sub.add_argument("--on-duplicate", choices=ON_DUPLICATE, default="skip",
+                             help="a file without a code column gets new codes; a row that looks like an existing "
+                                  "customer (same name, phone or email) is skipped (default), updates that "
+                                  "customer, or is imported as a new one")
         sub.set_defaults(func=_cmd_import, kind=kind)
     bench = kinds.add_parser("bench", help="time the import of N order rows (CSV and Excel) in a database of its own")
     bench.add_argument("--orders", type=int, default=100_000, metavar="N")
@@ -69,7 +74,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     report = import_file(sessions, actor=SYSTEM, kind=args.kind, filename=path.name, data=data,
                          dry_run=args.dry_run, all_or_nothing=args.all_or_nothing,
-                         create_missing=getattr(args, "create_missing", False))
+                         create_missing=getattr(args, "create_missing", False),
+                         on_duplicate=getattr(args, "on_duplicate", "skip"))
     elapsed = time.perf_counter() - started
     lang = args.lang
     for issue in report.issues[:SHOWN_ISSUES]:
@@ -79,6 +85,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"... {len(report.issues) - SHOWN_ISSUES} more (use --report FILE for all of them)", file=sys.stderr)
     if args.report:
         Path(args.report).write_bytes(report_csv(report, lang))
+    if report.duplicates:
+        print(f"{len(report.duplicates):,} rows look like existing customers (listed above as warnings; "
+              "--on-duplicate skip|update|new chooses what to do with them)", file=sys.stderr)
+    if report.identical_rows:
+        print(t("imports.count.identical_rows", lang, count=f"{report.identical_rows:,}"), file=sys.stderr)
     counts = ", ".join(f"{key} {value:,}" for key, value in report.counts.items()) or "nothing to write"
     # Without a write the counts are what the import would do: say so, so "created 3" is not misread.
     if report.dry_run:

@@ -113,6 +113,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "「{value}」不是币种代码（三个字母，例如 CNY、USD）。"),
     "imports.order_no_taken": ("Order number {order_no} already belongs to another customer's order.",
                                "订单号 {order_no} 已属于其他客户的订单。"),
+    "imports.formula_without_value": (
+        "This cell holds a formula saved without its result, so it reads as empty. Open the file in Excel (or "
+        "WPS / LibreOffice) and save it, or copy the column and paste it as values, then import again.",
+        "该单元格是公式，但文件中没有保存计算结果，读出来是空的。请用 Excel（或 WPS / LibreOffice）打开文件后保存，"
+        "或将该列复制后“选择性粘贴为数值”，再重新导入。",
+    ),
+    "imports.unknown_choice": ("Unknown choice for likely duplicates; use one of: {choices}.",
+                               "未知的疑似重复处理方式；可选：{choices}。"),
+    "imports.same_name_without_code": (
+        "Same name as line {line}: without a code column the file cannot say whether they are one customer or "
+        "two. Keep one row, or add a code column.",
+        "与第 {line} 行名称相同：文件没有客户编号列，无法判断是同一客户还是两个客户。请只保留一行，或增加客户编号列。",
+    ),
+    "imports.same_match_in_file": (
+        "Line {line} already updates customer {code}, which this row also looks like: choose “skip” or "
+        "“import as new” for one of them.",
+        "第 {line} 行已在更新客户 {code}，本行也与该客户相似：请将其中一行设为“跳过”或“作为新客户导入”。",
+    ),
+    "imports.likely_duplicate.skip": ("Likely duplicate of {code} “{name}” (same {matched}): skipped.",
+                                      "疑似与 {code}「{name}」重复（{matched}相同）：跳过。"),
+    "imports.likely_duplicate.update": ("Likely duplicate of {code} “{name}” (same {matched}): updates it.",
+                                        "疑似与 {code}「{name}」重复（{matched}相同）：更新该客户。"),
+    "imports.likely_duplicate.new": (
+        "Likely duplicate of {code} “{name}” (same {matched}): imported as a new customer anyway.",
+        "疑似与 {code}「{name}」重复（{matched}相同）：仍作为新客户导入。",
+    ),
+    "imports.matched_on.name": ("name", "名称"),
+    "imports.matched_on.phone": ("phone", "电话"),
+    "imports.matched_on.email": ("email", "邮箱"),
+    "imports.matched_on.separator": (", ", "、"),
     "imports.concurrent_change": (
         "Someone changed some of these records while the import ran; nothing was imported. Run it again.",
         "导入期间有人修改了其中的记录；本次未导入任何内容。请重新导入。",
@@ -131,6 +161,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.count.rows": ("Rows in the file", "文件行数"),
     "imports.count.contacts": ("Contacts: {created} new, {updated} updated", "联系人：新增 {created}，更新 {updated}"),
     "imports.count.customers": ("Customers created: {created}", "新建客户：{created}"),
+    "imports.count.skipped": ("Likely duplicates skipped: {count}", "跳过的疑似重复：{count}"),
+    "imports.count.identical_rows": (
+        "{count} row(s) repeat an earlier row of the file (same customer, date, amount and product, no order "
+        "number): each is an order of its own.",
+        "{count} 行与文件中前面的行完全相同（客户、日期、金额、产品相同且无订单号）：每行各算一笔订单。",
+    ),
     # the import panel
     "imports.panel.title": ("Import", "导入"),
     "imports.panel.intro": (
@@ -154,6 +190,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                      "全部或全不：任一行有错误则不导入任何内容"),
     "imports.panel.create_missing": ("Create customers missing from the database (by code)",
                                      "自动创建缺失的客户（按编号）"),
+    "imports.panel.on_duplicate": ("Rows that look like an existing customer", "与现有客户疑似重复的行"),
+    "imports.panel.on_duplicate_help": (
+        "The file has no customer code column: codes are assigned, and rows matching an existing customer's "
+        "name, phone or email are handled as chosen here (run a dry run to see them and choose row by row).",
+        "文件没有客户编号列：将自动分配编号；名称、电话或邮箱与现有客户相同的行按此处的选择处理"
+        "（试运行后可逐行选择）。",
+    ),
+    "imports.choice.skip": ("Skip", "跳过"),
+    "imports.choice.update": ("Update the existing customer", "更新现有客户"),
+    "imports.choice.new": ("Import as a new customer", "作为新客户导入"),
+    "imports.panel.duplicates": ("Likely duplicates: {count}", "疑似重复：{count} 行"),
+    "imports.panel.duplicates_help": (
+        "Each row below looks like an existing customer. Choose what to do with it, then run the dry run again "
+        "or import.",
+        "以下每一行都与某个现有客户相似。请为每行选择处理方式，然后重新试运行或导入。",
+    ),
+    "imports.panel.duplicate_row": ("Line {line}: “{name}” looks like {code} “{candidate}” (same {matched})",
+                                    "第 {line} 行「{name}」与 {code}「{candidate}」相似（{matched}相同）"),
+    "imports.panel.duplicates_more": ("{more} more rows follow the choice for the file.",
+                                      "其余 {more} 行按整个文件的选择处理。"),
     "imports.panel.dry_run": ("Dry run (check only)", "试运行（仅检查）"),
     "imports.panel.run": ("Import", "导入"),
     "imports.panel.dry_run_done": ("Dry run: nothing was saved.", "试运行：未保存任何内容。"),

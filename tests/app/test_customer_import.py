@@ -135,3 +135,32 @@ def test_a_column_set_to_ignore_is_left_out_of_the_import(role_accounts: Session
     assert not at.exception, at.exception
     problems = at.dataframe[-1].value
     assert list(problems["Column"]) == ["客户名称", "阶段"]
+
+
+CODELESS = "客户名称,邮箱\n北京星辰科技有限公司,\n上海海风贸易,sh@example.com\n深圳新客户,\n"
+
+
+def test_a_manager_chooses_per_row_what_a_likely_duplicate_of_a_file_without_codes_does(
+        role_accounts: Sessions) -> None:
+    """As a manager I import a list without codes: the dry run shows each likely duplicate with its match, and I
+    import one as new while the other one is skipped."""
+    at = upload(start(role_accounts, "manager"), "existing.csv", "客户编号,客户名称\nK1,北京星辰科技\nK2,上海海风贸易\n"
+                .encode())
+    at.button(key="customers_import_run").click().run()
+    assert not at.exception, at.exception
+    assert customers(role_accounts) == 2
+    at = upload(at, "list.csv", CODELESS.encode())
+    assert at.radio(key="customers_import_on_duplicate").value == "skip"
+    at.button(key="customers_import_dry_run").click().run()
+    assert not at.exception, at.exception
+    rows = [box for box in at.selectbox if box.key and box.key.startswith("customers_import_dup_")]
+    assert [box.label for box in rows] == [
+        "Line 2: “北京星辰科技有限公司” looks like K1 “北京星辰科技” (same name)",
+        "Line 3: “上海海风贸易” looks like K2 “上海海风贸易” (same name)"]
+    assert [box.value for box in rows] == ["skip", "skip"]
+    rows[1].set_value("new")
+    at.button(key="customers_import_run").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Import finished."
+    assert "Likely duplicates skipped: 1" in [c.value for c in at.caption]
+    assert customers(role_accounts) == 4  # 上海海风贸易 as new, 深圳新客户; 北京星辰科技有限公司 skipped

@@ -156,3 +156,30 @@ def test_the_import_benchmark_imports_its_orders_through_the_real_import_and_rep
         assert session.scalar(select(func.count()).select_from(Order)) == 300  # the Excel import's
         assert session.scalar(select(func.count()).select_from(Customer)) == 20
     assert main(["import", "bench", "--orders", "300", "--customers", "20", "--url", url]) == 0  # runs again
+
+
+def test_a_customer_file_without_codes_skips_likely_duplicates_unless_told_otherwise(
+        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode("utf-8"))])
+    capsys.readouterr()
+    codeless = write(tmp_path, "codeless.csv", "客户名称,手机\n北京星辰科技,\n新客户,\n".encode())
+    assert main(["import", "customers", codeless, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "Likely duplicate of C001 “北京星辰科技有限公司” (same name): skipped." in captured.err
+    assert "customers.created 1, customers.skipped 1" in captured.out
+    assert main(["import", "customers", codeless]) == 0
+    assert main(["import", "customers", codeless]) == 0  # the new one is there now: skipped too
+    assert "customers.skipped 2" in capsys.readouterr().out
+    assert rows(database, Customer) == 3
+    assert main(["import", "customers", codeless, "--on-duplicate", "new"]) == 0
+    assert "customers.created 2" in capsys.readouterr().out
+    assert rows(database, Customer) == 5
+
+
+def test_identical_order_rows_are_counted_and_each_imported(
+        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    twice = ORDERS + "C001,2024-01-05,100.50,Widget\n"
+    assert main(["import", "orders", write(tmp_path, "o.csv", twice.encode()), "--create-missing"]) == 0
+    captured = capsys.readouterr()
+    assert "1 row(s) repeat an earlier row of the file" in captured.err
+    assert "orders.created 3" in captured.out and rows(database, Order) == 3

@@ -349,17 +349,40 @@ ORDERS = ("customer_code,order_date,amount,product\n"
 def test_orders_are_imported_once_however_often_the_file_is_imported(sessions: Sessions, manager: Actor) -> None:
     run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
     first = run(sessions, manager, "orders", ORDERS)
-    assert first.counts == {"orders.created": 2, "orders.unchanged": 1}
+    assert first.counts == {"orders.created": 3, "orders.identical_rows": 1}
     second = run(sessions, manager, "orders", ORDERS)
-    assert second.counts == {"orders.unchanged": 3}
+    assert second.counts == {"orders.unchanged": 3, "orders.identical_rows": 1}
     with sessions.read() as session:
         orders = session.execute(select(Order.order_date, Order.amount, Order.product, Order.currency,
-                                        Order.version).order_by(Order.order_date)).all()
+                                        Order.version).order_by(Order.order_date, Order.id)).all()
         created = session.scalar(select(func.count()).select_from(AuditLog).where(
             AuditLog.entity_type == "orders", AuditLog.action == "create"))
     assert [tuple(o) for o in orders] == [(dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
+                                          (dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
                                           (dt.date(2024, 1, 6), Decimal("1000.00"), "Gadget", "CNY", 1)]
-    assert created == 2
+    assert created == 3
+
+
+def test_identical_order_rows_are_orders_of_their_own_matched_by_multiplicity(
+        sessions: Sessions, manager: Actor) -> None:
+    """A customer who bought the same thing twice a day: two orders; one more identical row adds exactly one."""
+    run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
+    twice = "customer_code,order_date,amount,product\n" + "A1,2024-01-05,10,W\n" * 2
+    dry = run(sessions, manager, "orders", twice, dry_run=True)
+    assert (dry.created, dry.identical_rows) == (2, 1)
+    assert run(sessions, manager, "orders", twice).counts == {"orders.created": 2, "orders.identical_rows": 1}
+    assert count(sessions, Order) == 2
+    assert run(sessions, manager, "orders", twice).counts == {"orders.unchanged": 2, "orders.identical_rows": 1}
+    thrice = twice + "A1,2024-01-05,10,W\n"
+    assert run(sessions, manager, "orders", thrice).counts == {
+        "orders.created": 1, "orders.unchanged": 2, "orders.identical_rows": 2}
+    assert run(sessions, manager, "orders", thrice).counts == {"orders.unchanged": 3, "orders.identical_rows": 2}
+    assert count(sessions, Order) == 3
+    # A numbered row takes over one numberless order; the numberless rows still match the others.
+    numbered = "order_no,customer_code,order_date,amount,product\nSO-9,A1,2024-01-05,10,W\n"
+    assert run(sessions, manager, "orders", numbered).counts == {"orders.updated": 1}
+    assert run(sessions, manager, "orders", thrice).counts == {"orders.unchanged": 3, "orders.identical_rows": 2}
+    assert count(sessions, Order) == 3
 
 
 def test_orders_with_an_order_number_are_matched_by_it_and_updated(sessions: Sessions, manager: Actor) -> None:
@@ -391,7 +414,7 @@ def test_order_rows_are_validated_like_the_forms(sessions: Sessions, manager: Ac
 
 def test_unknown_customers_of_orders_are_created_when_asked(sessions: Sessions, manager: Actor) -> None:
     report = run(sessions, manager, "orders", ORDERS.replace("A1", "NEW"), create_missing=True)
-    assert report.counts == {"customers.created": 1, "orders.created": 2, "orders.unchanged": 1}
+    assert report.counts == {"customers.created": 1, "orders.created": 3, "orders.identical_rows": 1}
     created = customer(sessions, "NEW")
     assert (created.name, created.lifecycle_stage, created.version, created.name_key) == ("NEW", "potential", 1, "new")
 
@@ -402,8 +425,8 @@ def test_orders_keep_bad_rows_out_and_all_or_nothing_keeps_everything_out(
     text = ORDERS + "A1,2024-01-07,abc,X\n"
     assert not run(sessions, manager, "orders", text, all_or_nothing=True).written
     assert count(sessions, Order) == 0
-    assert run(sessions, manager, "orders", text).counts["orders.created"] == 2
-    assert count(sessions, Order) == 2
+    assert run(sessions, manager, "orders", text).counts["orders.created"] == 3
+    assert count(sessions, Order) == 3
 
 
 def test_a_row_for_an_archived_customer_is_imported_with_a_warning(sessions: Sessions, manager: Actor) -> None:
@@ -462,3 +485,187 @@ def test_an_orders_import_refreshes_the_computed_classes(sessions: Sessions) -> 
     with sessions.read() as session:
         tier, frequency = session.execute(select(Customer.value_tier, Customer.rfm_frequency)).one()
     assert (tier, frequency) == ("high", 20)
+
+
+# --- customer files without a code column ---------------------------------------------------------------------
+
+CODELESS = ("客户名称,手机,邮箱\n"
+            "北京星辰科技有限公司,,\n"
+            "Beta Trading,139 1234 5678,\n"
+            "Gamma,,Gamma@Example.com\n"
+            "Delta,,\n")
+
+
+def existing_lookalikes(sessions: Sessions, manager: Actor) -> None:
+    """Three existing customers: one with the same (folded) name, one with the phone, one with the email."""
+    run(sessions, manager, "customers", "code,name,phone,email\n"
+        "K1,北京星辰科技,,\n"
+        "K2,Other Name,+86 139-1234-5678,\n"
+        "K3,Someone,,gamma@example.com\n")
+
+
+def test_a_customer_file_without_codes_is_imported_with_codes_drawn_as_the_form_draws_them(
+        sessions: Sessions, manager: Actor) -> None:
+    from crm.customers import CustomerInput, create_customer
+
+    create_customer(sessions, actor=manager, data=CustomerInput(name="Made in the form"), today=TODAY)
+    report = run(sessions, manager, "customers", "客户名称,行业\nAlpha,软件\nBeta,制造\n")
+    assert (report.created, report.errors) == (2, ())
+    assert customer(sessions, "C000002").name == "Alpha" and customer(sessions, "C000003").name == "Beta"
+    after = create_customer(sessions, actor=manager, data=CustomerInput(name="Next in the form"), today=TODAY)
+    assert after.code == "C000004"
+
+
+def test_the_dry_run_lists_each_likely_duplicate_with_its_candidate_and_skips_them_by_default(
+        sessions: Sessions, manager: Actor) -> None:
+    existing_lookalikes(sessions, manager)
+    dry = run(sessions, manager, "customers", CODELESS, dry_run=True)
+    assert [(d.line, d.candidate.code, d.candidate.matched_on, d.action) for d in dry.duplicates] == [
+        (2, "K1", ("name",), "skip"), (3, "K2", ("phone",), "skip"), (4, "K3", ("email",), "skip")]
+    assert dry.duplicates[0].message("zh") == "疑似与 K1「北京星辰科技」重复（名称相同）：跳过。"
+    assert [(i.line, i.key) for i in dry.warnings] == [
+        (2, "imports.likely_duplicate.skip"), (3, "imports.likely_duplicate.skip"),
+        (4, "imports.likely_duplicate.skip")]
+    assert dry.counts == {"customers.created": 1, "customers.skipped": 3}
+    before = count(sessions, Customer)
+    assert run(sessions, manager, "customers", CODELESS).counts == {"customers.created": 1, "customers.skipped": 3}
+    assert count(sessions, Customer) == before + 1
+    again = run(sessions, manager, "customers", CODELESS)  # Delta now exists too: nothing is created twice
+    assert again.counts == {"customers.skipped": 4} and count(sessions, Customer) == before + 1
+
+
+def test_likely_duplicates_update_their_match_or_are_imported_as_new_as_chosen_per_file_and_per_row(
+        sessions: Sessions, manager: Actor) -> None:
+    existing_lookalikes(sessions, manager)
+    before = count(sessions, Customer)
+    report = run(sessions, manager, "customers", CODELESS.replace("Delta,,", "Delta,,d@example.com"),
+                 on_duplicate="update", row_choices={3: "new", 4: "skip"})
+    assert [(d.line, d.action) for d in report.duplicates] == [(2, "update"), (3, "new"), (4, "skip")]
+    assert report.counts == {"contacts.created": 2, "customers.created": 2, "customers.skipped": 1,
+                             "customers.updated": 1}
+    assert customer(sessions, "K1").name == "北京星辰科技有限公司"  # updated from the file
+    assert count(sessions, Customer) == before + 2  # Beta Trading (as new) and Delta
+    with pytest.raises(CrmError):
+        run(sessions, manager, "customers", CODELESS, on_duplicate="merge")
+
+
+def test_two_rows_of_a_file_without_codes_with_one_name_are_refused_not_guessed(
+        sessions: Sessions, manager: Actor) -> None:
+    report = run(sessions, manager, "customers", "name\nAlpha Ltd\nALPHA\n")
+    assert report.created == 1
+    assert [(i.line, i.key) for i in report.errors] == [(3, "imports.same_name_without_code")]
+
+
+def test_the_duplicate_lookup_of_a_file_without_codes_is_batched(
+        sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The duplicate lookup reads keys by the thousand (a phone has a few spellings), never a query per row."""
+    manager = create_user(sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss",
+                          password="boss-pass-123", role="manager").as_actor()
+    run(sqlite_sessions, manager, "customers", "code,name,phone\n" + "".join(
+        f"K{i},Name {i},1380000{i:04d}\n" for i in range(0, 900, 2)))
+
+    def statements(rows: int) -> int:
+        text = "name,phone,email\n" + "".join(f"Name {i},1380000{i:04d},n{i}@example.com\n" for i in range(rows))
+        seen: list[str] = []
+
+        def count_statement(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(sqlite_sessions.engine, "before_cursor_execute", count_statement)
+        try:
+            report = run(sqlite_sessions, manager, "customers", text, dry_run=True)
+        finally:
+            event.remove(sqlite_sessions.engine, "before_cursor_execute", count_statement)
+        assert len(report.duplicates) == (rows + 1) // 2
+        return len(seen)
+
+    assert statements(900) - statements(10) <= 10
+
+
+# --- what the forms refuse, the import refuses --------------------------------------------------------------
+
+
+def test_a_nul_character_in_any_cell_is_refused_with_a_reason_and_nothing_of_the_row_is_written(
+        sessions: Sessions, manager: Actor) -> None:
+    report = run(sessions, manager, "customers", "code,name,notes,contact,wechat\n"
+                 "A1,Alpha,fine,Li,w1\n"
+                 "A2,Be\x00ta,,,\n"
+                 "A3,Gamma,a\x00b,,\n"
+                 "A\x004,Delta,,,\n"
+                 "A5,Eps,,Wang,w\x00\n")
+    assert [(i.line, i.field, i.key) for i in report.errors] == [
+        (3, "name", "validation.nul"), (4, "notes", "validation.nul"), (5, "code", "validation.nul"),
+        (6, "wechat", "validation.nul")]
+    assert "NUL" in report.errors[0].message("en") and "空字符" in report.errors[0].message("zh")
+    assert (report.created, count(sessions, Customer), count(sessions, Contact)) == (1, 1, 1)
+    contacts = run(sessions, manager, "contacts", "customer_code,name,notes\nA1,Zhao,n\x00\n")
+    orders = run(sessions, manager, "orders", "customer_code,order_date,amount,product\nA1,2024-01-05,1,P\x00\n")
+    assert [i.key for i in contacts.errors + orders.errors] == ["validation.nul", "validation.nul"]
+    assert (count(sessions, Contact), count(sessions, Order)) == (1, 0)
+
+
+@pytest.mark.parametrize("length", [50_000, 70_000])
+def test_texts_longer_than_the_forms_allow_are_refused_per_row_on_every_kind(
+        sessions: Sessions, manager: Actor, length: int) -> None:
+    long = "备" * length
+    report = run(sessions, manager, "customers", f"code,name,notes,needs\nA1,Alpha,ok,ok\nA2,Beta,{long},ok\n")
+    assert [(i.line, i.field, i.key, i.params) for i in report.errors] == [
+        (3, "notes", "validation.too_long", {"max": 10_000})]
+    contacts = run(sessions, manager, "contacts", f"customer_code,name,notes\nA1,Li,{long}\n")
+    orders = run(sessions, manager, "orders", f"customer_code,order_date,amount,notes\nA1,2024-01-05,1,{long}\n")
+    assert [i.key for i in contacts.errors + orders.errors] == ["validation.too_long"] * 2
+    assert (count(sessions, Customer), count(sessions, Contact), count(sessions, Order)) == (1, 0, 0)
+
+
+# --- Excel formulas saved without their result -----------------------------------------------------------------
+
+
+def _with_cached_values(data: bytes, values: dict[str, str]) -> bytes:
+    """Rewrite an openpyxl workbook as Excel saves it: each formula cell given its calculated value."""
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                for ref, value in values.items():
+                    text = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v ?/>',
+                                  lambda m, v=value: f'<c r="{m.group(0)[6:].split(chr(34))[0]}" t="str">'
+                                                     f'<f>{m.group(2)}</f><v>{v}</v>', text)
+                content = text.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def formula_workbook() -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "notes"])
+    sheet.append(["A1", '=UPPER("alpha")', "plain"])
+    sheet.append(["A2", "Beta", '="note "&A3'])
+    sheet.append(["A3", "Gamma", "fine"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_excel_formula_saved_without_its_result_is_an_error_that_says_what_to_do(
+        sessions: Sessions, manager: Actor) -> None:
+    report = run(sessions, manager, "customers", formula_workbook(), name="f.xlsx")
+    assert [(i.line, i.field, i.key) for i in report.errors] == [
+        (2, "name", "imports.formula_without_value"), (3, "notes", "imports.formula_without_value")]
+    assert "save it" in report.errors[0].message("en") and "粘贴为数值" in report.errors[0].message("zh")
+    assert report.created == 1 and customer(sessions, "A3").name == "Gamma"
+
+
+def test_an_excel_formula_saved_with_its_result_is_read_as_that_result(sessions: Sessions, manager: Actor) -> None:
+    data = _with_cached_values(formula_workbook(), {"B2": "ALPHA", "C3": ""})
+    table = read_table("f.xlsx", data)
+    assert table.formula_cells == frozenset()
+    report = run(sessions, manager, "customers", data, name="f.xlsx")
+    assert (report.errors, report.created) == ((), 3)
+    assert customer(sessions, "A1").name == "ALPHA" and customer(sessions, "A2").notes is None
