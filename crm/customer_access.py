@@ -89,6 +89,27 @@ def next_code(session: Session, *, column: Any, prefix: str, counter: str, width
     return code
 
 
+def next_codes(session: Session, *, column: Any, prefix: str, counter: str, count: int, width: int = 6) -> list[str]:
+    """Return the next `count` free codes at once, as next_code draws them one by one (for imports)."""
+    if count <= 0:
+        return []
+    row = session.get(Setting, counter, with_for_update=True)
+    if row is None:
+        row = Setting(key=counter, value=_highest_number(session, column, prefix, width))
+        session.add(row)
+    number = int(row.value or 0)
+    codes: list[str] = []
+    while len(codes) < count:
+        wanted = [f"{prefix}{n:0{width}d}" for n in range(number + 1, number + 1 + count - len(codes))]
+        taken: set[str] = set()
+        for start in range(0, len(wanted), 1000):  # codes written by others are skipped, as next_code does
+            taken.update(session.scalars(select(column).where(column.in_(wanted[start:start + 1000]))))
+        codes.extend(code for code in wanted if code not in taken)
+        number += len(wanted)
+    row.value = number
+    return codes
+
+
 def _highest_number(session: Session, column: Any, prefix: str, width: int) -> int:
     # Codes compare as text: take the top of the PREFIX<digits> range (index-backed), then parse.
     candidates = session.scalars(
