@@ -192,6 +192,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     # home
     "home.title": ("Overview", "概览"),
     "home.customers": ("Customers", "客户数"),
+    "home.customers.own": ("My customers", "我的客户"),
+    "home.customers.all": ("All customers", "全部客户"),
+    "home.scope.own": (
+        "These figures count your own customers and follow-ups; the Customers page may list more.",
+        "以下数字只统计您负责的客户和跟进；客户页面可能列出更多客户。",
+    ),
+    "home.scope.all": ("These figures count all customers of the company.", "以下数字统计公司全部客户。"),
     "home.signed": ("Signed", "已签约"),
     "home.revenue_12m": ("Revenue, last 12 months", "近 12 个月收入"),
     "home.open_tasks": ("Open follow-ups", "待办跟进"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from crm.customer_access import visibility
 from crm.follow_up_core import company_today
 from crm.permissions import Actor, require
 from db.engine import Sessions
@@ -18,6 +19,7 @@ OPEN_COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer",
 
 @dataclass(frozen=True)
 class Overview:
+    scope: str  # "own": the actor's own customers and follow-ups (staff); "all": the whole company
     customers: int
     signed: int
     revenue_12m: Decimal
@@ -31,6 +33,16 @@ class Overview:
 def _scope(actor: Actor, owner_column):  # type: ignore[no-untyped-def]
     """Staff see their own figures; other roles the whole company."""
     return [] if actor.can("customers.view_all") else [owner_column == actor.id]
+
+
+def list_scope(sessions: Sessions, *, actor: Actor) -> str:
+    """Tell whose customers the customer list counts for the actor: "all" (everyone's) or "own".
+
+    Staff read everyone's customers when the staff_can_read_all setting allows it, so their list may count all
+    customers while their overview counts their own: each figure is labelled with its scope.
+    """
+    with sessions.read() as session:
+        return "own" if visibility(session, actor) else "all"
 
 
 def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) -> Overview:
@@ -59,6 +71,7 @@ def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) 
             select(func.count()).select_from(Complaint).join(Customer, Customer.id == Complaint.customer_id)
             .where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES), *live))
     return Overview(
+        scope="own" if _scope(actor, Customer.owner_id) else "all",
         customers=sum(by_stage.values()), signed=by_stage.get("signed", 0), revenue_12m=Decimal(revenue or 0),
         open_tasks=int(open_tasks or 0), overdue_tasks=int(overdue or 0), open_complaints=int(open_complaints or 0),
         by_stage={s: by_stage.get(s, 0) for s in ("potential", "intent", "signed", "churned")},

@@ -11,9 +11,11 @@ from ui.reads import cached_overview
 actor = page_actor("customers.view")
 st.title(t("home.title"))
 figures = cached_overview(actor)
+# Staff see their own figures here, while the Customers page may list everyone's: each count says which it is.
+st.caption(t(f"home.scope.{figures.scope}"))
 
 top, bottom = st.columns(3), st.columns(3)
-top[0].metric(t("home.customers"), number(figures.customers))
+top[0].metric(t(f"home.customers.{figures.scope}"), number(figures.customers))
 top[1].metric(t("home.signed"), number(figures.signed))
 top[2].metric(t("home.revenue_12m"), money_compact(figures.revenue_12m), help=money(figures.revenue_12m))
 bottom[0].metric(t("home.open_tasks"), number(figures.open_tasks))
@@ -22,16 +24,15 @@ bottom[2].metric(t("home.open_complaints"), number(figures.open_complaints))
 
 if figures.customers == 0:
     st.info(t("home.empty"))
-    st.stop()
-
-left, right = st.columns(2)
-for column, title, prefix, counts in (
-    (left, t("home.by_stage"), "stage", figures.by_stage),
-    (right, t("home.by_tier"), "tier", figures.by_tier),
-):
-    frame = pd.DataFrame({"label": [t(f"{prefix}.{k}") for k in counts], t("home.count"): list(counts.values())})
-    chart = alt.Chart(frame, title=title).mark_bar().encode(
-        x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{t('home.count')}:Q"),
-        tooltip=["label", t("home.count")],
-    )
-    column.altair_chart(chart, width="stretch")
+else:
+    left, right = st.columns(2)
+    for column, title, prefix, counts in (
+        (left, t("home.by_stage"), "stage", figures.by_stage),
+        (right, t("home.by_tier"), "tier", figures.by_tier),
+    ):
+        frame = pd.DataFrame({"label": [t(f"{prefix}.{k}") for k in counts], t("home.count"): list(counts.values())})
+        chart = alt.Chart(frame, title=title).mark_bar().encode(
+            x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{t('home.count')}:Q"),
+            tooltip=["label", t("home.count")],
+        )
+        column.altair_chart(chart, width="stretch")

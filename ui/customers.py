@@ -32,6 +32,7 @@ from crm.customers import (
 )
 from crm.duplicates import DuplicateCandidate, DuplicatesFound
 from crm.errors import CrmError, VersionConflict
+from crm.overview import list_scope
 from crm.permissions import Actor
 from crm.records import ContactInput
 from crm.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
@@ -254,9 +255,17 @@ def _total_text(page: CustomerPage) -> str:
     return f"{number(page.cap)}+" if page.total_capped else number(page.total)
 
 
-def metrics_row(page: CustomerPage) -> None:
+def count_label(flt: CustomerFilter, actor: Actor, scope: str) -> str:
+    """Title the list's count with whose customers it counts (mine / all) and whether filters narrow it."""
+    mine = scope == "own" or (actor.id is not None and flt.owner_ids == (actor.id,))
+    rest = replace(flt, search=flt.search.strip(), sort=CustomerFilter.sort, descending=CustomerFilter.descending)
+    narrowed = (replace(rest, owner_ids=()) if mine else rest) != CustomerFilter()
+    return t(f"customers.metric.{'matching_' if narrowed else ''}{'mine' if mine else 'all'}")
+
+
+def metrics_row(page: CustomerPage, count_title: str | None = None) -> None:
     cols = st.columns(4)
-    cols[0].metric(t("customers.metric.matching"), _total_text(page))
+    cols[0].metric(count_title or t("customers.metric.matching"), _total_text(page))
     cols[1].metric(t("customers.metric.overdue"), t("common.none") if page.overdue is None else (
         f"{number(COUNT_CAP)}+" if page.overdue > COUNT_CAP else number(page.overdue)))
     cols[2].metric(t("customers.metric.page"), f"{page.page + 1} / {number(page.pages)}")
@@ -345,7 +354,7 @@ def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
     page = list_customers(sessions, actor=actor, flt=flt, page=requested, page_size=page_size)
     if page.page != requested:
         st.session_state["customers_page"] = page.page + 1
-    metrics_row(page)
+    metrics_row(page, count_label(flt, actor, list_scope(sessions, actor=actor)))
     if flt.search.strip() and page.total_capped:
         st.caption(t("customers.search.capped", cap=number(page.cap)))
     bulk = actor.can("customers.reassign")

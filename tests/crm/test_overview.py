@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from crm.overview import overview
+from crm.overview import list_scope, overview
+from crm.settings import update_settings
 from crm.records import OrderInput, add_order
 from db.engine import Sessions
 from db.models import Customer
@@ -39,6 +40,17 @@ def test_the_overview_counts_live_customers_by_stage_and_value_tier_and_sums_a_y
     assert company.by_tier == {"high": 1, "medium": 1, "low": 0, "none": 2}
     assert company.revenue_12m == Decimal("1200.50")
 
+    assert company.scope == "all"
+
     own = overview(sessions, actor=team.staff, today=COMPANY_TODAY)  # staff: their own customers only
-    assert own.customers == 2
+    assert own.customers == 2 and own.scope == "own"
     assert own.by_tier == {"high": 1, "medium": 0, "low": 0, "none": 1}
+
+
+def test_the_list_counts_everyone_for_staff_only_while_the_setting_lets_them_read_everyone(
+        sessions: Sessions, team: Team) -> None:
+    assert list_scope(sessions, actor=team.manager) == "all"
+    assert list_scope(sessions, actor=team.staff) == "all"  # staff_can_read_all is on by default
+    update_settings(sessions, actor=team.admin, changes={"staff_can_read_all": False})
+    assert list_scope(sessions, actor=team.staff) == "own"
+    assert list_scope(sessions, actor=team.viewer) == "all"
