@@ -858,10 +858,20 @@ def name_key_of(name: str) -> str:
     return normalise_name(name)[:200]
 
 
-def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str]) -> None:
-    current = set(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id)))
+def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str], *,
+              new: bool = False) -> None:
+    """Give the customer exactly these tags; a change is a change of the customer (version bumped, audited).
+
+    The customer's row is written (UPDATE ... WHERE version = n) before its tags, so that of two saves from
+    the same version only one writes tags, and the other gets the conflict (crm.uow) naming who changed them.
+    """
+    with session.no_autoflush:  # the customer's other changes go in the same UPDATE as the bump below
+        current = set(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id)))
     wanted = set(tags)
     added, removed = sorted(wanted - current), sorted(current - wanted)
+    if (added or removed) and not new:
+        customer.updated_at = utcnow()  # the row is written even when only tags change: one version bump
+        session.flush()
     if removed:
         session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id,
                                                   CustomerTag.tag.in_(removed)))
@@ -870,8 +880,12 @@ def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence
                                               for t in added])
     if added or removed:
         write_audit(session, [audit_row(actor, "update", "customers", customer.id, field="tags",
-                                        old=", ".join(sorted(current)) or None,
-                                        new=", ".join(sorted(wanted)) or None, version=customer.version)])
+                                        old=_tags_text(current), new=_tags_text(wanted), version=customer.version)])
+
+
+def _tags_text(tags: Iterable[str]) -> str | None:
+    """A customer's whole set of tags as the audit trail keeps it ('a, b'; None for none)."""
+    return ", ".join(sorted(tags)) or None
 
 
 # --- create, update, archive ------------------------------------------------------------------------
@@ -922,7 +936,7 @@ def create_customer(
         session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.lifecycle_stage,
                                 changed_at=now, changed_by_id=actor.id))
         if tags:
-            _set_tags(session, actor, customer, tags)
+            _set_tags(session, actor, customer, tags, new=True)
         if contact_values and contact_values.get("name"):
             session.add(Contact(customer_id=customer.id, **contact_model_values(contact_values), is_primary=True))
         reindex_customers(session, [customer.id])
@@ -971,11 +985,11 @@ def update_customer(
             apply_stage_change(session, actor=actor, customer=customer, to_stage=stage, churn_reason=churn_reason)
         elif stage == "churned" and churn_reason != customer.churn_reason:
             customer.churn_reason = churn_reason
+        if tags is not None:  # flushes the customer's other changes with it: one version for the whole save
+            _set_tags(session, actor, customer, tags)
         session.flush()
         if "name" in values or "code" in values:
             reindex_customers(session, [customer.id])
-        if tags is not None:
-            _set_tags(session, actor, customer, tags)
         return customer_view_in(session, actor, customer.id)
 
 
@@ -1075,19 +1089,23 @@ def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], t
         rows = _bulk_load(session, ids)
         having = set(session.scalars(select(CustomerTag.customer_id).where(
             CustomerTag.customer_id.in_(ids), CustomerTag.tag == text)))
-        if remove:
-            changing = [r for r in rows if r.id in having]
-            if changing:
+        changing = [r for r in rows if (r.id in having) == remove]
+        if changing:
+            changed_ids = [r.id for r in changing]
+            # A tag is part of the customer: its version moves, so a form opened before refuses to save over it.
+            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(changed_ids))
+                            .values(version=_CUSTOMERS.c.version + 1, updated_at=utcnow()))
+            if remove:
                 session.execute(delete(CustomerTag).where(CustomerTag.tag == text,
-                                                          CustomerTag.customer_id.in_([r.id for r in changing])))
-        else:
-            changing = [r for r in rows if r.id not in having]
-            if changing:
-                session.execute(insert(CustomerTag), [{"customer_id": r.id, "tag": text, "created_at": utcnow()}
-                                                      for r in changing])
+                                                          CustomerTag.customer_id.in_(changed_ids)))
+            else:
+                session.execute(insert(CustomerTag), [{"customer_id": i, "tag": text, "created_at": utcnow()}
+                                                      for i in changed_ids])
+        tags = tags_by_customer(session, [r.id for r in changing])
         write_audit(session, [audit_row(actor, "update", "customers", r.id, field="tags",
-                                        old=text if remove else None, new=None if remove else text,
-                                        version=r.version) for r in changing])
+                                        old=_tags_text(set(tags.get(r.id, ())) ^ {text}),
+                                        new=_tags_text(tags.get(r.id, ())), version=r.version + 1)
+                              for r in changing])
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
 

@@ -146,6 +146,33 @@ def test_saving_a_stale_form_raises_a_conflict_naming_who_changed_what(sessions:
     assert get_customer(sessions, actor=team.manager, customer_id=created.id).name == "Contested"
 
 
+def test_a_stale_tag_only_save_is_refused_naming_who_changed_the_tags(sessions: Sessions, team: Team,
+                                                                     make_customer: MakeCustomer) -> None:
+    created = make_customer("Tagged", tags=("key",))
+    changed = update_customer(sessions, actor=team.admin, customer_id=created.id, version=created.version,
+                              changes={"tags": ("key", "vip")})
+    assert changed.version == created.version + 1
+    with pytest.raises(VersionConflict) as caught:
+        update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
+                        changes={"tags": ("key", "export")})
+    assert (caught.value.params["who"], caught.value.params["fields"]) == ("admin", "tags")
+    assert "Ada Admin" in describe_conflict(caught.value.changes, "en")
+    assert "标签: key → key, vip" in describe_conflict(caught.value.changes, "zh")
+    assert get_customer(sessions, actor=team.manager, customer_id=created.id).tags == ("key", "vip")
+
+
+def test_a_form_opened_before_a_bulk_tag_is_refused_naming_who_tagged(sessions: Sessions, team: Team,
+                                                                      make_customer: MakeCustomer) -> None:
+    created = make_customer("Bulk Tagged", tags=("key",))
+    bulk_tag(sessions, actor=team.admin, customer_ids=[created.id], tag="vip")
+    with pytest.raises(VersionConflict) as caught:
+        update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
+                        changes={"tags": ()})
+    assert (caught.value.params["who"], caught.value.params["fields"]) == ("admin", "tags")
+    assert caught.value.changes[-1]["old_value"] == "key" and caught.value.changes[-1]["new_value"] == "key, vip"
+    assert get_customer(sessions, actor=team.manager, customer_id=created.id).tags == ("key", "vip")
+
+
 def test_a_conflict_reads_in_the_users_language_with_labels_and_names(sessions: Sessions, team: Team,
                                                                       make_customer: MakeCustomer) -> None:
     created = make_customer("Contested", region="east", owner_id=team.staff.id)
