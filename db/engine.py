@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,19 @@ from sqlalchemy.orm import Session, sessionmaker
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "crm.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A PostgreSQL or MariaDB host that does not answer is given up after this long (README), instead of the
+# operating system's TCP timeout (minutes), so the "cannot reach the database" page shows promptly.
+CONNECT_TIMEOUT_SECONDS = 5
+# The values a database quotes back in its error messages: PostgreSQL's DETAIL (a failing row, a key) and its
+# "invalid input syntax", MariaDB's "Duplicate entry '...'" / "Incorrect ... value: '...'". Hidden like the
+# statement's parameters.
+_QUOTED_VALUES = (
+    (re.compile(r"(Failing row contains )\(.*?\)(\.?)(?=\n[A-Z]+:|\s*$)", re.DOTALL), r"\1(values hidden)\2"),
+    (re.compile(r"(Key \([^)]*\))=\(.*?\)( already exists| is (?:not present|still referenced))", re.DOTALL),
+     r"\1=(values hidden)\2"),
+    (re.compile(r'(invalid input [^:\n]*: )"[^\n]*"'), r"\1(value hidden)"),
+    (re.compile(r"(Duplicate entry |value: )'.*?'( for )", re.DOTALL), r"\1(value hidden)\2"),
+)
 
 
 def database_url() -> str:
@@ -46,31 +60,65 @@ def masked_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE writes."""
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE writes.
+
+    A failed statement's error never shows the values it was given (a password hash, a phone number): neither
+    its parameters nor the values the database quotes back in its message.
+    """
     url = normalise_url(url) if url else database_url()
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         sqlite_file = make_url(url).database
-        if sqlite_file and sqlite_file != ":memory:":
+        if sqlite_file and sqlite_file != ":memory:" and not sqlite_file.startswith("file:"):
             Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
         )
         _configure_sqlite(engine)
+        event.listen(engine, "handle_error", _hide_quoted_values)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    kwargs["connect_args"] = connect_args
     if url.startswith("postgresql"):
         # No JIT: its compile time (up to 200 ms) outweighs what it saves on the app's short, LIMITed queries,
         # whose cost PostgreSQL overestimates when a LIMIT stops a long index walk early.
-        connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("options", "-c jit=off")
-        kwargs["connect_args"] = connect_args
     if url.startswith("mysql"):
         # READ COMMITTED, PostgreSQL's default, which the app's concurrency rules (version checks) are written
         # for. Under InnoDB's REPEATABLE READ a DELETE locks the gaps it scanned and every row inserted there
         # later inherits a lock: rebuilding the search index of a million customers (60 million rows) needs
         # more locks than the default 128 MB buffer pool holds (error 1206).
         kwargs.setdefault("isolation_level", "READ COMMITTED")
-    return create_engine(url, **kwargs)
+        # PyMySQL's connect_timeout covers the TCP connection only: a host that accepts it and never answers
+        # (a hung server, a proxy in front of a dead one) is given up by a read timeout on the handshake,
+        # lifted once connected (_lift_read_timeout), since a full search reindex runs for minutes.
+        connect_args.setdefault("read_timeout", CONNECT_TIMEOUT_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("mysql"):
+        event.listen(engine, "connect", _lift_read_timeout)
+    event.listen(engine, "handle_error", _hide_quoted_values)
+    return engine
+
+
+def _lift_read_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection._read_timeout = None  # PyMySQL applies it again before its next read
+
+
+def hide_values(message: str) -> str:
+    """Return a database error message with the values it quotes (a failing row, a duplicate key) hidden."""
+    for pattern, replacement in _QUOTED_VALUES:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _hide_quoted_values(context: Any) -> None:
+    # The driver's exception (logged as the cause) and SQLAlchemy's (whose text was built from it) both quote
+    # the database's message: rewrite both before anything logs or shows them.
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is not None and error.args:
+            error.args = tuple(hide_values(a) if isinstance(a, str) else a for a in error.args)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -166,6 +214,20 @@ def alembic_config(url: str) -> Any:
     config.set_main_option("script_location", str(PROJECT_ROOT / "db" / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def compare_column_types(context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any,
+                         metadata_type: Any) -> bool | None:
+    """Alembic's type comparison, except that SQLite's NUMERIC precision is no difference.
+
+    SQLite keeps any number whatever the declared precision, and 0013_money_sums leaves its declarations as
+    they were: a migration autogenerated on SQLite must not widen them again.
+    """
+    from sqlalchemy import Numeric
+
+    if context.dialect.name == "sqlite" and isinstance(inspected_type, Numeric) and isinstance(metadata_type, Numeric):
+        return False
+    return None  # Alembic's own comparison
 
 
 class UnsupportedCharset(Exception):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import pool
 
-from db.engine import database_url
+from db.engine import compare_column_types, database_url, make_engine
 from db.models import Base
 
 config = context.config
@@ -17,7 +17,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_column_types,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -28,7 +28,7 @@ if connection is not None:
     run_migrations(connection)
 else:
     url = config.get_main_option("sqlalchemy.url") or database_url()
-    engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    engine = make_engine(url, poolclass=pool.NullPool)  # values hidden from errors, as the app's engine
     with engine.connect() as conn:
         run_migrations(conn)
         conn.commit()

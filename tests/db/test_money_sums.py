@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, update
 
 from crm.classification import recompute
 from crm.errors import ValidationError
@@ -18,8 +20,8 @@ from crm.records import add_contract, add_order, add_payment
 from crm.rfm import size_classes
 from crm.users import create_user
 from crm.validation import MAX_AMOUNT, parse_amount
-from db.engine import Sessions
-from db.models import MAX_ORDERS, MONEY_SUM_DIGITS, Customer, KpiTarget
+from db.engine import Sessions, compare_column_types
+from db.models import MAX_ORDERS, MONEY_SUM_DIGITS, Base, Customer, KpiTarget
 from tests.crm.classification_data import add_customer
 
 TODAY = dt.date(2024, 6, 30)
@@ -106,3 +108,16 @@ def test_size_classes_add_up_revenues_past_the_range_of_64_bit_integers() -> Non
     assert list(size) == ["key", "key", "small"]
     assert facts["total_revenue_cents"] == 10 * 10**18
     assert list(preceding) == [0.0, 0.4, 0.8]
+
+
+def test_migrations_give_sum_columns_their_room_and_sqlite_no_spurious_difference(engine: Engine) -> None:
+    with engine.connect() as connection:
+        columns = {(table, column["name"]): column["type"] for table in ("customers", "kpi_targets")
+                   for column in inspect(connection).get_columns(table)}
+        context = MigrationContext.configure(connection, opts={"compare_type": compare_column_types})
+        modified = [d for d in compare_metadata(context, Base.metadata)
+                    if isinstance(d, list) and d[0][0] == "modify_type" and d[0][3] in ("rfm_monetary", "target")]
+    assert modified == []
+    if engine.dialect.name != "sqlite":
+        assert columns[("customers", "rfm_monetary")].precision == MONEY_SUM_DIGITS
+        assert columns[("kpi_targets", "target")].precision == MONEY_SUM_DIGITS + 2
