@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from crm.overview import list_scope, overview
-from crm.settings import update_settings
 from crm.records import OrderInput, add_order
+from crm.settings import update_settings
 from db.engine import Sessions
 from db.models import Customer
 from tests.crm.customer_fixtures import COMPANY_TODAY, MakeCustomer, Team
