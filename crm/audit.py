@@ -11,6 +11,7 @@ from sqlalchemy import event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from crm.change_display import named, reference_names
+from crm.clock import company_zone, local_midnight
 from crm.permissions import SYSTEM, Actor
 from db.models import AuditLog, Base, User, Versioned, utcnow
 
@@ -168,11 +169,12 @@ def search_audit(
         conditions.append(AuditLog.user_id == user_id)
     if entity_type:
         conditions.append(AuditLog.entity_type == entity_type)
-    if date_from:
-        conditions.append(AuditLog.at >= dt.datetime.combine(date_from, dt.time(), dt.UTC))
-    if date_to:
-        conditions.append(AuditLog.at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
     with sessions.read() as session:
+        zone = company_zone(session)  # the dates are the company's days, as the times are shown
+        if date_from:
+            conditions.append(AuditLog.at >= local_midnight(date_from, zone))
+        if date_to:
+            conditions.append(AuditLog.at < local_midnight(date_to + dt.timedelta(days=1), zone))
         total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0
         rows = session.execute(
             select(AuditLog.id, AuditLog.at, AuditLog.username, AuditLog.action, AuditLog.entity_type,

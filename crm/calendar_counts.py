@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, event, func, insert, inspect, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crm.i18n import DEFAULT_TIMEZONE
+from crm.clock import company_zone, zone_named
 from db.models import FollowUpDayCount, FollowUpTask, Setting
 
 NO_OWNER = 0  # the owner_id of tasks nobody owns
@@ -37,11 +37,7 @@ DayKey = tuple[int, dt.date]  # (owner_id or NO_OWNER, company-local due day)
 
 
 def _timezone(connection: Connection) -> ZoneInfo:
-    name = connection.scalar(select(Setting.value).where(Setting.key == "timezone")) or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(str(name))
-    except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+    return company_zone(connection)
 
 
 def day_key(owner_id: int | None, due_at: dt.datetime, tz: ZoneInfo) -> DayKey:
@@ -169,10 +165,7 @@ def _flush_changes(session: Session) -> list[tuple[int | None, dt.datetime, int]
 def _new_timezone(session: Session) -> ZoneInfo | None:
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Setting) and obj.key == "timezone" and inspect(obj).attrs["value"].history.has_changes():
-            try:
-                return ZoneInfo(str(obj.value or DEFAULT_TIMEZONE))
-            except (KeyError, ValueError):
-                return ZoneInfo(DEFAULT_TIMEZONE)
+            return zone_named(obj.value)
     return None
 
 

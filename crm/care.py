@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import exists, extract, select
 from sqlalchemy.orm import Session, aliased
 
+from crm import clock
+from crm.clock import utcnow
 from crm.errors import NotFound, ValidationCollector
 from crm.follow_up_core import company_timezone, local_date, to_utc
 from crm.follow_ups import TaskView, plan_follow_up
@@ -18,12 +20,11 @@ from crm.permissions import Actor, require
 from crm.uow import check_version, transaction
 from crm.validation import check_length
 from db.engine import Sessions
-from db.models import Contact, Customer, Holiday, KeyDate, Order, utcnow
+from db.models import Contact, Customer, Holiday, KeyDate, Order
 
 CARE_WINDOW_DAYS = 14
 CARE_LIMIT = 500
 HOLIDAY_NAME_MAX = 120
-GREETING_TIME = dt.time(9, 0)
 
 
 @dataclass(frozen=True)
@@ -245,13 +246,14 @@ def _holiday(session: Session, holiday_id: int) -> Holiday:
 
 def plan_greeting(sessions: Sessions, *, actor: Actor, care: CareDate, token: str | None = None,
                   now: dt.datetime | None = None) -> TaskView:
-    """Plan a care follow-up (关怀) for a care date, due at 09:00 local on the day."""
+    """Plan a care follow-up (关怀) for a care date, due at the working time (09:00) local on the day."""
     with sessions.read() as session:
         tz = company_timezone(session)
-    due_at = to_utc(care.day, GREETING_TIME, tz)
+        greeting_time = clock.working_time(session)
+    due_at = to_utc(care.day, greeting_time, tz)
     current = now or utcnow()
     if due_at < current and care.day == local_date(current, tz):
-        due_at = to_utc(care.day, None, tz)  # today's greeting, planned after 09:00: by the end of the day
+        due_at = to_utc(care.day, None, tz)  # today's greeting, planned after the working time: by the day's end
     note = care.label or care.contact_name
     return plan_follow_up(sessions, actor=actor, customer_id=care.customer_id, due_at=due_at, purpose="care",
                           contact_id=care.contact_id, note=note, token=token, now=now)

@@ -43,7 +43,8 @@ def change_field_label(field: str, lang: str) -> str:
     return t(key, lang) if key in CATALOG else field
 
 
-def change_value_label(entity: str | None, field: str | None, value: str | None, lang: str) -> str | None:
+def change_value_label(entity: str | None, field: str | None, value: str | None, lang: str,
+                       tz: str = DEFAULT_TIMEZONE) -> str | None:
     """Return an audited value as a person reads it: vocabulary labels, yes/no, local dates; else unchanged."""
     if value is None or value == "" or field is None:
         return value
@@ -58,7 +59,7 @@ def change_value_label(entity: str | None, field: str | None, value: str | None,
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-        return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), lang)
+        return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), lang, tz)
     if _ISO_DATE.fullmatch(value):
         try:
             return format_date(dt.date.fromisoformat(value), lang)
@@ -104,7 +105,7 @@ def describe_conflict(changes: Iterable[Mapping[str, Any]], lang: str, *, key: s
     changed = [c for c in changes if c.get("field")]
 
     def value(change: Mapping[str, Any], name: str) -> str:
-        return change_value_label(change.get("entity"), change["field"], change.get(name), lang) or "∅"
+        return change_value_label(change.get("entity"), change["field"], change.get(name), lang, tz) or "∅"
 
     details = "; ".join(
         f"{c.get('who') or c.get('username') or '?'} · {format_datetime(c['at'], lang, tz) if c.get('at') else ''}"

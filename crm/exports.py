@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from crm import clock
 from crm.audit import audit_row, write_audit
 from crm.customer_access import masks_contacts
 from crm.errors import CrmError
-from crm.i18n import DEFAULT_TIMEZONE, t
+from crm.i18n import t
 from crm.masking import mask_record
 from crm.permissions import Actor, require
-from crm.settings import get_setting
 from crm.vocab import urgency_of
 from db.engine import Sessions
 from db.models import Contact, Customer, CustomerTag, Department, Order, User
@@ -80,9 +80,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
-def export_file_name(kind: str, fmt: str, today: dt.date | None = None) -> str:
-    """Return a download name such as customers-2024-05-01.xlsx."""
-    return f"{kind}-{(today or dt.date.today()).isoformat()}.{fmt}"
+def export_file_name(kind: str, fmt: str, today: dt.date) -> str:
+    """Return a download name such as customers-2024-05-01.xlsx (today: the company's, crm.clock)."""
+    return f"{kind}-{today.isoformat()}.{fmt}"
 
 
 def _check(kind: str, fmt: str, header_style: str) -> None:
@@ -337,13 +337,6 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _company_zone(session: Session) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(get_setting(session, "timezone") or DEFAULT_TIMEZONE))
-    except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
 def write_export(
     sessions: Sessions, *, actor: Actor, kind: str, fmt: str, out: IO[bytes], customer_filter: Any = None,
     lang: str = "en", header_style: str = "codes", today: dt.date | None = None, audit: bool = True,
@@ -356,12 +349,10 @@ def write_export(
     """
     require(actor, "customers.export")
     _check(kind, fmt, header_style)
-    from db.models import utcnow
-
-    now = utcnow()
+    now = clock.utcnow()
     with sessions.read() as session:
-        zone = _company_zone(session)
-        today = today or dt.datetime.now(zone).date()
+        zone = clock.company_zone(session)
+        today = today or clock.today(zone)
         formatter = _Formatter(kind, lang, header_style, zone)
         rows = _ROWS[kind](session, actor, customer_filter, today, now)
         count = _write_csv(out, formatter, rows) if fmt == "csv" else _write_xlsx(out, formatter, rows, kind, lang)

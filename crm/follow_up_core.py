@@ -9,7 +9,9 @@ Times are stored in UTC and shown in the company time zone (setting "timezone").
 
 so a task due 2026-11-23 23:30 Asia/Shanghai (15:30 UTC) is due today until 23:30 Shanghai time, then
 overdue; the same instant is due *tomorrow* for a company in Europe/London until their midnight.
-A date without a time means "by the end of that day": 23:59 local.
+A follow-up planned for a day without a time is due at the working time (setting "follow_up_default_time",
+09:00); the automatic rules' tasks "for today" are due by the end of the day, 23:59 local.
+The company's zone, now and today come from `crm.clock`; the names below are kept for their callers.
 """
 
 from __future__ import annotations
@@ -18,34 +20,33 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm import clock
+from crm.clock import END_OF_DAY as END_OF_DAY  # re-exported: the follow-up modules read them from here
+from crm.clock import local_date as local_date
+from crm.clock import local_midnight as local_midnight
+from crm.clock import to_utc as to_utc
 from crm.errors import NotFound, PermissionDenied
-from crm.i18n import DEFAULT_TIMEZONE
 from crm.permissions import Actor
 from crm.settings import get_setting
 from db.engine import Sessions
 from db.models import Activity, Customer, FollowUpTask
 
-END_OF_DAY = dt.time(23, 59)
 WEEK_DAYS = 7
 
 
 def company_timezone(session: Session) -> ZoneInfo:
     """Return the company time zone from the settings (Asia/Shanghai if unset or unknown)."""
-    name = get_setting(session, "timezone") or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+    return clock.company_zone(session)
 
 
 def company_today(session: Session) -> dt.date:
     """Return today's date in the company time zone (the server's own clock may be in UTC)."""
-    return dt.datetime.now(company_timezone(session)).date()
+    return clock.company_today(session)
 
 
 def today_for(sessions: Sessions) -> dt.date:
@@ -56,22 +57,7 @@ def today_for(sessions: Sessions) -> dt.date:
 
 def company_timezone_name(sessions: Sessions) -> str:
     """Return the company time zone's name (for formatting times on a page)."""
-    with sessions.read() as session:
-        return company_timezone(session).key
-
-
-def local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    """Return the UTC instant at which the local day starts."""
-    return dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
-
-
-def to_utc(day: dt.date, time: dt.time | None, tz: ZoneInfo) -> dt.datetime:
-    """Turn a local date and optional time (None = end of that day, 23:59) into an aware UTC instant."""
-    return dt.datetime.combine(day, time or END_OF_DAY, tz).astimezone(dt.UTC)
-
-
-def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
-    return instant.astimezone(tz).date()
+    return clock.company_zone_name(sessions)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from crm import clock
 from crm.automation import cancel_open_tasks as cancel_open_tasks  # the archive / merge hook, re-exported
 from crm.automation import run_rules_for_customers
 from crm.cadence import follow_up_state, load_cadences
+from crm.clock import utcnow
 from crm.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.follow_up_core import (
     company_timezone,
@@ -39,7 +41,7 @@ from crm.uow import check_version, transaction
 from crm.validation import check_choice, check_length, check_required
 from crm.vocab import CHURN_REASONS, CONTACT_CHANNELS, OUTCOMES, STAGES, TASK_PRIORITIES, TASK_PURPOSES
 from db.engine import Sessions
-from db.models import Activity, Contact, Customer, FollowUpTask, User, utcnow
+from db.models import Activity, Contact, Customer, FollowUpTask, User
 
 AUTO_STAGE = "auto"
 # What an outcome says about the stage when the user lets the contact move it ("automatic").
@@ -540,7 +542,8 @@ def _plan_next(
         if completed is None or not completed.recurrence_days:
             return None
         purpose, recurrence = completed.purpose, completed.recurrence_days
-        next_due_at = to_utc(local_date(occurred_at, tz) + dt.timedelta(days=recurrence), None, tz)
+        next_day = local_date(occurred_at, tz) + dt.timedelta(days=recurrence)
+        next_due_at = to_utc(next_day, clock.working_time(session), tz)
         next_step = completed.note
     owner = next_owner_id or (completed.owner_id if completed else None) or customer.owner_id or actor.id
     existing = _existing_open(session, customer.id, purpose)

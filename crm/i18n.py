@@ -14,10 +14,15 @@ from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
 
+from crm.clock import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE  # re-exported for older callers
+from crm.clock import zone_named
+
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 BABEL_LOCALES = {"en": "en_US", "zh": "zh_Hans_CN"}
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Unambiguous in both languages, 24-hour: 5 Dec 2026, 23:59 / 2026年12月5日 23:59 (never 12/5/26, 11:59 PM).
+DATE_PATTERNS = {"en": "d MMM y", "zh": "y年M月d日"}
+DATETIME_PATTERNS = {"en": "d MMM y, HH:mm", "zh": "y年M月d日 HH:mm"}
 
 # key -> (English, 简体中文). Every string a user sees comes from here.
 CATALOG: dict[str, tuple[str, str]] = {
@@ -177,6 +182,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "员工可查看他人负责的客户（只读）",
     ),
     "admin.settings.timezone": ("Company time zone", "公司时区"),
+    "admin.settings.working_time": ("Follow-ups without a time are due at", "未指定时间的跟进截止于"),
+    "admin.settings.working_time_help": (
+        "When a follow-up planned for a day without a time is due, in the company time zone (a working hour).",
+        "为某天计划跟进但未指定时间时，按公司时区在此时间到期（工作时间）。",
+    ),
     "admin.settings.saved": ("Settings saved.", "设置已保存。"),
     # audit actions
     "audit.action.create": ("created", "创建"),
@@ -299,13 +309,19 @@ def format_percent(value: float | None, lang: str) -> str:
 
 
 def format_date(value: dt.date | None, lang: str) -> str:
+    """Format a day: 5 Dec 2026 / 2026年12月5日."""
     if value is None:
         return t("common.none", lang)
-    return _babel_date(value, format="medium", locale=locale_of(lang))
+    pattern = DATE_PATTERNS.get(lang, DATE_PATTERNS[DEFAULT_LANGUAGE])
+    return _babel_date(value, format=pattern, locale=locale_of(lang))
 
 
-def format_datetime(value: dt.datetime | None, lang: str, tz: str = DEFAULT_TIMEZONE) -> str:
-    """Format an aware UTC datetime in the company's time zone."""
+def format_datetime(value: dt.datetime | None, lang: str, tz: str | ZoneInfo = DEFAULT_TIMEZONE) -> str:
+    """Format a UTC instant in the company's time zone: 5 Dec 2026, 23:59 / 2026年12月5日 23:59."""
     if value is None:
         return t("common.none", lang)
-    return _babel_datetime(value.astimezone(ZoneInfo(tz)), format="short", locale=locale_of(lang))
+    if value.tzinfo is None:  # naive values read back from the database are UTC
+        value = value.replace(tzinfo=dt.UTC)
+    zone = tz if isinstance(tz, ZoneInfo) else zone_named(tz)
+    pattern = DATETIME_PATTERNS.get(lang, DATETIME_PATTERNS[DEFAULT_LANGUAGE])
+    return _babel_datetime(value.astimezone(zone), format=pattern, tzinfo=zone, locale=locale_of(lang))

@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from crm.automation import generate_follow_ups
 from crm.cadence import Cadences, cadence_due_since, load_cadences
 from crm.calendar_counts import counts_between
+from crm.clock import utcnow
 from crm.follow_up_core import DayWindows, company_timezone, day_windows, local_midnight
 from crm.follow_ups import Option, TaskView, task_select, task_view
 from crm.permissions import Actor, require
 from crm.settings import get_setting
 from crm.snapshots import Snapshot, read_snapshot, store_snapshot
 from db.engine import Sessions
-from db.models import Activity, Customer, FollowUpTask, User, utcnow
+from db.models import Activity, Customer, FollowUpTask, User
 
 SECTIONS: tuple[str, ...] = ("overdue", "today", "week", "out_of_cadence")
 TASK_SECTIONS: tuple[str, ...] = ("overdue", "today", "week")

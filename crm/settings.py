@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
+from crm.clock import DEFAULT_TIMEZONE, DEFAULT_WORKING_TIME, WORKING_TIME_SETTING, parse_time
 from crm.errors import ValidationCollector
-from crm.i18n import DEFAULT_TIMEZONE
 from crm.permissions import Actor, require
 from crm.uow import transaction
 from db.engine import Sessions
@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "timezone": DEFAULT_TIMEZONE,
     # The team view reads its per-owner figures from a snapshot younger than this (0: always live).
     "team_snapshot_max_age_minutes": 10,
+    # When a follow-up planned for a day without a time is due, company-local HH:MM.
+    WORKING_TIME_SETTING: DEFAULT_WORKING_TIME,
 }
 EDITABLE = frozenset(DEFAULTS)
 
@@ -56,6 +58,12 @@ def update_settings(sessions: Sessions, *, actor: Actor, changes: dict[str, Any]
         minutes = changes["team_snapshot_max_age_minutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60:
             errors.add("team_snapshot_max_age_minutes", "error.generic")
+    if WORKING_TIME_SETTING in changes:
+        value = changes[WORKING_TIME_SETTING]
+        if not isinstance(value, str) or parse_time(value) is None:
+            errors.add(WORKING_TIME_SETTING, "error.generic")
+        else:  # one spelling, so an unchanged time is not audited as a change
+            changes = {**changes, WORKING_TIME_SETTING: parse_time(value).strftime("%H:%M")}  # type: ignore[union-attr]
     errors.raise_if_any()
     with transaction(sessions, actor=actor, operation="settings.update") as session:
         rows = []

@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from crm.audit import audited_entity_types, search_audit
+from crm.clock import parse_time
 from crm.i18n import LANGUAGES
 from crm.permissions import ROLES
 from crm.settings import read_settings, update_settings
 from crm.users import create_user, list_users, reset_password, set_active, set_role, unlock
 from ui.auth import page_actor
 from ui.i18n import lang_key, t, when
-from ui.state import company_today, get_sessions
+from ui.state import company_today, forget_company_clock, get_sessions
 from ui.widgets import error_boundary, field_error, form_errors, form_token, pager, run_action
 
 actor = page_actor("audit.view")
@@ -161,8 +162,14 @@ if is_admin:
         zone = st.selectbox(t("admin.settings.timezone"), zones,
                             index=zones.index(current["timezone"]) if current["timezone"] in zones else 0,
                             key=lang_key("admin_settings_timezone"))
+        working_time = st.time_input(t("admin.settings.working_time"),
+                                     value=parse_time(current["follow_up_default_time"]) or dt.time(9),
+                                     step=dt.timedelta(minutes=15), help=t("admin.settings.working_time_help"),
+                                     key="admin_settings_working_time")
+        field_error("admin_settings", "follow_up_default_time")
         settings_clicked = st.form_submit_button(t("common.save"), type="primary")
     if settings_clicked and run_action("admin_settings", lambda: update_settings(
-            sessions, actor=actor, changes={"staff_can_read_all": staff_read_all, "timezone": zone})) is not None:
-        st.session_state["timezone"] = zone
+            sessions, actor=actor, changes={"staff_can_read_all": staff_read_all, "timezone": zone,
+                                            "follow_up_default_time": working_time.strftime("%H:%M")})) is not None:
+        forget_company_clock()  # every page reads the zone through that cache, not from this session
         st.success(t("admin.settings.saved"))

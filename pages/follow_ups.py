@@ -1,14 +1,14 @@
 """Follow-ups: my queue, log a contact, planned follow-ups, the team view, care dates and the automatic rules."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from crm.care import holiday_changes_from_editor, list_holidays, plan_greeting, save_holidays, upcoming_care_dates
-from crm.follow_up_core import company_timezone_name, may_manage_customer, to_utc
+from crm.clock import planned_due
+from crm.follow_up_core import may_manage_customer
 from crm.follow_ups import assignable_users, list_tasks, plan_follow_up
 from crm.queues import PERIODS, SECTIONS, calendar_counts, calendar_range, calendar_tasks, my_queue
 from crm.vocab import CONTACT_CHANNELS, TASK_PRIORITIES, TASK_PURPOSES
@@ -32,14 +32,14 @@ from ui.follow_ups import (
 )
 from ui.i18n import carry_label_choice, date, number, t
 from ui.reads import clear_read_caches
-from ui.state import get_sessions
+from ui.state import company_today, company_working_time, company_zone, get_sessions
 from ui.widgets import action_errors, error_boundary, field_error, form_token, pager, run_action
 
 actor = page_actor("customers.view")
 sessions = get_sessions()
-timezone = company_timezone_name(sessions)
-tz = ZoneInfo(timezone)
-today = dt.datetime.now(tz).date()
+tz = company_zone()
+timezone = tz.key
+today = company_today()
 st.title(t("follow_ups.title"))
 
 TABS = (("queue", "follow_ups.log"), ("log", "follow_ups.log"), ("planned", "follow_ups.log"),
@@ -228,7 +228,8 @@ if is_open("planned"):
                 planned = st.form_submit_button(t("follow_ups.plan.submit"), type="primary", key=f"{form}_submit")
             if planned and run_action(form, lambda: plan_follow_up(
                     sessions, actor=actor, customer_id=plan_customer, purpose=plan_purpose, priority=plan_priority,
-                    channel=plan_channel, due_at=to_utc(plan_day, plan_time, tz) if plan_day else None,
+                    channel=plan_channel,
+                    due_at=planned_due(plan_day, plan_time, tz, company_working_time()) if plan_day else None,
                     recurrence_days=int(plan_repeat) or None, note=plan_note, owner_id=plan_owner,
                     token=form_token(form))) is not None:
                 clear_read_caches()

@@ -76,9 +76,9 @@ from ui.customers import (
     submit_versioned,
 )
 from ui.follow_ups import log_contact_form
-from ui.i18n import date, lang, lang_key, number, t, when
+from ui.i18n import date, day, lang, lang_key, number, t, when
 from ui.reads import clear_read_caches
-from ui.state import company_today
+from ui.state import company_today, company_zone
 from ui.widgets import error_boundary, field_error, form_token, run_action
 
 TIMELINE_STEP = 30
@@ -152,7 +152,7 @@ def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     parts = [f"`{profile.code}`", t(f"customer_type.{profile.customer_type}"), f"{t('customers.col.owner')}: {owner}"]
     if profile.department_name:
         parts.append(profile.department_name)
-    parts.append(f"{t('customers.col.created')}: {date(profile.created_at.date())}")
+    parts.append(f"{t('customers.col.created')}: {day(profile.created_at)}")
     st.caption(" · ".join(parts))
     show_class_badges(profile)
     if profile.archived_at:
@@ -171,7 +171,7 @@ def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
                          if detail.contract_outstanding else None, delta_color="off", delta_arrow="off")
     bottom_row[1].metric(t("customers.metric.open_complaints"), number(detail.open_complaints))
     following = detail.next_follow_up
-    bottom_row[2].metric(t("customers.metric.next_follow_up"), date(following.due_at.date()) if following else
+    bottom_row[2].metric(t("customers.metric.next_follow_up"), day(following.due_at) if following else
                          t("common.none"), delta=t(f"purpose.{following.purpose}") if following else None,
                          delta_color="inverse" if following and following.overdue else "off", delta_arrow="off")
 
@@ -542,7 +542,8 @@ def describe_entry(entry: TimelineEntry) -> str:
         what = f"{_vocab('entity', entry.entity)} · {_vocab('audit.action', entry.action)}"
         if entry.field:
             language = lang()
-            old, new = (change_value_label(entry.entity, entry.field, v, language) for v in (entry.old, entry.new))
+            old, new = (change_value_label(entry.entity, entry.field, v, language, company_zone().key)
+                        for v in (entry.old, entry.new))
             what += f" · **{change_field_label(entry.field, language)}**: {old or '∅'} → {new or '∅'}"
         return what
     if entry.kind == "activity":

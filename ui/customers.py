@@ -39,7 +39,7 @@ from crm.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCE
 from db.engine import Sessions
 from ui.badges import label, style_columns
 from ui.i18n import (
-    date,
+    day,
     forget_widget_value,
     has_widget_value,
     lang,
@@ -287,7 +287,7 @@ def _table(page: CustomerPage) -> pd.DataFrame:
         t("customers.col.industry"): t(f"industry.{r.industry}") if r.industry else "",
         t("customers.col.region"): t(f"region.{r.region}") if r.region else "",
         t("customers.col.tags"): ", ".join(r.tags),
-        t("customers.col.created"): date(r.created_at.date()),
+        t("customers.col.created"): day(r.created_at),
         t("customers.col.archived"): "✓" if r.archived_at else "",
     } for r in page.rows])
 

@@ -10,7 +10,8 @@ import streamlit as st
 
 from crm import i18n as catalog
 from crm.automation import list_rules, update_rules
-from crm.follow_up_core import company_timezone_name, day_windows, to_utc
+from crm.clock import planned_due, utcnow
+from crm.follow_up_core import day_windows, to_utc
 from crm.follow_ups import (
     AUTO_STAGE,
     ContactLogged,
@@ -26,10 +27,9 @@ from crm.follow_ups import (
 from crm.permissions import Actor
 from crm.queues import QUEUE_COUNT_CAP, QueueSection, TeamOverview, run_daily, team_overview
 from crm.vocab import CHURN_REASONS, CONTACT_CHANNELS, OUTCOMES, STAGES
-from db.models import utcnow
 from ui.i18n import lang, number, t
 from ui.reads import clear_read_caches
-from ui.state import get_sessions
+from ui.state import company_working_time, company_zone, get_sessions
 from ui.widgets import error_boundary, field_error, form_token, run_action
 
 STATE_COLORS: dict[str, str] = {"none": "gray", "planned": "green", "overdue": "red", "out_of_cadence": "orange"}
@@ -222,7 +222,7 @@ def log_contact_form(
                                           key=f"{form_key}_submit")
     if not submitted:
         return None
-    next_due = to_utc(next_day, next_time, tz) if next_day else None
+    next_due = planned_due(next_day, next_time, tz, company_working_time()) if next_day else None
     chosen = tasks.get(completes) if completes is not None else None
     result = run_action(form_key, lambda: log_contact(
         sessions, actor=actor, customer_id=customer_id, channel=channel, outcome=outcome, contact_id=contact_id,
@@ -415,7 +415,7 @@ def rules_panel(actor: Actor) -> None:
 
 
 def _timezone() -> str:
-    return company_timezone_name(get_sessions())
+    return company_zone().key
 
 
 def option_labels(options: list[Option]) -> dict[int, str]:

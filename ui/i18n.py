@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from crm import i18n as catalog
+from ui.state import company_day, company_zone
 
 LANG_KEY = "lang"
 
@@ -117,11 +118,18 @@ def number(value: Decimal | float | int | None) -> str:
 
 
 def date(value: dt.date | None) -> str:
+    """Format a day in the user's language: 5 Dec 2026 / 2026年12月5日."""
     return catalog.format_date(value, lang())
 
 
+def day(value: dt.datetime | None) -> str:
+    """Format the company-local day of a UTC instant (not its UTC date: 01:00 in Shanghai is still that day)."""
+    return catalog.format_date(company_day(value) if value is not None else None, lang())
+
+
 def when(value: dt.datetime | None) -> str:
-    return catalog.format_datetime(value, lang(), st.session_state.get("timezone", catalog.DEFAULT_TIMEZONE))
+    """Format a UTC instant in the company's time zone (the setting, for every user)."""
+    return catalog.format_datetime(value, lang(), company_zone())
 
 
 def language_picker(*, key: str, on_change: Any = None) -> str:

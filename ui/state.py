@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from crm.follow_up_core import company_timezone_name
+from crm import clock
 from crm.i18n import t
 from db.engine import (
     Sessions,
@@ -50,11 +50,39 @@ def get_sessions() -> Sessions:
         raise  # unreachable: st.stop() raises
 
 
+# The company's clock settings, read once a minute per server (another server's change shows within that);
+# saving the settings clears them at once (forget_company_clock).
 @st.cache_data(ttl=60, show_spinner=False)
-def _company_timezone_name() -> str:
-    return company_timezone_name(get_sessions())
+def _company_clock(url: str) -> tuple[str, str]:
+    with get_sessions().read() as session:
+        return clock.company_zone(session).key, clock.working_time(session).strftime("%H:%M")
+
+
+def forget_company_clock() -> None:
+    """Drop the cached time zone and working time: call after saving the settings."""
+    _company_clock.clear()
+
+
+def company_zone() -> ZoneInfo:
+    """The company's time zone (the setting), for every time shown and every default date."""
+    return clock.zone_named(_company_clock(database_url())[0])
+
+
+def company_working_time() -> dt.time:
+    """When a follow-up planned for a day without a time is due, company-local."""
+    return clock.parse_time(_company_clock(database_url())[1]) or dt.time(9)
+
+
+def company_now() -> dt.datetime:
+    """Now in the company time zone."""
+    return clock.now(company_zone())
 
 
 def company_today() -> dt.date:
     """Today in the company time zone: date pickers must not refuse a Shanghai morning on a UTC server."""
-    return dt.datetime.now(ZoneInfo(_company_timezone_name())).date()
+    return clock.today(company_zone())
+
+
+def company_day(instant: dt.datetime) -> dt.date:
+    """The company-local day of a UTC instant (a customer created at 01:00 in Shanghai is created that day)."""
+    return clock.local_date(instant, company_zone())

@@ -13,8 +13,8 @@ import streamlit as st
 
 from crm.change_display import describe_conflict
 from crm.errors import CrmError, ValidationError, VersionConflict
-from crm.i18n import DEFAULT_TIMEZONE
 from ui.i18n import lang, t, when
+from ui.state import company_zone
 
 log = logging.getLogger("crm.ui")
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def describe(error: CrmError) -> str:
     """Turn a domain error into a sentence in the user's language."""
     if isinstance(error, VersionConflict):
         return describe_conflict(error.changes, lang(), key=error.key,
-                                 tz=st.session_state.get("timezone", DEFAULT_TIMEZONE))
+                                 tz=company_zone().key)
     params = {k: (when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
     return t(error.key, **params)
 

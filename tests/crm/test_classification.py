@@ -203,8 +203,8 @@ def test_the_credit_explanation_lists_each_piece_of_evidence(sessions: Sessions)
     assert describe(credit.reason, "en") == (
         "Medium credit risk: 3 points from 2 pieces of evidence in the last 365 days ≥ 2")
     lines = [describe(r, "en") for r in credit.evidence]
-    assert lines[0].startswith("Jun 10, 2026: payment of — made 10 days late (+2)")
-    assert lines[1] == "Jun 27, 2026: complaint TS1, severity Medium (+1)"
+    assert lines[0].startswith("10 Jun 2026: payment of — made 10 days late (+2)")
+    assert lines[1] == "27 Jun 2026: complaint TS1, severity Medium (+1)"
 
 
 def test_recording_a_credit_event_regrades_the_customer_at_once(sessions: Sessions) -> None:
@@ -311,9 +311,9 @@ def test_explanations_of_size_and_relationship_give_share_and_first_order(sessio
     by_dim = {e.dimension: e for e in explain_customer(sessions, actor=SYSTEM, customer_id=big, as_of=AS_OF)}
     assert describe(by_dim["size_class"].reason, "en") == (
         "Key account: CN¥90,000.00 in orders, at least the CN¥90,000.00 of the smallest key account "
-        "(the largest customers making up the first 80.0% of revenue, run of Jun 30, 2026)")
+        "(the largest customers making up the first 80.0% of revenue, run of 30 Jun 2026)")
     assert describe(by_dim["relationship"].reason, "en") == (
-        "New: first order on Mar 22, 2026, 100 days ago (within 180 days)")
+        "New: first order on 22 Mar 2026, 100 days ago (within 180 days)")
     assert set(by_dim) == {"value_tier", "size_class", "relationship", "credit_risk", "lifecycle_stage",
                            "need_type", "importance", "urgency"}
 

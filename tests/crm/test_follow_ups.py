@@ -139,8 +139,8 @@ def test_completing_a_recurring_task_plans_its_next_occurrence(sessions: Session
     logged = complete_follow_up(sessions, actor=staff, task_id=task.id, version=task.version, channel="phone",
                                 occurred_at=NOW, summary="All fine", now=NOW)
     following = get_task(sessions, actor=staff, task_id=logged.next_task_id)  # type: ignore[arg-type]
-    # 30 days after the contact, by the end of that day in Shanghai (23:59 +08:00).
-    assert following.due_at == utc(2026, 12, 23, 15, 59)
+    # 30 days after the contact, at the working time that day in Shanghai (09:00 +08:00).
+    assert following.due_at == utc(2026, 12, 23, 1, 0)
     assert (following.recurrence_days, following.note, following.status) == (30, "Quarterly check", "open")
 
 

@@ -45,9 +45,23 @@ def test_money_dates_and_times_follow_the_locale() -> None:
     assert format_money(Decimal("1234.5"), "en") == "CN¥1,234.50"
     assert format_money(Decimal("1234.5"), "zh") == "¥1,234.50"
     assert format_date(dt.date(2026, 3, 5), "zh") == "2026年3月5日"
-    assert format_date(dt.date(2026, 3, 5), "en") == "Mar 5, 2026"
+    assert format_date(dt.date(2026, 3, 5), "en") == "5 Mar 2026"
     late_utc = dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.UTC)
-    assert format_datetime(late_utc, "zh").startswith("2026/11/24")  # 00:30 the next day in Shanghai
+    assert format_datetime(late_utc, "zh") == "2026年11月24日 00:30"  # the next day in Shanghai
+
+
+def test_english_dates_are_unambiguous_and_times_24_hour() -> None:
+    last_minute = dt.datetime(2026, 12, 5, 15, 59, tzinfo=dt.UTC)  # 23:59 in Shanghai
+    assert format_datetime(last_minute, "en") == "5 Dec 2026, 23:59"
+    assert format_datetime(last_minute, "zh") == "2026年12月5日 23:59"
+    assert format_date(dt.date(2026, 12, 5), "en") == "5 Dec 2026"
+    assert format_date(dt.date(2026, 12, 5), "zh") == "2026年12月5日"
+
+
+def test_times_are_shown_in_the_zone_asked_for() -> None:
+    instant = dt.datetime(2026, 12, 5, 15, 59, tzinfo=dt.UTC)
+    assert format_datetime(instant, "en", "America/New_York") == "5 Dec 2026, 10:59"
+    assert format_datetime(instant.replace(tzinfo=None), "en", "UTC") == "5 Dec 2026, 15:59"  # naive is UTC
 
 
 def test_missing_keys_fall_back_to_the_key_and_parameters_fill_in() -> None:
