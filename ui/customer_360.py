@@ -17,8 +17,8 @@ from crm.customers import (
     Customer360,
     CustomerView,
     archive_customer,
-    customer_version,
     filter_options,
+    get_customer,
     get_customer_360,
     owner_choices,
     pick_customers,
@@ -61,19 +61,17 @@ from crm.vocab import (
 from db.engine import Sessions
 from ui.badges import badge, show_class_badges
 from ui.classification import render_explanations
+from ui.conflicts import changed_since_loaded, conflict_panel, pending_conflict, save_or_merge, settled_values
 from ui.customers import (
-    changed_fields,
     close_customer,
     describe_error,
     forget_form,
-    form_values,
     form_version,
     labeller,
     load_form,
     open_customer,
     optional,
     parse_tags,
-    submit_versioned,
 )
 from ui.follow_ups import log_contact_form
 from ui.i18n import date, day, lang, lang_key, number, t, when
@@ -271,22 +269,28 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     fields = _profile_fields(sessions, actor, profile)
     names = _names(fields)
     load_form(PROFILE_FORM, str(profile.id), _profile_values(profile, names), profile.version)
+    conflict = pending_conflict(PROFILE_FORM, str(profile.id))
     st.subheader(t("customers.edit.title"))
     with st.form(PROFILE_FORM, enter_to_submit=False):
+        conflict_panel(PROFILE_FORM, conflict, fields)  # above the inputs, where it is seen
         render_fields(PROFILE_FORM, fields, columns=3)
         submitted = st.form_submit_button(t("common.save"), type="primary", icon=":material/save:",
                                           key=f"{PROFILE_FORM}_submit")
     if submitted:
-        changes = changed_fields(PROFILE_FORM, names)
+        changes = changed_since_loaded(PROFILE_FORM, settled_values(PROFILE_FORM, names, conflict))
         if "tags" in changes:
             changes["tags"] = parse_tags(changes["tags"])
         version = form_version(PROFILE_FORM)
-        saved = submit_versioned(
-            PROFILE_FORM,
+
+        def now() -> tuple[dict[str, Any], int]:
+            latest = get_customer(sessions, actor=actor, customer_id=profile.id)
+            return _profile_values(latest, names), latest.version
+
+        saved = save_or_merge(
+            PROFILE_FORM, str(profile.id), names,
             lambda: update_customer(sessions, actor=actor, customer_id=profile.id, version=version, changes=changes,
                                     token=form_token(PROFILE_FORM)),
-            success=t("common.saved"),
-            latest_version=lambda: customer_version(sessions, actor=actor, customer_id=profile.id))
+            current=now)
         if saved is not None:
             _done(t("customers.edit.saved", name=saved.name))
 
@@ -314,7 +318,7 @@ def _record_panel(
     *, key: str, records: Sequence[Any], fields: Sequence[Field], blank: dict[str, Any],
     values_of: Callable[[Any], dict[str, Any]], label_of: Callable[[Any], str], make_input: Callable[[dict], Any],
     add: Callable[[Any, str], Any] | None, update: Callable[[Any, Any, int, str], Any],
-    archive: Callable[[Any, int], Any] | None, latest_version: Callable[[Any], int], add_label: str,
+    archive: Callable[[Any, int], Any] | None, latest: Callable[[Any], Any], add_label: str,
 ) -> None:
     """Add a record, or pick one to edit or archive; each save is one versioned, audited service call."""
     names = _names(fields)
@@ -327,12 +331,14 @@ def _record_panel(
     form_key = f"{key}_form"
     record = by_id.get(picked)
     load_form(form_key, f"{picked}", values_of(record) if record else blank, record.version if record else 0)
+    conflict = pending_conflict(form_key, f"{picked}")
     with st.form(form_key, enter_to_submit=False):
+        conflict_panel(form_key, conflict, fields)
         render_fields(form_key, fields)
         submitted = st.form_submit_button(t("common.save"), type="primary", icon=":material/save:",
                                           key=f"{form_key}_submit")
     if submitted:
-        data = make_input(form_values(form_key, names))
+        data = make_input(settled_values(form_key, names, conflict))
         token = form_token(form_key)
         if record is None and add is not None:
             result = run_action(form_key, lambda: add(data, token))
@@ -341,8 +347,12 @@ def _record_panel(
                 _done(t("customers.records.added"))
         elif record is not None:
             version = form_version(form_key)
-            result = submit_versioned(form_key, lambda: update(record, data, version, token),
-                                      success=t("common.saved"), latest_version=lambda: latest_version(record))
+            def now() -> tuple[dict[str, Any], int] | None:
+                fresh = latest(record)
+                return None if fresh is None else (values_of(fresh), fresh.version)
+
+            result = save_or_merge(form_key, f"{picked}", names, lambda: update(record, data, version, token),
+                                   current=now)
             if result is not None:
                 _done(t("common.saved"))
     if record is not None and archive is not None and st.button(
@@ -389,11 +399,12 @@ def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
                                                               data=data, token=token),
         archive=lambda c, version: set_contact_archived(sessions, actor=actor, contact_id=c.id, version=version,
                                                         archived=True),
-        latest_version=lambda c: _latest(sessions, actor, customer_id, "contacts", c.id),
+        latest=lambda c: _latest(sessions, actor, customer_id, "contacts", c.id),
     )
 
 
-def _latest(sessions: Sessions, actor: Actor, customer_id: int, kind: str, record_id: int) -> int:
+def _latest(sessions: Sessions, actor: Actor, customer_id: int, kind: str, record_id: int) -> Any:
+    """The record as it is now (None if it is gone), to merge with a form whose save was refused."""
     detail = get_customer_360(sessions, actor=actor, customer_id=customer_id, orders_limit=500)
     if kind == "contacts":
         records: list[Any] = detail.contacts
@@ -403,7 +414,7 @@ def _latest(sessions: Sessions, actor: Actor, customer_id: int, kind: str, recor
         records = detail.contracts
     else:
         records = [p for c in detail.contracts for p in c.payments]
-    return next((r.version for r in records if r.id == record_id), 0)
+    return next((r for r in records if r.id == record_id), None)
 
 
 def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
@@ -443,7 +454,7 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
                                                             data=data, token=token),
         archive=lambda o, version: set_order_archived(sessions, actor=actor, order_id=o.id, version=version,
                                                       archived=True),
-        latest_version=lambda o: _latest(sessions, actor, customer_id, "orders", o.id),
+        latest=lambda o: _latest(sessions, actor, customer_id, "orders", o.id),
     )
 
 
@@ -491,7 +502,7 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
                                                                version=version, data=data, token=token),
         archive=lambda c, version: set_contract_archived(sessions, actor=actor, contract_id=c.id, version=version,
                                                          archived=True),
-        latest_version=lambda c: _latest(sessions, actor, customer_id, "contracts", c.id),
+        latest=lambda c: _latest(sessions, actor, customer_id, "contracts", c.id),
     )
     if detail.contracts:
         _payments_panel(sessions, actor, detail)
@@ -518,7 +529,7 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
         update=lambda p, data, version, token: update_payment(sessions, actor=actor, payment_id=p.id,
                                                               version=version, data=data, token=token),
         archive=None,
-        latest_version=lambda p: _latest(sessions, actor, detail.profile.id, "payments", p.id),
+        latest=lambda p: _latest(sessions, actor, detail.profile.id, "payments", p.id),
     )
 
 

@@ -191,6 +191,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.value": ("Value", "内容"),
     "customers.edit.title": ("Edit profile", "编辑客户信息"),
     "customers.edit.saved": ("{name} saved.", "{name} 已保存。"),
+    "customers.conflict.both_changed": (
+        "You both changed the fields below: keep one value of each (theirs unless you choose yours), then save "
+        "again. What only one of you changed is kept: their other changes are now in the form, yours are still in it.",
+        "以下字段你们都修改了：请为每个字段保留一个值（默认保留对方的，也可选择您的），然后再次保存。"
+        "只有一方修改的内容都会保留：对方的其他修改已填入表单，您的修改仍在表单中。",
+    ),
+    "customers.conflict.merged": (
+        "Their other changes are now in the form ({fields}); save again to add yours on top.",
+        "对方的其他修改已填入表单（{fields}）；再次保存即可在其基础上加上您的修改。",
+    ),
+    "customers.conflict.theirs": ("Theirs · {who}", "对方的 · {who}"),
+    "customers.conflict.yours": ("Yours", "您的"),
+    "customers.conflict.keep": ("Keep for {field}", "“{field}”保留"),
+    "customers.conflict.keep_theirs": ("Theirs", "对方的"),
+    "customers.conflict.keep_yours": ("Mine", "我的"),
+    "customers.conflict.empty": ("(empty)", "（空）"),
     "customers.archive": ("Archive customer", "归档客户"),
     "customers.restore": ("Restore customer", "恢复客户"),
     "customers.archived_done": ("{name} archived.", "{name} 已归档。"),
