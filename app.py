@@ -9,7 +9,7 @@ import streamlit as st
 from crm.users import has_users, set_language
 from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out, write_pending_cookie
 from ui.first_run import demo_accounts_table, render_first_run
-from ui.i18n import LANG_KEY, language_picker, t
+from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, language_picker, t
 from ui.navigation import PAGES, build_navigation
 from ui.state import get_sessions
 
@@ -61,6 +61,8 @@ if user is None:
 
 actor = user.as_actor()
 st.session_state.setdefault(LANG_KEY, user.language)
+# A choice made on the sign-in screen counts for the next sign-in only; the sidebar's is saved at once.
+st.session_state.pop(LANG_CHOSEN_KEY, None)
 with st.sidebar:
     st.markdown(f"### {t('app.title')}")
     st.markdown(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}")))

@@ -14,12 +14,13 @@ from streamlit_authenticator.utilities import LoginError
 
 from crm.auth import authenticate, session_user, sign_out_everywhere
 from crm.errors import AccountLocked, AuthenticationFailed
+from crm.i18n import LANGUAGES
 from crm.permissions import Actor
 from crm.settings import cookie_key
-from crm.users import UserView
+from crm.users import UserView, set_language
 from db.engine import Sessions
 from db.models import utcnow
-from ui.i18n import LANG_KEY, t
+from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, t
 from ui.widgets import describe
 
 log = logging.getLogger("crm.ui")
@@ -74,7 +75,7 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
             return False
         credentials["usernames"][user.username] = _credentials_entry(user)
         st.session_state[SIGNED_IN_AT_KEY] = utcnow()
-        st.session_state[LANG_KEY] = user.language
+        _settle_language(sessions, user)
         return True
 
     original_get_cookie = authenticator.cookie_controller.get_cookie
@@ -107,6 +108,16 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
     authenticator.cookie_controller.get_cookie = get_cookie  # type: ignore[method-assign]
     authenticator.cookie_controller.set_cookie = set_cookie  # type: ignore[method-assign]
     return authenticator
+
+
+def _settle_language(sessions: Sessions, user: UserView) -> None:
+    """The user's saved language applies, unless they picked one on the sign-in screen: that one wins and is saved."""
+    chosen = st.session_state.pop(LANG_CHOSEN_KEY, False) and st.session_state.get(LANG_KEY)
+    if chosen in LANGUAGES:
+        if chosen != user.language:
+            set_language(sessions, actor=user.as_actor(), language=str(chosen))
+        return
+    st.session_state[LANG_KEY] = user.language
 
 
 def _queue_cookie_write(method: str, **arguments: Any) -> None:

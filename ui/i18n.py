@@ -12,6 +12,7 @@ from crm import i18n as catalog
 from ui.state import company_day, company_zone
 
 LANG_KEY = "lang"
+LANG_CHOSEN_KEY = "lang_chosen"  # set when the user picked a language in this session (before sign-in: it wins)
 
 
 def lang() -> str:
@@ -135,17 +136,24 @@ def when(value: dt.datetime | None) -> str:
 def language_picker(*, key: str, on_change: Any = None) -> str:
     """A language switcher (English / 简体中文) bound to the session's language."""
     current = lang()
-    if st.session_state.get(key) != current:
+    options = list(catalog.LANGUAGES)
+    resync = key in st.session_state and st.session_state[key] != current
+    if resync:
         st.session_state[key] = current  # keep the widget in step with the language chosen elsewhere
 
     def changed() -> None:
         # A callback runs before the rerun, so the whole page is drawn in the new language at once.
         st.session_state[LANG_KEY] = st.session_state[key]
+        st.session_state[LANG_CHOSEN_KEY] = True
         if on_change:
             on_change(st.session_state[key])
 
+    # The box's default is the current language, not English: the browser may drop the box's value between
+    # runs (it does on a fresh server's first screen) and then shows the default. With English there, a
+    # Chinese page showed "English" in the box, and picking English changed nothing, so nothing reran.
+    # (Streamlit warns when a default and a value set through the session both exist: index 0 then.)
     choice = st.selectbox(
-        catalog.t("app.language", current), list(catalog.LANGUAGES),
+        catalog.t("app.language", current), options, index=0 if resync else options.index(current),
         format_func=lambda code: catalog.LANGUAGES[code], key=key, on_change=changed,
     )
     return str(choice)

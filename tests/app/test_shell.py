@@ -169,3 +169,43 @@ def test_an_unreachable_database_shows_a_clear_page_without_the_password(monkeyp
     assert at.title[0].value == "The database cannot be reached"
     message = at.error[0].value
     assert "127.0.0.1:1/crm" in message and "hunter2" not in message and "***" in message
+
+
+def _sign_in_as_chinese_manager(role_accounts: Sessions, choose: list[str]) -> AppTest:
+    from crm.users import set_language
+
+    manager = get_user(role_accounts, username="manager")
+    assert manager is not None
+    set_language(role_accounts, actor=manager.as_actor(), language="zh")
+    at = start()
+    for language in choose:
+        at.selectbox(key="public_language").set_value(language).run()
+    sign_in(at, "manager", PASSWORDS["manager"])
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_users_saved_language_applies_at_sign_in(role_accounts: Sessions) -> None:
+    """As a manager whose account says 中文, I sign in without choosing and the app is in Chinese."""
+    at = _sign_in_as_chinese_manager(role_accounts, [])
+    assert "当前用户" in _texts(at)
+
+
+def test_a_language_chosen_on_the_sign_in_screen_wins_and_is_saved(role_accounts: Sessions) -> None:
+    """As a manager whose account says 中文, I pick English on the sign-in screen: the app stays English."""
+    at = _sign_in_as_chinese_manager(role_accounts, ["zh", "en"])
+    assert "Signed in as" in _texts(at) and "当前用户" not in _texts(at)
+    user = get_user(role_accounts, username="manager")
+    assert user is not None and user.language == "en"
+    at.run()  # later runs keep it
+    assert "Signed in as" in _texts(at)
+
+
+def test_the_language_box_starts_on_the_pages_language(app_sessions: Sessions) -> None:
+    """On the first-run screen in Chinese, the language box shows 简体中文 even if the browser dropped its value."""
+    at = start()
+    at.selectbox(key="public_language").set_value("zh").run()
+    assert at.title[0].value.startswith("欢迎")
+    assert at.selectbox(key="public_language").value == "zh"
+    # The box's default is what the browser shows when it drops the value (it did on a fresh server).
+    assert at.selectbox(key="public_language").proto.default == 1
