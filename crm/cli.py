@@ -122,7 +122,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     sessions = _sessions()
     started = time.perf_counter()
-    summary = load_demo(sessions, customers=args.customers, seed=args.seed, reset=args.reset)
+    summary = load_demo(sessions, customers=args.customers, seed=args.seed, reset=args.reset,
+                        delete_everything=args.delete_everything)
     elapsed = time.perf_counter() - started
     for table, count in summary.items():
         print(f"{table:<20} {count:>10,}")
@@ -165,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="fill the database with demo data and demo accounts")
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--reset", action="store_true", help="delete all existing data first")
+    demo.add_argument("--reset", action="store_true",
+                      help="replace earlier demo data (refused when the database holds anything else)")
+    demo.add_argument("--delete-everything", action="store_true",
+                      help="delete everything in the database first, real data included, and load the demo")
     demo.set_defaults(func=_cmd_demo)
     _register_feature_commands(commands)
     return parser

@@ -19,7 +19,8 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from faker import Faker
-from sqlalchemy import Connection, Date, Integer, Table, insert, select, text
+from sqlalchemy import Connection, Date, Integer, Table, and_, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.audit import audit_row, write_audit
@@ -34,7 +35,7 @@ from crm.rfm import Thresholds
 from crm.search_index import SearchText, search_text
 from crm.users import hash_password
 from db.engine import Sessions, move_sequences_past_ids
-from db.models import Activity, Base, Customer, User, UTCDateTime
+from db.models import Activity, AuditLog, Base, Customer, Setting, User, UTCDateTime
 from db.search_grams import load_all
 
 T = TypeVar("T")
@@ -1522,25 +1523,77 @@ def _search_texts(builder: _Builder) -> list[tuple[int, SearchText]]:
             for c in builder.rows["customers"]]
 
 
+# The settings row a load writes first: two loads racing on an empty database both try to insert it, and the
+# second waits for the first to commit, then finds it there (a unique key) and is refused.
+MARKER = "demo_data"
+# Audit rows with no user that the demo's own data may gain without anyone entering data: the load's own seed row,
+# a classification run (python -m crm classify) and the follow-ups the automatic rules plan (follow-ups generate).
+_UNATTENDED = (("seed", "database"), ("recompute", "classification"), (None, "follow_up_tasks"))
+
+
 def _require_empty(session: Session) -> None:
     if session.scalar(select(Customer.id).limit(1)) is not None or session.scalar(select(User.id).limit(1)):
         raise CrmError("demo.not_empty")
 
 
-def load_demo(
-    sessions: Sessions, *, customers: int = 2000, seed: int = 42, reset: bool = False, today: dt.date | None = None
-) -> dict[str, int]:
-    """Fill an empty database (or, with reset, replace everything) with demo data; return rows per table.
+def _claim_empty(session: Session, *, customers: int, seed: int) -> None:
+    """Write the marker, then check the database is empty, inside the load's transaction (refused if not)."""
+    try:
+        with session.begin_nested():
+            session.add(Setting(key=MARKER, value={"customers": customers, "seed": seed}))
+    except IntegrityError as exc:  # another load (or an earlier one) got there first
+        raise CrmError("demo.not_empty") from exc
+    _require_empty(session)
 
+
+def demo_only(session: Session) -> bool:
+    """Tell whether everything in the database was made by the demo (or by its accounts using the app).
+
+    That is: the demo's seed record is there; every account is one of the demo's own (same id, same username);
+    and no audit row without a user is anything but the unattended jobs (_UNATTENDED), so nothing was imported or
+    added from the command line. Any other account, or an account's changes recorded under another name, means
+    real work is in the database.
+    """
+    seeded = session.scalar(select(AuditLog.id).where(
+        AuditLog.action == "seed", AuditLog.entity_type == "database", AuditLog.entity_id == "demo").limit(1))
+    if seeded is None:
+        return False
+    people = {(user_id, person[0]) for user_id, person in enumerate(_PEOPLE, start=1)}
+    if any((user_id, username) not in people for user_id, username in session.execute(
+            select(User.id, User.username))):
+        return False
+    unattended = or_(*(and_(AuditLog.entity_type == entity, *([AuditLog.action == action] if action else []))
+                       for action, entity in _UNATTENDED))
+    by_hand = session.scalar(select(AuditLog.id).where(AuditLog.user_id.is_(None), ~unattended).limit(1))
+    return by_hand is None
+
+
+def _require_demo_only(session: Session) -> None:
+    if not demo_only(session):
+        raise CrmError("demo.not_demo_data")
+
+
+def load_demo(
+    sessions: Sessions, *, customers: int = 2000, seed: int = 42, reset: bool = False,
+    delete_everything: bool = False, today: dt.date | None = None,
+) -> dict[str, int]:
+    """Fill an empty database (or, with reset, replace earlier demo data) with demo data; return rows per table.
+
+    Without reset only an empty database is filled, checked inside the transaction that writes (two browsers
+    clicking "Load demo data" at once: one loads, the other is refused). A reset replaces only a database that
+    holds nothing but demo data (demo_only); delete_everything replaces whatever it holds, real data included.
     `today` (default: today in the company time zone) anchors every date: history lies before it, plans after.
     """
     if customers < 1:
         raise CrmError("demo.customers_positive")
+    reset = reset or delete_everything
     passwords = [account.password for account in DEMO_ACCOUNTS]
     passwords += [secrets.token_urlsafe(24) for _ in _OWNER_STAFF]
-    with sessions.read() as session:
+    with sessions.read() as session:  # fail before spending seconds on generation
         if not reset:
-            _require_empty(session)  # fail before spending seconds on generation
+            _require_empty(session)
+        elif not delete_everything:
+            _require_demo_only(session)
         today = today or company_today(session)
     counts: dict[str, int] = {}
     with _no_gc():
@@ -1551,11 +1604,19 @@ def load_demo(
             builder.build(hashes)
         search_texts = _search_texts(builder)
         with sessions.begin() as session:
+            # Again, inside the transaction that writes: the database may have changed during the generation.
             if not reset:
-                _require_empty(session)  # again, inside the transaction that writes
+                _claim_empty(session, customers=customers, seed=seed)
+            else:
+                # One reset at a time: a second waits here, then finds the first one's demo data.
+                session.scalar(select(Setting.key).where(Setting.key == MARKER).with_for_update())
+                if not delete_everything:
+                    _require_demo_only(session)
             with _sqlite_bulk_load(session):
                 if reset:
                     _delete_everything(session)
+                    session.add(Setting(key=MARKER, value={"customers": customers, "seed": seed}))
+                    session.flush()
                 for table in reversed(_delete_order()):  # parents first
                     rows = builder.rows.pop(table.name, None)
                     if rows is None:

@@ -300,3 +300,151 @@ def test_fast_sqlite_values_match_what_sqlalchemy_stores() -> None:
         _sqlite_datetime(dt.datetime(2025, 6, 15))
     stored_date = Order.__table__.c.order_date.type.dialect_impl(dialect).bind_processor(dialect)
     assert stored_date(dt.date(2025, 1, 2)) == dt.date(2025, 1, 2).isoformat()
+
+
+# --- never over real data ----------------------------------------------------------------------------
+
+
+def seed_rows(sessions: Sessions) -> int:
+    return count(sessions, AuditLog, AuditLog.action == "seed")
+
+
+def test_a_reset_replaces_demo_data_its_accounts_have_used(sessions: Sessions) -> None:
+    """Trying the demo (signing in, editing a customer, the automatic follow-ups) leaves it resettable."""
+    from crm.customers import update_customer
+    from crm.permissions import SYSTEM
+    from crm.queues import run_daily
+
+    load(sessions)
+    manager = authenticate(sessions, username="manager", password="manager-demo-1").as_actor()
+    with sessions.read() as session:
+        customer_id, version = session.execute(select(Customer.id, Customer.version).where(
+            Customer.owner_id == manager.id).limit(1)).one()
+    update_customer(sessions, actor=manager, customer_id=customer_id, version=version,
+                    changes={"needs": "Tried the demo"}, today=TODAY)
+    run_daily(sessions, actor=SYSTEM)
+    load(sessions, seed=8, reset=True)
+    assert seed_rows(sessions) == 1 and count(sessions, Customer) == SMALL
+
+
+@pytest.mark.parametrize("real_work", ["another_account", "imported_customers", "no_demo_at_all"])
+def test_a_reset_refuses_a_database_holding_anything_the_demo_did_not_make(sessions: Sessions,
+                                                                           real_work: str) -> None:
+    """Real customers, their history and accounts are never replaced by demo data with published passwords."""
+    from crm.imports import import_file
+    from crm.permissions import SYSTEM
+    from crm.users import create_first_admin, create_user
+
+    if real_work == "no_demo_at_all":
+        create_first_admin(sessions, username="boss", display_name="Boss", password="long-enough-1")
+    else:
+        load(sessions)
+    if real_work == "another_account":
+        admin = authenticate(sessions, username="admin", password="admin-demo-1").as_actor()
+        create_user(sessions, actor=admin, username="alice", display_name="Alice", password="long-enough-1",
+                    role="staff")
+    else:
+        import_file(sessions, actor=SYSTEM, kind="customers", filename="real.csv",
+                    data=b"code,name\nR001,Real Customer Ltd\n", today=TODAY)
+    before = count(sessions, Customer), count(sessions, User), count(sessions, AuditLog)
+    with pytest.raises(CrmError) as caught:
+        load(sessions, seed=8, reset=True)
+    assert caught.value.key == "demo.not_demo_data"
+    assert (count(sessions, Customer), count(sessions, User), count(sessions, AuditLog)) == before
+    # Only when told in so many words.
+    load(sessions, seed=8, delete_everything=True)
+    assert count(sessions, Customer) == SMALL and seed_rows(sessions) == 1
+    assert count(sessions, User, User.username.in_(("alice", "boss"))) == 0
+
+
+@pytest.mark.parametrize("competitor", ["another_load", "first_admin"])
+def test_a_load_checks_the_database_is_empty_inside_the_transaction_that_writes(
+        sessions: Sessions, monkeypatch: pytest.MonkeyPatch, competitor: str) -> None:
+    """Two browsers on the first-run screen: whatever the other one did while this load was generating wins."""
+    from crm import demo
+    from crm.users import create_first_admin
+
+    build = demo._Builder.build
+    raced: list[bool] = []
+
+    def build_while_the_other_browser_acts(self: Any, hashes: Any) -> None:
+        build(self, hashes)
+        if not raced:
+            raced.append(True)
+            if competitor == "another_load":
+                load(sessions, customers=50)
+            else:
+                create_first_admin(sessions, username="boss", display_name="Boss", password="long-enough-1")
+
+    monkeypatch.setattr(demo._Builder, "build", build_while_the_other_browser_acts)
+    with pytest.raises(CrmError) as caught:
+        load(sessions)
+    assert caught.value.key == "demo.not_empty"
+    assert count(sessions, Customer) == (50 if competitor == "another_load" else 0)
+    assert seed_rows(sessions) == (1 if competitor == "another_load" else 0)
+
+
+def test_the_command_line_reset_refuses_real_data_with_exit_status_2(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from crm.cli import main
+    from crm.users import create_first_admin
+    from db.engine import make_engine, make_session_factory, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade_database(engine)
+    real = make_session_factory(engine)
+    create_first_admin(real, username="boss", display_name="Boss", password="long-enough-1")
+    assert main(["demo", "--customers", "20", "--reset"]) == 2
+    assert "--delete-everything" in capsys.readouterr().err
+    assert count(real, User) == 1
+    assert main(["demo", "--customers", "20", "--delete-everything"]) == 0
+    assert count(real, Customer) == 20 and count(real, User, User.username == "boss") == 0
+    engine.dispose()
+
+
+def test_two_loads_at_the_same_moment_load_once_and_refuse_the_other(sessions: Sessions,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both found the database empty before writing; the second waits for the first and is refused, cleanly."""
+    import threading
+
+    from crm import demo
+
+    first_claimed, release, second_checking = threading.Event(), threading.Event(), threading.Event()
+    claim, bulk_load = demo._claim_empty, demo._sqlite_bulk_load
+
+    def claim_and_tell(session: Any, **kwargs: Any) -> None:
+        if first_claimed.is_set():
+            second_checking.set()
+        claim(session, **kwargs)
+
+    def hold_the_first(session: Any) -> Any:
+        if not first_claimed.is_set():
+            first_claimed.set()
+            assert release.wait(60)
+        return bulk_load(session)
+
+    monkeypatch.setattr(demo, "_claim_empty", claim_and_tell)
+    monkeypatch.setattr(demo, "_sqlite_bulk_load", hold_the_first)
+    outcome: dict[str, Any] = {}
+
+    def run(name: str, customers: int) -> None:
+        try:
+            outcome[name] = load(sessions, customers=customers)
+        except Exception as error:  # noqa: BLE001 - the test reports what each load ended with
+            outcome[name] = error
+
+    first = threading.Thread(target=run, args=("first", 60))
+    first.start()
+    assert first_claimed.wait(60)
+    second = threading.Thread(target=run, args=("second", 50))
+    second.start()
+    second_checking.wait(20)  # SQLite's BEGIN IMMEDIATE already makes the second wait before it checks
+    threading.Event().wait(1.0)  # let the second reach the claim the first holds
+    release.set()
+    first.join(120)
+    second.join(120)
+    assert isinstance(outcome["first"], dict), outcome["first"]
+    assert isinstance(outcome["second"], CrmError) and outcome["second"].key == "demo.not_empty", outcome["second"]
+    assert count(sessions, Customer) == 60 and seed_rows(sessions) == 1
