@@ -5,7 +5,7 @@ import streamlit as st
 from ui.auth import page_actor
 from ui.customer_360 import customer_360
 from ui.customer_import import render_export_buttons, render_import_panel
-from ui.customers import customer_list, new_customer_form, selected_customer_id
+from ui.customers import customer_list, new_customer_form, selected_customer_id, show_list_address
 from ui.i18n import t
 from ui.state import get_sessions
 
@@ -20,6 +20,7 @@ customer_id = selected_customer_id()
 if customer_id is not None:
     customer_360(sessions, actor, customer_id)
     st.stop()
+show_list_address()
 
 st.title(t("customers.title"))
 if actor.can("customers.create"):

@@ -82,6 +82,15 @@ def open_customer(customer_id: int) -> None:
     st.query_params[QUERY_PARAM] = str(customer_id)
 
 
+def show_list_address() -> None:
+    """Put the list's address (no ?customer=ID) in the browser, which keeps the 360's after a menu click.
+
+    The menu's Customers link reaches the list without the query string, but the browser would go on
+    showing ?customer=ID and send it back with the next click, reopening the 360 view.
+    """
+    st.query_params.clear()
+
+
 def close_customer() -> None:
     """Back to the list."""
     if QUERY_PARAM in st.query_params:

@@ -43,8 +43,7 @@ def allowed_pages(actor: Actor) -> list[PageSpec]:
 HOME_BY_ROLE: dict[str, str] = {"staff": "pages/follow_ups.py"}
 
 
-def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
-    """Build st.navigation from the pages the actor's role may see, grouped by section."""
+def _sections(actor: Actor) -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {}
     allowed = allowed_pages(actor)
     home = HOME_BY_ROLE.get(actor.role)
@@ -54,4 +53,21 @@ def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
         page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                        default=spec.path == home)
         sections.setdefault(t(spec.section), []).append(page)
-    return st.navigation(sections)
+    return sections
+
+
+def build_navigation(actor: Actor) -> st.navigation:  # type: ignore[valid-type]
+    """Build st.navigation from the pages the actor's role may see; the sidebar menu is navigation_links.
+
+    Streamlit's own menu is hidden: clicking the page one is on keeps the URL's query string, so "Customers"
+    in the menu did not leave a customer's 360 view (?customer=ID). A page link opens the page without one.
+    """
+    return st.navigation(_sections(actor), position="hidden")
+
+
+def navigation_links(actor: Actor) -> None:
+    """Draw the menu (call after build_navigation): each page the role may see, grouped by section."""
+    for section, pages in _sections(actor).items():
+        st.caption(section)
+        for page in pages:
+            st.page_link(page, width="stretch")
