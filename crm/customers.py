@@ -920,7 +920,8 @@ def create_customer(
             candidates = duplicates_in_session(
                 session, name=values["name"],
                 phones=[contact_values["phone"]] if contact_values and contact_values.get("phone") else [],
-                emails=[contact_values["email"]] if contact_values and contact_values.get("email") else [])
+                emails=[contact_values["email"]] if contact_values and contact_values.get("email") else [],
+                actor=actor)
             if candidates:
                 raise DuplicatesFound(candidates)
         if values["department_id"] is None and values["owner_id"] is not None:

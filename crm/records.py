@@ -132,7 +132,8 @@ def _contact_view(contact: Contact, masked: bool) -> ContactView:
         id=contact.id, customer_id=contact.customer_id, name=contact.name, title=contact.title,
         phone=mask_phone(contact.phone) if masked else contact.phone,
         email=mask_email(contact.email) if masked else contact.email,
-        wechat=contact.wechat, is_primary=contact.is_primary, birthday=contact.birthday, notes=contact.notes,
+        wechat=mask_wechat(contact.wechat) if masked else contact.wechat, is_primary=contact.is_primary,
+        birthday=None if masked else contact.birthday, notes=contact.notes,
         archived_at=contact.archived_at, version=contact.version)
 
 
