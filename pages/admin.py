@@ -14,7 +14,7 @@ from crm.users import create_user, list_users, reset_password, set_active, set_r
 from ui.auth import page_actor
 from ui.i18n import lang_key, t, when
 from ui.state import company_today, forget_company_clock, get_sessions
-from ui.widgets import error_boundary, field_error, form_errors, form_token, pager, run_action
+from ui.widgets import data_table, error_boundary, field_error, form_errors, form_token, pager, run_action
 
 actor = page_actor("audit.view")
 sessions = get_sessions()
@@ -34,7 +34,7 @@ def role_label(code: str) -> str:
 if is_admin:
     with tabs[t("admin.tab.users")]:
         users = list_users(sessions, actor=actor)
-        st.dataframe(
+        data_table(
             pd.DataFrame([{
                 t("admin.col.username"): u.username, t("admin.col.display_name"): u.display_name,
                 t("admin.col.email"): u.email or "", t("admin.col.role"): role_label(u.role),
@@ -143,7 +143,7 @@ with tabs[t("admin.tab.audit")]:
             if not rows:
                 st.info(t("common.no_rows"))
             else:
-                st.dataframe(pd.DataFrame([{
+                data_table(pd.DataFrame([{
                     t("admin.audit.col.at"): when(r["at"]), t("admin.audit.col.user"): r["username"],
                     t("admin.audit.col.action"): t(f"audit.action.{r['action']}"),
                     t("admin.audit.col.entity"): f"{t('entity.' + r['entity_type'])} #{r['entity_id']}",

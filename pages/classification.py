@@ -44,7 +44,7 @@ from ui.classification import (
 from ui.i18n import date, money, number, t, when
 from ui.reads import clear_read_caches
 from ui.state import company_today, get_sessions
-from ui.widgets import error_boundary, field_error, form_token, pager, run_action
+from ui.widgets import data_editor, data_table, error_boundary, field_error, form_token, pager, run_action
 
 PAGE_SIZE = 50
 CLASS_OPTIONS = {"value_tier": ("high", "medium", "low"), "size_class": ("key", "small"),
@@ -121,7 +121,7 @@ if section == "distribution":
                 page = st.session_state.get("classification_drill_page", 1) - 1
                 drill_rows, total = cached_class_page(actor, dimension, value, page, PAGE_SIZE)
                 if drill_rows:
-                    event = st.dataframe(customers_frame(drill_rows), hide_index=True, width="stretch",
+                    event = data_table(customers_frame(drill_rows), hide_index=True, width="stretch",
                                          on_select="rerun", selection_mode="multi-row",
                                          key="classification_drill_table")
                     drill_selected = [drill_rows[i]["id"] for i in event.selection.rows if i < len(drill_rows)]
@@ -156,7 +156,7 @@ if section == "cadence":
         rows, total = cached_exceptions(actor, owner_filter, page, PAGE_SIZE)
         st.metric(t("classification.page.out_of_cadence"), number(total))
         if rows:
-            st.dataframe(pd.DataFrame([{
+            data_table(pd.DataFrame([{
                 t("classification.page.col.code"): r["code"], t("classification.page.col.name"): r["name"],
                 t("classification.page.col.owner"): r["owner"] or t("classification.page.unassigned"),
                 t("classification.dimension.value_tier"): class_label("value_tier", r["value_tier"]),
@@ -177,7 +177,7 @@ if section == "stages":
         cols[1].metric(t("classification.page.signed_from_potential"), number(stats.ever_signed_from_potential))
         cols[2].metric(t("classification.page.conversion"),
                        "—" if stats.conversion is None else f"{stats.conversion:.1%}")
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("classification.dimension.lifecycle_stage"): t(f"stage.{s.stage}"),
             t("classification.page.col.stays_done"): s.completed,
             t("classification.page.col.avg_days_done"): s.avg_days_completed,
@@ -203,7 +203,7 @@ if section == "policies":
             "description_zh": st.column_config.TextColumn(t("classification.page.col.description_zh"), max_chars=1000),
         }
         if manage:
-            st.data_editor(frame, column_config=config, hide_index=True, width="stretch", num_rows="fixed",
+            data_editor(frame, column_config=config, hide_index=True, width="stretch", num_rows="fixed",
                            key="classification_policies_editor")
             field_error("classification_policies", "value_tier.high")
             if st.button(t("common.save"), key="classification_policies_save", type="primary"):
@@ -217,7 +217,7 @@ if section == "policies":
                 for field, message in st.session_state.get("classification_policies__errors", {}).items():
                     st.error(f"{field}: {message}")
         else:
-            st.dataframe(frame, column_config=config, hide_index=True, width="stretch")
+            data_table(frame, column_config=config, hide_index=True, width="stretch")
 
 # --- bulk setting of judged dimensions -----------------------------------------------------------
 if can_edit and section == "distribution":
@@ -349,11 +349,11 @@ if manage and section == "thresholds":
                     if not preview.transitions[moved_dimension]:
                         st.info(t("common.no_rows"))
                         continue
-                    st.dataframe(transition_matrix(moved_dimension, preview.transitions[moved_dimension]),
+                    data_table(transition_matrix(moved_dimension, preview.transitions[moved_dimension]),
                                  hide_index=True, width="stretch")
             if preview.movers:
                 st.markdown(f"**{t('classification.page.movers')}**")
-                st.dataframe(pd.DataFrame([{
+                data_table(pd.DataFrame([{
                     t("classification.page.col.code"): m["code"], t("classification.page.col.name"): m["name"],
                     t("classification.page.col.owner"): m["owner"] or "",
                     **{t(f"classification.dimension.{d}"): (
@@ -397,7 +397,7 @@ if manage and section == "overrides":
         page = st.session_state.get("classification_ovr_page", 1) - 1
         overrides, total = list_overrides(sessions, actor=actor, status=status, page=page, page_size=PAGE_SIZE)
         if overrides:
-            st.dataframe(pd.DataFrame([{
+            data_table(pd.DataFrame([{
                 t("classification.page.col.code"): o.customer_code, t("classification.page.col.name"): o.customer_name,
                 t("classification.page.col.dimension"): t(f"classification.dimension.{o.dimension}"),
                 t("classification.page.col.class"): class_label(o.dimension, o.value),
@@ -458,7 +458,7 @@ if manage and section == "credit":
         if credit_customer is not None:
             events = list_credit_events(sessions, actor=actor, customer_id=credit_customer)
             if events:
-                st.dataframe(pd.DataFrame([{
+                data_table(pd.DataFrame([{
                     t("classification.page.col.date"): date(e.event_date),
                     t("classification.page.col.kind"): t(f"classification.credit_kind.{e.kind}"),
                     t("classification.page.col.weight"): float(e.weight),

@@ -33,7 +33,16 @@ from ui.follow_ups import (
 from ui.i18n import carry_label_choice, date, number, t
 from ui.reads import clear_read_caches
 from ui.state import company_today, company_working_time, company_zone, get_sessions
-from ui.widgets import action_errors, error_boundary, field_error, form_token, pager, run_action
+from ui.widgets import (
+    action_errors,
+    data_editor,
+    data_table,
+    error_boundary,
+    field_error,
+    form_token,
+    pager,
+    run_action,
+)
 
 actor = page_actor("customers.view")
 sessions = get_sessions()
@@ -159,7 +168,7 @@ if is_open("planned"):
         if not tasks:
             st.info(t("common.no_rows"))
         else:
-            st.dataframe(pd.DataFrame([{
+            data_table(pd.DataFrame([{
                 t("follow_ups.col.due"): local(task.due_at, timezone),
                 t("follow_ups.col.customer"): f"{task.customer_name} · {task.customer_code}",
                 t("follow_ups.field.purpose"): t(f"purpose.{task.purpose}"),
@@ -246,7 +255,7 @@ if is_open("team"):
         st.caption(t("follow_ups.team.range", start=date(team.period_start),
                      end=date(team.period_end - dt.timedelta(days=1))))
         team_freshness(actor, team)
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("follow_ups.field.owner"): row.owner_name, t("follow_ups.team.open"): row.open,
             t("follow_ups.team.overdue"): row.overdue, t("follow_ups.team.done"): row.done,
             t("follow_ups.team.contacts"): row.contacts, t("follow_ups.team.customers"): row.customers,
@@ -256,7 +265,7 @@ if is_open("team"):
                 t("follow_ups.team.compliance"), min_value=0, max_value=100, format="%.1f%%",
                 help=t("follow_ups.team.compliance_help"))})
         st.subheader(t("follow_ups.team.by_tier"))
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("follow_ups.team.tier"): t(f"tier.{row.value_tier}"), t("follow_ups.team.customers"): row.customers,
             t("follow_ups.team.in_cadence"): row.in_cadence,
             t("follow_ups.team.compliance"): round(100 * row.compliance, 1) if row.compliance is not None else None,
@@ -305,7 +314,7 @@ if is_open("team"):
         day_tasks, day_total = calendar_tasks(sessions, actor=actor, day=day, owner_id=who)
         st.caption(t("follow_ups.team.day_total", n=number(day_total)))
         if day_tasks:
-            st.dataframe(pd.DataFrame([{
+            data_table(pd.DataFrame([{
                 t("follow_ups.col.due"): local(task.due_at, timezone),
                 t("follow_ups.col.customer"): task.customer_name, t("follow_ups.field.owner"): task.owner_name or "",
                 t("follow_ups.field.purpose"): t(f"purpose.{task.purpose}"),
@@ -356,7 +365,7 @@ if is_open("care"):
         if actor.can("follow_ups.manage"):
             # A new editor key after each save starts the editor from the saved rows.
             editor_key = f"follow_ups_holidays_{year}_{st.session_state.get('follow_ups_holidays_rev', 0)}"
-            st.data_editor(frame, column_config=config, num_rows="dynamic", hide_index=True, width="stretch",
+            data_editor(frame, column_config=config, num_rows="dynamic", hide_index=True, width="stretch",
                            key=editor_key)
             field_error(editor_key, "date")
             field_error(editor_key, "name")
@@ -368,7 +377,7 @@ if is_open("care"):
                     st.session_state["follow_ups_care__flash"] = t("follow_ups.holidays.saved")
                     st.rerun()
         elif holidays:
-            st.dataframe(frame, column_config=config, hide_index=True, width="stretch")
+            data_table(frame, column_config=config, hide_index=True, width="stretch")
         else:
             st.caption(t("common.no_rows"))
 

@@ -77,7 +77,7 @@ from ui.follow_ups import log_contact_form
 from ui.i18n import date, day, lang, lang_key, number, t, when
 from ui.reads import clear_read_caches
 from ui.state import company_today, company_zone
-from ui.widgets import error_boundary, field_error, form_token, run_action
+from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
 
 TIMELINE_STEP = 30
 
@@ -366,7 +366,7 @@ def _record_panel(
 def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     contacts = detail.contacts
     if contacts:
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("customers.contact.name"): ("★ " if c.is_primary else "") + c.name,
             t("customers.contact.title"): c.title or "", t("customers.col.phone"): c.phone or "",
             t("customers.col.email"): c.email or "", t("customers.contact.wechat"): c.wechat or "",
@@ -423,7 +423,7 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         st.caption(t("customers.orders.summary", count=number(totals.count),
                      first=date(totals.first_date), last=date(totals.last_date),
                      total=" + ".join(_money(v, c) for c, v in totals.amounts.items())))
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("customers.order.date"): date(o.order_date), t("customers.order.no"): o.order_no or "",
             t("customers.order.product"): o.product or "", t("customers.order.amount"): _money(o.amount, o.currency),
             t("customers.field.notes"): o.notes or "",
@@ -472,7 +472,7 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
             cols[1].metric(t("customers.contract.paid"), _money(contract.paid))
             cols[2].metric(t("customers.contract.outstanding"), _money(contract.outstanding))
             if contract.payments:
-                st.dataframe(pd.DataFrame([{
+                data_table(pd.DataFrame([{
                     t("customers.payment.due"): date(p.due_date), t("customers.payment.amount"): _money(p.amount),
                     t("customers.payment.paid_date"): date(p.paid_date) if p.paid_date else "",
                     t("customers.payment.paid_amount"): _money(p.paid_amount) if p.paid_amount is not None else "",
@@ -603,7 +603,7 @@ def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
             log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
     st.subheader(t("customers.follow_ups.open"))
     if detail.open_tasks:
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("customers.follow_ups.due"): when(task.due_at), t("customers.follow_ups.purpose"): t(
                 f"purpose.{task.purpose}"),
             t("customers.follow_ups.priority"): t(f"priority.{task.priority}"),
@@ -614,7 +614,7 @@ def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
         st.caption(t("customers.follow_ups.none_open"))
     st.subheader(t("customers.follow_ups.recent"))
     if detail.recent_activities:
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("customers.follow_ups.when"): when(a.occurred_at), t("customers.follow_ups.channel"): t(
                 f"channel.{a.channel}"),
             t("customers.follow_ups.summary"): a.summary,
@@ -635,7 +635,7 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
     candidates = duplicates_of(sessions, actor=actor, customer_id=profile.id)
     if candidates:
         st.warning(t("customers.duplicates.warning", n=len(candidates)), icon=":material/content_copy:")
-        st.dataframe(pd.DataFrame([{
+        data_table(pd.DataFrame([{
             t("customers.col.code"): c.code, t("customers.col.name"): c.name,
             t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
             t("customers.duplicates.matched_on"): ", ".join(t(f"customers.duplicates.on.{m}") for m in c.matched_on),

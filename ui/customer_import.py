@@ -30,7 +30,7 @@ from crm.permissions import Actor
 from ui.i18n import lang, t
 from ui.reads import clear_read_caches
 from ui.state import company_today, get_sessions
-from ui.widgets import describe, form_token, run_action
+from ui.widgets import data_table, describe, form_token, run_action
 
 log = logging.getLogger("crm.ui")
 
@@ -81,7 +81,7 @@ def render_import_report(report: ImportReport) -> None:
         return
     st.markdown(t("imports.panel.problems", errors=f"{len(report.errors):,}", warnings=f"{len(report.warnings):,}"))
     shown = replace(report, issues=report.issues[:SHOWN_ISSUES])
-    st.dataframe(pd.DataFrame(report_rows(shown, lang())), hide_index=True, width="stretch")
+    data_table(pd.DataFrame(report_rows(shown, lang())), hide_index=True, width="stretch")
     if len(report.issues) > SHOWN_ISSUES:
         st.caption(t("imports.panel.shown_first", shown=f"{SHOWN_ISSUES:,}", total=f"{len(report.issues):,}"))
     st.download_button(t("imports.panel.download_report"), data=report_csv(report, lang()),
@@ -138,7 +138,7 @@ def render_import_panel(actor: Actor) -> None:
                 key=f"customers_import_map_{fingerprint}_{index}")
             mapping[header] = None if chosen == IGNORE else chosen
         st.markdown(f"**{t('imports.panel.preview')}**")
-        st.dataframe(_preview_table(preview, mapping, kind), width="stretch")
+        data_table(_preview_table(preview, mapping, kind), width="stretch")
         all_or_nothing = st.checkbox(t("imports.panel.all_or_nothing"), key="customers_import_all_or_nothing")
         create_missing = False
         if kind != "customers":

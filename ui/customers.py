@@ -52,7 +52,7 @@ from ui.i18n import (
 )
 from ui.reads import clear_read_caches
 from ui.state import company_today
-from ui.widgets import describe, field_error, form_token, run_action
+from ui.widgets import data_table, describe, field_error, form_token, run_action
 
 T = TypeVar("T")
 PREFIX = "customers"
@@ -334,7 +334,7 @@ def customer_table(page: CustomerPage, *, bulk: bool) -> None:
     coloured = style_columns(_table(page), {t("customers.col.stage"): "lifecycle_stage",
                                             t("customers.col.value_tier"): "value_tier",
                                             t("customers.col.follow_up_state"): "follow_up_state"})
-    st.dataframe(coloured, hide_index=True, width="stretch", key="customers_table", on_select=_on_table_select,
+    data_table(coloured, hide_index=True, width="stretch", key="customers_table", on_select=_on_table_select,
                  selection_mode="multi-row" if bulk else "single-row", height=min(38 + 35 * len(page.rows), 640))
 
 
@@ -436,7 +436,7 @@ _NEW_FIELDS = ("name", "code", "customer_type", "lifecycle_stage", "industry", "
 
 
 def _candidates_table(candidates: list[DuplicateCandidate]) -> None:
-    st.dataframe(pd.DataFrame([{
+    data_table(pd.DataFrame([{
         t("customers.col.code"): c.code,
         t("customers.col.name"): t("customers.duplicates.hidden") if c.hidden else c.name,
         t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),

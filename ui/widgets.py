@@ -111,3 +111,39 @@ def pager(key: str, total: int, page_size: int) -> int:
 def translated(prefix: str) -> Callable[[Any], str]:
     """A format_func for selectboxes over domain codes: 'stage' + 'signed' -> 'Signed' / '签约'."""
     return lambda code: t("common.all") if code in (None, "") else t(f"{prefix}.{code}")
+
+
+# --- tables -------------------------------------------------------------------------------------------
+# Every table of the app is drawn through data_table / data_editor (tests/app/test_table_downloads.py checks
+# that no page calls st.dataframe or st.data_editor itself). The table toolbar's "Download as CSV" would write the
+# cells raw, skipping what the export does (formulas quoted, crm.exports.defuse_formula); .streamlit/config.toml
+# switches it off for every table and chart (client.disableDataExport, which also stops copying cells out of a
+# read-only table), and the export is the one way to take data away.
+
+
+def _defused(frame: Any) -> Any:
+    from crm.exports import defuse_formula
+
+    return frame.map(lambda value: defuse_formula(value) if isinstance(value, str) else value)
+
+
+def data_table(data: Any, **kwargs: Any) -> Any:
+    """Draw a read-only table (st.dataframe) whose toolbar offers no raw download.
+
+    Should the download ever be switched on again (client.disableDataExport false), its text cells are quoted as
+    the export quotes them, so a downloaded file still opens without running anything.
+    """
+    if not st.get_option("client.disableDataExport"):
+        import pandas as pd
+        from pandas.io.formats.style import Styler
+
+        if isinstance(data, Styler):
+            data.data = _defused(data.data)
+        else:
+            data = _defused(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
+    return st.dataframe(data, **kwargs)
+
+
+def data_editor(data: Any, **kwargs: Any) -> Any:
+    """Draw an editable table (st.data_editor); its toolbar download is off with every table's."""
+    return st.data_editor(data, **kwargs)
