@@ -10,6 +10,7 @@ from crm.users import has_users, set_language
 from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out, write_pending_cookie
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, language_picker, t
+from ui.inert import inert_t
 from ui.navigation import PAGES, build_navigation, navigation_links
 from ui.state import get_sessions
 
@@ -66,7 +67,7 @@ st.session_state.pop(LANG_CHOSEN_KEY, None)
 navigation = build_navigation(actor)
 with st.sidebar:
     st.markdown(f"### {t('app.title')}")
-    st.markdown(t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}")))
+    st.markdown(inert_t("app.signed_in_as", name=user.display_name, role=t(f"role.{user.role}")))
     navigation_links(actor)
     st.divider()
     language_picker(key="sidebar_language", on_change=lambda lang: set_language(sessions, actor=actor, language=lang))

@@ -105,6 +105,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "common.cancel": ("Cancel", "取消"),
     "common.yes": ("Yes", "是"),
     "common.no": ("No", "否"),
+    "common.show_more": ("Show more", "显示更多"),
+    "common.show_less": ("Show less", "收起"),
     "common.saved": ("Saved.", "已保存。"),
     "common.none": ("—", "—"),
     "common.page": ("Page", "页码"),

@@ -31,6 +31,7 @@ from ui.follow_ups import (
     team_freshness,
 )
 from ui.i18n import carry_label_choice, date, number, t
+from ui.inert import inert, inert_t
 from ui.reads import clear_read_caches
 from ui.state import company_today, company_working_time, company_zone, get_sessions
 from ui.widgets import (
@@ -93,7 +94,7 @@ if is_open("queue"):
         if active:
             with st.container(border=True):
                 head = st.columns([6, 1])
-                head[0].subheader(t("follow_ups.queue.logging", name=active["name"]))
+                head[0].subheader(inert_t("follow_ups.queue.logging", name=active["name"]))
                 head[1].button(t("common.cancel"), key="follow_ups_queue_close", on_click=close_log)
                 log_contact_form(actor, active["customer_id"], key_prefix="follow_ups_queue",
                                  task_id=active.get("task_id"), on_logged=lambda _result: close_log())
@@ -110,7 +111,7 @@ if is_open("queue"):
                 continue
             for row in section.rows:
                 cols = st.columns([3, 2, 2, 3, 1.8], vertical_alignment="center")
-                cols[0].markdown(f"**{row.customer_name}**  \n{row.customer_code}")
+                cols[0].markdown(f"**{inert(row.customer_name)}**  \n{inert(row.customer_code)}")
                 if code == "out_of_cadence":
                     cols[1].write(t("follow_ups.queue.last_contact", when=local(row.last_contact_at, timezone))
                                   if row.last_contact_at else t("follow_ups.queue.never_contacted"))
@@ -120,7 +121,7 @@ if is_open("queue"):
                 else:
                     cols[1].write(local(row.due_at, timezone))
                     cols[2].write(f"{t('purpose.' + row.purpose)} · {t('priority.' + row.priority)}")
-                    cols[3].write(" · ".join(x for x in (row.contact_name, row.contact_phone, row.note) if x) or "")
+                    cols[3].markdown(inert(" · ".join(x for x in (row.contact_name, row.contact_phone, row.note) if x)))
                     task_id = row.id
                 cols[4].button(t("follow_ups.queue.log"), key=f"follow_ups_log_{code}_{task_id or row.customer_id}",
                                icon=":material/edit_note:", on_click=open_log, width="stretch",
@@ -329,7 +330,7 @@ if is_open("care"):
         care = upcoming_care_dates(sessions, actor=actor, today=today)
         st.caption(t("follow_ups.care.intro", days=care.days))
         for holiday in care.holidays:
-            st.info(t("follow_ups.care.holiday", day=date(holiday.date), name=holiday.name),
+            st.info(inert_t("follow_ups.care.holiday", day=date(holiday.date), name=holiday.name),
                     icon=":material/celebration:")
         if not care.dates:
             st.caption(t("follow_ups.care.none"))
@@ -338,16 +339,16 @@ if is_open("care"):
             cols = st.columns([2, 2, 3, 3, 1.8], vertical_alignment="center")
             cols[0].write(date(item.day))
             cols[1].write(care_kind_label(item.kind, item.years))
-            cols[2].markdown(f"**{item.customer_name}**  \n{item.customer_code}")
-            cols[3].write(" · ".join(x for x in (item.contact_name, item.label) if x) or "")
+            cols[2].markdown(f"**{inert(item.customer_name)}**  \n{inert(item.customer_code)}")
+            cols[3].markdown(inert(" · ".join(x for x in (item.contact_name, item.label) if x)))
             if actor.can("follow_ups.log") and may_manage_customer(actor, item.owner_id):
                 greet_key = f"follow_ups_greet_{care_page}_{index}"
                 if cols[4].button(t("follow_ups.care.plan"), key=greet_key, icon=":material/redeem:", width="stretch"):
                     if run_action(greet_key, lambda item=item, greet_key=greet_key: plan_greeting(
                             sessions, actor=actor, care=item, token=form_token(greet_key))) is not None:
                         clear_read_caches()
-                        st.session_state["follow_ups_care__flash"] = t("follow_ups.care.planned",
-                                                                       name=item.customer_name)
+                        st.session_state["follow_ups_care__flash"] = inert_t("follow_ups.care.planned",
+                                                                             name=item.customer_name)
                         st.rerun()
                 action_errors(greet_key)  # e.g. a care follow-up is already open for this customer
         if len(care.dates) > CARE_PAGE:

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm.classification import Explanation, describe, explain_customer, read_thresholds
+from crm.classification import Explanation, Reason, describe, explain_customer, read_thresholds
 from crm.classification_reads import (
     cadence_exceptions,
     customers_in_class,
@@ -21,6 +21,7 @@ from crm.judged import stage_statistics
 from crm.permissions import Actor
 from crm.rfm import Thresholds
 from ui.i18n import lang, t
+from ui.inert import inert
 from ui.reads import READ_TTL_SECONDS
 from ui.state import get_sessions
 
@@ -159,6 +160,17 @@ def customers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     } for r in rows])
 
 
+# Parameters of a reason that carry what users typed (an override's reason, who set it, a credit note).
+_TYPED_PARAMS = frozenset({"reason", "by", "note"})
+
+
+def _described(reason: Reason, language: str) -> str:
+    """A reason in the language, what users typed in it escaped for Markdown."""
+    params = {name: inert(value) if name in _TYPED_PARAMS and isinstance(value, str) else value
+              for name, value in reason.params.items()}
+    return describe(Reason(reason.key, params), language)
+
+
 def render_explanations(actor: Actor, customer_id: int, as_of: dt.date | None = None) -> list[Explanation]:
     """Show why the customer is in each class (for the customer 360 view); returns the explanations."""
     explanations = explain_customer(get_sessions(), actor=actor, customer_id=customer_id, as_of=as_of)
@@ -166,11 +178,11 @@ def render_explanations(actor: Actor, customer_id: int, as_of: dt.date | None = 
     for item in explanations:
         label = t(f"classification.dimension.{item.dimension}")
         value = class_label(item.dimension, item.value)
-        st.markdown(f"**{label}: {value}** — {describe(item.reason, language)}")
+        st.markdown(f"**{label}: {value}** — {_described(item.reason, language)}")
         if item.override is not None:
-            st.caption(describe(item.override, language))
+            st.caption(_described(item.override, language))
         for evidence in item.evidence:
-            st.caption(f"· {describe(evidence, language)}")
+            st.caption(f"· {_described(evidence, language)}")
         if item.computed is not None and item.cached != item.value:
             st.caption(t("classification.page.pending_recompute", cached=class_label(item.dimension, item.cached)))
     return explanations

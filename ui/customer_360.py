@@ -13,6 +13,7 @@ from babel.numbers import format_compact_currency
 
 from crm import i18n as catalog
 from crm.change_display import change_field_label, change_value_label
+from crm.classification import describe_stored
 from crm.customers import (
     Customer360,
     CustomerView,
@@ -60,7 +61,7 @@ from crm.vocab import (
 )
 from db.engine import Sessions
 from ui.badges import badge, show_class_badges
-from ui.classification import render_explanations
+from ui.classification import LABEL_PREFIX, class_label, render_explanations
 from ui.conflicts import changed_since_loaded, conflict_panel, pending_conflict, save_or_merge, settled_values
 from ui.customers import (
     close_customer,
@@ -75,11 +76,13 @@ from ui.customers import (
 )
 from ui.follow_ups import log_contact_form
 from ui.i18n import date, day, lang, lang_key, number, t, when
+from ui.inert import inert, inert_t, long_text
 from ui.reads import clear_read_caches
 from ui.state import company_today, company_zone
 from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
 
 TIMELINE_STEP = 30
+INLINE_CHARS = 120  # a changed value longer than this (or on several lines) goes under the entry
 
 
 # --- form fields --------------------------------------------------------------------------------------
@@ -144,12 +147,12 @@ def _done(message: str) -> None:
 def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     profile = detail.profile
     top = st.columns([4, 1], vertical_alignment="center")
-    top[0].title(profile.name)
+    top[0].title(inert(profile.name), anchor=False)
     top[1].button(t("customers.back"), key="customers_back", icon=":material/arrow_back:", on_click=close_customer)
-    owner = profile.owner_name or t("customers.filter.unassigned")
+    owner = inert(profile.owner_name) or t("customers.filter.unassigned")
     parts = [f"`{profile.code}`", t(f"customer_type.{profile.customer_type}"), f"{t('customers.col.owner')}: {owner}"]
     if profile.department_name:
-        parts.append(profile.department_name)
+        parts.append(inert(profile.department_name))
     parts.append(f"{t('customers.col.created')}: {day(profile.created_at)}")
     st.caption(" · ".join(parts))
     show_class_badges(profile)
@@ -247,15 +250,16 @@ def _profile_facts(profile: CustomerView) -> None:
         row("customers.field.tags", ", ".join(profile.tags)),
         row("customers.field.share_consent", t("common.yes") if profile.share_consent else t("common.no")),
     ]
-    facts = [f for f in facts if f[t("customers.value")]]
+    # st.table wraps a long address or label instead of cutting it; its cells are Markdown, so values are escaped.
+    facts = [{name: inert(text) for name, text in f.items()} for f in facts if f[t("customers.value")]]
     left, right = st.columns(2)
-    left.dataframe(pd.DataFrame(facts), hide_index=True, width="stretch", height=38 + 35 * len(facts))
+    left.table(pd.DataFrame(facts), hide_index=True, hide_header=True, border="horizontal")
     with right:
         for name in ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes"):
             value = getattr(profile, name)
             if value:
                 st.markdown(f"**{t(f'customers.field.{name}')}**")
-                st.write(value)
+                long_text(value, key=f"customers_profile_{profile.id}_{name}", lines=6, chars=600)
 
 
 def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
@@ -292,7 +296,7 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
                                     token=form_token(PROFILE_FORM)),
             current=now)
         if saved is not None:
-            _done(t("customers.edit.saved", name=saved.name))
+            _done(inert_t("customers.edit.saved", name=saved.name))
 
 
 def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) -> None:
@@ -302,13 +306,13 @@ def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) ->
                 sessions, actor=actor, customer_id=profile.id, version=profile.version))
             if done is not None:
                 forget_form(PROFILE_FORM)
-                _done(t("customers.archived_done", name=profile.name))
+                _done(inert_t("customers.archived_done", name=profile.name))
     elif st.button(t("customers.restore"), key="customers_restore", icon=":material/unarchive:"):
         done = run_action("customers_restore", lambda: restore_customer(
             sessions, actor=actor, customer_id=profile.id, version=profile.version))
         if done is not None:
             forget_form(PROFILE_FORM)
-            _done(t("customers.restored_done", name=profile.name))
+            _done(inert_t("customers.restored_done", name=profile.name))
 
 
 # --- related records: one generic add / edit / archive panel ----------------------------------------
@@ -462,11 +466,11 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
     if not detail.contracts:
         st.info(t("customers.contracts.none"))
     for contract in detail.contracts:
-        title = (f"{contract.code} · {contract.title} · {t(f'contract_status.{contract.status}')} · "
+        title = (f"{inert(contract.code)} · {inert(contract.title)} · {t(f'contract_status.{contract.status}')} · "
                  f"{_money(contract.value)}")
         with st.expander(title, icon=":material/contract:"):
             st.caption(t("customers.contract.period", start=date(contract.start_date), end=date(contract.end_date),
-                         terms=contract.payment_terms or t("common.none")))
+                         terms=inert(contract.payment_terms) or t("common.none")))
             cols = st.columns(3)
             cols[0].metric(t("customers.contract.value"), _money(contract.value))
             cols[1].metric(t("customers.contract.paid"), _money(contract.paid))
@@ -547,32 +551,52 @@ def _vocab(prefix: str, code: str | None) -> str:
     return t(key) if key in catalog.CATALOG else code
 
 
-def describe_entry(entry: TimelineEntry) -> str:
-    """One line of Markdown saying what happened."""
+def _short(value: str | None) -> str | None:
+    """A value short enough to stay on the entry's line, or None."""
+    text = value or ""
+    return text if len(text) <= INLINE_CHARS and "\n" not in text else None
+
+
+def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
+    """What happened: one line of Markdown (every user value in it escaped) and the entry's text, if any."""
     if entry.kind == "change":
         what = f"{_vocab('entity', entry.entity)} · {_vocab('audit.action', entry.action)}"
-        if entry.field:
-            language = lang()
-            old, new = (change_value_label(entry.entity, entry.field, v, language, company_zone().key)
-                        for v in (entry.old, entry.new))
-            what += f" · **{change_field_label(entry.field, language)}**: {old or '∅'} → {new or '∅'}"
-        return what
+        if not entry.field:
+            return what, ""
+        language = lang()
+        old, new = (change_value_label(entry.entity, entry.field, v, language, company_zone().key)
+                    for v in (entry.old, entry.new))
+        what += f" · **{change_field_label(entry.field, language)}**"
+        short_old, short_new = _short(old), _short(new)
+        if short_old is not None and short_new is not None:
+            return f"{what}: {inert(short_old or '∅')} → {inert(short_new or '∅')}", ""
+        return what, f"{old or '∅'}\n→\n{new or '∅'}"
     if entry.kind == "activity":
-        text = f"{_vocab('channel', entry.field)} · {entry.text or ''}"
-        return text + (f" · *{_vocab('outcome', entry.detail)}*" if entry.detail else "")
+        line = _vocab("channel", entry.field)
+        return line + (f" · *{_vocab('outcome', entry.detail)}*" if entry.detail else ""), entry.text or ""
     if entry.kind == "complaint":
-        return (f"**{entry.entity}** · {_vocab('severity', entry.field)} · {_vocab('complaint_status', entry.action)}"
-                f" · {(entry.text or '')[:300]}")
+        return (f"**{inert(entry.entity)}** · {_vocab('severity', entry.field)} · "
+                f"{_vocab('complaint_status', entry.action)}"), entry.text or ""
     if entry.kind == "suggestion":
-        return f"{_vocab('suggestion_status', entry.action)} · {(entry.text or '')[:300]}"
+        return _vocab("suggestion_status", entry.action), entry.text or ""
     if entry.kind == "survey":
-        return t("customers.timeline.survey", score=entry.old or "∅", nps=entry.new or "∅") + (
-            f" · {entry.text}" if entry.text else "")
+        return t("customers.timeline.survey", score=entry.old or "∅", nps=entry.new or "∅"), entry.text or ""
     if entry.kind == "stage":
-        return f"{_vocab('stage', entry.old)} → **{_vocab('stage', entry.new)}**" + (
-            f" · {entry.text}" if entry.text else "")
+        return f"{_vocab('stage', entry.old)} → **{_vocab('stage', entry.new)}**", entry.text or ""
     dimension = t(f"customers.dimension.{entry.field}") if entry.field else ""
-    return f"{dimension}: {entry.old or '∅'} → **{entry.new or '∅'}**" + (f" · {entry.text}" if entry.text else "")
+    old_class, new_class = (class_label(entry.field, v) if entry.field in LABEL_PREFIX else inert(v or "∅")
+                            for v in (entry.old, entry.new))
+    return f"{dimension}: {old_class} → **{new_class}**", describe_stored(entry.text, lang())
+
+
+def _entry_key(customer_id: int, entry: TimelineEntry, seen: set[str]) -> str:
+    """A widget key that stays with the entry when newer entries arrive or older ones are loaded."""
+    key = f"customers_timeline_{customer_id}_{entry.kind}_{entry.ref_id or ''}_{entry.field or ''}_" \
+          f"{int(entry.at.timestamp() * 1000)}"
+    while key in seen:
+        key += "_"
+    seen.add(key)
+    return key
 
 
 def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
@@ -582,12 +606,16 @@ def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
     if not page.entries:
         st.info(t("customers.timeline.empty"))
         return
+    seen: set[str] = set()
     for entry in page.entries:
+        line, body = describe_entry(entry)
         with st.container(border=False):
             cols = st.columns([1, 5])
             cols[0].markdown(f"{_ICONS.get(entry.kind, '')} {when(entry.at)}")
-            who = f"{entry.who} · " if entry.who else ""
-            cols[1].markdown(f"{t(f'customers.timeline.kind.{entry.kind}')} · {who}{describe_entry(entry)}")
+            who = f"{inert(entry.who)} · " if entry.who else ""
+            cols[1].markdown(f"{t(f'customers.timeline.kind.{entry.kind}')} · {who}{line}")
+            # Notes, descriptions and long values: plain wrapped text, first lines only until "Show more".
+            long_text(body, key=_entry_key(customer_id, entry, seen), container=cols[1])
     if page.has_more:
         st.button(t("customers.timeline.more"), key="customers_timeline_more", icon=":material/expand_more:",
                   on_click=lambda: st.session_state.__setitem__(limit_key, limit + TIMELINE_STEP))
@@ -656,7 +684,7 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
     with st.form(MERGE_FORM, enter_to_submit=False):
         other = st.selectbox(t("customers.merge.other"), list(options), format_func=options.get,
                              key=f"{MERGE_FORM}_other")
-        keep_labels = {k: t(f"customers.merge.keep_{k}", name=profile.name) for k in ("this", "other")}
+        keep_labels = {k: inert_t(f"customers.merge.keep_{k}", name=profile.name) for k in ("this", "other")}
         keep = st.radio(t("customers.merge.keep"), list(keep_labels), horizontal=True, key=f"{MERGE_FORM}_keep",
                         format_func=keep_labels.get)
         confirm = st.checkbox(t("customers.merge.confirm"), key=f"{MERGE_FORM}_confirm")

@@ -34,6 +34,7 @@ from crm.duplicates import DuplicateCandidate, DuplicatesFound
 from crm.errors import CrmError, VersionConflict
 from crm.overview import list_scope
 from crm.permissions import Actor
+from crm.preferences import CUSTOMER_COLUMNS, get_preference, set_preference
 from crm.records import ContactInput
 from crm.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
 from db.engine import Sessions
@@ -50,6 +51,7 @@ from ui.i18n import (
     when,
     widget_value,
 )
+from ui.inert import inert_t
 from ui.reads import clear_read_caches
 from ui.state import company_today
 from ui.widgets import data_table, describe, field_error, form_token, run_action
@@ -281,24 +283,79 @@ def metrics_row(page: CustomerPage, count_title: str | None = None) -> None:
     cols[3].metric(t("customers.metric.shown"), number(len(page.rows)))
 
 
-def _table(page: CustomerPage) -> pd.DataFrame:
-    return pd.DataFrame([{
-        t("customers.col.code"): r.code,
-        t("customers.col.name"): r.name,
-        t("customers.col.stage"): label("lifecycle_stage", r.lifecycle_stage),
-        t("customers.col.value_tier"): label("value_tier", r.value_tier),
-        t("customers.col.follow_up_state"): label("follow_up_state", r.follow_up_state),
-        t("customers.col.next_follow_up"): when(r.next_follow_up_at) if r.next_follow_up_at else "",
-        t("customers.col.owner"): r.owner_name or t("customers.filter.unassigned"),
-        t("customers.col.contact"): r.contact_name or "",
-        t("customers.col.phone"): r.contact_phone or "",
-        t("customers.col.email"): r.contact_email or "",
-        t("customers.col.industry"): t(f"industry.{r.industry}") if r.industry else "",
-        t("customers.col.region"): t(f"region.{r.region}") if r.region else "",
-        t("customers.col.tags"): ", ".join(r.tags),
-        t("customers.col.created"): day(r.created_at),
-        t("customers.col.archived"): "✓" if r.archived_at else "",
-    } for r in page.rows])
+# Every column of the list, in the order shown: code -> catalog key of its title.
+LIST_COLUMNS: dict[str, str] = {
+    "code": "customers.col.code", "name": "customers.col.name", "stage": "customers.col.stage",
+    "value_tier": "customers.col.value_tier", "follow_up_state": "customers.col.follow_up_state",
+    "next_follow_up": "customers.col.next_follow_up", "owner": "customers.col.owner",
+    "contact": "customers.col.contact", "phone": "customers.col.phone", "email": "customers.col.email",
+    "industry": "customers.col.industry", "region": "customers.col.region", "tags": "customers.col.tags",
+    "created": "customers.col.created", "archived": "customers.col.archived",
+}
+# What fits a 1366 px screen beside the sidebar without cutting a phone number or an email; the rest is a pick away.
+DEFAULT_COLUMNS = ("code", "name", "stage", "value_tier", "next_follow_up", "owner", "phone", "email")
+# Pixel widths that fit the defaults in the ~905 px a 1366 px screen leaves beside the sidebar, selection boxes
+# included; a column without one sizes to its content.
+_COLUMN_WIDTHS: dict[str, Any] = {"code": 68, "name": 150, "stage": 82, "value_tier": 70, "next_follow_up": 124,
+                                  "owner": 85, "phone": 118, "email": 170}
+COLUMNS_PICK = "customers_columns"
+
+
+def _cells(r: Any) -> dict[str, Any]:
+    return {
+        "code": r.code,
+        "name": r.name,
+        "stage": label("lifecycle_stage", r.lifecycle_stage),
+        "value_tier": label("value_tier", r.value_tier),
+        "follow_up_state": label("follow_up_state", r.follow_up_state),
+        "next_follow_up": when(r.next_follow_up_at) if r.next_follow_up_at else "",
+        "owner": r.owner_name or t("customers.filter.unassigned"),
+        "contact": r.contact_name or "",
+        "phone": r.contact_phone or "",
+        "email": r.contact_email or "",
+        "industry": t(f"industry.{r.industry}") if r.industry else "",
+        "region": t(f"region.{r.region}") if r.region else "",
+        "tags": ", ".join(r.tags),
+        "created": day(r.created_at),
+        "archived": "✓" if r.archived_at else "",
+    }
+
+
+def _table(page: CustomerPage, columns: tuple[str, ...] = tuple(LIST_COLUMNS)) -> pd.DataFrame:
+    rows = [_cells(r) for r in page.rows]
+    return pd.DataFrame([{t(LIST_COLUMNS[c]): row[c] for c in columns} for row in rows],
+                        columns=[t(LIST_COLUMNS[c]) for c in columns])
+
+
+def _saved_columns(value: Any) -> tuple[str, ...]:
+    picked = {c for c in value or () if c in LIST_COLUMNS}
+    return tuple(c for c in LIST_COLUMNS if c in picked) or DEFAULT_COLUMNS
+
+
+def list_columns(sessions: Sessions, actor: Actor) -> tuple[str, ...]:
+    """The columns this user chose for the list (read from their account once per session), and the picker."""
+    owner_key = f"{COLUMNS_PICK}__user"
+    if st.session_state.get(owner_key) != actor.id or not has_widget_value(COLUMNS_PICK):
+        if st.session_state.get(owner_key) != actor.id:
+            st.session_state[f"{COLUMNS_PICK}__saved"] = _saved_columns(
+                get_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS))
+            st.session_state[owner_key] = actor.id
+        set_widget_value(COLUMNS_PICK, list(st.session_state[f"{COLUMNS_PICK}__saved"]))
+
+    def save(columns: tuple[str, ...] | None) -> None:
+        chosen = _saved_columns(widget_value(COLUMNS_PICK) if columns is None else columns)
+        if columns is not None:
+            set_widget_value(COLUMNS_PICK, list(chosen))
+        st.session_state[f"{COLUMNS_PICK}__saved"] = chosen
+        set_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS,
+                       value=None if chosen == DEFAULT_COLUMNS else list(chosen))
+
+    with st.popover(t("customers.columns.pick"), icon=":material/view_column:", help=t("customers.columns.help")):
+        st.multiselect(t("customers.columns.pick"), list(LIST_COLUMNS), format_func=lambda c: t(LIST_COLUMNS[c]),
+                       key=lang_key(COLUMNS_PICK), on_change=save, args=(None,))
+        st.button(t("customers.columns.reset"), key=f"{COLUMNS_PICK}_reset", icon=":material/restart_alt:",
+                  on_click=save, args=(DEFAULT_COLUMNS,))
+    return _saved_columns(widget_value(COLUMNS_PICK))
 
 
 def _on_table_select() -> None:
@@ -319,7 +376,7 @@ def _on_open_pick() -> None:
         open_customer(int(picked))
 
 
-def customer_table(page: CustomerPage, *, bulk: bool) -> None:
+def customer_table(page: CustomerPage, *, bulk: bool, columns: tuple[str, ...] = DEFAULT_COLUMNS) -> None:
     """The page of customers; clicking a row opens it (or selects it for bulk actions)."""
     if not page.rows:
         st.info(t("customers.empty"))
@@ -331,10 +388,13 @@ def customer_table(page: CustomerPage, *, bulk: bool) -> None:
     known.update(labels)
     if page.masked:
         st.caption(t("customers.masked_note"))
-    coloured = style_columns(_table(page), {t("customers.col.stage"): "lifecycle_stage",
+    widths = {t(LIST_COLUMNS[c]): st.column_config.TextColumn(width=w) for c, w in _COLUMN_WIDTHS.items()
+              if c in columns}
+    coloured = style_columns(_table(page, columns), {t("customers.col.stage"): "lifecycle_stage",
                                             t("customers.col.value_tier"): "value_tier",
                                             t("customers.col.follow_up_state"): "follow_up_state"})
     data_table(coloured, hide_index=True, width="stretch", key="customers_table", on_select=_on_table_select,
+                 column_config=widths,
                  selection_mode="multi-row" if bulk else "single-row", height=min(38 + 35 * len(page.rows), 640))
 
 
@@ -367,7 +427,7 @@ def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
     if flt.search.strip() and page.total_capped:
         st.caption(t("customers.search.capped", cap=number(page.cap)))
     bulk = actor.can("customers.reassign")
-    customer_table(page, bulk=bulk)
+    customer_table(page, bulk=bulk, columns=list_columns(sessions, actor))
     pager(page)
     if bulk and page.rows:
         bulk_actions(sessions, actor)
@@ -521,7 +581,8 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
             for name in (*_NEW_FIELDS, "confirm"):
                 forget_widget_value(f"{NEW_FORM}_{name}")
             st.session_state.pop(f"{NEW_FORM}__candidates", None)
-            st.session_state["customers_notice"] = t("customers.new.created", code=created.code, name=created.name)
+            st.session_state["customers_notice"] = inert_t("customers.new.created", code=created.code,
+                                                             name=created.name)
             open_customer(created.id)
             st.rerun()
         elif st.session_state.get(f"{NEW_FORM}__candidates") and not candidates:

@@ -14,6 +14,7 @@ import streamlit as st
 from crm.change_display import describe_conflict
 from crm.errors import CrmError, ValidationError, VersionConflict
 from ui.i18n import lang, t, when
+from ui.inert import inert
 from ui.state import company_zone
 
 log = logging.getLogger("crm.ui")
@@ -57,10 +58,10 @@ def form_errors(form_key: str) -> None:
 
 def describe(error: CrmError) -> str:
     """Turn a domain error into a sentence in the user's language."""
-    if isinstance(error, VersionConflict):
-        return describe_conflict(error.changes, lang(), key=error.key,
-                                 tz=company_zone().key)
-    params = {k: (when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
+    if isinstance(error, VersionConflict):  # it quotes what others typed: escaped for Markdown
+        return "\n\n".join(inert(part) for part in describe_conflict(error.changes, lang(), key=error.key,
+                                 tz=company_zone().key).split("\n\n"))
+    params = {k: inert(when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
     return t(error.key, **params)
 
 

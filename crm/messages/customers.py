@@ -86,6 +86,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.col.tags": ("Tags", "标签"),
     "customers.col.created": ("Created", "创建日期"),
     "customers.col.archived": ("Archived", "已归档"),
+    "customers.columns.pick": ("Columns", "显示列"),
+    "customers.columns.help": (
+        "Choose the columns of the list; your choice is kept with your account.",
+        "选择列表显示的列；您的选择会随账号保存。",
+    ),
+    "customers.columns.reset": ("Default columns", "恢复默认列"),
     # bulk actions
     "customers.bulk.title": ("Bulk actions", "批量操作"),
     "customers.bulk.selected": ("Selected customers (tick rows in the table)", "已选客户（在表格中勾选行）"),

@@ -14,6 +14,7 @@ from crm.records import ContactInput
 from crm.users import get_user
 from db.engine import Sessions
 from db.models import AuditLog
+from ui.inert import inert
 
 PAGE = "pages/customers.py"
 
@@ -318,7 +319,7 @@ def test_creating_a_duplicate_warns_then_creates_when_confirmed(customers, open_
     at.checkbox(key="customers_new_confirm").check()
     at.button(key="customers_new_submit").click()
     run(at)
-    assert at.title[0].value == "ACME Robotics Co., Ltd."
+    assert at.title[0].value == inert("ACME Robotics Co., Ltd.")  # shown as typed, Markdown escaped
     assert list_customers(role_accounts, actor=actor_of(role_accounts, "manager")).total == 4
 
 
@@ -419,7 +420,7 @@ def test_every_role_browses_the_demo_customers_and_opens_one(demo: Sessions, rol
     first = list_customers(demo, actor=actor_of(demo, account.username), page_size=1).rows[0]
     at.query_params["customer"] = str(first.id)
     run(at)
-    assert at.title[0].value == first.name
+    assert at.title[0].value == inert(first.name)
     assert any(tab.label in ("Timeline", "时间线") for tab in at.tabs)
     if role == "viewer":
-        assert all("****" in p or not p for p in frame.iloc[:, 8])  # the phone column
+        assert all("****" in p or not p for p in frame["Phone"])
