@@ -66,6 +66,12 @@ class DatabaseUnavailable(CrmError):
     key = "error.database_unavailable"
 
 
+class DatabaseReadOnly(CrmError):
+    """The database takes no writes (a read-only SQLite file, a standby): nothing was saved."""
+
+    key = "error.database_read_only"
+
+
 class ValidationCollector:
     """Gather field errors, then raise them all at once."""
 

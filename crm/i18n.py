@@ -75,8 +75,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "auth.submit": ("Sign in", "登录"),
     "auth.invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
     "auth.locked": (
-        "Too many failed sign-ins: this account is locked until {until}. Try again later.",
-        "登录失败次数过多：该账号已锁定至 {until}，请稍后再试。",
+        "Too many failed sign-ins: if this account exists, it is locked for 15 minutes. Try again later, or ask "
+        "an administrator to unlock it.",
+        "登录失败次数过多：如果该账号存在，它已被锁定 15 分钟。请稍后再试，或请管理员解锁。",
     ),
     "auth.signed_in": ("Signed in.", "登录成功。"),
     "auth.continue": ("Continue", "继续"),
@@ -127,6 +128,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "error.duplicate_submission": ("This form was already submitted; nothing was saved twice.", "该表单已提交过，未重复保存。"),
     "error.database_unavailable": ("The database is unavailable; nothing was saved.", "数据库不可用，未保存任何内容。"),
+    "error.database_read_only": (
+        "The database is read-only, so nothing was saved (you can still look things up). Ask your administrator to "
+        "check that the app may write the database file and its folder, that the disk is not full or mounted "
+        "read-only, or that the app uses the primary database server rather than a read-only replica.",
+        "数据库为只读，未保存任何内容（仍可查看数据）。请管理员检查：应用是否有权写入数据库文件及其所在文件夹，"
+        "磁盘是否已满或以只读方式挂载，或应用连接的是否为主数据库服务器而非只读副本。",
+    ),
     "validation.required": ("Required.", "必填。"),
     "validation.too_long": ("At most {max} characters.", "最多 {max} 个字符。"),
     "validation.password_short": ("At least {min} characters.", "至少 {min} 个字符。"),

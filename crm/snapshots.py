@@ -10,15 +10,19 @@ succeed: the upsert never raises on the key, and the later computation is the on
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.engine import Sessions
+from db.engine import Sessions, is_read_only_error
 from db.models import KpiSnapshot
+
+log = logging.getLogger("crm.snapshots")
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,13 @@ def upsert_snapshot(session: Session, *, key: str, payload: Any, computed_at: dt
 
 
 def store_snapshot(sessions: Sessions, *, key: str, payload: Any, computed_at: dt.datetime) -> Snapshot:
-    """Store a snapshot in its own short transaction and return it."""
-    with sessions.begin() as session:
-        upsert_snapshot(session, key=key, payload=payload, computed_at=computed_at)
+    """Store a snapshot in its own short transaction and return it (unstored on a read-only database)."""
+    try:
+        with sessions.begin() as session:
+            upsert_snapshot(session, key=key, payload=payload, computed_at=computed_at)
+    except DBAPIError as error:
+        if not is_read_only_error(error):
+            raise
+        # Figures computed live are right, only not kept: the reader still gets them.
+        log.warning("the database is read-only: snapshot %s not stored", key)
     return Snapshot(key, computed_at, payload)

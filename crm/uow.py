@@ -8,15 +8,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import crm.calendar_counts  # noqa: F401  (registers the listener that keeps the calendar's counts in step)
 from crm.audit import changes_since
-from crm.errors import DuplicateSubmission, VersionConflict
+from crm.errors import DatabaseReadOnly, DuplicateSubmission, VersionConflict
 from crm.permissions import Actor
-from db.engine import Sessions
+from db.engine import Sessions, is_read_only_error
 from db.models import IdempotencyToken, Versioned
 
 # session.info key: {(table, id): version it was read at} of every versioned record a flush writes.
@@ -44,6 +44,10 @@ def transaction(
         # Another transaction committed between our read and our UPDATE ... WHERE version = n: now that it
         # has, the audit trail says who changed what since the version we read.
         raise _stale_conflict(sessions, written, str(exc), operation) from exc
+    except DBAPIError as exc:
+        if is_read_only_error(exc):
+            raise DatabaseReadOnly() from exc
+        raise
 
 
 @event.listens_for(Session, "before_flush")

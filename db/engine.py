@@ -21,6 +21,7 @@ CONNECT_TIMEOUT_SECONDS = 5
 # The values a database quotes back in its error messages: PostgreSQL's DETAIL (a failing row, a key) and its
 # "invalid input syntax", MariaDB's "Duplicate entry '...'" / "Incorrect ... value: '...'". Hidden like the
 # statement's parameters.
+_READ_ONLY_MARKERS = ("attempt to write a readonly database", "read-only transaction", "--read-only option")
 _QUOTED_VALUES = (
     (re.compile(r"(Failing row contains )\(.*?\)(\.?)(?=\n[A-Z]+:|\s*$)", re.DOTALL), r"\1(values hidden)\2"),
     (re.compile(r"(Key \([^)]*\))=\(.*?\)( already exists| is (?:not present|still referenced))", re.DOTALL),
@@ -104,6 +105,22 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 def _lift_read_timeout(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection._read_timeout = None  # PyMySQL applies it again before its next read
+
+
+def is_read_only_error(error: BaseException) -> bool:
+    """Tell whether a database error says the database takes no writes.
+
+    SQLite: the file (or its folder, or the disk) cannot be written by the app, or it was opened with mode=ro.
+    PostgreSQL: a standby, or default_transaction_read_only. MariaDB: a server started with --read-only.
+    """
+    seen: BaseException | None = error
+    for _ in range(5):  # the error, the driver's error inside it, what caused them
+        if seen is None:
+            return False
+        if any(marker in str(seen) for marker in _READ_ONLY_MARKERS):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def hide_values(message: str) -> str:

@@ -113,14 +113,28 @@ class User(Versioned, Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Failures count while each comes within the lockout (15 minutes) of the last, as sign_in_failures' do.
+    last_failed_login_at: Mapped[dt.datetime | None] = mapped_column()
     locked_until: Mapped[dt.datetime | None] = mapped_column()
     # Cookies and sessions issued before this instant are void: logout, password or role change.
     sessions_valid_after: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column()
     audit_hidden_fields: ClassVar[frozenset[str]] = frozenset({"password_hash"})
     audit_ignored_fields: ClassVar[frozenset[str]] = frozenset(
-        {"failed_login_count", "locked_until", "last_login_at", "sessions_valid_after"}
+        {"failed_login_count", "last_failed_login_at", "locked_until", "last_login_at", "sessions_valid_after"}
     )
+
+
+class SignInFailure(Base):
+    """Failed sign-ins under a name that is no active account, counted and locked as an account's are
+    (crm/auth.py), so the answers never tell which usernames exist. Rows go once their failures are older than
+    the lockout, so the table holds at most the names tried in the last 15 minutes."""
+
+    __tablename__ = "sign_in_failures"
+    name_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name, never the name
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(index=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Setting(Base):

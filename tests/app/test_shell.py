@@ -67,14 +67,14 @@ def test_a_wrong_password_is_refused_with_a_message(role_accounts: Sessions) -> 
     assert "Signed in as" not in _texts(at)
 
 
-def test_five_failures_lock_the_account_and_say_until_when(role_accounts: Sessions) -> None:
+def test_five_failures_lock_the_account_and_say_for_how_long(role_accounts: Sessions) -> None:
     """As an attacker guessing passwords I am locked out after five tries, even with the right one."""
     at = start()
     for _ in range(MAX_FAILED_LOGINS):
         sign_in(at, "staff", "guess")
     sign_in(at, "staff", PASSWORDS["staff"])
     assert not at.exception
-    assert any("locked until" in e.value for e in at.error)
+    assert any("if this account exists, it is locked for 15 minutes" in e.value for e in at.error)
     assert "Signed in as" not in _texts(at)
 
 

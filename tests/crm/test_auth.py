@@ -1,4 +1,5 @@
-"""Sign-in: passwords, lockout after five failures for 15 minutes, and sessions voided by later events."""
+"""Sign-in: passwords, lockout after five failures for 15 minutes whether the name exists or not, and sessions
+voided by later events."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import statistics
 import time
 
 import pytest
+from sqlalchemy import select
 
-from crm.auth import LOCKOUT, MAX_FAILED_LOGINS, authenticate, session_user, sign_out_everywhere
+from crm.auth import LOCKOUT, MAX_FAILED_LOGINS, authenticate, name_key, session_user, sign_out_everywhere
 from crm.errors import AccountLocked, AuthenticationFailed
+from crm.i18n import t
 from crm.permissions import SYSTEM
 from crm.users import create_user, reset_password, set_active, set_role
 from db.engine import Sessions
-from db.models import utcnow
+from db.models import SignInFailure, utcnow
 
 
 @pytest.fixture
@@ -103,7 +106,7 @@ def test_unknown_username_takes_about_as_long_as_a_wrong_password(sqlite_session
             authenticate(sqlite_sessions, username=username, password="wrong")
         return time.perf_counter() - started
 
-    timed("nobody")  # builds the dummy hash once
+    timed("warm-up")  # builds the dummy hash once (another name: unknown names are counted too)
     samples = MAX_FAILED_LOGINS - 1  # stay below the lockout, which skips the real check
     unknown = statistics.median(timed("nobody") for _ in range(samples))
     wrong = statistics.median(timed("alice") for _ in range(samples))
@@ -126,3 +129,85 @@ def test_sessions_issued_before_a_security_event_are_void(sessions: Sessions, al
     assert session_user(sessions, username="alice", signed_in_at=signed_in_at) is None
     if event != "deactivate":
         assert session_user(sessions, username="alice", signed_in_at=utcnow()) is not None
+
+
+# --- the answers never tell which usernames exist ---------------------------------------------------------
+
+
+def _answers(sessions: Sessions, username: str, attempts: list[tuple[str, dt.datetime]]) -> list[str]:
+    """The message key each attempt (password, when) is answered with."""
+    keys = []
+    for password, when in attempts:
+        try:
+            authenticate(sessions, username=username, password=password, now=when)
+            keys.append("signed_in")
+        except (AuthenticationFailed, AccountLocked) as refusal:
+            keys.append(refusal.key)
+    return keys
+
+
+def test_an_unknown_name_is_answered_like_an_account_and_locked_after_five_failures(
+        sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    attempts = [("wrong", now)] * MAX_FAILED_LOGINS + [("alice-pass-1", now + dt.timedelta(minutes=1))]
+    expected = ["auth.invalid_credentials"] * (MAX_FAILED_LOGINS - 1) + ["auth.locked", "auth.locked"]
+    assert _answers(sessions, "alice", attempts) == expected
+    assert _answers(sessions, "nobody-here", attempts) == expected
+    assert "if this account exists" in t("auth.locked", "en") and "如果该账号存在" in t("auth.locked", "zh")
+    after = [("wrong", now + LOCKOUT)]
+    assert _answers(sessions, "alice", after) == _answers(sessions, "nobody-here", after) \
+        == ["auth.invalid_credentials"]
+
+
+def test_failures_count_while_each_comes_within_fifteen_minutes_of_the_last(
+        sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
+    start = utcnow()
+    spread = [("wrong", start + i * (LOCKOUT + dt.timedelta(seconds=1))) for i in range(MAX_FAILED_LOGINS)]
+    later = start + 10 * LOCKOUT
+    close = [("wrong", later + i * LOCKOUT) for i in range(MAX_FAILED_LOGINS)]  # each just within the window
+    for name in ("alice", "nobody-here"):
+        assert _answers(sessions, name, spread) == ["auth.invalid_credentials"] * MAX_FAILED_LOGINS
+    for name in ("alice", "nobody-here"):
+        assert _answers(sessions, name, close)[-1] == "auth.locked"
+
+
+def test_a_deactivated_account_is_answered_like_an_unknown_name(sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
+    set_active(sessions, actor=SYSTEM, user_id=alice.id, active=False)
+    now = utcnow()
+    attempts = [("alice-pass-1", now)] * (MAX_FAILED_LOGINS + 1)
+    assert _answers(sessions, "alice", attempts) == _answers(sessions, "nobody-here", attempts)
+
+
+def test_unknown_names_are_kept_hashed_and_forgotten_after_the_lockout(sessions: Sessions) -> None:
+    now = utcnow()
+    for index in range(20):
+        _answers(sessions, f"my-secret-password-{index}", [("x", now)])
+    with sessions.read() as session:
+        keys = list(session.scalars(select(SignInFailure.name_key)))
+    assert len(keys) == 20 and not any("secret" in key for key in keys)
+    _answers(sessions, "someone", [("x", now + LOCKOUT + dt.timedelta(seconds=1))])
+    with sessions.read() as session:
+        assert list(session.scalars(select(SignInFailure.name_key))) == [name_key("someone")]
+
+
+def test_a_locked_unknown_name_takes_about_as_long_as_a_locked_account(sqlite_sessions: Sessions,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "10")
+    import crm.auth
+
+    monkeypatch.setattr(crm.auth, "_DUMMY_HASH", None)
+    create_user(sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1",
+                role="staff")
+    now = utcnow()
+
+    def timed(username: str) -> float:
+        started = time.perf_counter()
+        with pytest.raises((AuthenticationFailed, AccountLocked)):
+            authenticate(sqlite_sessions, username=username, password="wrong", now=now)
+        return time.perf_counter() - started
+
+    for name in ("alice", "nobody"):  # the first failures, then the locked answers
+        [timed(name) for _ in range(MAX_FAILED_LOGINS)]
+    unknown = statistics.median(timed("nobody") for _ in range(5))
+    locked = statistics.median(timed("alice") for _ in range(5))
+    assert 0.33 < unknown / locked < 3.0
