@@ -13,7 +13,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from crm.auth import authenticate, session_user, sign_out_everywhere
-from crm.errors import AccountLocked, AuthenticationFailed
+from crm.errors import AccountLocked, AuthenticationFailed, DatabaseReadOnly
 from crm.i18n import LANGUAGES
 from crm.permissions import Actor
 from crm.settings import cookie_key
@@ -75,7 +75,10 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
             return False
         credentials["usernames"][user.username] = _credentials_entry(user)
         st.session_state[SIGNED_IN_AT_KEY] = utcnow()
-        _settle_language(sessions, user)
+        try:
+            _settle_language(sessions, user)
+        except DatabaseReadOnly:  # signed in for reading: the language picked applies to this session only
+            log.warning("the database is read-only: the language picked at sign-in was not saved")
         return True
 
     original_get_cookie = authenticator.cookie_controller.get_cookie
