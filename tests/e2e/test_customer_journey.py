@@ -82,12 +82,12 @@ def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
     with step(page, shots, crm_server, "1-search-by-contact-phone"):
         page.goto(f"{crm_server.base_url}/customers", timeout=UI_TIMEOUT_MS)
         wait_idle(page)
-        expect(metric(page, t("customers.metric.matching"))).to_have_text("3", timeout=UI_TIMEOUT_MS)
+        expect(metric(page, t("customers.metric.all"))).to_have_text("3", timeout=UI_TIMEOUT_MS)
         search = page.get_by_placeholder(SEARCH_PLACEHOLDER, exact=False)
         search.fill("3259191")  # part of the contact's phone
         search.press("Enter")
         wait_idle(page)
-        expect(metric(page, t("customers.metric.matching"))).to_have_text("1")
+        expect(metric(page, t("customers.metric.matching_all"))).to_have_text("1")
 
     with step(page, shots, crm_server, "2-deep-link"):
         page.goto(f"{crm_server.base_url}/customers?customer={existing.id}", timeout=UI_TIMEOUT_MS)
