@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from crm.users import has_users, set_language
+from crm.platform.users import has_users, set_language
 from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out, write_pending_cookie
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, language_picker, t

@@ -8,9 +8,9 @@ import sys
 import time
 from collections.abc import Sequence
 
-from crm.errors import CrmError, ValidationError
-from crm.i18n import t
-from crm.permissions import ROLES, SYSTEM
+from crm.platform.errors import CrmError, ValidationError
+from crm.platform.i18n import t
+from crm.platform.permissions import ROLES, SYSTEM
 from db.engine import Sessions, UnsupportedCharset, make_engine, make_session_factory, masked_url, upgrade_database
 
 
@@ -53,7 +53,7 @@ def _cmd_db_revision(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
-    from crm.users import create_user
+    from crm.platform.users import create_user
 
     sessions = _sessions()
     user = create_user(sessions, actor=SYSTEM, username=args.name, display_name=args.display_name or args.name,
@@ -63,7 +63,7 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_list(_args: argparse.Namespace) -> int:
-    from crm.users import list_users
+    from crm.platform.users import list_users
 
     users = list_users(_sessions(), actor=SYSTEM)
     print(f"{'username':<20} {'role':<8} {'active':<6} {'language':<8} name")
@@ -73,7 +73,7 @@ def _cmd_users_list(_args: argparse.Namespace) -> int:
 
 
 def _find_user_id(sessions: Sessions, name: str) -> int:
-    from crm.users import get_user
+    from crm.platform.users import get_user
 
     user = get_user(sessions, username=name)
     if user is None:
@@ -82,7 +82,7 @@ def _find_user_id(sessions: Sessions, name: str) -> int:
 
 
 def _cmd_users_set_role(args: argparse.Namespace) -> int:
-    from crm.users import set_role
+    from crm.platform.users import set_role
 
     sessions = _sessions()
     user = set_role(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), role=args.role)
@@ -91,7 +91,7 @@ def _cmd_users_set_role(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_deactivate(args: argparse.Namespace) -> int:
-    from crm.users import set_active
+    from crm.platform.users import set_active
 
     sessions = _sessions()
     user = set_active(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), active=False)
@@ -100,7 +100,7 @@ def _cmd_users_deactivate(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_activate(args: argparse.Namespace) -> int:
-    from crm.users import set_active
+    from crm.platform.users import set_active
 
     sessions = _sessions()
     user = set_active(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), active=True)
@@ -109,7 +109,7 @@ def _cmd_users_activate(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_password(args: argparse.Namespace) -> int:
-    from crm.users import reset_password
+    from crm.platform.users import reset_password
 
     sessions = _sessions()
     reset_password(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), new_password=_read_password())
@@ -177,12 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_feature_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     import importlib
+    import importlib.util
     import pkgutil
 
-    from crm import commands as feature_commands
+    import crm
 
-    for module_info in sorted(pkgutil.iter_modules(feature_commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"crm.commands.{module_info.name}").register(commands)
+    for package in sorted(pkgutil.iter_modules(crm.__path__), key=lambda m: m.name):
+        if package.ispkg and importlib.util.find_spec(f"crm.{package.name}.commands") is not None:
+            importlib.import_module(f"crm.{package.name}.commands").register(commands)
 
 
 def _describe(error: CrmError) -> str:

@@ -64,7 +64,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# One amount (an order, a contract, a payment): at most crm.validation.MAX_AMOUNT, 999,999,999,999.99.
+# One amount (an order, a contract, a payment): at most crm.platform.validation.MAX_AMOUNT, 999,999,999,999.99.
 Money = Numeric(14, 2)
 # A sum of amounts (a customer's revenue, a revenue target) has room for the largest amount on every order the
 # orders table can number (INTEGER ids on PostgreSQL and MariaDB): (2**31 - 1) * 10**12 < 10**22.
@@ -261,7 +261,7 @@ class CustomerTag(Base):
 
 
 class CustomerSearchText(Base):
-    """A customer's normalised searchable text, to verify the candidates its grams pick (crm.search_index)."""
+    """A customer's normalised searchable text, to verify the candidates its grams pick (crm.customers.search_index)."""
 
     __tablename__ = "customer_search_texts"
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
@@ -278,7 +278,7 @@ _GRAM = String(3).with_variant(mysql.VARCHAR(3, charset="utf8mb4", collation="ut
 
 
 class CustomerSearchGram(Base):
-    """One gram of a customer's search text (crm.search_index): a gram's rows come in the list's name order.
+    """One gram of a customer's search text (crm.customers.search_index): a gram's rows come in the list's name order.
 
     The key is (gram, customer_name, customer_id): reading one gram's holders in key order is reading them
     sorted as the list sorts by name (customer_name is customers.name, same type and collation), so a search's
@@ -301,7 +301,7 @@ class CustomerSearchGramCount(Base):
     """How many customers held a gram when last counted (`python -m crm search analyze`, every rebuild).
 
     Only for choosing which of a term's grams to read (the rarest): a stale count makes a search slower,
-    never wrong. A gram missing here is newer than the count and is counted live (crm.search_index).
+    never wrong. A gram missing here is newer than the count and is counted live (crm.customers.search_index).
     """
 
     __tablename__ = "customer_search_gram_counts"

@@ -1,6 +1,6 @@
 """The customer search index's format: normalised text and grams of a customer, and bulk (re)building.
 
-crm.search_index explains the design and keeps the index in step with every write; this module is the part
+crm.customers.search_index explains the design and keeps the index in step with every write; this module is the part
 the migration that creates the index (0004_customer_search) also needs.
 """
 
@@ -36,7 +36,7 @@ def phone_digits(phone: str | None) -> str:
 
 
 def grams_of(line: str) -> set[str]:
-    """Return the grams of one normalised value (the rule: crm.search_index)."""
+    """Return the grams of one normalised value (the rule: crm.customers.search_index)."""
     grams: set[str] = set()
     for word in line.split():  # grams never hold whitespace
         if word.isascii():  # the common case, and the fast one

@@ -5,12 +5,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.audit import audited_entity_types, search_audit
-from crm.clock import parse_time
-from crm.i18n import LANGUAGES
-from crm.permissions import ROLES
-from crm.settings import read_settings, update_settings
-from crm.users import create_user, list_users, reset_password, set_active, set_role, unlock
+from crm.platform.audit import audited_entity_types, search_audit
+from crm.platform.clock import parse_time
+from crm.platform.i18n import LANGUAGES
+from crm.platform.permissions import ROLES
+from crm.platform.settings import read_settings, update_settings
+from crm.platform.users import create_user, list_users, reset_password, set_active, set_role, unlock
 from ui.auth import page_actor
 from ui.i18n import lang_key, t, when
 from ui.state import company_today, forget_company_clock, get_sessions

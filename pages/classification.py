@@ -5,8 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.classification import apply_thresholds, preview_thresholds, read_last_run, recompute
-from crm.classification_admin import (
+from crm.classification.admin import (
     OVERRIDE_STATUSES,
     list_credit_events,
     list_overrides,
@@ -18,13 +17,14 @@ from crm.classification_admin import (
     save_policies,
     set_override,
 )
-from crm.classification_reads import DISTRIBUTION_DIMENSIONS, visible_customers
-from crm.credit import CREDIT_EVENT_KINDS
-from crm.judged import set_judged
-from crm.rfm import COMPUTED_DIMENSIONS, Thresholds
-from crm.vocab import CHURN_REASONS, IMPORTANCE, NEED_TYPES, STAGES
+from crm.classification.credit import CREDIT_EVENT_KINDS
+from crm.classification.judged import set_judged
+from crm.classification.reads import DISTRIBUTION_DIMENSIONS, visible_customers
+from crm.classification.rfm import COMPUTED_DIMENSIONS, Thresholds
+from crm.classification.service import apply_thresholds, preview_thresholds, read_last_run, recompute
+from crm.platform.vocab import CHURN_REASONS, IMPORTANCE, NEED_TYPES, STAGES
 from ui.auth import page_actor
-from ui.classification import (
+from ui.classification.sections import (
     DRILL_DIMENSION_KEY,
     DRILL_VALUE_KEY,
     SECTION_KEY,

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from ui.auth import page_actor
-from ui.customer_360 import customer_360
-from ui.customer_import import render_export_buttons, render_import_panel
-from ui.customers import customer_list, new_customer_form, selected_customer_id, show_list_address
+from ui.customers.import_panel import render_export_buttons, render_import_panel
+from ui.customers.listing import customer_list, new_customer_form, selected_customer_id, show_list_address
+from ui.customers.view_360 import customer_360
 from ui.i18n import t
 from ui.state import get_sessions
 

@@ -6,14 +6,20 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm.care import holiday_changes_from_editor, list_holidays, plan_greeting, save_holidays, upcoming_care_dates
-from crm.clock import planned_due
-from crm.follow_up_core import may_manage_customer
-from crm.follow_ups import assignable_users, list_tasks, plan_follow_up
-from crm.queues import PERIODS, SECTIONS, calendar_counts, calendar_range, calendar_tasks, my_queue
-from crm.vocab import CONTACT_CHANNELS, TASK_PRIORITIES, TASK_PURPOSES
+from crm.follow_ups.care import (
+    holiday_changes_from_editor,
+    list_holidays,
+    plan_greeting,
+    save_holidays,
+    upcoming_care_dates,
+)
+from crm.follow_ups.core import may_manage_customer
+from crm.follow_ups.queues import PERIODS, SECTIONS, calendar_counts, calendar_range, calendar_tasks, my_queue
+from crm.follow_ups.service import assignable_users, list_tasks, plan_follow_up
+from crm.platform.clock import planned_due
+from crm.platform.vocab import CONTACT_CHANNELS, TASK_PRIORITIES, TASK_PURPOSES
 from ui.auth import page_actor
-from ui.follow_ups import (
+from ui.follow_ups.sections import (
     TIME_STEP,
     cached_team_overview,
     cancel_form,

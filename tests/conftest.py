@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from crm import calendar_counts
+from crm.follow_ups import calendar_counts
 from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
 from db.models import Base
 

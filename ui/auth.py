@@ -12,12 +12,12 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from crm.auth import authenticate, session_user, sign_out_everywhere
-from crm.errors import AccountLocked, AuthenticationFailed, DatabaseReadOnly
-from crm.i18n import LANGUAGES
-from crm.permissions import Actor
-from crm.settings import cookie_key
-from crm.users import UserView, set_language
+from crm.platform.auth import authenticate, session_user, sign_out_everywhere
+from crm.platform.errors import AccountLocked, AuthenticationFailed, DatabaseReadOnly
+from crm.platform.i18n import LANGUAGES
+from crm.platform.permissions import Actor
+from crm.platform.settings import cookie_key
+from crm.platform.users import UserView, set_language
 from db.engine import Sessions
 from db.models import utcnow
 from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, t

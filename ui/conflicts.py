@@ -1,6 +1,6 @@
 """Versioned edit forms after a refused save: who changed what at the top of the form, theirs and yours side by side.
 
-The merge itself is crm.conflicts (pure, tested); this module keeps its state between reruns and draws it.
+The merge itself is crm.platform.conflicts (pure, tested); this module keeps its state between reruns and draws it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from crm.conflicts import THEIRS, YOURS, FieldConflict, changes_from, keep_choices, three_way_merge
-from crm.errors import VersionConflict
-from ui.customers import describe_error, forget_form, form_values
+from crm.platform.conflicts import THEIRS, YOURS, FieldConflict, changes_from, keep_choices, three_way_merge
+from crm.platform.errors import VersionConflict
+from ui.customers.listing import describe_error, forget_form, form_values
 from ui.i18n import date, set_widget_value, t
 from ui.reads import clear_read_caches
 from ui.widgets import run_action

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.errors import ValidationCollector
-from crm.users import create_first_admin
+from crm.platform.errors import ValidationCollector
+from crm.platform.users import create_first_admin
 from db.engine import Sessions
 from ui.i18n import t
 from ui.widgets import field_error, form_errors, run_action
@@ -15,7 +15,7 @@ FORM = "first_run_admin"
 
 
 def demo_accounts_table() -> None:
-    from crm.demo import DEMO_ACCOUNTS
+    from crm.demo.service import DEMO_ACCOUNTS
 
     st.table([{t("admin.col.username"): a.username, t("auth.password"): a.password,
                t("admin.col.role"): t(f"role.{a.role}")} for a in DEMO_ACCOUNTS])
@@ -54,7 +54,7 @@ def render_first_run(sessions: Sessions) -> None:
             st.session_state["crm_notice"] = "first_run.admin_created"
             st.rerun()
     if load:
-        from crm.demo import load_demo
+        from crm.demo.service import load_demo
 
         with st.spinner(t("first_run.demo_loading")):
             done = run_action("first_run_demo", lambda: load_demo(sessions, customers=DEMO_CUSTOMERS, seed=42))

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from crm import i18n as catalog
+from crm.platform import i18n as catalog
 from ui.state import company_day, company_zone
 
 LANG_KEY = "lang"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from crm.permissions import Actor
+from crm.platform.permissions import Actor
 from db.engine import PROJECT_ROOT
 from ui.i18n import t
 

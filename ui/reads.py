@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.overview import Overview, overview
-from crm.permissions import Actor
+from crm.kpis.overview import Overview, overview
+from crm.platform.permissions import Actor
 from ui.state import get_sessions
 
 READ_TTL_SECONDS = 60

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from crm import clock
-from crm.i18n import t
+from crm.platform import clock
+from crm.platform.i18n import t
 from db.engine import (
     Sessions,
     UnsupportedCharset,

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from crm.change_display import describe_conflict
-from crm.errors import CrmError, ValidationError, VersionConflict
+from crm.platform.change_display import describe_conflict
+from crm.platform.errors import CrmError, ValidationError, VersionConflict
 from ui.i18n import lang, t, when
 from ui.inert import inert
 from ui.state import company_zone
@@ -117,13 +117,13 @@ def translated(prefix: str) -> Callable[[Any], str]:
 # --- tables -------------------------------------------------------------------------------------------
 # Every table of the app is drawn through data_table / data_editor (tests/app/test_table_downloads.py checks
 # that no page calls st.dataframe or st.data_editor itself). The table toolbar's "Download as CSV" would write the
-# cells raw, skipping what the export does (formulas quoted, crm.exports.defuse_formula); .streamlit/config.toml
-# switches it off for every table and chart (client.disableDataExport, which also stops copying cells out of a
-# read-only table), and the export is the one way to take data away.
+# cells raw, skipping what the export does (formulas quoted, crm.exchange.exports.defuse_formula);
+# .streamlit/config.toml switches it off for every table and chart (client.disableDataExport, which also stops
+# copying cells out of a read-only table), and the export is the one way to take data away.
 
 
 def _defused(frame: Any) -> Any:
-    from crm.exports import defuse_formula
+    from crm.exchange.exports import defuse_formula
 
     return frame.map(lambda value: defuse_formula(value) if isinstance(value, str) else value)
 

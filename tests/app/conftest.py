@@ -9,8 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from crm.permissions import SYSTEM
-from crm.users import create_user
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user
 from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from crm.follow_up_core import today_for
+from crm.follow_ups.core import today_for
 from db.engine import Sessions
 
 PAGE = "pages/admin.py"

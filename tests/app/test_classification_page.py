@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from crm.classification import load_thresholds, recompute
-from crm.follow_up_core import today_for
-from crm.permissions import SYSTEM
-from crm.users import get_user
+from crm.classification.service import load_thresholds, recompute
+from crm.follow_ups.core import today_for
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import get_user
 from db.engine import Sessions
 from db.models import ClassOverride, Customer
-from tests.crm.classification_data import add_buyer, add_customer, cached
+from tests.crm.classification.classification_data import add_buyer, add_customer, cached
 
 PAGE = "pages/classification.py"
 
@@ -168,7 +168,7 @@ def test_the_threshold_preview_labels_rows_from_and_columns_to(classified: Sessi
 def test_after_loading_the_demo_data_the_classes_show_as_computed(app_sessions: Sessions,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """As someone trying the demo, the classification page says when the demo's classes were computed."""
-    from crm.demo import load_demo
+    from crm.demo.service import load_demo
     from tests.app.conftest import APP, sign_in
 
     monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "4")
@@ -295,8 +295,8 @@ def test_a_viewer_reads_the_policies_but_cannot_edit_them(classified: Sessions,
 
 
 def _explanation_panel() -> None:
-    from crm.permissions import SYSTEM
-    from ui.classification import render_explanations
+    from crm.platform.permissions import SYSTEM
+    from ui.classification.sections import render_explanations
 
     render_explanations(SYSTEM, 1)
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from crm import clock
-from crm.exports import export_file_name
-from crm.i18n import format_datetime
+from crm.exchange.exports import export_file_name
+from crm.platform import clock
+from crm.platform.i18n import format_datetime
 from db.engine import Sessions
 from db.models import AuditLog, Customer
 from tests.app.conftest import TIMEOUT
-from tests.crm.follow_up_factories import make_customer, set_timezone, tasks_of, utc
+from tests.crm.follow_ups.follow_up_factories import make_customer, set_timezone, tasks_of, utc
 
 ONE_AM_SHANGHAI = utc(2026, 3, 4, 17, 30)  # 01:30 on 5 March in Shanghai, still 4 March in UTC
 
@@ -85,7 +85,7 @@ def test_the_working_time_is_a_setting_in_both_languages(signed_in: Callable[[st
 def test_a_customer_created_at_one_in_the_morning_in_shanghai_shows_that_day(
         signed_in: Callable[[str], AppTest], role_accounts: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
     """As a manager in China, a customer created at 01:30 today reads "created today", in the list and the 360."""
-    import ui.customer_import
+    import ui.customers.import_panel
 
     named: list[str] = []
 
@@ -93,7 +93,7 @@ def test_a_customer_created_at_one_in_the_morning_in_shanghai_shows_that_day(
         named.append(export_file_name(kind, fmt, today))
         return named[-1]
 
-    monkeypatch.setattr(ui.customer_import, "export_file_name", file_name)
+    monkeypatch.setattr(ui.customers.import_panel, "export_file_name", file_name)
     customer = make_customer(role_accounts, owner=None, name="Early Bird Trading")
     with role_accounts.begin() as session:
         session.execute(update(Customer).where(Customer.id == customer).values(created_at=ONE_AM_SHANGHAI))
@@ -115,7 +115,7 @@ def test_a_customer_created_at_one_in_the_morning_in_shanghai_shows_that_day(
 def test_a_next_step_without_a_time_is_due_at_the_working_time(signed_in: Callable[[str], AppTest],
                                                                role_accounts: Sessions) -> None:
     """As staff logging a call at 01:30 in Shanghai, the next step I plan for tomorrow is due at 09:00, not 23:59."""
-    from crm.users import get_user
+    from crm.platform.users import get_user
 
     staff = get_user(role_accounts, username="staff")
     assert staff is not None

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from crm.customers import CustomerInput, create_customer
-from crm.permissions import SYSTEM
-from crm.preferences import CUSTOMER_COLUMNS, get_preference
-from crm.records import ContactInput
-from crm.users import get_user
+from crm.customers.records import ContactInput
+from crm.customers.service import CustomerInput, create_customer
+from crm.platform.permissions import SYSTEM
+from crm.platform.preferences import CUSTOMER_COLUMNS, get_preference
+from crm.platform.users import get_user
 from db.engine import Sessions
 
 PAGE = "pages/customers.py"

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.customers import CustomerInput, create_customer, get_customer, get_customer_360, update_customer
-from crm.permissions import Actor
-from crm.records import ContactInput, add_contact, update_contact
-from crm.users import get_user
+from crm.customers.records import ContactInput, add_contact, update_contact
+from crm.customers.service import CustomerInput, create_customer, get_customer, get_customer_360, update_customer
+from crm.platform.permissions import Actor
+from crm.platform.users import get_user
 from db.engine import Sessions
-from ui import customer_360 as customer_360_ui
+from ui.customers import view_360 as customer_360_ui
 
 PAGE = "pages/customers.py"
 
@@ -107,7 +107,7 @@ def test_staff_who_chooses_their_own_address_keeps_it_and_the_managers_other_edi
         monkeypatch: pytest.MonkeyPatch) -> None:
     """As staff I keep my address over the manager's; their region stays, my notes are saved, in Chinese too."""
     # AppTest re-runs widgets' format functions in the test's thread, where the session's language is unknown:
-    # the log-a-contact form's labels (ui.follow_ups) then come out in English and AppTest fails on them. That
+    # the log-a-contact form's labels (ui.follow_ups.sections) then come out in English and AppTest fails on them. That
     # form has nothing to do with this story, so it is left out here.
     monkeypatch.setattr(customer_360_ui, "log_contact_form", lambda *args, **kwargs: None)
     staff = open_customer("staff", "zh")

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from crm.permissions import Actor
-from crm.users import get_user
+from crm.platform.permissions import Actor
+from crm.platform.users import get_user
 from db.engine import Sessions
 from db.models import Customer
 from tests.app.conftest import TIMEOUT
@@ -21,7 +21,7 @@ GOOD_AND_BAD = ("客户编号,客户名称,邮箱,阶段\n"
 def _panel_script() -> None:
     import streamlit as st
 
-    from ui.customer_import import render_export_buttons, render_import_panel
+    from ui.customers.import_panel import render_export_buttons, render_import_panel
 
     actor = st.session_state["crm_actor"]
     render_import_panel(actor)
@@ -109,8 +109,8 @@ def test_the_export_offers_the_filtered_list_or_everything(role_accounts: Sessio
     """As a manager on a filtered list I choose between exporting the filtered list and everything."""
     script = '''
 import streamlit as st
-from crm.customers import CustomerFilter
-from ui.customer_import import render_export_buttons
+from crm.customers.service import CustomerFilter
+from ui.customers.import_panel import render_export_buttons
 render_export_buttons(st.session_state["crm_actor"], CustomerFilter(stages=("signed",)))
 '''
     at = AppTest.from_string(script, default_timeout=TIMEOUT)

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event, select
 from streamlit.testing.v1 import AppTest
 
-from crm.customers import CustomerInput, create_customer, get_customer, list_customers, update_customer
-from crm.permissions import Actor
-from crm.records import ContactInput
-from crm.users import get_user
+from crm.customers.records import ContactInput
+from crm.customers.service import CustomerInput, create_customer, get_customer, list_customers, update_customer
+from crm.platform.permissions import Actor
+from crm.platform.users import get_user
 from db.engine import Sessions
 from db.models import AuditLog
 from ui.inert import inert
@@ -278,7 +278,8 @@ def test_an_order_with_a_bad_amount_is_refused_at_the_field(customers, open_page
     at.text_input(key="customers_order_form_product").input("Annual licence")
     at.button(key="customers_order_form_submit").click()
     run(at)
-    assert [e.value for e in at.error] == ["Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals."]
+    assert [e.value for e in at.error] == [
+        "Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals."]
     at.text_input(key="customers_order_form_amount").input("1,200.50")
     at.button(key="customers_order_form_submit").click()
     run(at)
@@ -398,7 +399,7 @@ def test_a_list_render_issues_a_bounded_number_of_statements(customers, open_pag
 
 @pytest.fixture
 def demo(app_sessions: Sessions) -> Sessions:
-    from crm.demo import load_demo
+    from crm.demo.service import load_demo
 
     load_demo(app_sessions, customers=80, seed=3)
     return app_sessions
@@ -407,7 +408,7 @@ def demo(app_sessions: Sessions) -> Sessions:
 @pytest.mark.parametrize("role", ["admin", "manager", "staff", "viewer"])
 def test_every_role_browses_the_demo_customers_and_opens_one(demo: Sessions, role: str) -> None:
     """As any demo user I list the demo customers, search, and open a customer's 360 view with its timeline."""
-    from crm.demo import DEMO_ACCOUNTS
+    from crm.demo.service import DEMO_ACCOUNTS
     from tests.app.conftest import APP, TIMEOUT, sign_in
 
     account = next(a for a in DEMO_ACCOUNTS if a.role == role)

@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from crm.care import holiday_changes_from_editor, save_holidays
-from crm.follow_up_core import company_timezone_name, today_for
-from crm.follow_ups import get_task, plan_follow_up
-from crm.i18n import t
-from crm.permissions import Actor
-from crm.snapshots import read_snapshot
-from crm.users import get_user
+from crm.follow_ups.care import holiday_changes_from_editor, save_holidays
+from crm.follow_ups.core import company_timezone_name, today_for
+from crm.follow_ups.service import get_task, plan_follow_up
+from crm.platform.i18n import t
+from crm.platform.permissions import Actor
+from crm.platform.snapshots import read_snapshot
+from crm.platform.users import get_user
 from db.engine import Sessions
 from db.models import Activity, AutomationRule, FollowUpTask, utcnow
-from tests.crm.follow_up_factories import make_contact, make_customer, tasks_of
+from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer, tasks_of
 
 PAGE = "pages/follow_ups.py"
 TABS = {"queue": "My queue", "log": "Log a contact", "planned": "Planned", "team": "Team", "care": "Care dates",
@@ -358,8 +358,8 @@ def test_the_log_form_works_on_its_own_for_the_customer_360_view(role_accounts: 
     customer = make_customer(role_accounts, owner=staff, name="Embedded Co")
 
     def script(customer_id: int, username: str) -> None:
-        from crm.users import get_user
-        from ui.follow_ups import log_contact_form, next_activity_badge
+        from crm.platform.users import get_user
+        from ui.follow_ups.sections import log_contact_form, next_activity_badge
         from ui.state import get_sessions
 
         user = get_user(get_sessions(), username=username)

@@ -11,11 +11,11 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
-from crm.customers import CustomerInput, create_customer, get_customer, update_customer
-from crm.follow_ups import log_contact
-from crm.permissions import SYSTEM, Actor
-from crm.records import ContactInput
-from crm.users import create_user
+from crm.customers.records import ContactInput
+from crm.customers.service import CustomerInput, create_customer, get_customer, update_customer
+from crm.follow_ups.service import log_contact
+from crm.platform.permissions import SYSTEM, Actor
+from crm.platform.users import create_user
 from db.engine import Sessions
 from db.models import utcnow
 from tests.app.conftest import APP, TIMEOUT, sign_in

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.records import ContactInput, add_contact
+from crm.customers.records import ContactInput, add_contact
 from db.engine import Sessions
 from tests.app.test_customers_page import actor_of, customers, open_page  # noqa: F401 - fixtures
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.permissions import SYSTEM
-from crm.settings import update_settings
-from crm.users import get_user
+from crm.platform.permissions import SYSTEM
+from crm.platform.settings import update_settings
+from crm.platform.users import get_user
 from db.engine import Sessions
-from tests.crm.classification_data import add_customer
+from tests.crm.classification.classification_data import add_customer
 
 CUSTOMERS = "pages/customers.py"
 OVERVIEW = "pages/home.py"

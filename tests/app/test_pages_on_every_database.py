@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select, update
 from streamlit.testing.v1 import AppTest
 
 import ui.i18n
-from crm.demo import DEMO_ACCOUNTS, load_demo
-from crm.permissions import PERMISSIONS, ROLES
+from crm.demo.service import DEMO_ACCOUNTS, load_demo
+from crm.platform.permissions import PERMISSIONS, ROLES
 from db.engine import Sessions, make_session_factory
 from db.models import Customer, User
 from tests.app.conftest import APP, TIMEOUT, sign_in

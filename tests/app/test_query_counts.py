@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
-from crm.permissions import SYSTEM
-from crm.users import create_user
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user
 from db.engine import Sessions
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.i18n import t
-from crm.permissions import SYSTEM
-from crm.users import create_user
+from crm.platform.i18n import t
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user
 from db.engine import make_engine, make_session_factory, upgrade_database
 from tests.app.conftest import APP, TIMEOUT, sign_in
 
@@ -23,7 +23,7 @@ def test_an_admin_signs_in_on_a_read_only_database_and_a_save_says_why_it_failed
     sessions = make_session_factory(writable)
     create_user(sessions, actor=SYSTEM, username="admin", display_name="Admin", password="admin-secret-1",
                 role="admin")
-    from crm.settings import cookie_key
+    from crm.platform.settings import cookie_key
 
     cookie_key(sessions)  # generated while the file was writable, as on any database used before
     writable.dispose()

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.auth import MAX_FAILED_LOGINS
-from crm.permissions import PERMISSIONS, ROLES
-from crm.users import get_user, set_active
+from crm.platform.auth import MAX_FAILED_LOGINS
+from crm.platform.permissions import PERMISSIONS, ROLES
+from crm.platform.users import get_user, set_active
 from db.engine import Sessions
 from tests.app.conftest import APP, PASSWORDS, TIMEOUT, sign_in
 from ui.navigation import PAGES, PROJECT_ROOT
@@ -172,7 +172,7 @@ def test_an_unreachable_database_shows_a_clear_page_without_the_password(monkeyp
 
 
 def _sign_in_as_chinese_manager(role_accounts: Sessions, choose: list[str]) -> AppTest:
-    from crm.users import set_language
+    from crm.platform.users import set_language
 
     manager = get_user(role_accounts, username="manager")
     assert manager is not None

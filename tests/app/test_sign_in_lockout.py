@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from crm.auth import MAX_FAILED_LOGINS
-from crm.i18n import t
+from crm.platform.auth import MAX_FAILED_LOGINS
+from crm.platform.i18n import t
 from db.engine import Sessions
 from tests.app.conftest import APP, TIMEOUT, sign_in
 

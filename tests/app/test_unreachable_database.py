@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import db.engine
-from crm.i18n import t
+from crm.platform.i18n import t
 from tests.app.conftest import APP
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from crm.customers import CustomerInput, create_customer
-from crm.permissions import SYSTEM
+from crm.customers.service import CustomerInput, create_customer
+from crm.platform.permissions import SYSTEM
 from db.engine import UnsupportedCharset, make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
 from db.models import Setting
 

@@ -7,9 +7,9 @@ import traceback
 
 import pytest
 
-import crm.users
-from crm.permissions import SYSTEM
-from crm.users import create_user
+import crm.platform.users
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user
 from db.engine import Sessions, hide_values
 
 FAKE_HASH = "$2b$04$SECRETSECRETSECRETSECRuJ8Y3hWx1e1H0gJ9e0n0aJcO1m2W3q4"
@@ -18,8 +18,8 @@ FAKE_HASH = "$2b$04$SECRETSECRETSECRETSECRuJ8Y3hWx1e1H0gJ9e0n0aJcO1m2W3q4"
 @pytest.fixture
 def unchecked_create_user(monkeypatch: pytest.MonkeyPatch) -> None:
     """create_user with its checks skipped and a known hash, so that its INSERT is what fails."""
-    monkeypatch.setattr(crm.users, "_validate_new_user", lambda *args, **kwargs: None)
-    monkeypatch.setattr(crm.users, "hash_password", lambda password: FAKE_HASH)
+    monkeypatch.setattr(crm.platform.users, "_validate_new_user", lambda *args, **kwargs: None)
+    monkeypatch.setattr(crm.platform.users, "hash_password", lambda password: FAKE_HASH)
 
 
 def _logged(error: BaseException, caplog: pytest.LogCaptureFixture) -> str:

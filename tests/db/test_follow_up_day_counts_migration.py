@@ -7,10 +7,10 @@ import datetime as dt
 from alembic import command
 from sqlalchemy import Engine
 
-from crm import calendar_counts
-from crm.follow_ups import plan_follow_up
+from crm.follow_ups import calendar_counts
+from crm.follow_ups.service import plan_follow_up
 from db.engine import alembic_config, make_session_factory, upgrade_database
-from tests.crm.follow_up_factories import make_customer, make_user, set_timezone, utc
+from tests.crm.follow_ups.follow_up_factories import make_customer, make_user, set_timezone, utc
 
 
 def _downgrade(engine: Engine, target: str) -> None:

@@ -11,18 +11,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, update
 
-from crm.classification import recompute
-from crm.errors import ValidationError
-from crm.i18n import t
-from crm.imports import import_file
-from crm.permissions import SYSTEM, Actor
-from crm.records import add_contract, add_order, add_payment
-from crm.rfm import size_classes
-from crm.users import create_user
-from crm.validation import MAX_AMOUNT, parse_amount
+from crm.classification.rfm import size_classes
+from crm.classification.service import recompute
+from crm.customers.records import add_contract, add_order, add_payment
+from crm.exchange.imports import import_file
+from crm.platform.errors import ValidationError
+from crm.platform.i18n import t
+from crm.platform.permissions import SYSTEM, Actor
+from crm.platform.users import create_user
+from crm.platform.validation import MAX_AMOUNT, parse_amount
 from db.engine import Sessions, compare_column_types
 from db.models import MAX_ORDERS, MONEY_SUM_DIGITS, Base, Customer, KpiTarget
-from tests.crm.classification_data import add_customer
+from tests.crm.classification.classification_data import add_customer
 
 TODAY = dt.date(2024, 6, 30)
 TOO_MUCH = str(MAX_AMOUNT + Decimal("0.01"))

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import sync_playwright
 
-from crm.permissions import SYSTEM
-from crm.users import UserView, create_user
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import UserView, create_user
 from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from crm.customers import CustomerInput, create_customer, get_customer
-from crm.i18n import t
-from crm.permissions import SYSTEM
+from crm.customers.service import CustomerInput, create_customer, get_customer
+from crm.platform.i18n import t
+from crm.platform.permissions import SYSTEM
 from tests.e2e.conftest import PASSWORDS, CrmServer
 from tests.e2e.test_sign_in_journey import UI_TIMEOUT_MS, new_context, open_app, sign_in, step, wait_idle
 

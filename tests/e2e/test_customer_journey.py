@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from crm.customers import CustomerInput, create_customer
-from crm.i18n import t
-from crm.permissions import SYSTEM
-from crm.records import ContactInput
+from crm.customers.records import ContactInput
+from crm.customers.service import CustomerInput, create_customer
+from crm.platform.i18n import t
+from crm.platform.permissions import SYSTEM
 from db.models import Customer
 from tests.e2e.conftest import PASSWORDS, CrmServer
 from tests.e2e.test_sign_in_journey import (

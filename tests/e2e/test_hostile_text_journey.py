@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from crm.customers import CustomerInput, create_customer, update_customer
-from crm.follow_ups import log_contact
-from crm.permissions import SYSTEM
-from crm.records import ContactInput
-from crm.users import create_user
+from crm.customers.records import ContactInput
+from crm.customers.service import CustomerInput, create_customer, update_customer
+from crm.follow_ups.service import log_contact
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user
 from db.models import utcnow
 from tests.e2e.conftest import CrmServer
 from tests.e2e.test_sign_in_journey import UI_TIMEOUT_MS, open_app, sidebar, sign_in, step, wait_idle

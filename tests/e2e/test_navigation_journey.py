@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from crm.customers import CustomerInput, create_customer
-from crm.permissions import SYSTEM
-from crm.users import create_user, get_user
+from crm.customers.service import CustomerInput, create_customer
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import create_user, get_user
 from db.engine import make_engine, make_session_factory, upgrade_database
 from tests.e2e.conftest import (
     COOKIE_KEY,

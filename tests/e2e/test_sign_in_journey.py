@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import expect
 
-from crm.permissions import SYSTEM
-from crm.users import get_user, reset_password
+from crm.platform.permissions import SYSTEM
+from crm.platform.users import get_user, reset_password
 from tests.e2e.conftest import PASSWORDS, CrmServer
 
 if TYPE_CHECKING:

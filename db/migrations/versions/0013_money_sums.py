@@ -1,6 +1,6 @@
 """money sums: columns holding a sum of amounts get room for the largest amount on every order
 
-An amount is at most 999,999,999,999.99 (crm.validation.MAX_AMOUNT, Numeric(14, 2)), but a customer's revenue
+An amount is at most 999,999,999,999.99 (crm.platform.validation.MAX_AMOUNT, Numeric(14, 2)), but a customer's revenue
 (customers.rfm_monetary) is the sum of its orders and was Numeric(14, 2) too: two valid orders of
 600,000,000,000 overflowed it on PostgreSQL and MariaDB, and the classification failed, and with it every later
 import. It becomes Numeric(24, 2): (2**31 - 1) orders of the largest amount fit. A KPI target (kpi_targets.target,

@@ -1,0 +1,1 @@
+"""The bench feature's public face: what other features may use."""

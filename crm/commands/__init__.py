@@ -1,1 +1,0 @@
-"""Per-feature CLI commands: each module defines `register(subparsers)`; crm.cli loads them all."""

@@ -1,0 +1,1 @@
+"""The exchange feature's public face: what other features may use."""

@@ -1,0 +1,13 @@
+"""The follow ups feature's public face: what other features may use."""
+
+from crm.follow_ups.automation import cancel_open_tasks as cancel_open_tasks
+from crm.follow_ups.cadence import CHURNED as CHURNED
+from crm.follow_ups.cadence import DEFAULT_CADENCES as DEFAULT_CADENCES
+from crm.follow_ups.cadence import Cadences as Cadences
+from crm.follow_ups.cadence import cadence_due_since as cadence_due_since
+from crm.follow_ups.cadence import follow_up_state as follow_up_state
+from crm.follow_ups.cadence import load_cadences as load_cadences
+from crm.follow_ups.calendar_counts import apply_changes as apply_changes
+from crm.follow_ups.calendar_counts import rebuild as rebuild
+from crm.follow_ups.core import company_today as company_today
+from crm.follow_ups.core import today_for as today_for

@@ -1,0 +1,1 @@
+"""The kpis feature's public face: what other features may use."""
