@@ -493,9 +493,10 @@ class _Builder:
         return self.anchor_ts + (day - self.today_ord) * DAY + 3600 + int(self.r() * 32_400)
 
     def due_ts(self, day: int) -> int:
-        """Return when a task planned for the day is due: mostly by its end (23:59 Beijing), else in office hours."""
+        """Return when a task planned for the day is due: mostly at 09:00 Beijing (a plan without a time), else
+        at a time in office hours."""
         if self.r() < 0.6:
-            return self.day_ts(day) + 15 * 3600 + 59 * 60
+            return self.day_ts(day) + 3600
         return self.work_ts(day)
 
     def text(self, pairs: Sequence[tuple[str, str]], lang: int) -> str:

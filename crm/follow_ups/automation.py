@@ -32,6 +32,7 @@ from crm.follow_ups.core import (
     to_utc,
 )
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import working_time
 from crm.platform.errors import ValidationCollector
 from crm.platform.permissions import Actor, require
 from crm.platform.uow import transaction
@@ -82,21 +83,29 @@ class _Run:
     now: dt.datetime
     windows: DayWindows
     cadences: Cadences
+    work_time: dt.time = dt.time(9)
 
     @property
     def end_of_today(self) -> dt.datetime:
         return to_utc(self.windows.today, None, self.windows.tz)
 
     def end_of_day_after(self, days: int, base: dt.datetime | None = None) -> dt.datetime:
-        """End of the local day `days` after base (or today), never before the end of today."""
+        """When a rule's task for the local day `days` after base (or today) is due.
+
+        At the company's working time on that day (the follow_up_default_time setting), as a person would plan
+        it; a task for a day whose working time has already passed is due by the end of today instead, so a
+        rule never creates a task that is overdue the moment it exists.
+        """
         tz = self.windows.tz
         day = (local_date(base, tz) if base else self.windows.today) + dt.timedelta(days=days)
-        return max(to_utc(day, None, tz), self.end_of_today)
+        at_work = to_utc(day, self.work_time, tz)
+        return at_work if at_work > self.now else self.end_of_today
 
 
 def _start(session: Session, now: dt.datetime | None) -> _Run:
     now = now or utcnow()
-    return _Run(now=now, windows=day_windows(now, company_timezone(session)), cadences=load_cadences(session))
+    return _Run(now=now, windows=day_windows(now, company_timezone(session)), cadences=load_cadences(session),
+                work_time=working_time(session))
 
 
 # --- rule settings ---------------------------------------------------------------------------------

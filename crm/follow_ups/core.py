@@ -10,7 +10,8 @@ Times are stored in UTC and shown in the company time zone (setting "timezone").
 so a task due 2026-11-23 23:30 Asia/Shanghai (15:30 UTC) is due today until 23:30 Shanghai time, then
 overdue; the same instant is due *tomorrow* for a company in Europe/London until their midnight.
 A follow-up planned for a day without a time is due at the working time (setting "follow_up_default_time",
-09:00); the automatic rules' tasks "for today" are due by the end of the day, 23:59 local.
+09:00), and so are the automatic rules' tasks; a rule's task for today once that hour has passed is due by the
+end of the day, 23:59 local.
 The company's zone, now and today come from `crm.platform.clock`; the names below are kept for their callers.
 """
 

@@ -117,7 +117,7 @@ def test_a_churned_customer_gets_one_win_back_task_thirty_days_after_churn(
                              value_tier="high")
     assert generate_follow_ups(sessions, actor=SYSTEM, codes=["churn_win_back"], now=NOW) == {"churn_win_back": 1}
     [task] = tasks_of(sessions, customer)
-    assert (task.purpose, task.due_at, task.priority) == ("win_back", utc(2026, 12, 1, 15, 59), "high")
+    assert (task.purpose, task.due_at, task.priority) == ("win_back", utc(2026, 12, 1, 1, 0), "high")
     complete_follow_up(sessions, actor=staff, task_id=task.id, version=task.version, channel="phone",
                        occurred_at=NOW, summary="Not interested for now", now=NOW)
     assert generate_follow_ups(sessions, actor=SYSTEM, codes=["churn_win_back"], now=NOW) == {"churn_win_back": 0}
@@ -140,7 +140,7 @@ def test_churning_through_a_logged_contact_plans_the_win_back_in_the_same_transa
     [task] = tasks_of(sessions, customer)
     # Thirty days after the churn (stamped by the stage rules with the real clock), by 23:59 in Shanghai.
     churned_on = customer_row(sessions, customer).stage_changed_at.astimezone(SHANGHAI).date()
-    due = dt.datetime.combine(churned_on + dt.timedelta(days=30), dt.time(23, 59), SHANGHAI).astimezone(dt.UTC)
+    due = dt.datetime.combine(churned_on + dt.timedelta(days=30), dt.time(9, 0), SHANGHAI).astimezone(dt.UTC)
     assert task.purpose == "win_back" and task.due_at == due
 
 
@@ -184,7 +184,7 @@ def test_every_closed_complaint_gets_a_follow_up_once(sessions: Sessions, staff:
         "closed_complaint": 1}
     [task] = tasks_of(sessions, customer)
     # Three days after the closing day (22 Nov in Shanghai), by the end of that day.
-    assert (task.purpose, task.due_at) == ("complaint", utc(2026, 11, 25, 15, 59))
+    assert (task.purpose, task.due_at) == ("complaint", utc(2026, 11, 25, 1, 0))
     assert generate_follow_ups(sessions, actor=SYSTEM, codes=["closed_complaint"], now=NOW) == {
         "closed_complaint": 0}
 
