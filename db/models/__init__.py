@@ -1,3 +1,88 @@
-"""Typed SQLAlchemy models, one metadata for Alembic: `from db.models import X` for every model."""
+"""Typed SQLAlchemy models, one module per feature on one metadata (Base.metadata, Alembic's target).
 
-from db.models.base import *  # noqa: F403  (split into one module per feature by the next commit)
+Every module is imported here, so the metadata holds every table whichever model a caller imports, and every
+model is re-exported: `from db.models import Customer` wherever the code needs one. A new feature's tables go in
+a module of their own, imported and re-exported below.
+"""
+
+from db.models.base import (
+    MAX_ORDERS,
+    MONEY_SUM_DIGITS,
+    NAMING_CONVENTION,
+    Base,
+    Money,
+    MoneySum,
+    Timestamped,
+    UTCDateTime,
+    Versioned,
+    utcnow,
+)
+from db.models.classification import ClassChange, ClassOverride, CreditEvent, ServicePolicy
+from db.models.complaints import Complaint, ComplaintEvent, Suggestion
+from db.models.customers import (
+    SORT_INDEXED,
+    Contact,
+    Contract,
+    ContractPayment,
+    Customer,
+    CustomerSearchGram,
+    CustomerSearchGramCount,
+    CustomerSearchText,
+    CustomerTag,
+    KeyDate,
+    Order,
+    StageChange,
+)
+from db.models.follow_ups import Activity, AutomationRule, FollowUpDayCount, FollowUpTask, Holiday
+from db.models.kpis import KpiTarget
+from db.models.platform import AuditLog, Department, IdempotencyToken, KpiSnapshot, Setting, SignInFailure, User
+from db.models.satisfaction import SurveyCampaign, SurveyResponse, SurveyScore, SurveyTemplate
+
+__all__ = [
+    "MAX_ORDERS",
+    "MONEY_SUM_DIGITS",
+    "NAMING_CONVENTION",
+    "SORT_INDEXED",
+    "Activity",
+    "AuditLog",
+    "AutomationRule",
+    "Base",
+    "ClassChange",
+    "ClassOverride",
+    "Complaint",
+    "ComplaintEvent",
+    "Contact",
+    "Contract",
+    "ContractPayment",
+    "CreditEvent",
+    "Customer",
+    "CustomerSearchGram",
+    "CustomerSearchGramCount",
+    "CustomerSearchText",
+    "CustomerTag",
+    "Department",
+    "FollowUpDayCount",
+    "FollowUpTask",
+    "Holiday",
+    "IdempotencyToken",
+    "KeyDate",
+    "KpiSnapshot",
+    "KpiTarget",
+    "Money",
+    "MoneySum",
+    "Order",
+    "ServicePolicy",
+    "Setting",
+    "SignInFailure",
+    "StageChange",
+    "Suggestion",
+    "SurveyCampaign",
+    "SurveyResponse",
+    "SurveyScore",
+    "SurveyTemplate",
+    "Timestamped",
+    "UTCDateTime",
+    "User",
+    "Versioned",
+    "utcnow",
+]
