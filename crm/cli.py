@@ -11,18 +11,8 @@ from collections.abc import Sequence
 from crm.platform.errors import CrmError, ValidationError
 from crm.platform.i18n import t
 from crm.platform.permissions import ROLES, SYSTEM
-from db.engine import Sessions, UnsupportedCharset, make_engine, make_session_factory, masked_url, upgrade_database
-
-
-def open_sessions() -> Sessions:
-    """Open the configured database, migrated to the latest schema (for commands)."""
-    return _sessions()
-
-
-def _sessions() -> Sessions:
-    engine = make_engine()
-    upgrade_database(engine)
-    return make_session_factory(engine)
+from crm.platform.uow import open_sessions
+from db.engine import Sessions, UnsupportedCharset, make_engine, masked_url, upgrade_database
 
 
 def _read_password(prompt: str = "Password: ") -> str:
@@ -55,7 +45,7 @@ def _cmd_db_revision(args: argparse.Namespace) -> int:
 def _cmd_users_add(args: argparse.Namespace) -> int:
     from crm.platform.users import create_user
 
-    sessions = _sessions()
+    sessions = open_sessions()
     user = create_user(sessions, actor=SYSTEM, username=args.name, display_name=args.display_name or args.name,
                        password=_read_password(), role=args.role, email=args.email, language=args.language)
     print(f"created {user.username} ({user.role})")
@@ -65,7 +55,7 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
 def _cmd_users_list(_args: argparse.Namespace) -> int:
     from crm.platform.users import list_users
 
-    users = list_users(_sessions(), actor=SYSTEM)
+    users = list_users(open_sessions(), actor=SYSTEM)
     print(f"{'username':<20} {'role':<8} {'active':<6} {'language':<8} name")
     for u in users:
         print(f"{u.username:<20} {u.role:<8} {'yes' if u.is_active else 'no':<6} {u.language:<8} {u.display_name}")
@@ -84,7 +74,7 @@ def _find_user_id(sessions: Sessions, name: str) -> int:
 def _cmd_users_set_role(args: argparse.Namespace) -> int:
     from crm.platform.users import set_role
 
-    sessions = _sessions()
+    sessions = open_sessions()
     user = set_role(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), role=args.role)
     print(f"{user.username} is now {user.role}")
     return 0
@@ -93,7 +83,7 @@ def _cmd_users_set_role(args: argparse.Namespace) -> int:
 def _cmd_users_deactivate(args: argparse.Namespace) -> int:
     from crm.platform.users import set_active
 
-    sessions = _sessions()
+    sessions = open_sessions()
     user = set_active(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), active=False)
     print(f"{user.username} deactivated")
     return 0
@@ -102,7 +92,7 @@ def _cmd_users_deactivate(args: argparse.Namespace) -> int:
 def _cmd_users_activate(args: argparse.Namespace) -> int:
     from crm.platform.users import set_active
 
-    sessions = _sessions()
+    sessions = open_sessions()
     user = set_active(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), active=True)
     print(f"{user.username} reactivated")
     return 0
@@ -111,7 +101,7 @@ def _cmd_users_activate(args: argparse.Namespace) -> int:
 def _cmd_users_password(args: argparse.Namespace) -> int:
     from crm.platform.users import reset_password
 
-    sessions = _sessions()
+    sessions = open_sessions()
     reset_password(sessions, actor=SYSTEM, user_id=_find_user_id(sessions, args.name), new_password=_read_password())
     print(f"password of {args.name} changed")
     return 0
@@ -120,7 +110,7 @@ def _cmd_users_password(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from crm.demo import DEMO_ACCOUNTS, load_demo
 
-    sessions = _sessions()
+    sessions = open_sessions()
     started = time.perf_counter()
     summary = load_demo(sessions, customers=args.customers, seed=args.seed, reset=args.reset,
                         delete_everything=args.delete_everything)

@@ -41,8 +41,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     if args.bench_customers:
         return _bench(args)
     from crm.classification.service import recompute
-    from crm.cli import open_sessions
     from crm.platform.permissions import SYSTEM
+    from crm.platform.uow import open_sessions
 
     print_counts(recompute(open_sessions(), actor=SYSTEM, as_of=args.as_of))
     return 0

@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
     from crm.customers.search_index import rebuild, reindex_all
+    from crm.platform.uow import open_sessions
     from db.engine import refresh_statistics
     from db.search_grams import SEARCH_TABLES
 
@@ -51,7 +51,7 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(_args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
+    from crm.platform.uow import open_sessions
     from db.search_grams import count_grams
 
     sessions = open_sessions()

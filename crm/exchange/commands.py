@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
     from crm.exchange.imports import import_file, report_csv
+    from crm.platform.uow import open_sessions
 
     path = Path(args.file)
     if not path.is_file():
@@ -117,8 +117,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
     from crm.exchange.exports import write_export
+    from crm.platform.uow import open_sessions
     from crm.platform.users import get_user
 
     if args.format == "xlsx" and not args.output:

@@ -43,9 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
     from crm.follow_ups.queues import run_daily
     from crm.platform.permissions import SYSTEM
+    from crm.platform.uow import open_sessions
 
     started = time.perf_counter()
     created = run_daily(open_sessions(), actor=SYSTEM, codes=args.rule)
@@ -56,9 +56,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_queue(args: argparse.Namespace) -> int:
-    from crm.cli import open_sessions
     from crm.follow_ups.queues import SECTIONS, CadenceRow, my_queue
     from crm.platform.permissions import SYSTEM
+    from crm.platform.uow import open_sessions
     from crm.platform.users import get_user
 
     sessions = open_sessions()
@@ -84,9 +84,9 @@ def _cmd_queue(args: argparse.Namespace) -> int:
 def _cmd_refresh(_args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from crm.cli import open_sessions
     from crm.follow_ups.calendar_counts import rebuild as rebuild_calendar_counts
     from crm.follow_ups.core import refresh_follow_up_columns
+    from crm.platform.uow import open_sessions
     from db.models import Customer
 
     sessions = open_sessions()

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.platform.audit import changes_since
 from crm.platform.errors import DatabaseReadOnly, DuplicateSubmission, VersionConflict
 from crm.platform.permissions import Actor
-from db.engine import Sessions, is_read_only_error
+from db.engine import Sessions, is_read_only_error, make_engine, make_session_factory, upgrade_database
 from db.models import IdempotencyToken, Versioned
 
 # session.info key: {(table, id): version it was read at} of every versioned record a flush writes.
@@ -24,6 +24,13 @@ _WRITTEN = "crm_written_versions"
 _STALE_LOOKUPS = 20
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
 _UNKNOWN_CHANGE = {"username": "?", "field": None, "at": None, "old_value": None, "new_value": None}
+
+
+def open_sessions() -> Sessions:
+    """Open the configured database, migrated to the latest schema (for the command line)."""
+    engine = make_engine()
+    upgrade_database(engine)
+    return make_session_factory(engine)
 
 
 @contextmanager
