@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm.platform.audit import audit_row, write_audit
 from crm.platform.errors import AccountLocked, AuthenticationFailed
 from crm.platform.permissions import Actor
-from crm.platform.users import UserView, _view, hash_password, password_matches
+from crm.platform.users import USERNAME_PATTERN, UserView, _view, hash_password, password_matches
 from db.engine import Sessions, is_read_only_error
 from db.models import SignInFailure, User, utcnow
 
@@ -64,7 +64,10 @@ def _authenticate(open_session: Callable[[], AbstractContextManager[Session]], *
                   now: dt.datetime, record: bool) -> UserView:
     refusal: Exception | None = None
     with open_session() as session:
-        user = session.scalar(select(User).where(User.username == username)) if username else None
+        # A name no account can have (a NUL, which PostgreSQL cannot even compare, spaces, symbols) is refused
+        # as an unknown name without asking the database for it.
+        possible = bool(username) and USERNAME_PATTERN.fullmatch(username) is not None
+        user = session.scalar(select(User).where(User.username == username)) if possible else None
         if user is None or not user.is_active:
             refusal = _refuse_unknown(session, username=username, password=password, now=now, record=record)
         elif user.locked_until is not None and user.locked_until > now:

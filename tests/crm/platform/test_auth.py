@@ -71,6 +71,13 @@ def test_deactivated_accounts_cannot_sign_in(sessions: Sessions, alice) -> None:
         authenticate(sessions, username="alice", password="alice-pass-1")
 
 
+@pytest.mark.parametrize("name", ["ali\x00ce", "alice\x00", "a l i c e", "<alice>"])
+def test_a_name_no_account_can_have_is_refused_like_an_unknown_one(sessions: Sessions, alice, name: str) -> None:  # type: ignore[no-untyped-def]
+    # A NUL in the username used to reach PostgreSQL, which cannot compare it: DataError, a crash at sign-in.
+    with pytest.raises(AuthenticationFailed):
+        authenticate(sessions, username=name, password="alice-pass-1")
+
+
 def test_unknown_username_does_the_same_bcrypt_work_as_a_wrong_password(sqlite_sessions: Sessions,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import crm.platform.auth
