@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm.customers import CODE_COUNTER, CODE_PREFIX, DuplicateCandidate, duplicates_in_bulk, reindex_customers
+from crm.exchange.exports import defuse_formula
 from crm.exchange.tabular import Table, fold, read_table
 from crm.follow_ups import company_today
 from crm.platform import vocab
@@ -322,9 +323,9 @@ def report_csv(report: ImportReport, lang: str = "en") -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow([t(f"imports.report.{name}", lang) for name in ("line", "column", "severity", "message")])
-    for issue in report.issues:
-        writer.writerow([issue.line, issue.column_label(lang), t(f"imports.severity.{issue.severity}", lang),
-                         issue.message(lang)])
+    for issue in report.issues:  # headers and messages quote the file's text: quoted as the export quotes it
+        writer.writerow([issue.line, defuse_formula(issue.column_label(lang)),
+                         t(f"imports.severity.{issue.severity}", lang), defuse_formula(issue.message(lang))])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -554,19 +555,19 @@ def import_file(
     filename = (filename or "").replace(NUL, "")  # the name goes to the audit trail
     table = read_table(filename, data)
     importer_class = _IMPORTERS[kind]
-    options = {"on_duplicate": on_duplicate, "row_choices": dict(row_choices or {})}
+    choices = dict(row_choices or {})
     if dry_run:
         with sessions.read() as session:
             importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
                                       mapping=mapping, create_missing=create_missing, today=today, lock=False,
-                                      **options)
+                                      on_duplicate=on_duplicate, row_choices=choices)
             importer.plan()
             return importer.report(dry_run=True, written=False)
     try:
         with transaction(sessions, actor=actor, token=token, operation=f"{kind}.import") as session:
             importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
                                       mapping=mapping, create_missing=create_missing, today=today, lock=True,
-                                      **options)
+                                      on_duplicate=on_duplicate, row_choices=choices)
             importer.plan()
             if importer.column_errors or (all_or_nothing and importer.has_errors):
                 raise _Abandon(importer.report(dry_run=False, written=False))
@@ -642,7 +643,7 @@ class _Importer:
         formulas = self.table.formula_cells
         rows = []
         for line, cells in self.table.rows:
-            values = {}
+            values: dict[str, str] = {}
             row = _Row(line, values)
             for name, index in positions:
                 if index < len(cells) and cells[index]:
@@ -1265,7 +1266,8 @@ class _OrderImporter(_Importer):
         self.changes: list[_Change] = []
         seen_no: dict[str, int] = {}
         matched: set[int] = set()  # existing orders a row of the file already stands for
-        numbered, numberless = [], []
+        numbered: list[tuple[_Row, int | None, tuple[Any, ...]]] = []
+        numberless: list[tuple[_Row, int | None, tuple[Any, ...]]] = []
         for row in good:
             data = row.data
             customer_id = self.customer_ids.get(data["customer_code"])

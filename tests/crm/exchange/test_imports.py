@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -26,12 +28,6 @@ CUSTOMERS_ZH = (
     "C001,北京星辰科技有限公司,软件与互联网,华北,展会,wang,意向,张三,138 1234 5678,zhang@example.com\n"
     "C002,上海海风贸易有限公司,retail,East China,官网,王经理,potential,李四,+86 139 8765 4321,li@example.com\n"
 )
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123",
-                       role="manager").as_actor()
 
 
 @pytest.fixture
@@ -194,6 +190,16 @@ def test_the_report_downloads_as_a_csv_in_the_users_language(sessions: Sessions,
     data = report_csv(report, "zh")
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig").splitlines() == ["行号,列,类型,问题", "2,name,错误,必填。"]
+
+
+def test_the_reports_cells_that_quote_the_file_cannot_run_as_formulas(sessions: Sessions, manager: Actor) -> None:
+    report = run(sessions, manager, "customers", "code,name\nA1,\n", dry_run=True)
+    # The column is named by the file's own header, which the file's author chose.
+    hostile = [dataclasses.replace(issue, column='=HYPERLINK("http://evil","x")') for issue in report.issues]
+    data = report_csv(dataclasses.replace(report, issues=tuple(hostile)), "en").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data)))[1:]
+    assert rows and not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert [row[1] for row in rows] == ['\'=HYPERLINK("http://evil","x")']
 
 
 def test_good_rows_are_imported_and_bad_rows_reported(sessions: Sessions, manager: Actor) -> None:
