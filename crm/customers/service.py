@@ -53,7 +53,7 @@ from crm.follow_ups import (
 from crm.platform.access import can_edit, load_readable, load_writable, masks_contacts, next_code, visibility
 from crm.platform.audit import audit_row, write_audit
 from crm.platform.errors import NotFound, ValidationCollector
-from crm.platform.masking import mask_email_sql, mask_phone_sql
+from crm.platform.masking import MASK, mask_email_sql, mask_phone_sql
 from crm.platform.names import normalise_name
 from crm.platform.permissions import Actor, require
 from crm.platform.stages import apply_stage_change, check_stage_change
@@ -681,11 +681,6 @@ class CustomerView:
     can_edit: bool = False
     masked: bool = False
 
-    def as_input(self) -> CustomerInput:
-        """Return the editable fields as they are now (to fill a form)."""
-        return CustomerInput(**{name: getattr(self, name) for name in EDITABLE_FIELDS})
-
-
 def customer_view_in(session: Session, actor: Actor, customer_id: int, *, now: dt.datetime | None = None,
                      cadences: Cadences | None = None) -> CustomerView:
     """Build the profile view inside an open session (lower-level helper: checks read access)."""
@@ -709,11 +704,16 @@ def customer_view_in(session: Session, actor: Actor, customer_id: int, *, now: d
         "lifecycle_stage", "stage_changed_at", "churn_reason", "need_type", "importance", "expected_close_date",
         "value_tier", "size_class", "relationship", "credit_risk", "classified_at", "last_contact_at",
         "next_follow_up_at", "created_at", "updated_at", "archived_at", "version")}
+    masked = masks_contacts(actor)
+    if masked:  # a person's own details are as personal as a contact's: a viewer sees neither
+        values["birthday"] = None
+        if customer.customer_type == "individual" and customer.address:
+            values["address"] = MASK
     return CustomerView(
         **values, owner_name=owner_name, department_name=department_name, follow_up_state=state,
         urgency=urgency_of(customer.expected_close_date, now.date()) if customer.lifecycle_stage in (
             "potential", "intent") else None,
-        tags=tags, can_edit=can_edit(actor, customer.owner_id), masked=masks_contacts(actor),
+        tags=tags, can_edit=can_edit(actor, customer.owner_id), masked=masked,
     )
 
 
@@ -1142,9 +1142,3 @@ def owner_choices(sessions: Sessions, *, actor: Actor) -> list[Choice]:
         return [Choice(i, n) for i, n in session.execute(
             select(User.id, User.display_name).where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
             .order_by(User.display_name))]
-
-
-def customer_version(sessions: Sessions, *, actor: Actor, customer_id: int) -> int:
-    """Return the customer's current version (after a conflict, to save on top of the other change)."""
-    with sessions.read() as session:
-        return load_readable(session, actor, customer_id).version

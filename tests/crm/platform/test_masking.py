@@ -11,8 +11,6 @@ from crm.platform.masking import mask_email, mask_email_sql, mask_phone, mask_ph
 from db.engine import Sessions
 from tests.crm.customers.customer_fixtures import MakeCustomer, Team
 
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 PHONES = ["13812345678", "+86 138 1234 5678", "+86 13812345678", "+8613812345678", "+86 138****5678", "+86 1234",
            "010-12345678", "+44 20 7946 0958", "12345", "", None, "138****5678"]
 EMAILS = ["john@example.com", "wang.fang@公司.中国", "x", "", None, "j***@example.com"]
@@ -95,3 +93,18 @@ def test_a_viewer_sees_no_contacts_wechat_id_or_birthday_in_the_360_view_or_its_
     assert changes and all(e.old in ("z***", "****", None) and e.new in ("z***", "****", None) for e in changes)
     full = get_customer_360(sessions, actor=team.staff, customer_id=customer.id).contacts
     assert [(c.wechat, c.birthday) for c in full] == [("zhang6090_999", dt.date(1981, 5, 17))]
+
+
+def test_a_viewer_sees_neither_a_persons_own_birthday_nor_their_home_address(
+        sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:
+    """A customer who is a person has a birthday and a home address as personal as a contact's."""
+    from crm.customers.service import get_customer
+
+    person = make_customer("王小明", customer_type="individual", birthday=dt.date(1990, 3, 4),
+                           address="上海市徐汇区漕溪北路 88 号 1201 室")
+    company = make_customer("Zhihang Ltd", customer_type="company", address="1 Science Park Road")
+    seen = get_customer(sessions, actor=team.viewer, customer_id=person.id)
+    assert (seen.birthday, seen.address) == (None, "****")
+    assert get_customer(sessions, actor=team.viewer, customer_id=company.id).address == "1 Science Park Road"
+    full = get_customer(sessions, actor=team.staff, customer_id=person.id)
+    assert (full.birthday, full.address) == (dt.date(1990, 3, 4), "上海市徐汇区漕溪北路 88 号 1201 室")
