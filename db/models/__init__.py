@@ -18,7 +18,14 @@ from db.models.base import (
     utcnow,
 )
 from db.models.classification import ClassChange, ClassOverride, CreditEvent, ServicePolicy
-from db.models.complaints import Complaint, ComplaintEvent, Suggestion
+from db.models.complaints import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    Inquiry,
+    ReferenceCounter,
+    Suggestion,
+)
 from db.models.customers import (
     SORT_INDEXED,
     Contact,
@@ -50,6 +57,7 @@ __all__ = [
     "ClassChange",
     "ClassOverride",
     "Complaint",
+    "ComplaintAttachment",
     "ComplaintEvent",
     "Contact",
     "Contract",
@@ -65,12 +73,14 @@ __all__ = [
     "FollowUpTask",
     "Holiday",
     "IdempotencyToken",
+    "Inquiry",
     "KeyDate",
     "KpiSnapshot",
     "KpiTarget",
     "Money",
     "MoneySum",
     "Order",
+    "ReferenceCounter",
     "ServicePolicy",
     "Setting",
     "SignInFailure",

@@ -51,9 +51,13 @@ class Department(Versioned, Base):
     __tablename__ = "departments"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    # marketing / sales / service / product / tech / management (DOMAIN.md section 7)
+    name: Mapped[str] = mapped_column(String(120))  # in English (the name shown where no Chinese one is kept)
+    name_zh: Mapped[str | None] = mapped_column(String(120))  # in Simplified Chinese (0015_complaint_handling)
+    # sales / service / product / tech / finance / marketing / management / other (crm/complaints/vocab.py)
     function: Mapped[str] = mapped_column(String(16))
+    # The head gets escalated complaints (crm/complaints); use_alter: users.department_id points back here.
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_departments_head_id_users"), index=True)
 
 
 class Setting(Base):
