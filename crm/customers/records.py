@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm.customers.search_index import reindex_customers
 from crm.follow_ups import company_today, today_for
-from crm.platform.access import load_readable, load_writable, masks_contacts, next_code
+from crm.platform.access import load_writable, masks_contacts, next_code
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.masking import mask_email, mask_phone, mask_wechat
 from crm.platform.permissions import Actor
@@ -607,18 +607,6 @@ def update_payment(sessions: Sessions, *, actor: Actor, payment_id: int, version
         return _payment_view(payment, today)
 
 
-def set_payment_archived(sessions: Sessions, *, actor: Actor, payment_id: int, version: int, archived: bool,
-                         token: str | None = None, today: dt.date | None = None) -> PaymentView:
-    """Archive a payment entered by mistake (or restore it)."""
-    with transaction(sessions, actor=actor, token=token, operation="contract_payments.archive") as session:
-        payment = _load_payment(session, actor, payment_id)
-        check_version(session, payment, version)
-        if (payment.archived_at is not None) != archived:
-            payment.archived_at = utcnow() if archived else None
-        session.flush()
-        return _payment_view(payment, today or company_today(session))
-
-
 # --- follow-ups, read only (the follow-up feature owns their editing) -------------------------------
 
 
@@ -666,9 +654,4 @@ def recent_activities_of(session: Session, customer_id: int, *, limit: int = 20)
     ).all()
     return [ActivityView(id=a.id, occurred_at=a.occurred_at, channel=a.channel, summary=a.summary, outcome=a.outcome,
                          next_step=a.next_step, owner_name=name) for a, name in rows]
-
-
-def readable_customer_id(session: Session, actor: Actor, customer_id: int) -> int:
-    """Check the actor may read the customer; return its id (lower-level helper)."""
-    return load_readable(session, actor, customer_id).id
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from crm.customers import CustomerFilter, customer_query
 from crm.platform import clock
 from crm.platform.access import masks_contacts
 from crm.platform.audit import audit_row, write_audit
@@ -24,7 +25,7 @@ from crm.platform.masking import mask_record
 from crm.platform.permissions import Actor, require
 from crm.platform.vocab import urgency_of
 from db.engine import Sessions
-from db.models import Contact, Customer, CustomerTag, Department, Order, User
+from db.models import Contact, Customer, CustomerTag, Order, User
 
 EXPORT_KINDS = ("customers", "contacts", "orders")
 FORMATS = ("csv", "xlsx")
@@ -107,13 +108,8 @@ def _visible(session: Session, actor: Actor) -> list[Any]:
     return [Customer.owner_id == actor.id]
 
 
-def _customer_select(session: Session, actor: Actor, customer_filter: Any,
-                     now: dt.datetime) -> tuple[Select[Any], bool]:
-    """Return the customers' SELECT (the customer list's own query when it offers one) and if it masks in SQL."""
-    try:
-        from crm.customers import CustomerFilter, customer_query
-    except ImportError:  # the customer list is not there yet: every visible, live customer
-        return _fallback_customer_select(session, actor), False
+def _customer_select(session: Session, actor: Actor, customer_filter: Any, now: dt.datetime) -> Select[Any]:
+    """Return the customers' SELECT: the customer list's own query, with the columns only an export shows."""
     statement = customer_query(session, actor, customer_filter or CustomerFilter(), now=now)
     statement = statement.where(*_visible(session, actor))
     owner_username = select(User.username).where(User.id == Customer.owner_id).correlate(Customer).scalar_subquery()
@@ -123,27 +119,6 @@ def _customer_select(session: Session, actor: Actor, customer_filter: Any,
         Customer.rfm_recency_days, Customer.rfm_frequency, Customer.rfm_monetary, Customer.rfm_r, Customer.rfm_f,
         Customer.rfm_m, Customer.first_contact_date, Customer.birthday, Customer.needs, Customer.products_in_use,
         Customer.decision_process, Customer.competitors, Customer.preferences, Customer.notes,
-    ), True
-
-
-def _fallback_customer_select(session: Session, actor: Actor) -> Select[Any]:
-    primary = (select(Contact.id).where(Contact.customer_id == Customer.id, Contact.archived_at.is_(None))
-               .order_by(Contact.is_primary.desc(), Contact.id).limit(1).correlate(Customer).scalar_subquery())
-
-    def contact_column(column: Any, label: str) -> Any:
-        return select(column).where(Contact.id == primary).correlate(Customer).scalar_subquery().label(label)
-
-    return (
-        select(
-            Customer, User.display_name.label("owner_name"), User.username.label("owner_username"),
-            Department.name.label("department_name"), contact_column(Contact.name, "contact_name"),
-            contact_column(Contact.phone, "contact_phone"), contact_column(Contact.email, "contact_email"),
-            _tags_column(),
-        )
-        .outerjoin(User, User.id == Customer.owner_id)
-        .outerjoin(Department, Department.id == Customer.department_id)
-        .where(Customer.archived_at.is_(None), *_visible(session, actor))
-        .order_by(Customer.name, Customer.id)
     )
 
 
@@ -151,8 +126,7 @@ def _filtered_ids(session: Session, actor: Actor, customer_filter: Any, now: dt.
     """A subquery of the filtered customers' ids, or None for every visible live customer."""
     if customer_filter is None:
         return None
-    statement, _ = _customer_select(session, actor, customer_filter, now)
-    return statement.order_by(None).subquery()
+    return _customer_select(session, actor, customer_filter, now).order_by(None).subquery()
 
 
 # --- rows --------------------------------------------------------------------------------------------
@@ -165,17 +139,13 @@ def _tags_column() -> Any:
 
 
 def _getter(row: Any) -> Any:
-    """A name -> value lookup for one result row (plain columns, or the Customer entity the fallback selects)."""
-    values = dict(zip(row._fields, row, strict=True))
-    entity = values.get("Customer")
-    if entity is None:
-        return values.get
-    return lambda name: values[name] if name in values else getattr(entity, name)
+    """A name -> value lookup for one result row."""
+    return dict(zip(row._fields, row, strict=True)).get
 
 
 def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
                    now: dt.datetime) -> Iterator[dict[str, Any]]:
-    statement, _ = _customer_select(session, actor, customer_filter, now)
+    statement = _customer_select(session, actor, customer_filter, now)
     mask = masks_contacts(actor)
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
         get = _getter(row)

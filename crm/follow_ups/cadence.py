@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Customer, ServicePolicy, UTCDateTime
 
-# DOMAIN.md section 2 / the classification issue: high 30, medium 60, low 120 days; strategic 14.
+# Contact cadence per class (DOMAIN.md section 2: the highest classes are visited most often): high value 30 days,
+# medium 60, low 120; strategic importance 14.
 DEFAULT_CADENCES: dict[tuple[str, str], int] = {
     ("value_tier", "high"): 30,
     ("value_tier", "medium"): 60,

@@ -62,10 +62,6 @@ class AccountLocked(CrmError):
     key = "auth.locked"
 
 
-class DatabaseUnavailable(CrmError):
-    key = "error.database_unavailable"
-
-
 class DatabaseReadOnly(CrmError):
     """The database takes no writes (a read-only SQLite file, a standby): nothing was saved."""
 

@@ -15,7 +15,7 @@ from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
 
-from crm.platform.clock import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE  # re-exported for older callers
+from crm.platform.clock import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE  # format_datetime's default zone
 from crm.platform.clock import zone_named
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
@@ -128,7 +128,6 @@ CATALOG: dict[str, tuple[str, str]] = {
         "未保存：在您打开后，{who} 修改了此记录（{fields}）。您的输入保留在下方；请先查看对方的修改，再重新保存。",
     ),
     "error.duplicate_submission": ("This form was already submitted; nothing was saved twice.", "该表单已提交过，未重复保存。"),
-    "error.database_unavailable": ("The database is unavailable; nothing was saved.", "数据库不可用，未保存任何内容。"),
     "error.database_read_only": (
         "The database is read-only, so nothing was saved (you can still look things up). Ask your administrator to "
         "check that the app may write the database file and its folder, that the disk is not full or mounted "

@@ -114,11 +114,6 @@ def check_length(errors: ValidationCollector, field: str, value: str | None, max
         errors.add(field, "validation.too_long", max=max_length)
 
 
-def check_text(errors: ValidationCollector, field: str, value: str | None, model: Any, column: str) -> None:
-    """Check an optional text against its column's limit (column_limit) and for NUL characters."""
-    check_length(errors, field, value, column_limit(model, column) or TEXT_MAX)
-
-
 def check_phone(errors: ValidationCollector, field: str, value: str | None) -> str | None:
     """Validate an optional phone; return its canonical form."""
     if value is None or not value.strip():
