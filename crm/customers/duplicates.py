@@ -14,6 +14,7 @@ from crm.customers.search_index import reindex_customers
 from crm.follow_ups import apply_changes
 from crm.platform.access import load_readable, masks_contacts, reads_all
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError, NotFound, ValidationCollector
 from crm.platform.names import normalise_name
 from crm.platform.permissions import Actor, require
@@ -35,7 +36,6 @@ from db.models import (
     SurveyResponse,
     User,
     Versioned,
-    utcnow,
 )
 
 MAX_CANDIDATES = 10
@@ -312,7 +312,6 @@ def merge_customers(
             _move_rows(session, actor, model, ids, survivor_id=survivor_id, duplicate_id=duplicate_id, now=now,
                        extra=extra)
             moved[table.name] = len(ids) + (rekeyed + cancelled if model is FollowUpTask else 0)
-        tags_added = _merge_tags(session, actor, survivor=survivor, duplicate=duplicate)
         filled = []
         for name in FILLED_FIELDS:
             if getattr(survivor, name) in (None, "") and getattr(duplicate, name) not in (None, ""):
@@ -329,6 +328,11 @@ def merge_customers(
             survivor.next_follow_up_at = next_due
         duplicate.archived_at = now
         duplicate.next_follow_up_at = None
+        # The survivor changes (tags, contacts and details it gains), so its row is written even when no column of
+        # its own does: one version bump, and a form opened on it before the merge is refused, naming the merge.
+        survivor.updated_at = now
+        session.flush()
+        tags_added = _merge_tags(session, actor, survivor=survivor, duplicate=duplicate)
         reindex_customers(session, [survivor_id, duplicate_id])  # the contacts moved, and their names with them
         write_audit(session, [
             audit_row(actor, "merge", "customers", duplicate.id, field="merged_into", new=survivor.code,

@@ -16,7 +16,14 @@ from crm.customers.duplicates import (
     phone_variants,
 )
 from crm.customers.records import OrderInput, add_order
-from crm.customers.service import CustomerFilter, CustomerInput, create_customer, get_customer, list_customers
+from crm.customers.service import (
+    CustomerFilter,
+    CustomerInput,
+    create_customer,
+    get_customer,
+    list_customers,
+    update_customer,
+)
 from crm.platform.errors import PermissionDenied, ValidationError, VersionConflict
 from crm.platform.uow import transaction
 from db.engine import Sessions
@@ -34,9 +41,6 @@ from db.models import (
     utcnow,
 )
 from tests.crm.customers.customer_fixtures import YESTERDAY, MakeCustomer, Team
-
-# The team and make_customer fixtures.
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
 
 
 @pytest.mark.parametrize("spelling", ["ACME Robotics Co., Ltd.", "acme robotics", "Ａｃｍｅ　Ｒｏｂｏｔｉｃｓ Inc.",
@@ -185,6 +189,20 @@ def test_merging_moves_everything_to_the_survivor_and_archives_the_duplicate(
     assert survivor.industry == "manufacturing" and survivor.next_follow_up_at is not None
     assert get_customer(sessions, actor=team.manager, customer_id=duplicate_id).archived_at is not None
     assert list_customers(sessions, actor=team.manager, flt=CustomerFilter(search="acme")).total == 1
+
+
+def test_a_form_opened_on_the_survivor_before_a_merge_cannot_overwrite_the_tags_it_gained(
+        sessions: Sessions, team: Team, pair: tuple[int, int]) -> None:
+    survivor_id, duplicate_id = pair
+    before = get_customer(sessions, actor=team.manager, customer_id=survivor_id)
+    merge_customers(sessions, actor=team.manager, survivor_id=survivor_id, duplicate_id=duplicate_id)
+    after = get_customer(sessions, actor=team.manager, customer_id=survivor_id)
+    assert after.version > before.version and "expo-2024" in after.tags
+    with pytest.raises(VersionConflict) as refused:
+        update_customer(sessions, actor=team.manager, customer_id=survivor_id, version=before.version,
+                        changes={"tags": ("vip",)})
+    assert "tags" in str(refused.value.params)
+    assert "expo-2024" in get_customer(sessions, actor=team.manager, customer_id=survivor_id).tags
 
 
 def test_only_managers_merge_and_never_a_customer_with_itself(sessions: Sessions, team: Team,
