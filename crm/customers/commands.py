@@ -1,16 +1,12 @@
-"""`python -m crm search reindex`: rebuild the customer search index; `search analyze`: count its grams again;
-`search bench`: time searches.
+"""`python -m crm search reindex`: rebuild the customer search index; `search analyze`: count its grams again.
 
-`search bench --customers N` times the customer list's searches on generated data in a separate database
-(`--url`, by default a SQLite file data/bench_search.db), never on the configured one.
+The searches' benchmark is a section of `python -m crm bench` (crm/bench/search.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-
-DEFAULT_BENCH_PATH = "data/bench_search.db"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,10 +20,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     reindex.set_defaults(func=_cmd_reindex)
     search.add_parser("analyze", help="count again how many customers hold each gram (daily, from cron: keeps "
                                       "searches choosing their rarest gram)").set_defaults(func=_cmd_analyze)
-    bench = search.add_parser("bench", help="benchmark: time searches on N generated customers (separate database)")
-    bench.add_argument("--customers", type=int, default=1_000_000, metavar="N")
-    bench.add_argument("--url", default=None, help=f"benchmark database (default sqlite:///{DEFAULT_BENCH_PATH})")
-    bench.set_defaults(func=_cmd_bench)
 
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
@@ -61,14 +53,3 @@ def _cmd_analyze(_args: argparse.Namespace) -> int:
     print(f"{grams:,} search grams counted in {time.perf_counter() - started:.1f} s")
     return 0
 
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from crm.bench.search import run
-    from db.engine import PROJECT_ROOT, make_engine, make_session_factory, masked_url, upgrade_database
-
-    url = args.url or f"sqlite:///{PROJECT_ROOT / DEFAULT_BENCH_PATH}"
-    engine = make_engine(url)
-    upgrade_database(engine)
-    print(f"benchmark database: {masked_url(url)}")
-    run(make_session_factory(engine), customers=args.customers)
-    return 0

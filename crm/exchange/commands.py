@@ -11,7 +11,6 @@ from crm.platform.i18n import LANGUAGES, t
 from crm.platform.permissions import SYSTEM
 
 SHOWN_ISSUES = 50
-DEFAULT_BENCH_PATH = "data/bench_imports.db"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,11 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                   "customer (same name, phone or email) is skipped (default), updates that "
                                   "customer, or is imported as a new one")
         sub.set_defaults(func=_cmd_import, kind=kind)
-    bench = kinds.add_parser("bench", help="time the import of N order rows (CSV and Excel) in a database of its own")
-    bench.add_argument("--orders", type=int, default=100_000, metavar="N")
-    bench.add_argument("--customers", type=int, default=10_000, metavar="N", help="customers the orders belong to")
-    bench.add_argument("--url", help=f"benchmark database (default sqlite:///{DEFAULT_BENCH_PATH})")
-    bench.set_defaults(func=_cmd_bench)
 
     exporting = subparsers.add_parser("export", help="export customers, contacts or orders to CSV or Excel")
     exporting.add_argument("kind", choices=EXPORT_KINDS)
@@ -102,18 +96,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(f"{args.kind}: {report.total_rows:,} rows{encoding}; {report.bad_rows:,} with errors, "
           f"{len(report.warnings):,} warnings; {counts}; {outcome} in {elapsed:.1f} s")
     return 1 if report.errors else 0
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from crm.bench.imports import run
-    from db.engine import PROJECT_ROOT, make_engine, make_session_factory, masked_url, upgrade_database
-
-    url = args.url or f"sqlite:///{PROJECT_ROOT / DEFAULT_BENCH_PATH}"
-    engine = make_engine(url)
-    upgrade_database(engine)
-    print(f"benchmark database: {masked_url(url)}")
-    run(make_session_factory(engine), orders=args.orders, customers=args.customers)
-    return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""`python -m crm follow-ups generate | queue | refresh-cache | bench`: the follow-up feature's commands."""
+"""`python -m crm follow-ups generate | queue | refresh-cache`: the follow-up feature's commands (their benchmark is
+a section of `python -m crm bench`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import time
 
 from crm.platform.i18n import format_datetime, t
 
-DEFAULT_BENCH_URL = "sqlite:///data/bench_follow_ups.db"
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the follow-ups commands."""
     from crm.follow_ups.automation import RULE_CODES
 
-    parser = subparsers.add_parser("follow-ups", help="follow-up rules, queues and benchmark")
+    parser = subparsers.add_parser("follow-ups", help="follow-up rules and queues")
     commands = parser.add_subparsers(dest="follow_ups_command", required=True)
 
     generate = commands.add_parser("generate", help="run the enabled automatic rules over all customers and "
@@ -32,14 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                                         "and the calendar's counts per day from the contacts and "
                                                         "open tasks (after bulk loads or edits outside the app)")
     refresh.set_defaults(func=_cmd_refresh)
-
-    bench = commands.add_parser("bench", help="time the follow-up queues on N generated customers")
-    bench.add_argument("--customers", type=int, default=10_000)
-    bench.add_argument("--contacts-per-customer", type=int, default=10)
-    bench.add_argument("--url", default=DEFAULT_BENCH_URL,
-                       help=f"an EMPTY database to fill (default {DEFAULT_BENCH_URL}); reused if it holds bench data")
-    bench.add_argument("--no-generate", action="store_true", help="skip timing the full rules run")
-    bench.set_defaults(func=_cmd_bench)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -102,29 +93,3 @@ def _cmd_refresh(_args: argparse.Namespace) -> int:
     print(f"recounted the calendar: {rows:,} (owner, day) rows")
     return 0
 
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from crm.bench.follow_ups import run
-    from db.engine import (
-        database_url,
-        make_engine,
-        make_session_factory,
-        masked_url,
-        normalise_url,
-        upgrade_database,
-    )
-
-    if normalise_url(args.url) == database_url():
-        raise SystemExit("refusing to benchmark on the configured database (CRM_DATABASE_URL): give another --url")
-    engine = make_engine(args.url)
-    upgrade_database(engine)
-    sessions = make_session_factory(engine)
-    print(f"benchmark database: {masked_url(args.url)}")
-    report = run(sessions, customers=args.customers, contacts_per_customer=args.contacts_per_customer,
-                 with_generate=not args.no_generate, progress=lambda line: print(line, flush=True))
-    print(f"\n{report.dialect}: {report.customers:,} customers, {report.activities:,} contacts, "
-          f"{report.open_tasks:,} open follow-ups (generated in {report.generated_seconds:.1f} s)")
-    print(f"{'operation':<46} {'cold ms':>10} {'warm ms':>10}")
-    for timing in report.timings:
-        print(f"{timing.name:<46} {timing.cold_ms:>10.1f} {timing.warm_ms:>10.1f}")
-    return 0

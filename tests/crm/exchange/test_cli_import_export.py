@@ -143,21 +143,6 @@ def test_an_export_as_a_viewer_masks_phones_and_an_unknown_user_is_refused(
     assert "no active user named 'nobody'" in capsysbinary.readouterr().err.decode()
 
 
-def test_the_import_benchmark_imports_its_orders_through_the_real_import_and_reports_the_times(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"sqlite:///{tmp_path / 'bench.db'}"
-    assert main(["import", "bench", "--orders", "300", "--customers", "20", "--url", url]) == 0
-    out = capsys.readouterr().out
-    assert "CSV import (one transaction)" in out and "orders.created 300" in out
-    assert "orders.unchanged 300" in out  # the re-import of the same file adds nothing
-    assert "within the 30 s target" in out
-    sessions = make_session_factory(make_engine(url))
-    with sessions.read() as session:
-        assert session.scalar(select(func.count()).select_from(Order)) == 300  # the Excel import's
-        assert session.scalar(select(func.count()).select_from(Customer)) == 20
-    assert main(["import", "bench", "--orders", "300", "--customers", "20", "--url", url]) == 0  # runs again
-
-
 def test_a_customer_file_without_codes_skips_likely_duplicates_unless_told_otherwise(
         database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode("utf-8"))])

@@ -1,0 +1,96 @@
+"""The benchmark's one data set: the demo's customer base (every module's rows, the demo accounts), loaded into a
+database of the benchmark's own, never the configured one, and reused while it is the same scale and seed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from crm.demo import load_demo
+from db.engine import (
+    PROJECT_ROOT,
+    Sessions,
+    database_url,
+    make_engine,
+    make_session_factory,
+    masked_url,
+    normalise_url,
+    upgrade_database,
+)
+from db.models import Customer, Setting, User
+
+# The settings row that says the database was filled by the benchmark, and with what.
+MARKER = "bench_data"
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data'}/bench_{{customers}}.db"
+_COUNTED = ("customers", "contacts", "orders", "activities", "follow_up_tasks", "complaints")
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """The data set a scale's sections run on."""
+
+    customers: int
+    seed: int
+    reused: bool
+    built_seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _same_database(a: str, b: str) -> bool:
+    first, second = make_url(normalise_url(a)), make_url(normalise_url(b))
+    if first.get_backend_name() == second.get_backend_name() == "sqlite":
+        return bool(first.database) and bool(second.database) and \
+            Path(first.database).resolve() == Path(second.database).resolve()  # type: ignore[arg-type]
+    return first.set(password=None) == second.set(password=None)
+
+
+def open_bench_database(url: str) -> Sessions:
+    """Open (and migrate) the benchmark database; refuse the configured one (CRM_DATABASE_URL)."""
+    if _same_database(url, database_url()):
+        raise SystemExit(f"refusing to benchmark on the configured database ({masked_url(url)}): "
+                         "give another --url")
+    if make_url(normalise_url(url)).get_backend_name() == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    upgrade_database(engine)
+    return make_session_factory(engine)
+
+
+def prepare(sessions: Sessions, *, customers: int, seed: int = 42, fresh: bool = False,
+            progress: Callable[[str], None] = lambda _line: None) -> DataSet:
+    """Load the demo data set of `customers` customers, or reuse the one there from an earlier run.
+
+    An empty database is filled; one the benchmark filled before is reused when its scale and seed match (and not
+    `fresh`), else replaced; any other database is refused, so real data is never touched.
+    """
+    wanted = {"customers": customers, "seed": seed, "generator": "demo"}
+    with sessions.read() as session:
+        marker = session.scalar(select(Setting.value).where(Setting.key == MARKER))
+        holds_data = session.scalar(select(Customer.id).limit(1)) is not None or \
+            session.scalar(select(User.id).limit(1)) is not None
+    if marker is None and holds_data:
+        raise SystemExit(f"refusing to benchmark on {masked_url(str(sessions.engine.url))}: it holds data the "
+                         "benchmark did not load; give an empty database (--url)")
+    reused = marker == wanted and not fresh
+    seconds = 0.0
+    if not reused:
+        progress(f"loading the demo data set: {customers:,} customers, seed {seed}")
+        started = time.perf_counter()
+        load_demo(sessions, customers=customers, seed=seed, delete_everything=marker is not None)
+        with sessions.begin() as session:
+            session.add(Setting(key=MARKER, value=wanted))
+        seconds = round(time.perf_counter() - started, 1)
+        progress(f"loaded in {seconds:.1f} s")
+    with sessions.read() as session:
+        rows = {table: int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0) for table in _COUNTED}
+        rows["open follow-ups"] = int(session.scalar(
+            text("SELECT count(*) FROM follow_up_tasks WHERE status = 'open'")) or 0)
+        rows["users"] = int(session.scalar(select(func.count()).select_from(User)) or 0)
+    return DataSet(customers, seed, reused, seconds, rows)
