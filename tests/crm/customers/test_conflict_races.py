@@ -25,9 +25,6 @@ from db.engine import Sessions
 from db.models import AuditLog, CustomerTag, FollowUpTask, utcnow
 from tests.crm.customers.customer_fixtures import MakeCustomer, Team
 
-# The team and make_customer fixtures.
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 @dataclass
 class Race:

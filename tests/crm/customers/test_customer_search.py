@@ -20,8 +20,6 @@ from db.models import Contact, Customer, CustomerSearchGram, CustomerSearchGramC
 from db.search_grams import texts_from_database
 from tests.crm.customers.customer_fixtures import MakeCustomer, Team, count_statements
 
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 def found(sessions: Sessions, actor: Actor, term: str) -> list[str]:
     page = list_customers(sessions, actor=actor, flt=CustomerFilter(search=term, archived="all"))

@@ -33,9 +33,6 @@ from db.engine import Sessions
 from db.models import AuditLog, Customer, StageChange, utcnow
 from tests.crm.customers.customer_fixtures import TOMORROW, YESTERDAY, MakeCustomer, Team, count_statements
 
-# The team and make_customer fixtures.
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 def names(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [r.name for r in page.rows]

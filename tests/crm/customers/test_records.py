@@ -30,9 +30,6 @@ from db.engine import Sessions
 from db.models import AuditLog
 from tests.crm.customers.customer_fixtures import COMPANY_TODAY, TOMORROW, YESTERDAY, MakeCustomer, Team
 
-# The team and make_customer fixtures.
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 @pytest.fixture
 def customer_id(make_customer: MakeCustomer, team: Team) -> int:

@@ -16,9 +16,6 @@ from db.engine import Sessions
 from db.models import Activity, ClassChange, Complaint, SurveyResponse, utcnow
 from tests.crm.customers.customer_fixtures import MakeCustomer, Team, count_statements
 
-# The team and make_customer fixtures.
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 @pytest.fixture
 def history(sessions: Sessions, team: Team, make_customer: MakeCustomer) -> int:

@@ -33,16 +33,6 @@ DUE = utc(2026, 11, 23, 15, 30)  # 23:30 on the 23rd in Shanghai, 15:30 the 23rd
 MONDAY = dt.date(2026, 11, 23)
 
 
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
-
-
 def _stored(sessions: Sessions) -> dict[tuple[int, dt.date], int]:
     with sessions.read() as session:
         return calendar_counts.stored(session.connection())

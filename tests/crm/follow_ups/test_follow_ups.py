@@ -38,16 +38,6 @@ from tests.crm.follow_ups.follow_up_factories import (
 NOW = utc(2026, 11, 23, 2, 0)  # 10:00 in Shanghai
 
 
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
-
-
 def _log(sessions: Sessions, actor: Actor, customer_id: int, **extra: object):  # type: ignore[no-untyped-def]
     values: dict[str, object] = {"channel": "phone", "occurred_at": NOW - dt.timedelta(hours=1),
                                  "summary": "Talked about the renewal", "outcome": "reached", "now": NOW}

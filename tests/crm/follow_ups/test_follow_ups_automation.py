@@ -23,21 +23,11 @@ from crm.platform.stages import apply_stage_change
 from crm.platform.uow import transaction
 from db.engine import Sessions
 from db.models import AuditLog, Complaint, Customer, FollowUpTask, SurveyResponse
-from tests.crm.follow_ups.follow_up_factories import customer_row, make_customer, make_user, tasks_of, utc
+from tests.crm.follow_ups.follow_up_factories import customer_row, make_customer, tasks_of, utc
 
 NOW = utc(2026, 11, 23, 2, 0)  # 10:00 in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 END_OF_TODAY = utc(2026, 11, 23, 15, 59)  # 23:59 in Shanghai
-
-
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
 
 
 def _open_count(sessions: Sessions) -> int:

@@ -25,16 +25,6 @@ from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer
 TODAY = dt.date(2026, 12, 25)
 
 
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
-
-
 def test_care_dates_in_the_next_fourteen_days_cross_the_new_year(sessions: Sessions, staff: Actor) -> None:
     customer = make_customer(sessions, owner=staff, name="星河科技")
     make_contact(sessions, customer, name="王芳", birthday=dt.date(1985, 1, 7))      # in 13 days

@@ -30,16 +30,6 @@ from tests.crm.follow_ups.follow_up_factories import customer_row, make_customer
 DUE = utc(2026, 11, 23, 15, 30)
 
 
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
-
-
 def _task(sessions: Sessions, owner: Actor, due_at: dt.datetime, purpose: str = "regular_revisit",
           **customer: object) -> int:
     customer_id = make_customer(sessions, owner=owner, **customer)  # type: ignore[arg-type]

@@ -34,16 +34,6 @@ from tests.crm.follow_ups.follow_up_factories import make_customer, make_user, s
 NOW = utc(2026, 11, 25, 2, 0)  # Wednesday 10:00 in Shanghai
 
 
-@pytest.fixture
-def staff(sessions: Sessions) -> Actor:
-    return make_user(sessions, "wangfang", "staff")
-
-
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return make_user(sessions, "lina", "manager")
-
-
 def _figures(team: TeamOverview) -> tuple[object, ...]:
     """Everything the page shows but the as-of time."""
     return (team.period, team.period_start, team.period_end, team.timezone, team.owners, team.tiers)

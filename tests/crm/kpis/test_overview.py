@@ -14,8 +14,6 @@ from db.engine import Sessions
 from db.models import Customer
 from tests.crm.customers.customer_fixtures import COMPANY_TODAY, MakeCustomer, Team
 
-pytest_plugins = ("tests.crm.customers.customer_fixtures",)
-
 
 def test_the_overview_counts_live_customers_by_stage_and_value_tier_and_sums_a_years_orders(
         sessions: Sessions, team: Team, make_customer: MakeCustomer) -> None:

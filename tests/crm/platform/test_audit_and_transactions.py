@@ -17,12 +17,6 @@ from db.engine import Sessions
 from db.models import AuditLog, Department, utcnow
 
 
-@pytest.fixture
-def admin(sessions: Sessions) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username="root", display_name="Root", password="root-pass-1",
-                       role="admin").as_actor()
-
-
 def _audit(sessions: Sessions, entity_type: str) -> list[tuple]:  # type: ignore[type-arg]
     with sessions.read() as session:
         return [tuple(r) for r in session.execute(

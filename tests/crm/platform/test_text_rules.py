@@ -21,12 +21,6 @@ NOW = dt.datetime(2024, 6, 30, 3, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2024, 6, 30)
 
 
-@pytest.fixture
-def manager(sessions: Sessions) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123",
-                       role="manager").as_actor()
-
-
 def refused(call: object) -> dict[str, str]:
     """Run the call, expecting a ValidationError; return field -> message key."""
     with pytest.raises(ValidationError) as caught:
