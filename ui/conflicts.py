@@ -16,7 +16,7 @@ from crm.platform.conflicts import THEIRS, YOURS, FieldConflict, changes_from, k
 from crm.platform.errors import VersionConflict
 from ui.customers.listing import describe_error, forget_form, form_values
 from ui.i18n import date, set_widget_value, t
-from ui.reads import clear_read_caches
+from ui.reads import clear_after
 from ui.widgets import run_action
 
 T = TypeVar("T")
@@ -134,7 +134,7 @@ def save_or_merge(form_key: str, record_key: str, names: Sequence[str], save: Ca
     if result is not None:
         st.session_state.pop(_state_key(form_key), None)
         forget_form(form_key)
-        clear_read_caches()
+        clear_after("customer")
     return result
 
 

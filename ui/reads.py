@@ -1,21 +1,52 @@
-"""Cached read wrappers for pages (keyed by their arguments, cleared after writes)."""
+"""What each kind of write makes stale: the one table from a save to the cached reads it clears.
+
+Each feature keeps its cached reads and a function forgetting them (ui/<feature>/reads.py). A save calls
+clear_after(kind), so one person's save empties only the caches that save changes, never every cache of every
+user (st.cache_data.clear()). The company clock (ui/state.py) is cleared by saving the settings alone.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+from collections.abc import Callable
 
-from crm.kpis.overview import Overview, overview
-from crm.platform.permissions import Actor
-from ui.state import get_sessions
+from ui.follow_ups.reads import clear_follow_up_reads
+from ui.kpis.reads import cached_overview, clear_kpi_reads
+from ui.state import READ_TTL_SECONDS
 
-READ_TTL_SECONDS = 60
+# READ_TTL_SECONDS and cached_overview are imported from here by ui/classification/reads.py.
+__all__ = ["CLEARS", "READ_TTL_SECONDS", "cached_overview", "clear_after"]
+
+# What each feature's cached reads depend on:
+#   kpis            the overview: customers (stage, tier, owner, archived), 12 months of orders, open and overdue
+#                   follow-ups, open complaints
+#   follow_ups      the team figures: the team snapshot, recomputed when older than team_snapshot_max_age_minutes,
+#                   on Refresh and by the daily run, so saves in between do not change them
+#   classification distributions, RFM grid, customers of a class, cadence exceptions (last contact, next
+#                   follow-up), stage statistics: every customer's classes, stage and contact dates
+CLEARS: dict[str, tuple[str, ...]] = {
+    # a customer created, edited, archived, merged or bulk-edited; its contacts, orders, contracts, payments,
+    # complaints; an import. The team figures stay cached: they are a snapshot with its own age and Refresh.
+    "customer": ("kpis", "classification"),
+    # a follow-up planned, rescheduled, reassigned, cancelled or completed, a greeting planned, a contact logged
+    # (it may move the stage and plan the next step), the automatic rules run (they also recompute the snapshot)
+    "follow_up": ("kpis", "follow_ups", "classification"),
+    # the team snapshot recomputed (Refresh)
+    "team_figures": ("follow_ups",),
+}
+# A classification write (classes recomputed or overridden, thresholds, credit events, service policies) calls
+# ui.classification.reads.clear_classification_reads, which clears the classification reads and the overview.
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_overview(actor: Actor) -> Overview:
-    return overview(get_sessions(), actor=actor)
+def _clear_functions() -> dict[str, Callable[[], None]]:
+    # ui.classification.reads takes READ_TTL_SECONDS from this module: imported here, when first needed.
+    from ui.classification.reads import clear_classification_reads
+
+    return {"kpis": clear_kpi_reads, "follow_ups": clear_follow_up_reads,
+            "classification": clear_classification_reads}
 
 
-def clear_read_caches() -> None:
-    """Forget cached figures after a write that changes them."""
-    st.cache_data.clear()
+def clear_after(kind: str) -> None:
+    """Forget the cached reads a write of this kind makes stale (see CLEARS)."""
+    clear = _clear_functions()
+    for feature in CLEARS[kind]:
+        clear[feature]()

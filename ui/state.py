@@ -22,6 +22,10 @@ from db.engine import (
 
 log = logging.getLogger("crm.ui")
 
+# How long a cached read may be stale at most: another server's write shows within it. A write on this server
+# clears the reads it affects at once (ui/reads.py).
+READ_TTL_SECONDS = 60
+
 
 @st.cache_resource(show_spinner=False)
 def _sessions_for(url: str) -> Sessions:
@@ -52,7 +56,7 @@ def get_sessions() -> Sessions:
 
 # The company's clock settings, read once a minute per server (another server's change shows within that);
 # saving the settings clears them at once (forget_company_clock).
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def _company_clock(url: str) -> tuple[str, str]:
     with get_sessions().read() as session:
         return clock.company_zone(session).key, clock.working_time(session).strftime("%H:%M")

@@ -359,7 +359,8 @@ def test_the_log_form_works_on_its_own_for_the_customer_360_view(role_accounts: 
 
     def script(customer_id: int, username: str) -> None:
         from crm.platform.users import get_user
-        from ui.follow_ups.sections import log_contact_form, next_activity_badge
+        from ui.follow_ups.log import log_contact_form
+        from ui.follow_ups.widgets import next_activity_badge
         from ui.state import get_sessions
 
         user = get_user(get_sessions(), username=username)

@@ -28,7 +28,7 @@ from crm.platform.errors import CrmError
 from crm.platform.i18n import t as translate
 from crm.platform.permissions import Actor
 from ui.i18n import lang, t
-from ui.reads import clear_read_caches
+from ui.reads import clear_after
 from ui.state import company_today, get_sessions
 from ui.widgets import data_table, describe, form_token, run_action
 
@@ -165,7 +165,7 @@ def render_import_panel(actor: Actor) -> None:
         if report is not None:
             st.session_state[REPORT_KEY] = (fingerprint, report)
             if report.written:
-                clear_read_caches()
+                clear_after("customer")
             if report.dry_run and {d.line for d in report.duplicates[:SHOWN_DUPLICATES]} != set(row_choices):
                 st.rerun()  # the form above was drawn before this dry run: draw its choice per duplicate now
     stored = st.session_state.get(REPORT_KEY)

@@ -39,6 +39,7 @@ from crm.platform.preferences import CUSTOMER_COLUMNS, get_preference, set_prefe
 from crm.platform.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
 from db.engine import Sessions
 from ui.badges import label, style_columns
+from ui.customers import keys
 from ui.i18n import (
     day,
     forget_widget_value,
@@ -52,7 +53,7 @@ from ui.i18n import (
     widget_value,
 )
 from ui.inert import inert_t
-from ui.reads import clear_read_caches
+from ui.reads import clear_after
 from ui.state import company_today
 from ui.widgets import data_table, describe, field_error, form_token, run_action
 
@@ -60,7 +61,7 @@ T = TypeVar("T")
 PREFIX = "customers"
 QUERY_PARAM = "customer"
 UNASSIGNED = 0  # owner filter choice for customers without an owner
-NEW_FORM = "customers_new"
+NEW_FORM = keys.NEW_FORM
 BULK_FORM = "customers_bulk"
 _FILTER_KEYS = ("customers_f_mine", "customers_f_owner", "customers_f_department", "customers_f_stage",
                 "customers_f_tier", "customers_f_industry", "customers_f_region", "customers_f_source",
@@ -150,7 +151,7 @@ def submit_versioned(form_key: str, action: Callable[[], T], *, success: str,
     result = run_action(form_key, guarded, success=success)
     if result is not None:
         forget_form(form_key)
-        clear_read_caches()
+        clear_after("customer")
     return result
 
 
@@ -476,8 +477,8 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
 
             result = run_action(BULK_FORM, apply)
             if result is not None:
-                clear_read_caches()
-                st.session_state["customers_notice"] = t("customers.bulk.done", changed=result.changed,
+                clear_after("customer")
+                st.session_state[keys.NOTICE] = t("customers.bulk.done", changed=result.changed,
                                                          unchanged=result.unchanged)
                 st.session_state.pop("customers_bulk_ids", None)
                 st.rerun()
@@ -577,11 +578,11 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
 
         created = run_action(NEW_FORM, create)
         if created is not None:
-            clear_read_caches()
+            clear_after("customer")
             for name in (*_NEW_FIELDS, "confirm"):
                 forget_widget_value(f"{NEW_FORM}_{name}")
             st.session_state.pop(f"{NEW_FORM}__candidates", None)
-            st.session_state["customers_notice"] = inert_t("customers.new.created", code=created.code,
+            st.session_state[keys.NOTICE] = inert_t("customers.new.created", code=created.code,
                                                              name=created.name)
             open_customer(created.id)
             st.rerun()

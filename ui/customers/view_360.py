@@ -61,8 +61,10 @@ from crm.platform.vocab import (
 )
 from db.engine import Sessions
 from ui.badges import badge, show_class_badges
-from ui.classification.sections import LABEL_PREFIX, class_label, render_explanations
+from ui.classification.explain import render_explanations
+from ui.classification.labels import LABEL_PREFIX, class_label
 from ui.conflicts import changed_since_loaded, conflict_panel, pending_conflict, save_or_merge, settled_values
+from ui.customers import keys
 from ui.customers.listing import (
     close_customer,
     describe_error,
@@ -74,10 +76,10 @@ from ui.customers.listing import (
     optional,
     parse_tags,
 )
-from ui.follow_ups.sections import log_contact_form
+from ui.follow_ups.log import log_contact_form
 from ui.i18n import date, day, lang, lang_key, number, t, when
 from ui.inert import inert, inert_t, long_text
-from ui.reads import clear_read_caches
+from ui.reads import clear_after
 from ui.state import company_today, company_zone
 from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
 
@@ -136,8 +138,8 @@ def _compact(amount: Any, currency: str = "CNY") -> str:
 
 
 def _done(message: str) -> None:
-    clear_read_caches()
-    st.session_state["customers_notice"] = message
+    clear_after("customer")
+    st.session_state[keys.NOTICE] = message
     st.rerun()
 
 

@@ -1,0 +1,1 @@
+"""The follow-up feature's screens: one module per section of the page, its cached reads, keys and widgets."""

@@ -1,0 +1,1 @@
+"""The KPI screens: the overview's figures (growing into the managers' dashboard), its cached reads."""
