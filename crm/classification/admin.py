@@ -25,13 +25,14 @@ from crm.classification.service import (
 )
 from crm.follow_ups import DEFAULT_CADENCES
 from crm.platform.access import visibility
+from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.permissions import Actor, require
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_amount, check_choice, check_length, check_not_future, check_required
 from crm.platform.vocab import IMPORTANCE, VALUE_TIERS
 from db.engine import Sessions
-from db.models import ClassChange, ClassOverride, CreditEvent, Customer, ServicePolicy, User, utcnow
+from db.models import ClassChange, ClassOverride, CreditEvent, Customer, ServicePolicy, User
 
 OVERRIDE_STATUSES = ("active", "expired", "removed")
 

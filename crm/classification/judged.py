@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm.classification.service import Reason
 from crm.platform.access import can_edit, visibility
+from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.platform.permissions import Actor, require
 from crm.platform.stages import apply_stage_change, check_stage_change
@@ -19,7 +20,7 @@ from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_choice
 from crm.platform.vocab import CHURN_REASONS, IMPORTANCE, NEED_TYPES, STAGES
 from db.engine import Sessions
-from db.models import ClassChange, Customer, StageChange, UTCDateTime, utcnow
+from db.models import ClassChange, Customer, StageChange, UTCDateTime
 
 CLEARABLE = frozenset({"need_type", "importance", "expected_close_date"})
 MAX_BULK = 5_000

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session, aliased
 from crm.classification.service import company_today, describe_stored
 from crm.follow_ups import cadence_due_since, load_cadences
 from crm.platform.access import load_readable, visibility
+from crm.platform.clock import utcnow
 from crm.platform.errors import ValidationCollector
 from crm.platform.permissions import Actor
 from crm.platform.vocab import IMPORTANCE, NEED_TYPES, STAGES
 from crm.platform.vocab import _add_months as add_months  # the same month arithmetic as urgency_of()
 from db.engine import Sessions
-from db.models import ClassChange, Customer, User, utcnow
+from db.models import ClassChange, Customer, User
 
 DISTRIBUTION_DIMENSIONS = ("value_tier", "size_class", "relationship", "credit_risk", "lifecycle_stage", "need_type",
                            "importance", "urgency")

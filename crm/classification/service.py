@@ -30,13 +30,14 @@ from crm.classification.rfm import COMPUTED_DIMENSIONS, Bands, Thresholds, valid
 from crm.follow_ups import company_today as company_today  # re-exported for the classification modules
 from crm.platform.access import load_readable
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError
 from crm.platform.i18n import format_date, format_money, format_number, format_percent, t
 from crm.platform.permissions import SYSTEM, Actor, require
 from crm.platform.uow import transaction
 from crm.platform.vocab import urgency_of
 from db.engine import Sessions
-from db.models import ClassOverride, Customer, Order, Setting, User, utcnow
+from db.models import ClassOverride, Customer, Order, Setting, User
 
 THRESHOLDS_KEY = "classification.thresholds"
 LAST_RUN_KEY = "classification.last_run"

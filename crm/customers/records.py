@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm.customers.search_index import reindex_customers
 from crm.follow_ups import company_today, today_for
 from crm.platform.access import load_writable, masks_contacts, next_code
+from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.masking import mask_email, mask_phone, mask_wechat
 from crm.platform.permissions import Actor
@@ -30,7 +31,7 @@ from crm.platform.validation import (
 )
 from crm.platform.vocab import CONTRACT_STATUSES
 from db.engine import Sessions
-from db.models import Activity, Contact, Contract, ContractPayment, FollowUpTask, Order, User, utcnow
+from db.models import Activity, Contact, Contract, ContractPayment, FollowUpTask, Order, User
 
 CONTRACT_CODE_COUNTER = "contracts.code_counter"
 

@@ -52,6 +52,7 @@ from crm.follow_ups import (
 )
 from crm.platform.access import can_edit, load_readable, load_writable, masks_contacts, next_code, visibility
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.masking import MASK, mask_email_sql, mask_phone_sql
 from crm.platform.names import normalise_name
@@ -72,7 +73,7 @@ from crm.platform.vocab import (
     urgency_of,
 )
 from db.engine import Sessions
-from db.models import Complaint, Contact, Customer, CustomerTag, Department, StageChange, User, utcnow
+from db.models import Complaint, Contact, Customer, CustomerTag, Department, StageChange, User
 
 PAGE_SIZES = (25, 50, 100)
 MAX_PAGE_SIZE = 200

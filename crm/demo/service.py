@@ -27,6 +27,7 @@ from crm.classification import DEFAULT_POLICIES, Thresholds, company_today, defa
 from crm.customers import SearchText, search_text
 from crm.follow_ups import rebuild as rebuild_calendar_counts
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError
 from crm.platform.names import normalise_name
 from crm.platform.permissions import SYSTEM
@@ -513,7 +514,7 @@ class _Builder:
         ]
 
     def users(self, hashes: list[str]) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         self.rows["users"] = [
             {"id": index, "username": username, "display_name": name, "email": f"{username}@demo.example.com",
              "password_hash": password_hash, "role": role, "language": lang, "department_id": _DEPARTMENT_ID[dept],

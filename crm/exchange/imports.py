@@ -21,6 +21,7 @@ from crm.follow_ups import company_today
 from crm.platform import vocab
 from crm.platform.access import next_codes
 from crm.platform.audit import audit_row
+from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError, ValidationCollector
 from crm.platform.i18n import t
 from crm.platform.names import normalise_name
@@ -39,7 +40,7 @@ from crm.platform.validation import (
     parse_amount,
 )
 from db.engine import Sessions
-from db.models import AuditLog, Contact, Customer, Department, Order, StageChange, User, utcnow
+from db.models import AuditLog, Contact, Customer, Department, Order, StageChange, User
 
 KINDS = ("customers", "contacts", "orders")
 # The tables behind the models, for Core bulk statements (typed as tables for mypy).

@@ -32,12 +32,12 @@ from crm.follow_ups.core import (
     to_utc,
 )
 from crm.platform.audit import audit_row, write_audit
-from crm.platform.clock import working_time
+from crm.platform.clock import utcnow, working_time
 from crm.platform.errors import ValidationCollector
 from crm.platform.permissions import Actor, require
 from crm.platform.uow import transaction
 from db.engine import Sessions, refresh_statistics
-from db.models import AutomationRule, Complaint, Contact, Customer, FollowUpTask, SurveyResponse, utcnow
+from db.models import AutomationRule, Complaint, Contact, Customer, FollowUpTask, SurveyResponse
 
 CHUNK = 2_000
 ANALYZE_AFTER = 20_000  # new tasks after which the planner's statistics of follow_up_tasks are refreshed

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from crm.follow_ups import company_today
 from crm.platform.access import visibility
+from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from db.engine import Sessions
-from db.models import Complaint, Customer, FollowUpTask, Order, utcnow
+from db.models import Complaint, Customer, FollowUpTask, Order
 
 OPEN_COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer", "reopened")
 

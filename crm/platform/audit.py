@@ -11,9 +11,9 @@ from sqlalchemy import event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from crm.platform.change_display import named, reference_names
-from crm.platform.clock import company_zone, local_midnight
+from crm.platform.clock import company_zone, local_midnight, utcnow
 from crm.platform.permissions import SYSTEM, Actor
-from db.models import AuditLog, Base, User, Versioned, utcnow
+from db.models import AuditLog, Base, User, Versioned
 
 HIDDEN = "***"
 _SKIPPED_FIELDS = frozenset({"id", "version", "created_at", "updated_at"})

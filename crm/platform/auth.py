@@ -15,11 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crm.platform.audit import audit_row, write_audit
+from crm.platform.clock import utcnow
 from crm.platform.errors import AccountLocked, AuthenticationFailed
 from crm.platform.permissions import Actor
 from crm.platform.users import USERNAME_PATTERN, UserView, _view, hash_password, password_matches
 from db.engine import Sessions, is_read_only_error
-from db.models import SignInFailure, User, utcnow
+from db.models import SignInFailure, User
 
 log = logging.getLogger("crm.platform.auth")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from crm.platform.clock import utcnow
 from crm.platform.errors import ValidationCollector
 from crm.platform.permissions import Actor
 from crm.platform.vocab import CHURN_REASONS, STAGES
-from db.models import Customer, StageChange, utcnow
+from db.models import Customer, StageChange
 
 # Which stage may follow which. Churned means a former customer, so only a signed one can churn;
 # a churned customer can be re-opened as a prospect or signed again.

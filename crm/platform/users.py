@@ -11,13 +11,14 @@ import bcrypt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.platform.i18n import LANGUAGES
 from crm.platform.permissions import ROLES, SYSTEM, Actor, require
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_length, has_nul
 from db.engine import Sessions
-from db.models import User, utcnow
+from db.models import User
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from crm.platform import clock
 from crm.platform.auth import LOCKOUT, MAX_FAILED_LOGINS, authenticate, name_key, session_user, sign_out_everywhere
 from crm.platform.errors import AccountLocked, AuthenticationFailed
 from crm.platform.i18n import t
@@ -124,18 +125,19 @@ def test_unknown_username_takes_about_as_long_as_a_wrong_password(sqlite_session
 def test_sessions_issued_before_a_security_event_are_void(sessions: Sessions, alice, event: str) -> None:  # type: ignore[no-untyped-def]
     signed_in_at = utcnow()
     assert session_user(sessions, username="alice", signed_in_at=signed_in_at) is not None
-    time.sleep(0.01)
-    if event == "logout":
-        sign_out_everywhere(sessions, actor=alice.as_actor())
-    elif event == "password":
-        reset_password(sessions, actor=SYSTEM, user_id=alice.id, new_password="fresh-pass-1")
-    elif event == "role":
-        set_role(sessions, actor=SYSTEM, user_id=alice.id, role="manager")
-    else:
-        set_active(sessions, actor=SYSTEM, user_id=alice.id, active=False)
+    with clock.frozen_at(signed_in_at + dt.timedelta(seconds=1)):  # the event comes a second after the sign-in
+        if event == "logout":
+            sign_out_everywhere(sessions, actor=alice.as_actor())
+        elif event == "password":
+            reset_password(sessions, actor=SYSTEM, user_id=alice.id, new_password="fresh-pass-1")
+        elif event == "role":
+            set_role(sessions, actor=SYSTEM, user_id=alice.id, role="manager")
+        else:
+            set_active(sessions, actor=SYSTEM, user_id=alice.id, active=False)
     assert session_user(sessions, username="alice", signed_in_at=signed_in_at) is None
     if event != "deactivate":
-        assert session_user(sessions, username="alice", signed_in_at=utcnow()) is not None
+        signed_in_again = signed_in_at + dt.timedelta(seconds=2)
+        assert session_user(sessions, username="alice", signed_in_at=signed_in_again) is not None
 
 
 # --- the answers never tell which usernames exist ---------------------------------------------------------
