@@ -5,6 +5,7 @@ standard library. Inside crm/: crm/platform imports no feature; a feature import
 features' public faces (`from crm.follow_ups import X`), never their modules (`crm.follow_ups.automation`), and
 the features' dependencies never go round in a circle. crm/bench, which times features' internals, may import
 them; no feature imports crm/bench. crm/'s top level holds only the entry points (__init__, __main__, cli).
+crm/ reads the time from crm/platform/clock.py only, so a test can stand it still.
 """
 
 from __future__ import annotations
@@ -188,3 +189,24 @@ def test_the_features_depend_on_each_other_without_a_circle() -> None:
     edges = [f"crm.{after} -> crm.{before}: {witness[(after, before)]}"
              for before, after in zip(cycle, cycle[1:], strict=False)]
     assert not cycle, "the crm packages depend on each other in a circle:\n" + "\n".join(edges)
+
+
+def _wall_clock_reads(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in ("now", "utcnow", "today"):
+            owner = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+            if owner in ("datetime", "date"):
+                yield f"{path.relative_to(ROOT)}:{node.lineno} reads {owner}.{node.attr}"
+        elif isinstance(node, ast.ImportFrom) and node.module and _root(node.module) == "db":
+            if any(alias.name == "utcnow" for alias in node.names):
+                yield f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.utcnow"
+
+
+def test_crm_reads_the_time_from_the_clock_only() -> None:
+    """clock.utcnow / clock.today, never datetime.now or date.today, so clock.frozen_at stands every module still.
+
+    Benchmarks are the exception: they time and date real runs.
+    """
+    clock = CRM / PLATFORM / "clock.py"
+    _none([read for path in _files("crm") if path != clock and BENCH not in path.relative_to(CRM).parts[:1]
+           for read in _wall_clock_reads(path)])
