@@ -78,7 +78,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     errors = sum(1 for report in reports for m in report.measurements if m.error)
     if args.json != "-":
         path = PROJECT_ROOT / DEFAULT_JSON if args.json == DEFAULT_JSON else Path(args.json)
-        options = {"sections": sections, "customers": args.customers, "url": masked_url(url), "seed": args.seed,
+        shown_url = masked_url(url).replace("%7B", "{").replace("%7D", "}")  # the {customers} placeholder
+        options = {"sections": sections, "customers": args.customers, "url": shown_url, "seed": args.seed,
                    "fresh": args.fresh, "warm_runs": args.warm_runs, "orders": args.orders}
         write_json(path, as_json(reports, options=options, started_load=started_load))
         print(f"JSON report: {path}", file=sys.stderr)
