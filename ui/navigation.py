@@ -22,7 +22,7 @@ class PageSpec:
 
 
 # URL paths equal the file names: a fresh server's very first request is routed by file name.
-# A later issue adds its screen here; the page itself re-checks the same permission at its top.
+# Every screen is registered here; the page itself re-checks the same permission at its top.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
     PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow_ups", "customers.view"),
@@ -35,7 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 def allowed_pages(actor: Actor) -> list[PageSpec]:
-    """Return the pages the actor's role may open (screens not built yet are left out)."""
+    """Return the pages the actor's role may open whose script exists."""
     return [spec for spec in PAGES if actor.can(spec.permission) and (PROJECT_ROOT / spec.path).exists()]
 
 

@@ -53,7 +53,7 @@ def _orders(sessions: Sessions) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _expected(customers: pd.DataFrame, orders: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
-    """Classify with plain pandas and per-row Python rules, written from the issue's text alone."""
+    """Classify with plain pandas and per-row Python rules, written from the rules' text (DOMAIN.md) alone."""
     live = orders[orders["archived_at"].isna() & (orders["order_date"] <= AS_OF)].copy()
     live["cents"] = [int(Decimal(a) * 100) for a in live["amount"]]
     agg = live.groupby("customer_id").agg(last=("order_date", "max"), first=("order_date", "min"),

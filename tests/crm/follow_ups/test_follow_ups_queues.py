@@ -26,7 +26,7 @@ from db.engine import Sessions
 from db.models import AuditLog, Customer, FollowUpTask
 from tests.crm.follow_ups.follow_up_factories import customer_row, make_customer, make_user, set_timezone, tasks_of, utc
 
-# The example: a task due 2026-11-23 23:30 in Shanghai is due at 15:30 UTC.
+# A task due 2026-11-23 23:30 in Shanghai is due at 15:30 UTC.
 DUE = utc(2026, 11, 23, 15, 30)
 
 
