@@ -86,8 +86,3 @@ def show_class_badges(profile: Any) -> None:
     line = class_badges(profile)
     if line:
         st.markdown(line)
-
-
-def follow_up_badge(state: str | None) -> str:
-    """The follow-up state badge: nothing planned grey, planned green, overdue red, out of cadence amber."""
-    return badge("follow_up_state", state)

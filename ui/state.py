@@ -77,11 +77,6 @@ def company_working_time() -> dt.time:
     return clock.parse_time(_company_clock(database_url())[1]) or dt.time(9)
 
 
-def company_now() -> dt.datetime:
-    """Now in the company time zone."""
-    return clock.now(company_zone())
-
-
 def company_today() -> dt.date:
     """Today in the company time zone: date pickers must not refuse a Shanghai morning on a UTC server."""
     return clock.today(company_zone())

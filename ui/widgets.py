@@ -109,11 +109,6 @@ def pager(key: str, total: int, page_size: int) -> int:
     return int(page) - 1
 
 
-def translated(prefix: str) -> Callable[[Any], str]:
-    """A format_func for selectboxes over domain codes: 'stage' + 'signed' -> 'Signed' / '签约'."""
-    return lambda code: t("common.all") if code in (None, "") else t(f"{prefix}.{code}")
-
-
 # --- tables -------------------------------------------------------------------------------------------
 # Every table of the app is drawn through data_table / data_editor (tests/app/test_table_downloads.py checks
 # that no page calls st.dataframe or st.data_editor itself). The table toolbar's "Download as CSV" would write the

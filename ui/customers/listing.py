@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -32,8 +32,7 @@ from crm.customers.service import (
 )
 from crm.kpis.overview import list_scope
 from crm.platform import i18n as catalog
-from crm.platform.change_display import change_field_label
-from crm.platform.errors import CrmError, VersionConflict
+from crm.platform.errors import CrmError
 from crm.platform.permissions import Actor
 from crm.platform.preferences import CUSTOMER_COLUMNS, get_preference, set_preference
 from crm.platform.vocab import COMPANY_SIZES, CUSTOMER_TYPES, INDUSTRIES, REGIONS, SOURCES, STAGES, VALUE_TIERS
@@ -57,8 +56,6 @@ from ui.reads import clear_after
 from ui.state import company_today
 from ui.widgets import data_table, describe, field_error, form_token, run_action
 
-T = TypeVar("T")
-PREFIX = "customers"
 QUERY_PARAM = "customer"
 UNASSIGNED = 0  # owner filter choice for customers without an owner
 NEW_FORM = keys.NEW_FORM
@@ -127,42 +124,14 @@ def form_version(form_key: str) -> int:
     return int(st.session_state.get(f"{form_key}__version", 0))
 
 
-def changed_fields(form_key: str, names: Any) -> dict[str, Any]:
-    """The fields whose value differs from what the form was loaded with."""
-    original = st.session_state.get(f"{form_key}__original", {})
-    return {k: v for k, v in form_values(form_key, names).items() if v != original.get(k)}
-
-
 def forget_form(form_key: str) -> None:
     """Make the next run reload the form from the saved record."""
     st.session_state.pop(f"{form_key}__loaded", None)
 
 
-def submit_versioned(form_key: str, action: Callable[[], T], *, success: str,
-                     latest_version: Callable[[], int]) -> T | None:
-    """Run a versioned save; on a conflict keep the input and let the next save apply on top of the new version."""
-    def guarded() -> T:
-        try:
-            return action()
-        except VersionConflict:
-            st.session_state[f"{form_key}__version"] = latest_version()
-            raise
-
-    result = run_action(form_key, guarded, success=success)
-    if result is not None:
-        forget_form(form_key)
-        clear_after("customer")
-    return result
-
-
 def describe_error(error: CrmError) -> str:
     """A domain error as a sentence in the user's language."""
     return describe(error)
-
-
-def field_label(field: str) -> str:
-    """A customer-record field's label, or the field name for fields without one."""
-    return change_field_label(field, lang())
 
 
 def labeller(prefix: str, *, none_key: str = "common.all") -> Callable[[Any], str]:

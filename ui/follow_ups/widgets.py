@@ -20,7 +20,6 @@ from ui.widgets import error_boundary
 STATE_COLORS: dict[str, str] = {"none": "gray", "planned": "green", "overdue": "red", "out_of_cadence": "orange"}
 STATE_ICONS: dict[str, str] = {"none": ":material/radio_button_unchecked:", "planned": ":material/event_available:",
                                "overdue": ":material/alarm:", "out_of_cadence": ":material/history:"}
-STATE_DOTS: dict[str, str] = {"none": "⚪", "planned": "🟢", "overdue": "🔴", "out_of_cadence": "🟠"}
 TIME_STEP = dt.timedelta(minutes=5)
 
 
@@ -32,11 +31,6 @@ def next_activity_badge(state: str) -> None:
     amber out of cadence."""
     st.badge(t(f"follow_up_state.{state}"), color=STATE_COLORS.get(state, "gray"),  # type: ignore[arg-type]
              icon=STATE_ICONS.get(state))
-
-
-def state_label(state: str) -> str:
-    """The state as text with a coloured dot, for table columns (🔴 Overdue)."""
-    return f"{STATE_DOTS.get(state, '⚪')} {t(f'follow_up_state.{state}')}"
 
 
 # --- formatting -----------------------------------------------------------------------------------------
