@@ -233,7 +233,7 @@ def _same_part(gram: Any, other: Any) -> ColumnElement[bool]:
     return gram.kinds.op("&")(other.kinds) != 0
 
 
-def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Any:
+def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Select[int]:
     first = aliased(CustomerSearchGram, name="gram_1")
     query = select(first.customer_id).where(*_gram_rows(first, grams[0], kinds))
     for n, gram in enumerate(grams[1:], start=2):

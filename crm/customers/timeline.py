@@ -185,11 +185,11 @@ def timeline_in(session: Session, actor: Actor, customer_id: int, *, limit: int 
     union = union_all(*(select(*b.c) for b in branches)).subquery("timeline")
     rows = session.execute(
         select(union).order_by(union.c.at.desc(), union.c.kind, union.c.ref_id.desc()).limit(limit + 1).offset(offset)
-    ).mappings().all()
+    ).all()
     masked = masks_contacts(actor)
-    shown = rows[:limit]
+    shown = [r._asdict() for r in rows[:limit]]  # keyed by name (a RowMapping is keyed by columns too)
     names = reference_names(session, [r for r in shown if r["kind"] == "change"])
-    entries = [_entry(dict(r), masked, names) for r in shown]
+    entries = [_entry(r, masked, names) for r in shown]
     return TimelinePage(entries=entries, has_more=len(rows) > limit, offset=offset)
 
 
