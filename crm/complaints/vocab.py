@@ -13,8 +13,9 @@ STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved"
 OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "reopened")
 FINAL_STATUSES = ("closed", "rejected")
 CONFIRMATION_CHANNELS = ("phone", "email", "online", "visit", "wechat", "other")
-# What a complaint event records: a status change, a hand-off, a severity change, a confirmation, a note.
-EVENT_KINDS = ("transition", "handoff", "severity", "confirmation", "note", "converted")
+# What a complaint event records: a status change (a confirmation is one), a hand-off, a severity change, an
+# escalation, a note, the inquiry it was converted from.
+EVENT_KINDS = ("transition", "handoff", "severity", "escalation", "note", "converted")
 
 # Inquiries (咨询).
 INQUIRY_STATUSES = ("new", "answered", "closed", "converted")

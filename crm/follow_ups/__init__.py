@@ -10,4 +10,5 @@ from crm.follow_ups.cadence import load_cadences as load_cadences
 from crm.follow_ups.calendar_counts import apply_changes as apply_changes
 from crm.follow_ups.calendar_counts import rebuild as rebuild
 from crm.follow_ups.core import company_today as company_today
+from crm.follow_ups.core import refresh_follow_up_columns as refresh_follow_up_columns
 from crm.follow_ups.core import today_for as today_for

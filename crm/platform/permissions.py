@@ -33,6 +33,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "follow_ups.team": frozenset({"admin", "manager"}),
     "follow_ups.manage": frozenset({"admin", "manager"}),
     "demo.load": frozenset({"admin"}),
+    # Complaints, inquiries and suggestions (crm/complaints): departments are the administrators' list; staff
+    # file and handle cases; managers also reject, reroute anything, edit the time limits and read every queue.
+    "departments.manage": frozenset({"admin"}),
+    "complaints.view": frozenset({"admin", "manager", "staff", "viewer"}),
+    "complaints.handle": frozenset({"admin", "manager", "staff"}),
+    "complaints.manage": frozenset({"admin", "manager"}),
 }
 
 
