@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _register_feature_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_feature_commands(commands: argparse._SubParsersAction) -> None:
     import importlib
     import importlib.util
     import pkgutil

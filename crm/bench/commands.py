@@ -31,7 +31,7 @@ def _scales(text: str) -> list[int]:
     return scales
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the bench command."""
     from crm.bench.dataset import DEFAULT_URL
     from crm.bench.runner import SECTIONS

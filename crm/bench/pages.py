@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from crm.bench.runner import Context, Measurement
 from crm.demo import DEMO_ACCOUNTS
@@ -38,7 +39,7 @@ def _app_on(url: str) -> Iterator[None]:
     # (the same patch as tests/app/conftest.py).
     original_init = PagesManager.__init__
 
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 

@@ -180,10 +180,10 @@ def _class_staging(name: str) -> Table:
 def _column_values(series: pd.Series) -> list[Any]:
     """Plain Python values for the driver (ints, str, None), converted by numpy rather than per element."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return np.asarray(series.astype(object).where(series.notna(), None), dtype=object).tolist()  # type: ignore[no-any-return]
+        return np.asarray(series.astype(object).where(series.notna(), None), dtype=object).tolist()
     if series.dtype == object or pd.api.types.is_string_dtype(series):
-        return series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
-    return pd.array(series, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+        return series.to_numpy(dtype=object, na_value=None).tolist()
+    return pd.array(series, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _insert(connection: Connection, table: Table, columns: list[list[Any]]) -> None:
@@ -197,7 +197,7 @@ def _insert(connection: Connection, table: Table, columns: list[list[Any]]) -> N
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(table.columns))})"
-    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))  # type: ignore[arg-type]
+    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Thresholds, facts: Mapping[str, Any],
@@ -260,7 +260,7 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
                     texts[position] = override_reasons[(int(row_ids[position]), dim)]
             class_columns.append(texts.tolist())
         _insert(connection, class_table, class_columns)
-    target: Table = Customer.__table__  # type: ignore[assignment]
+    target = Customer.__table__
     # No try/finally around the staging tables: on a failure the transaction is rolled back, which drops them on
     # SQLite and PostgreSQL; on MariaDB they live on (uniquely named) until the connection closes.
     for dim in COMPUTED_DIMENSIONS:

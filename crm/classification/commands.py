@@ -12,7 +12,7 @@ from crm.classification.service import COMPUTED_DIMENSIONS, RecomputeResult
 from crm.platform.i18n import t
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("classify", help="recompute value, size, relationship and credit-risk classes")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="classify as of this date (default: today in the company time zone)")

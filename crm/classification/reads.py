@@ -51,7 +51,7 @@ def _column(dimension: str, today: dt.date) -> ColumnElement[Any]:
         errors = ValidationCollector()
         errors.add("dimension", "validation.choice")
         errors.raise_if_any()
-    return getattr(Customer, dimension)  # type: ignore[no-any-return]
+    return getattr(Customer, dimension)
 
 
 def _live(session: Session, actor: Actor) -> list[ColumnElement[bool]]:

@@ -9,7 +9,7 @@ import argparse
 import time
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     search = subparsers.add_parser("search", help="customer search index").add_subparsers(
         dest="search_command", required=True)
     reindex = search.add_parser("reindex", help="bring the search index in step with every customer and contact "

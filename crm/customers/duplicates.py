@@ -347,7 +347,7 @@ def merge_customers(
 def _merge_open_tasks(session: Session, actor: Actor, *, survivor_id: int, duplicate_id: int,
                       now: dt.datetime) -> tuple[int, int]:
     """Move the duplicate's keyed open tasks, re-keyed or cancelled; return (re-keyed, cancelled)."""
-    table = cast(Table, FollowUpTask.__table__)
+    table = FollowUpTask.__table__
     survivor_keys = set(session.scalars(select(FollowUpTask.open_key).where(
         FollowUpTask.customer_id == survivor_id, FollowUpTask.open_key.is_not(None))))
     rekeyed = cancelled = 0

@@ -140,7 +140,7 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
     cache = session.info.setdefault("search_plans", {})
     key = (term, contact_details)
     if key in cache:
-        return cache[key]  # type: ignore[no-any-return]
+        return cache[key]
     digits = None
     if contact_details and _PHONE_LIKE.fullmatch(term):
         digits = phone_digits(term)

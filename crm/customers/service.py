@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, insert, join, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, join, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -95,7 +95,7 @@ CODE_PREFIX = "C"
 CODE_COUNTER = "customers.code_counter"
 OWNER_ROLES = ("admin", "manager", "staff")
 AnySelect = Select[*tuple[Any, ...]]
-_CUSTOMERS = cast(Table, Customer.__table__)  # for Core bulk updates
+_CUSTOMERS = Customer.__table__  # for Core bulk updates
 
 
 # --- the list --------------------------------------------------------------------------------------

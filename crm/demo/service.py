@@ -1385,7 +1385,7 @@ def _no_gc() -> Iterator[None]:
 def _delete_order() -> list[Table]:
     """Tables children first (reversed: parents first); activities before follow_up_tasks, their use_alter FK."""
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != "activities"]
-    return [Activity.__table__, *tables]  # type: ignore[list-item]
+    return [Activity.__table__, *tables]
 
 
 def _sqlite_datetime(value: dt.datetime) -> str:

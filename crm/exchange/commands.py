@@ -13,7 +13,7 @@ from crm.platform.permissions import SYSTEM
 SHOWN_ISSUES = 50
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the import and export commands."""
     from crm.exchange.exports import EXPORT_KINDS, FORMATS, HEADER_STYLES
     from crm.exchange.imports import KINDS, ON_DUPLICATE

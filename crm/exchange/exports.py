@@ -335,7 +335,7 @@ def write_export(
 
 def _write_csv(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, Any]]) -> int:
     # utf-8-sig writes the BOM first: without it Excel reads the file as the system code page and garbles Chinese.
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text)
     writer.writerow(formatter.headers())
     count = 0

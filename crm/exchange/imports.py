@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, func, insert, select, update
@@ -44,11 +44,11 @@ from db.models import AuditLog, Contact, Customer, Department, Order, StageChang
 
 KINDS = ("customers", "contacts", "orders")
 # The tables behind the models, for Core bulk statements (typed as tables for mypy).
-_CUSTOMERS = cast(SqlTable, Customer.__table__)
-_CONTACTS = cast(SqlTable, Contact.__table__)
-_ORDERS = cast(SqlTable, Order.__table__)
-_STAGE_CHANGES = cast(SqlTable, StageChange.__table__)
-_AUDIT_LOG = cast(SqlTable, AuditLog.__table__)
+_CUSTOMERS = Customer.__table__
+_CONTACTS = Contact.__table__
+_ORDERS = Order.__table__
+_STAGE_CHANGES = StageChange.__table__
+_AUDIT_LOG = AuditLog.__table__
 IN_CHUNK = 1000  # ids or codes per IN (...) list: far below every backend's bind-parameter limit
 WRITE_CHUNK = 5000  # rows per executemany
 PREVIEW_ROWS = 5

@@ -14,9 +14,9 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, exists, func, insert, or_, select
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -332,7 +332,7 @@ def insert_open_tasks(session: Session, actor: Actor, rows: list[dict[str, Any]]
     rows = list(unique.values())
     if not rows:
         return []
-    table = cast(Table, FollowUpTask.__table__)
+    table = FollowUpTask.__table__
     try:
         with session.begin_nested():
             session.execute(insert(table), rows)

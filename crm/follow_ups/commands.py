@@ -9,7 +9,7 @@ import time
 from crm.platform.i18n import format_datetime, t
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the follow-ups commands."""
     from crm.follow_ups.automation import RULE_CODES
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.platform import clock
@@ -146,7 +146,7 @@ def refresh_follow_up_columns(session: Session, customer_ids: Iterable[int], *, 
     if not ids:
         return
     session.flush()
-    table = cast(Table, Customer.__table__)
+    table = Customer.__table__
     values: dict[str, Any] = {
         "next_follow_up_at": select(func.min(FollowUpTask.due_at))
         .where(FollowUpTask.customer_id == table.c.id, FollowUpTask.status == "open").scalar_subquery(),
@@ -163,7 +163,7 @@ def refresh_follow_up_columns(session: Session, customer_ids: Iterable[int], *, 
 
 def note_contact(session: Session, customer_id: int, occurred_at: dt.datetime) -> None:
     """Move customers.last_contact_at forward to a newly logged contact (never back)."""
-    table = cast(Table, Customer.__table__)
+    table = Customer.__table__
     last = table.c.last_contact_at
     session.execute(update(table).where(table.c.id == customer_id).values(
         last_contact_at=case((or_(last.is_(None), last < occurred_at), occurred_at), else_=last),

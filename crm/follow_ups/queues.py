@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.follow_ups.automation import generate_follow_ups
@@ -91,7 +91,7 @@ def _owner_scope(actor: Actor, owner_id: int | None) -> int:
     return owner_id
 
 
-def _task_window(section: str, windows: DayWindows) -> list:  # type: ignore[type-arg]
+def _task_window(section: str, windows: DayWindows) -> list[ColumnElement[bool]]:
     due = FollowUpTask.due_at
     return {
         "overdue": [due < windows.now],
@@ -100,7 +100,7 @@ def _task_window(section: str, windows: DayWindows) -> list:  # type: ignore[typ
     }[section]
 
 
-def _out_of_cadence(cadences: Cadences, now: dt.datetime) -> list:  # type: ignore[type-arg]
+def _out_of_cadence(cadences: Cadences, now: dt.datetime) -> list[ColumnElement[bool]]:
     """Live, non-churned customers with nothing planned and no contact within their class cadence."""
     return [
         Customer.archived_at.is_(None), Customer.lifecycle_stage != "churned", Customer.next_follow_up_at.is_(None),
@@ -278,7 +278,7 @@ def team_compliance(session: Session, cadences: Cadences, now: dt.datetime) -> t
     by_tier: dict[str, list[int]] = {}
     for owner_id, tier_code, customers, contacted in rows:
         for bucket, key in ((by_owner, owner_id), (by_tier, tier_code)):
-            totals = bucket.setdefault(key, [0, 0])  # type: ignore[attr-defined]
+            totals = bucket.setdefault(key, [0, 0])
             totals[0] += int(customers)
             totals[1] += int(contacted or 0)
     return by_owner, by_tier
@@ -356,7 +356,7 @@ def team_overview(sessions: Sessions, *, actor: Actor, period: str = "week", now
             payload = computed = _team_payload(session, basis, tz, now, team_compliance(session, cadences, now))
             computed_at = now
         members = _team_members(session)
-        owner_ids = {int(row[0]) for row in payload["owners"]} | set(members)  # type: ignore[index, union-attr]
+        owner_ids = {int(row[0]) for row in payload["owners"]} | set(members)
         names = dict(members)
         missing = owner_ids - set(names)
         if missing:

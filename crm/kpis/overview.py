@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Mapped
 
 from crm.follow_ups import company_today
 from crm.platform.access import visibility
@@ -31,7 +32,7 @@ class Overview:
     by_tier: dict[str, int]
 
 
-def _scope(actor: Actor, owner_column):  # type: ignore[no-untyped-def]
+def _scope(actor: Actor, owner_column: ColumnElement[int | None] | Mapped[int | None]) -> list[ColumnElement[bool]]:
     """Staff see their own figures; other roles the whole company."""
     return [] if actor.can("customers.view_all") else [owner_column == actor.id]
 

@@ -7,9 +7,9 @@ import hashlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -122,7 +122,7 @@ def _refuse_unknown(session: Session, *, username: str, password: str, now: dt.d
 
 def _upsert_failure(session: Session, values: dict[str, Any]) -> None:
     """Insert or replace a name's failure row in one statement: two app servers may count the same name at once."""
-    table = cast(Table, SignInFailure.__table__)
+    table = SignInFailure.__table__
     changed = {name: value for name, value in values.items() if name != "name_key"}
     dialect = session.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):

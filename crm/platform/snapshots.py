@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -48,7 +48,7 @@ def upsert_snapshot(session: Session, *, key: str, payload: Any, computed_at: dt
     One statement per dialect (ON CONFLICT / ON DUPLICATE KEY), so concurrent writers never hit a unique
     violation, whoever inserts first.
     """
-    table = cast(Table, KpiSnapshot.__table__)
+    table = KpiSnapshot.__table__
     values = {"key": key, "computed_at": computed_at, "payload": payload}
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import DateTime, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, Numeric, Table, TypeDecorator
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -61,6 +61,10 @@ MoneySum = Numeric(MONEY_SUM_DIGITS, 2)
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), Decimal: Money}
+    if TYPE_CHECKING:
+        # Every model maps one table. SQLAlchemy types __table__ as any FromClause (a model may map a join),
+        # which Core's insert(), update() and delete() do not take.
+        __table__: ClassVar[Table]
 
 
 class Timestamped:
