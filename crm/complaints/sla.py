@@ -124,7 +124,7 @@ class SlaPolicy:
                 targets[severity] = Targets(_int(stored.get("acknowledge_hours"), targets[severity].acknowledge_hours),
                                             _int(stored.get("resolve_days"), targets[severity].resolve_days))
         return cls(
-            mode=value.get("mode") if value.get("mode") in MODES else CALENDAR,
+            mode=str(value["mode"]) if value.get("mode") in MODES else CALENDAR,
             work_start=_time(value.get("work_start"), default.work_start),
             work_end=_time(value.get("work_end"), default.work_end), targets=targets,
             inquiry_respond_hours=_int(value.get("inquiry_respond_hours"), default.inquiry_respond_hours),
