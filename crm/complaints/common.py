@@ -23,9 +23,9 @@ CATEGORIES_SETTING = "complaints.categories"
 NAME_MAX = 120
 
 
-def status_label(status: str, language: str) -> str:
-    """A complaint status in the user's language, for the messages that name it."""
-    return t(f"complaint_status.{status}", language)
+def status_label(status: str, language: str, vocabulary: str = "complaint_status") -> str:
+    """A case's status in the user's language, for the messages that name it."""
+    return t(f"{vocabulary}.{status}", language)
 
 
 class TransitionNotAllowed(CrmError):
@@ -36,8 +36,9 @@ class TransitionNotAllowed(CrmError):
 
     key = "complaints.error.transition"
 
-    def __init__(self, *, status: str, action: str, language: str = "en", key: str | None = None) -> None:
-        super().__init__(key, status=status, state=status_label(status, language), action=action)
+    def __init__(self, *, status: str, action: str, language: str = "en", key: str | None = None,
+                 vocabulary: str = "complaint_status") -> None:
+        super().__init__(key, status=status, state=status_label(status, language, vocabulary), action=action)
         self.status = status
 
 
@@ -46,22 +47,22 @@ class StaleCase(VersionConflict):
 
     key = "complaints.error.stale"
 
-    def __init__(self, conflict: VersionConflict, *, status: str, language: str = "en",
-                 key: str | None = None) -> None:
+    def __init__(self, conflict: VersionConflict, *, status: str, language: str = "en", key: str | None = None,
+                 vocabulary: str = "complaint_status") -> None:
         super().__init__(entity=conflict.entity, changes=conflict.changes)
         if key:
             self.key = key
-        self.params.update(status=status, state=status_label(status, language))
+        self.params.update(status=status, state=status_label(status, language, vocabulary))
         self.status = status
 
 
 def check_case_version(session: Session, record: Versioned, version: int, status: str, language: str = "en",
-                       key: str | None = None) -> None:
+                       key: str | None = None, vocabulary: str = "complaint_status") -> None:
     """Refuse a write on a case changed since `version`, naming who changed it and its current status."""
     try:
         check_version(session, record, version)
     except VersionConflict as conflict:
-        raise StaleCase(conflict, status=status, language=language, key=key) from conflict
+        raise StaleCase(conflict, status=status, language=language, key=key, vocabulary=vocabulary) from conflict
 
 
 def check_text(errors: ValidationCollector, field: str, value: str | None, model: Any, column: str) -> None:

@@ -94,6 +94,19 @@ def file_complaint(sessions: Sessions, *, actor: Actor, data: ComplaintInput,
     """Record a complaint in one audited transaction: its reference number, deadlines and first events."""
     require(actor, "complaints.handle")
     now = now or utcnow()
+    errors = validate_input(data, now)
+    check_attachments(errors, attachments, already=0)
+    with transaction(sessions, actor=actor, token=token, operation="complaints.file") as session:
+        complaint = insert_complaint(session, actor, data, errors, now)
+        store_attachments(session, actor, complaint.id, attachments, now)
+        session.flush()
+        view = load_view(session, complaint.id, now)
+        assert view is not None
+        return view
+
+
+def validate_input(data: ComplaintInput, now: dt.datetime) -> ValidationCollector:
+    """Check what can be checked without the database; return the collector to go on with."""
     errors = ValidationCollector()
     check_choice(errors, "channel", data.channel, CHANNELS, required=True)
     check_choice(errors, "severity", data.severity, SEVERITIES, required=True)
@@ -108,43 +121,44 @@ def file_complaint(sessions: Sessions, *, actor: Actor, data: ComplaintInput,
         errors.add("received_at", "validation.future_date")
     if data.occurred_at is not None and data.occurred_at > received_at:
         errors.add("occurred_at", "complaints.error.occurred_after_received")
-    check_attachments(errors, attachments, already=0)
-    with transaction(sessions, actor=actor, token=token, operation="complaints.file") as session:
-        customer = load_readable(session, actor, data.customer_id)
-        if customer.archived_at is not None:
-            raise NotFound(entity="customers", id=data.customer_id)
-        check_choice(errors, "category", data.category, category_codes(session))
-        check_contact(session, errors, customer.id, data.contact_id)
-        check_routing(session, errors, data.department_id, data.assignee_id)
-        errors.raise_if_any()
-        zone = company_zone(session)
-        policy = load_policy(session)
-        due = complaint_deadlines(policy, data.severity, received_at, zone, holidays_from(session, received_at))
-        complaint = Complaint(
-            code=draw_reference(session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year,
-                                column=Complaint.code),
-            customer_id=customer.id, contact_id=data.contact_id, channel=data.channel, received_at=received_at,
-            received_by_id=actor.id, occurred_at=data.occurred_at, description=description,
-            impact_scope=data.impact_scope, severity=data.severity, category=data.category,
-            expected_resolution=clean(data.expected_resolution), status="new", department_id=data.department_id,
-            assignee_id=data.assignee_id, respond_due_at=due.acknowledge_due_at,
-            respond_warn_at=due.acknowledge_warn_at, resolve_due_at=due.resolve_due_at,
-            resolve_warn_at=due.resolve_warn_at, next_due_at=due.acknowledge_due_at,
-            next_warn_at=due.acknowledge_warn_at, paused_seconds=0, reopen_count=0, escalated=False,
-        )
-        session.add(complaint)
-        session.flush()
-        session.add(ComplaintEvent(complaint_id=complaint.id, kind="transition", at=received_at, from_status=None,
-                                   to_status="new", actor_id=actor.id))
-        if data.department_id is not None or data.assignee_id is not None:
-            session.add(ComplaintEvent(complaint_id=complaint.id, kind="handoff", at=received_at,
-                                       from_status="new", to_status="new", department_id=data.department_id,
-                                       assignee_id=data.assignee_id, actor_id=actor.id))
-        store_attachments(session, actor, complaint.id, attachments, now)
-        session.flush()
-        view = load_view(session, complaint.id, now)
-        assert view is not None
-        return view
+    return errors
+
+
+def insert_complaint(session: Session, actor: Actor, data: ComplaintInput, errors: ValidationCollector,
+                     now: dt.datetime) -> Complaint:
+    """Check the references, then insert the complaint with its number, deadlines and first events."""
+    customer = load_readable(session, actor, data.customer_id)
+    if customer.archived_at is not None:
+        raise NotFound(entity="customers", id=data.customer_id)
+    check_choice(errors, "category", data.category, category_codes(session))
+    check_contact(session, errors, customer.id, data.contact_id)
+    check_routing(session, errors, data.department_id, data.assignee_id)
+    errors.raise_if_any()
+    received_at = data.received_at or now
+    zone = company_zone(session)
+    policy = load_policy(session)
+    due = complaint_deadlines(policy, data.severity, received_at, zone, holidays_from(session, received_at))
+    complaint = Complaint(
+        code=draw_reference(session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year,
+                            column=Complaint.code),
+        customer_id=customer.id, contact_id=data.contact_id, channel=data.channel, received_at=received_at,
+        received_by_id=actor.id, occurred_at=data.occurred_at, description=clean(data.description),
+        impact_scope=data.impact_scope, severity=data.severity, category=data.category,
+        expected_resolution=clean(data.expected_resolution), status="new", department_id=data.department_id,
+        assignee_id=data.assignee_id, respond_due_at=due.acknowledge_due_at,
+        respond_warn_at=due.acknowledge_warn_at, resolve_due_at=due.resolve_due_at,
+        resolve_warn_at=due.resolve_warn_at, next_due_at=due.acknowledge_due_at,
+        next_warn_at=due.acknowledge_warn_at, paused_seconds=0, reopen_count=0, escalated=False,
+    )
+    session.add(complaint)
+    session.flush()
+    session.add(ComplaintEvent(complaint_id=complaint.id, kind="transition", at=received_at, from_status=None,
+                               to_status="new", actor_id=actor.id))
+    if data.department_id is not None or data.assignee_id is not None:
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind="handoff", at=received_at,
+                                   from_status="new", to_status="new", department_id=data.department_id,
+                                   assignee_id=data.assignee_id, actor_id=actor.id))
+    return complaint
 
 
 def check_attachments(errors: ValidationCollector, attachments: Sequence[AttachmentInput], *, already: int) -> None:

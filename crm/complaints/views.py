@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from crm.complaints.sla import flag
-from db.models import Complaint, ComplaintAttachment, ComplaintEvent, Contact, Customer, Department, User
+from db.models import Complaint, ComplaintAttachment, ComplaintEvent, Contact, Customer, Department, Inquiry, User
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ComplaintView:
     confirmed_at: dt.datetime | None
     confirmed_by: str | None
     confirmation_channel: str | None
-    inquiry_id: int | None
+    inquiry_id: int | None  # the inquiry it was turned from
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,9 @@ class ComplaintDetail:
 def complaint_select() -> Any:
     """SELECT a complaint with the names a view shows (customer, contact, department, assignee, recorder)."""
     assignee, recorder = aliased(User), aliased(User)
+    origin = select(Inquiry.id).where(Inquiry.complaint_id == Complaint.id).limit(1).scalar_subquery()
     return (select(Complaint, Customer.code, Customer.name, Contact.name, Department.name, Department.name_zh,
-                   assignee.display_name, recorder.display_name)
+                   assignee.display_name, recorder.display_name, origin)
             .join(Customer, Customer.id == Complaint.customer_id)
             .outerjoin(Contact, Contact.id == Complaint.contact_id)
             .outerjoin(Department, Department.id == Complaint.department_id)
@@ -133,7 +134,7 @@ def complaint_select() -> Any:
 
 
 def complaint_view(row: Any, now: dt.datetime) -> ComplaintView:
-    c, customer_code, customer_name, contact_name, dept_en, dept_zh, assignee_name, recorder_name = row
+    c, customer_code, customer_name, contact_name, dept_en, dept_zh, assignee_name, recorder_name, inquiry_id = row
     return ComplaintView(
         id=c.id, code=c.code, version=c.version, customer_id=c.customer_id, customer_code=customer_code,
         customer_name=customer_name, contact_id=c.contact_id, contact_name=contact_name, channel=c.channel,
@@ -147,7 +148,7 @@ def complaint_view(row: Any, now: dt.datetime) -> ComplaintView:
         waiting_since=c.waiting_since, paused_seconds=c.paused_seconds or 0, reopen_count=c.reopen_count or 0,
         escalated=bool(c.escalated), root_cause=c.root_cause, resolution=c.resolution,
         rejection_reason=c.rejection_reason, customer_satisfied=c.customer_satisfied, confirmed_at=c.confirmed_at,
-        confirmed_by=c.confirmed_by, confirmation_channel=c.confirmation_channel, inquiry_id=c.inquiry_id,
+        confirmed_by=c.confirmed_by, confirmation_channel=c.confirmation_channel, inquiry_id=inquiry_id,
     )
 
 

@@ -38,8 +38,6 @@ class Complaint(Versioned, Base):
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    inquiry_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", use_alter=True,
-                                                              name="fk_complaints_inquiry_id_inquiries"), index=True)
     # time limits: respond = acknowledge
     respond_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     respond_warn_at: Mapped[dt.datetime | None] = mapped_column()
@@ -156,7 +154,8 @@ class Inquiry(Versioned, Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column()
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column()
-    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)  # converted into
+    # The complaint it was turned into (the complaint's origin is read from here: no key back, no cycle).
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
 
 
 class Suggestion(Versioned, Base):

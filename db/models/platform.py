@@ -55,9 +55,10 @@ class Department(Versioned, Base):
     name_zh: Mapped[str | None] = mapped_column(String(120))  # in Simplified Chinese (0015_complaint_handling)
     # sales / service / product / tech / finance / marketing / management / other (crm/complaints/vocab.py)
     function: Mapped[str] = mapped_column(String(16))
-    # The head gets escalated complaints (crm/complaints); use_alter: users.department_id points back here.
-    head_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", use_alter=True, name="fk_departments_head_id_users"), index=True)
+    # The user heading it, who gets escalated complaints (crm/complaints checks it is an active user). No foreign
+    # key: users.department_id points here, and a key back would make the two tables a cycle that ordered deletes
+    # and drops cannot untangle; users are deactivated, never deleted.
+    head_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Setting(Base):

@@ -1,12 +1,13 @@
 """complaint handling: departments with heads, complaint workflow and deadlines, inquiries, attachments
 
-Departments get a Chinese name and a head (who receives escalated complaints). Complaints get the columns of
-the workflow in crm/complaints (who filed it, warn-at instants and the running deadline the queues sort by, the
-first resolution, the customer"s confirmation, a rejection"s reason, the escalation time, the inquiry it came
-from) and three queue indexes; their events a kind (transition, hand-off, severity, confirmation, ...) and the
-confirmation"s facts. New tables: inquiries, complaint_attachments (bytes, MEDIUMBLOB on MariaDB) and
-reference_counters (the per-year counter behind gap-free C-2026-000123 numbers). Suggestions get their
-evaluation (adopt / adopt partly / not adopt), who evaluated it, the action taken and the contact.
+Departments get a Chinese name and a head, who receives escalated complaints (no foreign key: users already
+point at departments, and a key back would make the two tables a cycle). Complaints get the columns of the
+workflow in crm/complaints (who filed it, warn-at instants and the running deadline the queues sort by, the
+first resolution, the customer's confirmation, a rejection's reason, the escalation time) and three queue
+indexes; their events a kind (transition, hand-off, severity, escalation, ...) and a confirmation's facts.
+New tables: inquiries (one turned into a complaint points at it), complaint_attachments (bytes, MEDIUMBLOB on
+MariaDB) and reference_counters (the per-year counter behind gap-free C-2026-000123 numbers). Suggestions get
+their evaluation (adopt / adopt partly / not adopt), who evaluated it, the action taken and the contact.
 Existing rows: complaints "assigned" become "acknowledged"; suggestion statuses become new / evaluated /
 informed with the evaluation result read from the old status.
 
@@ -141,7 +142,6 @@ def upgrade() -> None:
 
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("received_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("inquiry_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("respond_warn_at", TIMESTAMP, nullable=True))
         batch_op.add_column(sa.Column("resolve_warn_at", TIMESTAMP, nullable=True))
         batch_op.add_column(sa.Column("next_due_at", TIMESTAMP, nullable=True))
@@ -155,17 +155,14 @@ def upgrade() -> None:
         batch_op.create_index("ix_complaints_assignee_queue", ["assignee_id", "status", "next_due_at", "id"], unique=False)
         batch_op.create_index("ix_complaints_customer_received", ["customer_id", "received_at"], unique=False)
         batch_op.create_index("ix_complaints_department_queue", ["department_id", "status", "next_due_at", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_complaints_inquiry_id"), ["inquiry_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaints_received_by_id"), ["received_by_id"], unique=False)
         batch_op.create_index("ix_complaints_status_due", ["status", "next_due_at", "id"], unique=False)
-        batch_op.create_foreign_key("fk_complaints_inquiry_id_inquiries", "inquiries", ["inquiry_id"], ["id"], use_alter=True)
         batch_op.create_foreign_key(batch_op.f("fk_complaints_received_by_id_users"), "users", ["received_by_id"], ["id"])
 
     with op.batch_alter_table("departments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("name_zh", sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column("head_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_departments_head_id"), ["head_id"], unique=False)
-        batch_op.create_foreign_key("fk_departments_head_id_users", "users", ["head_id"], ["id"], use_alter=True)
 
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_id", sa.Integer(), nullable=True))
@@ -203,17 +200,14 @@ def downgrade() -> None:
         batch_op.drop_column("contact_id")
 
     with op.batch_alter_table("departments", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_departments_head_id_users", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_departments_head_id"))
         batch_op.drop_column("head_id")
         batch_op.drop_column("name_zh")
 
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_complaints_received_by_id_users"), type_="foreignkey")
-        batch_op.drop_constraint("fk_complaints_inquiry_id_inquiries", type_="foreignkey")
         batch_op.drop_index("ix_complaints_status_due")
         batch_op.drop_index(batch_op.f("ix_complaints_received_by_id"))
-        batch_op.drop_index(batch_op.f("ix_complaints_inquiry_id"))
         batch_op.drop_index("ix_complaints_department_queue")
         batch_op.drop_index("ix_complaints_customer_received")
         batch_op.drop_index("ix_complaints_assignee_queue")
@@ -227,7 +221,6 @@ def downgrade() -> None:
         batch_op.drop_column("next_due_at")
         batch_op.drop_column("resolve_warn_at")
         batch_op.drop_column("respond_warn_at")
-        batch_op.drop_column("inquiry_id")
         batch_op.drop_column("received_by_id")
 
     with op.batch_alter_table("complaint_events", schema=None) as batch_op:

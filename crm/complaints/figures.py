@@ -1,0 +1,220 @@
+"""The complaint figures for a period, per department and severity, in SQL; and the managers' what-if.
+
+Every figure counts the complaints *received* in the period (a cohort), so each rate's numerator is a subset of
+its denominator whatever happened after the period:
+- received: complaints received;
+- problem resolution rate = closed with the customer satisfied ÷ received;
+- on-time handling rate = resolved within the resolve deadline (resolved_at <= resolve_due_at; the deadline moved
+  by waiting-for-customer pauses, kept through reopenings) ÷ resolved (resolved or closed now);
+- reopen rate = reopened at least once ÷ resolved at least once;
+- median time to acknowledge (responded_at - received_at) and to resolve (resolved_at - received_at - paused);
+- suggestion adoption rate = suggestions adopted fully or partly ÷ suggestions evaluated (received in the period).
+A rate with no denominator is None ("no data"), never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from crm.complaints.sla import SlaPolicy, complaint_deadlines
+from crm.complaints.views import pauses_of
+from crm.platform.clock import company_zone, local_midnight
+from crm.platform.errors import ValidationCollector
+from crm.platform.permissions import Actor, require
+from db.engine import Sessions
+from db.models import Complaint, ComplaintEvent, Holiday, Suggestion
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Figures:
+    received: int = 0
+    closed_satisfied: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    ever_resolved: int = 0
+    reopened: int = 0
+    suggestions_evaluated: int = 0
+    suggestions_adopted: int = 0
+    acknowledge_seconds: tuple[float, ...] = field(default=(), repr=False)
+    resolve_seconds: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return _rate(self.closed_satisfied, self.received)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.resolved_on_time, self.resolved)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return _rate(self.reopened, self.ever_resolved)
+
+    @property
+    def adoption_rate(self) -> float | None:
+        return _rate(self.suggestions_adopted, self.suggestions_evaluated)
+
+    @property
+    def median_acknowledge_seconds(self) -> float | None:
+        return median(self.acknowledge_seconds) if self.acknowledge_seconds else None
+
+    @property
+    def median_resolve_seconds(self) -> float | None:
+        return median(self.resolve_seconds) if self.resolve_seconds else None
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(getattr(self, f) + getattr(other, f) for f in _FIELDS))
+
+
+_FIELDS = ("received", "closed_satisfied", "resolved", "resolved_on_time", "ever_resolved", "reopened",
+           "suggestions_evaluated", "suggestions_adopted", "acknowledge_seconds", "resolve_seconds")
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """The figures of a period: overall, per department (None: not handed to any), per severity, and per pair."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    overall: Figures
+    by_department: dict[int | None, Figures]
+    by_severity: dict[str, Figures]
+    by_department_and_severity: dict[tuple[int | None, str], Figures]
+
+
+def _bounds(session: Any, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = company_zone(session)
+    return local_midnight(start, zone), local_midnight(end + dt.timedelta(days=1), zone)
+
+
+def _check_period(start: dt.date, end: dt.date) -> None:
+    if start > end:
+        errors = ValidationCollector()
+        errors.add("start", "complaints.error.period")
+        errors.raise_if_any()
+
+
+def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.date) -> PeriodFigures:
+    """Compute the figures of the complaints and suggestions received from start to end (company days)."""
+    require(actor, "kpi.view")
+    _check_period(start, end)
+    with sessions.read() as session:
+        since, until = _bounds(session, start, end)
+        cohort = and_(Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until)
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        groups: dict[tuple[int | None, str], dict[str, Any]] = defaultdict(dict)
+        for department_id, severity, *counts in session.execute(
+                select(Complaint.department_id, Complaint.severity, func.count(),
+                       count((Complaint.status == "closed") & Complaint.customer_satisfied.is_(True)),
+                       count(Complaint.resolved_at.is_not(None)),
+                       count(Complaint.resolved_at.is_not(None) & (Complaint.resolved_at <= Complaint.resolve_due_at)),
+                       count(Complaint.first_resolved_at.is_not(None)),
+                       count(Complaint.first_resolved_at.is_not(None) & (Complaint.reopen_count > 0)))
+                .where(cohort).group_by(Complaint.department_id, Complaint.severity)):
+            groups[(department_id, severity)].update(zip(_FIELDS[:6], (int(n) for n in counts), strict=True))
+        durations: dict[tuple[int | None, str], dict[str, list[float]]] = defaultdict(
+            lambda: {"acknowledge_seconds": [], "resolve_seconds": []})
+        for department_id, severity, received, responded, resolved, paused in session.execute(
+                select(Complaint.department_id, Complaint.severity, Complaint.received_at, Complaint.responded_at,
+                       Complaint.resolved_at, Complaint.paused_seconds)
+                .where(cohort, (Complaint.responded_at.is_not(None)) | (Complaint.resolved_at.is_not(None)))):
+            bucket = durations[(department_id, severity)]
+            if responded is not None:
+                bucket["acknowledge_seconds"].append((responded - received).total_seconds())
+            if resolved is not None:
+                bucket["resolve_seconds"].append((resolved - received).total_seconds() - (paused or 0))
+        suggestions: dict[int | None, tuple[int, int]] = {}
+        for department_id, evaluated, adopted in session.execute(
+                select(Suggestion.department_id, count(Suggestion.evaluation_result.is_not(None)),
+                       count(Suggestion.evaluation_result.in_(("adopt", "adopt_partly"))))
+                .where(Suggestion.archived_at.is_(None), Suggestion.received_at >= since,
+                       Suggestion.received_at < until)
+                .group_by(Suggestion.department_id)):
+            suggestions[department_id] = (int(evaluated), int(adopted))
+    pairs: dict[tuple[int | None, str], Figures] = {}
+    for key in set(groups) | set(durations):
+        times = durations.get(key, {"acknowledge_seconds": [], "resolve_seconds": []})
+        pairs[key] = Figures(**groups.get(key, {}), acknowledge_seconds=tuple(times["acknowledge_seconds"]),
+                             resolve_seconds=tuple(times["resolve_seconds"]))
+    by_department: dict[int | None, Figures] = defaultdict(Figures)
+    by_severity: dict[str, Figures] = defaultdict(Figures)
+    for (department_id, severity), figures in pairs.items():
+        by_department[department_id] += figures
+        by_severity[severity] += figures
+    for department_id, (evaluated, adopted) in suggestions.items():
+        by_department[department_id] += Figures(suggestions_evaluated=evaluated, suggestions_adopted=adopted)
+    overall = sum(by_department.values(), Figures())
+    return PeriodFigures(start=start, end=end, overall=overall, by_department=dict(by_department),
+                         by_severity=dict(by_severity), by_department_and_severity=pairs)
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    """On-time handling per severity and department: as stored, and had the proposed targets been in force."""
+
+    department_id: int | None
+    severity: str
+    resolved: int
+    on_time_now: int
+    on_time_proposed: int
+
+    @property
+    def rate_now(self) -> float | None:
+        return _rate(self.on_time_now, self.resolved)
+
+    @property
+    def rate_proposed(self) -> float | None:
+        return _rate(self.on_time_proposed, self.resolved)
+
+
+def what_if_on_time(sessions: Sessions, *, actor: Actor, proposed: SlaPolicy, start: dt.date, end: dt.date,
+                    ) -> list[WhatIfRow]:
+    """What the on-time rate of the complaints received from start to end would have been under other targets
+    (e.g. resolve high severity in 2 days instead of 3), per department and severity, before saving them."""
+    require(actor, "complaints.manage")
+    _check_period(start, end)
+    with sessions.read() as session:
+        since, until = _bounds(session, start, end)
+        zone = company_zone(session)
+        cohort = (Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until,
+                  Complaint.resolved_at.is_not(None))
+        complaints = session.execute(select(Complaint.id, Complaint.department_id, Complaint.severity,
+                                            Complaint.received_at, Complaint.resolved_at, Complaint.resolve_due_at)
+                                     .where(*cohort)).all()
+        events: dict[int, list[Any]] = defaultdict(list)
+        for event in session.scalars(
+                select(ComplaintEvent).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+                .where(*cohort, ComplaintEvent.kind == "transition",
+                       (ComplaintEvent.to_status == "waiting_customer")
+                       | (ComplaintEvent.from_status == "waiting_customer"))
+                .order_by(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id)):
+            events[event.complaint_id].append(event)
+        holidays = frozenset(session.scalars(select(Holiday.date).where(
+            Holiday.archived_at.is_(None), Holiday.date >= start - dt.timedelta(days=1),
+            Holiday.date <= end + dt.timedelta(days=400))))
+    # "now" reads the stored deadlines: what was promised at the time, under the targets then in force.
+    totals: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for complaint_id, department_id, severity, received, resolved, due in complaints:
+        pauses = [(s, e) for s, e in pauses_of(events.get(complaint_id, [])) if e is not None]
+        proposed_due = complaint_deadlines(proposed, severity, received, zone, holidays, pauses).resolve_due_at
+        entry = totals[(department_id, severity)]
+        entry[0] += 1
+        entry[1] += int(due is not None and resolved <= due)
+        entry[2] += int(proposed_due is not None and resolved <= proposed_due)
+    return [WhatIfRow(department_id, severity, *values)
+            for (department_id, severity), values in sorted(totals.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))]
