@@ -44,8 +44,9 @@ class DataSet:
 def _same_database(a: str, b: str) -> bool:
     first, second = make_url(normalise_url(a)), make_url(normalise_url(b))
     if first.get_backend_name() == second.get_backend_name() == "sqlite":
-        return bool(first.database) and bool(second.database) and \
-            Path(first.database).resolve() == Path(second.database).resolve()  # type: ignore[arg-type]
+        if not first.database or not second.database:
+            return False
+        return Path(first.database).resolve() == Path(second.database).resolve()
     return first.set(password=None) == second.set(password=None)
 
 

@@ -490,11 +490,11 @@ def _judged_explanations(customer: Customer, as_of: dt.date) -> list[Explanation
                     Reason("classification.why.judged_management" if customer.importance
                            else "classification.why.unset")),
     ]
-    if urgency is None:
+    close = customer.expected_close_date  # set whenever urgency is (urgency_of)
+    if urgency is None or close is None:
         urgency_reason = Reason("classification.why.urgency_none")
     else:
-        urgency_reason = Reason(f"classification.why.urgency.{urgency}",
-                                {"close": customer.expected_close_date.isoformat()})  # type: ignore[union-attr]
+        urgency_reason = Reason(f"classification.why.urgency.{urgency}", {"close": close.isoformat()})
     judged.append(Explanation("urgency", urgency, urgency, urgency, urgency_reason))
     return judged
 

@@ -252,7 +252,7 @@ class TeamBasis:
     timezone: str
     cadences: tuple[tuple[str, str, int], ...]
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {"period": self.period, "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "timezone": self.timezone, "cadences": [list(c) for c in self.cadences]}
 
@@ -313,7 +313,7 @@ def team_period_counts(session: Session, owners: list[int], basis: TeamBasis, tz
 
 
 def _team_payload(session: Session, basis: TeamBasis, tz: ZoneInfo, now: dt.datetime,
-                  compliance: tuple[dict[int, list[int]], dict[str, list[int]]]) -> dict[str, object]:
+                  compliance: tuple[dict[int, list[int]], dict[str, list[int]]]) -> dict[str, Any]:
     """Compute the team figures live, as the JSON payload a snapshot keeps."""
     by_owner, by_tier = compliance
     # Active colleagues, and anyone still owning customers (a deactivated owner's work must show).
@@ -344,7 +344,7 @@ def team_overview(sessions: Sessions, *, actor: Actor, period: str = "week", now
         raise ValueError(f"unknown period {period!r}")
     now = now or utcnow()
     key = TEAM_SNAPSHOT_KEY.format(period=period)
-    computed: dict[str, object] | None = None
+    computed: dict[str, Any] | None = None
     with sessions.read() as session:
         basis, cadences, tz = team_basis(session, period, now)
         max_age = _max_age(session)
@@ -371,7 +371,7 @@ def refresh_team_snapshots(sessions: Sessions, *, actor: Actor, now: dt.datetime
     """Recompute and store the team view's snapshots for every period (the daily run; compliance computed once)."""
     require(actor, "follow_ups.team")
     now = now or utcnow()
-    payloads: dict[str, dict[str, object]] = {}
+    payloads: dict[str, dict[str, Any]] = {}
     with sessions.read() as session:
         compliance = None
         for period in PERIODS:
@@ -382,9 +382,9 @@ def refresh_team_snapshots(sessions: Sessions, *, actor: Actor, now: dt.datetime
                                    computed_at=now) for period, payload in payloads.items()}
 
 
-def _overview(payload: dict[str, object], basis: TeamBasis, names: dict[int, str], owner_ids: set[int],
+def _overview(payload: dict[str, Any], basis: TeamBasis, names: dict[int, str], owner_ids: set[int],
               computed_at: dt.datetime, *, from_snapshot: bool) -> TeamOverview:
-    figures = {int(row[0]): [int(x) for x in row[1:]] for row in payload["owners"]}  # type: ignore[attr-defined]
+    figures = {int(row[0]): [int(x) for x in row[1:]] for row in payload["owners"]}
     stats = []
     for oid in owner_ids:
         open_, overdue, done, contacts, customers, in_cadence = figures.get(oid, [0] * 6)
@@ -393,7 +393,7 @@ def _overview(payload: dict[str, object], basis: TeamBasis, names: dict[int, str
     stats.sort(key=lambda s: (-s.overdue, s.owner_name))
     tier_order = {"high": 0, "medium": 1, "low": 2, "none": 3}
     tiers = sorted((TierCompliance(str(code), int(customers), int(in_cadence))
-                    for code, customers, in_cadence in payload["tiers"]),  # type: ignore[attr-defined]
+                    for code, customers, in_cadence in payload["tiers"]),
                    key=lambda t: tier_order.get(t.value_tier, 9))
     return TeamOverview(period=basis.period, period_start=basis.start, period_end=basis.end, timezone=basis.timezone,
                         owners=tuple(stats), tiers=tuple(tiers), computed_at=computed_at, from_snapshot=from_snapshot)
