@@ -30,6 +30,7 @@ from db.models import (
     Customer,
     CustomerTag,
     FollowUpTask,
+    Inquiry,
     KeyDate,
     Order,
     Suggestion,
@@ -230,8 +231,8 @@ def duplicates_of(sessions: Sessions, *, actor: Actor, customer_id: int,
 
 # Records that belong to the customer and follow it to the survivor. Stage and class history stay
 # with the archived duplicate: they describe that record's own past.
-MOVED: tuple[type[Versioned], ...] = (Contact, Order, Contract, Activity, FollowUpTask, Complaint, Suggestion,
-                                 SurveyResponse, KeyDate, CreditEvent)
+MOVED: tuple[type[Versioned], ...] = (Contact, Order, Contract, Activity, FollowUpTask, Complaint, Inquiry,
+                                 Suggestion, SurveyResponse, KeyDate, CreditEvent)
 # Profile fields the survivor takes from the duplicate when it has none itself.
 FILLED_FIELDS = ("industry", "region", "address", "company_size", "source_channel", "department_id", "needs",
                  "products_in_use", "decision_process", "competitors", "preferences", "birthday",
@@ -265,7 +266,7 @@ def merge_customers(
 ) -> MergeResult:
     """Merge the duplicate into the survivor in one audited transaction; the duplicate is archived.
 
-    Contacts, orders, contracts, follow-ups (activities and tasks), complaints, suggestions, surveys,
+    Contacts, orders, contracts, follow-ups (activities and tasks), complaints, inquiries, suggestions, surveys,
     key dates, credit events and tags move to the survivor. When both have an open task of the same
     purpose (follow_up_tasks.open_key is unique), the duplicate's is cancelled.
     """

@@ -744,7 +744,7 @@ class Customer360:
         return self.open_tasks[0] if self.open_tasks else None
 
 
-OPEN_COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer", "reopened")
+OPEN_COMPLAINT_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "reopened")
 
 
 def get_customer_360(sessions: Sessions, *, actor: Actor, customer_id: int, orders_limit: int = 50,

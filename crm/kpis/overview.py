@@ -16,7 +16,7 @@ from crm.platform.permissions import Actor, require
 from db.engine import Sessions
 from db.models import Complaint, Customer, FollowUpTask, Order
 
-OPEN_COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer", "reopened")
+OPEN_COMPLAINT_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "reopened")
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ TASK_PRIORITIES = ("low", "normal", "high")
 TASK_STATUSES = ("open", "done", "cancelled")
 
 CONTRACT_STATUSES = ("draft", "active", "expired", "terminated")
-COMPLAINT_CHANNELS = ("phone", "email", "online", "visit", "social_media")
+COMPLAINT_CHANNELS = ("phone", "email", "online", "visit", "social_media", "other")
 COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
-COMPLAINT_STATUSES = ("new", "assigned", "in_progress", "waiting_customer", "resolved", "closed", "reopened",
+COMPLAINT_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed", "reopened",
                       "rejected")
-SUGGESTION_STATUSES = ("new", "evaluating", "adopted", "rejected", "implemented")
+SUGGESTION_STATUSES = ("new", "evaluated", "informed")  # crm/complaints/vocab.py has the rest
 DEPARTMENT_FUNCTIONS = ("marketing", "sales", "service", "product", "tech", "management")
 
 

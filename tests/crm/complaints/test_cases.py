@@ -213,3 +213,21 @@ def test_the_queues_hold_what_each_one_names_breached_first(sessions: Sessions, 
     assert (row.flag, row.department_name_zh, row.assignee_name) == ("breached", "客服部", "Agent")
     assert [r.code for r in customer_cases(sessions, actor=world.viewer, customer_id=world.customer_id)] == [
         done.code, tech.code, mine.code, old.code]
+
+
+def test_merging_customers_moves_their_complaints_inquiries_and_suggestions(sessions: Sessions, world: World) -> None:
+    from crm.customers.duplicates import merge_customers
+    from tests.crm.complaints.conftest import make_customer
+
+    duplicate_id, _ = make_customer(sessions, owner_id=world.manager.id, name="上海远景科技")
+    complaint = file(sessions, world, customer_id=duplicate_id, contact_id=None)
+    inquiry = file_inquiry(sessions, actor=world.agent, now=NOW, data=InquiryInput(
+        customer_id=duplicate_id, channel="email", question="Price list?"))
+    suggestion = record_suggestion(sessions, actor=world.agent, now=NOW, data=SuggestionInput(
+        customer_id=duplicate_id, channel="email", content="Cheaper"))
+    result = merge_customers(sessions, actor=world.manager, survivor_id=world.customer_id, duplicate_id=duplicate_id)
+    assert (result.moved["complaints"], result.moved["inquiries"], result.moved["suggestions"]) == (1, 1, 1)
+    assert get_complaint(sessions, actor=world.manager, complaint_id=complaint.id).complaint.customer_id == \
+        world.customer_id
+    assert get_inquiry(sessions, actor=world.manager, inquiry_id=inquiry.id).customer_id == world.customer_id
+    assert get_suggestion(sessions, actor=world.manager, suggestion_id=suggestion.id).customer_id == world.customer_id

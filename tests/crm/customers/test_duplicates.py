@@ -168,7 +168,7 @@ def test_merging_moves_everything_to_the_survivor_and_archives_the_duplicate(
     survivor_id, duplicate_id = pair
     result = merge_customers(sessions, actor=team.manager, survivor_id=survivor_id, duplicate_id=duplicate_id)
     assert result.moved == {"contacts": 1, "orders": 1, "contracts": 0, "activities": 1, "follow_up_tasks": 2,
-                            "complaints": 1, "suggestions": 1, "survey_responses": 1, "key_dates": 1,
+                            "complaints": 1, "inquiries": 0, "suggestions": 1, "survey_responses": 1, "key_dates": 1,
                             "credit_events": 0}
     assert result.cancelled_tasks == 1
     assert result.tags_added == ("expo-2024",)
