@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from crm.complaints.common import (
@@ -83,7 +83,8 @@ class InquiryView:
     allowed_actions: tuple[str, ...] = ()
 
 
-def _select() -> object:
+def _select() -> Select[Inquiry, str, str | None, str | None, str | None]:
+    # Department and assignee names are None where the outer joins find none.
     assignee = aliased(User)
     return (select(Inquiry, Customer.name, Department.name, Department.name_zh, assignee.display_name)
             .join(Customer, Customer.id == Inquiry.customer_id)
@@ -91,8 +92,9 @@ def _select() -> object:
             .outerjoin(assignee, assignee.id == Inquiry.assignee_id))
 
 
-def _view(row: object, now: dt.datetime, allowed: tuple[str, ...] = ()) -> InquiryView:
-    q, customer_name, dept_en, dept_zh, assignee_name = row  # type: ignore[misc]
+def _view(row: Row[Inquiry, str, str | None, str | None, str | None], now: dt.datetime,
+          allowed: tuple[str, ...] = ()) -> InquiryView:
+    q, customer_name, dept_en, dept_zh, assignee_name = row
     running = None
     if q.status == "new":
         running = q.respond_due_at if q.responded_at is None else q.answer_due_at
@@ -106,7 +108,7 @@ def _view(row: object, now: dt.datetime, allowed: tuple[str, ...] = ()) -> Inqui
 
 
 def _load_view(session: Session, actor: Actor, inquiry_id: int, now: dt.datetime) -> InquiryView:
-    row = session.execute(_select().where(Inquiry.id == inquiry_id)).one()  # type: ignore[attr-defined]
+    row = session.execute(_select().where(Inquiry.id == inquiry_id)).one()
     inquiry = row[0]
     handles = may_handle(actor, actor_department(session, actor), assignee_id=inquiry.assignee_id,
                          department_id=inquiry.department_id,
@@ -266,7 +268,7 @@ def list_inquiries(sessions: Sessions, *, actor: Actor, status: str | None = Non
     require(actor, "complaints.view")
     now = now or utcnow()
     with sessions.read() as session:
-        conditions = [Inquiry.archived_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [Inquiry.archived_at.is_(None)]
         if status:
             conditions.append(Inquiry.status == status)
         if customer_id is not None:
@@ -277,6 +279,6 @@ def list_inquiries(sessions: Sessions, *, actor: Actor, status: str | None = Non
                               | (Inquiry.department_id == department_id))
         total = session.scalar(select(func.count()).select_from(Inquiry)
                                .join(Customer, Customer.id == Inquiry.customer_id).where(*conditions)) or 0
-        rows = session.execute(_select().where(*conditions).order_by(  # type: ignore[attr-defined]
+        rows = session.execute(_select().where(*conditions).order_by(
             (Inquiry.status != "new"), Inquiry.answer_due_at, Inquiry.id).limit(page_size).offset(page * page_size))
         return [_view(row, now) for row in rows], int(total)
