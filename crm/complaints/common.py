@@ -159,7 +159,7 @@ def _create_counter(session: Session, kind: str, year: int, start: int) -> None:
         with session.begin_nested():
             session.execute(insert(ReferenceCounter.__table__).values(**row))
         return
-    engine = bind.engine if hasattr(bind, "engine") else bind
+    engine = bind.engine  # an Engine's is itself
     try:
         with engine.begin() as connection:
             connection.execute(insert(ReferenceCounter.__table__).values(**row))

@@ -210,6 +210,7 @@ def what_if_on_time(sessions: Sessions, *, actor: Actor, proposed: SlaPolicy, st
     # "now" reads the stored deadlines: what was promised at the time, under the targets then in force.
     totals: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for complaint_id, department_id, severity, received, resolved, due in complaints:
+        assert resolved is not None  # the cohort: resolved complaints
         pauses = [(s, e) for s, e in pauses_of(events.get(complaint_id, [])) if e is not None]
         proposed_due = complaint_deadlines(proposed, severity, received, zone, holidays, pauses).resolve_due_at
         entry = totals[(department_id, severity)]

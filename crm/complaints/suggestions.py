@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from crm.complaints.common import (
@@ -223,7 +223,7 @@ def list_suggestions(sessions: Sessions, *, actor: Actor, status: str | None = N
     """Return one page of suggestions, newest first, and the total."""
     require(actor, "complaints.view")
     with sessions.read() as session:
-        conditions = [Suggestion.archived_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [Suggestion.archived_at.is_(None)]
         for column, value in ((Suggestion.status, status), (Suggestion.department_id, department_id),
                               (Suggestion.category, category), (Suggestion.customer_id, customer_id)):
             if value is not None:
