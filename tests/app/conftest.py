@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from crm.platform.permissions import SYSTEM
 from crm.platform.users import create_user
-from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
+from db.engine import Sessions, make_engine, make_session_factory
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORDS = {role: f"{role}-secret-1" for role in ("admin", "manager", "staff", "viewer")}
@@ -48,13 +48,13 @@ def _fresh_streamlit_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sessions]:
+def app_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 migrated_sqlite_file: Callable[[Path], Path]) -> Iterator[Sessions]:
     """An empty, migrated SQLite file database that the app under test uses."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+    url = f"sqlite:///{migrated_sqlite_file(tmp_path / 'app.db')}"
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     monkeypatch.setenv("CRM_COOKIE_KEY", "test-cookie-key-that-is-long-enough-for-hs256")
     engine = make_engine(url)
-    upgrade_database(engine)
     yield make_session_factory(engine)
     engine.dispose()
 

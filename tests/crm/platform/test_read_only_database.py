@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from crm.platform.i18n import t
 from crm.platform.permissions import SYSTEM
 from crm.platform.snapshots import read_snapshot, store_snapshot
 from crm.platform.users import create_user
-from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
+from db.engine import Sessions, make_engine, make_session_factory
 from db.models import User, utcnow
 
 
@@ -25,11 +25,10 @@ def read_only_url(path: Path) -> str:
 
 
 @pytest.fixture
-def read_only(tmp_path: Path) -> Iterator[Sessions]:
+def read_only(tmp_path: Path, migrated_sqlite_file: Callable[[Path], Path]) -> Iterator[Sessions]:
     """A migrated SQLite file with one staff account, then opened read-only."""
-    path = tmp_path / "crm.db"
+    path = migrated_sqlite_file(tmp_path / "crm.db")
     writable = make_engine(f"sqlite:///{path}")
-    upgrade_database(writable)
     create_user(make_session_factory(writable), actor=SYSTEM, username="alice", display_name="Alice",
                 password="alice-pass-1", role="manager")
     writable.dispose()
