@@ -27,6 +27,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
     PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow_ups", "customers.view"),
     PageSpec("pages/customers.py", "nav.customers", ":material/groups:", "customers", "customers.view"),
+    PageSpec("pages/complaints.py", "nav.complaints", ":material/support_agent:", "complaints", "complaints.view"),
     PageSpec("pages/classification.py", "nav.classification", ":material/category:", "classification",
              "customers.view", "nav.section.manage"),
     PageSpec("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "audit.view",

@@ -32,6 +32,10 @@ CLEARS: dict[str, tuple[str, ...]] = {
     "follow_up": ("kpis", "follow_ups", "classification"),
     # the team snapshot recomputed (Refresh)
     "team_figures": ("follow_ups",),
+    # a complaint, inquiry or suggestion filed or moved (the overview counts open complaints)
+    "complaint": ("kpis",),
+    # departments, their members, the complaint time limits or categories saved (the complaints page's lists)
+    "complaint_settings": ("complaints",),
 }
 # A classification write (classes recomputed or overridden, thresholds, credit events, service policies) calls
 # ui.classification.reads.clear_classification_reads, which clears the classification reads and the overview.
@@ -40,9 +44,10 @@ CLEARS: dict[str, tuple[str, ...]] = {
 def _clear_functions() -> dict[str, Callable[[], None]]:
     # ui.classification.reads takes READ_TTL_SECONDS from this module: imported here, when first needed.
     from ui.classification.reads import clear_classification_reads
+    from ui.complaints.reads import clear_complaint_reads
 
     return {"kpis": clear_kpi_reads, "follow_ups": clear_follow_up_reads,
-            "classification": clear_classification_reads}
+            "classification": clear_classification_reads, "complaints": clear_complaint_reads}
 
 
 def clear_after(kind: str) -> None:

@@ -1,0 +1,256 @@
+"""The complaints page: every tab for every role, intake, only the allowed transitions, queues, a refused stale
+action, and both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from crm.complaints import ComplaintInput, file_complaint, transition
+from crm.platform.i18n import t
+from crm.platform.permissions import Actor
+from crm.platform.users import get_user
+from db.engine import Sessions
+from db.models import Complaint, ComplaintEvent
+from db.models import utcnow as db_utcnow
+from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer
+
+PAGE = "pages/complaints.py"
+TAB = "complaints_tab"
+TABS = ("queue", "new", "detail", "inquiries", "suggestions", "settings")
+
+
+def _actor(sessions: Sessions, username: str) -> Actor:
+    user = get_user(sessions, username=username)
+    assert user is not None
+    return user.as_actor()
+
+
+def _open(signed_in: Callable[[str], AppTest], role: str, tab: str = "queue", language: str = "en") -> AppTest:
+    at = signed_in(role)
+    if language != "en":
+        at.selectbox(key="sidebar_language").set_value(language).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    if tab != "queue":
+        _tab(at, tab, language)
+    return at
+
+
+def _tab(at: AppTest, tab: str, language: str = "en") -> None:
+    at.session_state[TAB] = t(f"complaints.tab.{tab}", language)
+    at.run()
+    assert not at.exception, at.exception
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(s.value for s in at.subheader),
+                     *(e.value for e in at.error), *(s.value for s in at.success), *(i.value for i in at.info)])
+
+
+def _file(sessions: Sessions, actor: Actor, customer_id: int, **fields: object) -> int:
+    data = ComplaintInput(customer_id=customer_id, channel="phone", description=str(fields.pop("description", "Late")),
+                          severity=str(fields.pop("severity", "high")), **fields)  # type: ignore[arg-type]
+    return file_complaint(sessions, actor=actor, data=data).id
+
+
+def _buttons(at: AppTest) -> set[str]:
+    return {b.key for b in at.button if b.key}
+
+
+def _open_detail(at: AppTest, complaint_id: int) -> None:
+    at.session_state["complaints_open"] = complaint_id
+    _tab(at, "detail")
+
+
+@pytest.mark.parametrize(("role", "tabs"), [
+    ("admin", TABS), ("manager", TABS), ("staff", TABS[:5]), ("viewer", ("queue", "detail", "inquiries",
+                                                                           "suggestions")),
+])
+def test_every_role_opens_each_of_its_tabs(signed_in: Callable[[str], AppTest], role_accounts: Sessions, role: str,
+                                           tabs: tuple[str, ...]) -> None:
+    """As any role, I open the complaints page and every tab my role has, without an error."""
+    manager = _actor(role_accounts, "manager")
+    customer = make_customer(role_accounts, owner=_actor(role_accounts, "staff"), name="星河科技")
+    _file(role_accounts, manager, customer)
+    at = _open(signed_in, role)
+    assert [tab.label for tab in at.tabs] == [t(f"complaints.tab.{code}") for code in tabs]
+    for code in tabs:
+        _tab(at, code)
+
+
+def test_staff_record_a_complaint_and_it_opens_with_its_reference(signed_in: Callable[[str], AppTest],
+                                                                  role_accounts: Sessions) -> None:
+    """As staff, I find my customer, describe what happened, and the complaint is recorded with a reference number
+    and opened on its Detail tab."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
+    make_contact(role_accounts, customer, name="Li Lei", is_primary=True)
+    at = _open(signed_in, "staff", "new")
+    at.text_input(key="complaints_intake_customer_search").input("Acme").run()
+    form = f"complaints_intake_{customer}_r0"
+    at.text_area(key=f"{form}_description").input("The delivery came two weeks late.")
+    at.selectbox(key=f"{form}_severity").set_value("critical")
+    at.selectbox(key=f"{form}_impact").set_value("one_site")
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    with role_accounts.read() as session:
+        complaint = session.scalars(select(Complaint)).one()
+        assert complaint.description == "The delivery came two weeks late." and complaint.severity == "critical"
+        assert complaint.impact_scope == "one_site" and complaint.contact_id is not None
+        code = complaint.code
+    assert code.startswith("C-")
+    assert at.session_state[TAB] == t("complaints.tab.detail")
+    assert code in _texts(at)
+
+
+def test_an_empty_description_is_explained_under_its_field(signed_in: Callable[[str], AppTest],
+                                                           role_accounts: Sessions) -> None:
+    """As staff, I forget to say what happened: nothing is recorded and the form tells me under the field."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
+    at = _open(signed_in, "staff", "new")
+    at.text_input(key="complaints_intake_customer_search").input("Acme").run()
+    at.button(key=f"complaints_intake_{customer}_r0_submit").click().run()
+    assert not at.exception, at.exception
+    assert t("validation.required") in [e.value for e in at.error]
+    with role_accounts.read() as session:
+        assert session.scalars(select(Complaint)).first() is None
+
+
+def test_the_detail_offers_only_the_allowed_transitions(signed_in: Callable[[str], AppTest],
+                                                        role_accounts: Sessions) -> None:
+    """As a manager, a new complaint offers acknowledge and reject, never start or resolve; once acknowledged
+    through its button, it offers start instead."""
+    manager = _actor(role_accounts, "manager")
+    complaint_id = _file(role_accounts, manager, make_customer(role_accounts, owner=manager))
+    at = _open(signed_in, "manager")
+    _open_detail(at, complaint_id)
+    buttons = _buttons(at)
+    form = f"complaints_act_{complaint_id}"
+    assert f"{form}_step_acknowledge" in buttons and f"{form}_reject_submit" in buttons
+    assert not {f"{form}_step_start", f"{form}_resolve_submit", f"{form}_confirm_submit"} & buttons
+    at.button(key=f"{form}_step_acknowledge").click().run()
+    assert not at.exception, at.exception
+    buttons = _buttons(at)
+    assert f"{form}_step_start" in buttons and f"{form}_step_acknowledge" not in buttons
+    with role_accounts.read() as session:
+        assert session.get(Complaint, complaint_id).status == "acknowledged"  # type: ignore[union-attr]
+
+
+def test_staff_are_never_offered_the_managers_rejection(signed_in: Callable[[str], AppTest],
+                                                        role_accounts: Sessions) -> None:
+    """As staff, my own customer's new complaint offers acknowledge but not reject (a manager's call)."""
+    staff = _actor(role_accounts, "staff")
+    complaint_id = _file(role_accounts, staff, make_customer(role_accounts, owner=staff), assignee_id=staff.id)
+    at = _open(signed_in, "staff")
+    _open_detail(at, complaint_id)
+    buttons = _buttons(at)
+    assert f"complaints_act_{complaint_id}_step_acknowledge" in buttons
+    assert f"complaints_act_{complaint_id}_reject_submit" not in buttons
+
+
+def test_a_stale_action_is_refused_naming_the_current_state(signed_in: Callable[[str], AppTest],
+                                                            role_accounts: Sessions) -> None:
+    """As a manager, I press Acknowledge on a complaint a colleague acknowledged meanwhile: nothing happens twice
+    and I am told it is now acknowledged."""
+    manager, admin = _actor(role_accounts, "manager"), _actor(role_accounts, "admin")
+    complaint_id = _file(role_accounts, manager, make_customer(role_accounts, owner=manager))
+    at = _open(signed_in, "manager")
+    _open_detail(at, complaint_id)
+    with role_accounts.read() as session:
+        version = session.get(Complaint, complaint_id).version  # type: ignore[union-attr]
+    transition(role_accounts, actor=admin, complaint_id=complaint_id, version=version, action="acknowledge")
+    at.button(key=f"complaints_act_{complaint_id}_step_acknowledge").click().run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert t("complaint_status.acknowledged") in errors, errors
+    assert "{" not in errors
+    with role_accounts.read() as session:
+        acknowledged = session.scalars(select(ComplaintEvent).where(
+            ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.to_status == "acknowledged")).all()
+    assert len(acknowledged) == 1
+
+
+def test_the_whole_workflow_through_the_detail_tab(signed_in: Callable[[str], AppTest],
+                                                   role_accounts: Sessions) -> None:
+    """As a manager, I acknowledge, start, resolve, record the customer's "not satisfied", start and resolve again,
+    then record "satisfied": the complaint is closed with its reopen counted and every step in its history."""
+    manager = _actor(role_accounts, "manager")
+    complaint_id = _file(role_accounts, manager, make_customer(role_accounts, owner=manager))
+    at = _open(signed_in, "manager")
+    _open_detail(at, complaint_id)
+    form = f"complaints_act_{complaint_id}"
+
+    def confirm(satisfied: bool) -> None:
+        at.text_input(key=f"{form}_confirm_who").input("Li Lei")
+        at.radio(key=f"{form}_confirm_satisfied").set_value(satisfied)
+        at.button(key=f"{form}_confirm_submit").click().run()
+        assert not at.exception, at.exception
+
+    def resolve(text: str) -> None:
+        at.text_area(key=f"{form}_resolve_resolution").input(text)
+        at.button(key=f"{form}_resolve_submit").click().run()
+        assert not at.exception, at.exception
+
+    for action in ("acknowledge", "start"):
+        at.button(key=f"{form}_step_{action}").click().run()
+        assert not at.exception, at.exception
+    resolve("Sent the missing parts.")
+    confirm(False)
+    at.button(key=f"{form}_step_start").click().run()
+    resolve("Replaced the whole order.")
+    confirm(True)
+    with role_accounts.read() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint is not None
+        assert complaint.status == "closed" and complaint.reopen_count == 1 and complaint.customer_satisfied
+    texts = _texts(at)
+    assert t("complaint_status.closed") in texts and "Replaced the whole order." in " ".join(x.value for x in at.text)
+    assert not {b for b in _buttons(at) if b.startswith(form)}  # nothing left to do on a closed complaint
+
+
+def test_queues_list_breached_complaints_first_and_all_only_for_managers(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As a manager, the All queue lists an overdue complaint first, flagged; staff have no All queue."""
+    manager, staff = _actor(role_accounts, "manager"), _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff)
+    _file(role_accounts, manager, customer, severity="low", description="Fresh")
+    late = _file(role_accounts, manager, customer, severity="critical", description="Old",
+                 received_at=db_utcnow() - dt.timedelta(hours=5))
+    at = _open(signed_in, "manager")
+    at.session_state["complaints_queue"] = "all"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.dataframe, _texts(at)
+    frame = at.dataframe[0].value
+    with role_accounts.read() as session:
+        late_code = session.get(Complaint, late).code  # type: ignore[union-attr]
+    assert frame.iloc[0][t("complaints.field.code")] == late_code
+    assert t("complaints.flag.breached") in frame.iloc[0][t("complaints.ui.col.flag")]
+    assert len(frame) == 2
+    at.session_state["complaints_queue"] = "breached"
+    at.run()
+    assert len(at.dataframe[0].value) == 1
+    staff_at = _open(signed_in, "staff")
+    options = staff_at.button_group(key="complaints_queue").options
+    assert list(options) == [t(f"complaints.queue.{q}") for q in
+                                            ("mine", "department", "breached", "waiting_confirmation")]
+
+
+def test_the_page_speaks_chinese(signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As a manager who reads Chinese, the page, its tabs and a complaint's detail are in Chinese."""
+    manager = _actor(role_accounts, "manager")
+    complaint_id = _file(role_accounts, manager, make_customer(role_accounts, owner=manager))
+    at = _open(signed_in, "manager", language="zh")
+    assert at.title[0].value == t("complaints.title", "zh")
+    assert [tab.label for tab in at.tabs][:3] == [t(f"complaints.tab.{c}", "zh") for c in TABS[:3]]
+    at.session_state["complaints_open"] = complaint_id
+    _tab(at, "detail", "zh")
+    assert t("complaint_status.new", "zh") in _texts(at) or any(
+        t("complaint_status.new", "zh") in str(b) for b in at.get("badge"))
+    assert t("complaints.action.acknowledge", "zh") in [b.label for b in at.button]

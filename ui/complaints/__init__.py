@@ -1,0 +1,1 @@
+"""The complaints page: queues, intake, the complaint detail, inquiries, suggestions and their settings."""
