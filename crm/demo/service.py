@@ -81,16 +81,23 @@ _SERVICE_IDS = (6, 9)
 # Share of customers per owner: the staff account gets a real queue, the viewer none.
 _OWNER_WEIGHTS = ((_MANAGER_ID, 8), (_STAFF_ID, 15), (5, 15), (6, 10), (7, 15), (8, 13), (9, 9), (10, 15))
 
-_DEPARTMENTS: tuple[tuple[str, str], ...] = (
-    ("sales", "销售部 Sales"),
-    ("marketing", "市场部 Marketing"),
-    ("service", "客服部 Customer Service"),
-    ("product", "产品部 Product"),
-    ("tech", "技术部 Engineering"),
-    ("management", "管理层 Management"),
+_DEPARTMENTS: tuple[tuple[str, str, str], ...] = (  # (code and function, English name, Chinese name)
+    ("sales", "Sales", "销售部"),
+    ("marketing", "Marketing", "市场部"),
+    ("service", "Customer Service", "客服部"),
+    ("product", "Product", "产品部"),
+    ("tech", "Engineering", "技术部"),
+    ("management", "Management", "管理层"),
 )
-_DEPARTMENT_ID = {code: index for index, (code, _) in enumerate(_DEPARTMENTS, start=1)}
+_DEPARTMENT_ID = {code: index for index, (code, _, _) in enumerate(_DEPARTMENTS, start=1)}
+# The customers' department is their owner's sales-side one (_PEOPLE); two owners work in the departments that
+# fix what complaints reveal, so product and engineering have people (and heads) to hand complaints to.
 _USER_DEPARTMENT = {user_id: _DEPARTMENT_ID[person[4]] for user_id, person in enumerate(_PEOPLE, start=1)}
+_MEMBERSHIP = {**_USER_DEPARTMENT, 7: _DEPARTMENT_ID["product"], 8: _DEPARTMENT_ID["tech"]}
+_DEPARTMENT_HEADS = {"sales": _MANAGER_ID, "marketing": _MARKETING_ID, "service": 6, "product": 7, "tech": 8,
+                     "management": 1}
+_DEPARTMENT_MEMBERS = {d: tuple(u for u, m in sorted(_MEMBERSHIP.items()) if m == d and u != 4)
+                       for d in _DEPARTMENT_ID.values()}  # the viewer (4) handles nothing
 
 # --- classes and their shares ------------------------------------------------------------------
 
@@ -126,8 +133,9 @@ _ACTIVITY_COUNTS = {
     "churned": (0, 1, 1, 2),
 }
 _CADENCE = {"high": 30, "medium": 60, "low": 120, "strategic": 14, "potential": 30, "intent": 14}
-# Complaint time limits by severity, in hours: (respond within, resolve within).
-_COMPLAINT_LIMITS = {"critical": (2, 24), "high": (4, 72), "medium": (24, 168), "low": (48, 336)}
+# Complaint time limits by severity, in hours: (acknowledge within, resolve within), crm/complaints' defaults.
+_COMPLAINT_LIMITS = {"critical": (1, 24), "high": (4, 72), "medium": (8, 168), "low": (24, 336)}
+_IMPACT_SCOPES = (("one_user", 35), ("one_site", 30), ("whole_customer", 25), ("several_customers", 10))
 _COMPLAINT_POINTS = dict(zip(("low", "medium", "high", "critical"), Thresholds.complaint_points, strict=True))
 _SEVERITIES = (("low", 35), ("medium", 40), ("high", 20), ("critical", 5))
 _COMPLAINT_CHANNELS = (("phone", 35), ("email", 20), ("online", 25), ("visit", 5), ("social_media", 15))
@@ -145,12 +153,12 @@ _ROOT_CAUSES = {
     "billing": ("process", "communication"), "other": ("communication", "customer_misuse"),
 }
 _OPEN_STATUSES_RECENT = (
-    ("new", 15), ("assigned", 20), ("in_progress", 30), ("waiting_customer", 15), ("resolved", 15),
+    ("new", 15), ("acknowledged", 20), ("in_progress", 30), ("waiting_customer", 15), ("resolved", 15),
     ("reopened", 5),
 )
 _STATUSES_OLD = (
     ("closed", 75), ("resolved", 8), ("rejected", 6), ("in_progress", 4), ("waiting_customer", 3),
-    ("reopened", 2), ("assigned", 1), ("new", 1),
+    ("reopened", 2), ("acknowledged", 1), ("new", 1),
 )
 _SUGGESTION_CATEGORIES = (("product", 40), ("service", 20), ("process", 15), ("pricing", 10), ("other", 15))
 _SUGGESTION_DEPARTMENT = {
@@ -355,6 +363,19 @@ _SUGGESTIONS = (
 _EVALUATIONS = (("已纳入下季度开发计划", "Planned for next quarter"),
                 ("评估中，需技术确认", "Under review with engineering"),
                 ("与产品方向不符，暂不采纳", "Does not fit the product direction"))
+_ACTIONS_TAKEN = (("已在新版本中实现", "Shipped in the latest release"),
+                  ("已更新服务流程", "Service process updated"),
+                  ("已列入产品路线图", "Added to the product roadmap"))
+_INQUIRIES = (
+    (("X2 型号是否支持 IPv6？", "Does the X2 support IPv6?"),
+     ("支持，固件 2.1 及以上版本。", "Yes, from firmware 2.1.")),
+    (("如何申请增值税专用发票？", "How do we request a VAT invoice?"),
+     ("请在客户门户提交开票信息。", "Submit the invoice details in the customer portal.")),
+    (("年度维保合同包含哪些服务？", "What does the yearly maintenance contract cover?"),
+     ("包含上门检修和远程支持。", "On-site repairs and remote support.")),
+    (("能否提供产品培训？", "Can you train our staff on the product?"),
+     ("可以，我们每月举办线上培训。", "Yes, we hold online training every month.")),
+)
 _SURVEY_COMMENTS = {
     True: (("服务很及时，满意。", "Quick and helpful service."),
            ("产品稳定，值得推荐。", "Stable product, would recommend.")),
@@ -471,6 +492,7 @@ class _Builder:
         self.pick_recent_status = _chooser(rng, _OPEN_STATUSES_RECENT)
         self.pick_old_status = _chooser(rng, _STATUSES_OLD)
         self.pick_suggestion_category = _chooser(rng, _SUGGESTION_CATEGORIES)
+        self.pick_impact = _chooser(rng, _IMPACT_SCOPES)
         self.used_names: set[str] = set()
 
     # --- helpers -------------------------------------------------------------------------------
@@ -508,16 +530,16 @@ class _Builder:
     def departments(self) -> None:
         created = self.anchor_ts - 1500 * DAY
         self.rows["departments"] = [
-            {"id": _DEPARTMENT_ID[code], "code": code, "name": name, "function": code, "version": 1,
-             "created_at": created, "updated_at": created}
-            for code, name in _DEPARTMENTS
+            {"id": _DEPARTMENT_ID[code], "code": code, "name": name, "name_zh": name_zh, "function": code,
+             "head_id": _DEPARTMENT_HEADS[code], "version": 1, "created_at": created, "updated_at": created}
+            for code, name, name_zh in _DEPARTMENTS
         ]
 
     def users(self, hashes: list[str]) -> None:
         now = utcnow()
         self.rows["users"] = [
             {"id": index, "username": username, "display_name": name, "email": f"{username}@demo.example.com",
-             "password_hash": password_hash, "role": role, "language": lang, "department_id": _DEPARTMENT_ID[dept],
+             "password_hash": password_hash, "role": role, "language": lang, "department_id": _MEMBERSHIP[index],
              "is_active": True, "failed_login_count": 0, "sessions_valid_after": now, "version": 1,
              "created_at": now, "updated_at": now}
             for index, ((username, name, lang, role, dept), password_hash)
@@ -953,6 +975,7 @@ class _Builder:
     # --- complaints, suggestions, surveys ------------------------------------------------------
 
     def complaints(self) -> None:
+        """Complaints as crm/complaints leaves them: C-YYYY-NNNNNN numbers, deadlines, events along the workflow."""
         r, today = self.r, self.today_ord
         complaints = self.table("complaints")
         events = self.table("complaint_events")
@@ -961,117 +984,146 @@ class _Builder:
         self.c_complained = [False] * self.n
         chance = {"signed": 0.12, "churned": 0.15, "intent": 0.03, "potential": 0.005}
         now_ts = self.anchor_ts
+        filed: list[tuple[int, int, int, int]] = []  # (received, customer index, lang, owner): numbered in order
         for index in range(self.n):
             stage = self.c_stage[index]
             if r() >= chance[stage]:
                 continue
             self.c_complained[index] = True
-            lang, owner = self.c_lang[index], self.c_owner[index]
-            cid = index + 1
             for _ in range(2 if r() < 0.15 else 1):
                 first = max(self.c_created[index], today - 364)  # inside the credit window
-                received = self.work_ts(self.between(first, today - 1))
-                age_days = (now_ts - received) // DAY
-                status = self.pick_recent_status() if age_days <= 14 else self.pick_old_status()
-                severity = self.pick_severity()
-                category = self.pick_category()
-                respond_h, resolve_h = _COMPLAINT_LIMITS[severity]
-                department = _DEPARTMENT_ID[_COMPLAINT_DEPARTMENT[category]]
-                assignee = self.one(_SERVICE_IDS) if r() < 0.7 or owner is None else owner
-                recorder = owner or _MARKETING_ID
-                late_response = r() < 0.15
-                late_resolution = r() < 0.2
-                # The status path to the current status, with offsets in seconds from receipt.
-                steps: list[tuple[str, int]] = [("new", 0)]
-                respond = int(respond_h * 3600 * (1 + 2 * r() if late_response else 0.1 + 0.85 * r()))
-                paused = 0
-                waited_at = None
-                if status != "new":
-                    steps.append(("assigned", respond))
-                if status == "rejected":
-                    steps.append(("rejected", respond + self.between(3600, 3 * DAY)))
-                elif status not in ("new", "assigned"):
-                    work = respond + self.between(600, 4 * 3600)
-                    steps.append(("in_progress", work))
-                    if status == "waiting_customer" or r() < 0.2:
-                        waited_at = work + self.between(3600, DAY)
-                        steps.append(("waiting_customer", waited_at))
-                        if status != "waiting_customer":
-                            pause = self.between(3600, 3 * DAY)
-                            paused += pause
-                            steps.append(("in_progress", waited_at + pause))
-                            waited_at = None
-                    if status in ("resolved", "closed", "reopened"):
-                        limit = resolve_h * 3600 + paused
-                        solved = int(limit * (1.1 + r() if late_resolution else 0.3 + 0.65 * r()))
-                        steps.append(("resolved", max(solved, steps[-1][1] + 600)))
-                        reopened = status == "reopened" or (status == "closed" and r() < 0.1)
+                filed.append((self.work_ts(self.between(first, today - 1)), index, self.c_lang[index],
+                              self.c_owner[index]))
+        filed.sort()
+        numbers: dict[int, int] = {}
+        for received, index, lang, owner in filed:
+            cid = index + 1
+            age_days = (now_ts - received) // DAY
+            status = self.pick_recent_status() if age_days <= 14 else self.pick_old_status()
+            severity = self.pick_severity()
+            category = self.pick_category()
+            respond_h, resolve_h = _COMPLAINT_LIMITS[severity]
+            department = _DEPARTMENT_ID[_COMPLAINT_DEPARTMENT[category]]
+            members = _DEPARTMENT_MEMBERS[department]
+            assignee = self.one(members) if members else _SERVICE_IDS[0]
+            recorder = owner or _MARKETING_ID
+            late_response = r() < 0.15
+            late_resolution = r() < 0.2
+            # The status path to the current status, with offsets in seconds from receipt.
+            steps: list[tuple[str, int]] = [("new", 0)]
+            respond = int(respond_h * 3600 * (1 + 2 * r() if late_response else 0.1 + 0.85 * r()))
+            paused = 0
+            if status != "new":
+                steps.append(("acknowledged", respond))
+            if status == "rejected":
+                steps.append(("rejected", respond + self.between(3600, 3 * DAY)))
+            elif status not in ("new", "acknowledged"):
+                work = respond + self.between(600, 4 * 3600)
+                steps.append(("in_progress", work))
+                if status == "waiting_customer" or r() < 0.2:
+                    waited_at = work + self.between(3600, DAY)
+                    steps.append(("waiting_customer", waited_at))
+                    if status != "waiting_customer":
+                        pause = self.between(3600, 3 * DAY)
+                        paused += pause
+                        steps.append(("in_progress", waited_at + pause))
+                if status in ("resolved", "closed", "reopened"):
+                    limit = resolve_h * 3600 + paused
+                    solved = int(limit * (1.1 + r() if late_resolution else 0.3 + 0.65 * r()))
+                    steps.append(("resolved", max(solved, steps[-1][1] + 600)))
+                    reopened = status == "reopened" or (status == "closed" and r() < 0.1)
+                    if reopened:  # the customer was not satisfied with the resolution
+                        steps.append(("reopened", steps[-1][1] + self.between(DAY, 4 * DAY)))
+                    if status == "closed":
                         if reopened:
-                            steps.append(("reopened", steps[-1][1] + self.between(DAY, 4 * DAY)))
-                        if status == "closed":
-                            if reopened:
-                                steps.append(("in_progress", steps[-1][1] + self.between(3600, DAY)))
-                                steps.append(("resolved", steps[-1][1] + self.between(DAY, 5 * DAY)))
-                            steps.append(("closed", steps[-1][1] + self.between(DAY, 5 * DAY)))
-                # Squeeze the path into the time since receipt, so that nothing happens in the future.
-                span = now_ts - 600 - received
-                if steps[-1][1] > span:
-                    factor = span / steps[-1][1]
-                    steps = [(name, int(offset * factor)) for name, offset in steps]
-                    paused = int(paused * factor)
-                times = {name: received + offset for name, offset in steps}
-                complaint_id = len(complaints) + 1
-                reopen_count = sum(1 for name, _ in steps if name == "reopened")
-                satisfied = None
-                if status == "closed":
-                    satisfied = True
-                elif status == "reopened":
-                    satisfied = False
-                resolved_ts = times.get("resolved") if status in ("resolved", "closed") else None
-                closed_ts = times.get("closed", times.get("rejected"))
-                waiting_since = received + steps[-1][1] if status == "waiting_customer" else None
-                respond_due, resolve_due = received + respond_h * 3600, received + resolve_h * 3600
-                escalated = severity in ("high", "critical") and (late_response or late_resolution) and r() < 0.5
-                contact_id = self.c_contacts[index][0]
-                complaints.append({
-                    "id": complaint_id,
-                    "code": f"CP{dt.datetime.fromtimestamp(received, dt.UTC).year}-{complaint_id:06d}",
-                    "customer_id": cid, "contact_id": contact_id,
-                    "channel": self.pick_complaint_channel(), "received_at": received,
-                    "occurred_at": received - self.between(0, 3 * DAY),
-                    "description": self.text(_COMPLAINT_TEXTS[category], lang),
-                    "impact_scope": self.text(_IMPACT, lang), "severity": severity,
-                    "expected_resolution": self.text(_EXPECTED, lang), "category": category, "status": status,
-                    "department_id": department if status != "new" else None,
-                    "assignee_id": assignee if status != "new" else None,
-                    "respond_due_at": respond_due, "resolve_due_at": resolve_due,
-                    "responded_at": times["assigned"] if "assigned" in times else None,
-                    "resolved_at": resolved_ts if resolved_ts else None,
-                    "closed_at": closed_ts if closed_ts else None, "waiting_since": waiting_since,
-                    "paused_seconds": paused, "reopen_count": reopen_count, "escalated": escalated,
-                    "root_cause": self.one(_ROOT_CAUSES[category]) if resolved_ts else None,
-                    "resolution": (self.text(_RESOLUTIONS, lang) if resolved_ts else
-                                   ("不属于产品责任" if lang == 0 else "Not caused by our product")
-                                   if status == "rejected" else None),
-                    "customer_satisfied": satisfied, "version": 1, "created_at": received,
-                    "updated_at": received + steps[-1][1],
+                            steps.append(("in_progress", steps[-1][1] + self.between(3600, DAY)))
+                            steps.append(("resolved", steps[-1][1] + self.between(DAY, 5 * DAY)))
+                        steps.append(("closed", steps[-1][1] + self.between(DAY, 5 * DAY)))
+            # Squeeze the path into the time since receipt, so that nothing happens in the future.
+            span = now_ts - 600 - received
+            if steps[-1][1] > span:
+                factor = span / steps[-1][1]
+                steps = [(name, int(offset * factor)) for name, offset in steps]
+                paused = int(paused * factor)
+            times: dict[str, int] = {}
+            for name, offset in steps:
+                times.setdefault(f"first_{name}", received + offset)
+                times[name] = received + offset
+            year = dt.datetime.fromtimestamp(received, dt.UTC).year
+            numbers[year] = numbers.get(year, 0) + 1
+            complaint_id = len(complaints) + 1
+            reopen_count = sum(1 for name, _ in steps if name == "reopened")
+            satisfied = True if status == "closed" else (False if reopen_count else None)
+            resolved_ts = times.get("resolved") if status in ("resolved", "closed") else None
+            closed_ts = times.get("closed", times.get("rejected"))
+            waiting_since = received + steps[-1][1] if status == "waiting_customer" else None
+            respond_due = received + respond_h * 3600
+            # The resolve deadline moves with the finished pauses (calendar time); a running pause stops the clock.
+            resolve_due = received + resolve_h * 3600 + paused
+            respond_warn = received + int(respond_h * 3600 * 0.75)
+            resolve_warn = received + int(resolve_h * 3600 * 0.75) + paused
+            running = {"new": (respond_due, respond_warn), "acknowledged": (resolve_due, resolve_warn),
+                       "in_progress": (resolve_due, resolve_warn), "reopened": (resolve_due, resolve_warn)}
+            next_due, next_warn = running.get(status, (None, None))
+            contact_id = self.c_contacts[index][0]
+            confirmed = times.get("closed", times.get("reopened")) if satisfied is not None else None
+            contact_name = self.rows["contacts"][contact_id - 1]["name"]
+            complaints.append({
+                "id": complaint_id, "code": f"C-{year}-{numbers[year]:06d}",
+                "customer_id": cid, "contact_id": contact_id, "channel": self.pick_complaint_channel(),
+                "received_at": received, "received_by_id": recorder,
+                "occurred_at": received - self.between(0, 3 * DAY),
+                "description": self.text(_COMPLAINT_TEXTS[category], lang),
+                "impact_scope": self.pick_impact(), "severity": severity,
+                "expected_resolution": self.text(_EXPECTED, lang), "category": category, "status": status,
+                "department_id": department, "assignee_id": assignee,
+                "respond_due_at": respond_due, "respond_warn_at": respond_warn,
+                "resolve_due_at": resolve_due, "resolve_warn_at": resolve_warn,
+                "next_due_at": next_due, "next_warn_at": next_warn,
+                "responded_at": times.get("acknowledged"), "first_resolved_at": times.get("first_resolved"),
+                "resolved_at": resolved_ts, "closed_at": closed_ts, "waiting_since": waiting_since,
+                "paused_seconds": paused, "reopen_count": reopen_count, "escalated": False, "escalated_at": None,
+                "root_cause": self.one(_ROOT_CAUSES[category]) if resolved_ts else None,
+                "resolution": self.text(_RESOLUTIONS, lang) if "resolved" in times else None,
+                "rejection_reason": (("不属于产品责任" if lang == 0 else "Not caused by our product")
+                                     if status == "rejected" else None),
+                "customer_satisfied": satisfied, "confirmed_at": confirmed,
+                "confirmed_by": contact_name if confirmed else None,
+                "confirmation_channel": self.one(("phone", "email", "wechat")) if confirmed else None,
+                "version": len(steps) + 1, "created_at": received, "updated_at": received + steps[-1][1],
+            })
+
+            # (at, kind, from, to, actor, note, satisfied): each status change, and the hand-off on intake.
+            history: list[tuple[int, str, str | None, str, int, str | None, bool | None]] = []
+            previous = None
+            for name, offset in steps:
+                at = received + offset
+                note = {"resolved": complaints[-1]["resolution"],
+                        "rejected": complaints[-1]["rejection_reason"]}.get(name)
+                confirmation = True if name == "closed" else (False if name == "reopened" else None)
+                history.append((at, "transition", previous, name, recorder if name == "new" else assignee, note,
+                                confirmation))
+                if name == "new":  # handed to the responsible department and person on intake
+                    history.append((at, "handoff", "new", "new", recorder, None, None))
+                previous = name
+            for at, kind, before, after, actor, note, confirmation in history:
+                handoff = kind == "handoff"
+                events.append({
+                    "id": len(events) + 1, "complaint_id": complaint_id, "kind": kind, "at": at,
+                    "from_status": before, "to_status": after, "department_id": department if handoff else None,
+                    "assignee_id": assignee if handoff else None, "actor_id": actor, "note": note,
+                    "old_value": None, "new_value": None, "satisfied": confirmation,
+                    "confirmed_by": contact_name if confirmation is not None else None,
+                    "channel": complaints[-1]["confirmation_channel"] if confirmation is not None else None,
                 })
-                previous = None
-                for name, offset in steps:
-                    events.append({
-                        "id": len(events) + 1, "complaint_id": complaint_id, "at": received + offset,
-                        "from_status": previous, "to_status": name,
-                        "department_id": department if name != "new" else None,
-                        "assignee_id": assignee if name != "new" else None,
-                        "actor_id": recorder if name in ("new", "closed") else assignee, "note": None,
-                    })
-                    previous = name
-                if status != "rejected":  # rejected complaints are no credit evidence
-                    self.credit_points[index] += _COMPLAINT_POINTS[severity]
-                if status in ("new", "assigned", "in_progress", "reopened"):
-                    self.open_complaints.append((index, complaint_id, assignee, resolve_due))
-                elif status == "closed" and closed_ts is not None:
-                    self.closed_complaints.append((index, complaint_id, closed_ts, True))
+            if status != "rejected":  # rejected complaints are no credit evidence
+                self.credit_points[index] += _COMPLAINT_POINTS[severity]
+            if status in ("new", "acknowledged", "in_progress", "reopened"):
+                self.open_complaints.append((index, complaint_id, assignee, resolve_due))
+            elif status == "closed" and closed_ts is not None:
+                self.closed_complaints.append((index, complaint_id, closed_ts, True))
+        self.rows["reference_counters"] = [{"kind": "C", "year": year, "last_number": n}
+                                           for year, n in sorted(numbers.items())]
 
     def suggestions(self) -> None:
         r, today = self.r, self.today_ord
@@ -1084,26 +1136,72 @@ class _Builder:
             age = (self.anchor_ts - received) // DAY
             roll = r()
             if age < 10:
-                status = "new" if roll < 0.6 else "evaluating"
+                result = None if roll < 0.6 else "adopt_partly"
             else:
-                status = ("adopted" if roll < 0.3 else "implemented" if roll < 0.5 else "rejected" if roll < 0.8
-                          else "evaluating" if roll < 0.92 else "new")
-            adopted = True if status in ("adopted", "implemented") else (False if status == "rejected" else None)
+                result = ("adopt" if roll < 0.3 else "adopt_partly" if roll < 0.5 else "not_adopt" if roll < 0.8
+                          else None)
             category = self.pick_suggestion_category()
+            department = _DEPARTMENT_ID[_SUGGESTION_DEPARTMENT[category]]
+            evaluated = min(received + self.between(1, 10) * DAY, self.anchor_ts - 900) if result else None
             informed = None
-            if adopted is not None and r() < 0.85:
-                informed = min(received + self.between(2, 20) * DAY, self.anchor_ts - 600)
-            evaluation = None
-            if status != "new":
-                evaluation = _EVALUATIONS[0 if adopted else (2 if adopted is False else 1)][lang]
+            if result is not None and r() < 0.85:
+                informed = min(evaluated + self.between(1, 10) * DAY, self.anchor_ts - 600)  # type: ignore[operator]
+            reason = None
+            if result is not None:
+                reason = _EVALUATIONS[0 if result == "adopt" else (2 if result == "not_adopt" else 1)][lang]
+            members = _DEPARTMENT_MEMBERS[department]
             suggestions.append({
-                "id": len(suggestions) + 1, "customer_id": index + 1,
+                "id": len(suggestions) + 1, "customer_id": index + 1, "contact_id": self.c_contacts[index][0],
                 "channel": self.one(("phone", "email", "online", "visit")), "received_at": received,
-                "content": self.text(_SUGGESTIONS, lang), "category": category,
-                "department_id": _DEPARTMENT_ID[_SUGGESTION_DEPARTMENT[category]], "status": status,
-                "evaluation": evaluation, "adopted": adopted, "customer_informed_at": informed, "version": 1,
-                "created_at": received, "updated_at": informed or received,
+                "received_by_id": self.c_owner[index] or _MARKETING_ID,
+                "content": self.text(_SUGGESTIONS, lang), "category": category, "department_id": department,
+                "status": "informed" if informed else ("evaluated" if result else "new"),
+                "evaluation_result": result, "evaluation": reason, "evaluated_at": evaluated,
+                "evaluated_by_id": (members[0] if members else _MANAGER_ID) if result else None,
+                "adopted": None if result is None else result != "not_adopt",
+                "action_taken": self.text(_ACTIONS_TAKEN, lang) if result in ("adopt", "adopt_partly") else None,
+                "customer_informed_at": informed, "version": 1,
+                "created_at": received, "updated_at": informed or evaluated or received,
             })
+        self.inquiries()
+
+    def inquiries(self) -> None:
+        """A few questions a month from signed customers: most answered, some turned into nothing more."""
+        r, today = self.r, self.today_ord
+        inquiries = self.table("inquiries")
+        service = _DEPARTMENT_ID["service"]
+        filed = []
+        for index in range(self.n):
+            if self.c_stage[index] in ("signed", "intent") and r() < 0.05:
+                filed.append((self.work_ts(self.between(max(self.c_created[index], today - 120), today - 1)), index))
+        filed.sort()
+        numbers: dict[int, int] = {}
+        for received, index in filed:
+            lang = self.c_lang[index]
+            year = dt.datetime.fromtimestamp(received, dt.UTC).year
+            numbers[year] = numbers.get(year, 0) + 1
+            age = self.anchor_ts - received
+            answered = received + self.between(600, 2 * DAY) if age > 2 * DAY or r() < 0.5 else None
+            if answered is not None and answered >= self.anchor_ts:
+                answered = None
+            closed = answered + self.between(3600, 3 * DAY) if answered and r() < 0.6 else None
+            if closed is not None and closed >= self.anchor_ts:
+                closed = None
+            question, answer = _INQUIRIES[int(r() * len(_INQUIRIES))]
+            assignee = self.one(_DEPARTMENT_MEMBERS[service])
+            inquiries.append({
+                "id": len(inquiries) + 1, "code": f"Q-{year}-{numbers[year]:06d}", "customer_id": index + 1,
+                "contact_id": self.c_contacts[index][0], "channel": self.one(("phone", "email", "online")),
+                "received_at": received, "received_by_id": assignee, "question": question[lang],
+                "answer": answer[lang] if answered else None,
+                "status": "closed" if closed else ("answered" if answered else "new"), "department_id": service,
+                "assignee_id": assignee, "respond_due_at": received + 4 * 3600, "answer_due_at": received + 2 * DAY,
+                "responded_at": answered, "answered_at": answered, "answered_by_id": assignee if answered else None,
+                "closed_at": closed, "complaint_id": None, "version": 1 + (answered is not None) + (closed is not None),
+                "created_at": received, "updated_at": closed or answered or received,
+            })
+        self.rows["reference_counters"] += [{"kind": "Q", "year": year, "last_number": n}
+                                            for year, n in sorted(numbers.items())]
 
     def surveys(self) -> None:
         r, gauss, today = self.r, self.rng.gauss, self.today_ord
