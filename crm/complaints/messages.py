@@ -278,6 +278,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "新时限适用于保存后接收（或更改严重程度）的投诉。"),
     "complaints.ui.categories": ("Complaint categories", "投诉类别"),
     "complaints.ui.default_categories": ("Always offered: {names}. Add your own below.", "固定类别：{names}。可在下方添加自定义类别。"),
+    "complaints.ui.customer_complaints": ("Complaints · {n}", "投诉 · {n}"),
+    "complaints.ui.to_page": ("Handle them on the complaints page", "在“投诉与建议”页面处理"),
     "complaints.ui.categories_invalid": ("Each added category needs a code (letters, digits, _ or -, not one of the "
                                          "default list, not twice) and an English name.",
                                          "每个新增类别需要代码（字母、数字、_ 或 -，不能与固定类别或其他类别重复）和英文名称。"),

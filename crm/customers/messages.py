@@ -186,6 +186,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.tab.classes": ("Classes and why", "分类及依据"),
     "customers.log_contact": ("Log a contact", "记录一次联系"),
     "customers.tab.duplicates": ("Duplicates", "重复客户"),
+    "customers.tab.complaints": ("Complaints", "投诉与建议"),
     "customers.metric.orders": ("Orders", "订单数"),
     "customers.metric.revenue": ("Purchases, all time", "累计采购额"),
     "customers.metric.revenue_12m": ("Purchases, last 12 months", "近 12 个月采购额"),

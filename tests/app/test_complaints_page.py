@@ -254,3 +254,26 @@ def test_the_page_speaks_chinese(signed_in: Callable[[str], AppTest], role_accou
     assert t("complaint_status.new", "zh") in _texts(at) or any(
         t("complaint_status.new", "zh") in str(b) for b in at.get("badge"))
     assert t("complaints.action.acknowledge", "zh") in [b.label for b in at.button]
+
+
+def test_the_customer_360_view_lists_the_customers_cases_and_files_a_new_complaint(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As staff, my customer's 360 view shows its complaints, and its New complaint form records one for it."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
+    _file(role_accounts, staff, customer, description="First")
+    at = signed_in("staff")
+    at.switch_page("pages/customers.py")
+    at.query_params["customer"] = str(customer)
+    at.run()
+    assert not at.exception, at.exception
+    assert t("customers.tab.complaints") in [tab.label for tab in at.tabs]
+    assert t("complaints.ui.customer_complaints", n=1) in _texts(at)
+    form = f"complaints_360_intake_{customer}_r0"
+    at.text_area(key=f"{form}_description").input("Second problem")
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    with role_accounts.read() as session:
+        assert [c.description for c in session.scalars(select(Complaint).order_by(Complaint.id))] == [
+            "First", "Second problem"]
+    assert t("complaints.ui.customer_complaints", n=2) in _texts(at)

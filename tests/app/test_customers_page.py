@@ -172,7 +172,7 @@ def test_a_deep_link_opens_the_customer_360_view(customers, open_page) -> None: 
     at = open_page("staff", customers["xinghe"])
     assert at.title[0].value == "上海星河软件有限公司"
     assert [tab.label for tab in at.tabs] == ["Profile", "Classes and why", "Contacts", "Orders", "Contracts",
-                                          "Timeline", "Follow-ups",
+                                          "Timeline", "Follow-ups", "Complaints",
                                               "Duplicates"]
     assert ":blue-badge[Intent]" in texts(at)
     assert "Out of cadence" in texts(at)

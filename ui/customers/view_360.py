@@ -63,6 +63,7 @@ from db.engine import Sessions
 from ui.badges import badge, show_class_badges
 from ui.classification.explain import render_explanations
 from ui.classification.labels import LABEL_PREFIX, class_label
+from ui.complaints.customer import customer_complaints_tab
 from ui.conflicts import changed_since_loaded, conflict_panel, pending_conflict, save_or_merge, settled_values
 from ui.customers import keys
 from ui.customers.listing import (
@@ -725,6 +726,8 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         return
     _header(sessions, actor, detail)
     names = ["profile", "classes", "contacts", "orders", "contracts", "timeline", "follow_ups", "duplicates"]
+    if actor.can("complaints.view"):
+        names.insert(names.index("follow_ups") + 1, "complaints")
     tabs = st.tabs([t(f"customers.tab.{n}") for n in names])
     panels: dict[str, Callable[[], None]] = {
         "profile": lambda: profile_tab(sessions, actor, detail),
@@ -735,6 +738,7 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         "timeline": lambda: timeline_tab(sessions, actor, customer_id),
         "follow_ups": lambda: follow_ups_tab(sessions, actor, detail),
         "duplicates": lambda: duplicates_tab(sessions, actor, detail),
+        "complaints": lambda: customer_complaints_tab(sessions, actor, customer_id),
     }
     for name, tab in zip(names, tabs, strict=True):
         with tab, error_boundary(f"customers.{name}"):
