@@ -48,8 +48,9 @@ if user is None:
 
     # Every page's URL answers with the sign-in form, so a deep link (/customers?customer=42) survives
     # signing in instead of ending on "page not found".
-    entry_pages = [st.Page(login_page, title=t("auth.form_title"), icon=":material/login:", url_path="login",
-                           default=True)]
+    entry_pages = [
+        st.Page(login_page, title=t("auth.form_title"), icon=":material/login:", url_path="login", default=True)
+    ]
     entry_pages += [st.Page(login_page, title=t(spec.title_key), url_path=spec.url_path) for spec in PAGES]
     st.navigation(entry_pages, position="hidden").run()
     write_pending_cookie(authenticator)

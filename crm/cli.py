@@ -46,8 +46,16 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
     from crm.platform.users import create_user
 
     sessions = open_sessions()
-    user = create_user(sessions, actor=SYSTEM, username=args.name, display_name=args.display_name or args.name,
-                       password=_read_password(), role=args.role, email=args.email, language=args.language)
+    user = create_user(
+        sessions,
+        actor=SYSTEM,
+        username=args.name,
+        display_name=args.display_name or args.name,
+        password=_read_password(),
+        role=args.role,
+        email=args.email,
+        language=args.language,
+    )
     print(f"created {user.username} ({user.role})")
     return 0
 
@@ -112,8 +120,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     sessions = open_sessions()
     started = time.perf_counter()
-    summary = load_demo(sessions, customers=args.customers, seed=args.seed, reset=args.reset,
-                        delete_everything=args.delete_everything)
+    summary = load_demo(
+        sessions, customers=args.customers, seed=args.seed, reset=args.reset, delete_everything=args.delete_everything
+    )
     elapsed = time.perf_counter() - started
     for table, count in summary.items():
         print(f"{table:<20} {count:>10,}")
@@ -146,9 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     set_role.add_argument("name")
     set_role.add_argument("role", choices=ROLES)
     set_role.set_defaults(func=_cmd_users_set_role)
-    for name, func, text in (("deactivate", _cmd_users_deactivate, "deactivate an account"),
-                             ("activate", _cmd_users_activate, "reactivate an account"),
-                             ("set-password", _cmd_users_password, "set a password (stdin or prompted)")):
+    for name, func, text in (
+        ("deactivate", _cmd_users_deactivate, "deactivate an account"),
+        ("activate", _cmd_users_activate, "reactivate an account"),
+        ("set-password", _cmd_users_password, "set a password (stdin or prompted)"),
+    ):
         sub = users.add_parser(name, help=text)
         sub.add_argument("name")
         sub.set_defaults(func=func)
@@ -156,10 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="fill the database with demo data and demo accounts")
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--reset", action="store_true",
-                      help="replace earlier demo data (refused when the database holds anything else)")
-    demo.add_argument("--delete-everything", action="store_true",
-                      help="delete everything in the database first, real data included, and load the demo")
+    demo.add_argument(
+        "--reset", action="store_true", help="replace earlier demo data (refused when the database holds anything else)"
+    )
+    demo.add_argument(
+        "--delete-everything",
+        action="store_true",
+        help="delete everything in the database first, real data included, and load the demo",
+    )
     demo.set_defaults(func=_cmd_demo)
     _register_feature_commands(commands)
     return parser

@@ -24,8 +24,10 @@ CONNECT_TIMEOUT_SECONDS = 5
 _READ_ONLY_MARKERS = ("attempt to write a readonly database", "read-only transaction", "--read-only option")
 _QUOTED_VALUES = (
     (re.compile(r"(Failing row contains )\(.*?\)(\.?)(?=\n[A-Z]+:|\s*$)", re.DOTALL), r"\1(values hidden)\2"),
-    (re.compile(r"(Key \([^)]*\))=\(.*?\)( already exists| is (?:not present|still referenced))", re.DOTALL),
-     r"\1=(values hidden)\2"),
+    (
+        re.compile(r"(Key \([^)]*\))=\(.*?\)( already exists| is (?:not present|still referenced))", re.DOTALL),
+        r"\1=(values hidden)\2",
+    ),
     (re.compile(r'(invalid input [^:\n]*: )"[^\n]*"'), r"\1(value hidden)"),
     (re.compile(r"(Duplicate entry |value: )'.*?'( for )", re.DOTALL), r"\1(value hidden)\2"),
 )
@@ -166,9 +168,7 @@ class Sessions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write = sessionmaker(bind=engine, expire_on_commit=False)
-        self._read = sessionmaker(
-            bind=engine.execution_options(crm_read_only=True), expire_on_commit=False
-        )
+        self._read = sessionmaker(bind=engine.execution_options(crm_read_only=True), expire_on_commit=False)
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -214,8 +214,10 @@ def refresh_statistics(engine: Engine, tables: Sequence[str], *, vacuum: bool = 
 def move_sequences_past_ids(connection: Connection, tables: Sequence[str]) -> None:
     """PostgreSQL: move each table's id sequence past the ids a bulk load wrote itself."""
     for table in tables:
-        connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+        )
 
 
 def make_session_factory(engine: Engine) -> Sessions:
@@ -233,8 +235,9 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def compare_column_types(context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any,
-                         metadata_type: Any) -> bool | None:
+def compare_column_types(
+    context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
     """Alembic's type comparison, except that SQLite's NUMERIC precision is no difference.
 
     SQLite keeps any number whatever the declared precision, and 0013_money_sums leaves its declarations as
@@ -277,7 +280,8 @@ def _ensure_utf8mb4(connection: Connection) -> None:
     if charset == "utf8mb4":
         return
     tables = connection.exec_driver_sql(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()").scalar()
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+    ).scalar()
     if tables:
         raise UnsupportedCharset(charset)
     connection.exec_driver_sql("ALTER DATABASE CHARACTER SET utf8mb4")

@@ -40,7 +40,7 @@ def grams_of(line: str) -> set[str]:
     grams: set[str] = set()
     for word in line.split():  # grams never hold whitespace
         if word.isascii():  # the common case, and the fast one
-            grams.update([word[i:i + 3] for i in range(len(word) - 2)])
+            grams.update([word[i : i + 3] for i in range(len(word) - 2)])
             continue
         # Each non-ASCII character alone too: a one-character Chinese search (a surname, 王) is then one gram.
         grams.update([c for c in word if not c.isascii()])
@@ -49,7 +49,7 @@ def grams_of(line: str) -> set[str]:
             if not (a.isascii() and b.isascii()):
                 grams.add(a + b)
             elif i + 2 < len(word):
-                grams.add(word[i:i + 3])
+                grams.add(word[i : i + 3])
     return grams
 
 
@@ -75,8 +75,9 @@ class SearchText:
         return [(gram, self.name, customer_id, kinds) for gram, kinds in self.grams()]
 
 
-def search_text(name: str | None, code: str | None, contacts: Iterable[tuple[str | None, str | None, str | None]]
-                ) -> SearchText:
+def search_text(
+    name: str | None, code: str | None, contacts: Iterable[tuple[str | None, str | None, str | None]]
+) -> SearchText:
     """Build a customer's search text from its name, code and live contacts' (name, email, phone)."""
     visible = [normalise(name), normalise(code)]
     emails, phones = [], []
@@ -88,21 +89,24 @@ def search_text(name: str | None, code: str | None, contacts: Iterable[tuple[str
         digits = phone_digits(phone)
         if digits:
             phones.append(digits)
-    return SearchText(SEPARATOR.join(v for v in visible if v), SEPARATOR.join(emails), SEPARATOR.join(phones),
-                      name or "")
+    return SearchText(
+        SEPARATOR.join(v for v in visible if v), SEPARATOR.join(emails), SEPARATOR.join(phones), name or ""
+    )
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def texts_from_database(connection: Connection, ids: Sequence[int]) -> dict[int, SearchText]:
     customers = connection.execute(select(Customer.id, Customer.name, Customer.code).where(Customer.id.in_(ids)))
     contacts: dict[int, list[tuple[str | None, str | None, str | None]]] = {}
     for customer_id, name, email, phone in connection.execute(
-            select(Contact.customer_id, Contact.name, Contact.email, Contact.phone)
-            .where(Contact.customer_id.in_(ids), Contact.archived_at.is_(None)).order_by(Contact.id)):
+        select(Contact.customer_id, Contact.name, Contact.email, Contact.phone)
+        .where(Contact.customer_id.in_(ids), Contact.archived_at.is_(None))
+        .order_by(Contact.id)
+    ):
         contacts.setdefault(customer_id, []).append((name, email, phone))
     return {i: search_text(name, code, contacts.get(i, ())) for i, name, code in customers}
 
@@ -116,9 +120,9 @@ _TEXT_COLUMNS = ("customer_id", "visible", "emails", "phones", "name")
 _LOAD_COLUMNS = {
     "sqlite": "gram TEXT, customer_name TEXT, customer_id INTEGER, kinds INTEGER, name_order INTEGER",
     "postgresql": "gram VARCHAR(3), customer_name VARCHAR(200), customer_id INTEGER, kinds SMALLINT, "
-                  "name_order INTEGER",
+    "name_order INTEGER",
     "mysql": "gram VARCHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, customer_name VARCHAR(200), "
-             "customer_id INTEGER, kinds SMALLINT, name_order INTEGER",
+    "customer_id INTEGER, kinds SMALLINT, name_order INTEGER",
 }
 
 
@@ -145,8 +149,12 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
             columns = _LOAD_COLUMNS.get(connection.dialect.name, _LOAD_COLUMNS["mysql"])
             temporary = "TEMPORARY" if mariadb else "TEMP"
             connection.exec_driver_sql(f"CREATE {temporary} TABLE {_LOAD} ({columns})")
-            positions.update((customer_id, n) for n, customer_id in enumerate(connection.scalars(
-                select(Customer.id).order_by(Customer.name, Customer.id))))
+            positions.update(
+                (customer_id, n)
+                for n, customer_id in enumerate(
+                    connection.scalars(select(Customer.id).order_by(Customer.name, Customer.id))
+                )
+            )
         if staged:
             bulk_insert(connection, _LOAD, _LOAD_ROW, [(*row, positions[row[2]]) for row in gram_rows])
         else:
@@ -158,7 +166,8 @@ def index_new(connection: Connection, texts: Iterable[tuple[int, SearchText]], *
                 connection.exec_driver_sql(f"SET SESSION sort_buffer_size = {MARIADB_SORT_BUFFER}")
             connection.exec_driver_sql(
                 f"INSERT INTO customer_search_grams ({', '.join(_GRAM_COLUMNS)}) SELECT {', '.join(_GRAM_COLUMNS)} "
-                f"FROM {_LOAD} ORDER BY gram, name_order")
+                f"FROM {_LOAD} ORDER BY gram, name_order"
+            )
             if mariadb:
                 connection.exec_driver_sql("SET SESSION sort_buffer_size = DEFAULT")
             # MariaDB drops a temporary table with DROP TEMPORARY TABLE: plain DROP TABLE commits implicitly.
@@ -179,8 +188,12 @@ def load_all(connection: Connection, texts: Sequence[tuple[int, SearchText]]) ->
     come out in primary-key order after sorting only the few thousand distinct grams (sorting millions of
     tuples in Python took longer than writing them).
     """
-    bulk_insert(connection, "customer_search_texts", _TEXT_COLUMNS,
-                [(customer_id, text.visible, text.emails, text.phones, text.name) for customer_id, text in texts])
+    bulk_insert(
+        connection,
+        "customer_search_texts",
+        _TEXT_COLUMNS,
+        [(customer_id, text.visible, text.emails, text.phones, text.name) for customer_id, text in texts],
+    )
     holders: dict[str, list[tuple[str, str, int, int]]] = {}
     for customer_id, text in sorted(texts, key=lambda item: (item[1].name, item[0])):
         for row in text.rows(customer_id):
@@ -217,7 +230,7 @@ def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join([placeholder] * len(columns))})"
     for start in range(0, len(rows), 50_000):
-        connection.exec_driver_sql(sql, rows[start:start + 50_000])
+        connection.exec_driver_sql(sql, rows[start : start + 50_000])
 
 
 def count_grams(connection: Connection) -> int:
@@ -225,12 +238,14 @@ def count_grams(connection: Connection) -> int:
     connection.execute(delete(CustomerSearchGramCount.__table__))
     connection.exec_driver_sql(
         "INSERT INTO customer_search_gram_counts (gram, holders) "
-        "SELECT gram, COUNT(*) FROM customer_search_grams GROUP BY gram")
+        "SELECT gram, COUNT(*) FROM customer_search_grams GROUP BY gram"
+    )
     return int(connection.scalar(select(func.count()).select_from(CustomerSearchGramCount)) or 0)
 
 
-def rebuild(connection: Connection, *, progress: Callable[[str], None] = lambda _: None,
-            batch: int = 20_000, count: bool = True) -> int:
+def rebuild(
+    connection: Connection, *, progress: Callable[[str], None] = lambda _: None, batch: int = 20_000, count: bool = True
+) -> int:
     """Empty the index and build it again from every customer (the `search reindex` command, migration 0009).
 
     count: also count the grams' holders (customer_search_gram_counts, which migration 0009 does not have yet).
@@ -243,8 +258,9 @@ def rebuild(connection: Connection, *, progress: Callable[[str], None] = lambda 
         nonlocal done
         last = 0
         while True:
-            ids = list(connection.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id)
-                                          .limit(batch)))
+            ids = list(
+                connection.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id).limit(batch))
+            )
             if not ids:
                 return
             found: dict[int, SearchText] = {}

@@ -43,8 +43,9 @@ def drop_everything(engine: Engine) -> None:
 def _tables_with_rows(connection: Connection) -> list[Table]:
     tables = Base.metadata.sorted_tables
     quote = connection.dialect.identifier_preparer.quote
-    has_rows = connection.execute(text("SELECT " + ", ".join(
-        f"EXISTS (SELECT 1 FROM {quote(t.name)})" for t in tables))).one()
+    has_rows = connection.execute(
+        text("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {quote(t.name)})" for t in tables))
+    ).one()
     return [t for t, rows in zip(tables, has_rows, strict=True) if rows]
 
 
@@ -62,15 +63,26 @@ def empty_tables(engine: Engine) -> None:
             for table in reversed(dirty):
                 connection.execute(table.delete())
             # What TRUNCATE ... RESTART IDENTITY did: ids start at 1 again (a failed insert uses one up too).
-            used = connection.execute(text("SELECT sequencename FROM pg_sequences "
-                                           "WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
+            used = connection.execute(
+                text(
+                    "SELECT sequencename FROM pg_sequences "
+                    "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
+            )
             for sequence in used.scalars().all():
                 connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
             return
         if engine.dialect.name in ("mysql", "mariadb"):
-            dirty = {t.name for t in _tables_with_rows(connection)} | set(connection.execute(text(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = DATABASE() AND auto_increment > 1")).scalars().all())
+            dirty = {t.name for t in _tables_with_rows(connection)} | set(
+                connection.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = DATABASE() AND auto_increment > 1"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
             for name in sorted(dirty & set(Base.metadata.tables)):
                 connection.execute(text(f"TRUNCATE TABLE `{name}`"))
@@ -129,16 +141,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def migrated_sqlite_file(sqlite_template: Path) -> Callable[[Path], Path]:
     """Return a function that puts a migrated, empty SQLite file at the given path (a copy of the template)."""
+
     def copy(path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sqlite_template, path)
         return path
+
     return copy
 
 
 @pytest.fixture
-def engine(backend: str, tmp_path: Path, server_engines: dict[str, Engine],
-           migrated_sqlite_file: Callable[[Path], Path]) -> Iterator[Engine]:
+def engine(
+    backend: str, tmp_path: Path, server_engines: dict[str, Engine], migrated_sqlite_file: Callable[[Path], Path]
+) -> Iterator[Engine]:
     """A migrated, empty database on each backend."""
     if backend == "sqlite":
         sqlite_engine = make_engine(f"sqlite:///{migrated_sqlite_file(tmp_path / 'crm.db')}")
@@ -165,8 +180,9 @@ def assert_calendar_counts_in_step(engine: Engine) -> None:
     with engine.connect() as connection:
         if not inspect(connection).has_table("follow_up_day_counts"):
             return  # a migration test left the schema elsewhere
-        assert calendar_counts.stored(connection) == calendar_counts.recount(connection), \
+        assert calendar_counts.stored(connection) == calendar_counts.recount(connection), (
             "follow_up_day_counts drifted from the open follow-ups"
+        )
 
 
 @pytest.fixture

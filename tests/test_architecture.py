@@ -104,8 +104,9 @@ def _crm_imports(package: str) -> Iterator[Import]:
 
 @pytest.mark.parametrize("folder", ["crm", "db"])
 def test_domain_and_data_layers_never_import_streamlit(folder: str) -> None:
-    offenders = [str(i) for p in _files(folder) if p != APP_DRIVER for i in _imports(p)
-                 if _root(i.module) == "streamlit"]
+    offenders = [
+        str(i) for p in _files(folder) if p != APP_DRIVER for i in _imports(p) if _root(i.module) == "streamlit"
+    ]
     _none(offenders)
 
 
@@ -151,6 +152,7 @@ def test_feature_imports_the_platform_and_other_features_public_faces_only(featu
 
     crm/bench is the exception: a benchmark times a feature's internals, so it imports them.
     """
+
     def allowed(module: str) -> bool:
         package = _crm_package(module)
         if package in (feature, PLATFORM):
@@ -166,8 +168,13 @@ def test_feature_imports_the_platform_and_other_features_public_faces_only(featu
 
 def test_no_feature_imports_the_benchmarks() -> None:
     """Benchmarks import features' internals; a feature importing them back would close a circle."""
-    offenders = [str(i) for package in _packages() if package != BENCH
-                 for i in _crm_imports(package) if _crm_package(i.module) == BENCH]
+    offenders = [
+        str(i)
+        for package in _packages()
+        if package != BENCH
+        for i in _crm_imports(package)
+        if _crm_package(i.module) == BENCH
+    ]
     _none(offenders)
 
 
@@ -186,8 +193,10 @@ def test_the_features_depend_on_each_other_without_a_circle() -> None:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as error:
         cycle = error.args[1]  # [a, b, ..., a], each node depended on by the one after it
-    edges = [f"crm.{after} -> crm.{before}: {witness[(after, before)]}"
-             for before, after in zip(cycle, cycle[1:], strict=False)]
+    edges = [
+        f"crm.{after} -> crm.{before}: {witness[(after, before)]}"
+        for before, after in zip(cycle, cycle[1:], strict=False)
+    ]
     assert not cycle, "the crm packages depend on each other in a circle:\n" + "\n".join(edges)
 
 
@@ -208,5 +217,11 @@ def test_crm_reads_the_time_from_the_clock_only() -> None:
     Benchmarks are the exception: they time and date real runs.
     """
     clock = CRM / PLATFORM / "clock.py"
-    _none([read for path in _files("crm") if path != clock and BENCH not in path.relative_to(CRM).parts[:1]
-           for read in _wall_clock_reads(path)])
+    _none(
+        [
+            read
+            for path in _files("crm")
+            if path != clock and BENCH not in path.relative_to(CRM).parts[:1]
+            for read in _wall_clock_reads(path)
+        ]
+    )

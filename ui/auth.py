@@ -52,16 +52,26 @@ def _signing_key(sessions: Sessions) -> str:
 
 
 def _credentials_entry(user: UserView) -> dict[str, Any]:
-    return {"name": user.display_name, "email": user.email or "", "roles": [user.role], "password": "",
-            "failed_login_attempts": 0, "logged_in": False}
+    return {
+        "name": user.display_name,
+        "email": user.email or "",
+        "roles": [user.role],
+        "password": "",
+        "failed_login_attempts": 0,
+        "logged_in": False,
+    }
 
 
 def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
     """Create the authenticator for this run, wired to the database instead of a YAML file."""
     credentials: dict[str, Any] = {"usernames": {}}
     authenticator = stauth.Authenticate(
-        credentials, cookie_name=COOKIE_NAME, cookie_key=_signing_key(sessions),
-        cookie_expiry_days=COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0,
+        credentials,
+        cookie_name=COOKIE_NAME,
+        cookie_key=_signing_key(sessions),
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
+        auto_hash=False,
+        login_sleep_time=0,
     )
     model = authenticator.authentication_controller.authentication_model
     model.credentials = credentials
@@ -104,8 +114,12 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
         # browser has loaded it (the cookie reader reporting back, a quick click) drops it, and the cookie.
         cookie_model.exp_date = cookie_model._set_exp_date()
         expires = dt.datetime.now() + dt.timedelta(days=COOKIE_EXPIRY_DAYS)
-        _queue_cookie_write("set", cookie=COOKIE_NAME, value=cookie_model._token_encode(),
-                            options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"})
+        _queue_cookie_write(
+            "set",
+            cookie=COOKIE_NAME,
+            value=cookie_model._token_encode(),
+            options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"},
+        )
 
     model.check_credentials = check_credentials  # type: ignore[method-assign]
     authenticator.cookie_controller.get_cookie = get_cookie  # type: ignore[method-assign]
@@ -125,8 +139,11 @@ def _settle_language(sessions: Sessions, user: UserView) -> None:
 
 def _queue_cookie_write(method: str, **arguments: Any) -> None:
     """Ask the browser to set or delete the re-login cookie, on this run and every later one until it has."""
-    st.session_state[PENDING_COOKIE_KEY] = {"method": method, "arguments": arguments,
-                                            "key": f"crm_cookie_{method}_{secrets.token_hex(4)}"}
+    st.session_state[PENDING_COOKIE_KEY] = {
+        "method": method,
+        "arguments": arguments,
+        "key": f"crm_cookie_{method}_{secrets.token_hex(4)}",
+    }
 
 
 def write_pending_cookie(authenticator: stauth.Authenticate) -> None:
@@ -177,9 +194,14 @@ def render_login(authenticator: stauth.Authenticate) -> None:
         st.info(t(notice))
     try:
         authenticator.login(
-            location="main", key="login",
-            fields={"Form name": t("auth.form_title"), "Username": t("auth.username"),
-                    "Password": t("auth.password"), "Login": t("auth.submit")},
+            location="main",
+            key="login",
+            fields={
+                "Form name": t("auth.form_title"),
+                "Username": t("auth.username"),
+                "Password": t("auth.password"),
+                "Login": t("auth.submit"),
+            },
         )
     except LoginError:
         log.warning("sign-in refused by the authenticator")

@@ -19,14 +19,22 @@ DIMENSIONS: dict[str, tuple[str, dict[str, str]]] = {
     "need_type": ("need_type", {"strategic": "violet", "ordinary": "gray", "special": "orange"}),
     "urgency": ("urgency", {"eager": "red", "hopeful": "orange", "watching": "gray"}),
     # nothing planned grey, planned green, overdue red, out of cadence amber (Streamlit's orange)
-    "follow_up_state": ("follow_up_state", {"none": "gray", "planned": "green", "overdue": "red",
-                                            "out_of_cadence": "orange"}),
+    "follow_up_state": (
+        "follow_up_state",
+        {"none": "gray", "planned": "green", "overdue": "red", "out_of_cadence": "orange"},
+    ),
 }
 # Shown before the class where the class word alone is ambiguous ("High" value or "High" risk?).
 _PREFIXED = frozenset({"value_tier", "importance", "need_type", "size_class", "relationship"})
 # Text colours for table cells, where Markdown badges do not render (pandas Styler CSS).
-CSS_COLOURS = {"gray": "#808495", "green": "#21a354", "red": "#e0393e", "orange": "#e8890c", "blue": "#1c83e1",
-               "violet": "#803df5"}
+CSS_COLOURS = {
+    "gray": "#808495",
+    "green": "#21a354",
+    "red": "#e0393e",
+    "orange": "#e8890c",
+    "blue": "#1c83e1",
+    "violet": "#803df5",
+}
 
 
 def _escape(text: str) -> str:
@@ -57,11 +65,13 @@ def badge(dimension: str, value: str | None) -> str:
 
 def cell_style(dimension: str, labels_to_codes: dict[str, str]) -> Any:
     """A Styler function colouring a table cell that shows a class label (by its code's colour)."""
+
     def style(text: Any) -> str:
         code = labels_to_codes.get(str(text))
         if not code:
             return ""
         return f"color: {CSS_COLOURS[colour(dimension, code)]}; font-weight: 600"
+
     return style
 
 

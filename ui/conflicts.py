@@ -75,8 +75,10 @@ def conflict_panel(form_key: str, conflict: Mapping[str, Any] | None, fields: Se
         return t(spec.label) if spec is not None else name
 
     if conflict["merged"]:
-        st.info(t("customers.conflict.merged", fields=", ".join(label(n) for n in conflict["merged"])),
-                icon=":material/merge:")
+        st.info(
+            t("customers.conflict.merged", fields=", ".join(label(n) for n in conflict["merged"])),
+            icon=":material/merge:",
+        )
     if not conflict["fields"]:
         return
     st.warning(t("customers.conflict.both_changed"), icon=":material/compare_arrows:")
@@ -89,8 +91,13 @@ def conflict_panel(form_key: str, conflict: Mapping[str, Any] | None, fields: Se
             yours_col.caption(f"**{label(name)}** · {t('customers.conflict.yours')}")
             yours_col.text(_shown(spec, pair["yours"]))
             choices = {THEIRS: t("customers.conflict.keep_theirs"), YOURS: t("customers.conflict.keep_yours")}
-            st.radio(t("customers.conflict.keep", field=label(name)), list(choices), format_func=choices.get,
-                     horizontal=True, key=_keep_key(form_key, name))
+            st.radio(
+                t("customers.conflict.keep", field=label(name)),
+                list(choices),
+                format_func=choices.get,
+                horizontal=True,
+                key=_keep_key(form_key, name),
+            )
 
 
 def settled_values(form_key: str, names: Sequence[str], conflict: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -108,8 +115,13 @@ def changed_since_loaded(form_key: str, values: Mapping[str, Any]) -> dict[str, 
     return changes_from(values, st.session_state.get(f"{form_key}__original", {}))
 
 
-def save_or_merge(form_key: str, record_key: str, names: Sequence[str], save: Callable[[], T],
-                  current: Callable[[], tuple[Mapping[str, Any], int] | None]) -> T | None:
+def save_or_merge(
+    form_key: str,
+    record_key: str,
+    names: Sequence[str],
+    save: Callable[[], T],
+    current: Callable[[], tuple[Mapping[str, Any], int] | None],
+) -> T | None:
     """Run a versioned save. On a conflict, merge the record as it is now (`current`: values, version) with the form.
 
     The next run shows the conflict at the top of the form; saving again applies the user's changes on top.
@@ -138,14 +150,22 @@ def save_or_merge(form_key: str, record_key: str, names: Sequence[str], save: Ca
     return result
 
 
-def _remember(form_key: str, record_key: str, names: Sequence[str], error: VersionConflict,
-              theirs: Mapping[str, Any], version: int) -> None:
+def _remember(
+    form_key: str,
+    record_key: str,
+    names: Sequence[str],
+    error: VersionConflict,
+    theirs: Mapping[str, Any],
+    version: int,
+) -> None:
     base = dict(st.session_state.get(f"{form_key}__original", {}))
     merge = three_way_merge(base, theirs, form_values(form_key, names), names)
     for name in names:
         st.session_state.pop(_keep_key(form_key, name), None)  # each new conflict starts on "theirs"
     st.session_state[_state_key(form_key)] = {
-        "record": record_key, "entity": error.entity, "changes": error.changes,
+        "record": record_key,
+        "entity": error.entity,
+        "changes": error.changes,
         "who": ", ".join(sorted({str(c.get("who") or c.get("username") or "?") for c in error.changes})),
         "fields": {name: {"theirs": c.theirs, "yours": c.yours} for name, c in merge.conflicts.items()},
         "merged": list(merge.theirs_only),

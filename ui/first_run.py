@@ -17,8 +17,16 @@ FORM = "first_run_admin"
 def demo_accounts_table() -> None:
     from crm.demo.service import DEMO_ACCOUNTS
 
-    st.table([{t("admin.col.username"): a.username, t("auth.password"): a.password,
-               t("admin.col.role"): t(f"role.{a.role}")} for a in DEMO_ACCOUNTS])
+    st.table(
+        [
+            {
+                t("admin.col.username"): a.username,
+                t("auth.password"): a.password,
+                t("admin.col.role"): t(f"role.{a.role}"),
+            }
+            for a in DEMO_ACCOUNTS
+        ]
+    )
 
 
 def render_first_run(sessions: Sessions) -> None:
@@ -43,13 +51,20 @@ def render_first_run(sessions: Sessions) -> None:
         st.write(t("first_run.demo_help", n=f"{DEMO_CUSTOMERS:,}"))
         load = st.button(t("first_run.demo_button"), key="first_run_demo", type="primary")
     if submitted:
+
         def create() -> object:
             if password != repeat:
                 errors = ValidationCollector()
                 errors.add("repeat", "first_run.passwords_differ")
                 errors.raise_if_any()
-            return create_first_admin(sessions, username=username, display_name=display_name,
-                                      password=password, language=st.session_state.get("lang", "en"))
+            return create_first_admin(
+                sessions,
+                username=username,
+                display_name=display_name,
+                password=password,
+                language=st.session_state.get("lang", "en"),
+            )
+
         if run_action(FORM, create) is not None:
             st.session_state["crm_notice"] = "first_run.admin_created"
             st.rerun()

@@ -153,7 +153,11 @@ def language_picker(*, key: str, on_change: Any = None) -> str:
     # Chinese page showed "English" in the box, and picking English changed nothing, so nothing reran.
     # (Streamlit warns when a default and a value set through the session both exist: index 0 then.)
     choice = st.selectbox(
-        catalog.t("app.language", current), options, index=0 if resync else options.index(current),
-        format_func=lambda code: catalog.LANGUAGES[code], key=key, on_change=changed,
+        catalog.t("app.language", current),
+        options,
+        index=0 if resync else options.index(current),
+        format_func=lambda code: catalog.LANGUAGES[code],
+        key=key,
+        on_change=changed,
     )
     return str(choice)

@@ -56,8 +56,9 @@ def preview(text: str | None, *, lines: int = PREVIEW_LINES, chars: int = PREVIE
     return (head + " …" if cut else head), cut
 
 
-def long_text(text: str | None, *, key: str, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS,
-              container: Any = None) -> None:
+def long_text(
+    text: str | None, *, key: str, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS, container: Any = None
+) -> None:
     """Show a user's text as plain wrapped text: its first lines, the whole of it after "Show more"."""
     place: Any = container if container is not None else st
     short, cut = preview(text, lines=lines, chars=chars)
@@ -67,12 +68,17 @@ def long_text(text: str | None, *, key: str, lines: int = PREVIEW_LINES, chars: 
     opened = bool(st.session_state.get(state_key))
     place.text((text or "").strip() if opened and cut else short, wrap=True)
     if cut:
-        place.button(t("common.show_less") if opened else t("common.show_more"), key=f"{key}__toggle",
-                     type="tertiary", icon=":material/unfold_less:" if opened else ":material/unfold_more:",
-                     on_click=_toggle(state_key))
+        place.button(
+            t("common.show_less") if opened else t("common.show_more"),
+            key=f"{key}__toggle",
+            type="tertiary",
+            icon=":material/unfold_less:" if opened else ":material/unfold_more:",
+            on_click=_toggle(state_key),
+        )
 
 
 def _toggle(state_key: str) -> Callable[[], None]:
     def flip() -> None:
         st.session_state[state_key] = not st.session_state.get(state_key)
+
     return flip

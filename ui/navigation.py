@@ -28,10 +28,17 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow_ups", "customers.view"),
     PageSpec("pages/customers.py", "nav.customers", ":material/groups:", "customers", "customers.view"),
     PageSpec("pages/complaints.py", "nav.complaints", ":material/support_agent:", "complaints", "complaints.view"),
-    PageSpec("pages/classification.py", "nav.classification", ":material/category:", "classification",
-             "customers.view", "nav.section.manage"),
-    PageSpec("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "audit.view",
-             "nav.section.manage"),
+    PageSpec(
+        "pages/classification.py",
+        "nav.classification",
+        ":material/category:",
+        "classification",
+        "customers.view",
+        "nav.section.manage",
+    ),
+    PageSpec(
+        "pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "audit.view", "nav.section.manage"
+    ),
 )
 
 
@@ -51,8 +58,9 @@ def _sections(actor: Actor) -> dict[str, list[st.Page]]:
     if home not in {spec.path for spec in allowed}:
         home = allowed[0].path if allowed else None
     for spec in allowed:
-        page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
-                       default=spec.path == home)
+        page = st.Page(
+            spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path, default=spec.path == home
+        )
         sections.setdefault(t(spec.section), []).append(page)
     return sections
 

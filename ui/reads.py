@@ -46,8 +46,12 @@ def _clear_functions() -> dict[str, Callable[[], None]]:
     from ui.classification.reads import clear_classification_reads
     from ui.complaints.reads import clear_complaint_reads
 
-    return {"kpis": clear_kpi_reads, "follow_ups": clear_follow_up_reads,
-            "classification": clear_classification_reads, "complaints": clear_complaint_reads}
+    return {
+        "kpis": clear_kpi_reads,
+        "follow_ups": clear_follow_up_reads,
+        "classification": clear_classification_reads,
+        "complaints": clear_complaint_reads,
+    }
 
 
 def clear_after(kind: str) -> None:

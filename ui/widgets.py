@@ -59,8 +59,10 @@ def form_errors(form_key: str) -> None:
 def describe(error: CrmError) -> str:
     """Turn a domain error into a sentence in the user's language."""
     if isinstance(error, VersionConflict):  # it quotes what others typed: escaped for Markdown
-        return "\n\n".join(inert(part) for part in describe_conflict(error.changes, lang(), key=error.key,
-                                 tz=company_zone().key).split("\n\n"))
+        return "\n\n".join(
+            inert(part)
+            for part in describe_conflict(error.changes, lang(), key=error.key, tz=company_zone().key).split("\n\n")
+        )
     params = {k: inert(when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
     return t(error.key, **params)
 

@@ -16,8 +16,9 @@ def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in SECTION_NAMES]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown section {', '.join(unknown) or '(none)'}; "
-                                         f"choose from {','.join(SECTION_NAMES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown) or '(none)'}; choose from {','.join(SECTION_NAMES)}"
+        )
     return names
 
 
@@ -38,25 +39,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sections = "; ".join(f"{section.name}: {section.help}" for section in SECTIONS)
     bench = subparsers.add_parser(
-        "bench", help="benchmark: time searches, follow-ups, classification, imports and pages on generated data",
+        "bench",
+        help="benchmark: time searches, follow-ups, classification, imports and pages on generated data",
         description=f"Sections, run in this order: {sections}. Each scale gets the demo data set in a database of "
-                    "its own (never the configured one), reused by the next run at the same scale and seed.")
-    bench.add_argument("--sections", type=_names, default=None, metavar="NAME[,NAME...]",
-                       help="the sections to run (default: all)")
-    bench.add_argument("--customers", type=_scales, default=[1_000], metavar="N[,N...]",
-                       help="the scales: customers in the data set, one run per scale (default 1000)")
-    bench.add_argument("--url", default=None, metavar="URL",
-                       help="the benchmark database; {customers} in it stands for the scale "
-                            f"(default {DEFAULT_URL}); an empty database "
-                            "or one the benchmark filled, never the configured one")
-    bench.add_argument("--json", default=DEFAULT_JSON, metavar="FILE",
-                       help=f"where to write the JSON report (default {DEFAULT_JSON}; '-' for none)")
+        "its own (never the configured one), reused by the next run at the same scale and seed.",
+    )
+    bench.add_argument(
+        "--sections", type=_names, default=None, metavar="NAME[,NAME...]", help="the sections to run (default: all)"
+    )
+    bench.add_argument(
+        "--customers",
+        type=_scales,
+        default=[1_000],
+        metavar="N[,N...]",
+        help="the scales: customers in the data set, one run per scale (default 1000)",
+    )
+    bench.add_argument(
+        "--url",
+        default=None,
+        metavar="URL",
+        help="the benchmark database; {customers} in it stands for the scale "
+        f"(default {DEFAULT_URL}); an empty database "
+        "or one the benchmark filled, never the configured one",
+    )
+    bench.add_argument(
+        "--json",
+        default=DEFAULT_JSON,
+        metavar="FILE",
+        help=f"where to write the JSON report (default {DEFAULT_JSON}; '-' for none)",
+    )
     bench.add_argument("--seed", type=int, default=42, help="the demo data's seed (default 42)")
     bench.add_argument("--fresh", action="store_true", help="load the data set again even if it is there")
-    bench.add_argument("--warm-runs", type=int, default=5, metavar="K",
-                       help="warm runs per measurement, their median is shown (default 5)")
-    bench.add_argument("--orders", type=int, default=None, metavar="N",
-                       help="import: order rows to import (default 10 per customer, at most 100,000)")
+    bench.add_argument(
+        "--warm-runs",
+        type=int,
+        default=5,
+        metavar="K",
+        help="warm runs per measurement, their median is shown (default 5)",
+    )
+    bench.add_argument(
+        "--orders",
+        type=int,
+        default=None,
+        metavar="N",
+        help="import: order rows to import (default 10 per customer, at most 100,000)",
+    )
     bench.set_defaults(func=_cmd_bench)
 
 
@@ -68,19 +95,34 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     sections = args.sections or list(SECTION_NAMES)
     url = args.url or DEFAULT_URL
     if len(args.customers) > 1 and "{customers}" not in url:
-        print("note: every scale reloads the same database (put {customers} in --url for one per scale)",
-              file=sys.stderr)
+        print(
+            "note: every scale reloads the same database (put {customers} in --url for one per scale)", file=sys.stderr
+        )
     started_load = load_average()
-    reports = run(sections=sections, customers=args.customers, url_template=url, seed=args.seed,
-                  fresh=args.fresh, warm_runs=max(0, args.warm_runs), orders=args.orders,
-                  progress=lambda line: print(line, file=sys.stderr, flush=True))
+    reports = run(
+        sections=sections,
+        customers=args.customers,
+        url_template=url,
+        seed=args.seed,
+        fresh=args.fresh,
+        warm_runs=max(0, args.warm_runs),
+        orders=args.orders,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     print(table(reports))
     errors = sum(1 for report in reports for m in report.measurements if m.error)
     if args.json != "-":
         path = PROJECT_ROOT / DEFAULT_JSON if args.json == DEFAULT_JSON else Path(args.json)
         shown_url = masked_url(url).replace("%7B", "{").replace("%7D", "}")  # the {customers} placeholder
-        options = {"sections": sections, "customers": args.customers, "url": shown_url, "seed": args.seed,
-                   "fresh": args.fresh, "warm_runs": args.warm_runs, "orders": args.orders}
+        options = {
+            "sections": sections,
+            "customers": args.customers,
+            "url": shown_url,
+            "seed": args.seed,
+            "fresh": args.fresh,
+            "warm_runs": args.warm_runs,
+            "orders": args.orders,
+        }
         write_json(path, as_json(reports, options=options, started_load=started_load))
         print(f"JSON report: {path}", file=sys.stderr)
     if errors:

@@ -53,8 +53,7 @@ def _same_database(a: str, b: str) -> bool:
 def open_bench_database(url: str) -> Sessions:
     """Open (and migrate) the benchmark database; refuse the configured one (CRM_DATABASE_URL)."""
     if _same_database(url, database_url()):
-        raise SystemExit(f"refusing to benchmark on the configured database ({masked_url(url)}): "
-                         "give another --url")
+        raise SystemExit(f"refusing to benchmark on the configured database ({masked_url(url)}): give another --url")
     if make_url(normalise_url(url)).get_backend_name() == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
@@ -64,8 +63,14 @@ def open_bench_database(url: str) -> Sessions:
     return make_session_factory(engine)
 
 
-def prepare(sessions: Sessions, *, customers: int, seed: int = 42, fresh: bool = False,
-            progress: Callable[[str], None] = lambda _line: None) -> DataSet:
+def prepare(
+    sessions: Sessions,
+    *,
+    customers: int,
+    seed: int = 42,
+    fresh: bool = False,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> DataSet:
     """Load the demo data set of `customers` customers, or reuse the one there from an earlier run.
 
     An empty database is filled; one the benchmark filled before is reused when its scale and seed match (and not
@@ -74,11 +79,15 @@ def prepare(sessions: Sessions, *, customers: int, seed: int = 42, fresh: bool =
     wanted = {"customers": customers, "seed": seed, "generator": "demo"}
     with sessions.read() as session:
         marker = session.scalar(select(Setting.value).where(Setting.key == MARKER))
-        holds_data = session.scalar(select(Customer.id).limit(1)) is not None or \
-            session.scalar(select(User.id).limit(1)) is not None
+        holds_data = (
+            session.scalar(select(Customer.id).limit(1)) is not None
+            or session.scalar(select(User.id).limit(1)) is not None
+        )
     if marker is None and holds_data:
-        raise SystemExit(f"refusing to benchmark on {masked_url(str(sessions.engine.url))}: it holds data the "
-                         "benchmark did not load; give an empty database (--url)")
+        raise SystemExit(
+            f"refusing to benchmark on {masked_url(str(sessions.engine.url))}: it holds data the "
+            "benchmark did not load; give an empty database (--url)"
+        )
     reused = marker == wanted and not fresh
     seconds = 0.0
     if not reused:
@@ -91,7 +100,8 @@ def prepare(sessions: Sessions, *, customers: int, seed: int = 42, fresh: bool =
         progress(f"loaded in {seconds:.1f} s")
     with sessions.read() as session:
         rows = {table: int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0) for table in _COUNTED}
-        rows["open follow-ups"] = int(session.scalar(
-            text("SELECT count(*) FROM follow_up_tasks WHERE status = 'open'")) or 0)
+        rows["open follow-ups"] = int(
+            session.scalar(text("SELECT count(*) FROM follow_up_tasks WHERE status = 'open'")) or 0
+        )
         rows["users"] = int(session.scalar(select(func.count()).select_from(User)) or 0)
     return DataSet(customers, seed, reused, seconds, rows)

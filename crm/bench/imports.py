@@ -26,13 +26,20 @@ from db.models import Customer, Order
 ORDER_NO_PREFIX = "BENCH-SO"
 
 HEADER = ("customer_code", "order_date", "amount", "product", "order_no")
-_PRODUCTS = ("云服务器", "数据库服务", "技术支持 年度", "Consulting day", "Hardware kit", "培训课程", "软件许可证",
-             "Maintenance plan")
+_PRODUCTS = (
+    "云服务器",
+    "数据库服务",
+    "技术支持 年度",
+    "Consulting day",
+    "Hardware kit",
+    "培训课程",
+    "软件许可证",
+    "Maintenance plan",
+)
 TARGET_SECONDS = 30.0
 
 
-def order_rows(codes: list[str], orders: int, *, seed: int = 7, today: dt.date | None = None
-               ) -> list[tuple[str, ...]]:
+def order_rows(codes: list[str], orders: int, *, seed: int = 7, today: dt.date | None = None) -> list[tuple[str, ...]]:
     """Order rows for the given customer codes: dates in the two years before today, amounts with two decimals,
     numbered BENCH-SO00000001.. (numbers the data set's own orders never use)."""
     rng = random.Random(seed)
@@ -41,8 +48,9 @@ def order_rows(codes: list[str], orders: int, *, seed: int = 7, today: dt.date |
     for n in range(1, orders + 1):
         day = today - dt.timedelta(days=rng.randrange(1, 730))
         amount = Decimal(rng.randrange(100, 50_000_000)) / 100
-        rows.append((rng.choice(codes), day.isoformat(), f"{amount:.2f}", rng.choice(_PRODUCTS),
-                     f"{ORDER_NO_PREFIX}{n:08d}"))
+        rows.append(
+            (rng.choice(codes), day.isoformat(), f"{amount:.2f}", rng.choice(_PRODUCTS), f"{ORDER_NO_PREFIX}{n:08d}")
+        )
     return rows
 
 
@@ -83,8 +91,7 @@ def _timed(label: str, rows: int, call: Callable[[], object]) -> Measurement:
         raise SystemExit(f"{label}: {len(errors)} rows refused, e.g. line {errors[0].line}: {errors[0].message('en')}")
     counts = ", ".join(f"{k} {v:,}" for k, v in dict(getattr(report, "counts", {})).items())
     rate = rows / seconds if seconds else 0.0
-    return Measurement("import", label, round(seconds * 1000, 1), None,
-                       f"{rows:,} rows, {rate:,.0f} rows/s; {counts}")
+    return Measurement("import", label, round(seconds * 1000, 1), None, f"{rows:,} rows, {rate:,.0f} rows/s; {counts}")
 
 
 def _delete_bench_orders(sessions: Sessions) -> None:
@@ -103,12 +110,13 @@ def measure(ctx: Context) -> list[Measurement]:
     csv_data = as_csv(rows)
     started = time.perf_counter()
     xlsx_data = as_xlsx(rows)
-    ctx.progress(f"{orders:,} order rows: CSV {len(csv_data) / 1e6:.1f} MB, Excel {len(xlsx_data) / 1e6:.1f} MB "
-                 f"(written in {time.perf_counter() - started:.1f} s)")
+    ctx.progress(
+        f"{orders:,} order rows: CSV {len(csv_data) / 1e6:.1f} MB, Excel {len(xlsx_data) / 1e6:.1f} MB "
+        f"(written in {time.perf_counter() - started:.1f} s)"
+    )
 
     def importing(filename: str, data: bytes, *, dry_run: bool = False) -> Callable[[], object]:
-        return lambda: import_file(sessions, actor=SYSTEM, kind="orders", filename=filename, data=data,
-                                   dry_run=dry_run)
+        return lambda: import_file(sessions, actor=SYSTEM, kind="orders", filename=filename, data=data, dry_run=dry_run)
 
     timings = [
         _timed("CSV dry run (check every row, write nothing)", orders, importing("orders.csv", csv_data, dry_run=True)),
@@ -118,13 +126,22 @@ def measure(ctx: Context) -> list[Measurement]:
     _delete_bench_orders(sessions)
     timings.append(_timed("Excel import (one transaction)", orders, importing("orders.xlsx", xlsx_data)))
     with sessions.read() as session:
-        stored = int(session.scalar(select(func.count()).select_from(Order).where(
-            Order.order_no.like(f"{ORDER_NO_PREFIX}%"))) or 0)
+        stored = int(
+            session.scalar(select(func.count()).select_from(Order).where(Order.order_no.like(f"{ORDER_NO_PREFIX}%")))
+            or 0
+        )
     _delete_bench_orders(sessions)
     if stored != orders:
         raise SystemExit(f"expected {orders:,} imported orders after the Excel import, found {stored:,}")
     slowest = max(t.cold_ms or 0.0 for t in timings[1:]) / 1000
     verdict = "within" if slowest < TARGET_SECONDS else "OVER"
-    timings.append(Measurement("import", "slowest import", round(slowest * 1000, 1), None,
-                               f"{verdict} the {TARGET_SECONDS:.0f} s target for {orders:,} rows"))
+    timings.append(
+        Measurement(
+            "import",
+            "slowest import",
+            round(slowest * 1000, 1),
+            None,
+            f"{verdict} the {TARGET_SECONDS:.0f} s target for {orders:,} rows",
+        )
+    )
     return timings

@@ -133,10 +133,14 @@ def measure(ctx: Context) -> list[Measurement]:
             pages = _menu(at)
             rows.append(Measurement("pages", f"{role}: sign-in screen", round(screen, 1)))
             if not pages:
-                rows.append(Measurement("pages", f"{role}: sign in", round(signed_in, 1),
-                                        error=_failure(at) or "not signed in: no menu"))
+                rows.append(
+                    Measurement(
+                        "pages", f"{role}: sign in", round(signed_in, 1), error=_failure(at) or "not signed in: no menu"
+                    )
+                )
                 continue
-            rows.append(Measurement("pages", f"{role}: sign in", round(signed_in, 1), None,
-                                    f"{len(pages)} pages in the menu"))
+            rows.append(
+                Measurement("pages", f"{role}: sign in", round(signed_in, 1), None, f"{len(pages)} pages in the menu")
+            )
             rows.extend(_page(at, role, path, ctx.warm_runs) for path in pages)
     return rows

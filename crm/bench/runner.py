@@ -35,12 +35,15 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("search", "the customer list's searches (first page of 50 and the capped total)", "crm.bench.search"),
     Section("follow-ups", "the follow-up page's reads, a contact logged, the rules run", "crm.bench.follow_ups"),
-    Section("classification", "a classification run from scratch, the next day's, the same day again",
-            "crm.bench.classification"),
-    Section("import", "order rows through the real import (CSV dry run, import, re-import; Excel)",
-            "crm.bench.imports"),
-    Section("pages", "every page's server-side render (Streamlit AppTest) as manager and staff",
-            "crm.bench.pages"),
+    Section(
+        "classification",
+        "a classification run from scratch, the next day's, the same day again",
+        "crm.bench.classification",
+    ),
+    Section(
+        "import", "order rows through the real import (CSV dry run, import, re-import; Excel)", "crm.bench.imports"
+    ),
+    Section("pages", "every page's server-side render (Streamlit AppTest) as manager and staff", "crm.bench.pages"),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
 
@@ -79,8 +82,14 @@ class ScaleReport:
     measurements: list[Measurement] = field(default_factory=list)
 
 
-def time_call(section: str, name: str, call: Callable[[], object], *, warm_runs: int,
-              note: Callable[[object], str] = lambda _result: "") -> Measurement:
+def time_call(
+    section: str,
+    name: str,
+    call: Callable[[], object],
+    *,
+    warm_runs: int,
+    note: Callable[[object], str] = lambda _result: "",
+) -> Measurement:
     """Run call once (cold), then warm_runs times; keep the cold time and the warm runs' median, in ms."""
     started = time.perf_counter()
     result = call()
@@ -99,9 +108,17 @@ def _measure(section: Section, ctx: Context) -> list[Measurement]:
     return list(module.measure(ctx))
 
 
-def run(*, sections: Sequence[str], customers: Sequence[int], url_template: str, seed: int = 42,
-        fresh: bool = False, warm_runs: int = 5, orders: int | None = None,
-        progress: Progress = print) -> list[ScaleReport]:
+def run(
+    *,
+    sections: Sequence[str],
+    customers: Sequence[int],
+    url_template: str,
+    seed: int = 42,
+    fresh: bool = False,
+    warm_runs: int = 5,
+    orders: int | None = None,
+    progress: Progress = print,
+) -> list[ScaleReport]:
     """For each scale: prepare the data set in the benchmark database, then run the chosen sections on it."""
     chosen = [section for section in SECTIONS if section.name in sections]
     reports = []
@@ -165,13 +182,25 @@ def as_json(reports: Sequence[ScaleReport], *, options: dict[str, Any], started_
     """The report as JSON: the machine, the options, and per scale its data set and measurements."""
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "load_average_at_start": started_load,
-                    "load_average_at_end": load_average()},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": started_load,
+            "load_average_at_end": load_average(),
+        },
         "options": options,
-        "scales": [{"customers": r.customers, "database": r.url, "dialect": r.dialect, "seconds": r.seconds,
-                    "data": asdict(r.data), "measurements": [asdict(m) for m in r.measurements]}
-                   for r in reports],
+        "scales": [
+            {
+                "customers": r.customers,
+                "database": r.url,
+                "dialect": r.dialect,
+                "seconds": r.seconds,
+                "data": asdict(r.data),
+                "measurements": [asdict(m) for m in r.measurements],
+            }
+            for r in reports
+        ],
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
@@ -180,4 +209,3 @@ def write_json(path: Path, text: str) -> None:
     """Write the JSON report, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
-

@@ -30,15 +30,25 @@ VIEWER = Actor(id=0, username="bench-viewer", display_name="bench viewer", role=
 def measure(ctx: Context) -> list[Measurement]:
     """Time the list (first page of 50 and the capped total) for each term; a few other sorts and a viewer."""
     cases: list[tuple[str, Actor, str, str]] = [(label, MANAGER, term, "name") for label, term in TERMS]
-    cases += [("viewer: phone fragment (finds none)", VIEWER, "1381234", "name"),
-              ("2-char Chinese, sorted by created_at", MANAGER, "科技", "created_at"),
-              ("code prefix, sorted by code", MANAGER, "C00001", "code")]
+    cases += [
+        ("viewer: phone fragment (finds none)", VIEWER, "1381234", "name"),
+        ("2-char Chinese, sorted by created_at", MANAGER, "科技", "created_at"),
+        ("code prefix, sorted by code", MANAGER, "C00001", "code"),
+    ]
     rows = []
     for label, actor, term, sort in cases:
         flt = CustomerFilter(search=term, sort=sort)
-        rows.append(time_call(
-            "search", label,
-            lambda flt=flt, actor=actor: list_customers(  # type: ignore[misc]
-                ctx.sessions, actor=actor, flt=flt, page_size=50).total,
-            warm_runs=ctx.warm_runs, note=lambda total: f"total {total:,}"))
+        rows.append(
+            time_call(
+                "search",
+                label,
+                lambda flt=flt, actor=actor: (
+                    list_customers(  # type: ignore[misc]
+                        ctx.sessions, actor=actor, flt=flt, page_size=50
+                    ).total
+                ),
+                warm_runs=ctx.warm_runs,
+                note=lambda total: f"total {total:,}",
+            )
+        )
     return rows

@@ -44,25 +44,38 @@ def _live_customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def _set_cached(session: Session, actor: Actor, customer_id: int, dimension: str, old: str | None,
-                new: str | None, reason: Reason) -> None:
+def _set_cached(
+    session: Session, actor: Actor, customer_id: int, dimension: str, old: str | None, new: str | None, reason: Reason
+) -> None:
     """Write one cached class (no version bump: it is derived data) and its class_changes row, if it changed."""
     if old == new:
         return
     now = utcnow()
-    session.execute(update(Customer).where(Customer.id == customer_id)
-                    .values({dimension: new, "classified_at": now, "updated_at": Customer.updated_at}))
-    session.execute(insert(ClassChange).values(customer_id=customer_id, dimension=dimension, old_class=old,
-                                               new_class=new, explanation=reason.to_json(), changed_at=now,
-                                               changed_by_id=actor.id))
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values({dimension: new, "classified_at": now, "updated_at": Customer.updated_at})
+    )
+    session.execute(
+        insert(ClassChange).values(
+            customer_id=customer_id,
+            dimension=dimension,
+            old_class=old,
+            new_class=new,
+            explanation=reason.to_json(),
+            changed_at=now,
+            changed_by_id=actor.id,
+        )
+    )
 
 
 def refresh_customer(session: Session, actor: Actor, customer_id: int, dimensions: Collection[str]) -> None:
     """Reclassify one customer in some dimensions (after an override or a ledger change), inside the transaction."""
     customer = _live_customer(session, customer_id)
     session.flush()
-    comp = compute(session, as_of=company_today(session), thresholds=load_thresholds(session),
-                   customer_ids=[customer_id])
+    comp = compute(
+        session, as_of=company_today(session), thresholds=load_thresholds(session), customer_ids=[customer_id]
+    )
     row = next(comp.frame.itertuples(index=False))
     overrides = comp.overrides.set_index("dimension") if not comp.overrides.empty else None
     for dim in dimensions:
@@ -95,8 +108,17 @@ class OverrideView:
     status: str  # active / expired / removed
 
 
-def set_override(sessions: Sessions, *, actor: Actor, customer_id: int, dimension: str, value: str, reason: str,
-                 expires_on: dt.date | None = None, token: str | None = None) -> OverrideView:
+def set_override(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    dimension: str,
+    value: str,
+    reason: str,
+    expires_on: dt.date | None = None,
+    token: str | None = None,
+) -> OverrideView:
     """Override a computed class by hand, with a reason and an optional expiry; replaces a previous override."""
     require(actor, "classification.manage")
     errors = ValidationCollector()
@@ -111,22 +133,41 @@ def set_override(sessions: Sessions, *, actor: Actor, customer_id: int, dimensio
         errors.raise_if_any()
         customer = _live_customer(session, customer_id)
         now = utcnow()
-        for previous in session.scalars(select(ClassOverride).where(
-                ClassOverride.customer_id == customer_id, ClassOverride.dimension == dimension,
-                ClassOverride.archived_at.is_(None))):
+        for previous in session.scalars(
+            select(ClassOverride).where(
+                ClassOverride.customer_id == customer_id,
+                ClassOverride.dimension == dimension,
+                ClassOverride.archived_at.is_(None),
+            )
+        ):
             previous.archived_at = now
-        override = ClassOverride(customer_id=customer_id, dimension=dimension, value=value, reason=reason,
-                                 expires_on=expires_on, created_by_id=actor.id)
+        override = ClassOverride(
+            customer_id=customer_id,
+            dimension=dimension,
+            value=value,
+            reason=reason,
+            expires_on=expires_on,
+            created_by_id=actor.id,
+        )
         session.add(override)
         session.flush()
-        _set_cached(session, actor, customer_id, dimension, getattr(customer, dimension), value,
-                    _override_reason(dimension, {"value": value, "reason": reason, "expires_on": expires_on,
-                                                 "username": actor.username}))
+        _set_cached(
+            session,
+            actor,
+            customer_id,
+            dimension,
+            getattr(customer, dimension),
+            value,
+            _override_reason(
+                dimension, {"value": value, "reason": reason, "expires_on": expires_on, "username": actor.username}
+            ),
+        )
         return _override_views(session, [ClassOverride.id == override.id], today)[0]
 
 
-def remove_override(sessions: Sessions, *, actor: Actor, override_id: int, version: int,
-                    token: str | None = None) -> None:
+def remove_override(
+    sessions: Sessions, *, actor: Actor, override_id: int, version: int, token: str | None = None
+) -> None:
     """Remove an override: the computed class applies again at once."""
     require(actor, "classification.manage")
     with transaction(sessions, actor=actor, token=token, operation="classification.override_remove") as session:
@@ -139,14 +180,16 @@ def remove_override(sessions: Sessions, *, actor: Actor, override_id: int, versi
         refresh_customer(session, actor, override.customer_id, [override.dimension])
 
 
-def _override_views(session: Session, conditions: list[Any], today: dt.date, *, page: int = 0,
-                    page_size: int | None = None) -> list[OverrideView]:
+def _override_views(
+    session: Session, conditions: list[Any], today: dt.date, *, page: int = 0, page_size: int | None = None
+) -> list[OverrideView]:
     creator = aliased(User)
     stmt = (
         select(ClassOverride, Customer.code, Customer.name, creator.username)
         .join(Customer, Customer.id == ClassOverride.customer_id)
         .outerjoin(creator, creator.id == ClassOverride.created_by_id)
-        .where(*conditions).order_by(ClassOverride.id.desc())
+        .where(*conditions)
+        .order_by(ClassOverride.id.desc())
     )
     if page_size:
         stmt = stmt.limit(page_size).offset(page * page_size)
@@ -158,16 +201,35 @@ def _override_views(session: Session, conditions: list[Any], today: dt.date, *, 
             status = "expired"
         else:
             status = "active"
-        views.append(OverrideView(
-            id=override.id, version=override.version, customer_id=override.customer_id, customer_code=code,
-            customer_name=name, dimension=override.dimension, value=override.value, reason=override.reason,
-            expires_on=override.expires_on, created_by=username, created_at=override.created_at,
-            removed_at=override.archived_at, status=status))
+        views.append(
+            OverrideView(
+                id=override.id,
+                version=override.version,
+                customer_id=override.customer_id,
+                customer_code=code,
+                customer_name=name,
+                dimension=override.dimension,
+                value=override.value,
+                reason=override.reason,
+                expires_on=override.expires_on,
+                created_by=username,
+                created_at=override.created_at,
+                removed_at=override.archived_at,
+                status=status,
+            )
+        )
     return views
 
 
-def list_overrides(sessions: Sessions, *, actor: Actor, status: str | None = "active", customer_id: int | None = None,
-                   page: int = 0, page_size: int = 50) -> tuple[list[OverrideView], int]:
+def list_overrides(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    status: str | None = "active",
+    customer_id: int | None = None,
+    page: int = 0,
+    page_size: int = 50,
+) -> tuple[list[OverrideView], int]:
     """Return one page of overrides (newest first) with the total: active, expired, removed, or all (None)."""
     with sessions.read() as session:
         today = company_today(session)
@@ -175,14 +237,23 @@ def list_overrides(sessions: Sessions, *, actor: Actor, status: str | None = "ac
         if customer_id is not None:
             conditions.append(ClassOverride.customer_id == customer_id)
         if status == "active":
-            conditions += [ClassOverride.archived_at.is_(None),
-                           ClassOverride.expires_on.is_(None) | (ClassOverride.expires_on >= today)]
+            conditions += [
+                ClassOverride.archived_at.is_(None),
+                ClassOverride.expires_on.is_(None) | (ClassOverride.expires_on >= today),
+            ]
         elif status == "expired":
             conditions += [ClassOverride.archived_at.is_(None), ClassOverride.expires_on < today]
         elif status == "removed":
             conditions.append(ClassOverride.archived_at.is_not(None))
-        total = session.scalar(select(func.count()).select_from(ClassOverride)
-                               .join(Customer, Customer.id == ClassOverride.customer_id).where(*conditions)) or 0
+        total = (
+            session.scalar(
+                select(func.count())
+                .select_from(ClassOverride)
+                .join(Customer, Customer.id == ClassOverride.customer_id)
+                .where(*conditions)
+            )
+            or 0
+        )
         return _override_views(session, conditions, today, page=page, page_size=page_size), int(total)
 
 
@@ -202,9 +273,19 @@ class CreditEventView:
     note: str | None
 
 
-def record_credit_event(sessions: Sessions, *, actor: Actor, customer_id: int, kind: str, event_date: dt.date | None,
-                        weight: object = None, amount: object = None, days_late: int | None = None,
-                        note: str | None = None, token: str | None = None) -> CreditEventView:
+def record_credit_event(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    kind: str,
+    event_date: dt.date | None,
+    weight: object = None,
+    amount: object = None,
+    days_late: int | None = None,
+    note: str | None = None,
+    token: str | None = None,
+) -> CreditEventView:
     """Add a dated event to a customer's credit ledger (weight suggested from the kind if left empty); regrade."""
     require(actor, "classification.manage")
     errors = ValidationCollector()
@@ -222,17 +303,24 @@ def record_credit_event(sessions: Sessions, *, actor: Actor, customer_id: int, k
         check_not_future(errors, "event_date", event_date, company_today(session))
         errors.raise_if_any()
         _live_customer(session, customer_id)
-        event = CreditEvent(customer_id=customer_id, event_date=event_date, kind=kind,
-                            weight=parsed_weight if parsed_weight is not None else default_weight(kind, days_late),
-                            amount=parsed_amount, days_late=days_late, note=(note or "").strip() or None)
+        event = CreditEvent(
+            customer_id=customer_id,
+            event_date=event_date,
+            kind=kind,
+            weight=parsed_weight if parsed_weight is not None else default_weight(kind, days_late),
+            amount=parsed_amount,
+            days_late=days_late,
+            note=(note or "").strip() or None,
+        )
         session.add(event)
         session.flush()
         refresh_customer(session, actor, customer_id, ["credit_risk"])
         return _event_view(event)
 
 
-def remove_credit_event(sessions: Sessions, *, actor: Actor, event_id: int, version: int,
-                        token: str | None = None) -> None:
+def remove_credit_event(
+    sessions: Sessions, *, actor: Actor, event_id: int, version: int, token: str | None = None
+) -> None:
     """Strike an event from the ledger (kept, archived, audited) and regrade the customer."""
     require(actor, "classification.manage")
     with transaction(sessions, actor=actor, token=token, operation="classification.credit_event_remove") as session:
@@ -249,38 +337,72 @@ def list_credit_events(sessions: Sessions, *, actor: Actor, customer_id: int) ->
     """Return a customer's live ledger events, newest first."""
     with sessions.read() as session:
         visible = visibility(session, actor)
-        if visible and session.scalar(select(func.count()).select_from(Customer)
-                                      .where(Customer.id == customer_id, *visible)) == 0:
+        if (
+            visible
+            and session.scalar(select(func.count()).select_from(Customer).where(Customer.id == customer_id, *visible))
+            == 0
+        ):
             return []
-        events = session.scalars(select(CreditEvent).where(CreditEvent.customer_id == customer_id,
-                                                           CreditEvent.archived_at.is_(None))
-                                 .order_by(CreditEvent.event_date.desc(), CreditEvent.id.desc()))
+        events = session.scalars(
+            select(CreditEvent)
+            .where(CreditEvent.customer_id == customer_id, CreditEvent.archived_at.is_(None))
+            .order_by(CreditEvent.event_date.desc(), CreditEvent.id.desc())
+        )
         return [_event_view(event) for event in events]
 
 
 def _event_view(event: CreditEvent) -> CreditEventView:
-    return CreditEventView(event.id, event.version, event.customer_id, event.event_date, event.kind,
-                           Decimal(event.weight), event.amount, event.days_late, event.note)
+    return CreditEventView(
+        event.id,
+        event.version,
+        event.customer_id,
+        event.event_date,
+        event.kind,
+        Decimal(event.weight),
+        event.amount,
+        event.days_late,
+        event.note,
+    )
 
 
 # --- service policies ----------------------------------------------------------------------------
 
-POLICY_CLASSES: tuple[tuple[str, str], ...] = (*(("value_tier", c) for c in VALUE_TIERS),
-                                               *(("importance", c) for c in IMPORTANCE))
+POLICY_CLASSES: tuple[tuple[str, str], ...] = (
+    *(("value_tier", c) for c in VALUE_TIERS),
+    *(("importance", c) for c in IMPORTANCE),
+)
 # DOMAIN.md section 2 (差异化管理). Importance key/ordinary have no cadence of their own by default (0 = none).
 DEFAULT_POLICIES: dict[tuple[str, str], tuple[int, str, str]] = {
-    ("value_tier", "high"): (30, "High value: a dedicated owner, senior-level contact and the shortest visit interval.",
-                             "高价值客户：专属负责人、高层对接，回访周期最短。"),
-    ("value_tier", "medium"): (60, "Medium value: followed up regularly by a service group.",
-                               "中价值客户：由服务小组定期跟进。"),
-    ("value_tier", "low"): (120, "Low value: a standard, low-cost service process.",
-                            "低价值客户：标准化、低成本的服务流程。"),
-    ("importance", "strategic"): (14, "Strategic: a dedicated owner and senior-level contact, visited every two weeks.",
-                                  "战略客户：专属负责人、高层对接，每两周回访一次。"),
-    ("importance", "key"): (0, "Key: priority handling; the value tier's cadence applies.",
-                            "重点客户：优先处理；回访周期按价值等级执行。"),
-    ("importance", "ordinary"): (0, "Ordinary: the value tier's service process applies.",
-                                 "普通客户：按价值等级的服务流程执行。"),
+    ("value_tier", "high"): (
+        30,
+        "High value: a dedicated owner, senior-level contact and the shortest visit interval.",
+        "高价值客户：专属负责人、高层对接，回访周期最短。",
+    ),
+    ("value_tier", "medium"): (
+        60,
+        "Medium value: followed up regularly by a service group.",
+        "中价值客户：由服务小组定期跟进。",
+    ),
+    ("value_tier", "low"): (
+        120,
+        "Low value: a standard, low-cost service process.",
+        "低价值客户：标准化、低成本的服务流程。",
+    ),
+    ("importance", "strategic"): (
+        14,
+        "Strategic: a dedicated owner and senior-level contact, visited every two weeks.",
+        "战略客户：专属负责人、高层对接，每两周回访一次。",
+    ),
+    ("importance", "key"): (
+        0,
+        "Key: priority handling; the value tier's cadence applies.",
+        "重点客户：优先处理；回访周期按价值等级执行。",
+    ),
+    ("importance", "ordinary"): (
+        0,
+        "Ordinary: the value tier's service process applies.",
+        "普通客户：按价值等级的服务流程执行。",
+    ),
 }
 assert all(DEFAULT_POLICIES[key][0] == days for key, days in DEFAULT_CADENCES.items())
 
@@ -310,8 +432,10 @@ def list_policies(sessions: Sessions, *, actor: Actor) -> list[PolicyView]:
     """Return the policy of every value tier and importance class (defaults where none is stored)."""
     require(actor, "customers.view")
     with sessions.read() as session:
-        stored = {(p.dimension, p.class_value): (p.id, p.version, p.cadence_days, p.description_en, p.description_zh)
-                  for p in session.scalars(select(ServicePolicy).where(ServicePolicy.archived_at.is_(None)))}
+        stored = {
+            (p.dimension, p.class_value): (p.id, p.version, p.cadence_days, p.description_en, p.description_zh)
+            for p in session.scalars(select(ServicePolicy).where(ServicePolicy.archived_at.is_(None)))
+        }
     views = []
     for key in POLICY_CLASSES:
         policy = stored.get(key)
@@ -320,8 +444,9 @@ def list_policies(sessions: Sessions, *, actor: Actor) -> list[PolicyView]:
             views.append(PolicyView(key[0], key[1], days or None, en, zh, None, None))
         else:
             policy_id, version, cadence_days, description_en, description_zh = policy
-            views.append(PolicyView(key[0], key[1], cadence_days or None, description_en, description_zh, policy_id,
-                                    version))
+            views.append(
+                PolicyView(key[0], key[1], cadence_days or None, description_en, description_zh, policy_id, version)
+            )
     return views
 
 
@@ -331,16 +456,22 @@ def policy_changes(policies: list[PolicyView], edited_rows: Mapping[int, Mapping
     for index, cells in sorted(edited_rows.items()):
         policy = policies[int(index)]
         days = cells.get("cadence_days", policy.cadence_days)
-        changes.append(PolicyChange(
-            policy.dimension, policy.class_value,
-            None if days is None or (isinstance(days, float) and pd.isna(days)) else int(days),
-            str(cells.get("description_en", policy.description_en) or ""),
-            str(cells.get("description_zh", policy.description_zh) or ""), policy.version))
+        changes.append(
+            PolicyChange(
+                policy.dimension,
+                policy.class_value,
+                None if days is None or (isinstance(days, float) and pd.isna(days)) else int(days),
+                str(cells.get("description_en", policy.description_en) or ""),
+                str(cells.get("description_zh", policy.description_zh) or ""),
+                policy.version,
+            )
+        )
     return changes
 
 
-def save_policies(sessions: Sessions, *, actor: Actor, changes: list[PolicyChange],
-                  token: str | None = None) -> list[PolicyView]:
+def save_policies(
+    sessions: Sessions, *, actor: Actor, changes: list[PolicyChange], token: str | None = None
+) -> list[PolicyView]:
     """Store changed service policies in one audited transaction; returns the policies in force."""
     require(actor, "classification.manage")
     errors = ValidationCollector()

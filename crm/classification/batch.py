@@ -62,11 +62,16 @@ def new_cached(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """The cached column values a computed frame gives (rfm_monetary in cents)."""
     has = frame["orders"] > 0
     return {
-        "value_tier": frame["value_tier"], "size_class": frame["size_class"], "relationship": frame["relationship"],
-        "credit_risk": frame["credit_risk"], "rfm_recency_days": frame["recency_days"].where(has, pd.NA),
+        "value_tier": frame["value_tier"],
+        "size_class": frame["size_class"],
+        "relationship": frame["relationship"],
+        "credit_risk": frame["credit_risk"],
+        "rfm_recency_days": frame["recency_days"].where(has, pd.NA),
         "rfm_frequency": pd.Series(frame["orders"], dtype="Int64").where(has, pd.NA),
         "rfm_monetary": pd.Series(frame["total_cents"], dtype="Int64").where(has, pd.NA),
-        "rfm_r": frame["rfm_r"], "rfm_f": frame["rfm_f"], "rfm_m": frame["rfm_m"],
+        "rfm_r": frame["rfm_r"],
+        "rfm_f": frame["rfm_f"],
+        "rfm_m": frame["rfm_m"],
     }
 
 
@@ -98,29 +103,36 @@ def _json(keys: Any, params: list[Param]) -> list[str]:
     return [template % row for row in zip(*columns, strict=True)]
 
 
-def explanations(dimension: str, rows: pd.DataFrame, thresholds: Thresholds, facts: Mapping[str, Any],
-                 as_of: dt.date) -> np.ndarray:
+def explanations(
+    dimension: str, rows: pd.DataFrame, thresholds: Thresholds, facts: Mapping[str, Any], as_of: dt.date
+) -> np.ndarray:
     """Return the JSON explanation of the computed class of every row, for one dimension."""
     result = np.empty(len(rows), dtype=object)
     if rows.empty:
         return result
     has = (rows["orders"] > 0).to_numpy()
     if dimension == "value_tier":
-        result[~has] = json.dumps({"key": "classification.why.value.none", "params": {"as_of": as_of.isoformat()}},
-                                  sort_keys=True)
+        result[~has] = json.dumps(
+            {"key": "classification.why.value.none", "params": {"as_of": as_of.isoformat()}}, sort_keys=True
+        )
         buyers = rows[has]
         if len(buyers):
             tiers = buyers["value_computed"].to_numpy(dtype=str)
             bound = np.where(tiers == "high", thresholds.tier_high, thresholds.tier_medium)
-            result[has] = _json(np.char.add("classification.why.value.", tiers), [
-                ("recency", buyers["recency_days"].to_numpy(dtype=np.int64), "int"),
-                ("r", buyers["rfm_r"].to_numpy(dtype=np.int64), "int"),
-                ("frequency", buyers["orders"].to_numpy(dtype=np.int64), "int"),
-                ("f", buyers["rfm_f"].to_numpy(dtype=np.int64), "int"),
-                ("monetary", _money(buyers["total_cents"].to_numpy()), "str"),
-                ("m", buyers["rfm_m"].to_numpy(dtype=np.int64), "int"),
-                ("score", buyers["rfm_score"].to_numpy(dtype=np.int64), "int"),
-                ("bound", bound, "int"), ("high", thresholds.tier_high, "int")])
+            result[has] = _json(
+                np.char.add("classification.why.value.", tiers),
+                [
+                    ("recency", buyers["recency_days"].to_numpy(dtype=np.int64), "int"),
+                    ("r", buyers["rfm_r"].to_numpy(dtype=np.int64), "int"),
+                    ("frequency", buyers["orders"].to_numpy(dtype=np.int64), "int"),
+                    ("f", buyers["rfm_f"].to_numpy(dtype=np.int64), "int"),
+                    ("monetary", _money(buyers["total_cents"].to_numpy()), "str"),
+                    ("m", buyers["rfm_m"].to_numpy(dtype=np.int64), "int"),
+                    ("score", buyers["rfm_score"].to_numpy(dtype=np.int64), "int"),
+                    ("bound", bound, "int"),
+                    ("high", thresholds.tier_high, "int"),
+                ],
+            )
     elif dimension == "size_class":
         revenue = (rows["total_cents"] > 0).to_numpy()
         result[~revenue] = json.dumps({"key": "classification.why.size.no_orders", "params": {}})
@@ -128,29 +140,48 @@ def explanations(dimension: str, rows: pd.DataFrame, thresholds: Thresholds, fac
         if len(payers):
             share = np.round(payers["preceding_share"].to_numpy(dtype=float), 4)
             keys = np.char.add("classification.why.size.", payers["size_computed"].to_numpy(dtype=str))
-            result[revenue] = _json(keys, [
-                ("total", _money(payers["total_cents"].to_numpy()), "str"), ("share", share, "float"),
-                ("limit", round(facts["key_share_percent"] / 100, 4), "float")])
+            result[revenue] = _json(
+                keys,
+                [
+                    ("total", _money(payers["total_cents"].to_numpy()), "str"),
+                    ("share", share, "float"),
+                    ("limit", round(facts["key_share_percent"] / 100, 4), "float"),
+                ],
+            )
     elif dimension == "relationship":
         result[~has] = json.dumps({"key": "classification.why.relationship.none", "params": {}})
         buyers = rows[has]
         if len(buyers):
             computed = buyers["relationship_computed"].to_numpy(dtype=str)
             days = buyers["first_order_days"].to_numpy(dtype=np.int64)
-            kind = np.where(computed == "established", "established",
-                            np.where(days <= thresholds.new_within_days, "new_recent", "new_few"))
+            kind = np.where(
+                computed == "established",
+                "established",
+                np.where(days <= thresholds.new_within_days, "new_recent", "new_few"),
+            )
             first = np.datetime_as_string(pd.to_datetime(buyers["first_order"]).to_numpy().astype("datetime64[D]"))
-            result[has] = _json(np.char.add("classification.why.relationship.", kind), [
-                ("first", first, "str"), ("days", days, "int"),
-                ("orders", buyers["orders"].to_numpy(dtype=np.int64), "int"),
-                ("limit_days", thresholds.new_within_days, "int"), ("min", thresholds.new_below_orders, "int")])
+            result[has] = _json(
+                np.char.add("classification.why.relationship.", kind),
+                [
+                    ("first", first, "str"),
+                    ("days", days, "int"),
+                    ("orders", buyers["orders"].to_numpy(dtype=np.int64), "int"),
+                    ("limit_days", thresholds.new_within_days, "int"),
+                    ("min", thresholds.new_below_orders, "int"),
+                ],
+            )
     else:
         grades = rows["credit_computed"].to_numpy(dtype=str)
         bound = np.where(grades == "high", float(thresholds.credit_high), float(thresholds.credit_medium))
-        result[:] = _json(np.char.add("classification.why.credit.", grades), [
-            ("points", np.round(rows["credit_points"].to_numpy(dtype=float), 2), "float"),
-            ("bound", bound, "float"), ("events", rows["credit_events"].to_numpy(dtype=np.int64), "int"),
-            ("window", thresholds.credit_window_days, "int")])
+        result[:] = _json(
+            np.char.add("classification.why.credit.", grades),
+            [
+                ("points", np.round(rows["credit_points"].to_numpy(dtype=float), 2), "float"),
+                ("bound", bound, "float"),
+                ("events", rows["credit_events"].to_numpy(dtype=np.int64), "int"),
+                ("window", thresholds.credit_window_days, "int"),
+            ],
+        )
     return result
 
 
@@ -159,17 +190,23 @@ def explanations(dimension: str, rows: pd.DataFrame, thresholds: Thresholds, fac
 
 def _rfm_staging(name: str) -> Table:
     return Table(
-        name, MetaData(),
+        name,
+        MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("rfm_recency_days", Integer), Column("rfm_frequency", Integer), Column("rfm_monetary", MoneySum),
-        Column("rfm_r", Integer), Column("rfm_f", Integer), Column("rfm_m", Integer),
+        Column("rfm_recency_days", Integer),
+        Column("rfm_frequency", Integer),
+        Column("rfm_monetary", MoneySum),
+        Column("rfm_r", Integer),
+        Column("rfm_f", Integer),
+        Column("rfm_m", Integer),
         prefixes=["TEMPORARY"],
     )
 
 
 def _class_staging(name: str) -> Table:
     return Table(
-        name, MetaData(),
+        name,
+        MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=False),
         *(Column(dim, String(16)) for dim in COMPUTED_DIMENSIONS),
         *(Column(f"why_{dim}", Text) for dim in COMPUTED_DIMENSIONS),
@@ -200,9 +237,17 @@ def _insert(connection: Connection, table: Table, columns: list[list[Any]]) -> N
     connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
-def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Thresholds, facts: Mapping[str, Any],
-                  as_of: dt.date, override_reasons: Mapping[tuple[int, str], str], actor_id: int | None,
-                  now: dt.datetime) -> tuple[int, dict[str, int], int]:
+def write_changes(
+    connection: Connection,
+    *,
+    frame: pd.DataFrame,
+    thresholds: Thresholds,
+    facts: Mapping[str, Any],
+    as_of: dt.date,
+    override_reasons: Mapping[tuple[int, str], str],
+    actor_id: int | None,
+    now: dt.datetime,
+) -> tuple[int, dict[str, int], int]:
     """Write the cached columns and class history of the customers whose values changed.
 
     Returns (customers written, class changes per dimension, customers whose class changed in any dimension):
@@ -240,8 +285,11 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
         for name in RFM_COLUMNS:
             values = _column_values(new[name].iloc[window][chunk_touched])
             if name == "rfm_monetary":
-                values = ([None if c is None else c / 100 for c in values] if connection.dialect.name == "sqlite"
-                          else [None if c is None else Decimal(c).scaleb(-2) for c in values])
+                values = (
+                    [None if c is None else c / 100 for c in values]
+                    if connection.dialect.name == "sqlite"
+                    else [None if c is None else Decimal(c).scaleb(-2) for c in values]
+                )
             rfm_columns.append(values)
         _insert(connection, rfm_table, rfm_columns)
         chunk_changed = class_changed[window]
@@ -266,26 +314,54 @@ def write_changes(connection: Connection, *, frame: pd.DataFrame, thresholds: Th
     for dim in COMPUTED_DIMENSIONS:
         if changed[dim]:
             # Compared with the row as it is now: it may have changed since the classes were read.
-            result = connection.execute(insert(ClassChange).from_select(
-                ["customer_id", "dimension", "old_class", "new_class", "explanation", "changed_at", "changed_by_id"],
-                select(class_table.c.id, literal(dim, String(24)), target.c[dim], class_table.c[dim],
-                       class_table.c[f"why_{dim}"], literal(now, UTCDateTime()), literal(actor_id, Integer))
-                .join(target, target.c.id == class_table.c.id)
-                .where(class_table.c[f"why_{dim}"].is_not(None), target.c[dim].is_distinct_from(class_table.c[dim]))))
+            result = connection.execute(
+                insert(ClassChange).from_select(
+                    [
+                        "customer_id",
+                        "dimension",
+                        "old_class",
+                        "new_class",
+                        "explanation",
+                        "changed_at",
+                        "changed_by_id",
+                    ],
+                    select(
+                        class_table.c.id,
+                        literal(dim, String(24)),
+                        target.c[dim],
+                        class_table.c[dim],
+                        class_table.c[f"why_{dim}"],
+                        literal(now, UTCDateTime()),
+                        literal(actor_id, Integer),
+                    )
+                    .join(target, target.c.id == class_table.c.id)
+                    .where(
+                        class_table.c[f"why_{dim}"].is_not(None), target.c[dim].is_distinct_from(class_table.c[dim])
+                    ),
+                )
+            )
             if result.rowcount >= 0:  # psycopg reports -1 for INSERT ... SELECT: keep the count of the masks then
                 changed[dim] = result.rowcount
     # Each customer's row is rewritten once: RFM figures only where no class changed, everything where one did.
     if (touched & ~class_changed).any():
         connection.execute(
-            update(target).where(target.c.id == rfm_table.c.id, ~exists().where(class_table.c.id == rfm_table.c.id))
-            .values({name: rfm_table.c[name] for name in RFM_COLUMNS}
-                    | {"classified_at": now, "updated_at": target.c.updated_at}))
+            update(target)
+            .where(target.c.id == rfm_table.c.id, ~exists().where(class_table.c.id == rfm_table.c.id))
+            .values(
+                {name: rfm_table.c[name] for name in RFM_COLUMNS}
+                | {"classified_at": now, "updated_at": target.c.updated_at}
+            )
+        )
     if class_changed.any():
         connection.execute(
-            update(target).where(target.c.id == class_table.c.id, rfm_table.c.id == class_table.c.id)
-            .values({dim: class_table.c[dim] for dim in COMPUTED_DIMENSIONS}
-                    | {name: rfm_table.c[name] for name in RFM_COLUMNS}
-                    | {"classified_at": now, "updated_at": target.c.updated_at}))
+            update(target)
+            .where(target.c.id == class_table.c.id, rfm_table.c.id == class_table.c.id)
+            .values(
+                {dim: class_table.c[dim] for dim in COMPUTED_DIMENSIONS}
+                | {name: rfm_table.c[name] for name in RFM_COLUMNS}
+                | {"classified_at": now, "updated_at": target.c.updated_at}
+            )
+        )
     rfm_table.drop(connection)
     class_table.drop(connection)
     return int(touched.sum()), changed, reclassified

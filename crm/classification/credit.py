@@ -44,22 +44,30 @@ def window_start(as_of: dt.date, thresholds: Thresholds) -> dt.date:
     return as_of - dt.timedelta(days=thresholds.credit_window_days - 1)
 
 
-def evidence(session: Session, *, as_of: dt.date, thresholds: Thresholds,
-             customer_ids: Collection[int] | None = None) -> pd.DataFrame:
+def evidence(
+    session: Session, *, as_of: dt.date, thresholds: Thresholds, customer_ids: Collection[int] | None = None
+) -> pd.DataFrame:
     """Return every piece of evidence dated within the window (one row each, columns EVIDENCE_COLUMNS)."""
     start = window_start(as_of, thresholds)
-    ledger = (
-        select(CreditEvent.customer_id, CreditEvent.id, CreditEvent.kind, CreditEvent.event_date,
-               type_coerce(CreditEvent.weight, Float), type_coerce(CreditEvent.amount, Float), CreditEvent.days_late,
-               CreditEvent.note)
-        .where(CreditEvent.archived_at.is_(None), CreditEvent.event_date >= start, CreditEvent.event_date <= as_of)
-    )
+    ledger = select(
+        CreditEvent.customer_id,
+        CreditEvent.id,
+        CreditEvent.kind,
+        CreditEvent.event_date,
+        type_coerce(CreditEvent.weight, Float),
+        type_coerce(CreditEvent.amount, Float),
+        CreditEvent.days_late,
+        CreditEvent.note,
+    ).where(CreditEvent.archived_at.is_(None), CreditEvent.event_date >= start, CreditEvent.event_date <= as_of)
     begin = dt.datetime.combine(start, dt.time(), dt.UTC)
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
-    complaints = (
-        select(Complaint.customer_id, Complaint.id, Complaint.severity, Complaint.received_at, Complaint.code)
-        .where(Complaint.archived_at.is_(None), Complaint.status != "rejected",
-               Complaint.received_at >= begin, Complaint.received_at < end)
+    complaints = select(
+        Complaint.customer_id, Complaint.id, Complaint.severity, Complaint.received_at, Complaint.code
+    ).where(
+        Complaint.archived_at.is_(None),
+        Complaint.status != "rejected",
+        Complaint.received_at >= begin,
+        Complaint.received_at < end,
     )
     if customer_ids is not None:
         ids = list(customer_ids)
@@ -70,8 +78,17 @@ def evidence(session: Session, *, as_of: dt.date, thresholds: Thresholds,
         for customer_id, event_id, kind, day, weight, amount, days_late, note in session.execute(ledger)
     ]
     rows += [
-        (customer_id, "complaint", complaint_id, f"complaint_{severity}", received.date(),
-         thresholds.complaint_weight(severity), None, None, code)
+        (
+            customer_id,
+            "complaint",
+            complaint_id,
+            f"complaint_{severity}",
+            received.date(),
+            thresholds.complaint_weight(severity),
+            None,
+            None,
+            code,
+        )
         for customer_id, complaint_id, severity, received, code in session.execute(complaints)
     ]
     frame = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
@@ -87,8 +104,9 @@ def points_by_customer(evidence_frame: pd.DataFrame) -> pd.Series:
 
 def grades(points: np.ndarray, thresholds: Thresholds) -> np.ndarray:
     """Return 'high' / 'medium' / 'low' for an array of points."""
-    return np.where(points >= thresholds.credit_high, "high",
-                    np.where(points >= thresholds.credit_medium, "medium", "low"))
+    return np.where(
+        points >= thresholds.credit_high, "high", np.where(points >= thresholds.credit_medium, "medium", "low")
+    )
 
 
 def grade(points: float, thresholds: Thresholds) -> str:

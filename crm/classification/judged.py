@@ -36,9 +36,17 @@ class JudgedResult:
 
 
 def set_judged(
-    sessions: Sessions, *, actor: Actor, customer_ids: Sequence[int], need_type: str | None = None,
-    importance: str | None = None, expected_close_date: dt.date | None = None, stage: str | None = None,
-    churn_reason: str | None = None, clear: Collection[str] = (), version: int | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_ids: Sequence[int],
+    need_type: str | None = None,
+    importance: str | None = None,
+    expected_close_date: dt.date | None = None,
+    stage: str | None = None,
+    churn_reason: str | None = None,
+    clear: Collection[str] = (),
+    version: int | None = None,
     token: str | None = None,
 ) -> JudgedResult:
     """Set judged dimensions of the selected customers in one audited transaction (None leaves a field as it is).
@@ -70,8 +78,12 @@ def set_judged(
         errors.add("customer_ids", "classification.error.version_needs_one")
     errors.raise_if_any()
     with transaction(sessions, actor=actor, token=token, operation="classification.judged") as session:
-        customers = {c.id: c for c in session.scalars(
-            select(Customer).where(Customer.id.in_(ids), Customer.archived_at.is_(None)).with_for_update())}
+        customers = {
+            c.id: c
+            for c in session.scalars(
+                select(Customer).where(Customer.id.in_(ids), Customer.archived_at.is_(None)).with_for_update()
+            )
+        }
         missing = [i for i in ids if i not in customers]
         if missing:
             raise NotFound(entity="customers", id=missing[0])
@@ -90,8 +102,11 @@ def set_judged(
         for customer_id in ids:
             customer = customers[customer_id]
             before = (customer.need_type, customer.importance, customer.expected_close_date, customer.lifecycle_stage)
-            for name, value in (("need_type", need_type), ("importance", importance),
-                                ("expected_close_date", expected_close_date)):
+            for name, value in (
+                ("need_type", need_type),
+                ("importance", importance),
+                ("expected_close_date", expected_close_date),
+            ):
                 if name in clear:
                     value = None
                 elif value is None:
@@ -101,11 +116,20 @@ def set_judged(
                     continue
                 setattr(customer, name, value)
                 if name != "expected_close_date":
-                    history.append({"customer_id": customer_id, "dimension": name, "old_class": old,
-                                    "new_class": value, "explanation": explanation, "changed_at": now,
-                                    "changed_by_id": actor.id})
-            if stage is not None and apply_stage_change(session, actor=actor, customer=customer, to_stage=stage,
-                                                        churn_reason=churn_reason):
+                    history.append(
+                        {
+                            "customer_id": customer_id,
+                            "dimension": name,
+                            "old_class": old,
+                            "new_class": value,
+                            "explanation": explanation,
+                            "changed_at": now,
+                            "changed_by_id": actor.id,
+                        }
+                    )
+            if stage is not None and apply_stage_change(
+                session, actor=actor, customer=customer, to_stage=stage, churn_reason=churn_reason
+            ):
                 moved += 1
             after = (customer.need_type, customer.importance, customer.expected_close_date, customer.lifecycle_stage)
             changed += before != after
@@ -148,8 +172,14 @@ class StageStatistics:
     reached: dict[str, int]  # customers that were ever in each stage
 
 
-def stage_statistics(sessions: Sessions, *, actor: Actor, now: dt.datetime | None = None,
-                     created_from: dt.date | None = None, created_to: dt.date | None = None) -> StageStatistics:
+def stage_statistics(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+) -> StageStatistics:
     """Measure time in each stage (from the stage history) and conversion from potential to signed.
 
     A stay starts at a stage change and ends at the customer's next one; the open stay of the current stage is
@@ -161,48 +191,94 @@ def stage_statistics(sessions: Sessions, *, actor: Actor, now: dt.datetime | Non
         if created_from is not None:
             conditions.append(Customer.created_at >= dt.datetime.combine(created_from, dt.time(), dt.UTC))
         if created_to is not None:
-            conditions.append(Customer.created_at < dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(),
-                                                                        dt.UTC))
-        left_at = func.lead(StageChange.changed_at).over(partition_by=StageChange.customer_id,
-                                                         order_by=(StageChange.changed_at, StageChange.id))
-        stays = (select(StageChange.to_stage.label("stage"), StageChange.changed_at.label("entered"),
-                        left_at.label("left_at"))
-                 .join(Customer, Customer.id == StageChange.customer_id).where(*conditions).subquery())
+            conditions.append(
+                Customer.created_at < dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+            )
+        left_at = func.lead(StageChange.changed_at).over(
+            partition_by=StageChange.customer_id, order_by=(StageChange.changed_at, StageChange.id)
+        )
+        stays = (
+            select(
+                StageChange.to_stage.label("stage"), StageChange.changed_at.label("entered"), left_at.label("left_at")
+            )
+            .join(Customer, Customer.id == StageChange.customer_id)
+            .where(*conditions)
+            .subquery()
+        )
         now_value = literal(now, UTCDateTime())
         duration = days_between(session, stays.c.left_at, stays.c.entered)
         ongoing = days_between(session, now_value, stays.c.entered)
         rows = session.execute(
-            select(stays.c.stage, func.count(stays.c.left_at), func.avg(duration),
-                   func.sum(case((stays.c.left_at.is_(None), 1), else_=0)),
-                   func.avg(case((stays.c.left_at.is_(None), ongoing), else_=None)))
-            .group_by(stays.c.stage)
+            select(
+                stays.c.stage,
+                func.count(stays.c.left_at),
+                func.avg(duration),
+                func.sum(case((stays.c.left_at.is_(None), 1), else_=0)),
+                func.avg(case((stays.c.left_at.is_(None), ongoing), else_=None)),
+            ).group_by(stays.c.stage)
         ).all()
-        by_stage = {stage: (int(done or 0), avg, int(current or 0), avg_now)
-                    for stage, done, avg, current, avg_now in rows}
+        by_stage = {
+            stage: (int(done or 0), avg, int(current or 0), avg_now) for stage, done, avg, current, avg_now in rows
+        }
         ever = (
-            select(Customer.id,
-                   func.max(case((StageChange.to_stage == "potential", 1), (StageChange.from_stage == "potential", 1),
-                                 (Customer.lifecycle_stage == "potential", 1), else_=0)).label("potential"),
-                   func.max(case((StageChange.to_stage == "intent", 1), (StageChange.from_stage == "intent", 1),
-                                 (Customer.lifecycle_stage == "intent", 1), else_=0)).label("intent"),
-                   func.max(case((StageChange.to_stage == "signed", 1), (StageChange.from_stage == "signed", 1),
-                                 (Customer.lifecycle_stage == "signed", 1), else_=0)).label("signed"),
-                   func.max(case((StageChange.to_stage == "churned", 1), (StageChange.from_stage == "churned", 1),
-                                 (Customer.lifecycle_stage == "churned", 1), else_=0)).label("churned"))
+            select(
+                Customer.id,
+                func.max(
+                    case(
+                        (StageChange.to_stage == "potential", 1),
+                        (StageChange.from_stage == "potential", 1),
+                        (Customer.lifecycle_stage == "potential", 1),
+                        else_=0,
+                    )
+                ).label("potential"),
+                func.max(
+                    case(
+                        (StageChange.to_stage == "intent", 1),
+                        (StageChange.from_stage == "intent", 1),
+                        (Customer.lifecycle_stage == "intent", 1),
+                        else_=0,
+                    )
+                ).label("intent"),
+                func.max(
+                    case(
+                        (StageChange.to_stage == "signed", 1),
+                        (StageChange.from_stage == "signed", 1),
+                        (Customer.lifecycle_stage == "signed", 1),
+                        else_=0,
+                    )
+                ).label("signed"),
+                func.max(
+                    case(
+                        (StageChange.to_stage == "churned", 1),
+                        (StageChange.from_stage == "churned", 1),
+                        (Customer.lifecycle_stage == "churned", 1),
+                        else_=0,
+                    )
+                ).label("churned"),
+            )
             .outerjoin(StageChange, StageChange.customer_id == Customer.id)
-            .where(*conditions).group_by(Customer.id).subquery()
+            .where(*conditions)
+            .group_by(Customer.id)
+            .subquery()
         )
-        totals = session.execute(select(
-            func.coalesce(func.sum(ever.c.potential), 0), func.coalesce(func.sum(ever.c.intent), 0),
-            func.coalesce(func.sum(ever.c.signed), 0), func.coalesce(func.sum(ever.c.churned), 0),
-            func.coalesce(func.sum(ever.c.potential * ever.c.signed), 0))).one()
+        totals = session.execute(
+            select(
+                func.coalesce(func.sum(ever.c.potential), 0),
+                func.coalesce(func.sum(ever.c.intent), 0),
+                func.coalesce(func.sum(ever.c.signed), 0),
+                func.coalesce(func.sum(ever.c.churned), 0),
+                func.coalesce(func.sum(ever.c.potential * ever.c.signed), 0),
+            )
+        ).one()
     times = []
     for stage in STAGES:
         done, avg_done, current, avg_current = by_stage.get(stage, (0, None, 0, None))
         times.append(StageTime(stage, done, _float(avg_done), current, _float(avg_current)))
     potential, signed_from_potential = int(totals[0]), int(totals[4])
     return StageStatistics(
-        times=times, ever_potential=potential, ever_signed_from_potential=signed_from_potential,
+        times=times,
+        ever_potential=potential,
+        ever_signed_from_potential=signed_from_potential,
         conversion=signed_from_potential / potential if potential else None,
         reached=dict(zip(STAGES, (int(v) for v in totals[:4]), strict=True)),
     )

@@ -22,12 +22,25 @@ from crm.platform.vocab import _add_months as add_months  # the same month arith
 from db.engine import Sessions
 from db.models import ClassChange, Customer, User
 
-DISTRIBUTION_DIMENSIONS = ("value_tier", "size_class", "relationship", "credit_risk", "lifecycle_stage", "need_type",
-                           "importance", "urgency")
+DISTRIBUTION_DIMENSIONS = (
+    "value_tier",
+    "size_class",
+    "relationship",
+    "credit_risk",
+    "lifecycle_stage",
+    "need_type",
+    "importance",
+    "urgency",
+)
 DIMENSION_ORDER: dict[str, tuple[str, ...]] = {
-    "value_tier": ("high", "medium", "low"), "size_class": ("key", "small"), "relationship": ("new", "established"),
-    "credit_risk": ("high", "medium", "low"), "lifecycle_stage": STAGES, "need_type": NEED_TYPES,
-    "importance": IMPORTANCE, "urgency": ("eager", "hopeful", "watching"),
+    "value_tier": ("high", "medium", "low"),
+    "size_class": ("key", "small"),
+    "relationship": ("new", "established"),
+    "credit_risk": ("high", "medium", "low"),
+    "lifecycle_stage": STAGES,
+    "need_type": NEED_TYPES,
+    "importance": IMPORTANCE,
+    "urgency": ("eager", "hopeful", "watching"),
 }
 NONE = "none"
 PAGE_SIZE = 50
@@ -81,8 +94,16 @@ def _class_condition(dimension: str, value: str, today: dt.date) -> ColumnElemen
     return column.is_(None) if value == NONE else column == value
 
 
-def customers_in_class(sessions: Sessions, *, actor: Actor, dimension: str, value: str, page: int = 0,
-                       page_size: int = PAGE_SIZE, today: dt.date | None = None) -> tuple[list[dict[str, Any]], int]:
+def customers_in_class(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    dimension: str,
+    value: str,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    today: dt.date | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Return one page of the customers in a class (or an RFM grid cell "R-F"), by name, with the total."""
     with sessions.read() as session:
         today = today or company_today(session)
@@ -90,13 +111,31 @@ def customers_in_class(sessions: Sessions, *, actor: Actor, dimension: str, valu
         total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
         owner = aliased(User)
         rows = session.execute(
-            select(Customer.id, Customer.code, Customer.name, owner.display_name.label("owner"),
-                   Customer.lifecycle_stage, Customer.value_tier, Customer.size_class, Customer.relationship,
-                   Customer.credit_risk, Customer.importance, Customer.need_type, Customer.rfm_r, Customer.rfm_f,
-                   Customer.rfm_m, Customer.rfm_recency_days, Customer.rfm_frequency, Customer.rfm_monetary,
-                   Customer.version)
+            select(
+                Customer.id,
+                Customer.code,
+                Customer.name,
+                owner.display_name.label("owner"),
+                Customer.lifecycle_stage,
+                Customer.value_tier,
+                Customer.size_class,
+                Customer.relationship,
+                Customer.credit_risk,
+                Customer.importance,
+                Customer.need_type,
+                Customer.rfm_r,
+                Customer.rfm_f,
+                Customer.rfm_m,
+                Customer.rfm_recency_days,
+                Customer.rfm_frequency,
+                Customer.rfm_monetary,
+                Customer.version,
+            )
             .outerjoin(owner, owner.id == Customer.owner_id)
-            .where(*conditions).order_by(Customer.name, Customer.id).limit(page_size).offset(page * page_size)
+            .where(*conditions)
+            .order_by(Customer.name, Customer.id)
+            .limit(page_size)
+            .offset(page * page_size)
         )
         return [dict(row._mapping) for row in rows], int(total)
 
@@ -105,17 +144,28 @@ def rfm_grid(sessions: Sessions, *, actor: Actor) -> list[dict[str, Any]]:
     """Return the recency score x frequency score grid: customers and average monetary amount per cell."""
     with sessions.read() as session:
         rows = session.execute(
-            select(Customer.rfm_r, Customer.rfm_f, func.count(), func.avg(Customer.rfm_monetary),
-                   func.avg(Customer.rfm_m))
+            select(
+                Customer.rfm_r, Customer.rfm_f, func.count(), func.avg(Customer.rfm_monetary), func.avg(Customer.rfm_m)
+            )
             .where(*_live(session, actor), Customer.rfm_r.is_not(None), Customer.rfm_f.is_not(None))
-            .group_by(Customer.rfm_r, Customer.rfm_f).order_by(Customer.rfm_r, Customer.rfm_f)
+            .group_by(Customer.rfm_r, Customer.rfm_f)
+            .order_by(Customer.rfm_r, Customer.rfm_f)
         ).all()
-    return [{"r": int(r), "f": int(f), "customers": int(n), "avg_monetary": float(avg or 0),
-             "avg_m": float(avg_m or 0)} for r, f, n, avg, avg_m in rows]
+    return [
+        {"r": int(r), "f": int(f), "customers": int(n), "avg_monetary": float(avg or 0), "avg_m": float(avg_m or 0)}
+        for r, f, n, avg, avg_m in rows
+    ]
 
 
-def cadence_exceptions(sessions: Sessions, *, actor: Actor, owner_id: int | None = None, page: int = 0,
-                       page_size: int = PAGE_SIZE, now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int]:
+def cadence_exceptions(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    owner_id: int | None = None,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Return one page of the customers with no logged contact within their effective cadence, with their owner.
 
     Churned customers are left out: they follow a win-back plan, not the contact cadence.
@@ -124,20 +174,34 @@ def cadence_exceptions(sessions: Sessions, *, actor: Actor, owner_id: int | None
     with sessions.read() as session:
         cadences = load_cadences(session)
         due_since = cadence_due_since(cadences, now)
-        conditions = [*_live(session, actor), Customer.lifecycle_stage != "churned",
-                      Customer.last_contact_at.is_(None) | (Customer.last_contact_at < due_since)]
+        conditions = [
+            *_live(session, actor),
+            Customer.lifecycle_stage != "churned",
+            Customer.last_contact_at.is_(None) | (Customer.last_contact_at < due_since),
+        ]
         if owner_id is not None:
             conditions.append(Customer.owner_id == owner_id)
         total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
         owner = aliased(User)
         never = case((Customer.last_contact_at.is_(None), 0), else_=1)
         rows = session.execute(
-            select(Customer.id, Customer.code, Customer.name, Customer.owner_id, owner.display_name.label("owner"),
-                   Customer.value_tier, Customer.importance, Customer.lifecycle_stage, Customer.last_contact_at,
-                   Customer.next_follow_up_at)
+            select(
+                Customer.id,
+                Customer.code,
+                Customer.name,
+                Customer.owner_id,
+                owner.display_name.label("owner"),
+                Customer.value_tier,
+                Customer.importance,
+                Customer.lifecycle_stage,
+                Customer.last_contact_at,
+                Customer.next_follow_up_at,
+            )
             .outerjoin(owner, owner.id == Customer.owner_id)
-            .where(*conditions).order_by(never, Customer.last_contact_at, Customer.id)
-            .limit(page_size).offset(page * page_size)
+            .where(*conditions)
+            .order_by(never, Customer.last_contact_at, Customer.id)
+            .limit(page_size)
+            .offset(page * page_size)
         ).all()
     result = []
     for row in rows:
@@ -156,24 +220,37 @@ def owners_with_exceptions(sessions: Sessions, *, actor: Actor, now: dt.datetime
         rows = session.execute(
             select(Customer.owner_id, User.display_name, func.count())
             .outerjoin(User, User.id == Customer.owner_id)
-            .where(*_live(session, actor), Customer.lifecycle_stage != "churned",
-                   Customer.last_contact_at.is_(None) | (Customer.last_contact_at < due_since))
-            .group_by(Customer.owner_id, User.display_name).order_by(func.count().desc())
+            .where(
+                *_live(session, actor),
+                Customer.lifecycle_stage != "churned",
+                Customer.last_contact_at.is_(None) | (Customer.last_contact_at < due_since),
+            )
+            .group_by(Customer.owner_id, User.display_name)
+            .order_by(func.count().desc())
         ).all()
     return [{"owner_id": owner_id, "owner": name, "customers": int(n)} for owner_id, name, n in rows]
 
 
-def class_history(sessions: Sessions, *, actor: Actor, customer_id: int, lang: str = "en",
-                  limit: int = 100) -> list[dict[str, Any]]:
+def class_history(
+    sessions: Sessions, *, actor: Actor, customer_id: int, lang: str = "en", limit: int = 100
+) -> list[dict[str, Any]]:
     """Return a customer's class changes, newest first, each with its explanation in the language."""
     with sessions.read() as session:
         load_readable(session, actor, customer_id)
         rows = session.execute(
-            select(ClassChange.id, ClassChange.dimension, ClassChange.old_class, ClassChange.new_class,
-                   ClassChange.explanation, ClassChange.changed_at, User.username)
+            select(
+                ClassChange.id,
+                ClassChange.dimension,
+                ClassChange.old_class,
+                ClassChange.new_class,
+                ClassChange.explanation,
+                ClassChange.changed_at,
+                User.username,
+            )
             .outerjoin(User, User.id == ClassChange.changed_by_id)
             .where(ClassChange.customer_id == customer_id)
-            .order_by(ClassChange.changed_at.desc(), ClassChange.id.desc()).limit(limit)
+            .order_by(ClassChange.changed_at.desc(), ClassChange.id.desc())
+            .limit(limit)
         ).all()
     return [{**dict(row._mapping), "explanation": describe_stored(row.explanation, lang)} for row in rows]
 
@@ -185,6 +262,10 @@ def visible_customers(sessions: Sessions, *, actor: Actor, search: str = "", lim
         conditions = _live(session, actor)
         if search.strip():
             conditions.append(Customer.code.ilike(pattern) | Customer.name.ilike(pattern))
-        rows = session.execute(select(Customer.id, Customer.code, Customer.name, Customer.version)
-                               .where(*conditions).order_by(Customer.code).limit(limit)).all()
+        rows = session.execute(
+            select(Customer.id, Customer.code, Customer.name, Customer.version)
+            .where(*conditions)
+            .order_by(Customer.code)
+            .limit(limit)
+        ).all()
     return [dict(row._mapping) for row in rows]

@@ -106,8 +106,9 @@ def validate_thresholds(thresholds: Thresholds) -> None:
     errors.raise_if_any()
 
 
-def _check_bands(errors: ValidationCollector, name: str, bands: tuple[Any, ...], *, ascending: bool,
-                 minimum: float) -> None:
+def _check_bands(
+    errors: ValidationCollector, name: str, bands: tuple[Any, ...], *, ascending: bool, minimum: float
+) -> None:
     if len(bands) != 4 or any(b < minimum for b in bands):
         errors.add(name, "classification.error.bands")
         return
@@ -129,18 +130,29 @@ class Bands:
     quantile: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"recency": list(self.recency), "frequency": list(self.frequency),
-                "monetary_cents": list(self.monetary_cents), "quantile": self.quantile}
+        return {
+            "recency": list(self.recency),
+            "frequency": list(self.frequency),
+            "monetary_cents": list(self.monetary_cents),
+            "quantile": self.quantile,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Bands:
-        return cls(tuple(float(v) for v in data["recency"]), tuple(float(v) for v in data["frequency"]),
-                   tuple(int(v) for v in data["monetary_cents"]), bool(data.get("quantile")))
+        return cls(
+            tuple(float(v) for v in data["recency"]),
+            tuple(float(v) for v in data["frequency"]),
+            tuple(int(v) for v in data["monetary_cents"]),
+            bool(data.get("quantile")),
+        )
 
 
 def fixed_bands(thresholds: Thresholds) -> Bands:
-    return Bands(tuple(float(v) for v in thresholds.recency_days), tuple(float(v) for v in thresholds.frequency),
-                 tuple(int(round(v * 100)) for v in thresholds.monetary))
+    return Bands(
+        tuple(float(v) for v in thresholds.recency_days),
+        tuple(float(v) for v in thresholds.frequency),
+        tuple(int(round(v * 100)) for v in thresholds.monetary),
+    )
 
 
 def nearest_rank(sorted_values: np.ndarray, p: float) -> float:
@@ -160,9 +172,12 @@ def bands_for(thresholds: Thresholds, frame: pd.DataFrame) -> Bands:
     # Best first: the top 20 % get 5. For "higher is better" measures, rank in descending order.
     frequency = np.sort(buyers["orders"].to_numpy(dtype=float))[::-1]
     monetary = np.sort(buyers["total_cents"].to_numpy(dtype=np.int64))[::-1]
-    return Bands(tuple(nearest_rank(recency, p) for p in QUINTILES),
-                 tuple(nearest_rank(frequency, p) for p in QUINTILES),
-                 tuple(int(nearest_rank(monetary, p)) for p in QUINTILES), quantile=True)
+    return Bands(
+        tuple(nearest_rank(recency, p) for p in QUINTILES),
+        tuple(nearest_rank(frequency, p) for p in QUINTILES),
+        tuple(int(nearest_rank(monetary, p)) for p in QUINTILES),
+        quantile=True,
+    )
 
 
 def prepare(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -183,10 +198,14 @@ def score(frame: pd.DataFrame, thresholds: Thresholds, bands: Bands) -> pd.DataF
     has = (frame["orders"] > 0).to_numpy()
     recency = frame["recency_days"].fillna(0).to_numpy(dtype=float)
     r = 5 - np.searchsorted(np.asarray(bands.recency, dtype=float), recency, side="left")
-    f = 1 + np.searchsorted(np.sort(np.asarray(bands.frequency, dtype=float)), frame["orders"].to_numpy(dtype=float),
-                            side="right")
-    m = 1 + np.searchsorted(np.sort(np.asarray(bands.monetary_cents, dtype=np.int64)),
-                            frame["total_cents"].to_numpy(dtype=np.int64), side="right")
+    f = 1 + np.searchsorted(
+        np.sort(np.asarray(bands.frequency, dtype=float)), frame["orders"].to_numpy(dtype=float), side="right"
+    )
+    m = 1 + np.searchsorted(
+        np.sort(np.asarray(bands.monetary_cents, dtype=np.int64)),
+        frame["total_cents"].to_numpy(dtype=np.int64),
+        side="right",
+    )
     total = r + f + m
     tier = np.where(total >= thresholds.tier_high, "high", np.where(total >= thresholds.tier_medium, "medium", "low"))
     frame = frame.copy()
@@ -220,8 +239,11 @@ def size_classes(frame: pd.DataFrame, key_share_percent: float) -> tuple[pd.Seri
     # int64 stays exact up to ~9e14 cents of revenue (¥9 trillion); beyond that, compare as Python integers.
     limit = int(round(key_share_percent * 100))
     scaled = preceding_ranked if total < 9 * 10**14 else preceding_ranked.astype(object)
-    key_ranked = ((ranked > 0) & (scaled * 10_000 < limit * total)).astype(bool) if total > 0 \
+    key_ranked = (
+        ((ranked > 0) & (scaled * 10_000 < limit * total)).astype(bool)
+        if total > 0
         else np.zeros(len(ranked), dtype=bool)
+    )
     key = np.zeros(len(cents), dtype=bool)
     key[order] = key_ranked
     preceding = np.zeros(len(cents), dtype=float)
@@ -230,8 +252,7 @@ def size_classes(frame: pd.DataFrame, key_share_percent: float) -> tuple[pd.Seri
     if key_ranked.any():
         last = int(np.flatnonzero(key_ranked)[-1])
         facts["cutoff"] = {"total_cents": int(ranked[last]), "code": str(frame["code"].to_numpy()[order[last]])}
-    return (pd.Series(np.where(key, "key", "small"), index=frame.index),
-            pd.Series(preceding, index=frame.index), facts)
+    return (pd.Series(np.where(key, "key", "small"), index=frame.index), pd.Series(preceding, index=frame.index), facts)
 
 
 def size_from_cutoff(total_cents: int, code: str, cutoff: dict[str, Any] | None) -> str:

@@ -42,12 +42,21 @@ from db.models import ClassOverride, Customer, Order, Setting, User
 THRESHOLDS_KEY = "classification.thresholds"
 LAST_RUN_KEY = "classification.last_run"
 CHUNK = 50_000
-DIMENSION_LABEL_PREFIX = {"value_tier": "tier", "size_class": "size_class", "relationship": "relationship",
-                          "credit_risk": "credit_risk", "lifecycle_stage": "stage", "need_type": "need_type",
-                          "importance": "importance", "urgency": "urgency"}
+DIMENSION_LABEL_PREFIX = {
+    "value_tier": "tier",
+    "size_class": "size_class",
+    "relationship": "relationship",
+    "credit_risk": "credit_risk",
+    "lifecycle_stage": "stage",
+    "need_type": "need_type",
+    "importance": "importance",
+    "urgency": "urgency",
+}
 DIMENSION_CLASSES: dict[str, tuple[str, ...]] = {
-    "value_tier": ("high", "medium", "low"), "size_class": ("key", "small"),
-    "relationship": ("new", "established"), "credit_risk": ("high", "medium", "low"),
+    "value_tier": ("high", "medium", "low"),
+    "size_class": ("key", "small"),
+    "relationship": ("new", "established"),
+    "credit_risk": ("high", "medium", "low"),
 }
 
 
@@ -75,9 +84,20 @@ def _store_setting(session: Session, actor: Actor, key: str, value: Any, *, audi
         row.value = value
     session.flush()
     if audited and old != value:
-        write_audit(session, [audit_row(actor, "update", "settings", key, field=key,
-                                        old=json.dumps(old, sort_keys=True) if old is not None else None,
-                                        new=json.dumps(value, sort_keys=True))])
+        write_audit(
+            session,
+            [
+                audit_row(
+                    actor,
+                    "update",
+                    "settings",
+                    key,
+                    field=key,
+                    old=json.dumps(old, sort_keys=True) if old is not None else None,
+                    new=json.dumps(value, sort_keys=True),
+                )
+            ],
+        )
 
 
 def last_run(session: Session) -> dict[str, Any] | None:
@@ -137,8 +157,9 @@ def _dates(values: np.ndarray) -> np.ndarray:
     """Driver dates (ISO text on SQLite, date objects elsewhere, None) as datetime64[D]."""
     if len(values) and any(isinstance(v, str) for v in values[:100]):
         return pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%d").to_numpy().astype("datetime64[D]")
-    return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                    dtype="datetime64[D]")
+    return np.array(
+        [np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values], dtype="datetime64[D]"
+    )
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -162,11 +183,20 @@ def _base_frame(session: Session, as_of: dt.date, customer_ids: Collection[int] 
     Two plain reads (the customers table scanned, the orders aggregated from the covering index
     ix_orders_customer_rfm), joined here by id: cheaper than a join in SQL on every database.
     """
-    customers = select(Customer.id, Customer.code, Customer.archived_at.is_(None),
-                       *(getattr(Customer, name) for name in CACHED_COLUMNS))
+    customers = select(
+        Customer.id,
+        Customer.code,
+        Customer.archived_at.is_(None),
+        *(getattr(Customer, name) for name in CACHED_COLUMNS),
+    )
     orders = (
-        select(Order.customer_id, func.max(Order.order_date), func.min(Order.order_date), func.count(),
-               func.sum(Order.amount))
+        select(
+            Order.customer_id,
+            func.max(Order.order_date),
+            func.min(Order.order_date),
+            func.count(),
+            func.sum(Order.amount),
+        )
         .where(Order.order_date <= as_of, Order.archived_at.is_(None))
         .group_by(Order.customer_id)
     )
@@ -210,17 +240,28 @@ def _base_frame(session: Session, as_of: dt.date, customer_ids: Collection[int] 
 def _active_overrides(session: Session, as_of: dt.date, customer_ids: Collection[int] | None) -> pd.DataFrame:
     """Return the overrides in force on as_of (not removed, not expired): one row per customer and dimension."""
     stmt = (
-        select(ClassOverride.customer_id, ClassOverride.dimension, ClassOverride.value, ClassOverride.id,
-               ClassOverride.reason, ClassOverride.expires_on, User.username)
+        select(
+            ClassOverride.customer_id,
+            ClassOverride.dimension,
+            ClassOverride.value,
+            ClassOverride.id,
+            ClassOverride.reason,
+            ClassOverride.expires_on,
+            User.username,
+        )
         .outerjoin(User, User.id == ClassOverride.created_by_id)
-        .where(ClassOverride.archived_at.is_(None),
-               (ClassOverride.expires_on.is_(None)) | (ClassOverride.expires_on >= as_of))
+        .where(
+            ClassOverride.archived_at.is_(None),
+            (ClassOverride.expires_on.is_(None)) | (ClassOverride.expires_on >= as_of),
+        )
         .order_by(ClassOverride.id)
     )
     if customer_ids is not None:
         stmt = stmt.where(ClassOverride.customer_id.in_(list(customer_ids)))
-    frame = pd.DataFrame(session.execute(stmt).all(),
-                         columns=["customer_id", "dimension", "value", "id", "reason", "expires_on", "username"])
+    frame = pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["customer_id", "dimension", "value", "id", "reason", "expires_on", "username"],
+    )
     # Only one is live per customer and dimension (setting one removes the previous); the latest wins anyway.
     return frame.drop_duplicates(["customer_id", "dimension"], keep="last")
 
@@ -238,8 +279,9 @@ class Computation:
     overrides: pd.DataFrame
 
 
-def compute(session: Session, *, as_of: dt.date, thresholds: Thresholds,
-            customer_ids: Collection[int] | None = None) -> Computation:
+def compute(
+    session: Session, *, as_of: dt.date, thresholds: Thresholds, customer_ids: Collection[int] | None = None
+) -> Computation:
     """Classify every live customer (or only customer_ids) as of a date, without writing anything.
 
     For a subset, the quintile bands and the size cutoff come from the last run (they depend on the whole base);
@@ -259,8 +301,10 @@ def compute(session: Session, *, as_of: dt.date, thresholds: Thresholds,
         else:
             bands = Bands.from_json(snapshot["bands"]) if thresholds.mode == "quantile" else rfm.fixed_bands(thresholds)
             facts = {key: snapshot.get(key) for key in ("total_revenue_cents", "key_share_percent", "cutoff", "as_of")}
-        frame["size_computed"] = [rfm.size_from_cutoff(int(total), code, facts.get("cutoff"))
-                                  for total, code in zip(frame["total_cents"], frame["code"], strict=True)]
+        frame["size_computed"] = [
+            rfm.size_from_cutoff(int(total), code, facts.get("cutoff"))
+            for total, code in zip(frame["total_cents"], frame["code"], strict=True)
+        ]
         frame["preceding_share"] = np.nan
     scored = rfm.score(frame, thresholds, bands)
     scored["value_computed"] = scored.pop("value_tier")
@@ -268,8 +312,12 @@ def compute(session: Session, *, as_of: dt.date, thresholds: Thresholds,
     found = credit.evidence(session, as_of=as_of, thresholds=thresholds, customer_ids=customer_ids)
     points = credit.points_by_customer(found)
     scored["credit_points"] = scored["id"].map(points).fillna(0.0).to_numpy(dtype=float)
-    scored["credit_events"] = scored["id"].map(found.groupby("customer_id").size() if not found.empty
-                                               else pd.Series(dtype=int)).fillna(0).astype(int)
+    scored["credit_events"] = (
+        scored["id"]
+        .map(found.groupby("customer_id").size() if not found.empty else pd.Series(dtype=int))
+        .fillna(0)
+        .astype(int)
+    )
     scored["credit_computed"] = credit.grades(scored["credit_points"].to_numpy(), thresholds)
     overrides = _active_overrides(session, as_of, customer_ids)
     _apply_overrides(scored, overrides)
@@ -277,8 +325,12 @@ def compute(session: Session, *, as_of: dt.date, thresholds: Thresholds,
     return Computation(as_of, thresholds, bands, facts, scored, found, overrides)
 
 
-COMPUTED_COLUMN = {"value_tier": "value_computed", "size_class": "size_computed",
-                   "relationship": "relationship_computed", "credit_risk": "credit_computed"}
+COMPUTED_COLUMN = {
+    "value_tier": "value_computed",
+    "size_class": "size_computed",
+    "relationship": "relationship_computed",
+    "credit_risk": "credit_computed",
+}
 
 
 def _apply_overrides(frame: pd.DataFrame, overrides: pd.DataFrame) -> None:
@@ -371,10 +423,20 @@ def _value_reason(row: Any, thresholds: Thresholds, as_of: dt.date) -> Reason:
         return Reason("classification.why.value.none", {"as_of": as_of.isoformat()})
     tier = row.value_computed
     bound = thresholds.tier_high if tier == "high" else thresholds.tier_medium
-    return Reason(f"classification.why.value.{tier}", {
-        "recency": int(row.recency_days), "r": int(row.rfm_r), "frequency": int(row.orders), "f": int(row.rfm_f),
-        "monetary": _money_text(int(row.total_cents)), "m": int(row.rfm_m), "score": int(row.rfm_score),
-        "bound": bound, "high": thresholds.tier_high})
+    return Reason(
+        f"classification.why.value.{tier}",
+        {
+            "recency": int(row.recency_days),
+            "r": int(row.rfm_r),
+            "frequency": int(row.orders),
+            "f": int(row.rfm_f),
+            "monetary": _money_text(int(row.total_cents)),
+            "m": int(row.rfm_m),
+            "score": int(row.rfm_score),
+            "bound": bound,
+            "high": thresholds.tier_high,
+        },
+    )
 
 
 def _size_reason(row: Any, facts: dict[str, Any]) -> Reason:
@@ -382,20 +444,36 @@ def _size_reason(row: Any, facts: dict[str, Any]) -> Reason:
     if row.total_cents <= 0:
         return Reason("classification.why.size.no_orders", {})
     if not np.isnan(row.preceding_share):
-        return Reason(f"classification.why.size.{row.size_computed}", {
-            "total": _money_text(int(row.total_cents)), "share": float(np.round(row.preceding_share, 4)),
-            "limit": round(share / 100, 4)})
+        return Reason(
+            f"classification.why.size.{row.size_computed}",
+            {
+                "total": _money_text(int(row.total_cents)),
+                "share": float(np.round(row.preceding_share, 4)),
+                "limit": round(share / 100, 4),
+            },
+        )
     cutoff = facts.get("cutoff") or {"total_cents": 0}
-    return Reason(f"classification.why.size.{row.size_computed}_cutoff", {
-        "total": _money_text(int(row.total_cents)), "cutoff_total": _money_text(int(cutoff["total_cents"])),
-        "limit": round(share / 100, 4), "run_as_of": facts.get("as_of")})
+    return Reason(
+        f"classification.why.size.{row.size_computed}_cutoff",
+        {
+            "total": _money_text(int(row.total_cents)),
+            "cutoff_total": _money_text(int(cutoff["total_cents"])),
+            "limit": round(share / 100, 4),
+            "run_as_of": facts.get("as_of"),
+        },
+    )
 
 
 def _relationship_reason(row: Any, thresholds: Thresholds) -> Reason:
     if row.orders == 0:
         return Reason("classification.why.relationship.none", {})
-    first = {"first": pd.Timestamp(row.first_order).date().isoformat(), "days": int(row.first_order_days),
-             "orders": int(row.orders), "limit_days": thresholds.new_within_days, "min": thresholds.new_below_orders}
+    first = {
+        "first": pd.Timestamp(row.first_order).date().isoformat(),
+        "days": int(row.first_order_days),
+        "orders": int(row.orders),
+        "limit_days": thresholds.new_within_days,
+        "min": thresholds.new_below_orders,
+    }
     if row.relationship_computed == "established":
         return Reason("classification.why.relationship.established", first)
     if row.first_order_days <= thresholds.new_within_days:
@@ -406,15 +484,24 @@ def _relationship_reason(row: Any, thresholds: Thresholds) -> Reason:
 def _credit_reason(row: Any, thresholds: Thresholds) -> Reason:
     grade = row.credit_computed
     bound = thresholds.credit_high if grade == "high" else thresholds.credit_medium
-    return Reason(f"classification.why.credit.{grade}", {
-        "points": round(float(row.credit_points), 2), "bound": float(bound), "events": int(row.credit_events),
-        "window": thresholds.credit_window_days})
+    return Reason(
+        f"classification.why.credit.{grade}",
+        {
+            "points": round(float(row.credit_points), 2),
+            "bound": float(bound),
+            "events": int(row.credit_events),
+            "window": thresholds.credit_window_days,
+        },
+    )
 
 
 def _override_reason(dimension: str, override: Mapping[str, Any]) -> Reason:
     """Explain an override from its value, reason, expires_on and username."""
-    params = {"value_label": f"{DIMENSION_LABEL_PREFIX[dimension]}.{override['value']}", "reason": override["reason"],
-              "by": override.get("username") or "system"}
+    params = {
+        "value_label": f"{DIMENSION_LABEL_PREFIX[dimension]}.{override['value']}",
+        "reason": override["reason"],
+        "by": override.get("username") or "system",
+    }
     expires = override.get("expires_on")
     if expires is not None and not pd.isna(expires):
         params["expires"] = pd.Timestamp(expires).date().isoformat()
@@ -424,8 +511,13 @@ def _override_reason(dimension: str, override: Mapping[str, Any]) -> Reason:
 
 def evidence_reason(item: Any) -> Reason:
     """Turn one evidence row (crm.classification.credit.evidence) into a sentence."""
-    params = {"date": pd.Timestamp(item.date).date().isoformat(), "weight": round(float(item.weight), 2),
-              "note": item.note or "", "amount": None, "days": None}
+    params = {
+        "date": pd.Timestamp(item.date).date().isoformat(),
+        "weight": round(float(item.weight), 2),
+        "note": item.note or "",
+        "amount": None,
+        "days": None,
+    }
     if item.amount is not None and not pd.isna(item.amount):
         params["amount"] = f"{float(item.amount):.2f}"
     if item.days_late is not None and not pd.isna(item.days_late):
@@ -446,8 +538,9 @@ def _computed_reason(dimension: str, row: Any, comp: Computation) -> Reason:
     return _credit_reason(row, comp.thresholds)
 
 
-def explain_customer(sessions: Sessions, *, actor: Actor, customer_id: int,
-                     as_of: dt.date | None = None) -> list[Explanation]:
+def explain_customer(
+    sessions: Sessions, *, actor: Actor, customer_id: int, as_of: dt.date | None = None
+) -> list[Explanation]:
     """Explain every dimension of one customer as of a date: computed classes with their reasons, then judged ones."""
     with sessions.read() as session:
         customer = load_readable(session, actor, customer_id)
@@ -456,18 +549,30 @@ def explain_customer(sessions: Sessions, *, actor: Actor, customer_id: int,
         row = next(comp.frame.itertuples(index=False))
         explanations: list[Explanation] = []
         for dim in COMPUTED_DIMENSIONS:
-            computed_value = getattr(row, {"value_tier": "value_computed", "size_class": "size_computed",
-                                           "relationship": "relationship_computed",
-                                           "credit_risk": "credit_computed"}[dim])
+            computed_value = getattr(
+                row,
+                {
+                    "value_tier": "value_computed",
+                    "size_class": "size_computed",
+                    "relationship": "relationship_computed",
+                    "credit_risk": "credit_computed",
+                }[dim],
+            )
             override = comp.overrides[comp.overrides["dimension"] == dim]
             evidence: tuple[Reason, ...] = ()
             if dim == "credit_risk":
                 evidence = tuple(evidence_reason(item) for item in comp.evidence.itertuples(index=False))
-            explanations.append(Explanation(
-                dimension=dim, value=getattr(row, dim), computed=computed_value, cached=getattr(customer, dim),
-                reason=_computed_reason(dim, row, comp), evidence=evidence,
-                override=_override_reason(dim, override.iloc[0].to_dict()) if not override.empty else None,
-            ))
+            explanations.append(
+                Explanation(
+                    dimension=dim,
+                    value=getattr(row, dim),
+                    computed=computed_value,
+                    cached=getattr(customer, dim),
+                    reason=_computed_reason(dim, row, comp),
+                    evidence=evidence,
+                    override=_override_reason(dim, override.iloc[0].to_dict()) if not override.empty else None,
+                )
+            )
         explanations.extend(_judged_explanations(customer, as_of))
         return explanations
 
@@ -476,19 +581,32 @@ def _judged_explanations(customer: Customer, as_of: dt.date) -> list[Explanation
     stage = customer.lifecycle_stage
     since = customer.stage_changed_at.date().isoformat() if customer.stage_changed_at else None
     if stage == "churned":
-        stage_reason = Reason("classification.why.stage_churned",
-                              {"since": since, "reason_label": f"churn_reason.{customer.churn_reason or 'other'}"})
+        stage_reason = Reason(
+            "classification.why.stage_churned",
+            {"since": since, "reason_label": f"churn_reason.{customer.churn_reason or 'other'}"},
+        )
     else:
-        stage_reason = Reason("classification.why.stage" if since else "classification.why.stage_initial",
-                              {"since": since, "stage_label": f"stage.{stage}"})
+        stage_reason = Reason(
+            "classification.why.stage" if since else "classification.why.stage_initial",
+            {"since": since, "stage_label": f"stage.{stage}"},
+        )
     urgency = urgency_of(customer.expected_close_date, as_of) if stage in ("potential", "intent") else None
     judged = [
         Explanation("lifecycle_stage", stage, None, stage, stage_reason),
-        Explanation("need_type", customer.need_type, None, customer.need_type,
-                    Reason("classification.why.judged_owner" if customer.need_type else "classification.why.unset")),
-        Explanation("importance", customer.importance, None, customer.importance,
-                    Reason("classification.why.judged_management" if customer.importance
-                           else "classification.why.unset")),
+        Explanation(
+            "need_type",
+            customer.need_type,
+            None,
+            customer.need_type,
+            Reason("classification.why.judged_owner" if customer.need_type else "classification.why.unset"),
+        ),
+        Explanation(
+            "importance",
+            customer.importance,
+            None,
+            customer.importance,
+            Reason("classification.why.judged_management" if customer.importance else "classification.why.unset"),
+        ),
     ]
     close = customer.expected_close_date  # set whenever urgency is (urgency_of)
     if urgency is None or close is None:
@@ -532,19 +650,45 @@ def _counts(frame: pd.DataFrame, prefix: str = "") -> dict[str, dict[str, int]]:
 
 def _write_run(session: Session, actor: Actor, comp: Computation, started: float) -> RecomputeResult:
     now = utcnow()
-    override_reasons = {(int(o["customer_id"]), str(o["dimension"])): _override_reason(o["dimension"], o).to_json()
-                        for o in comp.overrides.to_dict("records")}
+    override_reasons = {
+        (int(o["customer_id"]), str(o["dimension"])): _override_reason(o["dimension"], o).to_json()
+        for o in comp.overrides.to_dict("records")
+    }
     written, changed, reclassified = write_changes(
-        session.connection(), frame=comp.frame, thresholds=comp.thresholds, facts=comp.facts, as_of=comp.as_of,
-        override_reasons=override_reasons, actor_id=actor.id, now=now)
+        session.connection(),
+        frame=comp.frame,
+        thresholds=comp.thresholds,
+        facts=comp.facts,
+        as_of=comp.as_of,
+        override_reasons=override_reasons,
+        actor_id=actor.id,
+        now=now,
+    )
     counts = _counts(comp.frame)
-    facts = {**comp.facts, "bands": comp.bands.to_json(), "at": now.isoformat(), "customers": len(comp.frame),
-             "counts": counts, "mode": comp.thresholds.mode}
+    facts = {
+        **comp.facts,
+        "bands": comp.bands.to_json(),
+        "at": now.isoformat(),
+        "customers": len(comp.frame),
+        "counts": counts,
+        "mode": comp.thresholds.mode,
+    }
     _store_setting(session, actor, LAST_RUN_KEY, facts, audited=False)
-    write_audit(session, [audit_row(actor, "recompute", "classification", comp.as_of.isoformat(),
-                                    new=json.dumps({"changed": changed, "rows": written}, sort_keys=True))])
-    return RecomputeResult(comp.as_of, len(comp.frame), counts, changed, written, time.perf_counter() - started,
-                           comp.bands, reclassified)
+    write_audit(
+        session,
+        [
+            audit_row(
+                actor,
+                "recompute",
+                "classification",
+                comp.as_of.isoformat(),
+                new=json.dumps({"changed": changed, "rows": written}, sort_keys=True),
+            )
+        ],
+    )
+    return RecomputeResult(
+        comp.as_of, len(comp.frame), counts, changed, written, time.perf_counter() - started, comp.bands, reclassified
+    )
 
 
 def record_loaded_run(session: Session, *, as_of: dt.date) -> None:
@@ -559,15 +703,33 @@ def record_loaded_run(session: Session, *, as_of: dt.date) -> None:
     _, _, facts = rfm.size_classes(frame, thresholds.key_share_percent)
     # When the load stamped its classes (the same for every load of a seed and day, as the rest of its data).
     at = session.scalar(select(func.max(Customer.classified_at)).where(Customer.archived_at.is_(None))) or utcnow()
-    _store_setting(session, SYSTEM, LAST_RUN_KEY, {
-        **facts, "as_of": as_of.isoformat(), "bands": rfm.bands_for(thresholds, frame).to_json(),
-        "at": at.isoformat(), "customers": len(frame), "counts": _counts(frame, "cur_"),
-        "mode": thresholds.mode}, audited=False)
+    _store_setting(
+        session,
+        SYSTEM,
+        LAST_RUN_KEY,
+        {
+            **facts,
+            "as_of": as_of.isoformat(),
+            "bands": rfm.bands_for(thresholds, frame).to_json(),
+            "at": at.isoformat(),
+            "customers": len(frame),
+            "counts": _counts(frame, "cur_"),
+            "mode": thresholds.mode,
+        },
+        audited=False,
+    )
 
 
-def _compute_then_write(sessions: Sessions, *, actor: Actor, as_of: dt.date | None, thresholds: Thresholds | None,
-                        token: str | None, operation: str,
-                        before_write: Callable[[Session], None] | None = None) -> RecomputeResult:
+def _compute_then_write(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    as_of: dt.date | None,
+    thresholds: Thresholds | None,
+    token: str | None,
+    operation: str,
+    before_write: Callable[[Session], None] | None = None,
+) -> RecomputeResult:
     """Classify in a read transaction, then write in a short write transaction.
 
     The write lock is held only while writing (on SQLite other users' saves wait for it, up to the busy timeout).
@@ -587,19 +749,22 @@ def _compute_then_write(sessions: Sessions, *, actor: Actor, as_of: dt.date | No
         return _write_run(session, actor, comp, started)
 
 
-def recompute(sessions: Sessions, *, actor: Actor, as_of: dt.date | None = None,
-              token: str | None = None) -> RecomputeResult:
+def recompute(
+    sessions: Sessions, *, actor: Actor, as_of: dt.date | None = None, token: str | None = None
+) -> RecomputeResult:
     """Recompute every live customer's computed classes as of a date (default today); one audited write."""
     require(actor, "classification.manage")
-    return _compute_then_write(sessions, actor=actor, as_of=as_of, thresholds=None, token=token,
-                               operation="classification.recompute")
+    return _compute_then_write(
+        sessions, actor=actor, as_of=as_of, thresholds=None, token=token, operation="classification.recompute"
+    )
 
 
 def recompute_after_import(sessions: Sessions, *, actor: Actor, as_of: dt.date | None = None) -> RecomputeResult:
     """Recompute after an import of customers or orders (needs the import permission, not classification.manage)."""
     require(actor, "customers.import")
-    return _compute_then_write(sessions, actor=actor, as_of=as_of, thresholds=None, token=None,
-                               operation="classification.recompute")
+    return _compute_then_write(
+        sessions, actor=actor, as_of=as_of, thresholds=None, token=None, operation="classification.recompute"
+    )
 
 
 # --- thresholds: preview and apply -------------------------------------------------------------------
@@ -629,13 +794,16 @@ def _transitions(frame: pd.DataFrame, new: dict[str, pd.Series]) -> dict[str, li
         old = frame[f"cur_{dim}"].astype(object).where(frame[f"cur_{dim}"].notna(), "none")
         now = new[dim].astype(object).where(new[dim].notna(), "none")
         table = pd.DataFrame({"from": old.to_numpy(), "to": now.to_numpy()}).value_counts().reset_index()
-        result[dim] = [{"from": str(r["from"]), "to": str(r["to"]), "customers": int(r["count"])}
-                       for r in table.sort_values(["from", "to"]).to_dict("records")]
+        result[dim] = [
+            {"from": str(r["from"]), "to": str(r["to"]), "customers": int(r["count"])}
+            for r in table.sort_values(["from", "to"]).to_dict("records")
+        ]
     return result
 
 
-def preview_thresholds(sessions: Sessions, *, actor: Actor, thresholds: Thresholds, as_of: dt.date | None = None,
-                       movers_limit: int = 200) -> ThresholdPreview:
+def preview_thresholds(
+    sessions: Sessions, *, actor: Actor, thresholds: Thresholds, as_of: dt.date | None = None, movers_limit: int = 200
+) -> ThresholdPreview:
     """Show what applying the thresholds would do to the cached classes, without writing anything."""
     require(actor, "classification.manage")
     validate_thresholds(thresholds)
@@ -648,27 +816,53 @@ def preview_thresholds(sessions: Sessions, *, actor: Actor, thresholds: Threshol
         for dim in COMPUTED_DIMENSIONS:
             moved |= differs(new[dim], frame[f"cur_{dim}"])
         movers_frame = frame[moved].sort_values("code").head(movers_limit)
-        names = dict(session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_(movers_frame["id"].tolist()))).all()) \
-            if len(movers_frame) else {}
-        owners = dict(session.execute(
-            select(Customer.id, User.display_name).join(User, User.id == Customer.owner_id)
-            .where(Customer.id.in_(movers_frame["id"].tolist()))).all()) if len(movers_frame) else {}
+        names = (
+            dict(
+                session.execute(
+                    select(Customer.id, Customer.name).where(Customer.id.in_(movers_frame["id"].tolist()))
+                ).all()
+            )
+            if len(movers_frame)
+            else {}
+        )
+        owners = (
+            dict(
+                session.execute(
+                    select(Customer.id, User.display_name)
+                    .join(User, User.id == Customer.owner_id)
+                    .where(Customer.id.in_(movers_frame["id"].tolist()))
+                ).all()
+            )
+            if len(movers_frame)
+            else {}
+        )
         movers = []
         for row in movers_frame.itertuples(index=False):
-            entry: dict[str, Any] = {"id": int(row.id), "code": row.code, "name": names.get(int(row.id), ""),
-                                     "owner": owners.get(int(row.id))}
+            entry: dict[str, Any] = {
+                "id": int(row.id),
+                "code": row.code,
+                "name": names.get(int(row.id), ""),
+                "owner": owners.get(int(row.id)),
+            }
             for dim in COMPUTED_DIMENSIONS:
                 old = getattr(row, f"cur_{dim}")
                 entry[f"{dim}_from"] = None if pd.isna(old) else str(old)
                 entry[f"{dim}_to"] = getattr(row, dim)
             movers.append(entry)
-        return ThresholdPreview(as_of, thresholds, comp.bands, len(frame), _transitions(frame, new), movers,
-                                int(moved.sum()))
+        return ThresholdPreview(
+            as_of, thresholds, comp.bands, len(frame), _transitions(frame, new), movers, int(moved.sum())
+        )
 
 
-def apply_thresholds(sessions: Sessions, *, actor: Actor, thresholds: Thresholds, as_of: dt.date | None = None,
-                     base: Thresholds | None = None, token: str | None = None) -> RecomputeResult:
+def apply_thresholds(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    thresholds: Thresholds,
+    as_of: dt.date | None = None,
+    base: Thresholds | None = None,
+    token: str | None = None,
+) -> RecomputeResult:
     """Save new thresholds and recompute with them, as one audited transaction.
 
     ``base`` is the thresholds the preview was made against: if another manager saved different ones since,
@@ -682,5 +876,12 @@ def apply_thresholds(sessions: Sessions, *, actor: Actor, thresholds: Thresholds
             raise CrmError("classification.thresholds_changed")
         _store_setting(session, actor, THRESHOLDS_KEY, thresholds.to_json(), audited=True)
 
-    return _compute_then_write(sessions, actor=actor, as_of=as_of, thresholds=thresholds, token=token,
-                               operation="classification.thresholds", before_write=save_thresholds)
+    return _compute_then_write(
+        sessions,
+        actor=actor,
+        as_of=as_of,
+        thresholds=thresholds,
+        token=token,
+        operation="classification.thresholds",
+        before_write=save_thresholds,
+    )

@@ -14,8 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser("complaints", help="complaint figures and queues")
     commands = parser.add_subparsers(dest="complaints_command", required=True)
-    figures = commands.add_parser("figures", help="the figures of the complaints received in a period, per "
-                                                  "department and severity")
+    figures = commands.add_parser(
+        "figures", help="the figures of the complaints received in a period, per department and severity"
+    )
     figures.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     figures.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     figures.add_argument("--lang", choices=("en", "zh"), default="en")
@@ -44,16 +45,31 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     sessions, lang = open_sessions(), args.lang
     result = period_figures(sessions, actor=SYSTEM, start=args.start, end=args.end)
-    names = {d.id: department_label(d.name_en, d.name_zh, lang) or d.code
-             for d in list_departments(sessions, actor=SYSTEM, include_archived=True)}
-    columns = ("received", "resolution_rate", "on_time_rate", "reopen_rate", "median_acknowledge",
-               "median_resolve", "adoption_rate")
+    names = {
+        d.id: department_label(d.name_en, d.name_zh, lang) or d.code
+        for d in list_departments(sessions, actor=SYSTEM, include_archived=True)
+    }
+    columns = (
+        "received",
+        "resolution_rate",
+        "on_time_rate",
+        "reopen_rate",
+        "median_acknowledge",
+        "median_resolve",
+        "adoption_rate",
+    )
     print(f"{'':<24}" + "".join(f"{t(f'complaints.figure.{c}', lang)[:16]:>18}" for c in columns))
 
     def line(label: str, f: Figures) -> None:
-        values = (str(f.received), _percent(f.resolution_rate, lang), _percent(f.on_time_rate, lang),
-                  _percent(f.reopen_rate, lang), _hours(f.median_acknowledge_seconds, lang),
-                  _hours(f.median_resolve_seconds, lang), _percent(f.adoption_rate, lang))
+        values = (
+            str(f.received),
+            _percent(f.resolution_rate, lang),
+            _percent(f.on_time_rate, lang),
+            _percent(f.reopen_rate, lang),
+            _hours(f.median_acknowledge_seconds, lang),
+            _hours(f.median_resolve_seconds, lang),
+            _percent(f.adoption_rate, lang),
+        )
         print(f"{label[:24]:<24}" + "".join(f"{v:>18}" for v in values))
 
     line("=", result.overall)
@@ -81,7 +97,9 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     for row in page.rows:
         due = format_datetime(row.next_due_at, args.lang, zone) if row.next_due_at else ""
         marker = t(f"complaints.flag.{row.flag}", args.lang) if row.flag else ""
-        print(f"  {row.code:<15} {t(f'complaint_status.{row.status}', args.lang):<12} "
-              f"{t(f'complaints.severity.{row.severity}', args.lang):<10} {due:<20} {marker:<12} "
-              f"{row.customer_name[:40]}")
+        print(
+            f"  {row.code:<15} {t(f'complaint_status.{row.status}', args.lang):<12} "
+            f"{t(f'complaints.severity.{row.severity}', args.lang):<10} {due:<20} {marker:<12} "
+            f"{row.customer_name[:40]}"
+        )
     return 0

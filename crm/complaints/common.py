@@ -36,8 +36,15 @@ class TransitionNotAllowed(CrmError):
 
     key = "complaints.error.transition"
 
-    def __init__(self, *, status: str, action: str, language: str = "en", key: str | None = None,
-                 vocabulary: str = "complaint_status") -> None:
+    def __init__(
+        self,
+        *,
+        status: str,
+        action: str,
+        language: str = "en",
+        key: str | None = None,
+        vocabulary: str = "complaint_status",
+    ) -> None:
         super().__init__(key, status=status, state=status_label(status, language, vocabulary), action=action)
         self.status = status
 
@@ -47,8 +54,15 @@ class StaleCase(VersionConflict):
 
     key = "complaints.error.stale"
 
-    def __init__(self, conflict: VersionConflict, *, status: str, language: str = "en", key: str | None = None,
-                 vocabulary: str = "complaint_status") -> None:
+    def __init__(
+        self,
+        conflict: VersionConflict,
+        *,
+        status: str,
+        language: str = "en",
+        key: str | None = None,
+        vocabulary: str = "complaint_status",
+    ) -> None:
         super().__init__(entity=conflict.entity, changes=conflict.changes)
         if key:
             self.key = key
@@ -56,8 +70,15 @@ class StaleCase(VersionConflict):
         self.status = status
 
 
-def check_case_version(session: Session, record: Versioned, version: int, status: str, language: str = "en",
-                       key: str | None = None, vocabulary: str = "complaint_status") -> None:
+def check_case_version(
+    session: Session,
+    record: Versioned,
+    version: int,
+    status: str,
+    language: str = "en",
+    key: str | None = None,
+    vocabulary: str = "complaint_status",
+) -> None:
     """Refuse a write on a case changed since `version`, naming who changed it and its current status."""
     try:
         check_version(session, record, version)
@@ -85,8 +106,11 @@ def holidays_from(session: Session, start: dt.datetime, years: int = 2) -> froze
     """Return the company holidays from the start's day over the next `years` years (working-hours mode)."""
     first = start.date() - dt.timedelta(days=1)
     last = first + dt.timedelta(days=366 * years)
-    return frozenset(session.scalars(select(Holiday.date).where(
-        Holiday.archived_at.is_(None), Holiday.date >= first, Holiday.date <= last)))
+    return frozenset(
+        session.scalars(
+            select(Holiday.date).where(Holiday.archived_at.is_(None), Holiday.date >= first, Holiday.date <= last)
+        )
+    )
 
 
 def custom_categories(session: Session) -> list[dict[str, str]]:
@@ -98,8 +122,10 @@ def custom_categories(session: Session) -> list[dict[str, str]]:
 
 
 def category_codes(session: Session) -> tuple[str, ...]:
-    return (*DEFAULT_CATEGORIES, *(c["code"] for c in custom_categories(session)
-                                   if c["code"] not in DEFAULT_CATEGORIES))
+    return (
+        *DEFAULT_CATEGORIES,
+        *(c["code"] for c in custom_categories(session) if c["code"] not in DEFAULT_CATEGORIES),
+    )
 
 
 def actor_department(session: Session, actor: Actor) -> int | None:
@@ -109,8 +135,14 @@ def actor_department(session: Session, actor: Actor) -> int | None:
     return session.scalar(select(User.department_id).where(User.id == actor.id))
 
 
-def may_handle(actor: Actor, actor_department_id: int | None, *, assignee_id: int | None,
-               department_id: int | None, customer_owner_id: int | None) -> bool:
+def may_handle(
+    actor: Actor,
+    actor_department_id: int | None,
+    *,
+    assignee_id: int | None,
+    department_id: int | None,
+    customer_owner_id: int | None,
+) -> bool:
     """Tell whether the actor may move a case: managers always; staff when it is theirs, their department's,
     their customer's, or not yet routed to anyone."""
     if not actor.can("complaints.handle"):
@@ -169,6 +201,7 @@ def _create_counter(session: Session, kind: str, year: int, start: int) -> None:
 
 def _highest(session: Session, column: Any, kind: str, year: int) -> int:
     prefix = f"{kind}-{year}-"
-    top = session.scalar(select(column).where(column >= f"{prefix}0", column < f"{prefix}:")
-                         .order_by(column.desc()).limit(1))
-    return int(top[len(prefix):]) if top and top[len(prefix):].isdigit() else 0
+    top = session.scalar(
+        select(column).where(column >= f"{prefix}0", column < f"{prefix}:").order_by(column.desc()).limit(1)
+    )
+    return int(top[len(prefix) :]) if top and top[len(prefix) :].isdigit() else 0

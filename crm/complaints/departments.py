@@ -59,21 +59,37 @@ def list_departments(sessions: Sessions, *, actor: Actor, include_archived: bool
         return _views(session, include_archived=include_archived)
 
 
-def _views(session: Session, *, include_archived: bool = False, department_id: int | None = None
-           ) -> list[DepartmentView]:
+def _views(
+    session: Session, *, include_archived: bool = False, department_id: int | None = None
+) -> list[DepartmentView]:
     head = aliased(User)
-    members = (select(func.count()).where(User.department_id == Department.id, User.is_active.is_(True))
-               .scalar_subquery())
-    stmt = (select(Department, head.display_name, members).outerjoin(head, head.id == Department.head_id)
-            .order_by(Department.name, Department.id))
+    members = (
+        select(func.count()).where(User.department_id == Department.id, User.is_active.is_(True)).scalar_subquery()
+    )
+    stmt = (
+        select(Department, head.display_name, members)
+        .outerjoin(head, head.id == Department.head_id)
+        .order_by(Department.name, Department.id)
+    )
     if not include_archived:
         stmt = stmt.where(Department.archived_at.is_(None))
     if department_id is not None:
         stmt = stmt.where(Department.id == department_id)
-    return [DepartmentView(id=d.id, code=d.code, name_en=d.name, name_zh=d.name_zh, function=d.function,
-                           head_id=d.head_id, head_name=head_name, members=int(count or 0),
-                           archived=d.archived_at is not None, version=d.version)
-            for d, head_name, count in session.execute(stmt)]
+    return [
+        DepartmentView(
+            id=d.id,
+            code=d.code,
+            name_en=d.name,
+            name_zh=d.name_zh,
+            function=d.function,
+            head_id=d.head_id,
+            head_name=head_name,
+            members=int(count or 0),
+            archived=d.archived_at is not None,
+            version=d.version,
+        )
+        for d, head_name, count in session.execute(stmt)
+    ]
 
 
 def _validate(session: Session, data: DepartmentInput, *, department_id: int | None) -> ValidationCollector:
@@ -88,14 +104,23 @@ def _validate(session: Session, data: DepartmentInput, *, department_id: int | N
     taken = session.scalar(select(Department.id).where(Department.code == (data.code or "").strip()))
     if taken is not None and taken != department_id:
         errors.add("code", "validation.code_taken")
-    if data.head_id is not None and session.scalar(
-            select(User.id).where(User.id == data.head_id, User.is_active.is_(True))) is None:
+    if (
+        data.head_id is not None
+        and session.scalar(select(User.id).where(User.id == data.head_id, User.is_active.is_(True))) is None
+    ):
         errors.add("head_id", "validation.choice")
     return errors
 
 
-def save_department(sessions: Sessions, *, actor: Actor, data: DepartmentInput, department_id: int | None = None,
-                    version: int | None = None, token: str | None = None) -> DepartmentView:
+def save_department(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    data: DepartmentInput,
+    department_id: int | None = None,
+    version: int | None = None,
+    token: str | None = None,
+) -> DepartmentView:
     """Create a department, or change one (version: the one the form showed); administrators only.
 
     A new head is put in the department, so escalations and "my department" reach them.
@@ -125,8 +150,9 @@ def save_department(sessions: Sessions, *, actor: Actor, data: DepartmentInput, 
         return _views(session, include_archived=True, department_id=department.id)[0]
 
 
-def archive_department(sessions: Sessions, *, actor: Actor, department_id: int, version: int,
-                       token: str | None = None) -> None:
+def archive_department(
+    sessions: Sessions, *, actor: Actor, department_id: int, version: int, token: str | None = None
+) -> None:
     """Archive a department (kept on the cases it handled; no longer offered); administrators only."""
     require(actor, "departments.manage")
     with transaction(sessions, actor=actor, token=token, operation="departments.archive") as session:
@@ -135,8 +161,15 @@ def archive_department(sessions: Sessions, *, actor: Actor, department_id: int, 
         department.archived_at = utcnow()
 
 
-def set_user_department(sessions: Sessions, *, actor: Actor, user_id: int, department_id: int | None,
-                        version: int | None = None, token: str | None = None) -> None:
+def set_user_department(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    user_id: int,
+    department_id: int | None,
+    version: int | None = None,
+    token: str | None = None,
+) -> None:
     """Put a user in a department (None: in none); administrators only."""
     require(actor, "departments.manage")
     with transaction(sessions, actor=actor, token=token, operation="departments.member") as session:

@@ -74,8 +74,18 @@ class Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in _FIELDS))
 
 
-_FIELDS = ("received", "closed_satisfied", "resolved", "resolved_on_time", "ever_resolved", "reopened",
-           "suggestions_evaluated", "suggestions_adopted", "acknowledge_seconds", "resolve_seconds")
+_FIELDS = (
+    "received",
+    "closed_satisfied",
+    "resolved",
+    "resolved_on_time",
+    "ever_resolved",
+    "reopened",
+    "suggestions_evaluated",
+    "suggestions_adopted",
+    "acknowledge_seconds",
+    "resolve_seconds",
+)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -119,20 +129,33 @@ def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.
 
         groups: dict[tuple[int | None, str], dict[str, Any]] = defaultdict(dict)
         for department_id, severity, *counts in session.execute(
-                select(Complaint.department_id, Complaint.severity, func.count(),
-                       count((Complaint.status == "closed") & Complaint.customer_satisfied.is_(True)),
-                       count(Complaint.resolved_at.is_not(None)),
-                       count(Complaint.resolved_at.is_not(None) & (Complaint.resolved_at <= Complaint.resolve_due_at)),
-                       count(Complaint.first_resolved_at.is_not(None)),
-                       count(Complaint.first_resolved_at.is_not(None) & (Complaint.reopen_count > 0)))
-                .where(cohort).group_by(Complaint.department_id, Complaint.severity)):
+            select(
+                Complaint.department_id,
+                Complaint.severity,
+                func.count(),
+                count((Complaint.status == "closed") & Complaint.customer_satisfied.is_(True)),
+                count(Complaint.resolved_at.is_not(None)),
+                count(Complaint.resolved_at.is_not(None) & (Complaint.resolved_at <= Complaint.resolve_due_at)),
+                count(Complaint.first_resolved_at.is_not(None)),
+                count(Complaint.first_resolved_at.is_not(None) & (Complaint.reopen_count > 0)),
+            )
+            .where(cohort)
+            .group_by(Complaint.department_id, Complaint.severity)
+        ):
             groups[(department_id, severity)].update(zip(_FIELDS[:6], (int(n) for n in counts), strict=True))
         durations: dict[tuple[int | None, str], dict[str, list[float]]] = defaultdict(
-            lambda: {"acknowledge_seconds": [], "resolve_seconds": []})
+            lambda: {"acknowledge_seconds": [], "resolve_seconds": []}
+        )
         for department_id, severity, received, responded, resolved, paused in session.execute(
-                select(Complaint.department_id, Complaint.severity, Complaint.received_at, Complaint.responded_at,
-                       Complaint.resolved_at, Complaint.paused_seconds)
-                .where(cohort, (Complaint.responded_at.is_not(None)) | (Complaint.resolved_at.is_not(None)))):
+            select(
+                Complaint.department_id,
+                Complaint.severity,
+                Complaint.received_at,
+                Complaint.responded_at,
+                Complaint.resolved_at,
+                Complaint.paused_seconds,
+            ).where(cohort, (Complaint.responded_at.is_not(None)) | (Complaint.resolved_at.is_not(None)))
+        ):
             bucket = durations[(department_id, severity)]
             if responded is not None:
                 bucket["acknowledge_seconds"].append((responded - received).total_seconds())
@@ -140,17 +163,23 @@ def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.
                 bucket["resolve_seconds"].append((resolved - received).total_seconds() - (paused or 0))
         suggestions: dict[int | None, tuple[int, int]] = {}
         for department_id, evaluated, adopted in session.execute(
-                select(Suggestion.department_id, count(Suggestion.evaluation_result.is_not(None)),
-                       count(Suggestion.evaluation_result.in_(("adopt", "adopt_partly"))))
-                .where(Suggestion.archived_at.is_(None), Suggestion.received_at >= since,
-                       Suggestion.received_at < until)
-                .group_by(Suggestion.department_id)):
+            select(
+                Suggestion.department_id,
+                count(Suggestion.evaluation_result.is_not(None)),
+                count(Suggestion.evaluation_result.in_(("adopt", "adopt_partly"))),
+            )
+            .where(Suggestion.archived_at.is_(None), Suggestion.received_at >= since, Suggestion.received_at < until)
+            .group_by(Suggestion.department_id)
+        ):
             suggestions[department_id] = (int(evaluated), int(adopted))
     pairs: dict[tuple[int | None, str], Figures] = {}
     for key in set(groups) | set(durations):
         times = durations.get(key, {"acknowledge_seconds": [], "resolve_seconds": []})
-        pairs[key] = Figures(**groups.get(key, {}), acknowledge_seconds=tuple(times["acknowledge_seconds"]),
-                             resolve_seconds=tuple(times["resolve_seconds"]))
+        pairs[key] = Figures(
+            **groups.get(key, {}),
+            acknowledge_seconds=tuple(times["acknowledge_seconds"]),
+            resolve_seconds=tuple(times["resolve_seconds"]),
+        )
     by_department: dict[int | None, Figures] = defaultdict(Figures)
     by_severity: dict[str, Figures] = defaultdict(Figures)
     for (department_id, severity), figures in pairs.items():
@@ -159,8 +188,14 @@ def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.
     for department_id, (evaluated, adopted) in suggestions.items():
         by_department[department_id] += Figures(suggestions_evaluated=evaluated, suggestions_adopted=adopted)
     overall = sum(by_department.values(), Figures())
-    return PeriodFigures(start=start, end=end, overall=overall, by_department=dict(by_department),
-                         by_severity=dict(by_severity), by_department_and_severity=pairs)
+    return PeriodFigures(
+        start=start,
+        end=end,
+        overall=overall,
+        by_department=dict(by_department),
+        by_severity=dict(by_severity),
+        by_department_and_severity=pairs,
+    )
 
 
 @dataclass(frozen=True)
@@ -182,8 +217,14 @@ class WhatIfRow:
         return _rate(self.on_time_proposed, self.resolved)
 
 
-def what_if_on_time(sessions: Sessions, *, actor: Actor, proposed: SlaPolicy, start: dt.date, end: dt.date,
-                    ) -> list[WhatIfRow]:
+def what_if_on_time(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    proposed: SlaPolicy,
+    start: dt.date,
+    end: dt.date,
+) -> list[WhatIfRow]:
     """What the on-time rate of the complaints received from start to end would have been under other targets
     (e.g. resolve high severity in 2 days instead of 3), per department and severity, before saving them."""
     require(actor, "complaints.manage")
@@ -191,22 +232,43 @@ def what_if_on_time(sessions: Sessions, *, actor: Actor, proposed: SlaPolicy, st
     with sessions.read() as session:
         since, until = _bounds(session, start, end)
         zone = company_zone(session)
-        cohort = (Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until,
-                  Complaint.resolved_at.is_not(None))
-        complaints = session.execute(select(Complaint.id, Complaint.department_id, Complaint.severity,
-                                            Complaint.received_at, Complaint.resolved_at, Complaint.resolve_due_at)
-                                     .where(*cohort)).all()
+        cohort = (
+            Complaint.archived_at.is_(None),
+            Complaint.received_at >= since,
+            Complaint.received_at < until,
+            Complaint.resolved_at.is_not(None),
+        )
+        complaints = session.execute(
+            select(
+                Complaint.id,
+                Complaint.department_id,
+                Complaint.severity,
+                Complaint.received_at,
+                Complaint.resolved_at,
+                Complaint.resolve_due_at,
+            ).where(*cohort)
+        ).all()
         events: dict[int, list[Any]] = defaultdict(list)
         for event in session.scalars(
-                select(ComplaintEvent).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-                .where(*cohort, ComplaintEvent.kind == "transition",
-                       (ComplaintEvent.to_status == "waiting_customer")
-                       | (ComplaintEvent.from_status == "waiting_customer"))
-                .order_by(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id)):
+            select(ComplaintEvent)
+            .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+            .where(
+                *cohort,
+                ComplaintEvent.kind == "transition",
+                (ComplaintEvent.to_status == "waiting_customer") | (ComplaintEvent.from_status == "waiting_customer"),
+            )
+            .order_by(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id)
+        ):
             events[event.complaint_id].append(event)
-        holidays = frozenset(session.scalars(select(Holiday.date).where(
-            Holiday.archived_at.is_(None), Holiday.date >= start - dt.timedelta(days=1),
-            Holiday.date <= end + dt.timedelta(days=400))))
+        holidays = frozenset(
+            session.scalars(
+                select(Holiday.date).where(
+                    Holiday.archived_at.is_(None),
+                    Holiday.date >= start - dt.timedelta(days=1),
+                    Holiday.date <= end + dt.timedelta(days=400),
+                )
+            )
+        )
     # "now" reads the stored deadlines: what was promised at the time, under the targets then in force.
     totals: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for complaint_id, department_id, severity, received, resolved, due in complaints:
@@ -217,5 +279,7 @@ def what_if_on_time(sessions: Sessions, *, actor: Actor, proposed: SlaPolicy, st
         entry[0] += 1
         entry[1] += int(due is not None and resolved <= due)
         entry[2] += int(proposed_due is not None and resolved <= proposed_due)
-    return [WhatIfRow(department_id, severity, *values)
-            for (department_id, severity), values in sorted(totals.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))]
+    return [
+        WhatIfRow(department_id, severity, *values)
+        for (department_id, severity), values in sorted(totals.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))
+    ]

@@ -86,40 +86,70 @@ class InquiryView:
 def _select() -> Select[Inquiry, str, str | None, str | None, str | None]:
     # Department and assignee names are None where the outer joins find none.
     assignee = aliased(User)
-    return (select(Inquiry, Customer.name, Department.name, Department.name_zh, assignee.display_name)
-            .join(Customer, Customer.id == Inquiry.customer_id)
-            .outerjoin(Department, Department.id == Inquiry.department_id)
-            .outerjoin(assignee, assignee.id == Inquiry.assignee_id))
+    return (
+        select(Inquiry, Customer.name, Department.name, Department.name_zh, assignee.display_name)
+        .join(Customer, Customer.id == Inquiry.customer_id)
+        .outerjoin(Department, Department.id == Inquiry.department_id)
+        .outerjoin(assignee, assignee.id == Inquiry.assignee_id)
+    )
 
 
-def _view(row: Row[Inquiry, str, str | None, str | None, str | None], now: dt.datetime,
-          allowed: tuple[str, ...] = ()) -> InquiryView:
+def _view(
+    row: Row[Inquiry, str, str | None, str | None, str | None], now: dt.datetime, allowed: tuple[str, ...] = ()
+) -> InquiryView:
     q, customer_name, dept_en, dept_zh, assignee_name = row
     running = None
     if q.status == "new":
         running = q.respond_due_at if q.responded_at is None else q.answer_due_at
     return InquiryView(
-        id=q.id, code=q.code, version=q.version, customer_id=q.customer_id, customer_name=customer_name,
-        contact_id=q.contact_id, channel=q.channel, received_at=q.received_at, question=q.question, answer=q.answer,
-        status=q.status, department_id=q.department_id, department_name_en=dept_en, department_name_zh=dept_zh,
-        assignee_id=q.assignee_id, assignee_name=assignee_name, respond_due_at=q.respond_due_at,
-        answer_due_at=q.answer_due_at, responded_at=q.responded_at, answered_at=q.answered_at, closed_at=q.closed_at,
-        complaint_id=q.complaint_id, flag=flag(running, None, now), allowed_actions=allowed)
+        id=q.id,
+        code=q.code,
+        version=q.version,
+        customer_id=q.customer_id,
+        customer_name=customer_name,
+        contact_id=q.contact_id,
+        channel=q.channel,
+        received_at=q.received_at,
+        question=q.question,
+        answer=q.answer,
+        status=q.status,
+        department_id=q.department_id,
+        department_name_en=dept_en,
+        department_name_zh=dept_zh,
+        assignee_id=q.assignee_id,
+        assignee_name=assignee_name,
+        respond_due_at=q.respond_due_at,
+        answer_due_at=q.answer_due_at,
+        responded_at=q.responded_at,
+        answered_at=q.answered_at,
+        closed_at=q.closed_at,
+        complaint_id=q.complaint_id,
+        flag=flag(running, None, now),
+        allowed_actions=allowed,
+    )
 
 
 def _load_view(session: Session, actor: Actor, inquiry_id: int, now: dt.datetime) -> InquiryView:
     row = session.execute(_select().where(Inquiry.id == inquiry_id)).one()
     inquiry = row[0]
-    handles = may_handle(actor, actor_department(session, actor), assignee_id=inquiry.assignee_id,
-                         department_id=inquiry.department_id,
-                         customer_owner_id=customer_owner(session, inquiry.customer_id))
-    allowed = tuple(a for a, sources in INQUIRY_ACTIONS.items() if handles and inquiry.status in sources
-                    and not (a == "respond" and inquiry.responded_at is not None))
+    handles = may_handle(
+        actor,
+        actor_department(session, actor),
+        assignee_id=inquiry.assignee_id,
+        department_id=inquiry.department_id,
+        customer_owner_id=customer_owner(session, inquiry.customer_id),
+    )
+    allowed = tuple(
+        a
+        for a, sources in INQUIRY_ACTIONS.items()
+        if handles and inquiry.status in sources and not (a == "respond" and inquiry.responded_at is not None)
+    )
     return _view(row, now, allowed)
 
 
-def file_inquiry(sessions: Sessions, *, actor: Actor, data: InquiryInput, token: str | None = None,
-                 now: dt.datetime | None = None) -> InquiryView:
+def file_inquiry(
+    sessions: Sessions, *, actor: Actor, data: InquiryInput, token: str | None = None, now: dt.datetime | None = None
+) -> InquiryView:
     """Record an inquiry with its reference number (Q-YYYY-NNNNNN) and its time limits."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -142,11 +172,21 @@ def file_inquiry(sessions: Sessions, *, actor: Actor, data: InquiryInput, token:
         zone = company_zone(session)
         due = inquiry_deadlines(load_policy(session), received_at, zone, holidays_from(session, received_at))
         inquiry = Inquiry(
-            code=draw_reference(session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year,
-                                column=Inquiry.code),
-            customer_id=customer.id, contact_id=data.contact_id, channel=data.channel, received_at=received_at,
-            received_by_id=actor.id, question=question, status="new", department_id=data.department_id,
-            assignee_id=data.assignee_id, respond_due_at=due.acknowledge_due_at, answer_due_at=due.resolve_due_at)
+            code=draw_reference(
+                session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year, column=Inquiry.code
+            ),
+            customer_id=customer.id,
+            contact_id=data.contact_id,
+            channel=data.channel,
+            received_at=received_at,
+            received_by_id=actor.id,
+            question=question,
+            status="new",
+            department_id=data.department_id,
+            assignee_id=data.assignee_id,
+            respond_due_at=due.acknowledge_due_at,
+            answer_due_at=due.resolve_due_at,
+        )
         session.add(inquiry)
         session.flush()
         return _load_view(session, actor, inquiry.id, now)
@@ -156,20 +196,43 @@ def _load_for_write(session: Session, actor: Actor, inquiry_id: int, version: in
     inquiry = session.get(Inquiry, inquiry_id, with_for_update=True)
     if inquiry is None or inquiry.archived_at is not None:
         raise NotFound(entity="inquiries", id=inquiry_id)
-    if not may_handle(actor, actor_department(session, actor), assignee_id=inquiry.assignee_id,
-                      department_id=inquiry.department_id,
-                      customer_owner_id=customer_owner(session, inquiry.customer_id)):
+    if not may_handle(
+        actor,
+        actor_department(session, actor),
+        assignee_id=inquiry.assignee_id,
+        department_id=inquiry.department_id,
+        customer_owner_id=customer_owner(session, inquiry.customer_id),
+    ):
         raise PermissionDenied(permission="complaints.handle")
-    check_case_version(session, inquiry, version, inquiry.status, actor.language, key="complaints.error.inquiry_stale",
-                       vocabulary="inquiry_status")
+    check_case_version(
+        session,
+        inquiry,
+        version,
+        inquiry.status,
+        actor.language,
+        key="complaints.error.inquiry_stale",
+        vocabulary="inquiry_status",
+    )
     if inquiry.status not in INQUIRY_ACTIONS[action] or (action == "respond" and inquiry.responded_at is not None):
-        raise TransitionNotAllowed(status=inquiry.status, action=action, language=actor.language,
-                                   key="complaints.error.inquiry_transition", vocabulary="inquiry_status")
+        raise TransitionNotAllowed(
+            status=inquiry.status,
+            action=action,
+            language=actor.language,
+            key="complaints.error.inquiry_transition",
+            vocabulary="inquiry_status",
+        )
     return inquiry
 
 
-def respond_to_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, version: int,
-                       token: str | None = None, now: dt.datetime | None = None) -> InquiryView:
+def respond_to_inquiry(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    inquiry_id: int,
+    version: int,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> InquiryView:
     """Record the first response to the customer (the respond-within limit); the inquiry stays new."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -180,8 +243,16 @@ def respond_to_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, ver
         return _load_view(session, actor, inquiry.id, now)
 
 
-def answer_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, version: int, answer: str,
-                   token: str | None = None, now: dt.datetime | None = None) -> InquiryView:
+def answer_inquiry(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    inquiry_id: int,
+    version: int,
+    answer: str,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> InquiryView:
     """Answer an inquiry: new → answered (an answer is a response too)."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -200,8 +271,15 @@ def answer_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, version
         return _load_view(session, actor, inquiry.id, now)
 
 
-def close_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, version: int, token: str | None = None,
-                  now: dt.datetime | None = None) -> InquiryView:
+def close_inquiry(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    inquiry_id: int,
+    version: int,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> InquiryView:
     """Close an answered inquiry."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -212,10 +290,20 @@ def close_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, version:
         return _load_view(session, actor, inquiry.id, now)
 
 
-def convert_to_complaint(sessions: Sessions, *, actor: Actor, inquiry_id: int, version: int, severity: str,
-                         category: str | None = None, description: str | None = None,
-                         impact_scope: str | None = None, expected_resolution: str | None = None,
-                         token: str | None = None, now: dt.datetime | None = None) -> ComplaintView:
+def convert_to_complaint(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    inquiry_id: int,
+    version: int,
+    severity: str,
+    category: str | None = None,
+    description: str | None = None,
+    impact_scope: str | None = None,
+    expected_resolution: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Turn an inquiry into a complaint, keeping its history: the inquiry points at it (the complaint's view has
     its inquiry_id), its
     first event is "converted" with the inquiry's question and answer, and the inquiry is marked converted.
@@ -227,17 +315,34 @@ def convert_to_complaint(sessions: Sessions, *, actor: Actor, inquiry_id: int, v
     now = now or utcnow()
     with transaction(sessions, actor=actor, token=token, operation="inquiries.convert") as session:
         inquiry = _load_for_write(session, actor, inquiry_id, version, "convert")
-        data = ComplaintInput(customer_id=inquiry.customer_id, channel=inquiry.channel,
-                              description=clean(description) or inquiry.question, severity=severity,
-                              category=category, contact_id=inquiry.contact_id, impact_scope=impact_scope,
-                              expected_resolution=expected_resolution, department_id=inquiry.department_id,
-                              assignee_id=inquiry.assignee_id, received_at=now)
+        data = ComplaintInput(
+            customer_id=inquiry.customer_id,
+            channel=inquiry.channel,
+            description=clean(description) or inquiry.question,
+            severity=severity,
+            category=category,
+            contact_id=inquiry.contact_id,
+            impact_scope=impact_scope,
+            expected_resolution=expected_resolution,
+            department_id=inquiry.department_id,
+            assignee_id=inquiry.assignee_id,
+            received_at=now,
+        )
         errors = validate_input(data, now)
         complaint = insert_complaint(session, actor, data, errors, now)
         history = "\n".join(part for part in (f"{inquiry.code}: {inquiry.question}", inquiry.answer) if part)
-        session.add(ComplaintEvent(complaint_id=complaint.id, kind="converted", at=now, from_status="new",
-                                   to_status="new", actor_id=actor.id, note=history[:10_000],
-                                   old_value=inquiry.code))
+        session.add(
+            ComplaintEvent(
+                complaint_id=complaint.id,
+                kind="converted",
+                at=now,
+                from_status="new",
+                to_status="new",
+                actor_id=actor.id,
+                note=history[:10_000],
+                old_value=inquiry.code,
+            )
+        )
         inquiry.status, inquiry.complaint_id, inquiry.closed_at = "converted", complaint.id, now
         session.flush()
         view = load_view(session, complaint.id, now)
@@ -253,16 +358,30 @@ def get_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, now: dt.da
         inquiry = session.get(Inquiry, inquiry_id)
         if inquiry is None or inquiry.archived_at is not None:
             raise NotFound(entity="inquiries", id=inquiry_id)
-        if not (can_read(session, actor, customer_owner(session, inquiry.customer_id)) or may_handle(
-                actor, actor_department(session, actor), assignee_id=inquiry.assignee_id,
-                department_id=inquiry.department_id, customer_owner_id=None)):
+        if not (
+            can_read(session, actor, customer_owner(session, inquiry.customer_id))
+            or may_handle(
+                actor,
+                actor_department(session, actor),
+                assignee_id=inquiry.assignee_id,
+                department_id=inquiry.department_id,
+                customer_owner_id=None,
+            )
+        ):
             raise PermissionDenied(permission="complaints.view")
         return _load_view(session, actor, inquiry_id, now)
 
 
-def list_inquiries(sessions: Sessions, *, actor: Actor, status: str | None = None, customer_id: int | None = None,
-                   page: int = 0, page_size: int = PAGE_SIZE, now: dt.datetime | None = None
-                   ) -> tuple[list[InquiryView], int]:
+def list_inquiries(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    status: str | None = None,
+    customer_id: int | None = None,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+) -> tuple[list[InquiryView], int]:
     """Return one page of inquiries (open first by their deadline) and the total; staff see their customers'
     and their department's unless everyone may read every customer."""
     require(actor, "complaints.view")
@@ -275,10 +394,25 @@ def list_inquiries(sessions: Sessions, *, actor: Actor, status: str | None = Non
             conditions.append(Inquiry.customer_id == customer_id)
         if not can_read(session, actor, None):
             department_id = actor_department(session, actor)
-            conditions.append((Customer.owner_id == actor.id) | (Inquiry.assignee_id == actor.id)
-                              | (Inquiry.department_id == department_id))
-        total = session.scalar(select(func.count()).select_from(Inquiry)
-                               .join(Customer, Customer.id == Inquiry.customer_id).where(*conditions)) or 0
-        rows = session.execute(_select().where(*conditions).order_by(
-            (Inquiry.status != "new"), Inquiry.answer_due_at, Inquiry.id).limit(page_size).offset(page * page_size))
+            conditions.append(
+                (Customer.owner_id == actor.id)
+                | (Inquiry.assignee_id == actor.id)
+                | (Inquiry.department_id == department_id)
+            )
+        total = (
+            session.scalar(
+                select(func.count())
+                .select_from(Inquiry)
+                .join(Customer, Customer.id == Inquiry.customer_id)
+                .where(*conditions)
+            )
+            or 0
+        )
+        rows = session.execute(
+            _select()
+            .where(*conditions)
+            .order_by((Inquiry.status != "new"), Inquiry.answer_due_at, Inquiry.id)
+            .limit(page_size)
+            .offset(page * page_size)
+        )
         return [_view(row, now) for row in rows], int(total)

@@ -39,8 +39,14 @@ REFERENCE_KIND = "C"
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 ATTACHMENT_TYPES = {
-    ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-    ".gif": "image/gif", ".txt": "text/plain", ".csv": "text/csv", ".log": "text/plain",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".log": "text/plain",
     ".doc": "application/msword",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xls": "application/vnd.ms-excel",
@@ -73,24 +79,43 @@ class ComplaintInput:
     received_at: dt.datetime | None = None  # when it came in; now if not given (never in the future)
 
 
-def check_routing(session: Session, errors: ValidationCollector, department_id: int | None,
-                  assignee_id: int | None) -> None:
+def check_routing(
+    session: Session, errors: ValidationCollector, department_id: int | None, assignee_id: int | None
+) -> None:
     if department_id is not None and live_department(session, department_id) is None:
         errors.add("department_id", "validation.choice")
-    if assignee_id is not None and session.scalar(select(User.id).where(
-            User.id == assignee_id, User.is_active.is_(True), User.role != "viewer")) is None:
+    if (
+        assignee_id is not None
+        and session.scalar(
+            select(User.id).where(User.id == assignee_id, User.is_active.is_(True), User.role != "viewer")
+        )
+        is None
+    ):
         errors.add("assignee_id", "validation.choice")
 
 
 def check_contact(session: Session, errors: ValidationCollector, customer_id: int, contact_id: int | None) -> None:
-    if contact_id is not None and session.scalar(select(Contact.id).where(
-            Contact.id == contact_id, Contact.customer_id == customer_id, Contact.archived_at.is_(None))) is None:
+    if (
+        contact_id is not None
+        and session.scalar(
+            select(Contact.id).where(
+                Contact.id == contact_id, Contact.customer_id == customer_id, Contact.archived_at.is_(None)
+            )
+        )
+        is None
+    ):
         errors.add("contact_id", "validation.choice")
 
 
-def file_complaint(sessions: Sessions, *, actor: Actor, data: ComplaintInput,
-                   attachments: Sequence[AttachmentInput] = (), token: str | None = None,
-                   now: dt.datetime | None = None) -> ComplaintView:
+def file_complaint(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    data: ComplaintInput,
+    attachments: Sequence[AttachmentInput] = (),
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Record a complaint in one audited transaction: its reference number, deadlines and first events."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -124,8 +149,9 @@ def validate_input(data: ComplaintInput, now: dt.datetime) -> ValidationCollecto
     return errors
 
 
-def insert_complaint(session: Session, actor: Actor, data: ComplaintInput, errors: ValidationCollector,
-                     now: dt.datetime) -> Complaint:
+def insert_complaint(
+    session: Session, actor: Actor, data: ComplaintInput, errors: ValidationCollector, now: dt.datetime
+) -> Complaint:
     """Check the references, then insert the complaint with its number, deadlines and first events."""
     customer = load_readable(session, actor, data.customer_id)
     if customer.archived_at is not None:
@@ -139,25 +165,58 @@ def insert_complaint(session: Session, actor: Actor, data: ComplaintInput, error
     policy = load_policy(session)
     due = complaint_deadlines(policy, data.severity, received_at, zone, holidays_from(session, received_at))
     complaint = Complaint(
-        code=draw_reference(session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year,
-                            column=Complaint.code),
-        customer_id=customer.id, contact_id=data.contact_id, channel=data.channel, received_at=received_at,
-        received_by_id=actor.id, occurred_at=data.occurred_at, description=clean(data.description),
-        impact_scope=data.impact_scope, severity=data.severity, category=data.category,
-        expected_resolution=clean(data.expected_resolution), status="new", department_id=data.department_id,
-        assignee_id=data.assignee_id, respond_due_at=due.acknowledge_due_at,
-        respond_warn_at=due.acknowledge_warn_at, resolve_due_at=due.resolve_due_at,
-        resolve_warn_at=due.resolve_warn_at, next_due_at=due.acknowledge_due_at,
-        next_warn_at=due.acknowledge_warn_at, paused_seconds=0, reopen_count=0, escalated=False,
+        code=draw_reference(
+            session, kind=REFERENCE_KIND, year=received_at.astimezone(zone).year, column=Complaint.code
+        ),
+        customer_id=customer.id,
+        contact_id=data.contact_id,
+        channel=data.channel,
+        received_at=received_at,
+        received_by_id=actor.id,
+        occurred_at=data.occurred_at,
+        description=clean(data.description),
+        impact_scope=data.impact_scope,
+        severity=data.severity,
+        category=data.category,
+        expected_resolution=clean(data.expected_resolution),
+        status="new",
+        department_id=data.department_id,
+        assignee_id=data.assignee_id,
+        respond_due_at=due.acknowledge_due_at,
+        respond_warn_at=due.acknowledge_warn_at,
+        resolve_due_at=due.resolve_due_at,
+        resolve_warn_at=due.resolve_warn_at,
+        next_due_at=due.acknowledge_due_at,
+        next_warn_at=due.acknowledge_warn_at,
+        paused_seconds=0,
+        reopen_count=0,
+        escalated=False,
     )
     session.add(complaint)
     session.flush()
-    session.add(ComplaintEvent(complaint_id=complaint.id, kind="transition", at=received_at, from_status=None,
-                               to_status="new", actor_id=actor.id))
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            kind="transition",
+            at=received_at,
+            from_status=None,
+            to_status="new",
+            actor_id=actor.id,
+        )
+    )
     if data.department_id is not None or data.assignee_id is not None:
-        session.add(ComplaintEvent(complaint_id=complaint.id, kind="handoff", at=received_at,
-                                   from_status="new", to_status="new", department_id=data.department_id,
-                                   assignee_id=data.assignee_id, actor_id=actor.id))
+        session.add(
+            ComplaintEvent(
+                complaint_id=complaint.id,
+                kind="handoff",
+                at=received_at,
+                from_status="new",
+                to_status="new",
+                department_id=data.department_id,
+                assignee_id=data.assignee_id,
+                actor_id=actor.id,
+            )
+        )
     return complaint
 
 
@@ -169,31 +228,51 @@ def check_attachments(errors: ValidationCollector, attachments: Sequence[Attachm
         name = (attachment.filename or "").strip()
         check_length(errors, "attachments", name, 255)
         if PurePath(name).suffix.lower() not in ATTACHMENT_TYPES:
-            errors.add("attachments", "complaints.error.attachment_type",
-                       types=", ".join(sorted(ATTACHMENT_TYPES)))
+            errors.add("attachments", "complaints.error.attachment_type", types=", ".join(sorted(ATTACHMENT_TYPES)))
         elif len(attachment.content) > MAX_ATTACHMENT_BYTES:
             errors.add("attachments", "complaints.error.attachment_size", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
         elif not attachment.content:
             errors.add("attachments", "complaints.error.attachment_empty")
 
 
-def store_attachments(session: Session, actor: Actor, complaint_id: int, attachments: Sequence[AttachmentInput],
-                      now: dt.datetime) -> None:
+def store_attachments(
+    session: Session, actor: Actor, complaint_id: int, attachments: Sequence[AttachmentInput], now: dt.datetime
+) -> None:
     """Store the (checked) files; audited by name, type and size, never by content."""
     rows = []
     for attachment in attachments:
         name = PurePath(attachment.filename.strip()).name
         record = ComplaintAttachment(
-            complaint_id=complaint_id, filename=name, content_type=ATTACHMENT_TYPES[PurePath(name).suffix.lower()],
-            size=len(attachment.content), sha256=hashlib.sha256(attachment.content).hexdigest(),
-            content=attachment.content, uploaded_at=now, uploaded_by_id=actor.id)
+            complaint_id=complaint_id,
+            filename=name,
+            content_type=ATTACHMENT_TYPES[PurePath(name).suffix.lower()],
+            size=len(attachment.content),
+            sha256=hashlib.sha256(attachment.content).hexdigest(),
+            content=attachment.content,
+            uploaded_at=now,
+            uploaded_by_id=actor.id,
+        )
         session.add(record)
         session.flush()
-        rows.append(audit_row(actor, "create", "complaint_attachments", record.id, field="filename",
-                              new=f"{name} ({record.content_type}, {record.size} bytes)"))
+        rows.append(
+            audit_row(
+                actor,
+                "create",
+                "complaint_attachments",
+                record.id,
+                field="filename",
+                new=f"{name} ({record.content_type}, {record.size} bytes)",
+            )
+        )
     write_audit(session, rows)
 
 
 def attachment_count(session: Session, complaint_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(ComplaintAttachment).where(
-        ComplaintAttachment.complaint_id == complaint_id, ComplaintAttachment.archived_at.is_(None))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ComplaintAttachment)
+            .where(ComplaintAttachment.complaint_id == complaint_id, ComplaintAttachment.archived_at.is_(None))
+        )
+        or 0
+    )

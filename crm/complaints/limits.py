@@ -62,18 +62,31 @@ def save_policy(sessions: Sessions, *, actor: Actor, policy: SlaPolicy, token: s
             session.add(Setting(key=SLA_SETTING, value=new))
         else:
             row.value = new
-        write_audit(session, [audit_row(actor, "update", "settings", SLA_SETTING, field=SLA_SETTING,
-                                        old={k: v for k, v in old.items() if k != "version"},
-                                        new={k: v for k, v in new.items() if k != "version"},
-                                        version=saved.version)])
+        write_audit(
+            session,
+            [
+                audit_row(
+                    actor,
+                    "update",
+                    "settings",
+                    SLA_SETTING,
+                    field=SLA_SETTING,
+                    old={k: v for k, v in old.items() if k != "version"},
+                    new={k: v for k, v in new.items() if k != "version"},
+                    version=saved.version,
+                )
+            ],
+        )
         return saved
 
 
 def _check_setting_version(session: Session, key: str, current: int, submitted: int) -> None:
     if current != submitted:
         changes = changes_since(session, "settings", key, submitted)
-        raise VersionConflict(entity="settings", changes=changes or [
-            {"username": "?", "field": key, "at": None, "old_value": None, "new_value": None}])
+        raise VersionConflict(
+            entity="settings",
+            changes=changes or [{"username": "?", "field": key, "at": None, "old_value": None, "new_value": None}],
+        )
 
 
 @dataclass(frozen=True)
@@ -91,13 +104,17 @@ def list_categories(sessions: Sessions, *, actor: Actor) -> list[Category]:
 
 
 def _categories(session: Session) -> list[Category]:
-    added = [Category(c["code"], c.get("name_en") or c["code"], c.get("name_zh")) for c in custom_categories(session)
-             if c["code"] not in DEFAULT_CATEGORIES]
+    added = [
+        Category(c["code"], c.get("name_en") or c["code"], c.get("name_zh"))
+        for c in custom_categories(session)
+        if c["code"] not in DEFAULT_CATEGORIES
+    ]
     return [*(Category(code, None, None) for code in DEFAULT_CATEGORIES), *added]
 
 
-def save_categories(sessions: Sessions, *, actor: Actor, added: list[Category], token: str | None = None
-                    ) -> list[Category]:
+def save_categories(
+    sessions: Sessions, *, actor: Actor, added: list[Category], token: str | None = None
+) -> list[Category]:
     """Replace the categories managers added (the default list stays; a removed code stays on old complaints)."""
     require(actor, "complaints.manage")
     errors = ValidationCollector()
@@ -112,8 +129,10 @@ def save_categories(sessions: Sessions, *, actor: Actor, added: list[Category], 
         check_length(errors, f"name_en.{index}", category.name_en, NAME_MAX)
         check_length(errors, f"name_zh.{index}", category.name_zh, NAME_MAX)
     errors.raise_if_any()
-    value = [{"code": c.code.strip(), "name_en": (c.name_en or "").strip(), "name_zh": (c.name_zh or "").strip()}
-             for c in added]
+    value = [
+        {"code": c.code.strip(), "name_en": (c.name_en or "").strip(), "name_zh": (c.name_zh or "").strip()}
+        for c in added
+    ]
     with transaction(sessions, actor=actor, token=token, operation="complaints.categories") as session:
         row = session.get(Setting, CATEGORIES_SETTING, with_for_update=True)
         old = row.value if row else []
@@ -121,7 +140,9 @@ def save_categories(sessions: Sessions, *, actor: Actor, added: list[Category], 
             session.add(Setting(key=CATEGORIES_SETTING, value=value))
         else:
             row.value = value
-        write_audit(session, [audit_row(actor, "update", "settings", CATEGORIES_SETTING, field=CATEGORIES_SETTING,
-                                        old=old, new=value)])
+        write_audit(
+            session,
+            [audit_row(actor, "update", "settings", CATEGORIES_SETTING, field=CATEGORIES_SETTING, old=old, new=value)],
+        )
         session.flush()
         return _categories(session)

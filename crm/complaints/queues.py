@@ -75,8 +75,15 @@ def reads_every_complaint(actor: Actor) -> bool:
     return actor.can("complaints.manage") or (actor.can("complaints.view") and actor.can("customers.view_all"))
 
 
-def complaint_queue(sessions: Sessions, *, actor: Actor, flt: QueueFilter, page: int = 0,
-                    page_size: int = PAGE_SIZE, now: dt.datetime | None = None) -> QueuePage:
+def complaint_queue(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    flt: QueueFilter,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+) -> QueuePage:
     """Return one page of a complaint queue and its total, breached and soonest-due first."""
     require(actor, "complaints.view")
     now = now or utcnow()
@@ -106,9 +113,12 @@ def complaint_queue(sessions: Sessions, *, actor: Actor, flt: QueueFilter, page:
             conditions.append(Complaint.status.in_(flt.statuses))
         elif flt.queue != "all":
             conditions.append(Complaint.status.in_(WORKING_STATUSES))
-        for column, values in ((Complaint.severity, flt.severities), (Complaint.category, flt.categories),
-                               (Complaint.department_id, flt.department_ids),
-                               (Complaint.assignee_id, flt.assignee_ids)):
+        for column, values in (
+            (Complaint.severity, flt.severities),
+            (Complaint.category, flt.categories),
+            (Complaint.department_id, flt.department_ids),
+            (Complaint.assignee_id, flt.assignee_ids),
+        ):
             if values:
                 conditions.append(column.in_(values))
         if flt.customer_id is not None:
@@ -118,14 +128,18 @@ def complaint_queue(sessions: Sessions, *, actor: Actor, flt: QueueFilter, page:
             if flt.received_from:
                 conditions.append(Complaint.received_at >= local_midnight(flt.received_from, zone))
             if flt.received_to:
-                conditions.append(Complaint.received_at < local_midnight(
-                    flt.received_to + dt.timedelta(days=1), zone))
+                conditions.append(Complaint.received_at < local_midnight(flt.received_to + dt.timedelta(days=1), zone))
         total = session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
         # The page's ids first (an index walk on the queue's columns), then their names for those rows only.
-        ids = list(session.scalars(
-            select(Complaint.id).where(*conditions)
-            .order_by(case((Complaint.next_due_at.is_(None), 1), else_=0), Complaint.next_due_at, Complaint.id)
-            .limit(page_size).offset(max(0, page) * page_size)))
+        ids = list(
+            session.scalars(
+                select(Complaint.id)
+                .where(*conditions)
+                .order_by(case((Complaint.next_due_at.is_(None), 1), else_=0), Complaint.next_due_at, Complaint.id)
+                .limit(page_size)
+                .offset(max(0, page) * page_size)
+            )
+        )
         rows = _rows(session, ids, now)
         return QueuePage(rows=rows, total=int(total), page=max(0, page), page_size=page_size)
 
@@ -134,21 +148,41 @@ def _rows(session: Any, ids: list[int], now: dt.datetime) -> tuple[QueueRow, ...
     if not ids:
         return ()
     assignee = aliased(User)
-    found = {c.id: (c, customer, en, zh, name) for c, customer, en, zh, name in session.execute(
-        select(Complaint, Customer.name, Department.name, Department.name_zh, assignee.display_name)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .outerjoin(Department, Department.id == Complaint.department_id)
-        .outerjoin(assignee, assignee.id == Complaint.assignee_id)
-        .where(Complaint.id.in_(ids)))}
+    found = {
+        c.id: (c, customer, en, zh, name)
+        for c, customer, en, zh, name in session.execute(
+            select(Complaint, Customer.name, Department.name, Department.name_zh, assignee.display_name)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .outerjoin(Department, Department.id == Complaint.department_id)
+            .outerjoin(assignee, assignee.id == Complaint.assignee_id)
+            .where(Complaint.id.in_(ids))
+        )
+    }
     rows = []
     for complaint_id in ids:
         c, customer, en, zh, name = found[complaint_id]
-        rows.append(QueueRow(
-            id=c.id, code=c.code, version=c.version, customer_id=c.customer_id, customer_name=customer,
-            severity=c.severity, category=c.category, status=c.status, department_id=c.department_id,
-            department_name_en=en, department_name_zh=zh, assignee_id=c.assignee_id, assignee_name=name,
-            received_at=c.received_at, next_due_at=c.next_due_at, flag=flag(c.next_due_at, c.next_warn_at, now),
-            reopen_count=c.reopen_count or 0, escalated=bool(c.escalated)))
+        rows.append(
+            QueueRow(
+                id=c.id,
+                code=c.code,
+                version=c.version,
+                customer_id=c.customer_id,
+                customer_name=customer,
+                severity=c.severity,
+                category=c.category,
+                status=c.status,
+                department_id=c.department_id,
+                department_name_en=en,
+                department_name_zh=zh,
+                assignee_id=c.assignee_id,
+                assignee_name=name,
+                received_at=c.received_at,
+                next_due_at=c.next_due_at,
+                flag=flag(c.next_due_at, c.next_warn_at, now),
+                reopen_count=c.reopen_count or 0,
+                escalated=bool(c.escalated),
+            )
+        )
     return tuple(rows)
 
 
@@ -159,7 +193,12 @@ def customer_cases(sessions: Sessions, *, actor: Actor, customer_id: int, limit:
     require(actor, "complaints.view")
     with sessions.read() as session:
         load_readable(session, actor, customer_id)
-        ids = list(session.scalars(select(Complaint.id).where(
-            Complaint.customer_id == customer_id, Complaint.archived_at.is_(None))
-            .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit)))
+        ids = list(
+            session.scalars(
+                select(Complaint.id)
+                .where(Complaint.customer_id == customer_id, Complaint.archived_at.is_(None))
+                .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+                .limit(limit)
+            )
+        )
         return _rows(session, ids, utcnow())

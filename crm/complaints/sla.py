@@ -49,8 +49,7 @@ class WorkCalendar:
     @property
     def day_length(self) -> dt.timedelta:
         """One working day's countable time (what a "day" of a limit means in working mode)."""
-        return (dt.datetime.combine(dt.date(2000, 1, 3), self.end)
-                - dt.datetime.combine(dt.date(2000, 1, 3), self.start))
+        return dt.datetime.combine(dt.date(2000, 1, 3), self.end) - dt.datetime.combine(dt.date(2000, 1, 3), self.start)
 
     def is_working_day(self, day: dt.date) -> bool:
         return day.weekday() in self.weekdays and day not in self.holidays
@@ -82,8 +81,9 @@ class SlaPolicy:
     mode: str = CALENDAR
     work_start: dt.time = dt.time(9)
     work_end: dt.time = dt.time(18)
-    targets: dict[str, Targets] = field(default_factory=lambda: {
-        s: Targets(DEFAULT_ACKNOWLEDGE_HOURS[s], DEFAULT_RESOLVE_DAYS[s]) for s in SEVERITIES})
+    targets: dict[str, Targets] = field(
+        default_factory=lambda: {s: Targets(DEFAULT_ACKNOWLEDGE_HOURS[s], DEFAULT_RESOLVE_DAYS[s]) for s in SEVERITIES}
+    )
     inquiry_respond_hours: int = DEFAULT_INQUIRY_RESPOND_HOURS
     inquiry_answer_days: int = DEFAULT_INQUIRY_ANSWER_DAYS
     version: int = 0  # of the stored setting, for the optimistic check of an edit
@@ -94,21 +94,28 @@ class SlaPolicy:
             return None
         return WorkCalendar(zone=zone, start=self.work_start, end=self.work_end, holidays=frozenset(holidays))
 
-    def with_targets(self, severity: str, *, acknowledge_hours: int | None = None,
-                     resolve_days: int | None = None) -> SlaPolicy:
+    def with_targets(
+        self, severity: str, *, acknowledge_hours: int | None = None, resolve_days: int | None = None
+    ) -> SlaPolicy:
         """The same policy with one severity's targets changed (for the managers' what-if)."""
         old = self.targets[severity]
-        new = Targets(old.acknowledge_hours if acknowledge_hours is None else acknowledge_hours,
-                      old.resolve_days if resolve_days is None else resolve_days)
+        new = Targets(
+            old.acknowledge_hours if acknowledge_hours is None else acknowledge_hours,
+            old.resolve_days if resolve_days is None else resolve_days,
+        )
         return replace(self, targets={**self.targets, severity: new})
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "work_start": self.work_start.strftime("%H:%M"),
+            "mode": self.mode,
+            "work_start": self.work_start.strftime("%H:%M"),
             "work_end": self.work_end.strftime("%H:%M"),
-            "targets": {s: {"acknowledge_hours": t.acknowledge_hours, "resolve_days": t.resolve_days}
-                        for s, t in self.targets.items()},
-            "inquiry_respond_hours": self.inquiry_respond_hours, "inquiry_answer_days": self.inquiry_answer_days,
+            "targets": {
+                s: {"acknowledge_hours": t.acknowledge_hours, "resolve_days": t.resolve_days}
+                for s, t in self.targets.items()
+            },
+            "inquiry_respond_hours": self.inquiry_respond_hours,
+            "inquiry_answer_days": self.inquiry_answer_days,
             "version": self.version,
         }
 
@@ -121,12 +128,15 @@ class SlaPolicy:
         targets = dict(default.targets)
         for severity, stored in (value.get("targets") or {}).items():
             if severity in targets and isinstance(stored, dict):
-                targets[severity] = Targets(_int(stored.get("acknowledge_hours"), targets[severity].acknowledge_hours),
-                                            _int(stored.get("resolve_days"), targets[severity].resolve_days))
+                targets[severity] = Targets(
+                    _int(stored.get("acknowledge_hours"), targets[severity].acknowledge_hours),
+                    _int(stored.get("resolve_days"), targets[severity].resolve_days),
+                )
         return cls(
             mode=str(value["mode"]) if value.get("mode") in MODES else CALENDAR,
             work_start=_time(value.get("work_start"), default.work_start),
-            work_end=_time(value.get("work_end"), default.work_end), targets=targets,
+            work_end=_time(value.get("work_end"), default.work_end),
+            targets=targets,
             inquiry_respond_hours=_int(value.get("inquiry_respond_hours"), default.inquiry_respond_hours),
             inquiry_answer_days=_int(value.get("inquiry_answer_days"), default.inquiry_answer_days),
             version=_int(value.get("version"), 0),
@@ -190,8 +200,9 @@ def _minus(start: dt.datetime, end: dt.datetime | None, pauses: Sequence[Interva
         yield cursor, end
 
 
-def countable(start: dt.datetime, calendar: WorkCalendar | None,
-              pauses: Iterable[Interval] = ()) -> Iterator[tuple[dt.datetime, dt.datetime | None]]:
+def countable(
+    start: dt.datetime, calendar: WorkCalendar | None, pauses: Iterable[Interval] = ()
+) -> Iterator[tuple[dt.datetime, dt.datetime | None]]:
     """Yield the countable intervals from start on, in order (the last may be open-ended)."""
     merged = _merged(pauses)
     if calendar is None:
@@ -201,8 +212,9 @@ def countable(start: dt.datetime, calendar: WorkCalendar | None,
         yield from _minus(opens, closes, merged)
 
 
-def add_countable(start: dt.datetime, limit: dt.timedelta, calendar: WorkCalendar | None,
-                  pauses: Iterable[Interval] = ()) -> dt.datetime | None:
+def add_countable(
+    start: dt.datetime, limit: dt.timedelta, calendar: WorkCalendar | None, pauses: Iterable[Interval] = ()
+) -> dt.datetime | None:
     """Return the instant `limit` of countable time after start (None: never, e.g. paused for good).
 
     A limit that ends exactly at the close of a working day is due at that close, not the next morning.
@@ -217,8 +229,9 @@ def add_countable(start: dt.datetime, limit: dt.timedelta, calendar: WorkCalenda
     return None if left > dt.timedelta(0) else last
 
 
-def elapsed(start: dt.datetime, end: dt.datetime, calendar: WorkCalendar | None,
-            pauses: Iterable[Interval] = ()) -> dt.timedelta:
+def elapsed(
+    start: dt.datetime, end: dt.datetime, calendar: WorkCalendar | None, pauses: Iterable[Interval] = ()
+) -> dt.timedelta:
     """Return the countable time between start and end."""
     total = dt.timedelta(0)
     if end <= start:
@@ -250,33 +263,58 @@ class Deadlines:
     resolve_warn_at: dt.datetime | None
 
 
-def deadlines(received_at: dt.datetime, acknowledge: dt.timedelta, resolve: dt.timedelta,
-              calendar: WorkCalendar | None, pauses: Iterable[Interval] = ()) -> Deadlines:
+def deadlines(
+    received_at: dt.datetime,
+    acknowledge: dt.timedelta,
+    resolve: dt.timedelta,
+    calendar: WorkCalendar | None,
+    pauses: Iterable[Interval] = (),
+) -> Deadlines:
     """Compute both deadlines from receipt, the waiting-for-customer pauses excluded."""
     pauses = list(pauses)
 
     def due(limit: dt.timedelta, share: float) -> dt.datetime | None:
         return add_countable(received_at, limit * share, calendar, pauses)
 
-    return Deadlines(acknowledge_due_at=due(acknowledge, 1.0), acknowledge_warn_at=due(acknowledge, 1 - WARN_SHARE),
-                     resolve_due_at=due(resolve, 1.0), resolve_warn_at=due(resolve, 1 - WARN_SHARE))
+    return Deadlines(
+        acknowledge_due_at=due(acknowledge, 1.0),
+        acknowledge_warn_at=due(acknowledge, 1 - WARN_SHARE),
+        resolve_due_at=due(resolve, 1.0),
+        resolve_warn_at=due(resolve, 1 - WARN_SHARE),
+    )
 
 
-def complaint_deadlines(policy: SlaPolicy, severity: str, received_at: dt.datetime, zone: ZoneInfo,
-                        holidays: Iterable[dt.date] = (), pauses: Iterable[Interval] = ()) -> Deadlines:
+def complaint_deadlines(
+    policy: SlaPolicy,
+    severity: str,
+    received_at: dt.datetime,
+    zone: ZoneInfo,
+    holidays: Iterable[dt.date] = (),
+    pauses: Iterable[Interval] = (),
+) -> Deadlines:
     """Deadlines of a complaint of this severity under the policy."""
     calendar = policy.calendar(zone, holidays)
     target = policy.targets[severity]
-    return deadlines(received_at, hours_limit(target.acknowledge_hours, calendar),
-                     days_limit(target.resolve_days, calendar), calendar, pauses)
+    return deadlines(
+        received_at,
+        hours_limit(target.acknowledge_hours, calendar),
+        days_limit(target.resolve_days, calendar),
+        calendar,
+        pauses,
+    )
 
 
-def inquiry_deadlines(policy: SlaPolicy, received_at: dt.datetime, zone: ZoneInfo,
-                      holidays: Iterable[dt.date] = ()) -> Deadlines:
+def inquiry_deadlines(
+    policy: SlaPolicy, received_at: dt.datetime, zone: ZoneInfo, holidays: Iterable[dt.date] = ()
+) -> Deadlines:
     """Deadlines of an inquiry: respond within (the acknowledge pair) and answer within (the resolve pair)."""
     calendar = policy.calendar(zone, holidays)
-    return deadlines(received_at, hours_limit(policy.inquiry_respond_hours, calendar),
-                     days_limit(policy.inquiry_answer_days, calendar), calendar)
+    return deadlines(
+        received_at,
+        hours_limit(policy.inquiry_respond_hours, calendar),
+        days_limit(policy.inquiry_answer_days, calendar),
+        calendar,
+    )
 
 
 def flag(due_at: dt.datetime | None, warn_at: dt.datetime | None, now: dt.datetime) -> str | None:

@@ -26,18 +26,26 @@ class Transition:
     needs_confirmation: bool = False  # who confirmed, when, how (the customer's answer)
 
 
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition(ACKNOWLEDGE, frozenset({"new"}), "acknowledged"),
-    Transition(START, frozenset({"acknowledged", "reopened"}), "in_progress"),
-    Transition(WAIT, frozenset({"in_progress"}), "waiting_customer"),
-    Transition(RESUME, frozenset({"waiting_customer"}), "in_progress"),
-    Transition(RESOLVE, frozenset({"in_progress"}), "resolved", needs_note=True),
-    # Closed only by a recorded customer confirmation; "not satisfied" reopens.
-    Transition(CONFIRM_SATISFIED, frozenset({"resolved"}), "closed", needs_confirmation=True),
-    Transition(CONFIRM_NOT_SATISFIED, frozenset({"resolved"}), "reopened", needs_confirmation=True),
-    Transition(REJECT, frozenset({"new", "acknowledged", "in_progress", "reopened"}), "rejected",
-               managers_only=True, needs_note=True),
-)}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(ACKNOWLEDGE, frozenset({"new"}), "acknowledged"),
+        Transition(START, frozenset({"acknowledged", "reopened"}), "in_progress"),
+        Transition(WAIT, frozenset({"in_progress"}), "waiting_customer"),
+        Transition(RESUME, frozenset({"waiting_customer"}), "in_progress"),
+        Transition(RESOLVE, frozenset({"in_progress"}), "resolved", needs_note=True),
+        # Closed only by a recorded customer confirmation; "not satisfied" reopens.
+        Transition(CONFIRM_SATISFIED, frozenset({"resolved"}), "closed", needs_confirmation=True),
+        Transition(CONFIRM_NOT_SATISFIED, frozenset({"resolved"}), "reopened", needs_confirmation=True),
+        Transition(
+            REJECT,
+            frozenset({"new", "acknowledged", "in_progress", "reopened"}),
+            "rejected",
+            managers_only=True,
+            needs_note=True,
+        ),
+    )
+}
 
 
 def target_of(action: str, status: str) -> str | None:
@@ -52,8 +60,11 @@ def allowed_actions(status: str, *, may_handle: bool, is_manager: bool) -> tuple
     """The actions offered from a status to someone who may (or may not) handle the complaint."""
     if not may_handle:
         return ()
-    return tuple(action for action, transition in TRANSITIONS.items()
-                 if status in transition.sources and (is_manager or not transition.managers_only))
+    return tuple(
+        action
+        for action, transition in TRANSITIONS.items()
+        if status in transition.sources and (is_manager or not transition.managers_only)
+    )
 
 
 def is_edge(source: str, target: str) -> bool:

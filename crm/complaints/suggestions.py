@@ -74,26 +74,47 @@ class SuggestionView:
 
 
 def _select() -> Any:
-    return (select(Suggestion, Customer.name, Department.name, Department.name_zh)
-            .join(Customer, Customer.id == Suggestion.customer_id)
-            .outerjoin(Department, Department.id == Suggestion.department_id))
+    return (
+        select(Suggestion, Customer.name, Department.name, Department.name_zh)
+        .join(Customer, Customer.id == Suggestion.customer_id)
+        .outerjoin(Department, Department.id == Suggestion.department_id)
+    )
 
 
 def _view(row: Any, allowed: tuple[str, ...] = ()) -> SuggestionView:
     s, customer_name, dept_en, dept_zh = row
     return SuggestionView(
-        id=s.id, version=s.version, customer_id=s.customer_id, customer_name=customer_name, contact_id=s.contact_id,
-        channel=s.channel, received_at=s.received_at, content=s.content, category=s.category,
-        department_id=s.department_id, department_name_en=dept_en, department_name_zh=dept_zh, status=s.status,
-        evaluation_result=s.evaluation_result, evaluation=s.evaluation, evaluated_at=s.evaluated_at,
-        adopted=s.adopted, action_taken=s.action_taken, customer_informed_at=s.customer_informed_at,
-        allowed_actions=allowed)
+        id=s.id,
+        version=s.version,
+        customer_id=s.customer_id,
+        customer_name=customer_name,
+        contact_id=s.contact_id,
+        channel=s.channel,
+        received_at=s.received_at,
+        content=s.content,
+        category=s.category,
+        department_id=s.department_id,
+        department_name_en=dept_en,
+        department_name_zh=dept_zh,
+        status=s.status,
+        evaluation_result=s.evaluation_result,
+        evaluation=s.evaluation,
+        evaluated_at=s.evaluated_at,
+        adopted=s.adopted,
+        action_taken=s.action_taken,
+        customer_informed_at=s.customer_informed_at,
+        allowed_actions=allowed,
+    )
 
 
 def _handles(session: Session, actor: Actor, suggestion: Suggestion) -> bool:
-    return may_handle(actor, actor_department(session, actor), assignee_id=None,
-                      department_id=suggestion.department_id,
-                      customer_owner_id=customer_owner(session, suggestion.customer_id))
+    return may_handle(
+        actor,
+        actor_department(session, actor),
+        assignee_id=None,
+        department_id=suggestion.department_id,
+        customer_owner_id=customer_owner(session, suggestion.customer_id),
+    )
 
 
 def _load_view(session: Session, actor: Actor, suggestion_id: int) -> SuggestionView:
@@ -102,8 +123,9 @@ def _load_view(session: Session, actor: Actor, suggestion_id: int) -> Suggestion
     return _view(row, tuple(a for a, sources in SUGGESTION_ACTIONS.items() if handles and row[0].status in sources))
 
 
-def record_suggestion(sessions: Sessions, *, actor: Actor, data: SuggestionInput, token: str | None = None,
-                      now: dt.datetime | None = None) -> SuggestionView:
+def record_suggestion(
+    sessions: Sessions, *, actor: Actor, data: SuggestionInput, token: str | None = None, now: dt.datetime | None = None
+) -> SuggestionView:
     """Record a customer's suggestion, classified and passed to a department."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -124,9 +146,17 @@ def record_suggestion(sessions: Sessions, *, actor: Actor, data: SuggestionInput
         check_contact(session, errors, customer.id, data.contact_id)
         check_routing(session, errors, data.department_id, None)
         errors.raise_if_any()
-        suggestion = Suggestion(customer_id=customer.id, contact_id=data.contact_id, channel=data.channel,
-                                received_at=received_at, received_by_id=actor.id, content=content,
-                                category=data.category, department_id=data.department_id, status="new")
+        suggestion = Suggestion(
+            customer_id=customer.id,
+            contact_id=data.contact_id,
+            channel=data.channel,
+            received_at=received_at,
+            received_by_id=actor.id,
+            content=content,
+            category=data.category,
+            department_id=data.department_id,
+            status="new",
+        )
         session.add(suggestion)
         session.flush()
         return _load_view(session, actor, suggestion.id)
@@ -138,17 +168,38 @@ def _load_for_write(session: Session, actor: Actor, suggestion_id: int, version:
         raise NotFound(entity="suggestions", id=suggestion_id)
     if not _handles(session, actor, suggestion):
         raise PermissionDenied(permission="complaints.handle")
-    check_case_version(session, suggestion, version, suggestion.status, actor.language,
-                       key="complaints.error.suggestion_stale", vocabulary="suggestion_status")
+    check_case_version(
+        session,
+        suggestion,
+        version,
+        suggestion.status,
+        actor.language,
+        key="complaints.error.suggestion_stale",
+        vocabulary="suggestion_status",
+    )
     if suggestion.status not in SUGGESTION_ACTIONS[action]:
-        raise TransitionNotAllowed(status=suggestion.status, action=action, language=actor.language,
-                                   key="complaints.error.suggestion_transition", vocabulary="suggestion_status")
+        raise TransitionNotAllowed(
+            status=suggestion.status,
+            action=action,
+            language=actor.language,
+            key="complaints.error.suggestion_transition",
+            vocabulary="suggestion_status",
+        )
     return suggestion
 
 
-def evaluate_suggestion(sessions: Sessions, *, actor: Actor, suggestion_id: int, version: int, result: str,
-                        reason: str, action_taken: str | None = None, token: str | None = None,
-                        now: dt.datetime | None = None) -> SuggestionView:
+def evaluate_suggestion(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    suggestion_id: int,
+    version: int,
+    result: str,
+    reason: str,
+    action_taken: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> SuggestionView:
     """Evaluate a suggestion: adopt, adopt partly or not adopt, with the reason (and the action taken, if any)."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -170,8 +221,9 @@ def evaluate_suggestion(sessions: Sessions, *, actor: Actor, suggestion_id: int,
         return _load_view(session, actor, suggestion.id)
 
 
-def record_action_taken(sessions: Sessions, *, actor: Actor, suggestion_id: int, version: int, action_taken: str,
-                        token: str | None = None) -> SuggestionView:
+def record_action_taken(
+    sessions: Sessions, *, actor: Actor, suggestion_id: int, version: int, action_taken: str, token: str | None = None
+) -> SuggestionView:
     """Record what was done about an evaluated suggestion."""
     require(actor, "complaints.handle")
     errors = ValidationCollector()
@@ -186,9 +238,16 @@ def record_action_taken(sessions: Sessions, *, actor: Actor, suggestion_id: int,
         return _load_view(session, actor, suggestion.id)
 
 
-def inform_customer(sessions: Sessions, *, actor: Actor, suggestion_id: int, version: int,
-                    informed_at: dt.datetime | None = None, token: str | None = None,
-                    now: dt.datetime | None = None) -> SuggestionView:
+def inform_customer(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    suggestion_id: int,
+    version: int,
+    informed_at: dt.datetime | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> SuggestionView:
     """Record when the customer was told the outcome of an evaluated suggestion."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -211,29 +270,55 @@ def get_suggestion(sessions: Sessions, *, actor: Actor, suggestion_id: int) -> S
         suggestion = session.get(Suggestion, suggestion_id)
         if suggestion is None or suggestion.archived_at is not None:
             raise NotFound(entity="suggestions", id=suggestion_id)
-        if not (can_read(session, actor, customer_owner(session, suggestion.customer_id))
-                or _handles(session, actor, suggestion)):
+        if not (
+            can_read(session, actor, customer_owner(session, suggestion.customer_id))
+            or _handles(session, actor, suggestion)
+        ):
             raise PermissionDenied(permission="complaints.view")
         return _load_view(session, actor, suggestion_id)
 
 
-def list_suggestions(sessions: Sessions, *, actor: Actor, status: str | None = None, department_id: int | None = None,
-                     category: str | None = None, customer_id: int | None = None, page: int = 0,
-                     page_size: int = PAGE_SIZE) -> tuple[list[SuggestionView], int]:
+def list_suggestions(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    status: str | None = None,
+    department_id: int | None = None,
+    category: str | None = None,
+    customer_id: int | None = None,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[SuggestionView], int]:
     """Return one page of suggestions, newest first, and the total."""
     require(actor, "complaints.view")
     with sessions.read() as session:
         conditions: list[ColumnElement[bool]] = [Suggestion.archived_at.is_(None)]
-        for column, value in ((Suggestion.status, status), (Suggestion.department_id, department_id),
-                              (Suggestion.category, category), (Suggestion.customer_id, customer_id)):
+        for column, value in (
+            (Suggestion.status, status),
+            (Suggestion.department_id, department_id),
+            (Suggestion.category, category),
+            (Suggestion.customer_id, customer_id),
+        ):
             if value is not None:
                 conditions.append(column == value)
         if not can_read(session, actor, None):
-            conditions.append((Customer.owner_id == actor.id)
-                              | (Suggestion.department_id == actor_department(session, actor)))
-        total = session.scalar(select(func.count()).select_from(Suggestion)
-                               .join(Customer, Customer.id == Suggestion.customer_id).where(*conditions)) or 0
-        rows = session.execute(_select().where(*conditions)
-                               .order_by(Suggestion.received_at.desc(), Suggestion.id.desc())
-                               .limit(page_size).offset(page * page_size))
+            conditions.append(
+                (Customer.owner_id == actor.id) | (Suggestion.department_id == actor_department(session, actor))
+            )
+        total = (
+            session.scalar(
+                select(func.count())
+                .select_from(Suggestion)
+                .join(Customer, Customer.id == Suggestion.customer_id)
+                .where(*conditions)
+            )
+            or 0
+        )
+        rows = session.execute(
+            _select()
+            .where(*conditions)
+            .order_by(Suggestion.received_at.desc(), Suggestion.id.desc())
+            .limit(page_size)
+            .offset(page * page_size)
+        )
         return [_view(row) for row in rows], int(total)

@@ -124,31 +124,72 @@ def complaint_select() -> Any:
     """SELECT a complaint with the names a view shows (customer, contact, department, assignee, recorder)."""
     assignee, recorder = aliased(User), aliased(User)
     origin = select(Inquiry.id).where(Inquiry.complaint_id == Complaint.id).limit(1).scalar_subquery()
-    return (select(Complaint, Customer.code, Customer.name, Contact.name, Department.name, Department.name_zh,
-                   assignee.display_name, recorder.display_name, origin)
-            .join(Customer, Customer.id == Complaint.customer_id)
-            .outerjoin(Contact, Contact.id == Complaint.contact_id)
-            .outerjoin(Department, Department.id == Complaint.department_id)
-            .outerjoin(assignee, assignee.id == Complaint.assignee_id)
-            .outerjoin(recorder, recorder.id == Complaint.received_by_id))
+    return (
+        select(
+            Complaint,
+            Customer.code,
+            Customer.name,
+            Contact.name,
+            Department.name,
+            Department.name_zh,
+            assignee.display_name,
+            recorder.display_name,
+            origin,
+        )
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .outerjoin(Contact, Contact.id == Complaint.contact_id)
+        .outerjoin(Department, Department.id == Complaint.department_id)
+        .outerjoin(assignee, assignee.id == Complaint.assignee_id)
+        .outerjoin(recorder, recorder.id == Complaint.received_by_id)
+    )
 
 
 def complaint_view(row: Any, now: dt.datetime) -> ComplaintView:
     c, customer_code, customer_name, contact_name, dept_en, dept_zh, assignee_name, recorder_name, inquiry_id = row
     return ComplaintView(
-        id=c.id, code=c.code, version=c.version, customer_id=c.customer_id, customer_code=customer_code,
-        customer_name=customer_name, contact_id=c.contact_id, contact_name=contact_name, channel=c.channel,
-        received_at=c.received_at, received_by_name=recorder_name, occurred_at=c.occurred_at,
-        description=c.description, impact_scope=c.impact_scope, severity=c.severity, category=c.category,
-        expected_resolution=c.expected_resolution, status=c.status, department_id=c.department_id,
-        department_name_en=dept_en, department_name_zh=dept_zh, assignee_id=c.assignee_id,
-        assignee_name=assignee_name, acknowledge_due_at=c.respond_due_at, resolve_due_at=c.resolve_due_at,
-        next_due_at=c.next_due_at, flag=flag(c.next_due_at, c.next_warn_at, now), acknowledged_at=c.responded_at,
-        first_resolved_at=c.first_resolved_at, resolved_at=c.resolved_at, closed_at=c.closed_at,
-        waiting_since=c.waiting_since, paused_seconds=c.paused_seconds or 0, reopen_count=c.reopen_count or 0,
-        escalated=bool(c.escalated), root_cause=c.root_cause, resolution=c.resolution,
-        rejection_reason=c.rejection_reason, customer_satisfied=c.customer_satisfied, confirmed_at=c.confirmed_at,
-        confirmed_by=c.confirmed_by, confirmation_channel=c.confirmation_channel, inquiry_id=inquiry_id,
+        id=c.id,
+        code=c.code,
+        version=c.version,
+        customer_id=c.customer_id,
+        customer_code=customer_code,
+        customer_name=customer_name,
+        contact_id=c.contact_id,
+        contact_name=contact_name,
+        channel=c.channel,
+        received_at=c.received_at,
+        received_by_name=recorder_name,
+        occurred_at=c.occurred_at,
+        description=c.description,
+        impact_scope=c.impact_scope,
+        severity=c.severity,
+        category=c.category,
+        expected_resolution=c.expected_resolution,
+        status=c.status,
+        department_id=c.department_id,
+        department_name_en=dept_en,
+        department_name_zh=dept_zh,
+        assignee_id=c.assignee_id,
+        assignee_name=assignee_name,
+        acknowledge_due_at=c.respond_due_at,
+        resolve_due_at=c.resolve_due_at,
+        next_due_at=c.next_due_at,
+        flag=flag(c.next_due_at, c.next_warn_at, now),
+        acknowledged_at=c.responded_at,
+        first_resolved_at=c.first_resolved_at,
+        resolved_at=c.resolved_at,
+        closed_at=c.closed_at,
+        waiting_since=c.waiting_since,
+        paused_seconds=c.paused_seconds or 0,
+        reopen_count=c.reopen_count or 0,
+        escalated=bool(c.escalated),
+        root_cause=c.root_cause,
+        resolution=c.resolution,
+        rejection_reason=c.rejection_reason,
+        customer_satisfied=c.customer_satisfied,
+        confirmed_at=c.confirmed_at,
+        confirmed_by=c.confirmed_by,
+        confirmation_channel=c.confirmation_channel,
+        inquiry_id=inquiry_id,
     )
 
 
@@ -165,22 +206,48 @@ def events_of(session: Session, complaint_id: int) -> tuple[EventView, ...]:
         .outerjoin(actor, actor.id == ComplaintEvent.actor_id)
         .outerjoin(Department, Department.id == ComplaintEvent.department_id)
         .outerjoin(assignee, assignee.id == ComplaintEvent.assignee_id)
-        .where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.at, ComplaintEvent.id))
-    return tuple(EventView(id=e.id, kind=e.kind, at=e.at, from_status=e.from_status, to_status=e.to_status,
-                           actor_id=e.actor_id, actor_name=actor_name, department_id=e.department_id,
-                           department_name_en=dept_en, department_name_zh=dept_zh, assignee_id=e.assignee_id,
-                           assignee_name=assignee_name, note=e.note, old_value=e.old_value, new_value=e.new_value,
-                           satisfied=e.satisfied, confirmed_by=e.confirmed_by, channel=e.channel)
-                 for e, actor_name, dept_en, dept_zh, assignee_name in rows)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+    )
+    return tuple(
+        EventView(
+            id=e.id,
+            kind=e.kind,
+            at=e.at,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            actor_id=e.actor_id,
+            actor_name=actor_name,
+            department_id=e.department_id,
+            department_name_en=dept_en,
+            department_name_zh=dept_zh,
+            assignee_id=e.assignee_id,
+            assignee_name=assignee_name,
+            note=e.note,
+            old_value=e.old_value,
+            new_value=e.new_value,
+            satisfied=e.satisfied,
+            confirmed_by=e.confirmed_by,
+            channel=e.channel,
+        )
+        for e, actor_name, dept_en, dept_zh, assignee_name in rows
+    )
 
 
 def attachments_of(session: Session, complaint_id: int) -> tuple[AttachmentView, ...]:
     rows = session.execute(
-        select(ComplaintAttachment.id, ComplaintAttachment.filename, ComplaintAttachment.content_type,
-               ComplaintAttachment.size, ComplaintAttachment.uploaded_at, User.display_name)
+        select(
+            ComplaintAttachment.id,
+            ComplaintAttachment.filename,
+            ComplaintAttachment.content_type,
+            ComplaintAttachment.size,
+            ComplaintAttachment.uploaded_at,
+            User.display_name,
+        )
         .outerjoin(User, User.id == ComplaintAttachment.uploaded_by_id)
         .where(ComplaintAttachment.complaint_id == complaint_id, ComplaintAttachment.archived_at.is_(None))
-        .order_by(ComplaintAttachment.id))
+        .order_by(ComplaintAttachment.id)
+    )
     return tuple(AttachmentView(*row) for row in rows)
 
 
@@ -201,8 +268,9 @@ def pauses_of(events: tuple[EventView, ...] | list[Any]) -> list[tuple[dt.dateti
     return pauses
 
 
-def department_times(events: tuple[EventView, ...], *, ended_at: dt.datetime | None,
-                     now: dt.datetime) -> tuple[DepartmentTime, ...]:
+def department_times(
+    events: tuple[EventView, ...], *, ended_at: dt.datetime | None, now: dt.datetime
+) -> tuple[DepartmentTime, ...]:
     """How long each department held the complaint: from each hand-off to the next, up to its end (or now),
     the waiting-for-customer time left out (it is reported on its own)."""
     pauses = pauses_of(events)
@@ -215,12 +283,10 @@ def department_times(events: tuple[EventView, ...], *, ended_at: dt.datetime | N
         seconds = max(0, int((stop - start).total_seconds()) - _paused_within(pauses, start, stop))
         entry = held.setdefault(event.department_id, [event.department_name_en, event.department_name_zh, 0])
         entry[2] += seconds
-    return tuple(DepartmentTime(department_id, en, zh, seconds)
-                 for department_id, (en, zh, seconds) in held.items())
+    return tuple(DepartmentTime(department_id, en, zh, seconds) for department_id, (en, zh, seconds) in held.items())
 
 
-def _paused_within(pauses: list[tuple[dt.datetime, dt.datetime | None]], start: dt.datetime,
-                   stop: dt.datetime) -> int:
+def _paused_within(pauses: list[tuple[dt.datetime, dt.datetime | None]], start: dt.datetime, stop: dt.datetime) -> int:
     total = 0.0
     for p_start, p_end in pauses:
         overlap = min(p_end or stop, stop) - max(p_start, start)

@@ -88,25 +88,42 @@ def _readable(session: Session, actor: Actor, complaint: Complaint, department_i
     owner = customer_owner(session, complaint.customer_id)
     if can_read(session, actor, owner):
         return True
-    return may_handle(actor, department_id, assignee_id=complaint.assignee_id,
-                      department_id=complaint.department_id, customer_owner_id=None)
+    return may_handle(
+        actor,
+        department_id,
+        assignee_id=complaint.assignee_id,
+        department_id=complaint.department_id,
+        customer_owner_id=None,
+    )
 
 
 def _handles(session: Session, actor: Actor, complaint: Complaint, department_id: int | None) -> bool:
-    return may_handle(actor, department_id, assignee_id=complaint.assignee_id, department_id=complaint.department_id,
-                      customer_owner_id=customer_owner(session, complaint.customer_id))
+    return may_handle(
+        actor,
+        department_id,
+        assignee_id=complaint.assignee_id,
+        department_id=complaint.department_id,
+        customer_owner_id=customer_owner(session, complaint.customer_id),
+    )
 
 
-def allowed_transitions(actor: Actor, complaint: ComplaintView, *, actor_department_id: int | None,
-                        customer_owner_id: int | None) -> tuple[str, ...]:
+def allowed_transitions(
+    actor: Actor, complaint: ComplaintView, *, actor_department_id: int | None, customer_owner_id: int | None
+) -> tuple[str, ...]:
     """The actions to offer this user on this complaint now (the page shows only these)."""
-    handles = may_handle(actor, actor_department_id, assignee_id=complaint.assignee_id,
-                         department_id=complaint.department_id, customer_owner_id=customer_owner_id)
+    handles = may_handle(
+        actor,
+        actor_department_id,
+        assignee_id=complaint.assignee_id,
+        department_id=complaint.department_id,
+        customer_owner_id=customer_owner_id,
+    )
     return allowed_actions(complaint.status, may_handle=handles, is_manager=actor.can("complaints.manage"))
 
 
-def get_complaint(sessions: Sessions, *, actor: Actor, complaint_id: int,
-                  now: dt.datetime | None = None) -> ComplaintDetail:
+def get_complaint(
+    sessions: Sessions, *, actor: Actor, complaint_id: int, now: dt.datetime | None = None
+) -> ComplaintDetail:
     """Return a complaint with its history, attachments, allowed actions and time per department."""
     require(actor, "complaints.view")
     now = now or utcnow()
@@ -121,16 +138,25 @@ def get_complaint(sessions: Sessions, *, actor: Actor, complaint_id: int,
         assert view is not None
         events = events_of(session, complaint_id)
         owner = customer_owner(session, complaint.customer_id)
-        handles = may_handle(actor, department_id, assignee_id=complaint.assignee_id,
-                             department_id=complaint.department_id, customer_owner_id=owner)
+        handles = may_handle(
+            actor,
+            department_id,
+            assignee_id=complaint.assignee_id,
+            department_id=complaint.department_id,
+            customer_owner_id=owner,
+        )
         is_open = complaint.status in OPEN_STATUSES
         pauses = pauses_of(events)
         waiting = sum(int(((end or now) - start).total_seconds()) for start, end in pauses)
         return ComplaintDetail(
-            complaint=view, events=events, attachments=attachments_of(session, complaint_id),
-            allowed_actions=allowed_transitions(actor, view, actor_department_id=department_id,
-                                                customer_owner_id=owner),
-            may_hand_off=handles and is_open, may_change_severity=handles and is_open,
+            complaint=view,
+            events=events,
+            attachments=attachments_of(session, complaint_id),
+            allowed_actions=allowed_transitions(
+                actor, view, actor_department_id=department_id, customer_owner_id=owner
+            ),
+            may_hand_off=handles and is_open,
+            may_change_severity=handles and is_open,
             may_attach=handles and complaint.status not in FINAL_STATUSES,
             department_times=department_times(events, ended_at=complaint.closed_at, now=now),
             waiting_seconds=waiting,
@@ -151,19 +177,47 @@ def _load_for_write(session: Session, actor: Actor, complaint_id: int, version: 
     return complaint
 
 
-def _event(session: Session, complaint: Complaint, actor: Actor, at: dt.datetime, *, kind: str,
-           from_status: str | None = None, note: str | None = None, **fields: object) -> None:
-    session.add(ComplaintEvent(complaint_id=complaint.id, kind=kind, at=at,
-                               from_status=from_status or complaint.status, to_status=complaint.status,
-                               actor_id=actor.id, note=note, **fields))
+def _event(
+    session: Session,
+    complaint: Complaint,
+    actor: Actor,
+    at: dt.datetime,
+    *,
+    kind: str,
+    from_status: str | None = None,
+    note: str | None = None,
+    **fields: object,
+) -> None:
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            kind=kind,
+            at=at,
+            from_status=from_status or complaint.status,
+            to_status=complaint.status,
+            actor_id=actor.id,
+            note=note,
+            **fields,
+        )
+    )
 
 
 def _recompute_deadlines(session: Session, complaint: Complaint, now: dt.datetime) -> None:
     """Deadlines from receipt under the current severity, every finished waiting-for-customer pause excluded."""
     session.flush()
-    pauses = [(s, e) for s, e in pauses_of(list(session.scalars(
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.at, ComplaintEvent.id)))) if e is not None]
+    pauses = [
+        (s, e)
+        for s, e in pauses_of(
+            list(
+                session.scalars(
+                    select(ComplaintEvent)
+                    .where(ComplaintEvent.complaint_id == complaint.id)
+                    .order_by(ComplaintEvent.at, ComplaintEvent.id)
+                )
+            )
+        )
+        if e is not None
+    ]
     policy, zone, holidays = load_policy(session), company_zone(session), holidays_from(session, complaint.received_at)
     # Pauses come after the acknowledgement (waiting needs handling to have started): they move only the resolve one.
     first = complaint_deadlines(policy, complaint.severity, complaint.received_at, zone, holidays)
@@ -182,9 +236,19 @@ def _set_running_deadline(complaint: Complaint) -> None:
         complaint.next_due_at = complaint.next_warn_at = None
 
 
-def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int, action: str,
-               note: str | None = None, confirmation: Confirmation | None = None, root_cause: str | None = None,
-               token: str | None = None, now: dt.datetime | None = None) -> ComplaintView:
+def transition(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    action: str,
+    note: str | None = None,
+    confirmation: Confirmation | None = None,
+    root_cause: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Move a complaint by one action of the state machine (crm.complaints.states), in one transaction.
 
     resolve needs the resolution as the note; reject (managers) the reason; confirm_satisfied /
@@ -206,8 +270,10 @@ def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: 
         if spec.managers_only and not actor.can("complaints.manage"):
             raise PermissionDenied(permission="complaints.manage")
         if spec.needs_note and note is None:
-            errors.add("note", "complaints.error.resolution_required" if action == RESOLVE
-                       else "complaints.error.reason_required")
+            errors.add(
+                "note",
+                "complaints.error.resolution_required" if action == RESOLVE else "complaints.error.reason_required",
+            )
         if spec.needs_confirmation:
             _check_confirmation(errors, confirmation, action, now)
         errors.raise_if_any()
@@ -220,7 +286,8 @@ def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: 
         elif action == RESUME:
             if complaint.waiting_since is not None:
                 complaint.paused_seconds = (complaint.paused_seconds or 0) + max(
-                    0, int((now - complaint.waiting_since).total_seconds()))
+                    0, int((now - complaint.waiting_since).total_seconds())
+                )
             complaint.waiting_since = None
         elif action == RESOLVE:
             complaint.resolution = note
@@ -237,8 +304,11 @@ def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: 
             complaint.confirmed_at = confirmation.confirmed_at or now
             complaint.confirmed_by = confirmation.confirmed_by.strip()
             complaint.confirmation_channel = confirmation.channel
-            event_fields = {"satisfied": confirmation.satisfied, "confirmed_by": complaint.confirmed_by,
-                            "channel": confirmation.channel}
+            event_fields = {
+                "satisfied": confirmation.satisfied,
+                "confirmed_by": complaint.confirmed_by,
+                "channel": confirmation.channel,
+            }
             if action == CONFIRM_SATISFIED:
                 complaint.closed_at = now
             else:
@@ -247,8 +317,7 @@ def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: 
                 complaint.resolved_at = None
         _set_running_deadline(complaint)
         _event(session, complaint, actor, now, kind="transition", from_status=previous, note=note, **event_fields)
-        if action == CONFIRM_NOT_SATISFIED and complaint.reopen_count == ESCALATE_AT_REOPEN \
-                and not complaint.escalated:
+        if action == CONFIRM_NOT_SATISFIED and complaint.reopen_count == ESCALATE_AT_REOPEN and not complaint.escalated:
             _escalate(session, actor, complaint, now)
         if action == RESUME:
             _recompute_deadlines(session, complaint, now)
@@ -258,8 +327,9 @@ def transition(sessions: Sessions, *, actor: Actor, complaint_id: int, version: 
         return view
 
 
-def _check_confirmation(errors: ValidationCollector, confirmation: Confirmation | None, action: str,
-                        now: dt.datetime) -> None:
+def _check_confirmation(
+    errors: ValidationCollector, confirmation: Confirmation | None, action: str, now: dt.datetime
+) -> None:
     if confirmation is None:
         errors.add("confirmed_by", "validation.required")
         return
@@ -283,18 +353,37 @@ def _escalate(session: Session, actor: Actor, complaint: Complaint, now: dt.date
     if head_id is not None:
         # No open_key: an escalation is one per complaint (the escalated flag guards it), not one per customer
         # and purpose, so it never displaces the customer's own complaint follow-up.
-        session.add(FollowUpTask(
-            customer_id=complaint.customer_id, contact_id=complaint.contact_id, owner_id=head_id,
-            due_at=now + ESCALATION_DUE, priority="high", purpose="complaint", status="open", open_key=None,
-            note=ESCALATION_NOTE.format(code=complaint.code), created_by_rule="complaint_escalation",
-            source_complaint_id=complaint.id))
+        session.add(
+            FollowUpTask(
+                customer_id=complaint.customer_id,
+                contact_id=complaint.contact_id,
+                owner_id=head_id,
+                due_at=now + ESCALATION_DUE,
+                priority="high",
+                purpose="complaint",
+                status="open",
+                open_key=None,
+                note=ESCALATION_NOTE.format(code=complaint.code),
+                created_by_rule="complaint_escalation",
+                source_complaint_id=complaint.id,
+            )
+        )
         refresh_follow_up_columns(session, [complaint.customer_id])
     _event(session, complaint, actor, now, kind="escalation", new_value=str(head_id) if head_id else None)
 
 
-def hand_off(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int, department_id: int | None,
-             assignee_id: int | None, note: str | None = None, token: str | None = None,
-             now: dt.datetime | None = None) -> ComplaintView:
+def hand_off(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    department_id: int | None,
+    assignee_id: int | None,
+    note: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Hand an open complaint to a department and a person (a reassignment too); recorded as an event."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -311,17 +400,35 @@ def hand_off(sessions: Sessions, *, actor: Actor, complaint_id: int, version: in
         errors.raise_if_any()
         old = f"{complaint.department_id or ''}/{complaint.assignee_id or ''}"
         complaint.department_id, complaint.assignee_id = department_id, assignee_id
-        _event(session, complaint, actor, now, kind="handoff", note=note, department_id=department_id,
-               assignee_id=assignee_id, old_value=old, new_value=f"{department_id or ''}/{assignee_id or ''}")
+        _event(
+            session,
+            complaint,
+            actor,
+            now,
+            kind="handoff",
+            note=note,
+            department_id=department_id,
+            assignee_id=assignee_id,
+            old_value=old,
+            new_value=f"{department_id or ''}/{assignee_id or ''}",
+        )
         session.flush()
         view = load_view(session, complaint.id, now)
         assert view is not None
         return view
 
 
-def change_severity(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int, severity: str,
-                    note: str | None = None, token: str | None = None, now: dt.datetime | None = None
-                    ) -> ComplaintView:
+def change_severity(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    severity: str,
+    note: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Change an open complaint's severity; its deadlines are computed again from receipt under the new one."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -337,8 +444,7 @@ def change_severity(sessions: Sessions, *, actor: Actor, complaint_id: int, vers
             old = complaint.severity
             complaint.severity = severity
             _recompute_deadlines(session, complaint, now)
-            _event(session, complaint, actor, now, kind="severity", note=clean(note), old_value=old,
-                   new_value=severity)
+            _event(session, complaint, actor, now, kind="severity", note=clean(note), old_value=old, new_value=severity)
         session.flush()
         view = load_view(session, complaint.id, now)
         assert view is not None
@@ -357,8 +463,16 @@ class ComplaintEdits:
     occurred_at: dt.datetime | None
 
 
-def add_note(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int, note: str,
-             token: str | None = None, now: dt.datetime | None = None) -> ComplaintView:
+def add_note(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    note: str,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Add a note to the complaint's history (a call made, a finding) without changing its status."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -379,8 +493,16 @@ def add_note(sessions: Sessions, *, actor: Actor, complaint_id: int, version: in
         return view
 
 
-def edit_complaint(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int, edits: ComplaintEdits,
-                   token: str | None = None, now: dt.datetime | None = None) -> ComplaintView:
+def edit_complaint(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    edits: ComplaintEdits,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Correct an open complaint's recorded facts (audited field by field)."""
     from crm.complaints.common import category_codes
     from crm.complaints.vocab import IMPACT_SCOPES
@@ -415,9 +537,16 @@ def edit_complaint(sessions: Sessions, *, actor: Actor, complaint_id: int, versi
         return view
 
 
-def add_attachments(sessions: Sessions, *, actor: Actor, complaint_id: int, version: int,
-                    attachments: list[AttachmentInput], token: str | None = None,
-                    now: dt.datetime | None = None) -> ComplaintView:
+def add_attachments(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    complaint_id: int,
+    version: int,
+    attachments: list[AttachmentInput],
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> ComplaintView:
     """Attach files to a complaint not yet closed or rejected."""
     require(actor, "complaints.handle")
     now = now or utcnow()
@@ -456,6 +585,3 @@ def download_attachment(sessions: Sessions, *, actor: Actor, attachment_id: int)
         if not _readable(session, actor, complaint, actor_department(session, actor)):
             raise PermissionDenied(permission="complaints.view")
         return AttachmentFile(attachment.filename, attachment.content_type, bytes(attachment.content))
-
-
-

@@ -11,15 +11,24 @@ import time
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     search = subparsers.add_parser("search", help="customer search index").add_subparsers(
-        dest="search_command", required=True)
-    reindex = search.add_parser("reindex", help="bring the search index in step with every customer and contact "
-                                                "(after edits made outside the app)")
-    reindex.add_argument("--full", action="store_true",
-                         help="empty the index and build it again in one transaction (searches keep the old index "
-                              "until it commits; writes to customers wait for it)")
+        dest="search_command", required=True
+    )
+    reindex = search.add_parser(
+        "reindex",
+        help="bring the search index in step with every customer and contact (after edits made outside the app)",
+    )
+    reindex.add_argument(
+        "--full",
+        action="store_true",
+        help="empty the index and build it again in one transaction (searches keep the old index "
+        "until it commits; writes to customers wait for it)",
+    )
     reindex.set_defaults(func=_cmd_reindex)
-    search.add_parser("analyze", help="count again how many customers hold each gram (daily, from cron: keeps "
-                                      "searches choosing their rarest gram)").set_defaults(func=_cmd_analyze)
+    search.add_parser(
+        "analyze",
+        help="count again how many customers hold each gram (daily, from cron: keeps "
+        "searches choosing their rarest gram)",
+    ).set_defaults(func=_cmd_analyze)
 
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
@@ -37,8 +46,10 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
         print(f"search index rebuilt for {done:,} customers in {time.perf_counter() - started:.1f} s")
         return 0
     checked, changed = reindex_all(sessions, progress=print)
-    print(f"search index checked for {checked:,} customers, {changed:,} brought in step, "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"search index checked for {checked:,} customers, {changed:,} brought in step, "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 
@@ -52,4 +63,3 @@ def _cmd_analyze(_args: argparse.Namespace) -> int:
         grams = count_grams(session.connection())
     print(f"{grams:,} search grams counted in {time.perf_counter() - started:.1f} s")
     return 0
-

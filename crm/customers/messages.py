@@ -2,7 +2,10 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # service errors
-    "customers.validation.owner": ("Choose an active staff member, manager or administrator.", "请选择在职的员工、经理或管理员。"),
+    "customers.validation.owner": (
+        "Choose an active staff member, manager or administrator.",
+        "请选择在职的员工、经理或管理员。",
+    ),
     "customers.bulk.none_selected": ("Select at least one customer.", "请至少选择一个客户。"),
     "customers.bulk.too_many": ("At most {max} customers at a time.", "一次最多 {max} 个客户。"),
     "customers.duplicates_found": (
@@ -59,9 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.metric.overdue": ("Overdue follow-ups", "跟进已逾期"),
     "customers.metric.page": ("Page", "页码"),
     "customers.metric.shown": ("On this page", "本页显示"),
-    "customers.search.capped": ("More than {cap} customers match: the pages show the first {cap}. Add a word or a "
-                                "filter to narrow the search.",
-                                "匹配的客户超过 {cap} 个，分页只显示前 {cap} 个。请增加关键词或筛选条件以缩小范围。"),
+    "customers.search.capped": (
+        "More than {cap} customers match: the pages show the first {cap}. Add a word or a filter to narrow the search.",
+        "匹配的客户超过 {cap} 个，分页只显示前 {cap} 个。请增加关键词或筛选条件以缩小范围。",
+    ),
     "customers.empty": ("No customer matches.", "没有符合条件的客户。"),
     "customers.masked_note": (
         "Phone numbers and emails are masked for your role.",
@@ -101,7 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.bulk.untag": ("Remove tag", "移除标签"),
     "customers.bulk.archive": ("Archive", "归档"),
     "customers.bulk.apply": ("Apply to {n} customers", "应用到 {n} 个客户"),
-    "customers.bulk.done": ("{changed} customers changed, {unchanged} already were so.", "已修改 {changed} 个客户，{unchanged} 个无需修改。"),
+    "customers.bulk.done": (
+        "{changed} customers changed, {unchanged} already were so.",
+        "已修改 {changed} 个客户，{unchanged} 个无需修改。",
+    ),
     # new customer
     "customers.new.title": ("New customer", "新建客户"),
     "customers.new.submit": ("Create customer", "创建客户"),
@@ -128,8 +135,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.field.address": ("Address", "地址"),
     "customers.field.tags": ("Tags", "标签"),
     "customers.field.tags_help": ("Separated by commas", "用逗号分隔"),
-    "customers.field.share_consent": (
-        "Written consent to share data outside the company", "已书面同意对外共享数据"),
+    "customers.field.share_consent": ("Written consent to share data outside the company", "已书面同意对外共享数据"),
     "customers.field.churn_reason": ("Churn reason", "流失原因"),
     "customers.field.need_type": ("Need type", "需求类型"),
     "customers.field.importance": ("Importance", "重要性"),
@@ -230,7 +236,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.contact.edit": ("Add or change a contact", "添加或修改联系人"),
     "customers.contact.add": ("+ New contact", "+ 新联系人"),
     "customers.orders.summary": (
-        "Orders: {count}, from {first} to {last}, {total} in all.", "{first} 至 {last} 共 {count} 笔订单，合计 {total}。"),
+        "Orders: {count}, from {first} to {last}, {total} in all.",
+        "{first} 至 {last} 共 {count} 笔订单，合计 {total}。",
+    ),
     "customers.orders.latest_only": ("Showing the latest {n}.", "仅显示最近 {n} 笔。"),
     "customers.orders.none": ("No order yet.", "暂无订单。"),
     "customers.order.date": ("Order date", "订单日期"),
@@ -241,7 +249,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.order.edit": ("Add or change an order", "添加或修改订单"),
     "customers.order.add": ("+ New order", "+ 新订单"),
     "customers.contracts.none": ("No contract yet.", "暂无合同。"),
-    "customers.contract.period": ("From {start} to {end} · payment terms: {terms}", "{start} 至 {end} · 付款条件：{terms}"),
+    "customers.contract.period": (
+        "From {start} to {end} · payment terms: {terms}",
+        "{start} 至 {end} · 付款条件：{terms}",
+    ),
     "customers.contract.value": ("Contract value", "合同金额"),
     "customers.contract.paid": ("Paid", "已回款"),
     "customers.contract.outstanding": ("Outstanding", "待回款"),

@@ -49,8 +49,9 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _check_date(errors: ValidationCollector, field: str, value: Any, *, required: bool = False,
-                not_after: dt.date | None = None) -> dt.date | None:
+def _check_date(
+    errors: ValidationCollector, field: str, value: Any, *, required: bool = False, not_after: dt.date | None = None
+) -> dt.date | None:
     if value is None or value == "":
         if required:
             errors.add(field, "validation.required")
@@ -99,15 +100,17 @@ class ContactView:
     version: int
 
 
-def clean_contact(errors: ValidationCollector, data: Any, *, today: dt.date, prefix: str = "",
-                  required: bool = True) -> dict[str, Any] | None:
+def clean_contact(
+    errors: ValidationCollector, data: Any, *, today: dt.date, prefix: str = "", required: bool = True
+) -> dict[str, Any] | None:
     """Validate a contact's fields (errors under prefix+field); return the values to store, phone normalised.
 
     With required=False an entirely empty contact is no contact (None).
     """
     raw = _as_dict(data)
-    values: dict[str, Any] = {name: _text(raw.get(name)) for name in ("name", "title", "phone", "email", "wechat",
-                                                                      "notes")}
+    values: dict[str, Any] = {
+        name: _text(raw.get(name)) for name in ("name", "title", "phone", "email", "wechat", "notes")
+    }
     if not required and not any(values.values()):
         return None
     check_required(errors, f"{prefix}name", values["name"], 120)
@@ -130,33 +133,55 @@ def contact_model_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _contact_view(contact: Contact, masked: bool) -> ContactView:
     return ContactView(
-        id=contact.id, customer_id=contact.customer_id, name=contact.name, title=contact.title,
+        id=contact.id,
+        customer_id=contact.customer_id,
+        name=contact.name,
+        title=contact.title,
         phone=mask_phone(contact.phone) if masked else contact.phone,
         email=mask_email(contact.email) if masked else contact.email,
-        wechat=mask_wechat(contact.wechat) if masked else contact.wechat, is_primary=contact.is_primary,
-        birthday=None if masked else contact.birthday, notes=contact.notes,
-        archived_at=contact.archived_at, version=contact.version)
+        wechat=mask_wechat(contact.wechat) if masked else contact.wechat,
+        is_primary=contact.is_primary,
+        birthday=None if masked else contact.birthday,
+        notes=contact.notes,
+        archived_at=contact.archived_at,
+        version=contact.version,
+    )
 
 
-def contacts_of(session: Session, actor: Actor, customer_id: int, *,
-                include_archived: bool = False) -> list[ContactView]:
+def contacts_of(
+    session: Session, actor: Actor, customer_id: int, *, include_archived: bool = False
+) -> list[ContactView]:
     """The customer's contacts, primary first (lower-level helper; the caller checked read access)."""
     query = select(Contact).where(Contact.customer_id == customer_id)
     if not include_archived:
         query = query.where(Contact.archived_at.is_(None))
     masked = masks_contacts(actor)
-    return [_contact_view(c, masked) for c in session.scalars(
-        query.order_by(Contact.archived_at.is_not(None), Contact.is_primary.desc(), Contact.name, Contact.id))]
+    return [
+        _contact_view(c, masked)
+        for c in session.scalars(
+            query.order_by(Contact.archived_at.is_not(None), Contact.is_primary.desc(), Contact.name, Contact.id)
+        )
+    ]
 
 
 def _unset_other_primaries(session: Session, customer_id: int, keep_id: int | None) -> None:
-    for other in session.scalars(select(Contact).where(
-            Contact.customer_id == customer_id, Contact.is_primary.is_(True), Contact.id != (keep_id or 0))):
+    for other in session.scalars(
+        select(Contact).where(
+            Contact.customer_id == customer_id, Contact.is_primary.is_(True), Contact.id != (keep_id or 0)
+        )
+    ):
         other.is_primary = False
 
 
-def add_contact(sessions: Sessions, *, actor: Actor, customer_id: int, data: ContactInput | Mapping[str, Any],
-                token: str | None = None, today: dt.date | None = None) -> ContactView:
+def add_contact(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    data: ContactInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> ContactView:
     """Add a contact person to a customer the actor may edit."""
     errors = ValidationCollector()
     values = clean_contact(errors, data, today=today or today_for(sessions))
@@ -164,8 +189,11 @@ def add_contact(sessions: Sessions, *, actor: Actor, customer_id: int, data: Con
     assert values is not None
     with transaction(sessions, actor=actor, token=token, operation="contacts.create") as session:
         load_writable(session, actor, customer_id)
-        has_primary = session.scalar(select(Contact.id).where(
-            Contact.customer_id == customer_id, Contact.is_primary.is_(True), Contact.archived_at.is_(None)).limit(1))
+        has_primary = session.scalar(
+            select(Contact.id)
+            .where(Contact.customer_id == customer_id, Contact.is_primary.is_(True), Contact.archived_at.is_(None))
+            .limit(1)
+        )
         primary = values["is_primary"] or has_primary is None
         if primary:
             _unset_other_primaries(session, customer_id, None)
@@ -183,9 +211,16 @@ def _load_contact(session: Session, actor: Actor, contact_id: int) -> Contact:
     return contact
 
 
-def update_contact(sessions: Sessions, *, actor: Actor, contact_id: int, version: int,
-                   data: ContactInput | Mapping[str, Any], token: str | None = None,
-                   today: dt.date | None = None) -> ContactView:
+def update_contact(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    contact_id: int,
+    version: int,
+    data: ContactInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> ContactView:
     """Change a contact if it is still at `version`."""
     errors = ValidationCollector()
     values = clean_contact(errors, data, today=today or today_for(sessions))
@@ -206,8 +241,9 @@ def update_contact(sessions: Sessions, *, actor: Actor, contact_id: int, version
         return _contact_view(contact, masks_contacts(actor))
 
 
-def set_contact_archived(sessions: Sessions, *, actor: Actor, contact_id: int, version: int, archived: bool,
-                         token: str | None = None) -> ContactView:
+def set_contact_archived(
+    sessions: Sessions, *, actor: Actor, contact_id: int, version: int, archived: bool, token: str | None = None
+) -> ContactView:
     """Archive a contact (or restore it)."""
     with transaction(sessions, actor=actor, token=token, operation="contacts.archive") as session:
         contact = _load_contact(session, actor, contact_id)
@@ -259,17 +295,28 @@ class OrderTotals:
 
 
 def _order_view(order: Order) -> OrderView:
-    return OrderView(id=order.id, customer_id=order.customer_id, order_no=order.order_no, order_date=order.order_date,
-                     product=order.product, amount=order.amount, currency=order.currency, notes=order.notes,
-                     archived_at=order.archived_at, version=order.version)
+    return OrderView(
+        id=order.id,
+        customer_id=order.customer_id,
+        order_no=order.order_no,
+        order_date=order.order_date,
+        product=order.product,
+        amount=order.amount,
+        currency=order.currency,
+        notes=order.notes,
+        archived_at=order.archived_at,
+        version=order.version,
+    )
 
 
 def clean_order(errors: ValidationCollector, data: Any, *, today: dt.date) -> dict[str, Any]:
     """Validate an order's fields; return the values to store."""
     raw = _as_dict(data)
     values: dict[str, Any] = {
-        "order_no": _text(raw.get("order_no")), "product": _text(raw.get("product")),
-        "notes": _text(raw.get("notes")), "currency": (_text(raw.get("currency")) or "CNY").upper(),
+        "order_no": _text(raw.get("order_no")),
+        "product": _text(raw.get("product")),
+        "notes": _text(raw.get("notes")),
+        "currency": (_text(raw.get("currency")) or "CNY").upper(),
     }
     values["order_date"] = _check_date(errors, "order_date", raw.get("order_date"), required=True, not_after=today)
     values["amount"] = check_amount(errors, "amount", raw.get("amount"))
@@ -281,31 +328,39 @@ def clean_order(errors: ValidationCollector, data: Any, *, today: dt.date) -> di
     return values
 
 
-def _check_order_no_free(session: Session, errors: ValidationCollector, order_no: str | None,
-                         order_id: int | None) -> None:
+def _check_order_no_free(
+    session: Session, errors: ValidationCollector, order_no: str | None, order_id: int | None
+) -> None:
     if order_no:
         taken = session.scalar(select(Order.id).where(Order.order_no == order_no))
         if taken is not None and taken != order_id:
             errors.add("order_no", "validation.code_taken")
 
 
-def orders_of(session: Session, customer_id: int, *, limit: int = 50,
-              include_archived: bool = False) -> list[OrderView]:
+def orders_of(
+    session: Session, customer_id: int, *, limit: int = 50, include_archived: bool = False
+) -> list[OrderView]:
     """The customer's latest orders, newest first (lower-level helper)."""
     query = select(Order).where(Order.customer_id == customer_id)
     if not include_archived:
         query = query.where(Order.archived_at.is_(None))
-    return [_order_view(o) for o in session.scalars(
-        query.order_by(Order.order_date.desc(), Order.id.desc()).limit(limit))]
+    return [
+        _order_view(o) for o in session.scalars(query.order_by(Order.order_date.desc(), Order.id.desc()).limit(limit))
+    ]
 
 
 def order_totals_of(session: Session, customer_id: int, *, today: dt.date) -> OrderTotals:
     """Count, sums per currency and first/last dates of the customer's live orders, in one query."""
     year_ago = today - dt.timedelta(days=365)
     rows = session.execute(
-        select(Order.currency, func.count(), func.sum(Order.amount), func.min(Order.order_date),
-               func.max(Order.order_date),
-               func.sum(_when(Order.order_date > year_ago, Order.amount)))
+        select(
+            Order.currency,
+            func.count(),
+            func.sum(Order.amount),
+            func.min(Order.order_date),
+            func.max(Order.order_date),
+            func.sum(_when(Order.order_date > year_ago, Order.amount)),
+        )
         .where(Order.customer_id == customer_id, Order.archived_at.is_(None))
         .group_by(Order.currency)
     ).all()
@@ -322,8 +377,15 @@ def _when(condition: Any, value: Any) -> Any:
     return case((condition, value), else_=0)
 
 
-def add_order(sessions: Sessions, *, actor: Actor, customer_id: int, data: OrderInput | Mapping[str, Any],
-              token: str | None = None, today: dt.date | None = None) -> OrderView:
+def add_order(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    data: OrderInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> OrderView:
     """Record an order of a customer the actor may edit."""
     errors = ValidationCollector()
     values = clean_order(errors, data, today=today or today_for(sessions))
@@ -345,8 +407,16 @@ def _load_order(session: Session, actor: Actor, order_id: int) -> Order:
     return order
 
 
-def update_order(sessions: Sessions, *, actor: Actor, order_id: int, version: int, data: OrderInput | Mapping[str, Any],
-                 token: str | None = None, today: dt.date | None = None) -> OrderView:
+def update_order(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    order_id: int,
+    version: int,
+    data: OrderInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> OrderView:
     """Change an order if it is still at `version`."""
     errors = ValidationCollector()
     values = clean_order(errors, data, today=today or today_for(sessions))
@@ -362,8 +432,9 @@ def update_order(sessions: Sessions, *, actor: Actor, order_id: int, version: in
         return _order_view(order)
 
 
-def set_order_archived(sessions: Sessions, *, actor: Actor, order_id: int, version: int, archived: bool,
-                       token: str | None = None) -> OrderView:
+def set_order_archived(
+    sessions: Sessions, *, actor: Actor, order_id: int, version: int, archived: bool, token: str | None = None
+) -> OrderView:
     """Archive an order entered by mistake (or restore it)."""
     with transaction(sessions, actor=actor, token=token, operation="orders.archive") as session:
         order = _load_order(session, actor, order_id)
@@ -428,25 +499,43 @@ class ContractView:
 
 
 def _payment_view(payment: ContractPayment, today: dt.date) -> PaymentView:
-    return PaymentView(id=payment.id, contract_id=payment.contract_id, due_date=payment.due_date,
-                       amount=payment.amount, paid_date=payment.paid_date, paid_amount=payment.paid_amount,
-                       archived_at=payment.archived_at, version=payment.version,
-                       overdue=payment.paid_date is None and payment.due_date < today)
+    return PaymentView(
+        id=payment.id,
+        contract_id=payment.contract_id,
+        due_date=payment.due_date,
+        amount=payment.amount,
+        paid_date=payment.paid_date,
+        paid_amount=payment.paid_amount,
+        archived_at=payment.archived_at,
+        version=payment.version,
+        overdue=payment.paid_date is None and payment.due_date < today,
+    )
 
 
 def _contract_view(contract: Contract, payments: list[ContractPayment], today: dt.date) -> ContractView:
     live = [p for p in payments if p.archived_at is None]
     paid = sum((p.paid_amount or (p.amount if p.paid_date else Decimal(0)) for p in live), Decimal(0))
     return ContractView(
-        id=contract.id, customer_id=contract.customer_id, code=contract.code, title=contract.title,
-        start_date=contract.start_date, end_date=contract.end_date, value=contract.value, status=contract.status,
-        payment_terms=contract.payment_terms, archived_at=contract.archived_at, version=contract.version,
-        payments=tuple(_payment_view(p, today) for p in live), paid=paid,
-        outstanding=max(Decimal(0), contract.value - paid))
+        id=contract.id,
+        customer_id=contract.customer_id,
+        code=contract.code,
+        title=contract.title,
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        value=contract.value,
+        status=contract.status,
+        payment_terms=contract.payment_terms,
+        archived_at=contract.archived_at,
+        version=contract.version,
+        payments=tuple(_payment_view(p, today) for p in live),
+        paid=paid,
+        outstanding=max(Decimal(0), contract.value - paid),
+    )
 
 
-def contracts_of(session: Session, customer_id: int, *, today: dt.date, include_archived: bool = False,
-                 limit: int = 200) -> list[ContractView]:
+def contracts_of(
+    session: Session, customer_id: int, *, today: dt.date, include_archived: bool = False, limit: int = 200
+) -> list[ContractView]:
     """The customer's contracts with their payments, newest first, in two queries (lower-level helper)."""
     query = select(Contract).where(Contract.customer_id == customer_id)
     if not include_archived:
@@ -454,9 +543,11 @@ def contracts_of(session: Session, customer_id: int, *, today: dt.date, include_
     contracts = list(session.scalars(query.order_by(Contract.start_date.desc(), Contract.id.desc()).limit(limit)))
     payments: dict[int, list[ContractPayment]] = {}
     if contracts:
-        for payment in session.scalars(select(ContractPayment).where(
-                ContractPayment.contract_id.in_([c.id for c in contracts]))
-                .order_by(ContractPayment.due_date, ContractPayment.id)):
+        for payment in session.scalars(
+            select(ContractPayment)
+            .where(ContractPayment.contract_id.in_([c.id for c in contracts]))
+            .order_by(ContractPayment.due_date, ContractPayment.id)
+        ):
             payments.setdefault(payment.contract_id, []).append(payment)
     return [_contract_view(c, payments.get(c.id, []), today) for c in contracts]
 
@@ -464,9 +555,12 @@ def contracts_of(session: Session, customer_id: int, *, today: dt.date, include_
 def clean_contract(errors: ValidationCollector, data: Any) -> dict[str, Any]:
     """Validate a contract's fields; return the values to store."""
     raw = _as_dict(data)
-    values: dict[str, Any] = {"title": _text(raw.get("title")), "code": _text(raw.get("code")),
-                              "payment_terms": _text(raw.get("payment_terms")),
-                              "status": _text(raw.get("status")) or "draft"}
+    values: dict[str, Any] = {
+        "title": _text(raw.get("title")),
+        "code": _text(raw.get("code")),
+        "payment_terms": _text(raw.get("payment_terms")),
+        "status": _text(raw.get("status")) or "draft",
+    }
     check_required(errors, "title", values["title"], 200)
     if values["code"]:
         check_length(errors, "code", values["code"], 40)
@@ -480,16 +574,24 @@ def clean_contract(errors: ValidationCollector, data: Any) -> dict[str, Any]:
     return values
 
 
-def _check_contract_code_free(session: Session, errors: ValidationCollector, code: str | None,
-                              contract_id: int | None) -> None:
+def _check_contract_code_free(
+    session: Session, errors: ValidationCollector, code: str | None, contract_id: int | None
+) -> None:
     if code and "code" not in errors.fields:
         taken = session.scalar(select(Contract.id).where(Contract.code == code))
         if taken is not None and taken != contract_id:
             errors.add("code", "validation.code_taken")
 
 
-def add_contract(sessions: Sessions, *, actor: Actor, customer_id: int, data: ContractInput | Mapping[str, Any],
-                 token: str | None = None, today: dt.date | None = None) -> ContractView:
+def add_contract(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    data: ContractInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> ContractView:
     """Record a contract (合作协议) of a customer the actor may edit."""
     today = today or today_for(sessions)
     errors = ValidationCollector()
@@ -499,8 +601,12 @@ def add_contract(sessions: Sessions, *, actor: Actor, customer_id: int, data: Co
         _check_contract_code_free(session, errors, values["code"], None)
         errors.raise_if_any()
         if not values["code"]:
-            values["code"] = next_code(session, column=Contract.code, prefix=f"HT{today.year}-",
-                                       counter=f"{CONTRACT_CODE_COUNTER}.{today.year}")
+            values["code"] = next_code(
+                session,
+                column=Contract.code,
+                prefix=f"HT{today.year}-",
+                counter=f"{CONTRACT_CODE_COUNTER}.{today.year}",
+            )
         contract = Contract(customer_id=customer_id, **values)
         session.add(contract)
         session.flush()
@@ -516,13 +622,25 @@ def _load_contract(session: Session, actor: Actor, contract_id: int) -> Contract
 
 
 def _payments(session: Session, contract_id: int) -> list[ContractPayment]:
-    return list(session.scalars(select(ContractPayment).where(ContractPayment.contract_id == contract_id)
-                                .order_by(ContractPayment.due_date, ContractPayment.id)))
+    return list(
+        session.scalars(
+            select(ContractPayment)
+            .where(ContractPayment.contract_id == contract_id)
+            .order_by(ContractPayment.due_date, ContractPayment.id)
+        )
+    )
 
 
-def update_contract(sessions: Sessions, *, actor: Actor, contract_id: int, version: int,
-                    data: ContractInput | Mapping[str, Any], token: str | None = None,
-                    today: dt.date | None = None) -> ContractView:
+def update_contract(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    contract_id: int,
+    version: int,
+    data: ContractInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> ContractView:
     """Change a contract if it is still at `version`."""
     today = today or today_for(sessions)
     errors = ValidationCollector()
@@ -541,8 +659,16 @@ def update_contract(sessions: Sessions, *, actor: Actor, contract_id: int, versi
         return _contract_view(contract, _payments(session, contract.id), today)
 
 
-def set_contract_archived(sessions: Sessions, *, actor: Actor, contract_id: int, version: int, archived: bool,
-                          token: str | None = None, today: dt.date | None = None) -> ContractView:
+def set_contract_archived(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    contract_id: int,
+    version: int,
+    archived: bool,
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> ContractView:
     """Archive a contract entered by mistake (or restore it)."""
     with transaction(sessions, actor=actor, token=token, operation="contracts.archive") as session:
         contract = _load_contract(session, actor, contract_id)
@@ -567,8 +693,15 @@ def clean_payment(errors: ValidationCollector, data: Any, *, today: dt.date) -> 
     return values
 
 
-def add_payment(sessions: Sessions, *, actor: Actor, contract_id: int, data: PaymentInput | Mapping[str, Any],
-                token: str | None = None, today: dt.date | None = None) -> PaymentView:
+def add_payment(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    contract_id: int,
+    data: PaymentInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> PaymentView:
     """Add a scheduled payment (due date, amount; paid date once paid) to a contract."""
     today = today or today_for(sessions)
     errors = ValidationCollector()
@@ -590,9 +723,16 @@ def _load_payment(session: Session, actor: Actor, payment_id: int) -> ContractPa
     return payment
 
 
-def update_payment(sessions: Sessions, *, actor: Actor, payment_id: int, version: int,
-                   data: PaymentInput | Mapping[str, Any], token: str | None = None,
-                   today: dt.date | None = None) -> PaymentView:
+def update_payment(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    payment_id: int,
+    version: int,
+    data: PaymentInput | Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> PaymentView:
     """Change a payment (typically: record that it was paid) if it is still at `version`."""
     today = today or today_for(sessions)
     errors = ValidationCollector()
@@ -637,22 +777,47 @@ class ActivityView:
 def open_tasks_of(session: Session, customer_id: int, *, now: dt.datetime, limit: int = 20) -> list[TaskView]:
     """The customer's open follow-up tasks, soonest due first (lower-level helper)."""
     rows = session.execute(
-        select(FollowUpTask, User.display_name).outerjoin(User, User.id == FollowUpTask.owner_id)
-        .where(FollowUpTask.customer_id == customer_id, FollowUpTask.status == "open",
-               FollowUpTask.archived_at.is_(None))
-        .order_by(FollowUpTask.due_at, FollowUpTask.id).limit(limit)
+        select(FollowUpTask, User.display_name)
+        .outerjoin(User, User.id == FollowUpTask.owner_id)
+        .where(
+            FollowUpTask.customer_id == customer_id, FollowUpTask.status == "open", FollowUpTask.archived_at.is_(None)
+        )
+        .order_by(FollowUpTask.due_at, FollowUpTask.id)
+        .limit(limit)
     ).all()
-    return [TaskView(id=t.id, due_at=t.due_at, purpose=t.purpose, priority=t.priority, channel=t.channel, note=t.note,
-                     owner_name=name, overdue=t.due_at < now) for t, name in rows]
+    return [
+        TaskView(
+            id=t.id,
+            due_at=t.due_at,
+            purpose=t.purpose,
+            priority=t.priority,
+            channel=t.channel,
+            note=t.note,
+            owner_name=name,
+            overdue=t.due_at < now,
+        )
+        for t, name in rows
+    ]
 
 
 def recent_activities_of(session: Session, customer_id: int, *, limit: int = 20) -> list[ActivityView]:
     """The customer's latest logged contacts, newest first (lower-level helper)."""
     rows = session.execute(
-        select(Activity, User.display_name).outerjoin(User, User.id == Activity.owner_id)
+        select(Activity, User.display_name)
+        .outerjoin(User, User.id == Activity.owner_id)
         .where(Activity.customer_id == customer_id, Activity.archived_at.is_(None))
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(limit)
     ).all()
-    return [ActivityView(id=a.id, occurred_at=a.occurred_at, channel=a.channel, summary=a.summary, outcome=a.outcome,
-                         next_step=a.next_step, owner_name=name) for a, name in rows]
-
+    return [
+        ActivityView(
+            id=a.id,
+            occurred_at=a.occurred_at,
+            channel=a.channel,
+            summary=a.summary,
+            outcome=a.outcome,
+            next_step=a.next_step,
+            owner_name=name,
+        )
+        for a, name in rows
+    ]

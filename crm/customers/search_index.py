@@ -67,9 +67,27 @@ from db.search_grams import (
     texts_from_database,
 )
 
-__all__ = ["DETAILS", "SEPARATOR", "VISIBLE", "SearchPlan", "SearchText", "grams_of", "index_new", "normalise",
-           "phone_digits", "plan_search", "rebuild", "reindex_all", "reindex_customers", "search_condition",
-           "search_text", "candidate_ids", "holds", "walk", "walkable"]
+__all__ = [
+    "DETAILS",
+    "SEPARATOR",
+    "VISIBLE",
+    "SearchPlan",
+    "SearchText",
+    "grams_of",
+    "index_new",
+    "normalise",
+    "phone_digits",
+    "plan_search",
+    "rebuild",
+    "reindex_all",
+    "reindex_customers",
+    "search_condition",
+    "search_text",
+    "candidate_ids",
+    "holds",
+    "walk",
+    "walkable",
+]
 CHUNK = 500  # customers per reindex round trip
 # A gram held by fewer customers than this picks the candidates; when every gram of a term is commoner, the
 # term matches so many customers that checking rows in the list's order finds a page sooner.
@@ -100,8 +118,7 @@ class SearchPlan:
     @property
     def exact(self) -> bool:
         """True when the term is a gram itself (王, 华为, acm, 138): holding it is matching, nothing to verify."""
-        return (self.candidate_grams is not None and len(self.candidate_grams) == 1
-                and self.term in grams_of(self.term))
+        return self.candidate_grams is not None and len(self.candidate_grams) == 1 and self.term in grams_of(self.term)
 
     @property
     def driven(self) -> bool:
@@ -111,8 +128,7 @@ class SearchPlan:
 
 def like_pattern(text: str) -> str:
     """Return a LIKE pattern (escape LIKE_ESCAPE) matching text anywhere."""
-    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace(
-        "_", LIKE_ESCAPE + "_")
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 
 
@@ -150,7 +166,7 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
     branches: list[tuple[list[str], tuple[int, ...]]] = [(sorted(grams_of(term)), kinds)]
     if digits is not None and digits != term:
         branches.append((sorted(grams_of(digits)), (DETAILS,)))
-    texts = [term, digits or ""][:len(branches)]  # what each branch's grams come from
+    texts = [term, digits or ""][: len(branches)]  # what each branch's grams come from
     picked: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] | None = None
     frequencies: list[tuple[list[tuple[int, str]], tuple[int, ...]]] = []
     rare = common = False
@@ -162,23 +178,29 @@ def plan_search(session: Session, search: str, *, contact_details: bool) -> Sear
         missing = [([g for g in grams if g not in stored][:PROBED_GRAMS], kinds) for grams, kinds in branches]
         probes = [m for m in missing if m[0]]
         live = {g: n for counted, _kinds in _frequencies(session, probes, RARE) for n, g in counted} if probes else {}
-        frequencies = [(sorted((stored.get(g, live.get(g, 0)), g) for g in grams if g in stored or g in live),
-                        kinds) for grams, kinds in branches]
+        frequencies = [
+            (sorted((stored.get(g, live.get(g, 0)), g) for g in grams if g in stored or g in live), kinds)
+            for grams, kinds in branches
+        ]
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
         common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
     elif all(grams for grams, _kinds in branches):  # never counted: count the grams live
-        frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches],
-                                   RARE)
+        frequencies = _frequencies(session, [(_spread(grams, PROBED_GRAMS), kinds) for grams, kinds in branches], RARE)
         rare = all(frequency[0][0] < RARE for frequency, _kinds in frequencies)
         if not rare:  # how common, really, are the commonest terms' rarest grams?
-            frequencies = _frequencies(session, [([g for _n, g in frequency[:PICKED_GRAMS + 1]], kinds)
-                                                 for frequency, kinds in frequencies], COMMON)
+            frequencies = _frequencies(
+                session,
+                [([g for _n, g in frequency[: PICKED_GRAMS + 1]], kinds) for frequency, kinds in frequencies],
+                COMMON,
+            )
             common = any(frequency[0][0] >= COMMON for frequency, _kinds in frequencies)
     if picked is None and frequencies:
-        picked = tuple((_pick(frequency, text), kinds)
-                       for (frequency, kinds), text in zip(frequencies, texts, strict=True))
-    plan = cache[key] = SearchPlan(term=term, details=contact_details, digits=digits, candidate_grams=picked,
-                                   rare=rare, common=common)
+        picked = tuple(
+            (_pick(frequency, text), kinds) for (frequency, kinds), text in zip(frequencies, texts, strict=True)
+        )
+    plan = cache[key] = SearchPlan(
+        term=term, details=contact_details, digits=digits, candidate_grams=picked, rare=rare, common=common
+    )
     return plan
 
 
@@ -200,7 +222,7 @@ def _pick(frequency: list[tuple[int, str]], text: str) -> tuple[str, ...]:
         if len(chosen) == PICKED_GRAMS:
             return tuple(chosen)
     rest = [g for _n, g in frequency if g not in chosen]
-    return tuple(chosen + rest[:PICKED_GRAMS - len(chosen)])
+    return tuple(chosen + rest[: PICKED_GRAMS - len(chosen)])
 
 
 def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, ...]]]) -> dict[str, int] | None:
@@ -209,21 +231,36 @@ def _stored_counts(session: Session, branches: list[tuple[list[str], tuple[int, 
     count = CustomerSearchGramCount
     # With the first stored gram too, whatever it is: no row at all means never counted, in the same statement.
     first = select(func.min(count.gram)).scalar_subquery()
-    found = dict(session.execute(select(count.gram, count.holders).where(
-        or_(count.gram.in_(grams), count.gram == first))).all())
+    found = dict(
+        session.execute(select(count.gram, count.holders).where(or_(count.gram.in_(grams), count.gram == first))).all()
+    )
     if not found:
         return None
     return {g: n for g, n in found.items() if g in grams}
 
 
-def _frequencies(session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
-                 ) -> list[tuple[list[tuple[int, str]], tuple[int, ...]]]:
+def _frequencies(
+    session: Session, probes: list[tuple[list[str], tuple[int, ...]]], cap: int
+) -> list[tuple[list[tuple[int, str]], tuple[int, ...]]]:
     """Count (up to cap) the customers holding each gram: one statement of index range scans."""
-    counts = iter(session.execute(select(*(
-        select(func.count()).select_from(
-            select(CustomerSearchGram.customer_id).where(*_gram_rows(CustomerSearchGram, gram, kinds))
-            .limit(cap).subquery()).scalar_subquery()
-        for grams, kinds in probes for gram in grams))).one())
+    counts = iter(
+        session.execute(
+            select(
+                *(
+                    select(func.count())
+                    .select_from(
+                        select(CustomerSearchGram.customer_id)
+                        .where(*_gram_rows(CustomerSearchGram, gram, kinds))
+                        .limit(cap)
+                        .subquery()
+                    )
+                    .scalar_subquery()
+                    for grams, kinds in probes
+                    for gram in grams
+                )
+            )
+        ).one()
+    )
     return [(sorted((int(next(counts)), gram) for gram in grams), kinds) for grams, kinds in probes]
 
 
@@ -239,8 +276,14 @@ def _candidates(grams: tuple[str, ...], kinds: tuple[int, ...]) -> Select[int]:
     for n, gram in enumerate(grams[1:], start=2):
         other = aliased(CustomerSearchGram, name=f"gram_{n}")
         # The same customer's rows have the same name: (gram, name, id) seeks the row in the key.
-        query = query.where(exists().where(*_gram_rows(other, gram, kinds), other.customer_name == first.customer_name,
-                                           other.customer_id == first.customer_id, _same_part(other, first)))
+        query = query.where(
+            exists().where(
+                *_gram_rows(other, gram, kinds),
+                other.customer_name == first.customer_name,
+                other.customer_id == first.customer_id,
+                _same_part(other, first),
+            )
+        )
     return query
 
 
@@ -265,8 +308,12 @@ def walkable(plan: SearchPlan | None) -> bool:
     its rarest grams' holders by index leaves a few candidates to sort (`search_condition`), where a walk
     would check every holder of one gram to count them.
     """
-    return (plan is not None and plan.candidate_grams is not None and len(plan.candidate_grams) == 1
-            and (plan.exact or not plan.rare))
+    return (
+        plan is not None
+        and plan.candidate_grams is not None
+        and len(plan.candidate_grams) == 1
+        and (plan.exact or not plan.rare)
+    )
 
 
 def holds(plan: SearchPlan) -> list[ColumnElement[bool]]:
@@ -276,20 +323,24 @@ def holds(plan: SearchPlan) -> list[ColumnElement[bool]]:
     grams are found by (gram, name, id), then the text is checked for a longer term.
     """
     assert plan.candidate_grams is not None and len(plan.candidate_grams) == 1
-    (rarest, kinds), = plan.candidate_grams
+    ((rarest, kinds),) = plan.candidate_grams
     conditions: list[ColumnElement[bool]] = []
     for n, gram in enumerate((plan.term,) if plan.exact else rarest[:PICKED_GRAMS], start=1):
         held = aliased(CustomerSearchGram, name=f"held_{n}")
-        conditions.append(select(held.customer_id).where(
-            *_gram_rows(held, gram, kinds), held.customer_name == Customer.name, held.customer_id == Customer.id)
-            .scalar_subquery().is_not(None))
+        conditions.append(
+            select(held.customer_id)
+            .where(*_gram_rows(held, gram, kinds), held.customer_name == Customer.name, held.customer_id == Customer.id)
+            .scalar_subquery()
+            .is_not(None)
+        )
     if not plan.exact:
         conditions.append(_verified(plan, Customer.id))
     return conditions
 
 
-def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, descending: bool = False
-         ) -> tuple[Select[Any], list[Any]]:
+def walk(
+    plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, descending: bool = False
+) -> tuple[Select[Any], list[Any]]:
     """Return the ids of the customers matching a walkable plan and the conditions, and their name order.
 
     The query reads the holders of one gram of the term in key order, which is the list's (name, id) order:
@@ -298,20 +349,32 @@ def walk(plan: SearchPlan, customer_conditions: list[ColumnElement[bool]], *, de
     instead of a page's worth of holders.
     """
     assert plan.candidate_grams is not None and len(plan.candidate_grams) == 1
-    (rarest, kinds), = plan.candidate_grams
+    ((rarest, kinds),) = plan.candidate_grams
     walked = aliased(CustomerSearchGram, name="walked")
     conditions = _gram_rows(walked, plan.term if plan.exact else rarest[0], kinds)
     if not plan.exact:
         for n, gram in enumerate(rarest[1:PICKED_GRAMS], start=2):
             # The same customer's row of another rare gram: one index seek, cheaper than reading the text.
             other = aliased(CustomerSearchGram, name=f"gram_{n}")
-            conditions.append(select(other.customer_id).where(
-                *_gram_rows(other, gram, kinds), other.customer_name == walked.customer_name,
-                other.customer_id == walked.customer_id, _same_part(other, walked)).scalar_subquery().is_not(None))
+            conditions.append(
+                select(other.customer_id)
+                .where(
+                    *_gram_rows(other, gram, kinds),
+                    other.customer_name == walked.customer_name,
+                    other.customer_id == walked.customer_id,
+                    _same_part(other, walked),
+                )
+                .scalar_subquery()
+                .is_not(None)
+            )
         conditions.append(_verified(plan, walked.customer_id))
     if customer_conditions:
-        conditions.append(select(Customer.id).where(Customer.id == walked.customer_id, *customer_conditions)
-                          .scalar_subquery().is_not(None))
+        conditions.append(
+            select(Customer.id)
+            .where(Customer.id == walked.customer_id, *customer_conditions)
+            .scalar_subquery()
+            .is_not(None)
+        )
     order = [walked.customer_name, walked.customer_id]
     return select(walked.customer_id).where(*conditions), [c.desc() for c in order] if descending else order
 
@@ -353,7 +416,6 @@ def candidate_ids(plan: SearchPlan, *, grams: int = PICKED_GRAMS) -> Any:
 # --- keeping the index in step -------------------------------------------------------------------------
 
 
-
 def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]) -> int:
     """Bring the search index of these customers in step with their rows (inside the caller's transaction).
 
@@ -367,11 +429,12 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
     changed = 0
     fresh: list[tuple[int, SearchText]] = []  # not indexed yet (new customers): bulk-loaded at the end
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         new = texts_from_database(connection, chunk)
-        old = {row.customer_id: SearchText(row.visible, row.emails, row.phones, row.name)
-               for row in connection.execute(select(CustomerSearchText).where(
-                   CustomerSearchText.customer_id.in_(chunk)))}
+        old = {
+            row.customer_id: SearchText(row.visible, row.emails, row.phones, row.name)
+            for row in connection.execute(select(CustomerSearchText).where(CustomerSearchText.customer_id.in_(chunk)))
+        }
         gone: list[dict[str, Any]] = []
         added: list[tuple[str, str, int, int]] = []
         updated: list[dict[str, Any]] = []
@@ -390,25 +453,42 @@ def reindex_customers(session: Session | Connection, customer_ids: Iterable[int]
             added.extend(new_rows - old_rows)
             if after is None:  # no such customer (any more): nothing to index
                 continue
-            updated.append({"b_id": customer_id, "visible": after.visible, "emails": after.emails,
-                            "phones": after.phones, "name": after.name})
+            updated.append(
+                {
+                    "b_id": customer_id,
+                    "visible": after.visible,
+                    "emails": after.emails,
+                    "phones": after.phones,
+                    "name": after.name,
+                }
+            )
         if gone:
             table = CustomerSearchGram.__table__
-            connection.execute(delete(table).where(
-                table.c.gram == _bind("g"), table.c.customer_name == _bind("n"), table.c.customer_id == _bind("c"),
-                table.c.kinds == _bind("k")), gone)
+            connection.execute(
+                delete(table).where(
+                    table.c.gram == _bind("g"),
+                    table.c.customer_name == _bind("n"),
+                    table.c.customer_id == _bind("c"),
+                    table.c.kinds == _bind("k"),
+                ),
+                gone,
+            )
         if updated:
             table = CustomerSearchText.__table__
-            connection.execute(update(table).where(table.c.customer_id == _bind("b_id")).values(
-                visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones"), name=_bind("name")),
-                updated)
+            connection.execute(
+                update(table)
+                .where(table.c.customer_id == _bind("b_id"))
+                .values(visible=_bind("visible"), emails=_bind("emails"), phones=_bind("phones"), name=_bind("name")),
+                updated,
+            )
         insert_grams(connection, added)
     index_new(connection, fresh)
     return changed
 
 
-def reindex_all(sessions: Sessions, *, chunk: int = 2_000, progress: Callable[[str], None] = lambda _: None
-                ) -> tuple[int, int]:
+def reindex_all(
+    sessions: Sessions, *, chunk: int = 2_000, progress: Callable[[str], None] = lambda _: None
+) -> tuple[int, int]:
     """Bring every customer's index in step with its rows (`search reindex`, after edits made outside the app).
 
     One short transaction per chunk of customers, each rewriting only the customers whose text changed: a
@@ -419,8 +499,9 @@ def reindex_all(sessions: Sessions, *, chunk: int = 2_000, progress: Callable[[s
     last = checked = changed = 0
     while True:
         with sessions.begin() as session:
-            ids = list(session.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id)
-                                       .limit(chunk)))
+            ids = list(
+                session.scalars(select(Customer.id).where(Customer.id > last).order_by(Customer.id).limit(chunk))
+            )
             changed += reindex_customers(session, ids)
         if not ids:
             break
@@ -434,5 +515,3 @@ def reindex_all(sessions: Sessions, *, chunk: int = 2_000, progress: Callable[[s
 
 def _bind(name: str) -> Any:
     return bindparam(name)
-
-

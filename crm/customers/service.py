@@ -82,8 +82,21 @@ FOLLOW_UP_STATES = ("none", "planned", "overdue", "out_of_cadence")
 UNRATED = "none"  # value-tier filter choice for customers not yet rated
 # Every sort is served by an index on its column (owner and department sort by id: their names would need
 # the whole filtered set sorted), so the first page never sorts the table.
-SORTS = ("name", "code", "created_at", "owner", "department", "lifecycle_stage", "value_tier", "industry", "region",
-         "source_channel", "importance", "last_contact_at", "next_follow_up_at")
+SORTS = (
+    "name",
+    "code",
+    "created_at",
+    "owner",
+    "department",
+    "lifecycle_stage",
+    "value_tier",
+    "industry",
+    "region",
+    "source_channel",
+    "importance",
+    "last_contact_at",
+    "next_follow_up_at",
+)
 # Counts stop here: "10,000+" answers as fast with a million customers as with a thousand.
 COUNT_CAP = 10_000
 # A search counts its matches up to here: each is checked against the index row by row, and past a thousand
@@ -228,9 +241,17 @@ def _unindexed_mysql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
 
 
 def filter_conditions(
-    session: Session, actor: Actor, flt: CustomerFilter, *, now: dt.datetime, cadences: Cadences,
-    for_counting: bool = False, visible: list[ColumnElement[bool]] | None = None, search_grams: int | None = None,
-    search: bool = True, joined_search: bool = False,
+    session: Session,
+    actor: Actor,
+    flt: CustomerFilter,
+    *,
+    now: dt.datetime,
+    cadences: Cadences,
+    for_counting: bool = False,
+    visible: list[ColumnElement[bool]] | None = None,
+    search_grams: int | None = None,
+    search: bool = True,
+    joined_search: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions of the filter, within what the actor may see (`visible`, if known).
 
@@ -272,8 +293,9 @@ def filter_conditions(
     if flt.tags:
         conditions.append(Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag.in_(flt.tags))))
     if flt.follow_up_states:
-        conditions.append(or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states
-                                if s in FOLLOW_UP_STATES)))
+        conditions.append(
+            or_(*(_state_condition(s, cadences, now) for s in flt.follow_up_states if s in FOLLOW_UP_STATES))
+        )
     if plan is not None and search:
         conditions.append(search_condition(plan, grams=search_grams, joined=joined_search))
     return conditions
@@ -311,7 +333,8 @@ def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False, entity: A
     and MariaDB are kept from walking the sort column's index, and probing every customer on the way.
     """
     sort_columns: dict[str, Any] = {
-        "owner": entity.owner_id, "department": entity.department_id,
+        "owner": entity.owner_id,
+        "department": entity.department_id,
         **{name: getattr(entity, name) for name in SORTS if name not in ("owner", "department")},
     }
     sort_column = sort_columns.get(flt.sort, entity.name)
@@ -331,9 +354,19 @@ def _order(flt: CustomerFilter, dialect: str, *, driven: bool = False, entity: A
 
 
 def _rows_select(
-    actor: Actor, conditions: list[ColumnElement[bool]], flt: CustomerFilter, *, now: dt.datetime,
-    cadences: Cadences, dialect: str, limit: int | None = None, offset: int = 0, with_total: bool = False,
-    driven: bool = False, page_ids: Any = None, candidates: Any = None,
+    actor: Actor,
+    conditions: list[ColumnElement[bool]],
+    flt: CustomerFilter,
+    *,
+    now: dt.datetime,
+    cadences: Cadences,
+    dialect: str,
+    limit: int | None = None,
+    offset: int = 0,
+    with_total: bool = False,
+    driven: bool = False,
+    page_ids: Any = None,
+    candidates: Any = None,
 ) -> AnySelect:
     owner = aliased(User, name="owner")
     contact = aliased(Contact, name="primary_contact")
@@ -352,15 +385,35 @@ def _rows_select(
         phone, email = mask_phone_sql(contact.phone), mask_email_sql(contact.email)
     order = _order(flt, dialect, driven=driven)
     query = select(
-        Customer.id, Customer.code, Customer.name, Customer.customer_type, Customer.owner_id,
-        owner.display_name.label("owner_name"), Customer.department_id,
-        Department.name.label("department_name"), Customer.lifecycle_stage, Customer.value_tier,
-        Customer.size_class, Customer.relationship, Customer.credit_risk, Customer.importance,
-        Customer.need_type, Customer.industry, Customer.region, Customer.source_channel,
-        Customer.expected_close_date, Customer.last_contact_at, Customer.next_follow_up_at,
-        follow_up_state(cadences, now).label("follow_up_state"), Customer.created_at, Customer.updated_at,
-        Customer.archived_at, Customer.version, contact.name.label("contact_name"),
-        phone.label("contact_phone"), email.label("contact_email"),
+        Customer.id,
+        Customer.code,
+        Customer.name,
+        Customer.customer_type,
+        Customer.owner_id,
+        owner.display_name.label("owner_name"),
+        Customer.department_id,
+        Department.name.label("department_name"),
+        Customer.lifecycle_stage,
+        Customer.value_tier,
+        Customer.size_class,
+        Customer.relationship,
+        Customer.credit_risk,
+        Customer.importance,
+        Customer.need_type,
+        Customer.industry,
+        Customer.region,
+        Customer.source_channel,
+        Customer.expected_close_date,
+        Customer.last_contact_at,
+        Customer.next_follow_up_at,
+        follow_up_state(cadences, now).label("follow_up_state"),
+        Customer.created_at,
+        Customer.updated_at,
+        Customer.archived_at,
+        Customer.version,
+        contact.name.label("contact_name"),
+        phone.label("contact_phone"),
+        email.label("contact_email"),
     ).select_from(Customer)
     if page_ids is not None:  # a subquery of the page's customer_id, already picked (a search's walk)
         query = query.join(page_ids, page_ids.c.customer_id == Customer.id)
@@ -368,16 +421,18 @@ def _rows_select(
     elif limit is not None:
         # A "deferred join": pick the page's ids with a narrow query the planner gets right (index
         # order or a top-N sort), then join owners, departments and contacts for those rows only.
-        page_from = Customer if candidates is None else join(Customer, candidates,
-                                                             candidates.c.customer_id == Customer.id)
+        page_from = (
+            Customer if candidates is None else join(Customer, candidates, candidates.c.customer_id == Customer.id)
+        )
         picked = select(Customer.id).select_from(page_from).where(*conditions)
         page_order = order
         if driven and with_total and dialect == "postgresql":
             # Every match is read for the total anyway, so find them all first (OFFSET 0 keeps the subquery
             # whole), then sort. Left to itself, PostgreSQL can misjudge a search's candidates by a hundred
             # times, read the sort column's index in order and check the text of every customer on the way.
-            matches = aliased(Customer, select(Customer).select_from(page_from).where(*conditions).offset(0)
-                              .subquery("matches"))
+            matches = aliased(
+                Customer, select(Customer).select_from(page_from).where(*conditions).offset(0).subquery("matches")
+            )
             picked = select(matches.id)
             page_order = _order(flt, dialect, driven=driven, entity=matches)
         if with_total:
@@ -390,8 +445,7 @@ def _rows_select(
     elif candidates is not None:
         query = query.join(candidates, candidates.c.customer_id == Customer.id)
     return (
-        query
-        .outerjoin(owner, owner.id == Customer.owner_id)
+        query.outerjoin(owner, owner.id == Customer.owner_id)
         .outerjoin(Department, Department.id == Customer.department_id)
         .outerjoin(contact, and_(contact.customer_id == Customer.id, contact.id == primary_id))
         .where(*conditions)
@@ -414,10 +468,12 @@ def customer_query(
     plan = _plan(session, actor, flt)
     driven = plan is not None and plan.driven
     candidates = _joined_candidates(plan, dialect) if driven else None
-    conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences,
-                                   joined_search=candidates is not None)
-    return _rows_select(actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, driven=driven,
-                        candidates=candidates)
+    conditions = filter_conditions(
+        session, actor, flt, now=now, cadences=cadences, joined_search=candidates is not None
+    )
+    return _rows_select(
+        actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, driven=driven, candidates=candidates
+    )
 
 
 def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -426,7 +482,8 @@ def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int,
     tags: dict[int, list[str]] = {}
     if ids:
         for customer_id, tag in session.execute(
-            select(CustomerTag.customer_id, CustomerTag.tag).where(CustomerTag.customer_id.in_(ids))
+            select(CustomerTag.customer_id, CustomerTag.tag)
+            .where(CustomerTag.customer_id.in_(ids))
             .order_by(CustomerTag.customer_id, CustomerTag.tag)
         ):
             tags.setdefault(customer_id, []).append(tag)
@@ -434,7 +491,12 @@ def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int,
 
 
 def list_customers(
-    sessions: Sessions, *, actor: Actor, flt: CustomerFilter | None = None, page: int = 0, page_size: int = 50,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    flt: CustomerFilter | None = None,
+    page: int = 0,
+    page_size: int = 50,
     now: dt.datetime | None = None,
 ) -> CustomerPage:
     """Return one page of the customers the actor may see, with the filtered totals (all counted in SQL)."""
@@ -449,27 +511,52 @@ def list_customers(
         cap = COUNT_CAP if plan is None else SEARCH_COUNT_CAP
         driven = plan is not None and plan.driven
         candidates = _joined_candidates(plan, dialect) if driven else None
-        conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                       joined_search=candidates is not None)
+        conditions = filter_conditions(
+            session, actor, flt, now=now, cadences=cadences, visible=visible, joined_search=candidates is not None
+        )
         # A common term's capped count reads the customers holding its rarest gram, in id order, and stops
         # at cap + 1 matches (checking every customer would take seconds when matches are 1 in 1,000).
         count_grams = 1 if plan is not None and plan.candidate_grams is not None and not driven else None
-        counted = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                    for_counting=True, search_grams=count_grams)
+        counted = filter_conditions(
+            session,
+            actor,
+            flt,
+            now=now,
+            cadences=cadences,
+            visible=visible,
+            for_counting=True,
+            search_grams=count_grams,
+        )
 
         def count(*extra: ColumnElement[bool]) -> Any:
             capped = select(Customer.id).where(*counted, *extra).limit(cap + 1).subquery()
             return select(func.count()).select_from(capped).scalar_subquery()
 
         def fetch(page: int, *, with_total: bool = False) -> list[dict[str, Any]]:
-            return [dict(r) for r in session.execute(_rows_select(
-                actor, conditions, flt, now=now, cadences=cadences, dialect=dialect, limit=page_size,
-                offset=page * page_size, with_total=with_total, driven=driven, candidates=candidates)).mappings()]
+            return [
+                dict(r)
+                for r in session.execute(
+                    _rows_select(
+                        actor,
+                        conditions,
+                        flt,
+                        now=now,
+                        cadences=cadences,
+                        dialect=dialect,
+                        limit=page_size,
+                        offset=page * page_size,
+                        with_total=with_total,
+                        driven=driven,
+                        candidates=candidates,
+                    )
+                ).mappings()
+            ]
 
         def walked(descending: bool = False) -> tuple[Any, list[Any]]:
             assert plan is not None
-            filters = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                        for_counting=True, search=False)
+            filters = filter_conditions(
+                session, actor, flt, now=now, cadences=cadences, visible=visible, for_counting=True, search=False
+            )
             return walk(plan, filters, descending=descending)
 
         def last_page(total: int) -> int:
@@ -486,9 +573,18 @@ def list_customers(
             total = int(session.scalar(select(func.count()).select_from(matches.limit(cap + 1).subquery())) or 0)
             page = last_page(total)
             page_ids = matches.order_by(*order).limit(page_size).offset(page * page_size).subquery("page")
-            result = [dict(r) for r in session.execute(_rows_select(
-                actor, [], flt, now=now, cadences=cadences, dialect=dialect, driven=True,
-                page_ids=page_ids)).mappings()] if total else []
+            result = (
+                [
+                    dict(r)
+                    for r in session.execute(
+                        _rows_select(
+                            actor, [], flt, now=now, cadences=cadences, dialect=dialect, driven=True, page_ids=page_ids
+                        )
+                    ).mappings()
+                ]
+                if total
+                else []
+            )
         elif driven:
             # The search's grams picked at most a few thousand candidates, all read to sort them anyway:
             # the same read gives the page and the total (a window count).
@@ -512,8 +608,10 @@ def list_customers(
             total = len(matched)
             page = last_page(total)
             searched: list[ColumnElement[bool]] = holds(plan) if total > cap else [Customer.id.in_(matched)]
-            conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                           search=False) + searched
+            conditions = (
+                filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible, search=False)
+                + searched
+            )
             driven = total <= cap
             result = fetch(page) if total else []
         elif plan is not None:
@@ -525,8 +623,16 @@ def list_customers(
                 # customers before filling a page (Chinese names all sort after the English ones).
                 driven = True
                 candidates = _joined_candidates(plan, dialect, grams=PICKED_GRAMS)
-                conditions = filter_conditions(session, actor, flt, now=now, cadences=cadences, visible=visible,
-                                               search_grams=PICKED_GRAMS, joined_search=candidates is not None)
+                conditions = filter_conditions(
+                    session,
+                    actor,
+                    flt,
+                    now=now,
+                    cadences=cadences,
+                    visible=visible,
+                    search_grams=PICKED_GRAMS,
+                    joined_search=candidates is not None,
+                )
             # Otherwise very common (or too short for grams): rows are checked in the list's order and the
             # page fills quickly.
             result = fetch(page)
@@ -537,8 +643,15 @@ def list_customers(
             result = fetch(page)
         tags = tags_by_customer(session, (r["id"] for r in result))
     rows = [CustomerRow(**r, tags=tags.get(r["id"], ()), can_edit=can_edit(actor, r["owner_id"])) for r in result]
-    return CustomerPage(rows=rows, total=total, overdue=None if overdue is None else int(overdue), page=page,
-                        page_size=page_size, masked=masks_contacts(actor), cap=cap)
+    return CustomerPage(
+        rows=rows,
+        total=total,
+        overdue=None if overdue is None else int(overdue),
+        page=page,
+        page_size=page_size,
+        masked=masks_contacts(actor),
+        cap=cap,
+    )
 
 
 @dataclass(frozen=True)
@@ -560,17 +673,27 @@ def filter_options(sessions: Sessions, *, actor: Actor, tag_limit: int = 500) ->
     """Return the owners, departments and tags to offer in the list filters."""
     require(actor, "customers.view")
     with sessions.read() as session:
-        owners = [Choice(i, n) for i, n in session.execute(
-            select(User.id, User.display_name).where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
-            .order_by(User.display_name))]
-        departments = [Choice(i, n) for i, n in session.execute(
-            select(Department.id, Department.name).where(Department.archived_at.is_(None)).order_by(Department.name))]
+        owners = [
+            Choice(i, n)
+            for i, n in session.execute(
+                select(User.id, User.display_name)
+                .where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
+                .order_by(User.display_name)
+            )
+        ]
+        departments = [
+            Choice(i, n)
+            for i, n in session.execute(
+                select(Department.id, Department.name).where(Department.archived_at.is_(None)).order_by(Department.name)
+            )
+        ]
         tags = list(session.scalars(select(CustomerTag.tag).distinct().order_by(CustomerTag.tag).limit(tag_limit)))
     return FilterOptions(owners=owners, departments=departments, tags=tags)
 
 
-def pick_customers(sessions: Sessions, *, actor: Actor, search: str = "", limit: int = 20,
-                   exclude_id: int | None = None) -> list[Choice]:
+def pick_customers(
+    sessions: Sessions, *, actor: Actor, search: str = "", limit: int = 20, exclude_id: int | None = None
+) -> list[Choice]:
     """Return up to `limit` live customers matching the search, as 'code · name' choices (for pickers)."""
     flt = CustomerFilter(search=search, sort="name")
     with sessions.read() as session:
@@ -627,8 +750,14 @@ class CustomerInput:
 EDITABLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CustomerInput))
 _TEXT_FIELDS = ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "customer_type": CUSTOMER_TYPES, "industry": INDUSTRIES, "region": REGIONS, "company_size": COMPANY_SIZES,
-    "source_channel": SOURCES, "need_type": NEED_TYPES, "importance": IMPORTANCE, "churn_reason": CHURN_REASONS,
+    "customer_type": CUSTOMER_TYPES,
+    "industry": INDUSTRIES,
+    "region": REGIONS,
+    "company_size": COMPANY_SIZES,
+    "source_channel": SOURCES,
+    "need_type": NEED_TYPES,
+    "importance": IMPORTANCE,
+    "churn_reason": CHURN_REASONS,
 }
 _LENGTHS = {"name": 200, "code": 32, "address": 300}
 
@@ -682,8 +811,15 @@ class CustomerView:
     can_edit: bool = False
     masked: bool = False
 
-def customer_view_in(session: Session, actor: Actor, customer_id: int, *, now: dt.datetime | None = None,
-                     cadences: Cadences | None = None) -> CustomerView:
+
+def customer_view_in(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    *,
+    now: dt.datetime | None = None,
+    cadences: Cadences | None = None,
+) -> CustomerView:
     """Build the profile view inside an open session (lower-level helper: checks read access)."""
     now = now or utcnow()
     cadences = cadences or load_cadences(session)
@@ -699,22 +835,59 @@ def customer_view_in(session: Session, actor: Actor, customer_id: int, *, now: d
     customer, owner_name, department_name, state = row
     load_readable(session, actor, customer_id)
     tags = tags_by_customer(session, [customer_id]).get(customer_id, ())
-    values = {name: getattr(customer, name) for name in (
-        "id", "code", "name", "customer_type", "industry", "region", "address", "company_size", "source_channel",
-        "owner_id", "department_id", *_TEXT_FIELDS, "birthday", "first_contact_date", "share_consent",
-        "lifecycle_stage", "stage_changed_at", "churn_reason", "need_type", "importance", "expected_close_date",
-        "value_tier", "size_class", "relationship", "credit_risk", "classified_at", "last_contact_at",
-        "next_follow_up_at", "created_at", "updated_at", "archived_at", "version")}
+    values = {
+        name: getattr(customer, name)
+        for name in (
+            "id",
+            "code",
+            "name",
+            "customer_type",
+            "industry",
+            "region",
+            "address",
+            "company_size",
+            "source_channel",
+            "owner_id",
+            "department_id",
+            *_TEXT_FIELDS,
+            "birthday",
+            "first_contact_date",
+            "share_consent",
+            "lifecycle_stage",
+            "stage_changed_at",
+            "churn_reason",
+            "need_type",
+            "importance",
+            "expected_close_date",
+            "value_tier",
+            "size_class",
+            "relationship",
+            "credit_risk",
+            "classified_at",
+            "last_contact_at",
+            "next_follow_up_at",
+            "created_at",
+            "updated_at",
+            "archived_at",
+            "version",
+        )
+    }
     masked = masks_contacts(actor)
     if masked:  # a person's own details are as personal as a contact's: a viewer sees neither
         values["birthday"] = None
         if customer.customer_type == "individual" and customer.address:
             values["address"] = MASK
     return CustomerView(
-        **values, owner_name=owner_name, department_name=department_name, follow_up_state=state,
-        urgency=urgency_of(customer.expected_close_date, now.date()) if customer.lifecycle_stage in (
-            "potential", "intent") else None,
-        tags=tags, can_edit=can_edit(actor, customer.owner_id), masked=masked,
+        **values,
+        owner_name=owner_name,
+        department_name=department_name,
+        follow_up_state=state,
+        urgency=urgency_of(customer.expected_close_date, now.date())
+        if customer.lifecycle_stage in ("potential", "intent")
+        else None,
+        tags=tags,
+        can_edit=can_edit(actor, customer.owner_id),
+        masked=masked,
     )
 
 
@@ -747,8 +920,9 @@ class Customer360:
 OPEN_COMPLAINT_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "reopened")
 
 
-def get_customer_360(sessions: Sessions, *, actor: Actor, customer_id: int, orders_limit: int = 50,
-                     now: dt.datetime | None = None) -> Customer360:
+def get_customer_360(
+    sessions: Sessions, *, actor: Actor, customer_id: int, orders_limit: int = 50, now: dt.datetime | None = None
+) -> Customer360:
     """Return the profile, contacts, orders with totals, contracts with payments and open follow-ups."""
     now = now or utcnow()
     today = now.date()
@@ -766,9 +940,18 @@ def get_customer_360(sessions: Sessions, *, actor: Actor, customer_id: int, orde
             contract_outstanding=sum((c.outstanding for c in active), Decimal(0)),
             open_tasks=open_tasks_of(session, customer_id, now=now),
             recent_activities=recent_activities_of(session, customer_id),
-            open_complaints=int(session.scalar(select(func.count()).select_from(Complaint).where(
-                Complaint.customer_id == customer_id, Complaint.archived_at.is_(None),
-                Complaint.status.in_(OPEN_COMPLAINT_STATUSES))) or 0),
+            open_complaints=int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Complaint)
+                    .where(
+                        Complaint.customer_id == customer_id,
+                        Complaint.archived_at.is_(None),
+                        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+                    )
+                )
+                or 0
+            ),
         )
 
 
@@ -849,8 +1032,13 @@ def _check_owner(session: Session, errors: ValidationCollector, owner_id: int | 
 
 
 def _check_department(session: Session, errors: ValidationCollector, department_id: int | None) -> None:
-    if department_id is not None and session.scalar(
-            select(Department.id).where(Department.id == department_id, Department.archived_at.is_(None))) is None:
+    if (
+        department_id is not None
+        and session.scalar(
+            select(Department.id).where(Department.id == department_id, Department.archived_at.is_(None))
+        )
+        is None
+    ):
         errors.add("department_id", "validation.choice")
 
 
@@ -866,8 +1054,7 @@ def name_key_of(name: str) -> str:
     return normalise_name(name)[:200]
 
 
-def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str], *,
-              new: bool = False) -> None:
+def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence[str], *, new: bool = False) -> None:
     """Give the customer exactly these tags; a change is a change of the customer (version bumped, audited).
 
     The customer's row is written (UPDATE ... WHERE version = n) before its tags, so that of two saves from
@@ -881,14 +1068,27 @@ def _set_tags(session: Session, actor: Actor, customer: Customer, tags: Sequence
         customer.updated_at = utcnow()  # the row is written even when only tags change: one version bump
         session.flush()
     if removed:
-        session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id,
-                                                  CustomerTag.tag.in_(removed)))
+        session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id, CustomerTag.tag.in_(removed)))
     if added:
-        session.execute(insert(CustomerTag), [{"customer_id": customer.id, "tag": t, "created_at": utcnow()}
-                                              for t in added])
+        session.execute(
+            insert(CustomerTag), [{"customer_id": customer.id, "tag": t, "created_at": utcnow()} for t in added]
+        )
     if added or removed:
-        write_audit(session, [audit_row(actor, "update", "customers", customer.id, field="tags",
-                                        old=_tags_text(current), new=_tags_text(wanted), version=customer.version)])
+        write_audit(
+            session,
+            [
+                audit_row(
+                    actor,
+                    "update",
+                    "customers",
+                    customer.id,
+                    field="tags",
+                    old=_tags_text(current),
+                    new=_tags_text(wanted),
+                    version=customer.version,
+                )
+            ],
+        )
 
 
 def _tags_text(tags: Iterable[str]) -> str | None:
@@ -900,8 +1100,14 @@ def _tags_text(tags: Iterable[str]) -> str | None:
 
 
 def create_customer(
-    sessions: Sessions, *, actor: Actor, data: CustomerInput, contact: Any = None, confirm_duplicates: bool = False,
-    token: str | None = None, today: dt.date | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    data: CustomerInput,
+    contact: Any = None,
+    confirm_duplicates: bool = False,
+    token: str | None = None,
+    today: dt.date | None = None,
 ) -> CustomerView:
     """Create a customer (with an optional first contact, a crm.customers.records.ContactInput).
 
@@ -926,10 +1132,12 @@ def create_customer(
         errors.raise_if_any()
         if not confirm_duplicates:
             candidates = duplicates_in_session(
-                session, name=values["name"],
+                session,
+                name=values["name"],
                 phones=[contact_values["phone"]] if contact_values and contact_values.get("phone") else [],
                 emails=[contact_values["email"]] if contact_values and contact_values.get("email") else [],
-                actor=actor)
+                actor=actor,
+            )
             if candidates:
                 raise DuplicatesFound(candidates)
         if values["department_id"] is None and values["owner_id"] is not None:
@@ -942,8 +1150,15 @@ def create_customer(
             customer.churn_reason = None
         session.add(customer)
         session.flush()
-        session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.lifecycle_stage,
-                                changed_at=now, changed_by_id=actor.id))
+        session.add(
+            StageChange(
+                customer_id=customer.id,
+                from_stage=None,
+                to_stage=customer.lifecycle_stage,
+                changed_at=now,
+                changed_by_id=actor.id,
+            )
+        )
         if tags:
             _set_tags(session, actor, customer, tags, new=True)
         if contact_values and contact_values.get("name"):
@@ -953,8 +1168,14 @@ def create_customer(
 
 
 def update_customer(
-    sessions: Sessions, *, actor: Actor, customer_id: int, version: int, changes: Mapping[str, Any],
-    token: str | None = None, today: dt.date | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    version: int,
+    changes: Mapping[str, Any],
+    token: str | None = None,
+    today: dt.date | None = None,
 ) -> CustomerView:
     """Apply the changed fields to a customer the actor may edit, if it is still at `version`.
 
@@ -1002,8 +1223,9 @@ def update_customer(
         return customer_view_in(session, actor, customer.id)
 
 
-def _set_archived(sessions: Sessions, *, actor: Actor, customer_id: int, version: int, archived: bool,
-                  token: str | None) -> CustomerView:
+def _set_archived(
+    sessions: Sessions, *, actor: Actor, customer_id: int, version: int, archived: bool, token: str | None
+) -> CustomerView:
     require(actor, "customers.archive")
     operation = "customers.archive" if archived else "customers.restore"
     with transaction(sessions, actor=actor, token=token, operation=operation) as session:
@@ -1017,14 +1239,16 @@ def _set_archived(sessions: Sessions, *, actor: Actor, customer_id: int, version
         return customer_view_in(session, actor, customer.id)
 
 
-def archive_customer(sessions: Sessions, *, actor: Actor, customer_id: int, version: int,
-                     token: str | None = None) -> CustomerView:
+def archive_customer(
+    sessions: Sessions, *, actor: Actor, customer_id: int, version: int, token: str | None = None
+) -> CustomerView:
     """Archive (soft-delete) a customer; managers only."""
     return _set_archived(sessions, actor=actor, customer_id=customer_id, version=version, archived=True, token=token)
 
 
-def restore_customer(sessions: Sessions, *, actor: Actor, customer_id: int, version: int,
-                     token: str | None = None) -> CustomerView:
+def restore_customer(
+    sessions: Sessions, *, actor: Actor, customer_id: int, version: int, token: str | None = None
+) -> CustomerView:
     """Bring an archived customer back; managers only."""
     return _set_archived(sessions, actor=actor, customer_id=customer_id, version=version, archived=False, token=token)
 
@@ -1055,15 +1279,17 @@ def _bulk_ids(customer_ids: Iterable[int]) -> list[int]:
 
 
 def _bulk_load(session: Session, ids: list[int], *columns: Any) -> Sequence[Any]:
-    rows = session.execute(select(Customer.id, Customer.version, *columns).where(Customer.id.in_(ids))
-                           .with_for_update()).all()
+    rows = session.execute(
+        select(Customer.id, Customer.version, *columns).where(Customer.id.in_(ids)).with_for_update()
+    ).all()
     if len(rows) != len(ids):
         raise NotFound(entity="customers", id=sorted(set(ids) - {r[0] for r in rows}))
     return rows
 
 
-def bulk_reassign(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], owner_id: int | None,
-                  token: str | None = None) -> BulkResult:
+def bulk_reassign(
+    sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], owner_id: int | None, token: str | None = None
+) -> BulkResult:
     """Give the selected customers to another owner, in one transaction, audited per customer."""
     require(actor, "customers.reassign")
     ids = _bulk_ids(customer_ids)
@@ -1074,15 +1300,39 @@ def bulk_reassign(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[in
         rows = _bulk_load(session, ids, Customer.owner_id)
         changing = [r for r in rows if r.owner_id != owner_id]
         if changing:
-            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
-                            .values(owner_id=owner_id, version=_CUSTOMERS.c.version + 1, updated_at=utcnow()))
-            write_audit(session, [audit_row(actor, "update", "customers", r.id, field="owner_id", old=r.owner_id,
-                                            new=owner_id, version=r.version + 1) for r in changing])
+            session.execute(
+                update(_CUSTOMERS)
+                .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                .values(owner_id=owner_id, version=_CUSTOMERS.c.version + 1, updated_at=utcnow())
+            )
+            write_audit(
+                session,
+                [
+                    audit_row(
+                        actor,
+                        "update",
+                        "customers",
+                        r.id,
+                        field="owner_id",
+                        old=r.owner_id,
+                        new=owner_id,
+                        version=r.version + 1,
+                    )
+                    for r in changing
+                ],
+            )
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
 
-def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], tag: str, remove: bool = False,
-             token: str | None = None) -> BulkResult:
+def bulk_tag(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_ids: Iterable[int],
+    tag: str,
+    remove: bool = False,
+    token: str | None = None,
+) -> BulkResult:
     """Add a tag to (or remove it from) the selected customers, in one transaction, audited per customer."""
     require(actor, "customers.edit_all")
     ids = _bulk_ids(customer_ids)
@@ -1096,30 +1346,51 @@ def bulk_tag(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], t
     text = cleaned[0]
     with transaction(sessions, actor=actor, token=token, operation="customers.bulk_tag") as session:
         rows = _bulk_load(session, ids)
-        having = set(session.scalars(select(CustomerTag.customer_id).where(
-            CustomerTag.customer_id.in_(ids), CustomerTag.tag == text)))
+        having = set(
+            session.scalars(
+                select(CustomerTag.customer_id).where(CustomerTag.customer_id.in_(ids), CustomerTag.tag == text)
+            )
+        )
         changing = [r for r in rows if (r.id in having) == remove]
         if changing:
             changed_ids = [r.id for r in changing]
             # A tag is part of the customer: its version moves, so a form opened before refuses to save over it.
-            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(changed_ids))
-                            .values(version=_CUSTOMERS.c.version + 1, updated_at=utcnow()))
+            session.execute(
+                update(_CUSTOMERS)
+                .where(_CUSTOMERS.c.id.in_(changed_ids))
+                .values(version=_CUSTOMERS.c.version + 1, updated_at=utcnow())
+            )
             if remove:
-                session.execute(delete(CustomerTag).where(CustomerTag.tag == text,
-                                                          CustomerTag.customer_id.in_(changed_ids)))
+                session.execute(
+                    delete(CustomerTag).where(CustomerTag.tag == text, CustomerTag.customer_id.in_(changed_ids))
+                )
             else:
-                session.execute(insert(CustomerTag), [{"customer_id": i, "tag": text, "created_at": utcnow()}
-                                                      for i in changed_ids])
+                session.execute(
+                    insert(CustomerTag), [{"customer_id": i, "tag": text, "created_at": utcnow()} for i in changed_ids]
+                )
         tags = tags_by_customer(session, [r.id for r in changing])
-        write_audit(session, [audit_row(actor, "update", "customers", r.id, field="tags",
-                                        old=_tags_text(set(tags.get(r.id, ())) ^ {text}),
-                                        new=_tags_text(tags.get(r.id, ())), version=r.version + 1)
-                              for r in changing])
+        write_audit(
+            session,
+            [
+                audit_row(
+                    actor,
+                    "update",
+                    "customers",
+                    r.id,
+                    field="tags",
+                    old=_tags_text(set(tags.get(r.id, ())) ^ {text}),
+                    new=_tags_text(tags.get(r.id, ())),
+                    version=r.version + 1,
+                )
+                for r in changing
+            ],
+        )
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
 
-def bulk_archive(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int],
-                 token: str | None = None) -> BulkResult:
+def bulk_archive(
+    sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int], token: str | None = None
+) -> BulkResult:
     """Archive the selected customers, in one transaction, audited per customer."""
     require(actor, "customers.archive")
     ids = _bulk_ids(customer_ids)
@@ -1128,10 +1399,18 @@ def bulk_archive(sessions: Sessions, *, actor: Actor, customer_ids: Iterable[int
         changing = [r for r in rows if r.archived_at is None]
         if changing:
             now = utcnow()
-            session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
-                            .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now))
-            write_audit(session, [audit_row(actor, "archive", "customers", r.id, field="archived_at", new=now,
-                                            version=r.version + 1) for r in changing])
+            session.execute(
+                update(_CUSTOMERS)
+                .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now)
+            )
+            write_audit(
+                session,
+                [
+                    audit_row(actor, "archive", "customers", r.id, field="archived_at", new=now, version=r.version + 1)
+                    for r in changing
+                ],
+            )
             cancel_open_tasks(session, actor=actor, customer_ids=[r.id for r in changing])
     return BulkResult(changed=len(changing), unchanged=len(rows) - len(changing), ids=tuple(r.id for r in changing))
 
@@ -1140,6 +1419,11 @@ def owner_choices(sessions: Sessions, *, actor: Actor) -> list[Choice]:
     """Return the active users who may own customers (for the owner pickers)."""
     require(actor, "customers.view")
     with sessions.read() as session:
-        return [Choice(i, n) for i, n in session.execute(
-            select(User.id, User.display_name).where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
-            .order_by(User.display_name))]
+        return [
+            Choice(i, n)
+            for i, n in session.execute(
+                select(User.id, User.display_name)
+                .where(User.role.in_(OWNER_ROLES), User.is_active.is_(True))
+                .order_by(User.display_name)
+            )
+        ]

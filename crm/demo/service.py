@@ -94,22 +94,41 @@ _DEPARTMENT_ID = {code: index for index, (code, _, _) in enumerate(_DEPARTMENTS,
 # fix what complaints reveal, so product and engineering have people (and heads) to hand complaints to.
 _USER_DEPARTMENT = {user_id: _DEPARTMENT_ID[person[4]] for user_id, person in enumerate(_PEOPLE, start=1)}
 _MEMBERSHIP = {**_USER_DEPARTMENT, 7: _DEPARTMENT_ID["product"], 8: _DEPARTMENT_ID["tech"]}
-_DEPARTMENT_HEADS = {"sales": _MANAGER_ID, "marketing": _MARKETING_ID, "service": 6, "product": 7, "tech": 8,
-                     "management": 1}
-_DEPARTMENT_MEMBERS = {d: tuple(u for u, m in sorted(_MEMBERSHIP.items()) if m == d and u != 4)
-                       for d in _DEPARTMENT_ID.values()}  # the viewer (4) handles nothing
+_DEPARTMENT_HEADS = {
+    "sales": _MANAGER_ID,
+    "marketing": _MARKETING_ID,
+    "service": 6,
+    "product": 7,
+    "tech": 8,
+    "management": 1,
+}
+_DEPARTMENT_MEMBERS = {
+    d: tuple(u for u, m in sorted(_MEMBERSHIP.items()) if m == d and u != 4) for d in _DEPARTMENT_ID.values()
+}  # the viewer (4) handles nothing
 
 # --- classes and their shares ------------------------------------------------------------------
 
 _STAGES = (("potential", 25), ("intent", 20), ("signed", 45), ("churned", 10))
 _INDUSTRIES = (
-    ("manufacturing", 18), ("software", 15), ("retail", 11), ("finance", 8), ("healthcare", 8),
-    ("education", 7), ("logistics", 9), ("energy", 7), ("semiconductors", 10), ("government", 7),
+    ("manufacturing", 18),
+    ("software", 15),
+    ("retail", 11),
+    ("finance", 8),
+    ("healthcare", 8),
+    ("education", 7),
+    ("logistics", 9),
+    ("energy", 7),
+    ("semiconductors", 10),
+    ("government", 7),
 )
 _SIZES = (("1-49", 38), ("50-199", 30), ("200-999", 20), ("1000+", 12))
 _SIZE_SPEND = {"1-49": -0.5, "50-199": 0.0, "200-999": 0.6, "1000+": 1.2, None: -1.0}
 _SOURCES = (
-    ("market_research", 10), ("referral", 22), ("website", 25), ("exhibition", 15), ("partner", 13),
+    ("market_research", 10),
+    ("referral", 22),
+    ("website", 25),
+    ("exhibition", 15),
+    ("partner", 13),
     ("cold_call", 15),
 )
 _NEED_TYPES = (("strategic", 10), ("ordinary", 78), ("special", 12))
@@ -129,7 +148,9 @@ _OUTCOMES_BY_STAGE = {
     "churned": (("reached", 30), ("no_answer", 40), ("not_interested", 25), ("interested", 5)),
 }
 _ACTIVITY_COUNTS = {
-    "potential": (0, 1, 1, 2, 2, 3), "intent": (1, 2, 2, 3, 4, 5), "signed": (1, 2, 2, 3, 3, 4, 5),
+    "potential": (0, 1, 1, 2, 2, 3),
+    "intent": (1, 2, 2, 3, 4, 5),
+    "signed": (1, 2, 2, 3, 3, 4, 5),
     "churned": (0, 1, 1, 2),
 }
 _CADENCE = {"high": 30, "medium": 60, "low": 120, "strategic": 14, "potential": 30, "intent": 14}
@@ -140,38 +161,71 @@ _COMPLAINT_POINTS = dict(zip(("low", "medium", "high", "critical"), Thresholds.c
 _SEVERITIES = (("low", 35), ("medium", 40), ("high", 20), ("critical", 5))
 _COMPLAINT_CHANNELS = (("phone", 35), ("email", 20), ("online", 25), ("visit", 5), ("social_media", 15))
 _COMPLAINT_CATEGORIES = (
-    ("product_quality", 30), ("technical", 25), ("service_attitude", 15), ("delivery", 15), ("billing", 10),
+    ("product_quality", 30),
+    ("technical", 25),
+    ("service_attitude", 15),
+    ("delivery", 15),
+    ("billing", 10),
     ("other", 5),
 )
 _COMPLAINT_DEPARTMENT = {
-    "product_quality": "product", "technical": "tech", "service_attitude": "service", "delivery": "service",
-    "billing": "sales", "other": "service",
+    "product_quality": "product",
+    "technical": "tech",
+    "service_attitude": "service",
+    "delivery": "service",
+    "billing": "sales",
+    "other": "service",
 }
 _ROOT_CAUSES = {
-    "product_quality": ("design_defect", "supplier"), "technical": ("software_bug", "configuration"),
-    "service_attitude": ("training", "communication"), "delivery": ("logistics", "process"),
-    "billing": ("process", "communication"), "other": ("communication", "customer_misuse"),
+    "product_quality": ("design_defect", "supplier"),
+    "technical": ("software_bug", "configuration"),
+    "service_attitude": ("training", "communication"),
+    "delivery": ("logistics", "process"),
+    "billing": ("process", "communication"),
+    "other": ("communication", "customer_misuse"),
 }
 _OPEN_STATUSES_RECENT = (
-    ("new", 15), ("acknowledged", 20), ("in_progress", 30), ("waiting_customer", 15), ("resolved", 15),
+    ("new", 15),
+    ("acknowledged", 20),
+    ("in_progress", 30),
+    ("waiting_customer", 15),
+    ("resolved", 15),
     ("reopened", 5),
 )
 _STATUSES_OLD = (
-    ("closed", 75), ("resolved", 8), ("rejected", 6), ("in_progress", 4), ("waiting_customer", 3),
-    ("reopened", 2), ("acknowledged", 1), ("new", 1),
+    ("closed", 75),
+    ("resolved", 8),
+    ("rejected", 6),
+    ("in_progress", 4),
+    ("waiting_customer", 3),
+    ("reopened", 2),
+    ("acknowledged", 1),
+    ("new", 1),
 )
 _SUGGESTION_CATEGORIES = (("product", 40), ("service", 20), ("process", 15), ("pricing", 10), ("other", 15))
 _SUGGESTION_DEPARTMENT = {
-    "product": "product", "service": "service", "process": "service", "pricing": "sales", "other": "management",
+    "product": "product",
+    "service": "service",
+    "process": "service",
+    "pricing": "sales",
+    "other": "management",
 }
 _SURVEY_DIMENSIONS = ["product", "attitude", "speed", "resolution"]
 _TAGS_EXTRA = ("reference", "newsletter", "expo-lead")
 
 _PRODUCTS = (
-    ("CloudDesk 云客服", 12), ("DataHub 数据中台", 10), ("SmartERP 企业版 Enterprise", 6),
-    ("SmartERP 标准版 Standard", 10), ("EdgeBox 边缘网关 Gateway", 8), ("AI Vision 视觉模组 Module", 6),
-    ("X200 MCU 芯片", 9), ("X500 SoC 芯片", 5), ("年度技术支持 Annual support", 12),
-    ("实施服务 Implementation", 8), ("培训服务 Training", 7), ("安全审计 Security audit", 7),
+    ("CloudDesk 云客服", 12),
+    ("DataHub 数据中台", 10),
+    ("SmartERP 企业版 Enterprise", 6),
+    ("SmartERP 标准版 Standard", 10),
+    ("EdgeBox 边缘网关 Gateway", 8),
+    ("AI Vision 视觉模组 Module", 6),
+    ("X200 MCU 芯片", 9),
+    ("X500 SoC 芯片", 5),
+    ("年度技术支持 Annual support", 12),
+    ("实施服务 Implementation", 8),
+    ("培训服务 Training", 7),
+    ("安全审计 Security audit", 7),
 )
 # (installments a year, zh, en)
 _PAYMENT_TERMS = (
@@ -186,29 +240,122 @@ _PAYERS = ((70, 0.95, 0.05, 15), (22, 0.70, 0.25, 90), (8, 0.40, 0.35, 120))
 # --- names, places, words (zh, en) -------------------------------------------------------------
 
 _CN_REGIONS = {
-    "east": (30, (("上海市", ""), ("江苏省", "南京市"), ("江苏省", "苏州市"), ("浙江省", "杭州市"),
-                  ("浙江省", "宁波市"), ("山东省", "青岛市"), ("安徽省", "合肥市"), ("福建省", "厦门市"))),
+    "east": (
+        30,
+        (
+            ("上海市", ""),
+            ("江苏省", "南京市"),
+            ("江苏省", "苏州市"),
+            ("浙江省", "杭州市"),
+            ("浙江省", "宁波市"),
+            ("山东省", "青岛市"),
+            ("安徽省", "合肥市"),
+            ("福建省", "厦门市"),
+        ),
+    ),
     "north": (17, (("北京市", ""), ("天津市", ""), ("河北省", "石家庄市"), ("山西省", "太原市"))),
-    "south": (20, (("广东省", "深圳市"), ("广东省", "广州市"), ("广东省", "东莞市"),
-                   ("广西壮族自治区", "南宁市"), ("海南省", "海口市"))),
+    "south": (
+        20,
+        (
+            ("广东省", "深圳市"),
+            ("广东省", "广州市"),
+            ("广东省", "东莞市"),
+            ("广西壮族自治区", "南宁市"),
+            ("海南省", "海口市"),
+        ),
+    ),
     "central": (10, (("湖北省", "武汉市"), ("湖南省", "长沙市"), ("河南省", "郑州市"), ("江西省", "南昌市"))),
     "southwest": (10, (("四川省", "成都市"), ("重庆市", ""), ("云南省", "昆明市"), ("贵州省", "贵阳市"))),
     "northwest": (5, (("陕西省", "西安市"), ("甘肃省", "兰州市"), ("新疆维吾尔自治区", "乌鲁木齐市"))),
     "northeast": (8, (("辽宁省", "沈阳市"), ("辽宁省", "大连市"), ("吉林省", "长春市"), ("黑龙江省", "哈尔滨市"))),
 }
-_CN_DISTRICTS = ("高新区", "经济技术开发区", "滨江区", "新区", "工业园区", "中心区", "东城区", "西城区", "南山区",
-                 "江北区", "开发区", "软件园")
-_CN_STREETS = ("人民", "解放", "建设", "中山", "长江", "黄河", "科技", "创新", "学府", "世纪", "滨江", "东方", "和平",
-               "文化", "新华", "光明", "金融", "高新", "迎宾", "景华")
+_CN_DISTRICTS = (
+    "高新区",
+    "经济技术开发区",
+    "滨江区",
+    "新区",
+    "工业园区",
+    "中心区",
+    "东城区",
+    "西城区",
+    "南山区",
+    "江北区",
+    "开发区",
+    "软件园",
+)
+_CN_STREETS = (
+    "人民",
+    "解放",
+    "建设",
+    "中山",
+    "长江",
+    "黄河",
+    "科技",
+    "创新",
+    "学府",
+    "世纪",
+    "滨江",
+    "东方",
+    "和平",
+    "文化",
+    "新华",
+    "光明",
+    "金融",
+    "高新",
+    "迎宾",
+    "景华",
+)
 _CN_STREET_SUFFIXES = ("路", "大道", "街", "东路", "西路", "南路", "北路")
 _BRAND_CHARS = (
-    ("明", "ming"), ("达", "da"), ("华", "hua"), ("信", "xin"), ("博", "bo"), ("远", "yuan"), ("鑫", "xin"),
-    ("泰", "tai"), ("恒", "heng"), ("瑞", "rui"), ("宏", "hong"), ("盛", "sheng"), ("创", "chuang"), ("智", "zhi"),
-    ("联", "lian"), ("通", "tong"), ("汇", "hui"), ("嘉", "jia"), ("昌", "chang"), ("润", "run"), ("德", "de"),
-    ("正", "zheng"), ("天", "tian"), ("宇", "yu"), ("星", "xing"), ("辰", "chen"), ("海", "hai"), ("峰", "feng"),
-    ("安", "an"), ("康", "kang"), ("凯", "kai"), ("腾", "teng"), ("航", "hang"), ("晟", "sheng"), ("睿", "rui"),
-    ("景", "jing"), ("益", "yi"), ("源", "yuan"), ("新", "xin"), ("诚", "cheng"), ("拓", "tuo"), ("启", "qi"),
-    ("卓", "zhuo"), ("越", "yue"), ("蓝", "lan"), ("云", "yun"), ("光", "guang"), ("中", "zhong"), ("科", "ke"),
+    ("明", "ming"),
+    ("达", "da"),
+    ("华", "hua"),
+    ("信", "xin"),
+    ("博", "bo"),
+    ("远", "yuan"),
+    ("鑫", "xin"),
+    ("泰", "tai"),
+    ("恒", "heng"),
+    ("瑞", "rui"),
+    ("宏", "hong"),
+    ("盛", "sheng"),
+    ("创", "chuang"),
+    ("智", "zhi"),
+    ("联", "lian"),
+    ("通", "tong"),
+    ("汇", "hui"),
+    ("嘉", "jia"),
+    ("昌", "chang"),
+    ("润", "run"),
+    ("德", "de"),
+    ("正", "zheng"),
+    ("天", "tian"),
+    ("宇", "yu"),
+    ("星", "xing"),
+    ("辰", "chen"),
+    ("海", "hai"),
+    ("峰", "feng"),
+    ("安", "an"),
+    ("康", "kang"),
+    ("凯", "kai"),
+    ("腾", "teng"),
+    ("航", "hang"),
+    ("晟", "sheng"),
+    ("睿", "rui"),
+    ("景", "jing"),
+    ("益", "yi"),
+    ("源", "yuan"),
+    ("新", "xin"),
+    ("诚", "cheng"),
+    ("拓", "tuo"),
+    ("启", "qi"),
+    ("卓", "zhuo"),
+    ("越", "yue"),
+    ("蓝", "lan"),
+    ("云", "yun"),
+    ("光", "guang"),
+    ("中", "zhong"),
+    ("科", "ke"),
     ("微", "wei"),
 )
 _CN_INDUSTRY_WORDS = {
@@ -223,24 +370,99 @@ _CN_INDUSTRY_WORDS = {
     "semiconductors": ("半导体", "微电子", "集成电路", "芯片科技"),
 }
 _CN_SUFFIXES = (("有限公司", 60), ("股份有限公司", 20), ("有限责任公司", 10), ("集团有限公司", 10))
-_CN_BUREAUS = ("数据资源管理局", "工业和信息化局", "交通运输局", "教育局", "市场监督管理局", "大数据中心",
-               "政务服务中心", "卫生健康委员会", "科学技术局", "住房和城乡建设局")
+_CN_BUREAUS = (
+    "数据资源管理局",
+    "工业和信息化局",
+    "交通运输局",
+    "教育局",
+    "市场监督管理局",
+    "大数据中心",
+    "政务服务中心",
+    "卫生健康委员会",
+    "科学技术局",
+    "住房和城乡建设局",
+)
 _CN_STATE_FIRMS = ("城市建设投资", "交通投资", "国有资本运营", "水务", "产业发展")
 _CN_SURNAMES = (
-    ("王", "wang", 70), ("李", "li", 70), ("张", "zhang", 66), ("刘", "liu", 52), ("陈", "chen", 46),
-    ("杨", "yang", 34), ("黄", "huang", 24), ("赵", "zhao", 21), ("吴", "wu", 20), ("周", "zhou", 20),
-    ("徐", "xu", 15), ("孙", "sun", 14), ("马", "ma", 13), ("朱", "zhu", 12), ("胡", "hu", 12), ("郭", "guo", 11),
-    ("何", "he", 11), ("高", "gao", 10), ("林", "lin", 10), ("罗", "luo", 9), ("郑", "zheng", 9), ("梁", "liang", 9),
-    ("谢", "xie", 8), ("宋", "song", 7), ("唐", "tang", 7), ("许", "xu", 7), ("韩", "han", 6), ("冯", "feng", 6),
-    ("邓", "deng", 6), ("曹", "cao", 6), ("彭", "peng", 5), ("曾", "zeng", 5), ("肖", "xiao", 5), ("田", "tian", 5),
-    ("董", "dong", 5), ("袁", "yuan", 5), ("潘", "pan", 4), ("于", "yu", 4), ("蒋", "jiang", 4), ("蔡", "cai", 4),
-    ("杜", "du", 4), ("叶", "ye", 4), ("程", "cheng", 4), ("苏", "su", 3), ("魏", "wei", 3), ("吕", "lv", 3),
-    ("丁", "ding", 3), ("任", "ren", 3), ("沈", "shen", 3), ("欧阳", "ouyang", 1),
+    ("王", "wang", 70),
+    ("李", "li", 70),
+    ("张", "zhang", 66),
+    ("刘", "liu", 52),
+    ("陈", "chen", 46),
+    ("杨", "yang", 34),
+    ("黄", "huang", 24),
+    ("赵", "zhao", 21),
+    ("吴", "wu", 20),
+    ("周", "zhou", 20),
+    ("徐", "xu", 15),
+    ("孙", "sun", 14),
+    ("马", "ma", 13),
+    ("朱", "zhu", 12),
+    ("胡", "hu", 12),
+    ("郭", "guo", 11),
+    ("何", "he", 11),
+    ("高", "gao", 10),
+    ("林", "lin", 10),
+    ("罗", "luo", 9),
+    ("郑", "zheng", 9),
+    ("梁", "liang", 9),
+    ("谢", "xie", 8),
+    ("宋", "song", 7),
+    ("唐", "tang", 7),
+    ("许", "xu", 7),
+    ("韩", "han", 6),
+    ("冯", "feng", 6),
+    ("邓", "deng", 6),
+    ("曹", "cao", 6),
+    ("彭", "peng", 5),
+    ("曾", "zeng", 5),
+    ("肖", "xiao", 5),
+    ("田", "tian", 5),
+    ("董", "dong", 5),
+    ("袁", "yuan", 5),
+    ("潘", "pan", 4),
+    ("于", "yu", 4),
+    ("蒋", "jiang", 4),
+    ("蔡", "cai", 4),
+    ("杜", "du", 4),
+    ("叶", "ye", 4),
+    ("程", "cheng", 4),
+    ("苏", "su", 3),
+    ("魏", "wei", 3),
+    ("吕", "lv", 3),
+    ("丁", "ding", 3),
+    ("任", "ren", 3),
+    ("沈", "shen", 3),
+    ("欧阳", "ouyang", 1),
 )
-_CN_TITLES = ("总经理", "副总经理", "采购经理", "采购主管", "技术总监", "IT经理", "财务经理", "运营总监", "项目经理",
-              "行政主管", "董事长", "首席技术官")
-_EN_TITLES = ("CEO", "CTO", "Head of Procurement", "Procurement Manager", "IT Director", "IT Manager",
-              "Finance Manager", "COO", "Project Manager", "Office Manager", "Managing Director", "VP Engineering")
+_CN_TITLES = (
+    "总经理",
+    "副总经理",
+    "采购经理",
+    "采购主管",
+    "技术总监",
+    "IT经理",
+    "财务经理",
+    "运营总监",
+    "项目经理",
+    "行政主管",
+    "董事长",
+    "首席技术官",
+)
+_EN_TITLES = (
+    "CEO",
+    "CTO",
+    "Head of Procurement",
+    "Procurement Manager",
+    "IT Director",
+    "IT Manager",
+    "Finance Manager",
+    "COO",
+    "Project Manager",
+    "Office Manager",
+    "Managing Director",
+    "VP Engineering",
+)
 _EN_INDUSTRY_WORDS = {
     "manufacturing": ("Manufacturing", "Engineering", "Industries", "Precision"),
     "software": ("Software", "Systems", "Digital", "Technologies"),
@@ -254,22 +476,80 @@ _EN_INDUSTRY_WORDS = {
 }
 _EN_SUFFIXES = {"en_US": ("Inc.", "LLC", "Corp.", "Co."), "en_GB": ("Ltd", "Limited", "PLC", "Group")}
 _EN_CITIES = {
-    "en_US": ("Austin", "Boston", "Chicago", "Denver", "Seattle", "San Jose", "Portland", "Atlanta", "Dallas",
-              "Phoenix", "Columbus", "Raleigh", "Pittsburgh", "Minneapolis", "San Diego"),
-    "en_GB": ("Manchester", "Bristol", "Leeds", "Cambridge", "Oxford", "Birmingham", "Edinburgh", "Glasgow",
-              "Cardiff", "Reading", "Nottingham", "Sheffield", "Southampton", "York", "Belfast"),
+    "en_US": (
+        "Austin",
+        "Boston",
+        "Chicago",
+        "Denver",
+        "Seattle",
+        "San Jose",
+        "Portland",
+        "Atlanta",
+        "Dallas",
+        "Phoenix",
+        "Columbus",
+        "Raleigh",
+        "Pittsburgh",
+        "Minneapolis",
+        "San Diego",
+    ),
+    "en_GB": (
+        "Manchester",
+        "Bristol",
+        "Leeds",
+        "Cambridge",
+        "Oxford",
+        "Birmingham",
+        "Edinburgh",
+        "Glasgow",
+        "Cardiff",
+        "Reading",
+        "Nottingham",
+        "Sheffield",
+        "Southampton",
+        "York",
+        "Belfast",
+    ),
 }
 _US_STATES = {
-    "Austin": "TX", "Boston": "MA", "Chicago": "IL", "Denver": "CO", "Seattle": "WA", "San Jose": "CA",
-    "Portland": "OR", "Atlanta": "GA", "Dallas": "TX", "Phoenix": "AZ", "Columbus": "OH", "Raleigh": "NC",
-    "Pittsburgh": "PA", "Minneapolis": "MN", "San Diego": "CA",
+    "Austin": "TX",
+    "Boston": "MA",
+    "Chicago": "IL",
+    "Denver": "CO",
+    "Seattle": "WA",
+    "San Jose": "CA",
+    "Portland": "OR",
+    "Atlanta": "GA",
+    "Dallas": "TX",
+    "Phoenix": "AZ",
+    "Columbus": "OH",
+    "Raleigh": "NC",
+    "Pittsburgh": "PA",
+    "Minneapolis": "MN",
+    "San Diego": "CA",
 }
 # Public bodies: "{place} {body}", the place being a city or a county (a surname plus County / District).
 _EN_GOVERNMENT = {
-    "en_US": ("Public Schools", "Transit Authority", "Water Utility", "IT Department", "Public Works",
-              "Health Department", "Public Library", "Parks and Recreation"),
-    "en_GB": ("City Council", "Borough Council", "Transport Authority", "Schools Trust", "NHS Trust",
-              "Fire and Rescue Service", "Housing Association", "Library Service"),
+    "en_US": (
+        "Public Schools",
+        "Transit Authority",
+        "Water Utility",
+        "IT Department",
+        "Public Works",
+        "Health Department",
+        "Public Library",
+        "Parks and Recreation",
+    ),
+    "en_GB": (
+        "City Council",
+        "Borough Council",
+        "Transport Authority",
+        "Schools Trust",
+        "NHS Trust",
+        "Fire and Rescue Service",
+        "Housing Association",
+        "Library Service",
+    ),
 }
 _EN_COUNTY = {"en_US": "County", "en_GB": "District Council"}
 _CN_MAIL_DOMAINS = ("qq.com", "163.com", "126.com", "sina.com")
@@ -291,66 +571,104 @@ _DECISIONS = (
 )
 _COMPETITORS = (("云帆科技", "Apex Systems"), ("北辰软件", "Norwood Software"), ("海岳数据", "Bluegate Data"))
 _PREFERENCES = (
-    ("偏好微信沟通。", "Prefers email."), ("上午不方便接电话。", "Not available on Monday mornings."),
+    ("偏好微信沟通。", "Prefers email."),
+    ("上午不方便接电话。", "Not available on Monday mornings."),
     ("重视价格，要求详细报价。", "Price-sensitive; wants itemised quotes."),
     ("喜欢现场拜访。", "Likes on-site visits."),
 )
 _SUMMARIES = {
-    "reached": (("电话回访，客户反馈系统运行稳定。", "Called; the customer says everything runs smoothly."),
-                ("与对方确认了下季度的采购计划。", "Went through next quarter's purchasing plan."),
-                ("例行回访，了解使用情况并记录新需求。", "Routine check-in; noted two new requests.")),
-    "no_answer": (("电话无人接听，已发送微信留言。", "No answer; left a message."),
-                  ("对方出差，约定下周再联系。", "Contact travelling; agreed to call next week.")),
-    "interested": (("客户对新版本功能很感兴趣，索取报价。", "Interested in the new release; asked for a quote."),
-                   ("演示后客户表示有明确采购意向。", "After the demo the customer confirmed intent to buy.")),
-    "not_interested": (("客户暂无预算，半年后再跟进。", "No budget this year; follow up in six months."),
-                       ("客户表示已选择其他供应商。", "Customer says they chose another supplier.")),
-    "deal": (("双方确认合同条款，客户下单。", "Terms agreed; the customer placed the order."),
-             ("续约成功，追加两个模块。", "Renewed, with two extra modules.")),
-    "issue_raised": (("客户反映报表导出偶尔失败，已转技术部。", "Report export fails at times; passed to engineering."),
-                     ("客户对交付时间有疑问，已协调物流。", "Asked about delivery dates; checked with logistics.")),
+    "reached": (
+        ("电话回访，客户反馈系统运行稳定。", "Called; the customer says everything runs smoothly."),
+        ("与对方确认了下季度的采购计划。", "Went through next quarter's purchasing plan."),
+        ("例行回访，了解使用情况并记录新需求。", "Routine check-in; noted two new requests."),
+    ),
+    "no_answer": (
+        ("电话无人接听，已发送微信留言。", "No answer; left a message."),
+        ("对方出差，约定下周再联系。", "Contact travelling; agreed to call next week."),
+    ),
+    "interested": (
+        ("客户对新版本功能很感兴趣，索取报价。", "Interested in the new release; asked for a quote."),
+        ("演示后客户表示有明确采购意向。", "After the demo the customer confirmed intent to buy."),
+    ),
+    "not_interested": (
+        ("客户暂无预算，半年后再跟进。", "No budget this year; follow up in six months."),
+        ("客户表示已选择其他供应商。", "Customer says they chose another supplier."),
+    ),
+    "deal": (
+        ("双方确认合同条款，客户下单。", "Terms agreed; the customer placed the order."),
+        ("续约成功，追加两个模块。", "Renewed, with two extra modules."),
+    ),
+    "issue_raised": (
+        ("客户反映报表导出偶尔失败，已转技术部。", "Report export fails at times; passed to engineering."),
+        ("客户对交付时间有疑问，已协调物流。", "Asked about delivery dates; checked with logistics."),
+    ),
 }
 _NEXT_STEPS = (
-    ("发送报价单", "Send the quotation"), ("安排技术演示", "Arrange a technical demo"),
-    ("下周再次电话跟进", "Call again next week"), ("提交方案给客户评审", "Send the proposal for review"),
+    ("发送报价单", "Send the quotation"),
+    ("安排技术演示", "Arrange a technical demo"),
+    ("下周再次电话跟进", "Call again next week"),
+    ("提交方案给客户评审", "Send the proposal for review"),
     ("预约上门拜访", "Book an on-site visit"),
 )
 _TASK_NOTES = {
-    "regular_revisit": ("定期回访", "Regular revisit"), "care": ("生日/节日问候", "Birthday or holiday greeting"),
-    "win_back": ("流失客户挽回", "Win-back call"), "complaint": ("投诉处理跟进", "Complaint follow-up"),
+    "regular_revisit": ("定期回访", "Regular revisit"),
+    "care": ("生日/节日问候", "Birthday or holiday greeting"),
+    "win_back": ("流失客户挽回", "Win-back call"),
+    "complaint": ("投诉处理跟进", "Complaint follow-up"),
     "survey": ("满意度低分回访", "Call back after a low survey score"),
 }
 _STAGE_REASONS = {
-    "potential": ("获取新线索", "New lead"), "intent": ("客户确认需求并索取报价", "Confirmed needs; asked for a quote"),
+    "potential": ("获取新线索", "New lead"),
+    "intent": ("客户确认需求并索取报价", "Confirmed needs; asked for a quote"),
     "signed": ("签订合作协议", "Signed the agreement"),
 }
 _CHURN_TEXTS = {
     "product": ("产品不满足需求", "Product did not meet their needs"),
     "service": ("对服务不满意", "Unhappy with the service"),
-    "competitor": ("转向竞争对手", "Moved to a competitor"), "price": ("价格因素", "Price"),
+    "competitor": ("转向竞争对手", "Moved to a competitor"),
+    "price": ("价格因素", "Price"),
     "other": ("业务调整", "Business change"),
 }
 _COMPLAINT_TEXTS = {
-    "product_quality": (("设备批次故障率偏高，多台无法启动。", "Several units from one batch fail to start."),
-                        ("芯片在高温环境下不稳定。", "Chips are unstable at high temperatures.")),
-    "technical": (("系统升级后报表无法导出。", "Reports no longer export after the upgrade."),
-                  ("接口响应缓慢，影响业务处理。", "The API is slow and holds up their work.")),
-    "service_attitude": (("客服人员回复不及时，态度冷淡。", "Support replied late and was curt."),
-                         ("多次来电未得到明确答复。", "Called several times without a clear answer.")),
-    "delivery": (("发货延迟一周，影响项目进度。", "Delivery a week late, delaying their project."),
-                 ("到货数量与订单不符。", "Delivered quantity does not match the order.")),
-    "billing": (("发票金额与合同不一致。", "Invoice amount differs from the contract."),
-                ("重复扣款，要求退款。", "Charged twice; wants a refund.")),
+    "product_quality": (
+        ("设备批次故障率偏高，多台无法启动。", "Several units from one batch fail to start."),
+        ("芯片在高温环境下不稳定。", "Chips are unstable at high temperatures."),
+    ),
+    "technical": (
+        ("系统升级后报表无法导出。", "Reports no longer export after the upgrade."),
+        ("接口响应缓慢，影响业务处理。", "The API is slow and holds up their work."),
+    ),
+    "service_attitude": (
+        ("客服人员回复不及时，态度冷淡。", "Support replied late and was curt."),
+        ("多次来电未得到明确答复。", "Called several times without a clear answer."),
+    ),
+    "delivery": (
+        ("发货延迟一周，影响项目进度。", "Delivery a week late, delaying their project."),
+        ("到货数量与订单不符。", "Delivered quantity does not match the order."),
+    ),
+    "billing": (
+        ("发票金额与合同不一致。", "Invoice amount differs from the contract."),
+        ("重复扣款，要求退款。", "Charged twice; wants a refund."),
+    ),
     "other": (("对合同续签条款有异议。", "Disagrees with the renewal terms."),),
 }
-_IMPACT = (("影响一个部门日常工作", "One department's daily work"), ("影响全公司业务", "The whole company"),
-           ("影响个别用户", "A few users"), ("影响对外服务", "Their own customers"))
-_EXPECTED = (("尽快修复并说明原因", "A fix soon and an explanation"), ("更换产品或退款", "Replacement or refund"),
-             ("书面道歉并改进流程", "A written apology and a better process"))
-_RESOLUTIONS = (("已修复问题并回访确认", "Fixed and confirmed with the customer"),
-                ("已更换设备，客户确认正常", "Units replaced; customer confirms they work"),
-                ("已退款并致歉", "Refunded with an apology"),
-                ("已优化流程并培训人员", "Process improved and staff trained"))
+_IMPACT = (
+    ("影响一个部门日常工作", "One department's daily work"),
+    ("影响全公司业务", "The whole company"),
+    ("影响个别用户", "A few users"),
+    ("影响对外服务", "Their own customers"),
+)
+_EXPECTED = (
+    ("尽快修复并说明原因", "A fix soon and an explanation"),
+    ("更换产品或退款", "Replacement or refund"),
+    ("书面道歉并改进流程", "A written apology and a better process"),
+)
+_RESOLUTIONS = (
+    ("已修复问题并回访确认", "Fixed and confirmed with the customer"),
+    ("已更换设备，客户确认正常", "Units replaced; customer confirms they work"),
+    ("已退款并致歉", "Refunded with an apology"),
+    ("已优化流程并培训人员", "Process improved and staff trained"),
+)
 _SUGGESTIONS = (
     ("希望增加移动端审批功能。", "Add approvals on the mobile app."),
     ("建议提供英文版操作手册。", "Provide an English user manual."),
@@ -360,27 +678,43 @@ _SUGGESTIONS = (
     ("建议增加在线培训课程。", "Add online training courses."),
     ("希望客服热线延长服务时间。", "Extend the support hotline's hours."),
 )
-_EVALUATIONS = (("已纳入下季度开发计划", "Planned for next quarter"),
-                ("评估中，需技术确认", "Under review with engineering"),
-                ("与产品方向不符，暂不采纳", "Does not fit the product direction"))
-_ACTIONS_TAKEN = (("已在新版本中实现", "Shipped in the latest release"),
-                  ("已更新服务流程", "Service process updated"),
-                  ("已列入产品路线图", "Added to the product roadmap"))
+_EVALUATIONS = (
+    ("已纳入下季度开发计划", "Planned for next quarter"),
+    ("评估中，需技术确认", "Under review with engineering"),
+    ("与产品方向不符，暂不采纳", "Does not fit the product direction"),
+)
+_ACTIONS_TAKEN = (
+    ("已在新版本中实现", "Shipped in the latest release"),
+    ("已更新服务流程", "Service process updated"),
+    ("已列入产品路线图", "Added to the product roadmap"),
+)
 _INQUIRIES = (
-    (("X2 型号是否支持 IPv6？", "Does the X2 support IPv6?"),
-     ("支持，固件 2.1 及以上版本。", "Yes, from firmware 2.1.")),
-    (("如何申请增值税专用发票？", "How do we request a VAT invoice?"),
-     ("请在客户门户提交开票信息。", "Submit the invoice details in the customer portal.")),
-    (("年度维保合同包含哪些服务？", "What does the yearly maintenance contract cover?"),
-     ("包含上门检修和远程支持。", "On-site repairs and remote support.")),
-    (("能否提供产品培训？", "Can you train our staff on the product?"),
-     ("可以，我们每月举办线上培训。", "Yes, we hold online training every month.")),
+    (
+        ("X2 型号是否支持 IPv6？", "Does the X2 support IPv6?"),
+        ("支持，固件 2.1 及以上版本。", "Yes, from firmware 2.1."),
+    ),
+    (
+        ("如何申请增值税专用发票？", "How do we request a VAT invoice?"),
+        ("请在客户门户提交开票信息。", "Submit the invoice details in the customer portal."),
+    ),
+    (
+        ("年度维保合同包含哪些服务？", "What does the yearly maintenance contract cover?"),
+        ("包含上门检修和远程支持。", "On-site repairs and remote support."),
+    ),
+    (
+        ("能否提供产品培训？", "Can you train our staff on the product?"),
+        ("可以，我们每月举办线上培训。", "Yes, we hold online training every month."),
+    ),
 )
 _SURVEY_COMMENTS = {
-    True: (("服务很及时，满意。", "Quick and helpful service."),
-           ("产品稳定，值得推荐。", "Stable product, would recommend.")),
-    False: (("响应太慢，希望改进。", "Responses are too slow."),
-            ("问题反复出现，不满意。", "The same problem keeps coming back.")),
+    True: (
+        ("服务很及时，满意。", "Quick and helpful service."),
+        ("产品稳定，值得推荐。", "Stable product, would recommend."),
+    ),
+    False: (
+        ("响应太慢，希望改进。", "Responses are too slow."),
+        ("问题反复出现，不满意。", "The same problem keeps coming back."),
+    ),
 }
 
 _CARE_LABELS = {
@@ -391,10 +725,28 @@ _CARE_LABELS = {
 _HOLIDAYS_FIXED = ((1, 1, "元旦 New Year's Day"), (5, 1, "劳动节 Labour Day"), (10, 1, "国庆节 National Day"))
 # Lunar holidays fall on different dates each year.
 _HOLIDAYS_LUNAR = {
-    "春节 Chinese New Year": ("2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26",
-                            "2029-02-13", "2030-02-03", "2031-01-23", "2032-02-11"),
-    "中秋节 Mid-Autumn Festival": ("2024-09-17", "2025-10-06", "2026-09-25", "2027-09-15", "2028-10-03",
-                               "2029-09-22", "2030-09-12", "2031-10-01", "2032-09-19"),
+    "春节 Chinese New Year": (
+        "2024-02-10",
+        "2025-01-29",
+        "2026-02-17",
+        "2027-02-06",
+        "2028-01-26",
+        "2029-02-13",
+        "2030-02-03",
+        "2031-01-23",
+        "2032-02-11",
+    ),
+    "中秋节 Mid-Autumn Festival": (
+        "2024-09-17",
+        "2025-10-06",
+        "2026-09-25",
+        "2027-09-15",
+        "2028-10-03",
+        "2029-09-22",
+        "2030-09-12",
+        "2031-10-01",
+        "2032-09-19",
+    ),
 }
 
 
@@ -433,8 +785,10 @@ class _Pools:
         self.en_first = {"en_US": [us.first_name() for _ in range(400)], "en_GB": [gb.first_name() for _ in range(400)]}
         self.en_last = {"en_US": [us.last_name() for _ in range(400)], "en_GB": [gb.last_name() for _ in range(400)]}
         self.en_company = {"en_US": [us.company() for _ in range(300)], "en_GB": [gb.company() for _ in range(300)]}
-        self.en_street = {"en_US": [us.street_address().replace("\n", ", ") for _ in range(500)],
-                          "en_GB": [gb.street_address().replace("\n", ", ") for _ in range(500)]}
+        self.en_street = {
+            "en_US": [us.street_address().replace("\n", ", ") for _ in range(500)],
+            "en_GB": [gb.street_address().replace("\n", ", ") for _ in range(500)],
+        }
         self.us_zip = [us.zipcode() for _ in range(300)]
         self.gb_postcode = [gb.postcode() for _ in range(300)]
         self.cn_given = [cn.first_name() for _ in range(600)]
@@ -443,8 +797,16 @@ class _Pools:
 class _CustomerWork:
     """One customer's follow-up state while its activities and tasks are generated."""
 
-    __slots__ = ("contact_count", "customer_id", "first_contact", "lang", "last_contact", "next_due",
-                 "open_purposes", "worker")
+    __slots__ = (
+        "contact_count",
+        "customer_id",
+        "first_contact",
+        "lang",
+        "last_contact",
+        "next_due",
+        "open_purposes",
+        "worker",
+    )
 
     def __init__(self, customer_id: int, lang: int, worker: int, first_contact: int, contact_count: int) -> None:
         self.customer_id, self.lang, self.worker = customer_id, lang, worker
@@ -530,20 +892,42 @@ class _Builder:
     def departments(self) -> None:
         created = self.anchor_ts - 1500 * DAY
         self.rows["departments"] = [
-            {"id": _DEPARTMENT_ID[code], "code": code, "name": name, "name_zh": name_zh, "function": code,
-             "head_id": _DEPARTMENT_HEADS[code], "version": 1, "created_at": created, "updated_at": created}
+            {
+                "id": _DEPARTMENT_ID[code],
+                "code": code,
+                "name": name,
+                "name_zh": name_zh,
+                "function": code,
+                "head_id": _DEPARTMENT_HEADS[code],
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            }
             for code, name, name_zh in _DEPARTMENTS
         ]
 
     def users(self, hashes: list[str]) -> None:
         now = utcnow()
         self.rows["users"] = [
-            {"id": index, "username": username, "display_name": name, "email": f"{username}@demo.example.com",
-             "password_hash": password_hash, "role": role, "language": lang, "department_id": _MEMBERSHIP[index],
-             "is_active": True, "failed_login_count": 0, "sessions_valid_after": now, "version": 1,
-             "created_at": now, "updated_at": now}
-            for index, ((username, name, lang, role, dept), password_hash)
-            in enumerate(zip(_PEOPLE, hashes, strict=True), start=1)
+            {
+                "id": index,
+                "username": username,
+                "display_name": name,
+                "email": f"{username}@demo.example.com",
+                "password_hash": password_hash,
+                "role": role,
+                "language": lang,
+                "department_id": _MEMBERSHIP[index],
+                "is_active": True,
+                "failed_login_count": 0,
+                "sessions_valid_after": now,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for index, ((username, name, lang, role, dept), password_hash) in enumerate(
+                zip(_PEOPLE, hashes, strict=True), start=1
+            )
         ]
 
     # --- customers, contacts, stage history ----------------------------------------------------
@@ -564,9 +948,13 @@ class _Builder:
         if industry == "government":
             if self.r() < 0.5:
                 return self._unique(lambda: f"{short_city}市{self.one(_CN_DISTRICTS)}{self.one(_CN_BUREAUS)}"), "gov.cn"
-            return self._unique(lambda: f"{short_city}{self.one(_CN_STATE_FIRMS)}集团有限公司"
-                                if self.r() < 0.3 else
-                                f"{short_city}{brand}{self.one(_CN_STATE_FIRMS)}集团有限公司"), f"{pinyin}group.com.cn"
+            return self._unique(
+                lambda: (
+                    f"{short_city}{self.one(_CN_STATE_FIRMS)}集团有限公司"
+                    if self.r() < 0.3
+                    else f"{short_city}{brand}{self.one(_CN_STATE_FIRMS)}集团有限公司"
+                )
+            ), f"{pinyin}group.com.cn"
 
         def make() -> str:
             word = self.one(_CN_INDUSTRY_WORDS[industry])
@@ -582,6 +970,7 @@ class _Builder:
         lasts = pools.en_last[locale]
         city = self.one(_EN_CITIES[locale])
         if industry == "government":
+
             def make_public() -> str:
                 if self.r() < 0.4:
                     return f"{self.one(_EN_CITIES[locale])} {self.one(_EN_GOVERNMENT[locale])}"
@@ -719,10 +1108,17 @@ class _Builder:
                     reason = _CHURN_TEXTS[churn_reason][lang]  # type: ignore[index]
                 else:
                     reason = _STAGE_REASONS[after][lang]
-                stage_changes.append({
-                    "id": len(stage_changes) + 1, "customer_id": cid, "from_stage": before, "to_stage": after,
-                    "reason": reason, "changed_at": ts, "changed_by_id": owner or _MARKETING_ID,
-                })
+                stage_changes.append(
+                    {
+                        "id": len(stage_changes) + 1,
+                        "customer_id": cid,
+                        "from_stage": before,
+                        "to_stage": after,
+                        "reason": reason,
+                        "changed_at": ts,
+                        "changed_by_id": owner or _MARKETING_ID,
+                    }
+                )
             stage_ts = path[-1][3]
             expected_close = None
             if stage == "potential":
@@ -749,31 +1145,71 @@ class _Builder:
                     if not company:  # a person's birthday is kept once, on the customer
                         customer_birthday, birthday = birthday, None
                 contact_id = first_contact_id + k
-                contacts.append({
-                    "id": contact_id, "customer_id": cid, "name": person, "title": title,
-                    "phone": self._phone(zh, locale) if r() < 0.95 else None, "email": email, "wechat": wechat,
-                    "is_primary": k == 0, "birthday": birthday, "notes": None, "version": 1,
-                    "created_at": created, "updated_at": created,
-                })
+                contacts.append(
+                    {
+                        "id": contact_id,
+                        "customer_id": cid,
+                        "name": person,
+                        "title": title,
+                        "phone": self._phone(zh, locale) if r() < 0.95 else None,
+                        "email": email,
+                        "wechat": wechat,
+                        "is_primary": k == 0,
+                        "birthday": birthday,
+                        "notes": None,
+                        "version": 1,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
             importance = self.pick_importance[size]()
-            customers.append({
-                "id": cid, "code": f"C{cid:06d}", "name": name, "name_key": normalise_name(name),
-                "customer_type": "company" if company else "individual", "industry": industry, "region": region,
-                "address": address, "company_size": size, "source_channel": self.pick_source(),
-                "owner_id": owner, "department_id": _USER_DEPARTMENT[owner] if owner else None,
-                "needs": self.text(_NEEDS, lang) if r() < 0.7 else None, "products_in_use": None,
-                "decision_process": self.text(_DECISIONS, lang) if company and r() < 0.4 else None,
-                "competitors": self.one(_COMPETITORS)[lang] if r() < 0.3 else None,
-                "preferences": self.text(_PREFERENCES, lang) if r() < 0.3 else None, "notes": None,
-                "birthday": customer_birthday, "first_contact_date": dt.date.fromordinal(first_day),
-                "share_consent": r() < 0.2, "lifecycle_stage": stage, "stage_changed_at": stage_ts,
-                "churn_reason": churn_reason, "need_type": self.pick_need(), "importance": importance,
-                "expected_close_date": expected_close, "value_tier": None, "size_class": None,
-                "relationship": None, "credit_risk": None, "rfm_recency_days": None, "rfm_frequency": None,
-                "rfm_monetary": None, "rfm_r": None, "rfm_f": None, "rfm_m": None, "classified_at": None,
-                "last_contact_at": None, "next_follow_up_at": None, "version": 1, "created_at": created,
-                "updated_at": stage_ts,
-            })
+            customers.append(
+                {
+                    "id": cid,
+                    "code": f"C{cid:06d}",
+                    "name": name,
+                    "name_key": normalise_name(name),
+                    "customer_type": "company" if company else "individual",
+                    "industry": industry,
+                    "region": region,
+                    "address": address,
+                    "company_size": size,
+                    "source_channel": self.pick_source(),
+                    "owner_id": owner,
+                    "department_id": _USER_DEPARTMENT[owner] if owner else None,
+                    "needs": self.text(_NEEDS, lang) if r() < 0.7 else None,
+                    "products_in_use": None,
+                    "decision_process": self.text(_DECISIONS, lang) if company and r() < 0.4 else None,
+                    "competitors": self.one(_COMPETITORS)[lang] if r() < 0.3 else None,
+                    "preferences": self.text(_PREFERENCES, lang) if r() < 0.3 else None,
+                    "notes": None,
+                    "birthday": customer_birthday,
+                    "first_contact_date": dt.date.fromordinal(first_day),
+                    "share_consent": r() < 0.2,
+                    "lifecycle_stage": stage,
+                    "stage_changed_at": stage_ts,
+                    "churn_reason": churn_reason,
+                    "need_type": self.pick_need(),
+                    "importance": importance,
+                    "expected_close_date": expected_close,
+                    "value_tier": None,
+                    "size_class": None,
+                    "relationship": None,
+                    "credit_risk": None,
+                    "rfm_recency_days": None,
+                    "rfm_frequency": None,
+                    "rfm_monetary": None,
+                    "rfm_r": None,
+                    "rfm_f": None,
+                    "rfm_m": None,
+                    "classified_at": None,
+                    "last_contact_at": None,
+                    "next_follow_up_at": None,
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": stage_ts,
+                }
+            )
             self.c_stage.append(stage)
             self.c_lang.append(lang)
             self.c_owner.append(owner)
@@ -830,13 +1266,21 @@ class _Builder:
                 order_id = len(orders) + 1
                 created = day_zero + day * DAY + int(r() * 32_400)
                 order_date = fromordinal(day)
-                orders.append({
-                    "id": order_id, "customer_id": cid,
-                    "order_no": f"SO{order_date.year}{order_date.month:02d}-{order_id:07d}",
-                    "order_date": order_date, "product": product_names[product],
-                    "amount": Decimal(cents).scaleb(-2), "currency": "CNY", "notes": None, "version": 1,
-                    "created_at": created, "updated_at": created,
-                })
+                orders.append(
+                    {
+                        "id": order_id,
+                        "customer_id": cid,
+                        "order_no": f"SO{order_date.year}{order_date.month:02d}-{order_id:07d}",
+                        "order_date": order_date,
+                        "product": product_names[product],
+                        "amount": Decimal(cents).scaleb(-2),
+                        "currency": "CNY",
+                        "notes": None,
+                        "version": 1,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
             self.o_count[index] = count
             self.o_sum[index] = total
             self.o_last[index] = days[-1]
@@ -844,8 +1288,18 @@ class _Builder:
             if r() < (0.7 if churned is None else 0.6):
                 self._contracts(index, lang, signed, churned, mu, products, contracts, payments, credit)
 
-    def _contracts(self, index: int, lang: int, signed: int, churned: int | None, mu: float,
-                   products: list[int], contracts: list[Row], payments: list[Row], credit: list[Row]) -> None:
+    def _contracts(
+        self,
+        index: int,
+        lang: int,
+        signed: int,
+        churned: int | None,
+        mu: float,
+        products: list[int],
+        contracts: list[Row],
+        payments: list[Row],
+        credit: list[Row],
+    ) -> None:
         r, today = self.r, self.today_ord
         cid = index + 1
         payer = _PAYERS[self.pick_payer()]
@@ -862,14 +1316,22 @@ class _Builder:
             terms = self.pick_terms()
             value = int(min(3_000_000, max(5_000, math.exp(mu + 1.1 + 0.4 * self.rng.gauss(0, 1)))) * 100)
             created = self.work_ts(start - self.between(3, 20))
-            contracts.append({
-                "id": contract_id, "customer_id": cid,
-                "code": f"HT{dt.date.fromordinal(start).year}-{contract_id:06d}",
-                "title": f"{product} {'年度合作协议' if lang == 0 else 'annual agreement'}",
-                "start_date": dt.date.fromordinal(start), "end_date": dt.date.fromordinal(end),
-                "value": _money(value), "status": status, "payment_terms": terms[1 + lang], "version": 1,
-                "created_at": created, "updated_at": created,
-            })
+            contracts.append(
+                {
+                    "id": contract_id,
+                    "customer_id": cid,
+                    "code": f"HT{dt.date.fromordinal(start).year}-{contract_id:06d}",
+                    "title": f"{product} {'年度合作协议' if lang == 0 else 'annual agreement'}",
+                    "start_date": dt.date.fromordinal(start),
+                    "end_date": dt.date.fromordinal(end),
+                    "value": _money(value),
+                    "status": status,
+                    "payment_terms": terms[1 + lang],
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             installments = terms[0]
             step = max(1, length // installments)
             share = value // installments
@@ -896,29 +1358,46 @@ class _Builder:
                             self._credit_event(credit, index, "late_payment", paid, late, amount, lang)
                     else:
                         self._credit_event(credit, index, "overdue", due + 1, today - due, amount, lang)
-                payments.append({
-                    "id": len(payments) + 1, "contract_id": contract_id, "due_date": dt.date.fromordinal(due),
-                    "amount": _money(amount), "paid_date": paid_date, "paid_amount": paid_amount, "version": 1,
-                    "created_at": created, "updated_at": created,
-                })
+                payments.append(
+                    {
+                        "id": len(payments) + 1,
+                        "contract_id": contract_id,
+                        "due_date": dt.date.fromordinal(due),
+                        "amount": _money(amount),
+                        "paid_date": paid_date,
+                        "paid_amount": paid_amount,
+                        "version": 1,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
             if status == "active":
                 self.contract_end[index] = end
                 if end - today < 60 and r() < 0.4:
-                    contracts.append({
-                        "id": len(contracts) + 1, "customer_id": cid,
-                        "code": f"HT{dt.date.fromordinal(end + 1).year}-{len(contracts) + 1:06d}",
-                        "title": f"{product} {'续约协议（草稿）' if lang == 0 else 'renewal (draft)'}",
-                        "start_date": dt.date.fromordinal(end + 1), "end_date": dt.date.fromordinal(end + 365),
-                        "value": _money(value), "status": "draft", "payment_terms": terms[1 + lang], "version": 1,
-                        "created_at": self.anchor_ts, "updated_at": self.anchor_ts,
-                    })
+                    contracts.append(
+                        {
+                            "id": len(contracts) + 1,
+                            "customer_id": cid,
+                            "code": f"HT{dt.date.fromordinal(end + 1).year}-{len(contracts) + 1:06d}",
+                            "title": f"{product} {'续约协议（草稿）' if lang == 0 else 'renewal (draft)'}",
+                            "start_date": dt.date.fromordinal(end + 1),
+                            "end_date": dt.date.fromordinal(end + 365),
+                            "value": _money(value),
+                            "status": "draft",
+                            "payment_terms": terms[1 + lang],
+                            "version": 1,
+                            "created_at": self.anchor_ts,
+                            "updated_at": self.anchor_ts,
+                        }
+                    )
                 break
             if churned is None and r() > 0.85:
                 break  # not renewed; the customer still orders without a framework agreement
             start = end + 1
 
-    def _credit_event(self, credit: list[Row], index: int, kind: str, day: int, days_late: int, cents: int,
-                      lang: int) -> None:
+    def _credit_event(
+        self, credit: list[Row], index: int, kind: str, day: int, days_late: int, cents: int, lang: int
+    ) -> None:
         weight = default_weight(kind, days_late)
         if day > self.today_ord - Thresholds.credit_window_days:
             self.credit_points[index] += float(weight)
@@ -927,11 +1406,21 @@ class _Builder:
             note = f"逾期未付 {days_late} 天" if lang == 0 else f"Unpaid, {days_late} days overdue"
         else:
             note = f"延迟 {days_late} 天付款" if lang == 0 else f"Paid {days_late} days late"
-        credit.append({
-            "id": len(credit) + 1, "customer_id": index + 1, "event_date": dt.date.fromordinal(day), "kind": kind,
-            "weight": weight, "amount": _money(cents), "days_late": days_late, "note": note, "version": 1,
-            "created_at": created, "updated_at": created,
-        })
+        credit.append(
+            {
+                "id": len(credit) + 1,
+                "customer_id": index + 1,
+                "event_date": dt.date.fromordinal(day),
+                "kind": kind,
+                "weight": weight,
+                "amount": _money(cents),
+                "days_late": days_late,
+                "note": note,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
 
     # --- classification (rough; the classification service recomputes it) ---------------------
 
@@ -960,17 +1449,30 @@ class _Builder:
                 score = rs + fs + ms
                 tier = "high" if score >= th.tier_high else ("medium" if score >= th.tier_medium else "low")
                 first = self.o_first[i]
-                relationship = ("new" if today - first <= th.new_within_days or frequency < th.new_below_orders
-                                else "established")
-                row.update(rfm_recency_days=recency, rfm_frequency=frequency, rfm_monetary=_money(cents),
-                           rfm_r=rs, rfm_f=fs, rfm_m=ms,
-                           products_in_use=("、" if self.c_lang[i] == 0 else ", ").join(
-                               _PRODUCTS[p][0] for p in self.c_products[i]))
+                relationship = (
+                    "new" if today - first <= th.new_within_days or frequency < th.new_below_orders else "established"
+                )
+                row.update(
+                    rfm_recency_days=recency,
+                    rfm_frequency=frequency,
+                    rfm_monetary=_money(cents),
+                    rfm_r=rs,
+                    rfm_f=fs,
+                    rfm_m=ms,
+                    products_in_use=("、" if self.c_lang[i] == 0 else ", ").join(
+                        _PRODUCTS[p][0] for p in self.c_products[i]
+                    ),
+                )
             points = self.credit_points[i]
             risk = "high" if points >= th.credit_high else ("medium" if points >= th.credit_medium else "low")
             self.value_tier[i] = tier
-            row.update(value_tier=tier, size_class="key" if i in key_accounts else "small",
-                       relationship=relationship, credit_risk=risk, classified_at=self.anchor_ts)
+            row.update(
+                value_tier=tier,
+                size_class="key" if i in key_accounts else "small",
+                relationship=relationship,
+                credit_risk=risk,
+                classified_at=self.anchor_ts,
+            )
 
     # --- complaints, suggestions, surveys ------------------------------------------------------
 
@@ -992,8 +1494,9 @@ class _Builder:
             self.c_complained[index] = True
             for _ in range(2 if r() < 0.15 else 1):
                 first = max(self.c_created[index], today - 364)  # inside the credit window
-                filed.append((self.work_ts(self.between(first, today - 1)), index, self.c_lang[index],
-                              self.c_owner[index]))
+                filed.append(
+                    (self.work_ts(self.between(first, today - 1)), index, self.c_lang[index], self.c_owner[index])
+                )
         filed.sort()
         numbers: dict[int, int] = {}
         for received, index, lang, owner in filed:
@@ -1062,68 +1565,111 @@ class _Builder:
             resolve_due = received + resolve_h * 3600 + paused
             respond_warn = received + int(respond_h * 3600 * 0.75)
             resolve_warn = received + int(resolve_h * 3600 * 0.75) + paused
-            running = {"new": (respond_due, respond_warn), "acknowledged": (resolve_due, resolve_warn),
-                       "in_progress": (resolve_due, resolve_warn), "reopened": (resolve_due, resolve_warn)}
+            running = {
+                "new": (respond_due, respond_warn),
+                "acknowledged": (resolve_due, resolve_warn),
+                "in_progress": (resolve_due, resolve_warn),
+                "reopened": (resolve_due, resolve_warn),
+            }
             next_due, next_warn = running.get(status, (None, None))
             contact_id = self.c_contacts[index][0]
             confirmed = times.get("closed", times.get("reopened")) if satisfied is not None else None
             contact_name = self.rows["contacts"][contact_id - 1]["name"]
-            complaints.append({
-                "id": complaint_id, "code": f"C-{year}-{numbers[year]:06d}",
-                "customer_id": cid, "contact_id": contact_id, "channel": self.pick_complaint_channel(),
-                "received_at": received, "received_by_id": recorder,
-                "occurred_at": received - self.between(0, 3 * DAY),
-                "description": self.text(_COMPLAINT_TEXTS[category], lang),
-                "impact_scope": self.pick_impact(), "severity": severity,
-                "expected_resolution": self.text(_EXPECTED, lang), "category": category, "status": status,
-                "department_id": department, "assignee_id": assignee,
-                "respond_due_at": respond_due, "respond_warn_at": respond_warn,
-                "resolve_due_at": resolve_due, "resolve_warn_at": resolve_warn,
-                "next_due_at": next_due, "next_warn_at": next_warn,
-                "responded_at": times.get("acknowledged"), "first_resolved_at": times.get("first_resolved"),
-                "resolved_at": resolved_ts, "closed_at": closed_ts, "waiting_since": waiting_since,
-                "paused_seconds": paused, "reopen_count": reopen_count, "escalated": False, "escalated_at": None,
-                "root_cause": self.one(_ROOT_CAUSES[category]) if resolved_ts else None,
-                "resolution": self.text(_RESOLUTIONS, lang) if "resolved" in times else None,
-                "rejection_reason": (("不属于产品责任" if lang == 0 else "Not caused by our product")
-                                     if status == "rejected" else None),
-                "customer_satisfied": satisfied, "confirmed_at": confirmed,
-                "confirmed_by": contact_name if confirmed else None,
-                "confirmation_channel": self.one(("phone", "email", "wechat")) if confirmed else None,
-                "version": len(steps) + 1, "created_at": received, "updated_at": received + steps[-1][1],
-            })
+            complaints.append(
+                {
+                    "id": complaint_id,
+                    "code": f"C-{year}-{numbers[year]:06d}",
+                    "customer_id": cid,
+                    "contact_id": contact_id,
+                    "channel": self.pick_complaint_channel(),
+                    "received_at": received,
+                    "received_by_id": recorder,
+                    "occurred_at": received - self.between(0, 3 * DAY),
+                    "description": self.text(_COMPLAINT_TEXTS[category], lang),
+                    "impact_scope": self.pick_impact(),
+                    "severity": severity,
+                    "expected_resolution": self.text(_EXPECTED, lang),
+                    "category": category,
+                    "status": status,
+                    "department_id": department,
+                    "assignee_id": assignee,
+                    "respond_due_at": respond_due,
+                    "respond_warn_at": respond_warn,
+                    "resolve_due_at": resolve_due,
+                    "resolve_warn_at": resolve_warn,
+                    "next_due_at": next_due,
+                    "next_warn_at": next_warn,
+                    "responded_at": times.get("acknowledged"),
+                    "first_resolved_at": times.get("first_resolved"),
+                    "resolved_at": resolved_ts,
+                    "closed_at": closed_ts,
+                    "waiting_since": waiting_since,
+                    "paused_seconds": paused,
+                    "reopen_count": reopen_count,
+                    "escalated": False,
+                    "escalated_at": None,
+                    "root_cause": self.one(_ROOT_CAUSES[category]) if resolved_ts else None,
+                    "resolution": self.text(_RESOLUTIONS, lang) if "resolved" in times else None,
+                    "rejection_reason": (
+                        ("不属于产品责任" if lang == 0 else "Not caused by our product")
+                        if status == "rejected"
+                        else None
+                    ),
+                    "customer_satisfied": satisfied,
+                    "confirmed_at": confirmed,
+                    "confirmed_by": contact_name if confirmed else None,
+                    "confirmation_channel": self.one(("phone", "email", "wechat")) if confirmed else None,
+                    "version": len(steps) + 1,
+                    "created_at": received,
+                    "updated_at": received + steps[-1][1],
+                }
+            )
 
             # (at, kind, from, to, actor, note, satisfied): each status change, and the hand-off on intake.
             history: list[tuple[int, str, str | None, str, int, str | None, bool | None]] = []
             previous = None
             for name, offset in steps:
                 at = received + offset
-                note = {"resolved": complaints[-1]["resolution"],
-                        "rejected": complaints[-1]["rejection_reason"]}.get(name)
+                note = {"resolved": complaints[-1]["resolution"], "rejected": complaints[-1]["rejection_reason"]}.get(
+                    name
+                )
                 confirmation = True if name == "closed" else (False if name == "reopened" else None)
-                history.append((at, "transition", previous, name, recorder if name == "new" else assignee, note,
-                                confirmation))
+                history.append(
+                    (at, "transition", previous, name, recorder if name == "new" else assignee, note, confirmation)
+                )
                 if name == "new":  # handed to the responsible department and person on intake
                     history.append((at, "handoff", "new", "new", recorder, None, None))
                 previous = name
             for at, kind, before, after, actor, note, confirmation in history:
                 handoff = kind == "handoff"
-                events.append({
-                    "id": len(events) + 1, "complaint_id": complaint_id, "kind": kind, "at": at,
-                    "from_status": before, "to_status": after, "department_id": department if handoff else None,
-                    "assignee_id": assignee if handoff else None, "actor_id": actor, "note": note,
-                    "old_value": None, "new_value": None, "satisfied": confirmation,
-                    "confirmed_by": contact_name if confirmation is not None else None,
-                    "channel": complaints[-1]["confirmation_channel"] if confirmation is not None else None,
-                })
+                events.append(
+                    {
+                        "id": len(events) + 1,
+                        "complaint_id": complaint_id,
+                        "kind": kind,
+                        "at": at,
+                        "from_status": before,
+                        "to_status": after,
+                        "department_id": department if handoff else None,
+                        "assignee_id": assignee if handoff else None,
+                        "actor_id": actor,
+                        "note": note,
+                        "old_value": None,
+                        "new_value": None,
+                        "satisfied": confirmation,
+                        "confirmed_by": contact_name if confirmation is not None else None,
+                        "channel": complaints[-1]["confirmation_channel"] if confirmation is not None else None,
+                    }
+                )
             if status != "rejected":  # rejected complaints are no credit evidence
                 self.credit_points[index] += _COMPLAINT_POINTS[severity]
             if status in ("new", "acknowledged", "in_progress", "reopened"):
                 self.open_complaints.append((index, complaint_id, assignee, resolve_due))
             elif status == "closed" and closed_ts is not None:
                 self.closed_complaints.append((index, complaint_id, closed_ts, True))
-        self.rows["reference_counters"] = [{"kind": "C", "year": year, "last_number": n}
-                                           for year, n in sorted(numbers.items())]
+        self.rows["reference_counters"] = [
+            {"kind": "C", "year": year, "last_number": n} for year, n in sorted(numbers.items())
+        ]
 
     def suggestions(self) -> None:
         r, today = self.r, self.today_ord
@@ -1138,8 +1684,9 @@ class _Builder:
             if age < 10:
                 result = None if roll < 0.6 else "adopt_partly"
             else:
-                result = ("adopt" if roll < 0.3 else "adopt_partly" if roll < 0.5 else "not_adopt" if roll < 0.8
-                          else None)
+                result = (
+                    "adopt" if roll < 0.3 else "adopt_partly" if roll < 0.5 else "not_adopt" if roll < 0.8 else None
+                )
             category = self.pick_suggestion_category()
             department = _DEPARTMENT_ID[_SUGGESTION_DEPARTMENT[category]]
             evaluated = min(received + self.between(1, 10) * DAY, self.anchor_ts - 900) if result else None
@@ -1150,19 +1697,30 @@ class _Builder:
             if result is not None:
                 reason = _EVALUATIONS[0 if result == "adopt" else (2 if result == "not_adopt" else 1)][lang]
             members = _DEPARTMENT_MEMBERS[department]
-            suggestions.append({
-                "id": len(suggestions) + 1, "customer_id": index + 1, "contact_id": self.c_contacts[index][0],
-                "channel": self.one(("phone", "email", "online", "visit")), "received_at": received,
-                "received_by_id": self.c_owner[index] or _MARKETING_ID,
-                "content": self.text(_SUGGESTIONS, lang), "category": category, "department_id": department,
-                "status": "informed" if informed else ("evaluated" if result else "new"),
-                "evaluation_result": result, "evaluation": reason, "evaluated_at": evaluated,
-                "evaluated_by_id": (members[0] if members else _MANAGER_ID) if result else None,
-                "adopted": None if result is None else result != "not_adopt",
-                "action_taken": self.text(_ACTIONS_TAKEN, lang) if result in ("adopt", "adopt_partly") else None,
-                "customer_informed_at": informed, "version": 1,
-                "created_at": received, "updated_at": informed or evaluated or received,
-            })
+            suggestions.append(
+                {
+                    "id": len(suggestions) + 1,
+                    "customer_id": index + 1,
+                    "contact_id": self.c_contacts[index][0],
+                    "channel": self.one(("phone", "email", "online", "visit")),
+                    "received_at": received,
+                    "received_by_id": self.c_owner[index] or _MARKETING_ID,
+                    "content": self.text(_SUGGESTIONS, lang),
+                    "category": category,
+                    "department_id": department,
+                    "status": "informed" if informed else ("evaluated" if result else "new"),
+                    "evaluation_result": result,
+                    "evaluation": reason,
+                    "evaluated_at": evaluated,
+                    "evaluated_by_id": (members[0] if members else _MANAGER_ID) if result else None,
+                    "adopted": None if result is None else result != "not_adopt",
+                    "action_taken": self.text(_ACTIONS_TAKEN, lang) if result in ("adopt", "adopt_partly") else None,
+                    "customer_informed_at": informed,
+                    "version": 1,
+                    "created_at": received,
+                    "updated_at": informed or evaluated or received,
+                }
+            )
         self.inquiries()
 
     def inquiries(self) -> None:
@@ -1189,36 +1747,75 @@ class _Builder:
                 closed = None
             question, answer = _INQUIRIES[int(r() * len(_INQUIRIES))]
             assignee = self.one(_DEPARTMENT_MEMBERS[service])
-            inquiries.append({
-                "id": len(inquiries) + 1, "code": f"Q-{year}-{numbers[year]:06d}", "customer_id": index + 1,
-                "contact_id": self.c_contacts[index][0], "channel": self.one(("phone", "email", "online")),
-                "received_at": received, "received_by_id": assignee, "question": question[lang],
-                "answer": answer[lang] if answered else None,
-                "status": "closed" if closed else ("answered" if answered else "new"), "department_id": service,
-                "assignee_id": assignee, "respond_due_at": received + 4 * 3600, "answer_due_at": received + 2 * DAY,
-                "responded_at": answered, "answered_at": answered, "answered_by_id": assignee if answered else None,
-                "closed_at": closed, "complaint_id": None, "version": 1 + (answered is not None) + (closed is not None),
-                "created_at": received, "updated_at": closed or answered or received,
-            })
-        self.rows["reference_counters"] += [{"kind": "Q", "year": year, "last_number": n}
-                                            for year, n in sorted(numbers.items())]
+            inquiries.append(
+                {
+                    "id": len(inquiries) + 1,
+                    "code": f"Q-{year}-{numbers[year]:06d}",
+                    "customer_id": index + 1,
+                    "contact_id": self.c_contacts[index][0],
+                    "channel": self.one(("phone", "email", "online")),
+                    "received_at": received,
+                    "received_by_id": assignee,
+                    "question": question[lang],
+                    "answer": answer[lang] if answered else None,
+                    "status": "closed" if closed else ("answered" if answered else "new"),
+                    "department_id": service,
+                    "assignee_id": assignee,
+                    "respond_due_at": received + 4 * 3600,
+                    "answer_due_at": received + 2 * DAY,
+                    "responded_at": answered,
+                    "answered_at": answered,
+                    "answered_by_id": assignee if answered else None,
+                    "closed_at": closed,
+                    "complaint_id": None,
+                    "version": 1 + (answered is not None) + (closed is not None),
+                    "created_at": received,
+                    "updated_at": closed or answered or received,
+                }
+            )
+        self.rows["reference_counters"] += [
+            {"kind": "Q", "year": year, "last_number": n} for year, n in sorted(numbers.items())
+        ]
 
     def surveys(self) -> None:
         r, gauss, today = self.r, self.rng.gauss, self.today_ord
         created = self.anchor_ts - 400 * DAY
         self.rows["survey_templates"] = [
-            {"id": 1, "name": "年度满意度调查 Annual satisfaction survey", "dimensions": list(_SURVEY_DIMENSIONS),
-             "is_active": True, "version": 1, "created_at": created, "updated_at": created},
-            {"id": 2, "name": "投诉回访 Post-complaint check", "dimensions": list(_SURVEY_DIMENSIONS),
-             "is_active": True, "version": 1, "created_at": created, "updated_at": created},
+            {
+                "id": 1,
+                "name": "年度满意度调查 Annual satisfaction survey",
+                "dimensions": list(_SURVEY_DIMENSIONS),
+                "is_active": True,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            },
+            {
+                "id": 2,
+                "name": "投诉回访 Post-complaint check",
+                "dimensions": list(_SURVEY_DIMENSIONS),
+                "is_active": True,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            },
         ]
-        campaigns = ((1, today - 300, today - 240, "年度满意度调查 Annual survey"),
-                     (2, today - 60, today + 30, "季度回访 Quarterly pulse"))
+        campaigns = (
+            (1, today - 300, today - 240, "年度满意度调查 Annual survey"),
+            (2, today - 60, today + 30, "季度回访 Quarterly pulse"),
+        )
         self.rows["survey_campaigns"] = [
-            {"id": cid, "template_id": 1, "name": f"{dt.date.fromordinal(start).year} {name}",
-             "target": {"lifecycle_stage": ["signed"]}, "starts_on": dt.date.fromordinal(start),
-             "ends_on": dt.date.fromordinal(end), "version": 1, "created_at": self.day_ts(start),
-             "updated_at": self.day_ts(start)}
+            {
+                "id": cid,
+                "template_id": 1,
+                "name": f"{dt.date.fromordinal(start).year} {name}",
+                "target": {"lifecycle_stage": ["signed"]},
+                "starts_on": dt.date.fromordinal(start),
+                "ends_on": dt.date.fromordinal(end),
+                "version": 1,
+                "created_at": self.day_ts(start),
+                "updated_at": self.day_ts(start),
+            }
             for cid, start, end, name in campaigns
         ]
         responses = self.table("survey_responses")
@@ -1259,13 +1856,24 @@ class _Builder:
                 overall = min(5, max(1, round(sum(dimension_scores) / 4 + gauss(0, 0.3))))
                 nps = min(10, max(0, round((overall - 1) * 2.4 + gauss(0, 1.2))))
                 comment = self.text(_SURVEY_COMMENTS[overall >= 4], lang) if r() < 0.3 else None
-                responses.append({
-                    "id": response_id, "customer_id": index + 1, "contact_id": self.c_contacts[index][0],
-                    "template_id": template, "campaign_id": campaign, "complaint_id": complaint_id,
-                    "channel": channel, "responded_at": responded, "overall_score": overall, "nps": nps,
-                    "comment": comment, "version": 1, "created_at": responded,
-                    "updated_at": responded,
-                })
+                responses.append(
+                    {
+                        "id": response_id,
+                        "customer_id": index + 1,
+                        "contact_id": self.c_contacts[index][0],
+                        "template_id": template,
+                        "campaign_id": campaign,
+                        "complaint_id": complaint_id,
+                        "channel": channel,
+                        "responded_at": responded,
+                        "overall_score": overall,
+                        "nps": nps,
+                        "comment": comment,
+                        "version": 1,
+                        "created_at": responded,
+                        "updated_at": responded,
+                    }
+                )
                 for dimension, score in zip(_SURVEY_DIMENSIONS, dimension_scores, strict=True):
                     scores.append({"response_id": response_id, "dimension": dimension, "score": score})
                 if overall <= 2:
@@ -1301,10 +1909,19 @@ class _Builder:
                 ts = self.work_ts(self.between(low, last_day))
                 task_id = None
                 if r() < 0.35:
-                    purpose = "win_back" if churned is not None and ts > self.day_ts(churned) else (
-                        "care" if r() < 0.12 else "regular_revisit")
-                    task_id = self._task(work, purpose, ts - self.between(-3, 5) * DAY, "done", completed=ts,
-                                         rule="cadence_revisit" if purpose == "regular_revisit" else None)
+                    purpose = (
+                        "win_back"
+                        if churned is not None and ts > self.day_ts(churned)
+                        else ("care" if r() < 0.12 else "regular_revisit")
+                    )
+                    task_id = self._task(
+                        work,
+                        purpose,
+                        ts - self.between(-3, 5) * DAY,
+                        "done",
+                        completed=ts,
+                        rule="cadence_revisit" if purpose == "regular_revisit" else None,
+                    )
                 self._activity(work, ts, pick_outcome(), task_id)
             # Open work: the revisit cadence, win-back, care, complaint and survey follow-ups.
             tier, strategic = self.value_tier[index], row["importance"] == "strategic"
@@ -1320,28 +1937,50 @@ class _Builder:
                     due_day = today + self.between(1, 6)  # this week
                 else:
                     due_day = today + self.between(7, max(7, cadence))
-                self._task(work, "regular_revisit", self.due_ts(due_day), "open", rule="cadence_revisit",
-                           recurrence=cadence, priority="high" if tier == "high" or strategic else "normal")
+                self._task(
+                    work,
+                    "regular_revisit",
+                    self.due_ts(due_day),
+                    "open",
+                    rule="cadence_revisit",
+                    recurrence=cadence,
+                    priority="high" if tier == "high" or strategic else "normal",
+                )
             if owner is not None and churned is not None and r() < 0.5:
-                self._task(work, "win_back", self.due_ts(today + self.between(-10, 30)), "open", rule="churn_win_back",
-                           priority="high" if tier == "high" else "normal")
+                self._task(
+                    work,
+                    "win_back",
+                    self.due_ts(today + self.between(-10, 30)),
+                    "open",
+                    rule="churn_win_back",
+                    priority="high" if tier == "high" else "normal",
+                )
             if owner is not None and stage == "signed" and r() < 0.04:
                 self._task(work, "care", self.due_ts(today + self.between(0, 14)), "open")
             for _, complaint_id, assignee, due in open_complaints.get(index, ()):
                 if "complaint" not in work.open_purposes:
-                    self._task(work, "complaint", due, "open", priority="high", assignee=assignee,
-                               complaint=complaint_id)
+                    self._task(
+                        work, "complaint", due, "open", priority="high", assignee=assignee, complaint=complaint_id
+                    )
             low_survey = low_surveys.get(index)
             if low_survey is not None and r() < 0.7:
                 self._task(work, "survey", low_survey[2] + 3 * DAY, "open", rule="low_survey", survey=low_survey[1])
             if r() < 0.03:
-                self._task(work, self.one(("regular_revisit", "care")), self.work_ts(today - self.between(5, 120)),
-                           "cancelled")
+                self._task(
+                    work, self.one(("regular_revisit", "care")), self.work_ts(today - self.between(5, 120)), "cancelled"
+                )
             row["last_contact_at"] = work.last_contact or None
             row["next_follow_up_at"] = work.next_due
 
-    def _activity(self, work: _CustomerWork, ts: int, outcome: str, task_id: int | None = None,
-                  before: str | None = None, after: str | None = None) -> None:
+    def _activity(
+        self,
+        work: _CustomerWork,
+        ts: int,
+        outcome: str,
+        task_id: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> None:
         r, lang = self.r, work.lang
         activities = self.table("activities")
         when = ts
@@ -1349,18 +1988,43 @@ class _Builder:
         if r() < 0.4 and outcome not in ("deal", "not_interested"):
             next_step = self.text(_NEXT_STEPS, lang)
             next_due_at = ts + self.between(7, 30) * DAY
-        activities.append({
-            "id": len(activities) + 1, "customer_id": work.customer_id,
-            "contact_id": work.first_contact + int(r() * work.contact_count), "owner_id": work.worker,
-            "channel": self.pick_channel(), "occurred_at": when, "summary": self.text(_SUMMARIES[outcome], lang),
-            "outcome": outcome, "next_step": next_step, "next_due_at": next_due_at, "task_id": task_id,
-            "stage_before": before, "stage_after": after, "version": 1, "created_at": when, "updated_at": when,
-        })
+        activities.append(
+            {
+                "id": len(activities) + 1,
+                "customer_id": work.customer_id,
+                "contact_id": work.first_contact + int(r() * work.contact_count),
+                "owner_id": work.worker,
+                "channel": self.pick_channel(),
+                "occurred_at": when,
+                "summary": self.text(_SUMMARIES[outcome], lang),
+                "outcome": outcome,
+                "next_step": next_step,
+                "next_due_at": next_due_at,
+                "task_id": task_id,
+                "stage_before": before,
+                "stage_after": after,
+                "version": 1,
+                "created_at": when,
+                "updated_at": when,
+            }
+        )
         work.last_contact = max(work.last_contact, ts)
 
-    def _task(self, work: _CustomerWork, purpose: str, due: int, status: str, *, completed: int | None = None,
-              rule: str | None = None, recurrence: int | None = None, priority: str = "normal",
-              assignee: int | None = None, complaint: int | None = None, survey: int | None = None) -> int:
+    def _task(
+        self,
+        work: _CustomerWork,
+        purpose: str,
+        due: int,
+        status: str,
+        *,
+        completed: int | None = None,
+        rule: str | None = None,
+        recurrence: int | None = None,
+        priority: str = "normal",
+        assignee: int | None = None,
+        complaint: int | None = None,
+        survey: int | None = None,
+    ) -> int:
         tasks = self.table("follow_up_tasks")
         task_id = len(tasks) + 1
         created = min(due, self.anchor_ts) - self.between(1, 30) * DAY - int(self.r() * 20_000)
@@ -1372,17 +2036,32 @@ class _Builder:
             work.next_due = due if work.next_due is None else min(work.next_due, due)
             open_key = f"{work.customer_id}:{purpose}"
         lang = work.lang
-        tasks.append({
-            "id": task_id, "customer_id": work.customer_id, "contact_id": work.first_contact,
-            "owner_id": assignee or work.worker, "due_at": due, "priority": priority, "purpose": purpose,
-            "channel": self.pick_channel(), "note": _TASK_NOTES[purpose][lang], "status": status,
-            "open_key": open_key, "recurrence_days": recurrence, "created_by_rule": rule,
-            "reschedule_reason": ("客户要求改期" if lang == 0 else "Customer asked to reschedule")
-            if status == "cancelled" else None,
-            "completed_at": completed if completed is not None else None,
-            "source_complaint_id": complaint, "source_survey_id": survey, "version": 1,
-            "created_at": created, "updated_at": completed or created,
-        })
+        tasks.append(
+            {
+                "id": task_id,
+                "customer_id": work.customer_id,
+                "contact_id": work.first_contact,
+                "owner_id": assignee or work.worker,
+                "due_at": due,
+                "priority": priority,
+                "purpose": purpose,
+                "channel": self.pick_channel(),
+                "note": _TASK_NOTES[purpose][lang],
+                "status": status,
+                "open_key": open_key,
+                "recurrence_days": recurrence,
+                "created_by_rule": rule,
+                "reschedule_reason": ("客户要求改期" if lang == 0 else "Customer asked to reschedule")
+                if status == "cancelled"
+                else None,
+                "completed_at": completed if completed is not None else None,
+                "source_complaint_id": complaint,
+                "source_survey_id": survey,
+                "version": 1,
+                "created_at": created,
+                "updated_at": completed or created,
+            }
+        )
         return task_id
 
     # --- care dates, tags, reference data --------------------------------------------------------
@@ -1424,20 +2103,37 @@ class _Builder:
                 event = today + self.between(1, 300)
                 self._key_date(key_dates, cid, "other", event, _CARE_LABELS["conference"][lang], created)
 
-    def _key_date(self, key_dates: list[Row], customer_id: int, kind: str, day: int, label: str,
-                  created: int) -> None:
+    def _key_date(self, key_dates: list[Row], customer_id: int, kind: str, day: int, label: str, created: int) -> None:
         date = dt.date.fromordinal(day)
-        key_dates.append({
-            "id": len(key_dates) + 1, "customer_id": customer_id, "contact_id": None, "kind": kind,
-            "month_day": f"{date.month:02d}-{date.day:02d}", "date": date, "label": label, "version": 1,
-            "created_at": created, "updated_at": created,
-        })
+        key_dates.append(
+            {
+                "id": len(key_dates) + 1,
+                "customer_id": customer_id,
+                "contact_id": None,
+                "kind": kind,
+                "month_day": f"{date.month:02d}-{date.day:02d}",
+                "date": date,
+                "label": label,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
 
     def reference_data(self) -> None:
         created = self.anchor_ts - 400 * DAY
         self.rows["service_policies"] = [
-            {"id": index, "dimension": dimension, "class_value": value, "cadence_days": days,
-             "description_en": en, "description_zh": zh, "version": 1, "created_at": created, "updated_at": created}
+            {
+                "id": index,
+                "dimension": dimension,
+                "class_value": value,
+                "cadence_days": days,
+                "description_en": en,
+                "description_zh": zh,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+            }
             for index, ((dimension, value), (days, en, zh)) in enumerate(DEFAULT_POLICIES.items(), start=1)
         ]
         holidays: list[tuple[dt.date, str]] = []
@@ -1523,20 +2219,27 @@ def _insert_rows(session: Session, table: Table, rows: list[Row]) -> None:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         quote = connection.dialect.identifier_preparer.quote
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) "
-               f"VALUES ({', '.join('?' * len(keys))})")
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) "
+            f"VALUES ({', '.join('?' * len(keys))})"
+        )
         for batch in _sqlite_batches(connection, table, rows, keys):
             connection.exec_driver_sql(sql, batch)
         return
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), _typed(table, rows[start:start + CHUNK], keys))
+        session.execute(insert(table), _typed(table, rows[start : start + CHUNK], keys))
 
 
 def _typed(table: Table, rows: list[Row], keys: Sequence[str]) -> list[Row]:
     """Copy the rows' keys for insert(table), with epoch seconds made aware datetimes for UTCDateTime."""
     stamps = {key for key in keys if isinstance(table.c[key].type, UTCDateTime)}
-    return [{key: dt.datetime.fromtimestamp(row[key], dt.UTC) if key in stamps and type(row[key]) is int
-             else row[key] for key in keys} for row in rows]
+    return [
+        {
+            key: dt.datetime.fromtimestamp(row[key], dt.UTC) if key in stamps and type(row[key]) is int else row[key]
+            for key in keys
+        }
+        for row in rows
+    ]
 
 
 def _sqlite_batches(connection: Connection, table: Table, rows: list[Row], keys: list[str]) -> Iterator[list[Any]]:
@@ -1561,7 +2264,7 @@ def _sqlite_batches(connection: Connection, table: Table, rows: list[Row], keys:
             converters.append((position, convert))
     values_of = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     for start in range(0, len(rows), CHUNK):
-        tuples = list(map(values_of, rows[start:start + CHUNK]))
+        tuples = list(map(values_of, rows[start : start + CHUNK]))
         if converters:  # column by column: transposing with zip is far cheaper than a loop per row
             columns: list[Sequence[Any]] = list(zip(*tuples, strict=True))
             done: list[tuple[Sequence[Any], Callable[[Any], Any], Sequence[Any]]] = []
@@ -1589,7 +2292,8 @@ def _sqlite_bulk_load(session: Session) -> Iterator[None]:
     connection.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB
     try:
         indexes = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all()
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+        ).all()
         for name, _ in indexes:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
         yield
@@ -1606,9 +2310,14 @@ def _delete_everything(session: Session) -> None:
 
 
 def _reset_sequences(session: Session) -> None:
-    move_sequences_past_ids(session.connection(), [
-        table.name for table in Base.metadata.sorted_tables
-        if (column := table.c.get("id")) is not None and column.primary_key and isinstance(column.type, Integer)])
+    move_sequences_past_ids(
+        session.connection(),
+        [
+            table.name
+            for table in Base.metadata.sorted_tables
+            if (column := table.c.get("id")) is not None and column.primary_key and isinstance(column.type, Integer)
+        ],
+    )
 
 
 def _search_texts(builder: _Builder) -> list[tuple[int, SearchText]]:
@@ -1616,8 +2325,7 @@ def _search_texts(builder: _Builder) -> list[tuple[int, SearchText]]:
     contacts: dict[int, list[tuple[str | None, str | None, str | None]]] = {}
     for contact in builder.rows["contacts"]:
         contacts.setdefault(contact["customer_id"], []).append((contact["name"], contact["email"], contact["phone"]))
-    return [(c["id"], search_text(c["name"], c["code"], contacts.get(c["id"], ())))
-            for c in builder.rows["customers"]]
+    return [(c["id"], search_text(c["name"], c["code"], contacts.get(c["id"], ()))) for c in builder.rows["customers"]]
 
 
 # The settings row a load writes first: two loads racing on an empty database both try to insert it, and the
@@ -1651,16 +2359,22 @@ def demo_only(session: Session) -> bool:
     added from the command line. Any other account, or an account's changes recorded under another name, means
     real work is in the database.
     """
-    seeded = session.scalar(select(AuditLog.id).where(
-        AuditLog.action == "seed", AuditLog.entity_type == "database", AuditLog.entity_id == "demo").limit(1))
+    seeded = session.scalar(
+        select(AuditLog.id)
+        .where(AuditLog.action == "seed", AuditLog.entity_type == "database", AuditLog.entity_id == "demo")
+        .limit(1)
+    )
     if seeded is None:
         return False
     people = {(user_id, person[0]) for user_id, person in enumerate(_PEOPLE, start=1)}
-    if any((user_id, username) not in people for user_id, username in session.execute(
-            select(User.id, User.username))):
+    if any((user_id, username) not in people for user_id, username in session.execute(select(User.id, User.username))):
         return False
-    unattended = or_(*(and_(AuditLog.entity_type == entity, *([AuditLog.action == action] if action else []))
-                       for action, entity in _UNATTENDED))
+    unattended = or_(
+        *(
+            and_(AuditLog.entity_type == entity, *([AuditLog.action == action] if action else []))
+            for action, entity in _UNATTENDED
+        )
+    )
     by_hand = session.scalar(select(AuditLog.id).where(AuditLog.user_id.is_(None), ~unattended).limit(1))
     return by_hand is None
 
@@ -1671,8 +2385,13 @@ def _require_demo_only(session: Session) -> None:
 
 
 def load_demo(
-    sessions: Sessions, *, customers: int = 2000, seed: int = 42, reset: bool = False,
-    delete_everything: bool = False, today: dt.date | None = None,
+    sessions: Sessions,
+    *,
+    customers: int = 2000,
+    seed: int = 42,
+    reset: bool = False,
+    delete_everything: bool = False,
+    today: dt.date | None = None,
 ) -> dict[str, int]:
     """Fill an empty database (or, with reset, replace earlier demo data) with demo data; return rows per table.
 
@@ -1726,8 +2445,9 @@ def load_demo(
                 counts["customer_search_texts"] = len(search_texts)
                 counts["follow_up_day_counts"] = rebuild_calendar_counts(session.connection())
             record_loaded_run(session, as_of=today)  # the classes were computed above, as a run would
-            write_audit(session, [audit_row(SYSTEM, "seed", "database", "demo",
-                                            new=f"{customers} customers, seed {seed}")])
+            write_audit(
+                session, [audit_row(SYSTEM, "seed", "database", "demo", new=f"{customers} customers, seed {seed}")]
+            )
             counts["audit_log"] = 1
             if session.get_bind().dialect.name == "postgresql":
                 _reset_sequences(session)

@@ -52,31 +52,74 @@ class Column:
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "customers": (
-        Column("code"), Column("name"), Column("customer_type", vocab="customer_type"),
-        Column("industry", vocab="industry"), Column("region", vocab="region"), Column("address"),
-        Column("company_size", vocab="company_size"), Column("source_channel", vocab="source"),
-        Column("owner"), Column("owner_name"), Column("department"),
-        Column("contact_name"), Column("phone"), Column("email"), Column("tags"),
-        Column("stage", "lifecycle_stage", vocab="stage"), Column("churn_reason", vocab="churn_reason"),
-        Column("need_type", vocab="need_type"), Column("importance", vocab="importance"),
-        Column("expected_close_date"), Column("urgency", vocab="urgency"),
-        Column("value_tier", vocab="tier"), Column("size_class", vocab="size_class"),
-        Column("relationship", vocab="relationship"), Column("credit_risk", vocab="credit_risk"),
-        Column("rfm_recency_days"), Column("rfm_frequency"), Column("rfm_monetary"),
-        Column("rfm_r"), Column("rfm_f"), Column("rfm_m"), Column("rfm_score"),
-        Column("follow_up_state", vocab="follow_up_state"), Column("last_contact_at"), Column("next_follow_up_at"),
-        Column("first_contact_date"), Column("birthday"), Column("needs"), Column("products_in_use"),
-        Column("decision_process"), Column("competitors"), Column("preferences"), Column("notes"),
-        Column("created_at"), Column("updated_at"), Column("archived_at"),
+        Column("code"),
+        Column("name"),
+        Column("customer_type", vocab="customer_type"),
+        Column("industry", vocab="industry"),
+        Column("region", vocab="region"),
+        Column("address"),
+        Column("company_size", vocab="company_size"),
+        Column("source_channel", vocab="source"),
+        Column("owner"),
+        Column("owner_name"),
+        Column("department"),
+        Column("contact_name"),
+        Column("phone"),
+        Column("email"),
+        Column("tags"),
+        Column("stage", "lifecycle_stage", vocab="stage"),
+        Column("churn_reason", vocab="churn_reason"),
+        Column("need_type", vocab="need_type"),
+        Column("importance", vocab="importance"),
+        Column("expected_close_date"),
+        Column("urgency", vocab="urgency"),
+        Column("value_tier", vocab="tier"),
+        Column("size_class", vocab="size_class"),
+        Column("relationship", vocab="relationship"),
+        Column("credit_risk", vocab="credit_risk"),
+        Column("rfm_recency_days"),
+        Column("rfm_frequency"),
+        Column("rfm_monetary"),
+        Column("rfm_r"),
+        Column("rfm_f"),
+        Column("rfm_m"),
+        Column("rfm_score"),
+        Column("follow_up_state", vocab="follow_up_state"),
+        Column("last_contact_at"),
+        Column("next_follow_up_at"),
+        Column("first_contact_date"),
+        Column("birthday"),
+        Column("needs"),
+        Column("products_in_use"),
+        Column("decision_process"),
+        Column("competitors"),
+        Column("preferences"),
+        Column("notes"),
+        Column("created_at"),
+        Column("updated_at"),
+        Column("archived_at"),
     ),
     "contacts": (
-        Column("customer_code"), Column("customer_name"), Column("name", "contact_name"),
-        Column("title", "contact_title"), Column("phone"), Column("email"), Column("wechat"),
-        Column("is_primary"), Column("birthday"), Column("notes"),
+        Column("customer_code"),
+        Column("customer_name"),
+        Column("name", "contact_name"),
+        Column("title", "contact_title"),
+        Column("phone"),
+        Column("email"),
+        Column("wechat"),
+        Column("is_primary"),
+        Column("birthday"),
+        Column("notes"),
     ),
     "orders": (
-        Column("customer_code"), Column("customer_name"), Column("order_no"), Column("order_date"),
-        Column("product"), Column("amount"), Column("currency"), Column("notes"),
+        Column("customer_code"),
+        Column("customer_name"),
+        Column("order_no"),
+        Column("order_date"),
+        Column("product"),
+        Column("amount"),
+        Column("currency"),
+        Column("notes"),
     ),
 }
 
@@ -114,11 +157,25 @@ def _customer_select(session: Session, actor: Actor, customer_filter: Any, now: 
     statement = statement.where(*_visible(session, actor))
     owner_username = select(User.username).where(User.id == Customer.owner_id).correlate(Customer).scalar_subquery()
     return statement.add_columns(
-        owner_username.label("owner_username"), _tags_column(), Customer.address, Customer.company_size,
+        owner_username.label("owner_username"),
+        _tags_column(),
+        Customer.address,
+        Customer.company_size,
         Customer.churn_reason,
-        Customer.rfm_recency_days, Customer.rfm_frequency, Customer.rfm_monetary, Customer.rfm_r, Customer.rfm_f,
-        Customer.rfm_m, Customer.first_contact_date, Customer.birthday, Customer.needs, Customer.products_in_use,
-        Customer.decision_process, Customer.competitors, Customer.preferences, Customer.notes,
+        Customer.rfm_recency_days,
+        Customer.rfm_frequency,
+        Customer.rfm_monetary,
+        Customer.rfm_r,
+        Customer.rfm_f,
+        Customer.rfm_m,
+        Customer.first_contact_date,
+        Customer.birthday,
+        Customer.needs,
+        Customer.products_in_use,
+        Customer.decision_process,
+        Customer.competitors,
+        Customer.preferences,
+        Customer.notes,
     )
 
 
@@ -134,8 +191,13 @@ def _filtered_ids(session: Session, actor: Actor, customer_filter: Any, now: dt.
 
 def _tags_column() -> Any:
     # In the same statement: MariaDB cannot run a second query while a streamed result is open.
-    return (select(func.aggregate_strings(CustomerTag.tag, ", ")).where(CustomerTag.customer_id == Customer.id)
-            .correlate(Customer).scalar_subquery().label("tags"))
+    return (
+        select(func.aggregate_strings(CustomerTag.tag, ", "))
+        .where(CustomerTag.customer_id == Customer.id)
+        .correlate(Customer)
+        .scalar_subquery()
+        .label("tags")
+    )
 
 
 def _getter(row: Any) -> Any:
@@ -143,36 +205,61 @@ def _getter(row: Any) -> Any:
     return dict(zip(row._fields, row, strict=True)).get
 
 
-def _customer_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
-                   now: dt.datetime) -> Iterator[dict[str, Any]]:
+def _customer_rows(
+    session: Session, actor: Actor, customer_filter: Any, today: dt.date, now: dt.datetime
+) -> Iterator[dict[str, Any]]:
     statement = _customer_select(session, actor, customer_filter, now)
     mask = masks_contacts(actor)
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
         get = _getter(row)
         r, f, m = get("rfm_r"), get("rfm_f"), get("rfm_m")
         values = {
-            "code": get("code"), "name": get("name"), "customer_type": get("customer_type"),
-            "industry": get("industry"), "region": get("region"), "address": get("address"),
-            "company_size": get("company_size"), "source_channel": get("source_channel"),
-            "owner": get("owner_username"), "owner_name": get("owner_name"), "department": get("department_name"),
+            "code": get("code"),
+            "name": get("name"),
+            "customer_type": get("customer_type"),
+            "industry": get("industry"),
+            "region": get("region"),
+            "address": get("address"),
+            "company_size": get("company_size"),
+            "source_channel": get("source_channel"),
+            "owner": get("owner_username"),
+            "owner_name": get("owner_name"),
+            "department": get("department_name"),
             "contact_name": get("contact_name"),
-            "phone": get("contact_phone"), "email": get("contact_email"),
-            "tags": get("tags"), "stage": get("lifecycle_stage"), "churn_reason": get("churn_reason"),
-            "need_type": get("need_type"), "importance": get("importance"),
+            "phone": get("contact_phone"),
+            "email": get("contact_email"),
+            "tags": get("tags"),
+            "stage": get("lifecycle_stage"),
+            "churn_reason": get("churn_reason"),
+            "need_type": get("need_type"),
+            "importance": get("importance"),
             "expected_close_date": get("expected_close_date"),
             "urgency": urgency_of(get("expected_close_date"), today),
-            "value_tier": get("value_tier"), "size_class": get("size_class"),
-            "relationship": get("relationship"), "credit_risk": get("credit_risk"),
-            "rfm_recency_days": get("rfm_recency_days"), "rfm_frequency": get("rfm_frequency"),
-            "rfm_monetary": get("rfm_monetary"), "rfm_r": r, "rfm_f": f, "rfm_m": m,
+            "value_tier": get("value_tier"),
+            "size_class": get("size_class"),
+            "relationship": get("relationship"),
+            "credit_risk": get("credit_risk"),
+            "rfm_recency_days": get("rfm_recency_days"),
+            "rfm_frequency": get("rfm_frequency"),
+            "rfm_monetary": get("rfm_monetary"),
+            "rfm_r": r,
+            "rfm_f": f,
+            "rfm_m": m,
             "rfm_score": r + f + m if None not in (r, f, m) else None,
             "follow_up_state": get("follow_up_state"),
-            "last_contact_at": get("last_contact_at"), "next_follow_up_at": get("next_follow_up_at"),
-            "first_contact_date": get("first_contact_date"), "birthday": get("birthday"),
-            "needs": get("needs"), "products_in_use": get("products_in_use"),
-            "decision_process": get("decision_process"), "competitors": get("competitors"),
-            "preferences": get("preferences"), "notes": get("notes"),
-            "created_at": get("created_at"), "updated_at": get("updated_at"), "archived_at": get("archived_at"),
+            "last_contact_at": get("last_contact_at"),
+            "next_follow_up_at": get("next_follow_up_at"),
+            "first_contact_date": get("first_contact_date"),
+            "birthday": get("birthday"),
+            "needs": get("needs"),
+            "products_in_use": get("products_in_use"),
+            "decision_process": get("decision_process"),
+            "competitors": get("competitors"),
+            "preferences": get("preferences"),
+            "notes": get("notes"),
+            "created_at": get("created_at"),
+            "updated_at": get("updated_at"),
+            "archived_at": get("archived_at"),
         }
         # Every personal field (the contact's phone and email, an individual's birthday) masked for viewers.
         yield mask_record(values) if mask else values
@@ -187,37 +274,85 @@ def _scoped(session: Session, actor: Actor, statement: Any, customer_filter: Any
     return statement.where(Customer.id.in_(select(ids.c.id)))
 
 
-def _contact_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
-                  now: dt.datetime) -> Iterator[dict[str, Any]]:
-    statement = _scoped(session, actor, (
-        select(Customer.code, Customer.name.label("customer_name"), Contact.name, Contact.title, Contact.phone,
-               Contact.email, Contact.wechat, Contact.is_primary, Contact.birthday, Contact.notes)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.archived_at.is_(None))
-        .order_by(Customer.code, Contact.is_primary.desc(), Contact.id)
-    ), customer_filter, now)
+def _contact_rows(
+    session: Session, actor: Actor, customer_filter: Any, today: dt.date, now: dt.datetime
+) -> Iterator[dict[str, Any]]:
+    statement = _scoped(
+        session,
+        actor,
+        (
+            select(
+                Customer.code,
+                Customer.name.label("customer_name"),
+                Contact.name,
+                Contact.title,
+                Contact.phone,
+                Contact.email,
+                Contact.wechat,
+                Contact.is_primary,
+                Contact.birthday,
+                Contact.notes,
+            )
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(Contact.archived_at.is_(None))
+            .order_by(Customer.code, Contact.is_primary.desc(), Contact.id)
+        ),
+        customer_filter,
+        now,
+    )
     mask = masks_contacts(actor)
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
-        values = {"customer_code": row.code, "customer_name": row.customer_name, "name": row.name,
-                  "title": row.title, "phone": row.phone, "email": row.email, "wechat": row.wechat,
-                  "is_primary": bool(row.is_primary), "birthday": row.birthday, "notes": row.notes}
+        values = {
+            "customer_code": row.code,
+            "customer_name": row.customer_name,
+            "name": row.name,
+            "title": row.title,
+            "phone": row.phone,
+            "email": row.email,
+            "wechat": row.wechat,
+            "is_primary": bool(row.is_primary),
+            "birthday": row.birthday,
+            "notes": row.notes,
+        }
         # Phone, email, WeChat ID and birthday: every personal field masked for viewers (crm.platform.masking).
         yield mask_record(values) if mask else values
 
 
-def _order_rows(session: Session, actor: Actor, customer_filter: Any, today: dt.date,
-                now: dt.datetime) -> Iterator[dict[str, Any]]:
-    statement = _scoped(session, actor, (
-        select(Customer.code, Customer.name.label("customer_name"), Order.order_no, Order.order_date, Order.product,
-               Order.amount, Order.currency, Order.notes)
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(Order.archived_at.is_(None))
-        .order_by(Order.order_date, Order.id)
-    ), customer_filter, now)
+def _order_rows(
+    session: Session, actor: Actor, customer_filter: Any, today: dt.date, now: dt.datetime
+) -> Iterator[dict[str, Any]]:
+    statement = _scoped(
+        session,
+        actor,
+        (
+            select(
+                Customer.code,
+                Customer.name.label("customer_name"),
+                Order.order_no,
+                Order.order_date,
+                Order.product,
+                Order.amount,
+                Order.currency,
+                Order.notes,
+            )
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.archived_at.is_(None))
+            .order_by(Order.order_date, Order.id)
+        ),
+        customer_filter,
+        now,
+    )
     for row in session.execute(statement.execution_options(yield_per=EXPORT_CHUNK)):
-        yield {"customer_code": row.code, "customer_name": row.customer_name, "order_no": row.order_no,
-               "order_date": row.order_date, "product": row.product, "amount": row.amount,
-               "currency": row.currency, "notes": row.notes}
+        yield {
+            "customer_code": row.code,
+            "customer_name": row.customer_name,
+            "order_no": row.order_no,
+            "order_date": row.order_date,
+            "product": row.product,
+            "amount": row.amount,
+            "currency": row.currency,
+            "notes": row.notes,
+        }
 
 
 _ROWS = {"customers": _customer_rows, "contacts": _contact_rows, "orders": _order_rows}
@@ -252,6 +387,7 @@ class _Formatter:
                 if value not in cache:
                     cache[value] = t(f"{prefix}.{value}", self.lang)
                 return cache[value]
+
             return label
         return self._plain
 
@@ -265,8 +401,10 @@ class _Formatter:
         return value
 
     def xlsx_row(self, row: dict[str, Any]) -> list[Any]:
-        return [None if (value := row.get(name)) is None else convert(value)
-                for name, convert in zip(self.names, self.converters, strict=True)]
+        return [
+            None if (value := row.get(name)) is None else convert(value)
+            for name, convert in zip(self.names, self.converters, strict=True)
+        ]
 
     def csv_row(self, row: dict[str, Any]) -> list[Any]:
         return [_csv_cell(value) for value in self.xlsx_row(row)]
@@ -308,8 +446,17 @@ def _csv_cell(value: Any) -> Any:
 
 
 def write_export(
-    sessions: Sessions, *, actor: Actor, kind: str, fmt: str, out: IO[bytes], customer_filter: Any = None,
-    lang: str = "en", header_style: str = "codes", today: dt.date | None = None, audit: bool = True,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    kind: str,
+    fmt: str,
+    out: IO[bytes],
+    customer_filter: Any = None,
+    lang: str = "en",
+    header_style: str = "codes",
+    today: dt.date | None = None,
+    audit: bool = True,
 ) -> int:
     """Write the customers, contacts or orders the actor may see to a binary stream; return the row count.
 
@@ -328,8 +475,10 @@ def write_export(
         count = _write_csv(out, formatter, rows) if fmt == "csv" else _write_xlsx(out, formatter, rows, kind, lang)
     if audit:
         with sessions.begin() as session:
-            write_audit(session, [audit_row(actor, "export", kind, fmt, new={
-                "rows": count, "filtered": customer_filter is not None})])
+            write_audit(
+                session,
+                [audit_row(actor, "export", kind, fmt, new={"rows": count, "filtered": customer_filter is not None})],
+            )
     return count
 
 
@@ -351,8 +500,10 @@ def _write_xlsx(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, 
     # XlsxWriter in constant-memory mode streams row by row, about three times faster than openpyxl.
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        out,
+        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     sheet = workbook.add_worksheet(t(f"exports.sheet.{kind}", lang)[:31])
@@ -379,11 +530,27 @@ def _write_xlsx(out: IO[bytes], formatter: _Formatter, rows: Iterator[dict[str, 
 
 
 def export_bytes(
-    sessions: Sessions, *, actor: Actor, kind: str, fmt: str, customer_filter: Any = None, lang: str = "en",
-    header_style: str = "labels", today: dt.date | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    kind: str,
+    fmt: str,
+    customer_filter: Any = None,
+    lang: str = "en",
+    header_style: str = "labels",
+    today: dt.date | None = None,
 ) -> bytes:
     """Return an export as bytes (for a download button)."""
     buffer = io.BytesIO()
-    write_export(sessions, actor=actor, kind=kind, fmt=fmt, out=buffer, customer_filter=customer_filter, lang=lang,
-                 header_style=header_style, today=today)
+    write_export(
+        sessions,
+        actor=actor,
+        kind=kind,
+        fmt=fmt,
+        out=buffer,
+        customer_filter=customer_filter,
+        lang=lang,
+        header_style=header_style,
+        today=today,
+    )
     return buffer.getvalue()

@@ -53,13 +53,46 @@ IN_CHUNK = 1000  # ids or codes per IN (...) list: far below every backend's bin
 WRITE_CHUNK = 5000  # rows per executemany
 PREVIEW_ROWS = 5
 
-_CUSTOMER_CODE = ("customer code", "customer no", "customer id", "客户编号", "客户代码", "客户编码", "客户号", "code",
-                  "编号", "代码", "编码")
-_CUSTOMER_NAME = ("customer name", "customer", "company", "company name", "客户名称", "客户名", "客户", "公司名称",
-                  "企业名称", "单位名称")
+_CUSTOMER_CODE = (
+    "customer code",
+    "customer no",
+    "customer id",
+    "客户编号",
+    "客户代码",
+    "客户编码",
+    "客户号",
+    "code",
+    "编号",
+    "代码",
+    "编码",
+)
+_CUSTOMER_NAME = (
+    "customer name",
+    "customer",
+    "company",
+    "company name",
+    "客户名称",
+    "客户名",
+    "客户",
+    "公司名称",
+    "企业名称",
+    "单位名称",
+)
 _TITLE = ("title", "job title", "position", "职务", "职位", "联系人职务")
-_PHONE = ("phone", "mobile", "tel", "telephone", "phone number", "电话", "手机", "手机号", "手机号码", "联系电话",
-          "电话号码", "联系方式")
+_PHONE = (
+    "phone",
+    "mobile",
+    "tel",
+    "telephone",
+    "phone number",
+    "电话",
+    "手机",
+    "手机号",
+    "手机号码",
+    "联系电话",
+    "电话号码",
+    "联系方式",
+)
 _EMAIL = ("email", "e-mail", "mail", "邮箱", "电子邮件", "电子邮箱", "邮件", "邮箱地址")
 _WECHAT = ("wechat", "weixin", "微信", "微信号")
 _NOTES = ("notes", "note", "remarks", "comment", "备注", "说明")
@@ -79,10 +112,40 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "customers": (
         # Without a code column, codes are drawn as the new-customer form draws them and existing customers
         # are matched by the duplicate rules (crm.customers.duplicates); see ON_DUPLICATE.
-        FieldSpec("code", ("code", "customer code", "customer no", "customer id", "客户编号", "编号", "代码",
-                           "客户代码", "客户编码", "编码", "客户号")),
-        FieldSpec("name", ("name", "customer", "customer name", "company", "company name", "客户名称", "客户名", "名称",
-                           "客户", "公司名称", "企业名称", "单位名称"), required=True),
+        FieldSpec(
+            "code",
+            (
+                "code",
+                "customer code",
+                "customer no",
+                "customer id",
+                "客户编号",
+                "编号",
+                "代码",
+                "客户代码",
+                "客户编码",
+                "编码",
+                "客户号",
+            ),
+        ),
+        FieldSpec(
+            "name",
+            (
+                "name",
+                "customer",
+                "customer name",
+                "company",
+                "company name",
+                "客户名称",
+                "客户名",
+                "名称",
+                "客户",
+                "公司名称",
+                "企业名称",
+                "单位名称",
+            ),
+            required=True,
+        ),
         FieldSpec("customer_type", ("type", "customer type", "客户类型", "类型")),
         FieldSpec("industry", ("industry", "行业", "所属行业")),
         FieldSpec("region", ("region", "area", "地区", "区域", "所属区域", "所属地区", "大区")),
@@ -113,14 +176,28 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "contacts": (
         FieldSpec("customer_code", _CUSTOMER_CODE, required=True),
         FieldSpec("customer_name", _CUSTOMER_NAME),
-        FieldSpec("contact_name", ("name", "contact", "contact name", "contact person", "联系人", "姓名",
-                                   "联系人姓名"), required=True),
+        FieldSpec(
+            "contact_name",
+            ("name", "contact", "contact name", "contact person", "联系人", "姓名", "联系人姓名"),
+            required=True,
+        ),
         FieldSpec("contact_title", _TITLE),
         FieldSpec("phone", _PHONE),
         FieldSpec("email", _EMAIL),
         FieldSpec("wechat", _WECHAT),
-        FieldSpec("is_primary", ("primary", "is primary", "main contact", "primary contact", "主要联系人",
-                                 "是否主要联系人", "首要联系人", "主联系人")),
+        FieldSpec(
+            "is_primary",
+            (
+                "primary",
+                "is primary",
+                "main contact",
+                "primary contact",
+                "主要联系人",
+                "是否主要联系人",
+                "首要联系人",
+                "主联系人",
+            ),
+        ),
         FieldSpec("birthday", _BIRTHDAY),
         FieldSpec("notes", _NOTES),
     ),
@@ -129,8 +206,9 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("customer_name", _CUSTOMER_NAME),
         FieldSpec("order_no", ("order no", "order number", "order id", "订单号", "订单编号", "单号")),
         FieldSpec("order_date", ("order date", "date", "订单日期", "日期", "下单日期", "成交日期"), required=True),
-        FieldSpec("amount", ("amount", "total", "order amount", "金额", "订单金额", "总金额", "成交金额"),
-                  required=True),
+        FieldSpec(
+            "amount", ("amount", "total", "order amount", "金额", "订单金额", "总金额", "成交金额"), required=True
+        ),
         FieldSpec("product", ("product", "product name", "产品", "产品名称", "商品")),
         FieldSpec("currency", ("currency", "币种", "货币")),
         FieldSpec("notes", _NOTES),
@@ -152,11 +230,25 @@ VOCABULARIES: dict[str, tuple[str, tuple[str, ...]]] = {
 # Everyday spellings the catalog labels don't cover.
 _VALUE_SYNONYMS: dict[str, dict[str, str]] = {
     "customer_type": {"公司": "company", "企业客户": "company", "个人客户": "individual", "person": "individual"},
-    "industry": {"软件": "software", "互联网": "software", "it": "software", "制造": "manufacturing",
-                 "医疗": "healthcare", "芯片": "semiconductors", "集成电路": "semiconductors", "政府": "government",
-                 "银行": "finance"},
-    "source_channel": {"推荐": "referral", "转介绍": "referral", "网站": "website", "陌拜": "cold_call",
-                       "电话营销": "cold_call", "市场": "market_research"},
+    "industry": {
+        "软件": "software",
+        "互联网": "software",
+        "it": "software",
+        "制造": "manufacturing",
+        "医疗": "healthcare",
+        "芯片": "semiconductors",
+        "集成电路": "semiconductors",
+        "政府": "government",
+        "银行": "finance",
+    },
+    "source_channel": {
+        "推荐": "referral",
+        "转介绍": "referral",
+        "网站": "website",
+        "陌拜": "cold_call",
+        "电话营销": "cold_call",
+        "市场": "market_research",
+    },
     "lifecycle_stage": {"已签约": "signed", "已流失": "churned", "prospect": "potential"},
 }
 _VALUE_SUFFIXES = ("客户", "地区", "区域", "行业")
@@ -181,12 +273,18 @@ def _limit(model: type, column: str) -> int | None:
 # Text fields and their column in db/models.py, whose limit (crm.platform.validation.column_limit: the String length,
 # TEXT_MAX for Text) is the forms' limit too; a field not listed gets TEXT_MAX.
 _TEXT_LIMITS: dict[str, int | None] = {
-    "name": _limit(Customer, "name"), "address": _limit(Customer, "address"),
-    **{name: _limit(Customer, name) for name in ("needs", "products_in_use", "decision_process", "competitors",
-                                                 "preferences", "notes")},
-    "contact_name": _limit(Contact, "name"), "contact_title": _limit(Contact, "title"),
-    "wechat": _limit(Contact, "wechat"), "customer_name": _limit(Customer, "name"),
-    "order_no": _limit(Order, "order_no"), "product": _limit(Order, "product"),
+    "name": _limit(Customer, "name"),
+    "address": _limit(Customer, "address"),
+    **{
+        name: _limit(Customer, name)
+        for name in ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")
+    },
+    "contact_name": _limit(Contact, "name"),
+    "contact_title": _limit(Contact, "title"),
+    "wechat": _limit(Contact, "wechat"),
+    "customer_name": _limit(Customer, "name"),
+    "order_no": _limit(Order, "order_no"),
+    "product": _limit(Order, "product"),
 }
 ON_DUPLICATE = ("skip", "update", "new")  # what a code-less customer row that matches an existing customer does
 
@@ -238,8 +336,13 @@ class DuplicateMatch:
 
     def message(self, lang: str = "en") -> str:
         """Say which customer the row looks like, on what, and what the import does with it."""
-        return t(f"imports.likely_duplicate.{self.action}", lang, code=self.candidate.code,
-                 name=self.candidate.name, matched=_matched_text(self.candidate.matched_on, lang))
+        return t(
+            f"imports.likely_duplicate.{self.action}",
+            lang,
+            code=self.candidate.code,
+            name=self.candidate.name,
+            matched=_matched_text(self.candidate.matched_on, lang),
+        )
 
 
 def _matched_text(labels: Sequence[str], lang: str) -> str:
@@ -308,12 +411,15 @@ class FilePreview:
 
 def report_rows(report: ImportReport, lang: str = "en") -> list[dict[str, Any]]:
     """Return the report as rows with headers in the language (for a table or a CSV)."""
-    return [{
-        t("imports.report.line", lang): issue.line,
-        t("imports.report.column", lang): issue.column_label(lang),
-        t("imports.report.severity", lang): t(f"imports.severity.{issue.severity}", lang),
-        t("imports.report.message", lang): issue.message(lang),
-    } for issue in report.issues]
+    return [
+        {
+            t("imports.report.line", lang): issue.line,
+            t("imports.report.column", lang): issue.column_label(lang),
+            t("imports.report.severity", lang): t(f"imports.severity.{issue.severity}", lang),
+            t("imports.report.message", lang): issue.message(lang),
+        }
+        for issue in report.issues
+    ]
 
 
 def report_csv(report: ImportReport, lang: str = "en") -> bytes:
@@ -325,8 +431,14 @@ def report_csv(report: ImportReport, lang: str = "en") -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([t(f"imports.report.{name}", lang) for name in ("line", "column", "severity", "message")])
     for issue in report.issues:  # headers and messages quote the file's text: quoted as the export quotes it
-        writer.writerow([issue.line, defuse_formula(issue.column_label(lang)),
-                         t(f"imports.severity.{issue.severity}", lang), defuse_formula(issue.message(lang))])
+        writer.writerow(
+            [
+                issue.line,
+                defuse_formula(issue.column_label(lang)),
+                t(f"imports.severity.{issue.severity}", lang),
+                defuse_formula(issue.message(lang)),
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -377,18 +489,25 @@ def suggest_mapping(kind: str, headers: Sequence[str]) -> dict[str, str | None]:
     return mapping
 
 
-def preview_file(kind: str, filename: str, data: bytes, mapping: dict[str, str | None] | None = None,
-                 *, limit: int = PREVIEW_ROWS) -> FilePreview:
+def preview_file(
+    kind: str, filename: str, data: bytes, mapping: dict[str, str | None] | None = None, *, limit: int = PREVIEW_ROWS
+) -> FilePreview:
     """Read a file and return its headers, the suggested (or given) mapping and its first rows."""
     _check_kind(kind)
     table = read_table(filename, data)
-    return FilePreview(filename=filename, encoding=table.encoding, headers=table.headers,
-                       mapping=_complete_mapping(kind, table.headers, mapping), rows=tuple(table.rows[:limit]),
-                       total_rows=len(table.rows))
+    return FilePreview(
+        filename=filename,
+        encoding=table.encoding,
+        headers=table.headers,
+        mapping=_complete_mapping(kind, table.headers, mapping),
+        rows=tuple(table.rows[:limit]),
+        total_rows=len(table.rows),
+    )
 
 
-def _complete_mapping(kind: str, headers: Sequence[str],
-                      mapping: dict[str, str | None] | None) -> dict[str, str | None]:
+def _complete_mapping(
+    kind: str, headers: Sequence[str], mapping: dict[str, str | None] | None
+) -> dict[str, str | None]:
     if mapping is None:
         return suggest_mapping(kind, headers)
     known = set(field_names(kind))
@@ -513,7 +632,7 @@ def parse_date(value: str) -> dt.date | None:
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 # --- the import run --------------------------------------------------------------------------------
@@ -526,21 +645,49 @@ class _Abandon(Exception):  # noqa: N818 - control flow: roll the transaction ba
 
 
 def preview_import(
-    sessions: Sessions, *, actor: Actor, kind: str, filename: str, data: bytes,
-    mapping: dict[str, str | None] | None = None, create_missing: bool = False, today: dt.date | None = None,
-    on_duplicate: str = "skip", row_choices: dict[int, str] | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    kind: str,
+    filename: str,
+    data: bytes,
+    mapping: dict[str, str | None] | None = None,
+    create_missing: bool = False,
+    today: dt.date | None = None,
+    on_duplicate: str = "skip",
+    row_choices: dict[int, str] | None = None,
 ) -> ImportReport:
     """Dry run: check every row against the database and report what an import would do, writing nothing."""
-    return import_file(sessions, actor=actor, kind=kind, filename=filename, data=data, mapping=mapping,
-                       dry_run=True, create_missing=create_missing, today=today, on_duplicate=on_duplicate,
-                       row_choices=row_choices)
+    return import_file(
+        sessions,
+        actor=actor,
+        kind=kind,
+        filename=filename,
+        data=data,
+        mapping=mapping,
+        dry_run=True,
+        create_missing=create_missing,
+        today=today,
+        on_duplicate=on_duplicate,
+        row_choices=row_choices,
+    )
 
 
 def import_file(
-    sessions: Sessions, *, actor: Actor, kind: str, filename: str, data: bytes,
-    mapping: dict[str, str | None] | None = None, dry_run: bool = False, all_or_nothing: bool = False,
-    create_missing: bool = False, token: str | None = None, today: dt.date | None = None,
-    on_duplicate: str = "skip", row_choices: dict[int, str] | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    kind: str,
+    filename: str,
+    data: bytes,
+    mapping: dict[str, str | None] | None = None,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    create_missing: bool = False,
+    token: str | None = None,
+    today: dt.date | None = None,
+    on_duplicate: str = "skip",
+    row_choices: dict[int, str] | None = None,
 ) -> ImportReport:
     """Import a CSV/XLSX file of customers, contacts or orders in one transaction and return the report.
 
@@ -559,16 +706,36 @@ def import_file(
     choices = dict(row_choices or {})
     if dry_run:
         with sessions.read() as session:
-            importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
-                                      mapping=mapping, create_missing=create_missing, today=today, lock=False,
-                                      on_duplicate=on_duplicate, row_choices=choices)
+            importer = importer_class(
+                session,
+                actor=actor,
+                kind=kind,
+                filename=filename,
+                table=table,
+                mapping=mapping,
+                create_missing=create_missing,
+                today=today,
+                lock=False,
+                on_duplicate=on_duplicate,
+                row_choices=choices,
+            )
             importer.plan()
             return importer.report(dry_run=True, written=False)
     try:
         with transaction(sessions, actor=actor, token=token, operation=f"{kind}.import") as session:
-            importer = importer_class(session, actor=actor, kind=kind, filename=filename, table=table,
-                                      mapping=mapping, create_missing=create_missing, today=today, lock=True,
-                                      on_duplicate=on_duplicate, row_choices=choices)
+            importer = importer_class(
+                session,
+                actor=actor,
+                kind=kind,
+                filename=filename,
+                table=table,
+                mapping=mapping,
+                create_missing=create_missing,
+                today=today,
+                lock=True,
+                on_duplicate=on_duplicate,
+                row_choices=choices,
+            )
             importer.plan()
             if importer.column_errors or (all_or_nothing and importer.has_errors):
                 raise _Abandon(importer.report(dry_run=False, written=False))
@@ -593,9 +760,21 @@ class _Importer:
 
     kind: str
 
-    def __init__(self, session: Session, *, actor: Actor, kind: str, filename: str, table: Table,
-                 mapping: dict[str, str | None] | None, create_missing: bool, today: dt.date | None,
-                 lock: bool, on_duplicate: str = "skip", row_choices: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        actor: Actor,
+        kind: str,
+        filename: str,
+        table: Table,
+        mapping: dict[str, str | None] | None,
+        create_missing: bool,
+        today: dt.date | None,
+        lock: bool,
+        on_duplicate: str = "skip",
+        row_choices: dict[int, str] | None = None,
+    ) -> None:
         self.session = session
         self.on_duplicate = on_duplicate
         self.row_choices = row_choices or {}
@@ -629,8 +808,9 @@ class _Importer:
             if name is None:
                 continue
             if name in self.header_of:
-                self.file_issues.append(ImportIssue(1, name, header, "error", "imports.mapped_twice",
-                                                    {"other": self.header_of[name]}))
+                self.file_issues.append(
+                    ImportIssue(1, name, header, "error", "imports.mapped_twice", {"other": self.header_of[name]})
+                )
                 self.column_errors = True
             else:
                 self.header_of[name] = header
@@ -678,10 +858,18 @@ class _Importer:
                     issues.append(ImportIssue(row.line, name, self.header_of.get(name), "error", key, params))
         issues.extend(self.warnings)
         issues.sort(key=lambda i: (i.line, i.severity != "error"))
-        return ImportReport(kind=self.kind, filename=self.filename, encoding=self.table.encoding, dry_run=dry_run,
-                            written=written, total_rows=len(self.table.rows), bad_rows=bad,
-                            counts=dict(sorted(self.counts.items())), issues=tuple(issues),
-                            duplicates=tuple(self.duplicates))
+        return ImportReport(
+            kind=self.kind,
+            filename=self.filename,
+            encoding=self.table.encoding,
+            dry_run=dry_run,
+            written=written,
+            total_rows=len(self.table.rows),
+            bad_rows=bad,
+            counts=dict(sorted(self.counts.items())),
+            issues=tuple(issues),
+            duplicates=tuple(self.duplicates),
+        )
 
     def plan(self) -> None:
         raise NotImplementedError
@@ -727,8 +915,15 @@ class _Importer:
 
     def _new_customer_values(self, values: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {column: None for column in _CUSTOMER_WRITE_COLUMNS}
-        record.update(customer_type="company", lifecycle_stage="potential", share_consent=False, version=1,
-                      created_at=self.now, updated_at=self.now, stage_changed_at=self.now)
+        record.update(
+            customer_type="company",
+            lifecycle_stage="potential",
+            share_consent=False,
+            version=1,
+            created_at=self.now,
+            updated_at=self.now,
+            stage_changed_at=self.now,
+        )
         record.update({k: v for k, v in values.items() if v is not None})
         record["name_key"] = normalise_name(record["name"])[: _limit(Customer, "name_key")]
         return record
@@ -738,13 +933,13 @@ class _Importer:
             return
         placeholders = [key for key, values in self.new_customers.items() if values["code"] is None]
         if placeholders:  # rows of a file without codes: draw the codes as the new-customer form does
-            codes = next_codes(self.session, column=Customer.code, prefix=CODE_PREFIX, counter=CODE_COUNTER,
-                               count=len(placeholders))
+            codes = next_codes(
+                self.session, column=Customer.code, prefix=CODE_PREFIX, counter=CODE_COUNTER, count=len(placeholders)
+            )
             for key, code in zip(placeholders, codes, strict=True):
                 self.new_customers[key]["code"] = code
         key_of = {values["code"]: key for key, values in self.new_customers.items()}
-        created = self._insert_returning(_CUSTOMERS, list(self.new_customers.values()),
-                                         _CUSTOMERS.c.code)
+        created = self._insert_returning(_CUSTOMERS, list(self.new_customers.values()), _CUSTOMERS.c.code)
         stage_rows = []
         for customer_id, drawn in created:
             code = key_of[drawn]
@@ -752,8 +947,16 @@ class _Importer:
             self.search_changed.add(customer_id)
             values = self.new_customers[code]
             self.audit.append(audit_row(self.actor, "create", "customers", customer_id, version=1))
-            stage_rows.append({"customer_id": customer_id, "from_stage": None, "to_stage": values["lifecycle_stage"],
-                               "reason": None, "changed_at": self.now, "changed_by_id": self.actor.id})
+            stage_rows.append(
+                {
+                    "customer_id": customer_id,
+                    "from_stage": None,
+                    "to_stage": values["lifecycle_stage"],
+                    "reason": None,
+                    "changed_at": self.now,
+                    "changed_by_id": self.actor.id,
+                }
+            )
         self._executemany(insert(_STAGE_CHANGES), stage_rows)
 
     # bulk writes
@@ -773,8 +976,9 @@ class _Importer:
         for chunk in _chunks(rows, WRITE_CHUNK):
             self.session.execute(statement, list(chunk))
 
-    def _update_versioned(self, table: SqlTable, entity: str, changes: list[_Change], *,
-                          silent: frozenset[str] = frozenset()) -> None:
+    def _update_versioned(
+        self, table: SqlTable, entity: str, changes: list[_Change], *, silent: frozenset[str] = frozenset()
+    ) -> None:
         """Apply field changes [(id, version, {column: (old, new)})] grouped by column set; audit each field."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for record_id, version, fields in changes:
@@ -784,8 +988,11 @@ class _Importer:
             groups.setdefault(columns, []).append(bound)
             for column, (old, new) in fields.items():
                 if column not in silent:
-                    self.audit.append(audit_row(self.actor, "update", entity, record_id, field=column, old=old,
-                                                new=new, version=version + 1))
+                    self.audit.append(
+                        audit_row(
+                            self.actor, "update", entity, record_id, field=column, old=old, new=new, version=version + 1
+                        )
+                    )
         for columns, params in groups.items():
             statement = (
                 update(table)
@@ -809,18 +1016,56 @@ class _Importer:
         self._executemany(insert(_AUDIT_LOG), self.audit)
 
 
-_CUSTOMER_FIELDS = ("code", "name", "customer_type", "industry", "region", "address", "company_size", "source_channel",
-                    "lifecycle_stage", "churn_reason", "need_type", "importance", "expected_close_date",
-                    "first_contact_date", "birthday", "needs", "products_in_use", "decision_process", "competitors",
-                    "preferences", "notes")
-_CUSTOMER_WRITE_COLUMNS = (*_CUSTOMER_FIELDS, "name_key", "owner_id", "department_id", "stage_changed_at",
-                           "share_consent", "version", "created_at", "updated_at")
-_CUSTOMER_DIFF_COLUMNS = tuple(c for c in _CUSTOMER_WRITE_COLUMNS
-                               if c not in ("code", "share_consent", "version", "created_at", "updated_at",
-                                            "stage_changed_at"))
+_CUSTOMER_FIELDS = (
+    "code",
+    "name",
+    "customer_type",
+    "industry",
+    "region",
+    "address",
+    "company_size",
+    "source_channel",
+    "lifecycle_stage",
+    "churn_reason",
+    "need_type",
+    "importance",
+    "expected_close_date",
+    "first_contact_date",
+    "birthday",
+    "needs",
+    "products_in_use",
+    "decision_process",
+    "competitors",
+    "preferences",
+    "notes",
+)
+_CUSTOMER_WRITE_COLUMNS = (
+    *_CUSTOMER_FIELDS,
+    "name_key",
+    "owner_id",
+    "department_id",
+    "stage_changed_at",
+    "share_consent",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_CUSTOMER_DIFF_COLUMNS = tuple(
+    c
+    for c in _CUSTOMER_WRITE_COLUMNS
+    if c not in ("code", "share_consent", "version", "created_at", "updated_at", "stage_changed_at")
+)
 _CONTACT_FIELDS = ("contact_title", "phone", "email", "wechat", "birthday", "notes")
-_CONTACT_COLUMN = {"contact_name": "name", "contact_title": "title", "phone": "phone", "email": "email",
-                   "wechat": "wechat", "birthday": "birthday", "notes": "notes", "is_primary": "is_primary"}
+_CONTACT_COLUMN = {
+    "contact_name": "name",
+    "contact_title": "title",
+    "phone": "phone",
+    "email": "email",
+    "wechat": "wechat",
+    "birthday": "birthday",
+    "notes": "notes",
+    "is_primary": "is_primary",
+}
 
 
 class _Contacts:
@@ -840,8 +1085,19 @@ class _Contacts:
     def load(self, customer_ids: Sequence[int]) -> None:
         c = _CONTACTS.c
         for chunk in _chunks(sorted(set(customer_ids)), IN_CHUNK):
-            statement = select(c.id, c.customer_id, c.name, c.title, c.phone, c.email, c.wechat, c.is_primary,
-                               c.birthday, c.notes, c.version).where(c.customer_id.in_(chunk), c.archived_at.is_(None))
+            statement = select(
+                c.id,
+                c.customer_id,
+                c.name,
+                c.title,
+                c.phone,
+                c.email,
+                c.wechat,
+                c.is_primary,
+                c.birthday,
+                c.notes,
+                c.version,
+            ).where(c.customer_id.in_(chunk), c.archived_at.is_(None))
             if self.importer.lock:
                 statement = statement.with_for_update()
             for row in self.importer.session.execute(statement):
@@ -850,8 +1106,16 @@ class _Contacts:
                 if row.is_primary:
                     self.primary_of.setdefault(row.customer_id, set()).add(row.id)
 
-    def add(self, row: _Row, code: str, values: dict[str, Any], *, primary: bool | None,
-            primary_if_none: bool, name_field: str) -> str | None:
+    def add(
+        self,
+        row: _Row,
+        code: str,
+        values: dict[str, Any],
+        *,
+        primary: bool | None,
+        primary_if_none: bool,
+        name_field: str,
+    ) -> str | None:
         """Plan one contact; return 'created', 'updated', 'unchanged', or None if the row is bad."""
         name = values["contact_name"]
         key = (code, fold(name))
@@ -874,8 +1138,13 @@ class _Contacts:
         if current is None:
             record: dict[str, Any] = {c: None for c in ("title", "phone", "email", "wechat", "birthday", "notes")}
             record.update({_CONTACT_COLUMN[k]: v for k, v in values.items() if k in _CONTACT_COLUMN and v is not None})
-            record.update(name=name, is_primary=bool(primary), version=1, created_at=self.importer.now,
-                          updated_at=self.importer.now)
+            record.update(
+                name=name,
+                is_primary=bool(primary),
+                version=1,
+                created_at=self.importer.now,
+                updated_at=self.importer.now,
+            )
             self.new.append((code, record))
             return "created"
         fields: dict[str, tuple[Any, Any]] = {}
@@ -898,10 +1167,14 @@ class _Contacts:
         for contact_id in sorted(self.demote):
             version, fields = merged.setdefault(contact_id, (self.by_id[contact_id].version, {}))
             fields["is_primary"] = (True, False)
-        importer._update_versioned(_CONTACTS, "contacts",
-                                   [(i, version, fields) for i, (version, fields) in merged.items()])
-        importer.search_changed.update(self.by_id[i].customer_id for i, (_version, fields) in merged.items()
-                                       if {"name", "phone", "email"} & set(fields))
+        importer._update_versioned(
+            _CONTACTS, "contacts", [(i, version, fields) for i, (version, fields) in merged.items()]
+        )
+        importer.search_changed.update(
+            self.by_id[i].customer_id
+            for i, (_version, fields) in merged.items()
+            if {"name", "phone", "email"} & set(fields)
+        )
         records = [{**record, "customer_id": importer.customer_ids[code]} for code, record in self.new]
         importer.search_changed.update(record["customer_id"] for record in records)
         created = importer._insert_returning(_CONTACTS, records)
@@ -947,7 +1220,8 @@ class _CustomerImporter(_Importer):
         good = [row for row in rows if not row.bad]
         columns = [getattr(_CUSTOMERS.c, c) for c in ("id", "version", "archived_at", *_CUSTOMER_DIFF_COLUMNS)]
         self.existing = self._customers_by_code(
-            [row.data["code"] for row in good if not _is_placeholder(row.data["code"])], columns)
+            [row.data["code"] for row in good if not _is_placeholder(row.data["code"])], columns
+        )
         self.customer_ids = {code: r.id for code, r in self.existing.items()}
         owners, departments = self._owners(), self._departments()
         self.changes: list[_Change] = []
@@ -964,8 +1238,14 @@ class _CustomerImporter(_Importer):
 
     def _match_existing(self, rows: list[_Row]) -> None:
         """Give each row of a code-less file its customer: a likely duplicate's code per the choice, or a new one."""
-        probes = [(row.data["name"], [row.data["phone"]] if row.data.get("phone") else [],
-                   [row.data["email"]] if row.data.get("email") else []) for row in rows]
+        probes = [
+            (
+                row.data["name"],
+                [row.data["phone"]] if row.data.get("phone") else [],
+                [row.data["email"]] if row.data.get("email") else [],
+            )
+            for row in rows
+        ]
         updated_by: dict[int, int] = {}  # existing customer id -> the line that updates it
         for row, candidates in zip(rows, duplicates_in_bulk(self.session, probes), strict=True):
             row.data["code"] = _placeholder(row.line)
@@ -973,15 +1253,23 @@ class _CustomerImporter(_Importer):
                 continue
             best = max(candidates, key=lambda c: (len(c.matched_on), -c.id))
             action = self.row_choices.get(row.line, self.on_duplicate)
-            match = DuplicateMatch(line=row.line, name=row.data["name"], candidate=best, others=len(candidates) - 1,
-                                   action=action)
+            match = DuplicateMatch(
+                line=row.line, name=row.data["name"], candidate=best, others=len(candidates) - 1, action=action
+            )
             self.duplicates.append(match)
             if action == "update" and best.id in updated_by:
                 row.error("name", "imports.same_match_in_file", line=updated_by[best.id], code=best.code)
                 continue
-            self.warnings.append(ImportIssue(row.line, "name", self.header_of.get("name"), "warning",
-                                             f"imports.likely_duplicate.{action}",
-                                             {"code": best.code, "name": best.name, "matched_on": best.matched_on}))
+            self.warnings.append(
+                ImportIssue(
+                    row.line,
+                    "name",
+                    self.header_of.get("name"),
+                    "warning",
+                    f"imports.likely_duplicate.{action}",
+                    {"code": best.code, "name": best.name, "matched_on": best.matched_on},
+                )
+            )
             if action == "skip":
                 row.data["skipped"] = True
                 self.count("customers.skipped")
@@ -998,11 +1286,30 @@ class _CustomerImporter(_Importer):
         else:
             data["name"] = row.text("name")
             data["name_key"] = normalise_name(name)[: _limit(Customer, "name_key")]
-        for name in ("customer_type", "industry", "region", "company_size", "source_channel", "lifecycle_stage",
-                     "churn_reason", "need_type", "importance"):
+        for name in (
+            "customer_type",
+            "industry",
+            "region",
+            "company_size",
+            "source_channel",
+            "lifecycle_stage",
+            "churn_reason",
+            "need_type",
+            "importance",
+        ):
             data[name] = row.choice(name)
-        for name in ("address", "needs", "products_in_use", "decision_process", "competitors", "preferences",
-                     "notes", "contact_name", "contact_title", "wechat"):
+        for name in (
+            "address",
+            "needs",
+            "products_in_use",
+            "decision_process",
+            "competitors",
+            "preferences",
+            "notes",
+            "contact_name",
+            "contact_title",
+            "wechat",
+        ):
             data[name] = row.text(name)
         data["expected_close_date"] = row.date("expected_close_date")
         data["first_contact_date"] = row.date("first_contact_date", self.today)
@@ -1018,8 +1325,11 @@ class _CustomerImporter(_Importer):
         lookup: dict[str, int | None] = {}
         by_name: dict[str, int | None] = {}
         self.owner_departments: dict[int, int | None] = {}
-        for user in self.session.execute(select(User.id, User.username, User.display_name, User.department_id)
-                                         .where(User.is_active.is_(True), User.role.in_(OWNER_ROLES))):
+        for user in self.session.execute(
+            select(User.id, User.username, User.display_name, User.department_id).where(
+                User.is_active.is_(True), User.role.in_(OWNER_ROLES)
+            )
+        ):
             self.owner_departments[user.id] = user.department_id
             lookup[fold(user.username)] = user.id
             key = fold(user.display_name)
@@ -1030,8 +1340,9 @@ class _CustomerImporter(_Importer):
 
     def _departments(self) -> dict[str, int]:
         lookup: dict[str, int] = {}
-        for dept in self.session.execute(select(Department.id, Department.code, Department.name)
-                                         .where(Department.archived_at.is_(None))):
+        for dept in self.session.execute(
+            select(Department.id, Department.code, Department.name).where(Department.archived_at.is_(None))
+        ):
             lookup.setdefault(fold(dept.code), dept.id)
             lookup.setdefault(fold(dept.name), dept.id)
         return lookup
@@ -1055,12 +1366,13 @@ class _CustomerImporter(_Importer):
             if stage == _CHURNED and data["churn_reason"] is None:
                 row.error("churn_reason", "stages.churn_reason_required")
         elif stage is not None and stage != current.lifecycle_stage:
-            check_stage_change(current.lifecycle_stage, stage, data["churn_reason"] or current.churn_reason,
-                               row.errors)
+            check_stage_change(current.lifecycle_stage, stage, data["churn_reason"] or current.churn_reason, row.errors)
             key, params = row.errors.fields.get("lifecycle_stage", ("", {}))
             if key == "stages.not_allowed":
-                row.errors.fields["lifecycle_stage"] = (key, {**params, "translate": {"current": "stage",
-                                                                                      "target": "stage"}})
+                row.errors.fields["lifecycle_stage"] = (
+                    key,
+                    {**params, "translate": {"current": "stage", "target": "stage"}},
+                )
 
     def _plan_row(self, row: _Row) -> None:
         data = row.data
@@ -1075,7 +1387,8 @@ class _CustomerImporter(_Importer):
                 values["department_id"] = self.owner_departments.get(values["owner_id"])  # as the form does
             # A placeholder's code (None) is drawn when the customers are written.
             self.new_customers[code] = self._new_customer_values(
-                {"code": None if _is_placeholder(code) else code, **values})
+                {"code": None if _is_placeholder(code) else code, **values}
+            )
             self.count("customers.created")
         else:
             if current.archived_at is not None:
@@ -1099,8 +1412,9 @@ class _CustomerImporter(_Importer):
             contact = {name: data.get(name) for name in ("contact_title", "phone", "email", "wechat")}
             # No contact name: the customer's own name (a person, or the company's switchboard).
             contact["contact_name"] = data.get("contact_name") or data["name"][: _limit(Contact, "name")]
-            outcome = self.contacts.add(row, code, contact, primary=None, primary_if_none=True,
-                                        name_field="contact_name")
+            outcome = self.contacts.add(
+                row, code, contact, primary=None, primary_if_none=True, name_field="contact_name"
+            )
             if outcome:
                 self.count(f"contacts.{outcome}")
 
@@ -1109,8 +1423,11 @@ class _CustomerImporter(_Importer):
         by_key: dict[str, list[Any]] = {}
         keys = sorted({row.data["name_key"] for row in rows if row.data.get("name_key")})
         for chunk in _chunks(keys, IN_CHUNK):
-            for found in self.session.execute(select(Customer.code, Customer.name, Customer.name_key)
-                                              .where(Customer.name_key.in_(chunk), Customer.archived_at.is_(None))):
+            for found in self.session.execute(
+                select(Customer.code, Customer.name, Customer.name_key).where(
+                    Customer.name_key.in_(chunk), Customer.archived_at.is_(None)
+                )
+            ):
                 by_key.setdefault(found.name_key, []).append(found)
         phones, emails = _contact_owners(self.session, rows)
         for row in rows:
@@ -1124,12 +1441,24 @@ class _CustomerImporter(_Importer):
     def apply(self) -> None:
         self._insert_new_customers()
         updated_ids = {code: r.id for code, r in self.existing.items()}
-        self._update_versioned(_CUSTOMERS, "customers", self.changes,
-                               silent=frozenset({"name_key", "stage_changed_at"}))
+        self._update_versioned(
+            _CUSTOMERS, "customers", self.changes, silent=frozenset({"name_key", "stage_changed_at"})
+        )
         self.search_changed.update(customer_id for customer_id, _version, fields in self.changes if "name" in fields)
-        self._executemany(insert(_STAGE_CHANGES), [
-            {"customer_id": updated_ids[code], "from_stage": old, "to_stage": new, "reason": None,
-             "changed_at": self.now, "changed_by_id": self.actor.id} for code, old, new in self.stage_rows])
+        self._executemany(
+            insert(_STAGE_CHANGES),
+            [
+                {
+                    "customer_id": updated_ids[code],
+                    "from_stage": old,
+                    "to_stage": new,
+                    "reason": None,
+                    "changed_at": self.now,
+                    "changed_by_id": self.actor.id,
+                }
+                for code, old, new in self.stage_rows
+            ],
+        )
         self.contacts.apply()
         self._finish()
 
@@ -1177,9 +1506,11 @@ def _contact_owners(session: Session, rows: list[_Row]) -> tuple[dict[str, list[
     emails_in_file = sorted({row.data["email"].lower() for row in rows if row.data.get("email")})
     phones: dict[str, list[Any]] = {}
     emails: dict[str, list[Any]] = {}
-    base = (select(Contact.phone, Contact.email, Customer.code, Customer.name)
-            .join(Customer, Customer.id == Contact.customer_id)
-            .where(Contact.archived_at.is_(None), Customer.archived_at.is_(None)))
+    base = (
+        select(Contact.phone, Contact.email, Customer.code, Customer.name)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Contact.archived_at.is_(None), Customer.archived_at.is_(None))
+    )
     wanted = set(phones_in_file)
     for chunk in _chunks(phones_in_file, IN_CHUNK // 3):
         spellings = sorted(set().union(*(_phone_spellings(p) for p in chunk)))
@@ -1193,8 +1524,9 @@ def _contact_owners(session: Session, rows: list[_Row]) -> tuple[dict[str, list[
     return phones, emails
 
 
-def _warn_contact_matches(importer: _Importer, row: _Row, code: str, phones: dict[str, list[Any]],
-                          emails: dict[str, list[Any]]) -> None:
+def _warn_contact_matches(
+    importer: _Importer, row: _Row, code: str, phones: dict[str, list[Any]], emails: dict[str, list[Any]]
+) -> None:
     phone, email = row.data.get("phone"), row.data.get("email")
     for other in phones.get(phone or "", []):
         if other.code != code:
@@ -1231,8 +1563,14 @@ class _ContactImporter(_Importer):
         for row in self.rows:
             if row.bad:
                 continue
-            outcome = self.contacts.add(row, row.data["customer_code"], row.data, primary=row.data["is_primary"],
-                                        primary_if_none=False, name_field="contact_name")
+            outcome = self.contacts.add(
+                row,
+                row.data["customer_code"],
+                row.data,
+                primary=row.data["is_primary"],
+                primary_if_none=False,
+                name_field="contact_name",
+            )
             if outcome:
                 self.count(f"contacts.{outcome}")
         self._prune_new_customers()
@@ -1272,8 +1610,12 @@ class _OrderImporter(_Importer):
         for row in good:
             data = row.data
             customer_id = self.customer_ids.get(data["customer_code"])
-            key = (customer_id if customer_id is not None else data["customer_code"], data["order_date"],
-                   data["amount"], data["product"])
+            key = (
+                customer_id if customer_id is not None else data["customer_code"],
+                data["order_date"],
+                data["amount"],
+                data["product"],
+            )
             (numbered if data["order_no"] is not None else numberless).append((row, customer_id, key))
         # Numbered rows first: an order found by its number is not also the match of a numberless row.
         for row, customer_id, key in numbered:
@@ -1285,8 +1627,7 @@ class _OrderImporter(_Importer):
             current = by_no.get(order_no)
             if current is None or current.id in matched:
                 # imported before without its number: give it the number now
-                current = next((o for o in by_key.get(key, ()) if o.order_no is None and o.id not in matched),
-                               None)
+                current = next((o for o in by_key.get(key, ()) if o.order_no is None and o.id not in matched), None)
             if current is not None:
                 matched.add(current.id)
                 self._plan_update(row, current, customer_id)
@@ -1307,9 +1648,17 @@ class _OrderImporter(_Importer):
 
     def _plan_new(self, row: _Row) -> None:
         data = row.data
-        record = {"order_no": data["order_no"], "order_date": data["order_date"], "amount": data["amount"],
-                  "product": data["product"], "currency": data["currency"] or "CNY", "notes": data["notes"],
-                  "version": 1, "created_at": self.now, "updated_at": self.now}
+        record = {
+            "order_no": data["order_no"],
+            "order_date": data["order_date"],
+            "amount": data["amount"],
+            "product": data["product"],
+            "currency": data["currency"] or "CNY",
+            "notes": data["notes"],
+            "version": 1,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
         self.new_orders.append((data["customer_code"], record))
         self.count("orders.created")
 
@@ -1342,8 +1691,9 @@ class _OrderImporter(_Importer):
         found: dict[str, Any] = {}
         c = _ORDERS.c
         for chunk in _chunks(numbers, IN_CHUNK):
-            statement = select(c.id, c.customer_id, c.order_no, c.order_date, c.amount, c.product, c.currency,
-                               c.notes, c.version).where(c.order_no.in_(chunk))
+            statement = select(
+                c.id, c.customer_id, c.order_no, c.order_date, c.amount, c.product, c.currency, c.notes, c.version
+            ).where(c.order_no.in_(chunk))
             if self.lock:
                 statement = statement.with_for_update()
             for order in self.session.execute(statement):
@@ -1352,8 +1702,13 @@ class _OrderImporter(_Importer):
 
     def _existing_keys(self, rows: list[_Row]) -> dict[tuple[Any, ...], list[Any]]:
         """Load the existing orders of the file's customers within the file's dates by dedupe key, oldest first."""
-        customer_ids = sorted({self.customer_ids[row.data["customer_code"]] for row in rows
-                               if row.data["customer_code"] in self.customer_ids})
+        customer_ids = sorted(
+            {
+                self.customer_ids[row.data["customer_code"]]
+                for row in rows
+                if row.data["customer_code"] in self.customer_ids
+            }
+        )
         if not customer_ids:
             return {}
         dates = [row.data["order_date"] for row in rows]
@@ -1361,11 +1716,19 @@ class _OrderImporter(_Importer):
         c = _ORDERS.c
         keys: dict[tuple[Any, ...], list[Any]] = {}
         for chunk in _chunks(customer_ids, IN_CHUNK):
-            statement = select(c.id, c.customer_id, c.order_no, c.order_date, c.amount, c.product, c.currency,
-                               c.notes, c.version).where(c.customer_id.in_(chunk), c.order_date.between(first, last))
+            statement = select(
+                c.id, c.customer_id, c.order_no, c.order_date, c.amount, c.product, c.currency, c.notes, c.version
+            ).where(c.customer_id.in_(chunk), c.order_date.between(first, last))
             for order in self.session.execute(statement):
-                keys.setdefault((order.customer_id, order.order_date, Decimal(order.amount).quantize(Decimal("0.01")),
-                                 order.product or None), []).append(order)
+                keys.setdefault(
+                    (
+                        order.customer_id,
+                        order.order_date,
+                        Decimal(order.amount).quantize(Decimal("0.01")),
+                        order.product or None,
+                    ),
+                    [],
+                ).append(order)
         for orders in keys.values():
             orders.sort(key=lambda order: order.id)
         return keys
@@ -1375,9 +1738,15 @@ class _OrderImporter(_Importer):
         if customer_id is None:  # the number belongs to an order, but the file names a customer to be created
             row.error("order_no", "imports.order_no_taken", order_no=data["order_no"])
             return
-        wanted = {"customer_id": customer_id, "order_no": data["order_no"], "order_date": data["order_date"],
-                  "amount": data["amount"], "product": data["product"], "currency": data["currency"],
-                  "notes": data["notes"]}
+        wanted = {
+            "customer_id": customer_id,
+            "order_no": data["order_no"],
+            "order_date": data["order_date"],
+            "amount": data["amount"],
+            "product": data["product"],
+            "currency": data["currency"],
+            "notes": data["notes"],
+        }
         fields = {c: (getattr(current, c), v) for c, v in wanted.items() if v is not None and getattr(current, c) != v}
         if fields:
             self.changes.append((current.id, current.version, fields))

@@ -71,56 +71,98 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file's text encoding was not recognised. Save it as CSV UTF-8 (or GBK), or as an Excel .xlsx workbook.",
         "无法识别文件的文字编码。请另存为 CSV UTF-8（或 GBK）格式，或 Excel .xlsx 工作簿。",
     ),
-    "imports.unreadable": ("The file cannot be read (line {line}: {reason}).", "无法读取该文件（第 {line} 行：{reason}）。"),
-    "imports.empty_file": ("The file is empty: it needs a header row and at least one data row.",
-                           "文件为空：需要一行表头和至少一行数据。"),
-    "imports.unknown_kind": ("Unknown record type {kind}; use one of: {kinds}.", "未知的记录类型 {kind}；可选：{kinds}。"),
+    "imports.unreadable": (
+        "The file cannot be read (line {line}: {reason}).",
+        "无法读取该文件（第 {line} 行：{reason}）。",
+    ),
+    "imports.empty_file": (
+        "The file is empty: it needs a header row and at least one data row.",
+        "文件为空：需要一行表头和至少一行数据。",
+    ),
+    "imports.unknown_kind": (
+        "Unknown record type {kind}; use one of: {kinds}.",
+        "未知的记录类型 {kind}；可选：{kinds}。",
+    ),
     # file-level problems (line 1 = the header)
-    "imports.missing_column": ("Required column missing: map a column of the file to it.",
-                               "缺少必填列：请将文件中的某一列对应到该字段。"),
-    "imports.mapped_twice": ("Two columns are mapped to the same field (also “{other}”).",
-                             "两列对应到了同一字段（另一列为「{other}」）。"),
+    "imports.missing_column": (
+        "Required column missing: map a column of the file to it.",
+        "缺少必填列：请将文件中的某一列对应到该字段。",
+    ),
+    "imports.mapped_twice": (
+        "Two columns are mapped to the same field (also “{other}”).",
+        "两列对应到了同一字段（另一列为「{other}」）。",
+    ),
     # row problems
-    "imports.unknown_value": ("“{value}” is not a known value; use one of: {allowed}.",
-                              "「{value}」不是可识别的取值；可选：{allowed}。"),
-    "imports.boolean": ("“{value}” is not yes or no (use 1/0, yes/no, true/false, 是/否).",
-                        "「{value}」不是“是”或“否”（可用 1/0、yes/no、true/false、是/否）。"),
+    "imports.unknown_value": (
+        "“{value}” is not a known value; use one of: {allowed}.",
+        "「{value}」不是可识别的取值；可选：{allowed}。",
+    ),
+    "imports.boolean": (
+        "“{value}” is not yes or no (use 1/0, yes/no, true/false, 是/否).",
+        "「{value}」不是“是”或“否”（可用 1/0、yes/no、true/false、是/否）。",
+    ),
     "imports.unknown_customer": (
         "No customer has the code {code}. Import the customers first, or allow creating missing customers.",
         "没有编号为 {code} 的客户。请先导入客户，或勾选“自动创建缺失的客户”。",
     ),
-    "imports.unknown_owner": ("No active user “{value}” who may own customers (give the username).",
-                              "没有可负责客户的在职用户「{value}」（请填写用户名）。"),
-    "imports.unknown_department": ("No department “{value}” (give its code or name).",
-                                   "没有部门「{value}」（请填写部门编码或名称）。"),
-    "imports.duplicate_in_file": ("Repeats line {line} of the file; only the first one is imported.",
-                                  "与文件第 {line} 行重复；只导入第一行。"),
-    "imports.duplicate_contact_in_file": ("The same contact of the same customer is already on line {line}.",
-                                          "同一客户的同名联系人已在第 {line} 行出现。"),
-    "imports.second_primary": ("Line {line} already makes another contact this customer's primary contact.",
-                               "第 {line} 行已将另一联系人设为该客户的主要联系人。"),
-    "imports.same_name_in_file": ("Same name as line {line} but a different code: two records for one customer?",
-                                  "与第 {line} 行名称相同但编号不同：是否同一客户被录入了两次？"),
-    "imports.possible_duplicate_name": ("Possible duplicate: existing customer {code} “{name}” has the same name.",
-                                        "可能重复：现有客户 {code}「{name}」名称相同。"),
-    "imports.possible_duplicate_phone": ("Possible duplicate: existing customer {code} “{name}” has this phone.",
-                                         "可能重复：现有客户 {code}「{name}」使用此电话。"),
-    "imports.possible_duplicate_email": ("Possible duplicate: existing customer {code} “{name}” has this email.",
-                                         "可能重复：现有客户 {code}「{name}」使用此邮箱。"),
-    "imports.customer_archived": ("Customer {code} is archived: the row is imported, the customer stays archived.",
-                                  "客户 {code} 已归档：该行会导入，客户仍保持归档状态。"),
-    "imports.currency": ("“{value}” is not a currency code (three letters, e.g. CNY, USD).",
-                         "「{value}」不是币种代码（三个字母，例如 CNY、USD）。"),
-    "imports.order_no_taken": ("Order number {order_no} already belongs to another customer's order.",
-                               "订单号 {order_no} 已属于其他客户的订单。"),
+    "imports.unknown_owner": (
+        "No active user “{value}” who may own customers (give the username).",
+        "没有可负责客户的在职用户「{value}」（请填写用户名）。",
+    ),
+    "imports.unknown_department": (
+        "No department “{value}” (give its code or name).",
+        "没有部门「{value}」（请填写部门编码或名称）。",
+    ),
+    "imports.duplicate_in_file": (
+        "Repeats line {line} of the file; only the first one is imported.",
+        "与文件第 {line} 行重复；只导入第一行。",
+    ),
+    "imports.duplicate_contact_in_file": (
+        "The same contact of the same customer is already on line {line}.",
+        "同一客户的同名联系人已在第 {line} 行出现。",
+    ),
+    "imports.second_primary": (
+        "Line {line} already makes another contact this customer's primary contact.",
+        "第 {line} 行已将另一联系人设为该客户的主要联系人。",
+    ),
+    "imports.same_name_in_file": (
+        "Same name as line {line} but a different code: two records for one customer?",
+        "与第 {line} 行名称相同但编号不同：是否同一客户被录入了两次？",
+    ),
+    "imports.possible_duplicate_name": (
+        "Possible duplicate: existing customer {code} “{name}” has the same name.",
+        "可能重复：现有客户 {code}「{name}」名称相同。",
+    ),
+    "imports.possible_duplicate_phone": (
+        "Possible duplicate: existing customer {code} “{name}” has this phone.",
+        "可能重复：现有客户 {code}「{name}」使用此电话。",
+    ),
+    "imports.possible_duplicate_email": (
+        "Possible duplicate: existing customer {code} “{name}” has this email.",
+        "可能重复：现有客户 {code}「{name}」使用此邮箱。",
+    ),
+    "imports.customer_archived": (
+        "Customer {code} is archived: the row is imported, the customer stays archived.",
+        "客户 {code} 已归档：该行会导入，客户仍保持归档状态。",
+    ),
+    "imports.currency": (
+        "“{value}” is not a currency code (three letters, e.g. CNY, USD).",
+        "「{value}」不是币种代码（三个字母，例如 CNY、USD）。",
+    ),
+    "imports.order_no_taken": (
+        "Order number {order_no} already belongs to another customer's order.",
+        "订单号 {order_no} 已属于其他客户的订单。",
+    ),
     "imports.formula_without_value": (
         "This cell holds a formula saved without its result, so it reads as empty. Open the file in Excel (or "
         "WPS / LibreOffice) and save it, or copy the column and paste it as values, then import again.",
         "该单元格是公式，但文件中没有保存计算结果，读出来是空的。请用 Excel（或 WPS / LibreOffice）打开文件后保存，"
         "或将该列复制后“选择性粘贴为数值”，再重新导入。",
     ),
-    "imports.unknown_choice": ("Unknown choice for likely duplicates; use one of: {choices}.",
-                               "未知的疑似重复处理方式；可选：{choices}。"),
+    "imports.unknown_choice": (
+        "Unknown choice for likely duplicates; use one of: {choices}.",
+        "未知的疑似重复处理方式；可选：{choices}。",
+    ),
     "imports.same_name_without_code": (
         "Same name as line {line}: without a code column the file cannot say whether they are one customer or "
         "two. Keep one row, or add a code column.",
@@ -131,10 +173,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“import as new” for one of them.",
         "第 {line} 行已在更新客户 {code}，本行也与该客户相似：请将其中一行设为“跳过”或“作为新客户导入”。",
     ),
-    "imports.likely_duplicate.skip": ("Likely duplicate of {code} “{name}” (same {matched}): skipped.",
-                                      "疑似与 {code}「{name}」重复（{matched}相同）：跳过。"),
-    "imports.likely_duplicate.update": ("Likely duplicate of {code} “{name}” (same {matched}): updates it.",
-                                        "疑似与 {code}「{name}」重复（{matched}相同）：更新该客户。"),
+    "imports.likely_duplicate.skip": (
+        "Likely duplicate of {code} “{name}” (same {matched}): skipped.",
+        "疑似与 {code}「{name}」重复（{matched}相同）：跳过。",
+    ),
+    "imports.likely_duplicate.update": (
+        "Likely duplicate of {code} “{name}” (same {matched}): updates it.",
+        "疑似与 {code}「{name}」重复（{matched}相同）：更新该客户。",
+    ),
     "imports.likely_duplicate.new": (
         "Likely duplicate of {code} “{name}” (same {matched}): imported as a new customer anyway.",
         "疑似与 {code}「{name}」重复（{matched}相同）：仍作为新客户导入。",
@@ -186,10 +232,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.panel.ignore": ("— ignore —", "— 忽略 —"),
     "imports.panel.required": ("{field} (required)", "{field}（必填）"),
     "imports.panel.preview": ("First rows of the file", "文件前几行"),
-    "imports.panel.all_or_nothing": ("All or nothing: import nothing if any row has an error",
-                                     "全部或全不：任一行有错误则不导入任何内容"),
-    "imports.panel.create_missing": ("Create customers missing from the database (by code)",
-                                     "自动创建缺失的客户（按编号）"),
+    "imports.panel.all_or_nothing": (
+        "All or nothing: import nothing if any row has an error",
+        "全部或全不：任一行有错误则不导入任何内容",
+    ),
+    "imports.panel.create_missing": (
+        "Create customers missing from the database (by code)",
+        "自动创建缺失的客户（按编号）",
+    ),
     "imports.panel.on_duplicate": ("Rows that look like an existing customer", "与现有客户疑似重复的行"),
     "imports.panel.on_duplicate_help": (
         "The file has no customer code column: codes are assigned, and rows matching an existing customer's "
@@ -206,10 +256,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "or import.",
         "以下每一行都与某个现有客户相似。请为每行选择处理方式，然后重新试运行或导入。",
     ),
-    "imports.panel.duplicate_row": ("Line {line}: “{name}” looks like {code} “{candidate}” (same {matched})",
-                                    "第 {line} 行「{name}」与 {code}「{candidate}」相似（{matched}相同）"),
-    "imports.panel.duplicates_more": ("{more} more rows follow the choice for the file.",
-                                      "其余 {more} 行按整个文件的选择处理。"),
+    "imports.panel.duplicate_row": (
+        "Line {line}: “{name}” looks like {code} “{candidate}” (same {matched})",
+        "第 {line} 行「{name}」与 {code}「{candidate}」相似（{matched}相同）",
+    ),
+    "imports.panel.duplicates_more": (
+        "{more} more rows follow the choice for the file.",
+        "其余 {more} 行按整个文件的选择处理。",
+    ),
     "imports.panel.dry_run": ("Dry run (check only)", "试运行（仅检查）"),
     "imports.panel.run": ("Import", "导入"),
     "imports.panel.dry_run_done": ("Dry run: nothing was saved.", "试运行：未保存任何内容。"),
@@ -220,8 +274,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "imports.panel.problems": ("{errors} errors and {warnings} warnings", "{errors} 个错误，{warnings} 个警告"),
     "imports.panel.no_problems": ("No problems found.", "未发现问题。"),
-    "imports.panel.shown_first": ("Showing the first {shown} of {total}; download the report for all.",
-                                  "仅显示前 {shown} 条，共 {total} 条；完整内容请下载报告。"),
+    "imports.panel.shown_first": (
+        "Showing the first {shown} of {total}; download the report for all.",
+        "仅显示前 {shown} 条，共 {total} 条；完整内容请下载报告。",
+    ),
     "imports.panel.download_report": ("Download the report (CSV)", "下载报告（CSV）"),
     "imports.panel.not_allowed": ("Only managers and administrators may import.", "只有经理和管理员可以导入。"),
     # export
@@ -233,7 +289,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "exports.csv": ("Download CSV", "下载 CSV"),
     "exports.xlsx": ("Download Excel", "下载 Excel"),
     "exports.masked_note": ("Phones and emails are masked in your exports.", "您导出的电话和邮箱已做脱敏处理。"),
-    "exports.unknown_format": ("Unknown format {format}; use one of: {formats}.", "未知格式 {format}；可选：{formats}。"),
+    "exports.unknown_format": (
+        "Unknown format {format}; use one of: {formats}.",
+        "未知格式 {format}；可选：{formats}。",
+    ),
     "exports.sheet.customers": ("Customers", "客户"),
     "exports.sheet.contacts": ("Contacts", "联系人"),
     "exports.sheet.orders": ("Orders", "订单"),

@@ -55,13 +55,22 @@ class RuleSpec:
 
 
 RULE_SPECS: dict[str, RuleSpec] = {
-    spec.code: spec for spec in (
+    spec.code: spec
+    for spec in (
         RuleSpec("cadence_revisit", "regular_revisit", {"due_in_days": 0}, {"due_in_days": (0, 30)}),
         RuleSpec("churn_win_back", "win_back", {"days_after_churn": 30}, {"days_after_churn": (0, 365)}),
-        RuleSpec("low_survey", "survey", {"nps_max": 6, "csat_max": 2, "due_in_days": 3, "within_days": 30},
-                 {"nps_max": (0, 10), "csat_max": (1, 5), "due_in_days": (0, 30), "within_days": (1, 365)}),
-        RuleSpec("closed_complaint", "complaint", {"due_in_days": 3, "within_days": 30},
-                 {"due_in_days": (0, 30), "within_days": (1, 365)}),
+        RuleSpec(
+            "low_survey",
+            "survey",
+            {"nps_max": 6, "csat_max": 2, "due_in_days": 3, "within_days": 30},
+            {"nps_max": (0, 10), "csat_max": (1, 5), "due_in_days": (0, 30), "within_days": (1, 365)},
+        ),
+        RuleSpec(
+            "closed_complaint",
+            "complaint",
+            {"due_in_days": 3, "within_days": 30},
+            {"due_in_days": (0, 30), "within_days": (1, 365)},
+        ),
     )
 }
 RULE_CODES: tuple[str, ...] = tuple(RULE_SPECS)
@@ -104,8 +113,12 @@ class _Run:
 
 def _start(session: Session, now: dt.datetime | None) -> _Run:
     now = now or utcnow()
-    return _Run(now=now, windows=day_windows(now, company_timezone(session)), cadences=load_cadences(session),
-                work_time=working_time(session))
+    return _Run(
+        now=now,
+        windows=day_windows(now, company_timezone(session)),
+        cadences=load_cadences(session),
+        work_time=working_time(session),
+    )
 
 
 # --- rule settings ---------------------------------------------------------------------------------
@@ -130,13 +143,25 @@ def list_rules(sessions: Sessions, *, actor: Actor) -> list[RuleView]:
     with sessions.read() as session:
         settings = rule_settings(session)
         runs = dict(session.execute(select(AutomationRule.code, AutomationRule.last_run_at)).all())
-    return [RuleView(code=code, purpose=RULE_SPECS[code].purpose, enabled=settings[code][0],
-                     params=settings[code][1], last_run_at=runs.get(code)) for code in RULE_CODES]
+    return [
+        RuleView(
+            code=code,
+            purpose=RULE_SPECS[code].purpose,
+            enabled=settings[code][0],
+            params=settings[code][1],
+            last_run_at=runs.get(code),
+        )
+        for code in RULE_CODES
+    ]
 
 
 def update_rules(
-    sessions: Sessions, *, actor: Actor, enabled: dict[str, bool],
-    params: dict[str, dict[str, int]] | None = None, token: str | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    enabled: dict[str, bool],
+    params: dict[str, dict[str, int]] | None = None,
+    token: str | None = None,
 ) -> list[RuleView]:
     """Switch rules on or off and set their parameters, audited, in one transaction."""
     require(actor, "follow_ups.manage")
@@ -167,11 +192,15 @@ def update_rules(
             else:
                 row.enabled, row.params = new_enabled, new_params
             if new_enabled != old_enabled:
-                audit.append(audit_row(actor, "update", "automation_rules", code, field="enabled",
-                                       old=old_enabled, new=new_enabled))
+                audit.append(
+                    audit_row(
+                        actor, "update", "automation_rules", code, field="enabled", old=old_enabled, new=new_enabled
+                    )
+                )
             if new_params != old_params:
-                audit.append(audit_row(actor, "update", "automation_rules", code, field="params",
-                                       old=old_params, new=new_params))
+                audit.append(
+                    audit_row(actor, "update", "automation_rules", code, field="params", old=old_params, new=new_params)
+                )
         session.flush()
         write_audit(session, audit)
     return list_rules(sessions, actor=actor)
@@ -184,10 +213,11 @@ Finder = Callable[[Session, _Run, dict[str, int], Sequence[int] | None, int | No
 
 
 def _primary_contact(customer_id_column: Any) -> Any:
-    return (select(func.min(Contact.id))
-            .where(Contact.customer_id == customer_id_column, Contact.is_primary.is_(True),
-                   Contact.archived_at.is_(None))
-            .scalar_subquery())
+    return (
+        select(func.min(Contact.id))
+        .where(Contact.customer_id == customer_id_column, Contact.is_primary.is_(True), Contact.archived_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def _none_of_the_customers_tasks(customer_id_column: Any, *conditions: Any) -> Any:
@@ -198,26 +228,52 @@ def _none_of_the_customers_tasks(customer_id_column: Any, *conditions: Any) -> A
     every win-back task and compared it with every churned customer: minutes instead of milliseconds.
     A scalar subquery is always a per-row probe of (customer_id, status, due_at).
     """
-    return select(func.count()).where(FollowUpTask.customer_id == customer_id_column,
-                                      *conditions).scalar_subquery() == 0
+    return (
+        select(func.count()).where(FollowUpTask.customer_id == customer_id_column, *conditions).scalar_subquery() == 0
+    )
 
 
-def _task_row(run: _Run, *, code: str, customer_id: int, owner_id: int, due_at: dt.datetime, priority: str,
-              contact_id: int | None = None, recurrence_days: int | None = None,
-              complaint_id: int | None = None, survey_id: int | None = None) -> dict[str, Any]:
+def _task_row(
+    run: _Run,
+    *,
+    code: str,
+    customer_id: int,
+    owner_id: int,
+    due_at: dt.datetime,
+    priority: str,
+    contact_id: int | None = None,
+    recurrence_days: int | None = None,
+    complaint_id: int | None = None,
+    survey_id: int | None = None,
+) -> dict[str, Any]:
     purpose = RULE_SPECS[code].purpose
     return {
-        "customer_id": customer_id, "contact_id": contact_id, "owner_id": owner_id, "due_at": due_at,
-        "priority": priority, "purpose": purpose, "channel": None, "note": None, "status": "open",
-        "open_key": open_key(customer_id, purpose), "recurrence_days": recurrence_days,
-        "created_by_rule": code, "reschedule_reason": None, "completed_at": None,
-        "source_complaint_id": complaint_id, "source_survey_id": survey_id, "version": 1, "archived_at": None,
-        "created_at": run.now, "updated_at": run.now,
+        "customer_id": customer_id,
+        "contact_id": contact_id,
+        "owner_id": owner_id,
+        "due_at": due_at,
+        "priority": priority,
+        "purpose": purpose,
+        "channel": None,
+        "note": None,
+        "status": "open",
+        "open_key": open_key(customer_id, purpose),
+        "recurrence_days": recurrence_days,
+        "created_by_rule": code,
+        "reschedule_reason": None,
+        "completed_at": None,
+        "source_complaint_id": complaint_id,
+        "source_survey_id": survey_id,
+        "version": 1,
+        "archived_at": None,
+        "created_at": run.now,
+        "updated_at": run.now,
     }
 
 
-def _scoped(stmt: Any, key: Any, customer_column: Any, customer_ids: Sequence[int] | None,
-            after: int | None, limit: int | None) -> Any:
+def _scoped(
+    stmt: Any, key: Any, customer_column: Any, customer_ids: Sequence[int] | None, after: int | None, limit: int | None
+) -> Any:
     if customer_ids is not None:
         stmt = stmt.where(customer_column.in_(list(customer_ids)))
     if after is not None:
@@ -226,86 +282,187 @@ def _scoped(stmt: Any, key: Any, customer_column: Any, customer_ids: Sequence[in
     return stmt.limit(limit) if limit else stmt
 
 
-def _cadence_revisit(session: Session, run: _Run, params: dict[str, int], customer_ids: Sequence[int] | None,
-                     after: int | None, limit: int | None) -> list[Candidate]:
+def _cadence_revisit(
+    session: Session,
+    run: _Run,
+    params: dict[str, int],
+    customer_ids: Sequence[int] | None,
+    after: int | None,
+    limit: int | None,
+) -> list[Candidate]:
     """Live, non-churned customers with an owner, nothing planned, and no contact within their cadence."""
-    stmt = select(Customer.id, Customer.owner_id, Customer.value_tier, Customer.importance,
-                  _primary_contact(Customer.id)).where(
-        Customer.archived_at.is_(None), Customer.owner_id.is_not(None), Customer.lifecycle_stage != "churned",
+    stmt = select(
+        Customer.id, Customer.owner_id, Customer.value_tier, Customer.importance, _primary_contact(Customer.id)
+    ).where(
+        Customer.archived_at.is_(None),
+        Customer.owner_id.is_not(None),
+        Customer.lifecycle_stage != "churned",
         Customer.next_follow_up_at.is_(None),
-        or_(Customer.last_contact_at.is_(None),
-            Customer.last_contact_at < cadence_due_since(run.cadences, run.now)),
+        or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < cadence_due_since(run.cadences, run.now)),
         ~exists().where(FollowUpTask.customer_id == Customer.id, FollowUpTask.status == "open"),
     )
     due_at = run.end_of_day_after(params["due_in_days"])
     candidates = []
     for cid, owner, tier, importance, contact in session.execute(
-            _scoped(stmt, Customer.id, Customer.id, customer_ids, after, limit)):
-        candidates.append((cid, _task_row(
-            run, code="cadence_revisit", customer_id=cid, owner_id=owner, due_at=due_at, contact_id=contact,
-            priority="high" if tier == "high" or importance == "strategic" else "normal",
-            recurrence_days=run.cadences.for_customer(tier, importance))))
+        _scoped(stmt, Customer.id, Customer.id, customer_ids, after, limit)
+    ):
+        candidates.append(
+            (
+                cid,
+                _task_row(
+                    run,
+                    code="cadence_revisit",
+                    customer_id=cid,
+                    owner_id=owner,
+                    due_at=due_at,
+                    contact_id=contact,
+                    priority="high" if tier == "high" or importance == "strategic" else "normal",
+                    recurrence_days=run.cadences.for_customer(tier, importance),
+                ),
+            )
+        )
     return candidates
 
 
-def _churn_win_back(session: Session, run: _Run, params: dict[str, int], customer_ids: Sequence[int] | None,
-                    after: int | None, limit: int | None) -> list[Candidate]:
+def _churn_win_back(
+    session: Session,
+    run: _Run,
+    params: dict[str, int],
+    customer_ids: Sequence[int] | None,
+    after: int | None,
+    limit: int | None,
+) -> list[Candidate]:
     """Churned customers with an owner and no win-back task since they churned: one due N days after churn."""
-    stmt = select(Customer.id, Customer.owner_id, Customer.value_tier, Customer.stage_changed_at,
-                  _primary_contact(Customer.id)).where(
-        Customer.archived_at.is_(None), Customer.owner_id.is_not(None), Customer.lifecycle_stage == "churned",
-        _none_of_the_customers_tasks(Customer.id, FollowUpTask.purpose == "win_back",
-                                     or_(FollowUpTask.status == "open", Customer.stage_changed_at.is_(None),
-                                         FollowUpTask.created_at >= Customer.stage_changed_at)),
+    stmt = select(
+        Customer.id, Customer.owner_id, Customer.value_tier, Customer.stage_changed_at, _primary_contact(Customer.id)
+    ).where(
+        Customer.archived_at.is_(None),
+        Customer.owner_id.is_not(None),
+        Customer.lifecycle_stage == "churned",
+        _none_of_the_customers_tasks(
+            Customer.id,
+            FollowUpTask.purpose == "win_back",
+            or_(
+                FollowUpTask.status == "open",
+                Customer.stage_changed_at.is_(None),
+                FollowUpTask.created_at >= Customer.stage_changed_at,
+            ),
+        ),
     )
     candidates = []
     for cid, owner, tier, churned_at, contact in session.execute(
-            _scoped(stmt, Customer.id, Customer.id, customer_ids, after, limit)):
-        candidates.append((cid, _task_row(
-            run, code="churn_win_back", customer_id=cid, owner_id=owner, contact_id=contact,
-            due_at=run.end_of_day_after(params["days_after_churn"], churned_at or run.now),
-            priority="high" if tier == "high" else "normal")))
+        _scoped(stmt, Customer.id, Customer.id, customer_ids, after, limit)
+    ):
+        candidates.append(
+            (
+                cid,
+                _task_row(
+                    run,
+                    code="churn_win_back",
+                    customer_id=cid,
+                    owner_id=owner,
+                    contact_id=contact,
+                    due_at=run.end_of_day_after(params["days_after_churn"], churned_at or run.now),
+                    priority="high" if tier == "high" else "normal",
+                ),
+            )
+        )
     return candidates
 
 
-def _low_survey(session: Session, run: _Run, params: dict[str, int], customer_ids: Sequence[int] | None,
-                after: int | None, limit: int | None) -> list[Candidate]:
+def _low_survey(
+    session: Session,
+    run: _Run,
+    params: dict[str, int],
+    customer_ids: Sequence[int] | None,
+    after: int | None,
+    limit: int | None,
+) -> list[Candidate]:
     """Recent responses scoring NPS ≤ n or CSAT ≤ m that no survey follow-up has answered yet."""
     response = SurveyResponse
-    stmt = select(response.id, response.customer_id, Customer.owner_id, response.contact_id).join(
-        Customer, Customer.id == response.customer_id).where(
-        response.archived_at.is_(None), Customer.archived_at.is_(None), Customer.owner_id.is_not(None),
-        response.responded_at >= run.now - dt.timedelta(days=params["within_days"]),
-        or_(response.nps <= params["nps_max"], response.overall_score <= params["csat_max"]),
-        ~exists().where(FollowUpTask.source_survey_id == response.id),
-        _none_of_the_customers_tasks(response.customer_id, FollowUpTask.purpose == "survey",
-                                     or_(FollowUpTask.status == "open",
-                                         FollowUpTask.created_at >= response.responded_at)),
+    stmt = (
+        select(response.id, response.customer_id, Customer.owner_id, response.contact_id)
+        .join(Customer, Customer.id == response.customer_id)
+        .where(
+            response.archived_at.is_(None),
+            Customer.archived_at.is_(None),
+            Customer.owner_id.is_not(None),
+            response.responded_at >= run.now - dt.timedelta(days=params["within_days"]),
+            or_(response.nps <= params["nps_max"], response.overall_score <= params["csat_max"]),
+            ~exists().where(FollowUpTask.source_survey_id == response.id),
+            _none_of_the_customers_tasks(
+                response.customer_id,
+                FollowUpTask.purpose == "survey",
+                or_(FollowUpTask.status == "open", FollowUpTask.created_at >= response.responded_at),
+            ),
+        )
     )
     due_at = run.end_of_day_after(params["due_in_days"])
-    return [(rid, _task_row(run, code="low_survey", customer_id=cid, owner_id=owner, due_at=due_at,
-                            contact_id=contact, priority="high", survey_id=rid))
-            for rid, cid, owner, contact in session.execute(
-                _scoped(stmt, response.id, response.customer_id, customer_ids, after, limit))]
+    return [
+        (
+            rid,
+            _task_row(
+                run,
+                code="low_survey",
+                customer_id=cid,
+                owner_id=owner,
+                due_at=due_at,
+                contact_id=contact,
+                priority="high",
+                survey_id=rid,
+            ),
+        )
+        for rid, cid, owner, contact in session.execute(
+            _scoped(stmt, response.id, response.customer_id, customer_ids, after, limit)
+        )
+    ]
 
 
-def _closed_complaint(session: Session, run: _Run, params: dict[str, int], customer_ids: Sequence[int] | None,
-                      after: int | None, limit: int | None) -> list[Candidate]:
+def _closed_complaint(
+    session: Session,
+    run: _Run,
+    params: dict[str, int],
+    customer_ids: Sequence[int] | None,
+    after: int | None,
+    limit: int | None,
+) -> list[Candidate]:
     """Complaints closed recently with no follow-up since: a check with the customer N days later."""
-    stmt = select(Complaint.id, Complaint.customer_id, Customer.owner_id, Complaint.contact_id,
-                  Complaint.closed_at).join(Customer, Customer.id == Complaint.customer_id).where(
-        Complaint.archived_at.is_(None), Customer.archived_at.is_(None), Customer.owner_id.is_not(None),
-        Complaint.status == "closed", Complaint.closed_at.is_not(None),
-        Complaint.closed_at >= run.now - dt.timedelta(days=params["within_days"]),
-        ~exists().where(FollowUpTask.source_complaint_id == Complaint.id),
-        _none_of_the_customers_tasks(Complaint.customer_id, FollowUpTask.purpose == "complaint",
-                                     FollowUpTask.created_at >= Complaint.closed_at),
+    stmt = (
+        select(Complaint.id, Complaint.customer_id, Customer.owner_id, Complaint.contact_id, Complaint.closed_at)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(
+            Complaint.archived_at.is_(None),
+            Customer.archived_at.is_(None),
+            Customer.owner_id.is_not(None),
+            Complaint.status == "closed",
+            Complaint.closed_at.is_not(None),
+            Complaint.closed_at >= run.now - dt.timedelta(days=params["within_days"]),
+            ~exists().where(FollowUpTask.source_complaint_id == Complaint.id),
+            _none_of_the_customers_tasks(
+                Complaint.customer_id,
+                FollowUpTask.purpose == "complaint",
+                FollowUpTask.created_at >= Complaint.closed_at,
+            ),
+        )
     )
-    return [(kid, _task_row(run, code="closed_complaint", customer_id=cid, owner_id=owner, contact_id=contact,
-                            due_at=run.end_of_day_after(params["due_in_days"], closed_at), priority="high",
-                            complaint_id=kid))
-            for kid, cid, owner, contact, closed_at in session.execute(
-                _scoped(stmt, Complaint.id, Complaint.customer_id, customer_ids, after, limit))]
+    return [
+        (
+            kid,
+            _task_row(
+                run,
+                code="closed_complaint",
+                customer_id=cid,
+                owner_id=owner,
+                contact_id=contact,
+                due_at=run.end_of_day_after(params["due_in_days"], closed_at),
+                priority="high",
+                complaint_id=kid,
+            ),
+        )
+        for kid, cid, owner, contact, closed_at in session.execute(
+            _scoped(stmt, Complaint.id, Complaint.customer_id, customer_ids, after, limit)
+        )
+    ]
 
 
 FINDERS: dict[str, Finder] = {
@@ -353,14 +510,28 @@ def insert_open_tasks(session: Session, actor: Actor, rows: list[dict[str, Any]]
     keys = list(by_key)
     found: list[tuple[int, str]] = []
     for start in range(0, len(keys), 1000):
-        found.extend(session.execute(select(FollowUpTask.id, FollowUpTask.open_key)
-                                     .where(FollowUpTask.open_key.in_(keys[start:start + 1000]))))
+        found.extend(
+            session.execute(
+                select(FollowUpTask.id, FollowUpTask.open_key).where(
+                    FollowUpTask.open_key.in_(keys[start : start + 1000])
+                )
+            )
+        )
     audit: list[dict[str, Any]] = []
     for task_id, key in found:
         row = by_key[key]
         audit.append(audit_row(actor, "create", "follow_up_tasks", task_id, version=1))
-        audit.append(audit_row(actor, "create", "follow_up_tasks", task_id, field="created_by_rule",
-                               new=row["created_by_rule"], version=1))
+        audit.append(
+            audit_row(
+                actor,
+                "create",
+                "follow_up_tasks",
+                task_id,
+                field="created_by_rule",
+                new=row["created_by_rule"],
+                version=1,
+            )
+        )
     write_audit(session, audit)
     refresh_follow_up_columns(session, (row["customer_id"] for row in inserted))
     return sorted(task_id for task_id, _ in found)
@@ -382,8 +553,13 @@ def cancel_open_tasks(session: Session, *, actor: Actor, customer_ids: Sequence[
         session.info.setdefault("actor", actor)
     tasks: list[FollowUpTask] = []
     for start in range(0, len(ids), 1000):
-        tasks.extend(session.scalars(select(FollowUpTask).where(
-            FollowUpTask.customer_id.in_(ids[start:start + 1000]), FollowUpTask.status == "open")))
+        tasks.extend(
+            session.scalars(
+                select(FollowUpTask).where(
+                    FollowUpTask.customer_id.in_(ids[start : start + 1000]), FollowUpTask.status == "open"
+                )
+            )
+        )
     for task in tasks:
         task.status, task.open_key = "cancelled", None
         if reason:
@@ -395,10 +571,14 @@ def cancel_open_tasks(session: Session, *, actor: Actor, customer_ids: Sequence[
 def _sweep_archived(sessions: Sessions, actor: Actor) -> int:
     """Cancel open follow-ups left on archived customers (by a bulk archive that did not call the hook)."""
     with transaction(sessions, actor=actor, operation="follow_ups.generate") as session:
-        ids = list(session.scalars(
-            select(Customer.id).where(Customer.archived_at.is_not(None),
-                                      exists().where(FollowUpTask.customer_id == Customer.id,
-                                                     FollowUpTask.status == "open"))))
+        ids = list(
+            session.scalars(
+                select(Customer.id).where(
+                    Customer.archived_at.is_not(None),
+                    exists().where(FollowUpTask.customer_id == Customer.id, FollowUpTask.status == "open"),
+                )
+            )
+        )
         return cancel_open_tasks(session, actor=actor, customer_ids=ids)
 
 
@@ -406,7 +586,11 @@ def _sweep_archived(sessions: Sessions, actor: Actor) -> int:
 
 
 def run_rules_for_customers(
-    session: Session, *, actor: Actor, customer_ids: Sequence[int], now: dt.datetime | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    customer_ids: Sequence[int],
+    now: dt.datetime | None = None,
     codes: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """Run the enabled rules for these customers inside the caller's transaction; return tasks created per rule.
@@ -427,14 +611,18 @@ def run_rules_for_customers(
             continue
         count = 0
         for start in range(0, len(ids), CHUNK):
-            candidates = FINDERS[code](session, run, params, ids[start:start + CHUNK], None, None)
+            candidates = FINDERS[code](session, run, params, ids[start : start + CHUNK], None, None)
             count += len(insert_open_tasks(session, actor, [row for _, row in candidates]))
         created[code] = count
     return created
 
 
 def generate_follow_ups(
-    sessions: Sessions, *, actor: Actor, codes: Sequence[str] | None = None, now: dt.datetime | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    codes: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
     chunk: int = CHUNK,
 ) -> dict[str, int]:
     """Run every enabled rule over all customers, a chunk per transaction; return tasks created per rule.
@@ -488,8 +676,15 @@ def _stamp_last_run(sessions: Sessions, actor: Actor, code: str, params: Any) ->
                 row.last_run_at = utcnow()
 
 
-def _generate_chunk(sessions: Sessions, actor: Actor, code: str, params: dict[str, int], now: dt.datetime | None,
-                    after: int | None, chunk: int) -> tuple[int, int | None, int]:
+def _generate_chunk(
+    sessions: Sessions,
+    actor: Actor,
+    code: str,
+    params: dict[str, int],
+    now: dt.datetime | None,
+    after: int | None,
+    chunk: int,
+) -> tuple[int, int | None, int]:
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with transaction(sessions, actor=actor, operation="follow_ups.generate") as session:

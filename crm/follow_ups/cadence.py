@@ -31,8 +31,9 @@ class Cadences:
     days: dict[tuple[str, str], int]
 
     def for_customer(self, value_tier: str | None, importance: str | None) -> int:
-        tier_days = self.days.get(("value_tier", value_tier or UNRATED_TIER),
-                                  self.days.get(("value_tier", UNRATED_TIER), 120))
+        tier_days = self.days.get(
+            ("value_tier", value_tier or UNRATED_TIER), self.days.get(("value_tier", UNRATED_TIER), 120)
+        )
         importance_days = self.days.get(("importance", importance or ""))
         return min(tier_days, importance_days) if importance_days else tier_days
 
@@ -41,8 +42,9 @@ def load_cadences(session: Session) -> Cadences:
     """Read the service policies' cadences (defaults where none is stored)."""
     days = dict(DEFAULT_CADENCES)
     for dimension, class_value, cadence in session.execute(
-        select(ServicePolicy.dimension, ServicePolicy.class_value, ServicePolicy.cadence_days)
-        .where(ServicePolicy.archived_at.is_(None))
+        select(ServicePolicy.dimension, ServicePolicy.class_value, ServicePolicy.cadence_days).where(
+            ServicePolicy.archived_at.is_(None)
+        )
     ):
         days[(dimension, class_value)] = cadence
     return Cadences(days)
@@ -62,8 +64,12 @@ def cadence_due_since(cadences: Cadences, now: dt.datetime) -> ColumnElement[dt.
         for tier_value in tiers:
             days = cadences.for_customer(tier_value, importance)
             whens.append((and_(Customer.importance == importance, tier == tier_value), _instant(now, days)))
-        whens.append((and_(Customer.importance == importance, tier.is_(None)),
-                      _instant(now, cadences.for_customer(None, importance))))
+        whens.append(
+            (
+                and_(Customer.importance == importance, tier.is_(None)),
+                _instant(now, cadences.for_customer(None, importance)),
+            )
+        )
     for tier_value in tiers:
         whens.append((tier == tier_value, _instant(now, cadences.for_customer(tier_value, None))))
     return case(*whens, else_=_instant(now, cadences.for_customer(None, None)))

@@ -71,9 +71,10 @@ def _apply(connection: Connection, deltas: Counter[DayKey]) -> None:
         statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.owner_id, table.c.day],
-            set_={"open_count": table.c.open_count + statement.excluded.open_count})
+            set_={"open_count": table.c.open_count + statement.excluded.open_count},
+        )
     for start in range(0, len(rows), BATCH):
-        connection.execute(statement, rows[start:start + BATCH])
+        connection.execute(statement, rows[start : start + BATCH])
 
 
 def rebuild(connection: Connection, tz: ZoneInfo | None = None) -> int:
@@ -82,13 +83,15 @@ def rebuild(connection: Connection, tz: ZoneInfo | None = None) -> int:
     counts: Counter[DayKey] = Counter()
     # Streamed in batches: a million open follow-ups are never all in memory at once.
     for owner_id, due_at in connection.execute(
-            select(FollowUpTask.owner_id, FollowUpTask.due_at).where(FollowUpTask.status == "open")
-            .execution_options(yield_per=BATCH)):
+        select(FollowUpTask.owner_id, FollowUpTask.due_at)
+        .where(FollowUpTask.status == "open")
+        .execution_options(yield_per=BATCH)
+    ):
         counts[day_key(owner_id, due_at, tz)] += 1
     connection.execute(delete(FollowUpDayCount))
     rows = [{"owner_id": owner, "day": day, "open_count": n} for (owner, day), n in sorted(counts.items())]
     for start in range(0, len(rows), BATCH):
-        connection.execute(insert(FollowUpDayCount), rows[start:start + BATCH])
+        connection.execute(insert(FollowUpDayCount), rows[start : start + BATCH])
     return len(rows)
 
 
@@ -97,30 +100,45 @@ def recount(connection: Connection, tz: ZoneInfo | None = None) -> dict[DayKey, 
     tz = tz or _timezone(connection)
     counts: Counter[DayKey] = Counter()
     for owner_id, due_at in connection.execute(
-            select(FollowUpTask.owner_id, FollowUpTask.due_at).where(FollowUpTask.status == "open")):
+        select(FollowUpTask.owner_id, FollowUpTask.due_at).where(FollowUpTask.status == "open")
+    ):
         counts[day_key(owner_id, due_at, tz)] += 1
     return dict(counts)
 
 
 def stored(connection: Connection) -> dict[DayKey, int]:
     """The maintained counts, zero rows left out."""
-    return {(owner, day): n for owner, day, n in connection.execute(
-        select(FollowUpDayCount.owner_id, FollowUpDayCount.day, FollowUpDayCount.open_count)
-        .where(FollowUpDayCount.open_count != 0))}
+    return {
+        (owner, day): n
+        for owner, day, n in connection.execute(
+            select(FollowUpDayCount.owner_id, FollowUpDayCount.day, FollowUpDayCount.open_count).where(
+                FollowUpDayCount.open_count != 0
+            )
+        )
+    }
 
 
-def counts_between(connection: Connection, start: dt.date, end: dt.date, *, owner_id: int | None = None,
-                   by_owner: bool = True) -> dict[DayKey, int]:
+def counts_between(
+    connection: Connection, start: dt.date, end: dt.date, *, owner_id: int | None = None, by_owner: bool = True
+) -> dict[DayKey, int]:
     """Open follow-ups per (owner, day) for days in [start, end); owner NO_OWNER when not by_owner."""
     table = FollowUpDayCount
     conditions = [table.day >= start, table.day < end, table.open_count > 0]
     if owner_id is not None:
         conditions.append(table.owner_id == owner_id)
     if by_owner or owner_id is not None:
-        return {(owner, day): int(n) for owner, day, n in connection.execute(
-            select(table.owner_id, table.day, table.open_count).where(*conditions))}
-    return {(NO_OWNER, day): int(n) for day, n in connection.execute(
-        select(table.day, func.sum(table.open_count)).where(*conditions).group_by(table.day))}
+        return {
+            (owner, day): int(n)
+            for owner, day, n in connection.execute(
+                select(table.owner_id, table.day, table.open_count).where(*conditions)
+            )
+        }
+    return {
+        (NO_OWNER, day): int(n)
+        for day, n in connection.execute(
+            select(table.day, func.sum(table.open_count)).where(*conditions).group_by(table.day)
+        )
+    }
 
 
 # --- keeping the counts in step with ORM changes -------------------------------------------------------

@@ -82,8 +82,14 @@ def _years(since: dt.date | None, on: dt.date) -> int | None:
     return on.year - since.year if since is not None else None
 
 
-def upcoming_care_dates(sessions: Sessions, *, actor: Actor, today: dt.date | None = None,
-                        days: int = CARE_WINDOW_DAYS, limit: int = CARE_LIMIT) -> CareOverview:
+def upcoming_care_dates(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    today: dt.date | None = None,
+    days: int = CARE_WINDOW_DAYS,
+    limit: int = CARE_LIMIT,
+) -> CareOverview:
     """Return care dates in the next `days` days (staff: their own customers) and the holidays in that window."""
     require(actor, "customers.view")
     days = max(1, min(days, 62))
@@ -99,53 +105,103 @@ def upcoming_care_dates(sessions: Sessions, *, actor: Actor, today: dt.date | No
             scope.append(Customer.owner_id == actor.id)
         found: list[CareDate] = []
 
-        def add(day_number: int, kind: str, customer: Any, contact_id: int | None, contact_name: str | None,
-                label: str | None, since: dt.date | None) -> None:
+        def add(
+            day_number: int,
+            kind: str,
+            customer: Any,
+            contact_id: int | None,
+            contact_name: str | None,
+            label: str | None,
+            since: dt.date | None,
+        ) -> None:
             day = by_mmdd[day_number]
             cid, code, name, owner = customer
-            found.append(CareDate(day=day, kind=kind, customer_id=cid, customer_code=code, customer_name=name,
-                                  owner_id=owner, contact_id=contact_id, contact_name=contact_name, label=label,
-                                  years=_years(since, day)))
+            found.append(
+                CareDate(
+                    day=day,
+                    kind=kind,
+                    customer_id=cid,
+                    customer_code=code,
+                    customer_name=name,
+                    owner_id=owner,
+                    contact_id=contact_id,
+                    contact_name=contact_name,
+                    label=label,
+                    years=_years(since, day),
+                )
+            )
 
         customer_cols = (Customer.id, Customer.code, Customer.name, Customer.owner_id)
         for *customer, contact_id, contact_name, birthday in session.execute(
-                select(*customer_cols, Contact.id, Contact.name, Contact.birthday)
-                .join(Customer, Customer.id == Contact.customer_id)
-                .where(*scope, Contact.archived_at.is_(None), Contact.birthday.is_not(None),
-                       _mmdd(Contact.birthday).in_(numbers)).limit(limit + 1)):
+            select(*customer_cols, Contact.id, Contact.name, Contact.birthday)
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(
+                *scope,
+                Contact.archived_at.is_(None),
+                Contact.birthday.is_not(None),
+                _mmdd(Contact.birthday).in_(numbers),
+            )
+            .limit(limit + 1)
+        ):
             add(_number(birthday), "birthday", customer, contact_id, contact_name, None, birthday)
         for *customer, birthday in session.execute(
-                select(*customer_cols, Customer.birthday)
-                .where(*scope, Customer.birthday.is_not(None), _mmdd(Customer.birthday).in_(numbers))
-                .limit(limit + 1)):
+            select(*customer_cols, Customer.birthday)
+            .where(*scope, Customer.birthday.is_not(None), _mmdd(Customer.birthday).in_(numbers))
+            .limit(limit + 1)
+        ):
             add(_number(birthday), "birthday", customer, None, None, None, birthday)
         for *customer, contact_id, contact_name, kind, label, since, month_day in session.execute(
-                select(*customer_cols, KeyDate.contact_id, Contact.name, KeyDate.kind, KeyDate.label, KeyDate.date,
-                       KeyDate.month_day)
-                .join(Customer, Customer.id == KeyDate.customer_id)
-                .outerjoin(Contact, Contact.id == KeyDate.contact_id)
-                .where(*scope, KeyDate.archived_at.is_(None), KeyDate.month_day.in_(texts)).limit(limit + 1)):
+            select(
+                *customer_cols,
+                KeyDate.contact_id,
+                Contact.name,
+                KeyDate.kind,
+                KeyDate.label,
+                KeyDate.date,
+                KeyDate.month_day,
+            )
+            .join(Customer, Customer.id == KeyDate.customer_id)
+            .outerjoin(Contact, Contact.id == KeyDate.contact_id)
+            .where(*scope, KeyDate.archived_at.is_(None), KeyDate.month_day.in_(texts))
+            .limit(limit + 1)
+        ):
             month, day_of_month = month_day.split("-")
-            add(int(month) * 100 + int(day_of_month), kind if kind in ("birthday", "anniversary") else "other",
-                customer, contact_id, contact_name, label, since)
+            add(
+                int(month) * 100 + int(day_of_month),
+                kind if kind in ("birthday", "anniversary") else "other",
+                customer,
+                contact_id,
+                contact_name,
+                label,
+                since,
+            )
         # The first deal: an order with no earlier order of the same customer (index on customer, date).
         earlier = aliased(Order)
         for *customer, first_order in session.execute(
-                select(*customer_cols, Order.order_date)
-                .join(Customer, Customer.id == Order.customer_id)
-                .where(*scope, Order.archived_at.is_(None), _mmdd(Order.order_date).in_(numbers),
-                       Order.order_date < today,
-                       ~exists().where(earlier.customer_id == Order.customer_id, earlier.archived_at.is_(None),
-                                       earlier.order_date < Order.order_date))
-                .limit(limit + 1)):
+            select(*customer_cols, Order.order_date)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(
+                *scope,
+                Order.archived_at.is_(None),
+                _mmdd(Order.order_date).in_(numbers),
+                Order.order_date < today,
+                ~exists().where(
+                    earlier.customer_id == Order.customer_id,
+                    earlier.archived_at.is_(None),
+                    earlier.order_date < Order.order_date,
+                ),
+            )
+            .limit(limit + 1)
+        ):
             if first_order.year < by_mmdd[_number(first_order)].year:
                 add(_number(first_order), "first_deal", customer, None, None, None, first_order)
         holidays = _holidays(session, today, today + dt.timedelta(days=days))
     # The same first order may appear twice if two orders share the first day; keep one per customer and day.
     unique = {(d.kind, d.customer_id, d.contact_id, d.day, d.label): d for d in found}
     ordered = sorted(unique.values(), key=lambda d: (d.day, d.customer_name, d.kind))
-    return CareOverview(today=today, days=days, dates=tuple(ordered[:limit]), truncated=len(ordered) > limit,
-                        holidays=tuple(holidays))
+    return CareOverview(
+        today=today, days=days, dates=tuple(ordered[:limit]), truncated=len(ordered) > limit, holidays=tuple(holidays)
+    )
 
 
 def _number(day: dt.date | None) -> int:
@@ -154,9 +210,14 @@ def _number(day: dt.date | None) -> int:
 
 
 def _holidays(session: Session, start: dt.date, end: dt.date) -> list[HolidayView]:
-    return [HolidayView(h.id, h.date, h.name, h.version) for h in session.scalars(
-        select(Holiday).where(Holiday.archived_at.is_(None), Holiday.date >= start, Holiday.date < end)
-        .order_by(Holiday.date, Holiday.name))]
+    return [
+        HolidayView(h.id, h.date, h.name, h.version)
+        for h in session.scalars(
+            select(Holiday)
+            .where(Holiday.archived_at.is_(None), Holiday.date >= start, Holiday.date < end)
+            .order_by(Holiday.date, Holiday.name)
+        )
+    ]
 
 
 def list_holidays(sessions: Sessions, *, actor: Actor, year: int) -> list[HolidayView]:
@@ -189,8 +250,11 @@ def holiday_changes_from_editor(rows: list[HolidayView], state: dict[str, Any]) 
     for index, edits in state.get("edited_rows", {}).items():
         original = rows[int(index)]
         date = _as_date(edits["date"]) if "date" in edits else original.date
-        name = str(edits["name"]).strip() if "name" in edits and edits["name"] is not None else (
-            "" if "name" in edits else original.name)
+        name = (
+            str(edits["name"]).strip()
+            if "name" in edits and edits["name"] is not None
+            else ("" if "name" in edits else original.name)
+        )
         if date != original.date or name != original.name:
             changed.append((original.id, original.version, date, name))
     removed = [(rows[int(i)].id, rows[int(i)].version) for i in state.get("deleted_rows", [])]
@@ -214,8 +278,9 @@ def save_holidays(sessions: Sessions, *, actor: Actor, changes: HolidayChanges, 
     """Apply edits to the company holiday list in one audited transaction; return the rows touched."""
     require(actor, "follow_ups.manage")
     errors = ValidationCollector()
-    for n, (date, name) in enumerate([(d, nm) for d, nm in changes.added] + [(d, nm) for _, _, d, nm in
-                                                                             changes.changed]):
+    for n, (date, name) in enumerate(
+        [(d, nm) for d, nm in changes.added] + [(d, nm) for _, _, d, nm in changes.changed]
+    ):
         if date is None:
             errors.add("date", "validation.date", row=n + 1)
         if not name:
@@ -244,8 +309,9 @@ def _holiday(session: Session, holiday_id: int) -> Holiday:
     return holiday
 
 
-def plan_greeting(sessions: Sessions, *, actor: Actor, care: CareDate, token: str | None = None,
-                  now: dt.datetime | None = None) -> TaskView:
+def plan_greeting(
+    sessions: Sessions, *, actor: Actor, care: CareDate, token: str | None = None, now: dt.datetime | None = None
+) -> TaskView:
     """Plan a care follow-up (关怀) for a care date, due at the working time (09:00) local on the day."""
     with sessions.read() as session:
         tz = company_timezone(session)
@@ -255,6 +321,14 @@ def plan_greeting(sessions: Sessions, *, actor: Actor, care: CareDate, token: st
     if due_at < current and care.day == local_date(current, tz):
         due_at = to_utc(care.day, None, tz)  # today's greeting, planned after the working time: by the day's end
     note = care.label or care.contact_name
-    return plan_follow_up(sessions, actor=actor, customer_id=care.customer_id, due_at=due_at, purpose="care",
-                          contact_id=care.contact_id, note=note, token=token, now=now)
-
+    return plan_follow_up(
+        sessions,
+        actor=actor,
+        customer_id=care.customer_id,
+        due_at=due_at,
+        purpose="care",
+        contact_id=care.contact_id,
+        note=note,
+        token=token,
+        now=now,
+    )

@@ -16,8 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("follow-ups", help="follow-up rules and queues")
     commands = parser.add_subparsers(dest="follow_ups_command", required=True)
 
-    generate = commands.add_parser("generate", help="run the enabled automatic rules over all customers and "
-                                                    "refresh the team view's snapshots (daily)")
+    generate = commands.add_parser(
+        "generate",
+        help="run the enabled automatic rules over all customers and refresh the team view's snapshots (daily)",
+    )
     generate.add_argument("--rule", action="append", choices=RULE_CODES, help="only this rule (repeatable)")
     generate.set_defaults(func=_cmd_generate)
 
@@ -27,9 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     queue.add_argument("--lang", choices=("en", "zh"), default="en")
     queue.set_defaults(func=_cmd_queue)
 
-    refresh = commands.add_parser("refresh-cache", help="rebuild customers.last_contact_at / next_follow_up_at "
-                                                        "and the calendar's counts per day from the contacts and "
-                                                        "open tasks (after bulk loads or edits outside the app)")
+    refresh = commands.add_parser(
+        "refresh-cache",
+        help="rebuild customers.last_contact_at / next_follow_up_at "
+        "and the calendar's counts per day from the contacts and "
+        "open tasks (after bulk loads or edits outside the app)",
+    )
     refresh.set_defaults(func=_cmd_refresh)
 
 
@@ -63,12 +68,17 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         print(f"\n{t(f'follow_ups.section.{code}', lang)} ({section.total:,})")
         for row in section.rows:
             if isinstance(row, CadenceRow):
-                last = format_datetime(row.last_contact_at, lang, queue.timezone) if row.last_contact_at else \
-                    t("follow_ups.queue.never_contacted", lang)
+                last = (
+                    format_datetime(row.last_contact_at, lang, queue.timezone)
+                    if row.last_contact_at
+                    else t("follow_ups.queue.never_contacted", lang)
+                )
                 print(f"  {row.customer_code:<12} {row.customer_name[:40]:<40} {last}")
             else:
-                print(f"  {format_datetime(row.due_at, lang, queue.timezone):<18} {row.customer_code:<12} "
-                      f"{row.customer_name[:40]:<40} {t('purpose.' + row.purpose, lang)}")
+                print(
+                    f"  {format_datetime(row.due_at, lang, queue.timezone):<18} {row.customer_code:<12} "
+                    f"{row.customer_name[:40]:<40} {t('purpose.' + row.purpose, lang)}"
+                )
     return 0
 
 
@@ -92,4 +102,3 @@ def _cmd_refresh(_args: argparse.Namespace) -> int:
         rows = rebuild_calendar_counts(session.connection())
     print(f"recounted the calendar: {rows:,} (owner, day) rows")
     return 0
-

@@ -91,7 +91,10 @@ def day_windows(now: dt.datetime, tz: ZoneInfo) -> DayWindows:
     """Compute today's windows for the company time zone."""
     today = local_date(now, tz)
     return DayWindows(
-        now=now, tz=tz, today=today, today_start=local_midnight(today, tz),
+        now=now,
+        tz=tz,
+        today=today,
+        today_start=local_midnight(today, tz),
         tomorrow_start=local_midnight(today + dt.timedelta(days=1), tz),
         week_end=local_midnight(today + dt.timedelta(days=WEEK_DAYS), tz),
     )
@@ -104,12 +107,14 @@ def open_key(customer_id: int, purpose: str) -> str:
 
 def may_manage_customer(actor: Actor, owner_id: int | None) -> bool:
     """Staff act on the customers they own; managers and admins on all."""
-    return actor.can("customers.edit_all") or (actor.can("follow_ups.log") and owner_id is not None
-                                               and owner_id == actor.id)
+    return actor.can("customers.edit_all") or (
+        actor.can("follow_ups.log") and owner_id is not None and owner_id == actor.id
+    )
 
 
-def load_customer(session: Session, actor: Actor, customer_id: int, *, lock: bool = True,
-                  task_owner_id: int | None = None) -> Customer:
+def load_customer(
+    session: Session, actor: Actor, customer_id: int, *, lock: bool = True, task_owner_id: int | None = None
+) -> Customer:
     """Load a live customer for a follow-up write, locking its row; refuse if the actor may not act on it.
 
     The row lock serialises writes per customer, so the cached follow-up columns stay exact under
@@ -119,7 +124,8 @@ def load_customer(session: Session, actor: Actor, customer_id: int, *, lock: boo
     if customer is None or customer.archived_at is not None:
         raise NotFound(entity="customers", id=customer_id)
     allowed = may_manage_customer(actor, customer.owner_id) or (
-        task_owner_id is not None and task_owner_id == actor.id and actor.can("follow_ups.log"))
+        task_owner_id is not None and task_owner_id == actor.id and actor.can("follow_ups.log")
+    )
     if not allowed:
         raise PermissionDenied(permission="follow_ups.log")
     return customer
@@ -149,15 +155,18 @@ def refresh_follow_up_columns(session: Session, customer_ids: Iterable[int], *, 
     table = Customer.__table__
     values: dict[str, Any] = {
         "next_follow_up_at": select(func.min(FollowUpTask.due_at))
-        .where(FollowUpTask.customer_id == table.c.id, FollowUpTask.status == "open").scalar_subquery(),
+        .where(FollowUpTask.customer_id == table.c.id, FollowUpTask.status == "open")
+        .scalar_subquery(),
         "updated_at": table.c.updated_at,
     }
     if last_contact:
-        values["last_contact_at"] = (select(func.max(Activity.occurred_at))
-                                     .where(Activity.customer_id == table.c.id, Activity.archived_at.is_(None))
-                                     .scalar_subquery())
+        values["last_contact_at"] = (
+            select(func.max(Activity.occurred_at))
+            .where(Activity.customer_id == table.c.id, Activity.archived_at.is_(None))
+            .scalar_subquery()
+        )
     for start in range(0, len(ids), 1000):
-        session.execute(update(table).where(table.c.id.in_(ids[start:start + 1000])).values(**values))
+        session.execute(update(table).where(table.c.id.in_(ids[start : start + 1000])).values(**values))
     _expire(session, ids, ["next_follow_up_at", "last_contact_at"] if last_contact else ["next_follow_up_at"])
 
 
@@ -165,9 +174,14 @@ def note_contact(session: Session, customer_id: int, occurred_at: dt.datetime) -
     """Move customers.last_contact_at forward to a newly logged contact (never back)."""
     table = Customer.__table__
     last = table.c.last_contact_at
-    session.execute(update(table).where(table.c.id == customer_id).values(
-        last_contact_at=case((or_(last.is_(None), last < occurred_at), occurred_at), else_=last),
-        updated_at=table.c.updated_at))
+    session.execute(
+        update(table)
+        .where(table.c.id == customer_id)
+        .values(
+            last_contact_at=case((or_(last.is_(None), last < occurred_at), occurred_at), else_=last),
+            updated_at=table.c.updated_at,
+        )
+    )
     _expire(session, [customer_id], ["last_contact_at"])
 
 

@@ -2,8 +2,10 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.title": ("Follow-ups", "跟进"),
-    "follow_ups.read_only": ("Read-only: you can look, but not log contacts or plan follow-ups.",
-                             "只读：可以查看，但不能记录联系或安排跟进。"),
+    "follow_ups.read_only": (
+        "Read-only: you can look, but not log contacts or plan follow-ups.",
+        "只读：可以查看，但不能记录联系或安排跟进。",
+    ),
     "follow_ups.tab.queue": ("My queue", "我的待办"),
     "follow_ups.tab.log": ("Log a contact", "记录联系"),
     "follow_ups.tab.planned": ("Planned", "跟进计划"),
@@ -18,8 +20,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.section.overdue.empty": ("Nothing overdue.", "没有逾期的跟进。"),
     "follow_ups.section.today.empty": ("Nothing else due today.", "今天没有其他到期的跟进。"),
     "follow_ups.section.week.empty": ("Nothing due in the next seven days.", "未来七天没有到期的跟进。"),
-    "follow_ups.section.out_of_cadence.empty": ("Every customer is within its contact cadence or has a follow-up planned.",
-                                                "所有客户都在回访周期内或已安排跟进。"),
+    "follow_ups.section.out_of_cadence.empty": (
+        "Every customer is within its contact cadence or has a follow-up planned.",
+        "所有客户都在回访周期内或已安排跟进。",
+    ),
     "follow_ups.queue.owner": ("Queue of", "查看谁的待办"),
     "follow_ups.queue.logging": ("Log a contact with {name}", "记录与 {name} 的联系"),
     "follow_ups.queue.log": ("Log contact", "记录联系"),
@@ -29,11 +33,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.queue.previous": ("Previous", "上一页"),
     "follow_ups.queue.next": ("Next", "下一页"),
     # log a contact
-    "follow_ups.log.intro": ("Find the customer by name or code, then log the contact.",
-                             "按名称或编号查找客户，然后记录联系。"),
+    "follow_ups.log.intro": (
+        "Find the customer by name or code, then log the contact.",
+        "按名称或编号查找客户，然后记录联系。",
+    ),
     "follow_ups.log.read_only": ("Your role cannot log contacts.", "您的角色不能记录联系。"),
-    "follow_ups.log.not_owner": ("Only the customer's owner or a manager can log contacts for this customer.",
-                                 "只有该客户的负责人或经理可以记录联系。"),
+    "follow_ups.log.not_owner": (
+        "Only the customer's owner or a manager can log contacts for this customer.",
+        "只有该客户的负责人或经理可以记录联系。",
+    ),
     "follow_ups.log.submit": ("Log contact", "保存联系记录"),
     "follow_ups.log.done": ("Contact logged.", "联系记录已保存。"),
     "follow_ups.log.completed_task": ("The planned follow-up is done.", "对应的跟进计划已完成。"),
@@ -51,8 +59,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.field.stage": ("Stage (now {stage})", "合作阶段（当前：{stage}）"),
     "follow_ups.field.stage_keep": ("Keep the stage", "阶段不变"),
     "follow_ups.field.stage_auto": ("By the outcome", "按结果自动"),
-    "follow_ups.field.stage_help": ("“By the outcome”: interested moves a prospect to intent, a deal signs it.",
-                                    "“按结果自动”：有兴趣的潜在客户转为意向，成交则转为签约。"),
+    "follow_ups.field.stage_help": (
+        "“By the outcome”: interested moves a prospect to intent, a deal signs it.",
+        "“按结果自动”：有兴趣的潜在客户转为意向，成交则转为签约。",
+    ),
     "follow_ups.field.churn_reason": ("Churn reason (if churned)", "流失原因（如流失）"),
     "follow_ups.field.completes": ("Completes", "完成的跟进计划"),
     "follow_ups.field.completes_none": ("No planned follow-up", "不对应跟进计划"),
@@ -71,15 +81,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.field.reason": ("Reason", "原因"),
     "follow_ups.field.cancel_reason": ("Reason (optional)", "原因（可选）"),
     "follow_ups.field.recurrence": ("Repeat every N days", "每隔 N 天重复"),
-    "follow_ups.field.recurrence_help": ("0 = once. A completed recurring follow-up plans the next one.",
-                                         "0 表示只做一次。完成周期性跟进后会自动安排下一次。"),
+    "follow_ups.field.recurrence_help": (
+        "0 = once. A completed recurring follow-up plans the next one.",
+        "0 表示只做一次。完成周期性跟进后会自动安排下一次。",
+    ),
     # customer picker
     "follow_ups.picker.search": ("Find a customer", "查找客户"),
     "follow_ups.picker.search_hint": ("Name or code", "名称或编号"),
     "follow_ups.picker.customer": ("Customer", "客户"),
     "follow_ups.picker.none": ("No customer matches.", "没有匹配的客户。"),
-    "follow_ups.picker.more": ("Showing the first 50 matches; type more to narrow down.",
-                               "仅显示前 50 个匹配结果，请输入更多文字缩小范围。"),
+    "follow_ups.picker.more": (
+        "Showing the first 50 matches; type more to narrow down.",
+        "仅显示前 50 个匹配结果，请输入更多文字缩小范围。",
+    ),
     # planned
     "follow_ups.planned.status": ("Status", "状态"),
     "follow_ups.planned.everyone": ("Everyone", "所有人"),
@@ -108,7 +122,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.team.as_of": ("As of {time}", "数据截至 {time}"),
     "follow_ups.team.as_of_help": (
         "The figures are kept for {minutes} minutes and recomputed by the daily run; Refresh recomputes them now.",
-        "数据保留 {minutes} 分钟，每日规则运行时重新计算；点击“刷新”立即重新计算。"),
+        "数据保留 {minutes} 分钟，每日规则运行时重新计算；点击“刷新”立即重新计算。",
+    ),
     "follow_ups.team.refresh": ("Refresh", "刷新"),
     "follow_ups.team.refreshed": ("Team figures recomputed.", "团队数据已重新计算。"),
     "follow_ups.team.open": ("Open", "待办"),
@@ -120,7 +135,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.team.compliance": ("Cadence compliance", "回访达标率"),
     "follow_ups.team.compliance_help": (
         "Share of the live, non-churned customers contacted within their class's cadence.",
-        "未流失客户中，在其分类回访周期内联系过的比例。"),
+        "未流失客户中，在其分类回访周期内联系过的比例。",
+    ),
     "follow_ups.team.by_tier": ("Compliance by value tier", "各价值等级的回访达标率"),
     "follow_ups.team.tier": ("Value tier", "价值等级"),
     "follow_ups.team.calendar": ("Calendar of planned follow-ups", "跟进日历"),
@@ -139,8 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.weekday.5": ("Sat", "周六"),
     "follow_ups.weekday.6": ("Sun", "周日"),
     # care
-    "follow_ups.care.intro": ("Birthdays, anniversaries and first-deal anniversaries in the next {days} days.",
-                              "未来 {days} 天内的生日、纪念日和首次成交纪念日。"),
+    "follow_ups.care.intro": (
+        "Birthdays, anniversaries and first-deal anniversaries in the next {days} days.",
+        "未来 {days} 天内的生日、纪念日和首次成交纪念日。",
+    ),
     "follow_ups.care.none": ("No care dates in this period.", "这段时间没有需要关怀的日子。"),
     "follow_ups.care.holiday": ("{day}: {name}", "{day}：{name}"),
     "follow_ups.care.kind.birthday": ("Birthday", "生日"),
@@ -163,21 +181,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rules run whenever the data they watch changes and every day with `python -m crm follow-ups generate`. "
         "They never create a second open follow-up of the same purpose for a customer.",
         "规则在其关注的数据变化时运行，并每天通过 `python -m crm follow-ups generate` 运行一次；"
-        "同一客户同一目的的待办跟进永远只有一条。"),
+        "同一客户同一目的的待办跟进永远只有一条。",
+    ),
     "follow_ups.rule.cadence_revisit": ("Regular revisit when out of cadence", "超出回访周期时安排定期回访"),
     "follow_ups.rule.cadence_revisit.help": (
         "A customer with nothing planned and no contact within its class cadence gets a revisit for its owner, "
         "repeating every cadence.",
-        "无跟进计划且在分类回访周期内未联系的客户，为其负责人安排定期回访，并按周期重复。"),
+        "无跟进计划且在分类回访周期内未联系的客户，为其负责人安排定期回访，并按周期重复。",
+    ),
     "follow_ups.rule.churn_win_back": ("Win-back after churn", "流失后挽回"),
-    "follow_ups.rule.churn_win_back.help": ("A churned customer gets one win-back follow-up, due N days after churn.",
-                                            "流失客户在流失 N 天后安排一次挽回跟进。"),
+    "follow_ups.rule.churn_win_back.help": (
+        "A churned customer gets one win-back follow-up, due N days after churn.",
+        "流失客户在流失 N 天后安排一次挽回跟进。",
+    ),
     "follow_ups.rule.low_survey": ("Low satisfaction score", "满意度低分"),
-    "follow_ups.rule.low_survey.help": ("An NPS or a CSAT score at or below the limit gets a follow-up.",
-                                        "NPS 或满意度得分不高于阈值时安排跟进。"),
+    "follow_ups.rule.low_survey.help": (
+        "An NPS or a CSAT score at or below the limit gets a follow-up.",
+        "NPS 或满意度得分不高于阈值时安排跟进。",
+    ),
     "follow_ups.rule.closed_complaint": ("Closed complaint", "投诉关闭后回访"),
-    "follow_ups.rule.closed_complaint.help": ("Every closed complaint gets a follow-up with the customer.",
-                                              "每个已关闭的投诉都安排一次客户回访。"),
+    "follow_ups.rule.closed_complaint.help": (
+        "Every closed complaint gets a follow-up with the customer.",
+        "每个已关闭的投诉都安排一次客户回访。",
+    ),
     "follow_ups.rule.param.due_in_days": ("Due after (days)", "到期天数"),
     "follow_ups.rule.param.days_after_churn": ("Days after churn", "流失后天数"),
     "follow_ups.rule.param.nps_max": ("NPS at most", "NPS 不高于"),
@@ -193,18 +219,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "follow_ups.rule.col.created": ("Created", "新建数"),
     # errors
     "follow_ups.error.rule_param": ("Between {low} and {high}.", "应在 {low} 到 {high} 之间。"),
-    "follow_ups.error.owner_not_allowed": ("Staff can give follow-ups only to themselves.", "员工只能把跟进安排给自己。"),
+    "follow_ups.error.owner_not_allowed": (
+        "Staff can give follow-ups only to themselves.",
+        "员工只能把跟进安排给自己。",
+    ),
     "follow_ups.error.owner_inactive": ("This person cannot own follow-ups.", "此人不能负责跟进。"),
-    "follow_ups.error.contact_not_of_customer": ("This contact person belongs to another customer.",
-                                                 "该联系人属于其他客户。"),
+    "follow_ups.error.contact_not_of_customer": (
+        "This contact person belongs to another customer.",
+        "该联系人属于其他客户。",
+    ),
     "follow_ups.error.due_in_past": ("The due date is in the past.", "到期日期已过。"),
-    "follow_ups.error.due_before_contact": ("The next step cannot be due before the contact.", "下一步日期不能早于本次联系。"),
+    "follow_ups.error.due_before_contact": (
+        "The next step cannot be due before the contact.",
+        "下一步日期不能早于本次联系。",
+    ),
     "follow_ups.error.next_step_needs_due": ("Give the next step a due date.", "请为下一步填写日期。"),
     "follow_ups.error.recurrence": ("Between 1 and {high} days.", "应在 1 到 {high} 天之间。"),
     "follow_ups.error.task_closed": ("This follow-up is no longer open.", "该跟进已不在待办状态。"),
     "follow_ups.error.duplicate_open": (
         "This customer already has an open follow-up with this purpose; reschedule that one instead.",
-        "该客户已有同一目的的待办跟进，请改期那一条。"),
+        "该客户已有同一目的的待办跟进，请改期那一条。",
+    ),
     # audit trail record types
     "entity.automation_rules": ("Automatic rule", "自动规则"),
     "entity.holidays": ("Holiday", "节假日"),

@@ -164,21 +164,37 @@ class CustomerFollowUp:
 
 _TaskOwner = aliased(User)
 _TASK_COLUMNS = (
-    FollowUpTask.id, FollowUpTask.customer_id, Customer.code.label("customer_code"),
-    Customer.name.label("customer_name"), FollowUpTask.contact_id, Contact.name.label("contact_name"),
-    Contact.phone.label("contact_phone"), FollowUpTask.owner_id, _TaskOwner.display_name.label("owner_name"),
-    FollowUpTask.due_at, FollowUpTask.priority, FollowUpTask.purpose, FollowUpTask.channel, FollowUpTask.note,
-    FollowUpTask.status, FollowUpTask.recurrence_days, FollowUpTask.created_by_rule,
-    FollowUpTask.reschedule_reason, FollowUpTask.completed_at, FollowUpTask.version,
+    FollowUpTask.id,
+    FollowUpTask.customer_id,
+    Customer.code.label("customer_code"),
+    Customer.name.label("customer_name"),
+    FollowUpTask.contact_id,
+    Contact.name.label("contact_name"),
+    Contact.phone.label("contact_phone"),
+    FollowUpTask.owner_id,
+    _TaskOwner.display_name.label("owner_name"),
+    FollowUpTask.due_at,
+    FollowUpTask.priority,
+    FollowUpTask.purpose,
+    FollowUpTask.channel,
+    FollowUpTask.note,
+    FollowUpTask.status,
+    FollowUpTask.recurrence_days,
+    FollowUpTask.created_by_rule,
+    FollowUpTask.reschedule_reason,
+    FollowUpTask.completed_at,
+    FollowUpTask.version,
 )
 
 
 def task_select() -> Any:
     """SELECT of TaskView columns: tasks with their customer, contact and owner names."""
-    return (select(*_TASK_COLUMNS)
-            .join(Customer, Customer.id == FollowUpTask.customer_id)
-            .outerjoin(Contact, Contact.id == FollowUpTask.contact_id)
-            .outerjoin(_TaskOwner, _TaskOwner.id == FollowUpTask.owner_id))
+    return (
+        select(*_TASK_COLUMNS)
+        .join(Customer, Customer.id == FollowUpTask.customer_id)
+        .outerjoin(Contact, Contact.id == FollowUpTask.contact_id)
+        .outerjoin(_TaskOwner, _TaskOwner.id == FollowUpTask.owner_id)
+    )
 
 
 def task_view(row: Any, actor: Actor) -> TaskView:
@@ -191,17 +207,30 @@ def task_view(row: Any, actor: Actor) -> TaskView:
 
 _ActivityOwner = aliased(User)
 _ACTIVITY_COLUMNS = (
-    Activity.id, Activity.customer_id, Activity.contact_id, Contact.name.label("contact_name"), Activity.owner_id,
-    _ActivityOwner.display_name.label("owner_name"), Activity.channel, Activity.occurred_at, Activity.summary,
-    Activity.outcome, Activity.next_step, Activity.next_due_at, Activity.task_id, Activity.stage_before,
+    Activity.id,
+    Activity.customer_id,
+    Activity.contact_id,
+    Contact.name.label("contact_name"),
+    Activity.owner_id,
+    _ActivityOwner.display_name.label("owner_name"),
+    Activity.channel,
+    Activity.occurred_at,
+    Activity.summary,
+    Activity.outcome,
+    Activity.next_step,
+    Activity.next_due_at,
+    Activity.task_id,
+    Activity.stage_before,
     Activity.stage_after,
 )
 
 
 def _activity_select() -> Any:
-    return (select(*_ACTIVITY_COLUMNS)
-            .outerjoin(Contact, Contact.id == Activity.contact_id)
-            .outerjoin(_ActivityOwner, _ActivityOwner.id == Activity.owner_id))
+    return (
+        select(*_ACTIVITY_COLUMNS)
+        .outerjoin(Contact, Contact.id == Activity.contact_id)
+        .outerjoin(_ActivityOwner, _ActivityOwner.id == Activity.owner_id)
+    )
 
 
 def _readable_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
@@ -214,8 +243,11 @@ def _readable_customer(session: Session, actor: Actor, customer_id: int) -> Cust
 
 
 def _open_tasks(session: Session, actor: Actor, customer_id: int) -> tuple[TaskView, ...]:
-    rows = session.execute(task_select().where(FollowUpTask.customer_id == customer_id,
-                                               FollowUpTask.status == "open").order_by(FollowUpTask.due_at))
+    rows = session.execute(
+        task_select()
+        .where(FollowUpTask.customer_id == customer_id, FollowUpTask.status == "open")
+        .order_by(FollowUpTask.due_at)
+    )
     return tuple(task_view(row, actor) for row in rows)
 
 
@@ -243,8 +275,7 @@ def find_customers(sessions: Sessions, *, actor: Actor, text: str = "", limit: i
     if text:
         pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         key = normalise_name(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions = [Customer.name.ilike(f"%{pattern}%", escape="\\"),
-                      Customer.code.ilike(f"{pattern}%", escape="\\")]
+        conditions = [Customer.name.ilike(f"%{pattern}%", escape="\\"), Customer.code.ilike(f"{pattern}%", escape="\\")]
         if key:
             conditions.append(Customer.name_key.like(f"{key}%", escape="\\"))
         stmt = stmt.where(or_(*conditions))
@@ -261,15 +292,32 @@ def log_context(sessions: Sessions, *, actor: Actor, customer_id: int) -> LogCon
         contacts = session.execute(
             select(Contact.id, Contact.name, Contact.title, Contact.is_primary)
             .where(Contact.customer_id == customer_id, Contact.archived_at.is_(None))
-            .order_by(Contact.is_primary.desc(), Contact.name).limit(200)).all()
+            .order_by(Contact.is_primary.desc(), Contact.name)
+            .limit(200)
+        ).all()
         may_log = actor.can("follow_ups.log") and (
             may_manage_customer(actor, customer.owner_id)
-            or (session.scalar(select(func.count()).select_from(FollowUpTask).where(
-                FollowUpTask.customer_id == customer_id, FollowUpTask.status == "open",
-                FollowUpTask.owner_id == actor.id)) or 0) > 0)
+            or (
+                session.scalar(
+                    select(func.count())
+                    .select_from(FollowUpTask)
+                    .where(
+                        FollowUpTask.customer_id == customer_id,
+                        FollowUpTask.status == "open",
+                        FollowUpTask.owner_id == actor.id,
+                    )
+                )
+                or 0
+            )
+            > 0
+        )
         return LogContext(
-            customer_id=customer.id, customer_code=customer.code, customer_name=customer.name,
-            lifecycle_stage=customer.lifecycle_stage, owner_id=customer.owner_id, may_log=bool(may_log),
+            customer_id=customer.id,
+            customer_code=customer.code,
+            customer_name=customer.name,
+            lifecycle_stage=customer.lifecycle_stage,
+            owner_id=customer.owner_id,
+            may_log=bool(may_log),
             contacts=tuple(Option(cid, f"{name} · {title}" if title else name) for cid, name, title, _ in contacts),
             primary_contact_id=next((cid for cid, _, _, primary in contacts if primary), None),
             open_tasks=_open_tasks(session, actor, customer_id),
@@ -278,8 +326,9 @@ def log_context(sessions: Sessions, *, actor: Actor, customer_id: int) -> LogCon
         )
 
 
-def customer_follow_up(sessions: Sessions, *, actor: Actor, customer_id: int, activities: int = 10,
-                       now: dt.datetime | None = None) -> CustomerFollowUp:
+def customer_follow_up(
+    sessions: Sessions, *, actor: Actor, customer_id: int, activities: int = 10, now: dt.datetime | None = None
+) -> CustomerFollowUp:
     """Return a customer's follow-up state, open tasks and latest contacts (for the customer 360 view)."""
     require(actor, "customers.view")
     now = now or utcnow()
@@ -287,32 +336,46 @@ def customer_follow_up(sessions: Sessions, *, actor: Actor, customer_id: int, ac
         customer = _readable_customer(session, actor, customer_id)
         cadences = load_cadences(session)
         state = session.scalar(select(follow_up_state(cadences, now)).where(Customer.id == customer_id))
-        recent = session.execute(_activity_select().where(Activity.customer_id == customer_id,
-                                                          Activity.archived_at.is_(None))
-                                 .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(activities))
-        count = session.scalar(select(func.count()).select_from(Activity).where(
-            Activity.customer_id == customer_id, Activity.archived_at.is_(None)))
+        recent = session.execute(
+            _activity_select()
+            .where(Activity.customer_id == customer_id, Activity.archived_at.is_(None))
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(activities)
+        )
+        count = session.scalar(
+            select(func.count())
+            .select_from(Activity)
+            .where(Activity.customer_id == customer_id, Activity.archived_at.is_(None))
+        )
         return CustomerFollowUp(
-            customer_id=customer_id, state=str(state), last_contact_at=customer.last_contact_at,
+            customer_id=customer_id,
+            state=str(state),
+            last_contact_at=customer.last_contact_at,
             next_follow_up_at=customer.next_follow_up_at,
             cadence_days=cadences.for_customer(customer.value_tier, customer.importance),
             open_tasks=_open_tasks(session, actor, customer_id),
             recent_activities=tuple(ActivityView(**dict(row._mapping)) for row in recent),
-            activity_count=int(count or 0), timezone=company_timezone(session).key,
+            activity_count=int(count or 0),
+            timezone=company_timezone(session).key,
         )
 
 
-def customer_activities(sessions: Sessions, *, actor: Actor, customer_id: int, page: int = 0,
-                        page_size: int = 20) -> tuple[list[ActivityView], int]:
+def customer_activities(
+    sessions: Sessions, *, actor: Actor, customer_id: int, page: int = 0, page_size: int = 20
+) -> tuple[list[ActivityView], int]:
     """Return one page of a customer's contact log, newest first, with the total."""
     require(actor, "customers.view")
     with sessions.read() as session:
         _readable_customer(session, actor, customer_id)
         live = (Activity.customer_id == customer_id, Activity.archived_at.is_(None))
         total = session.scalar(select(func.count()).select_from(Activity).where(*live)) or 0
-        rows = session.execute(_activity_select().where(*live)
-                               .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-                               .limit(page_size).offset(page * page_size))
+        rows = session.execute(
+            _activity_select()
+            .where(*live)
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(page_size)
+            .offset(page * page_size)
+        )
         return [ActivityView(**dict(row._mapping)) for row in rows], int(total)
 
 
@@ -331,8 +394,15 @@ def get_task(sessions: Sessions, *, actor: Actor, task_id: int) -> TaskView:
 
 
 def list_tasks(
-    sessions: Sessions, *, actor: Actor, owner_id: int | None = None, all_owners: bool = False,
-    status: str = "open", purpose: str | None = None, page: int = 0, page_size: int = 20,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    owner_id: int | None = None,
+    all_owners: bool = False,
+    status: str = "open",
+    purpose: str | None = None,
+    page: int = 0,
+    page_size: int = 20,
 ) -> tuple[list[TaskView], int]:
     """Return one page of tasks of an owner (oneself unless allowed the team) with the total count."""
     require(actor, "follow_ups.log")
@@ -347,22 +417,28 @@ def list_tasks(
         conditions.append(FollowUpTask.owner_id == (owner_id if owner_id is not None else actor.id))
     if purpose:
         conditions.append(FollowUpTask.purpose == purpose)
-    order = {"open": (FollowUpTask.due_at, FollowUpTask.id),
-             "done": (FollowUpTask.completed_at.desc(), FollowUpTask.id.desc()),
-             "cancelled": (FollowUpTask.updated_at.desc(), FollowUpTask.id.desc())}[status]
+    order = {
+        "open": (FollowUpTask.due_at, FollowUpTask.id),
+        "done": (FollowUpTask.completed_at.desc(), FollowUpTask.id.desc()),
+        "cancelled": (FollowUpTask.updated_at.desc(), FollowUpTask.id.desc()),
+    }[status]
     with sessions.read() as session:
         # Counted from the task indexes alone (archived customers have no open tasks: see cancel_open_tasks).
         total = session.scalar(select(func.count()).select_from(FollowUpTask).where(*conditions)) or 0
-        rows = session.execute(task_select().where(*conditions, Customer.archived_at.is_(None)).order_by(*order)
-                               .limit(page_size).offset(page * page_size))
+        rows = session.execute(
+            task_select()
+            .where(*conditions, Customer.archived_at.is_(None))
+            .order_by(*order)
+            .limit(page_size)
+            .offset(page * page_size)
+        )
         return [task_view(row, actor) for row in rows], int(total)
 
 
 # --- validation helpers ---------------------------------------------------------------------------
 
 
-def _check_owner(session: Session, actor: Actor, owner_id: int | None, field: str,
-                 errors: ValidationCollector) -> None:
+def _check_owner(session: Session, actor: Actor, owner_id: int | None, field: str, errors: ValidationCollector) -> None:
     if owner_id is None:
         return
     if not actor.can("follow_ups.team") and owner_id != actor.id:
@@ -381,8 +457,9 @@ def _check_contact(session: Session, customer_id: int, contact_id: int | None, e
         errors.add("contact_id", "follow_ups.error.contact_not_of_customer")
 
 
-def _check_due(errors: ValidationCollector, field: str, due_at: dt.datetime | None, today_start: dt.datetime,
-               *, required: bool) -> None:
+def _check_due(
+    errors: ValidationCollector, field: str, due_at: dt.datetime | None, today_start: dt.datetime, *, required: bool
+) -> None:
     if due_at is None:
         if required:
             errors.add(field, "validation.required")
@@ -431,8 +508,9 @@ def _add_open_task(session: Session, task: FollowUpTask) -> FollowUpTask:
 
 
 def _existing_open(session: Session, customer_id: int, purpose: str) -> FollowUpTask | None:
-    return session.scalar(select(FollowUpTask).where(FollowUpTask.open_key == open_key(customer_id, purpose))
-                          .with_for_update())
+    return session.scalar(
+        select(FollowUpTask).where(FollowUpTask.open_key == open_key(customer_id, purpose)).with_for_update()
+    )
 
 
 # --- logging a contact ------------------------------------------------------------------------------
@@ -446,11 +524,25 @@ def stage_after_contact(current: str, outcome: str | None, move_stage: str | Non
 
 
 def log_contact(
-    sessions: Sessions, *, actor: Actor, customer_id: int, channel: str, occurred_at: dt.datetime, summary: str,
-    outcome: str | None = None, contact_id: int | None = None, owner_id: int | None = None,
-    next_step: str | None = None, next_due_at: dt.datetime | None = None, next_owner_id: int | None = None,
-    next_purpose: str | None = None, move_stage: str | None = None, churn_reason: str | None = None,
-    task_id: int | None = None, task_version: int | None = None, token: str | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    channel: str,
+    occurred_at: dt.datetime,
+    summary: str,
+    outcome: str | None = None,
+    contact_id: int | None = None,
+    owner_id: int | None = None,
+    next_step: str | None = None,
+    next_due_at: dt.datetime | None = None,
+    next_owner_id: int | None = None,
+    next_purpose: str | None = None,
+    move_stage: str | None = None,
+    churn_reason: str | None = None,
+    task_id: int | None = None,
+    task_version: int | None = None,
+    token: str | None = None,
     now: dt.datetime | None = None,
 ) -> ContactLogged:
     """Log a contact in one transaction: the activity, the task it completes, the next step, the stage move.
@@ -502,13 +594,22 @@ def log_contact(
 
         stage_before = customer.lifecycle_stage
         target = stage_after_contact(stage_before, outcome, move_stage)
-        moved = apply_stage_change(session, actor=actor, customer=customer, to_stage=target,
-                                   reason=summary[:200], churn_reason=churn_reason)
+        moved = apply_stage_change(
+            session, actor=actor, customer=customer, to_stage=target, reason=summary[:200], churn_reason=churn_reason
+        )
         activity = Activity(
-            customer_id=customer_id, contact_id=contact_id, owner_id=owner_id or actor.id, channel=channel,
-            occurred_at=occurred_at, summary=summary, outcome=outcome, next_step=next_step,
-            next_due_at=next_due_at, task_id=task.id if task else None,
-            stage_before=stage_before if moved else None, stage_after=target if moved else None,
+            customer_id=customer_id,
+            contact_id=contact_id,
+            owner_id=owner_id or actor.id,
+            channel=channel,
+            occurred_at=occurred_at,
+            summary=summary,
+            outcome=outcome,
+            next_step=next_step,
+            next_due_at=next_due_at,
+            task_id=task.id if task else None,
+            stage_before=stage_before if moved else None,
+            stage_after=target if moved else None,
         )
         session.add(activity)
         if task is not None:
@@ -517,23 +618,46 @@ def log_contact(
                 task.channel = channel
         session.flush()
 
-        next_task = _plan_next(session, actor, customer, task, windows.tz, occurred_at=occurred_at,
-                               next_step=next_step, next_due_at=next_due_at, next_purpose=next_purpose,
-                               next_owner_id=next_owner_id, contact_id=contact_id)
+        next_task = _plan_next(
+            session,
+            actor,
+            customer,
+            task,
+            windows.tz,
+            occurred_at=occurred_at,
+            next_step=next_step,
+            next_due_at=next_due_at,
+            next_purpose=next_purpose,
+            next_owner_id=next_owner_id,
+            contact_id=contact_id,
+        )
         note_contact(session, customer_id, occurred_at)
         refresh_follow_up_columns(session, [customer_id])
         created = run_rules_for_customers(session, actor=actor, customer_ids=[customer_id], now=now)
         return ContactLogged(
-            activity_id=activity.id, customer_id=customer_id, completed_task_id=task.id if task else None,
-            next_task_id=next_task.id if next_task else None, stage_before=stage_before if moved else None,
-            stage_after=target if moved else None, rules_created={k: v for k, v in created.items() if v},
+            activity_id=activity.id,
+            customer_id=customer_id,
+            completed_task_id=task.id if task else None,
+            next_task_id=next_task.id if next_task else None,
+            stage_before=stage_before if moved else None,
+            stage_after=target if moved else None,
+            rules_created={k: v for k, v in created.items() if v},
         )
 
 
 def _plan_next(
-    session: Session, actor: Actor, customer: Customer, completed: FollowUpTask | None, tz: Any, *,
-    occurred_at: dt.datetime, next_step: str | None, next_due_at: dt.datetime | None, next_purpose: str | None,
-    next_owner_id: int | None, contact_id: int | None,
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    completed: FollowUpTask | None,
+    tz: Any,
+    *,
+    occurred_at: dt.datetime,
+    next_step: str | None,
+    next_due_at: dt.datetime | None,
+    next_purpose: str | None,
+    next_owner_id: int | None,
+    contact_id: int | None,
 ) -> FollowUpTask | None:
     """Plan the follow-up after a contact: the given next step, or the next occurrence of a recurring task."""
     purpose = next_purpose or (completed.purpose if completed else "regular_revisit")
@@ -557,35 +681,69 @@ def _plan_next(
         session.flush()
         return existing
     task = FollowUpTask(
-        customer_id=customer.id, contact_id=contact_id or (completed.contact_id if completed else None),
-        owner_id=owner, due_at=next_due_at, priority=completed.priority if completed else "normal",
-        purpose=purpose, note=next_step, status="open", open_key=open_key(customer.id, purpose),
+        customer_id=customer.id,
+        contact_id=contact_id or (completed.contact_id if completed else None),
+        owner_id=owner,
+        due_at=next_due_at,
+        priority=completed.priority if completed else "normal",
+        purpose=purpose,
+        note=next_step,
+        status="open",
+        open_key=open_key(customer.id, purpose),
         recurrence_days=recurrence,
     )
     return _add_open_task(session, task)
 
 
 def complete_follow_up(
-    sessions: Sessions, *, actor: Actor, task_id: int, version: int, channel: str, occurred_at: dt.datetime,
-    summary: str, outcome: str | None = None, **contact: Any,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    task_id: int,
+    version: int,
+    channel: str,
+    occurred_at: dt.datetime,
+    summary: str,
+    outcome: str | None = None,
+    **contact: Any,
 ) -> ContactLogged:
     """Complete a planned follow-up by logging the contact that fulfilled it (one transaction)."""
     with sessions.read() as session:
         customer_id = session.scalar(select(FollowUpTask.customer_id).where(FollowUpTask.id == task_id))
     if customer_id is None:
         raise NotFound(entity="follow_up_tasks", id=task_id)
-    return log_contact(sessions, actor=actor, customer_id=customer_id, channel=channel, occurred_at=occurred_at,
-                       summary=summary, outcome=outcome, task_id=task_id, task_version=version, **contact)
+    return log_contact(
+        sessions,
+        actor=actor,
+        customer_id=customer_id,
+        channel=channel,
+        occurred_at=occurred_at,
+        summary=summary,
+        outcome=outcome,
+        task_id=task_id,
+        task_version=version,
+        **contact,
+    )
 
 
 # --- planned follow-ups -----------------------------------------------------------------------------
 
 
 def plan_follow_up(
-    sessions: Sessions, *, actor: Actor, customer_id: int, due_at: dt.datetime, purpose: str = "regular_revisit",
-    priority: str = "normal", owner_id: int | None = None, contact_id: int | None = None,
-    channel: str | None = None, note: str | None = None, recurrence_days: int | None = None,
-    token: str | None = None, now: dt.datetime | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    customer_id: int,
+    due_at: dt.datetime,
+    purpose: str = "regular_revisit",
+    priority: str = "normal",
+    owner_id: int | None = None,
+    contact_id: int | None = None,
+    channel: str | None = None,
+    note: str | None = None,
+    recurrence_days: int | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
 ) -> TaskView:
     """Plan a follow-up for a customer; refused if one of the same purpose is already open."""
     require(actor, "follow_ups.log")
@@ -605,11 +763,22 @@ def plan_follow_up(
         _check_contact(session, customer_id, contact_id, errors)
         _check_owner(session, actor, owner_id, "owner_id", errors)
         errors.raise_if_any()
-        task = _add_open_task(session, FollowUpTask(
-            customer_id=customer_id, contact_id=contact_id, owner_id=owner_id or customer.owner_id or actor.id,
-            due_at=due_at, priority=priority, purpose=purpose, channel=channel, note=note, status="open",
-            open_key=open_key(customer_id, purpose), recurrence_days=recurrence_days,
-        ))
+        task = _add_open_task(
+            session,
+            FollowUpTask(
+                customer_id=customer_id,
+                contact_id=contact_id,
+                owner_id=owner_id or customer.owner_id or actor.id,
+                due_at=due_at,
+                priority=priority,
+                purpose=purpose,
+                channel=channel,
+                note=note,
+                status="open",
+                open_key=open_key(customer_id, purpose),
+                recurrence_days=recurrence_days,
+            ),
+        )
         refresh_follow_up_columns(session, [customer_id])
         task_id = task.id
     return get_task(sessions, actor=actor, task_id=task_id)
@@ -624,8 +793,15 @@ def _edit_task(session: Session, actor: Actor, task_id: int, version: int) -> Fo
 
 
 def reschedule_follow_up(
-    sessions: Sessions, *, actor: Actor, task_id: int, version: int, due_at: dt.datetime, reason: str,
-    token: str | None = None, now: dt.datetime | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    task_id: int,
+    version: int,
+    due_at: dt.datetime,
+    reason: str,
+    token: str | None = None,
+    now: dt.datetime | None = None,
 ) -> TaskView:
     """Move a planned follow-up to another time, with the reason why."""
     require(actor, "follow_ups.log")
@@ -644,7 +820,13 @@ def reschedule_follow_up(
 
 
 def reassign_follow_up(
-    sessions: Sessions, *, actor: Actor, task_id: int, version: int, owner_id: int, token: str | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    task_id: int,
+    version: int,
+    owner_id: int,
+    token: str | None = None,
 ) -> TaskView:
     """Give a planned follow-up to another person (managers)."""
     require(actor, "follow_ups.team")
@@ -658,7 +840,12 @@ def reassign_follow_up(
 
 
 def cancel_follow_up(
-    sessions: Sessions, *, actor: Actor, task_id: int, version: int, reason: str | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    task_id: int,
+    version: int,
+    reason: str | None = None,
     token: str | None = None,
 ) -> TaskView:
     """Cancel a planned follow-up (the reason is kept in reschedule_reason, the trail in the audit log)."""
@@ -674,4 +861,3 @@ def cancel_follow_up(
             task.reschedule_reason = reason
         refresh_follow_up_columns(session, [task.customer_id])
     return get_task(sessions, actor=actor, task_id=task_id)
-

@@ -54,28 +54,42 @@ def overview(sessions: Sessions, *, actor: Actor, today: dt.date | None = None) 
     live = [Customer.archived_at.is_(None), *_scope(actor, Customer.owner_id)]
     with sessions.read() as session:
         today = today or company_today(session)  # in this read, not a transaction of its own
-        by_stage = dict(session.execute(
-            select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)).all())
+        by_stage = dict(
+            session.execute(
+                select(Customer.lifecycle_stage, func.count()).where(*live).group_by(Customer.lifecycle_stage)
+            ).all()
+        )
         # Grouped by the column itself: PostgreSQL takes GROUP BY coalesce(tier, $2) for another expression
         # than SELECT coalesce(tier, $1), each literal being its own parameter.
         by_tier: dict[str, int] = {}
         for tier, count in session.execute(
-                select(Customer.value_tier, func.count()).where(*live).group_by(Customer.value_tier)):
+            select(Customer.value_tier, func.count()).where(*live).group_by(Customer.value_tier)
+        ):
             by_tier[tier or "none"] = by_tier.get(tier or "none", 0) + count
         revenue = session.scalar(
-            select(func.coalesce(func.sum(Order.amount), 0)).join(Customer, Customer.id == Order.customer_id)
-            .where(Order.archived_at.is_(None), Order.order_date > today - dt.timedelta(days=365), *live))
+            select(func.coalesce(func.sum(Order.amount), 0))
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.archived_at.is_(None), Order.order_date > today - dt.timedelta(days=365), *live)
+        )
         task_scope = [FollowUpTask.status == "open", *_scope(actor, FollowUpTask.owner_id)]
         open_tasks = session.scalar(select(func.count()).select_from(FollowUpTask).where(*task_scope))
-        overdue = session.scalar(select(func.count()).select_from(FollowUpTask).where(
-            *task_scope, FollowUpTask.due_at < now))
+        overdue = session.scalar(
+            select(func.count()).select_from(FollowUpTask).where(*task_scope, FollowUpTask.due_at < now)
+        )
         open_complaints = session.scalar(
-            select(func.count()).select_from(Complaint).join(Customer, Customer.id == Complaint.customer_id)
-            .where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES), *live))
+            select(func.count())
+            .select_from(Complaint)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES), *live)
+        )
     return Overview(
         scope="own" if _scope(actor, Customer.owner_id) else "all",
-        customers=sum(by_stage.values()), signed=by_stage.get("signed", 0), revenue_12m=Decimal(revenue or 0),
-        open_tasks=int(open_tasks or 0), overdue_tasks=int(overdue or 0), open_complaints=int(open_complaints or 0),
+        customers=sum(by_stage.values()),
+        signed=by_stage.get("signed", 0),
+        revenue_12m=Decimal(revenue or 0),
+        open_tasks=int(open_tasks or 0),
+        overdue_tasks=int(overdue or 0),
+        open_complaints=int(open_complaints or 0),
         by_stage={s: by_stage.get(s, 0) for s in ("potential", "intent", "signed", "churned")},
         by_tier={k: by_tier.get(k, 0) for k in ("high", "medium", "low", "none")},
     )

@@ -103,7 +103,7 @@ def next_codes(session: Session, *, column: Any, prefix: str, counter: str, coun
         wanted = [f"{prefix}{n:0{width}d}" for n in range(number + 1, number + 1 + count - len(codes))]
         taken: set[str] = set()
         for start in range(0, len(wanted), 1000):  # codes written by others are skipped, as next_code does
-            taken.update(session.scalars(select(column).where(column.in_(wanted[start:start + 1000]))))
+            taken.update(session.scalars(select(column).where(column.in_(wanted[start : start + 1000]))))
         codes.extend(code for code in wanted if code not in taken)
         number += len(wanted)
     row.value = number
@@ -115,7 +115,7 @@ def _highest_number(session: Session, column: Any, prefix: str, width: int) -> i
     candidates = session.scalars(
         select(column).where(column >= f"{prefix}0", column < f"{prefix}:").order_by(column.desc()).limit(50)
     ).all()
-    numbers = [int(code[len(prefix):]) for code in candidates if code[len(prefix):].isdigit()]
+    numbers = [int(code[len(prefix) :]) for code in candidates if code[len(prefix) :].isdigit()]
     return max(numbers, default=0)
 
 

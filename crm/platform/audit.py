@@ -39,14 +39,28 @@ def actor_of(session: Session) -> Actor:
 
 
 def audit_row(
-    actor: Actor, action: str, entity_type: str, entity_id: Any, *,
-    field: str | None = None, old: Any = None, new: Any = None, version: int | None = None,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    *,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    version: int | None = None,
 ) -> dict[str, Any]:
     """Build one audit_log row as a dict for a bulk insert."""
     return {
-        "at": utcnow(), "user_id": actor.id, "username": actor.username, "action": action,
-        "entity_type": entity_type, "entity_id": str(entity_id), "entity_version": version,
-        "field": field, "old_value": _as_text(old), "new_value": _as_text(new),
+        "at": utcnow(),
+        "user_id": actor.id,
+        "username": actor.username,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "entity_version": version,
+        "field": field,
+        "old_value": _as_text(old),
+        "new_value": _as_text(new),
     }
 
 
@@ -75,8 +89,17 @@ def _rows_for_flush(session: Session) -> list[dict[str, Any]]:
             for name in _field_names(obj):
                 value = getattr(obj, name)
                 if value is not None and name != "archived_at" and name not in ignored:
-                    rows.append(audit_row(actor, "create", table, obj.id, field=name,
-                                          new=_shown(obj, name, value), version=obj.version))
+                    rows.append(
+                        audit_row(
+                            actor,
+                            "create",
+                            table,
+                            obj.id,
+                            field=name,
+                            new=_shown(obj, name, value),
+                            version=obj.version,
+                        )
+                    )
     for obj in session.dirty:
         if not isinstance(obj, Versioned) or not session.is_modified(obj):
             continue
@@ -94,9 +117,18 @@ def _rows_for_flush(session: Session) -> list[dict[str, Any]]:
             action = "update"
             if name == "archived_at":
                 action = "archive" if new is not None else "restore"
-            rows.append(audit_row(actor, action, table, obj.id, field=name,
-                                  old=_shown(obj, name, old), new=_shown(obj, name, new),
-                                  version=obj.version))
+            rows.append(
+                audit_row(
+                    actor,
+                    action,
+                    table,
+                    obj.id,
+                    field=name,
+                    old=_shown(obj, name, old),
+                    new=_shown(obj, name, new),
+                    version=obj.version,
+                )
+            )
     for obj in session.deleted:
         if isinstance(obj, Versioned):
             rows.append(audit_row(actor, "delete", obj.__tablename__, obj.id, version=obj.version))
@@ -124,15 +156,24 @@ def changes_since(session: Session, entity_type: str, entity_id: Any, version: i
     Each change has the username, `who` (the display name), the entity, the field and its old and new
     values, owner and department ids replaced by their names.
     """
-    conditions = [AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id),
-                  AuditLog.entity_version > version]
+    conditions = [
+        AuditLog.entity_type == entity_type,
+        AuditLog.entity_id == str(entity_id),
+        AuditLog.entity_version > version,
+    ]
     ignored = _ignored_fields(entity_type)
     if ignored:  # derived fields that older versions of the app audited (name_key): not the user's to read
         conditions.append(or_(AuditLog.field.is_(None), AuditLog.field.not_in(ignored)))
     result = session.execute(
-        select(AuditLog.username, func.coalesce(User.display_name, AuditLog.username).label("who"),
-               AuditLog.entity_type.label("entity"), AuditLog.at, AuditLog.field, AuditLog.old_value,
-               AuditLog.new_value)
+        select(
+            AuditLog.username,
+            func.coalesce(User.display_name, AuditLog.username).label("who"),
+            AuditLog.entity_type.label("entity"),
+            AuditLog.at,
+            AuditLog.field,
+            AuditLog.old_value,
+            AuditLog.new_value,
+        )
         .outerjoin(User, User.id == AuditLog.user_id)
         .where(*conditions)
         .order_by(AuditLog.id)
@@ -149,8 +190,14 @@ AUDIT_PAGE_SIZE = 50
 
 
 def search_audit(
-    sessions: Any, *, actor: Actor, user_id: int | None = None, entity_type: str | None = None,
-    date_from: dt.date | None = None, date_to: dt.date | None = None, page: int = 0,
+    sessions: Any,
+    *,
+    actor: Actor,
+    user_id: int | None = None,
+    entity_type: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    page: int = 0,
     page_size: int = AUDIT_PAGE_SIZE,
 ) -> tuple[list[dict[str, Any]], int]:
     """Return one page of the audit trail, newest first, with the total count (SQL-side paging)."""
@@ -177,9 +224,21 @@ def search_audit(
             conditions.append(AuditLog.at < local_midnight(date_to + dt.timedelta(days=1), zone))
         total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0
         rows = session.execute(
-            select(AuditLog.id, AuditLog.at, AuditLog.username, AuditLog.action, AuditLog.entity_type,
-                   AuditLog.entity_id, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
-            .where(*conditions).order_by(AuditLog.id.desc()).limit(page_size).offset(page * page_size)
+            select(
+                AuditLog.id,
+                AuditLog.at,
+                AuditLog.username,
+                AuditLog.action,
+                AuditLog.entity_type,
+                AuditLog.entity_id,
+                AuditLog.field,
+                AuditLog.old_value,
+                AuditLog.new_value,
+            )
+            .where(*conditions)
+            .order_by(AuditLog.id.desc())
+            .limit(page_size)
+            .offset(page * page_size)
         )
         return [dict(r._mapping) for r in rows], int(total)
 

@@ -61,8 +61,14 @@ def authenticate(sessions: Sessions, *, username: str, password: str, now: dt.da
     return _authenticate(sessions.read, username=username, password=password, now=now, record=False)
 
 
-def _authenticate(open_session: Callable[[], AbstractContextManager[Session]], *, username: str, password: str,
-                  now: dt.datetime, record: bool) -> UserView:
+def _authenticate(
+    open_session: Callable[[], AbstractContextManager[Session]],
+    *,
+    username: str,
+    password: str,
+    now: dt.datetime,
+    record: bool,
+) -> UserView:
     refusal: Exception | None = None
     with open_session() as session:
         # A name no account can have (a NUL, which PostgreSQL cannot even compare, spaces, symbols) is refused
@@ -81,9 +87,15 @@ def _authenticate(open_session: Callable[[], AbstractContextManager[Session]], *
             if record:
                 actor = Actor(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
                 # Core UPDATE: bookkeeping of sign-ins must not bump the record version staff edit against.
-                session.execute(update(User).where(User.id == user.id).values(
-                    failed_login_count=0 if locked_until else failures, last_failed_login_at=now,
-                    locked_until=locked_until))
+                session.execute(
+                    update(User)
+                    .where(User.id == user.id)
+                    .values(
+                        failed_login_count=0 if locked_until else failures,
+                        last_failed_login_at=now,
+                        locked_until=locked_until,
+                    )
+                )
                 rows = [audit_row(actor, "login_failed", "users", user.id, field="failed_login_count", new=failures)]
                 if locked_until:
                     rows.append(audit_row(actor, "locked", "users", user.id, field="locked_until", new=locked_until))
@@ -93,8 +105,11 @@ def _authenticate(open_session: Callable[[], AbstractContextManager[Session]], *
         else:
             if record:
                 actor = Actor(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
-                session.execute(update(User).where(User.id == user.id).values(
-                    failed_login_count=0, last_failed_login_at=None, locked_until=None, last_login_at=now))
+                session.execute(
+                    update(User)
+                    .where(User.id == user.id)
+                    .values(failed_login_count=0, last_failed_login_at=None, locked_until=None, last_login_at=now)
+                )
                 write_audit(session, [audit_row(actor, "login", "users", user.id)])
             view = _view(user)
     if refusal is not None:
@@ -115,8 +130,15 @@ def _refuse_unknown(session: Session, *, username: str, password: str, now: dt.d
     if record:
         # Names whose last failure is older than the lockout are forgotten: the table stays small.
         session.execute(delete(SignInFailure).where(SignInFailure.last_failed_at < now - LOCKOUT))
-        _upsert_failure(session, {"name_key": key, "failed_count": 0 if locked_until else failures,
-                                  "last_failed_at": now, "locked_until": locked_until})
+        _upsert_failure(
+            session,
+            {
+                "name_key": key,
+                "failed_count": 0 if locked_until else failures,
+                "last_failed_at": now,
+                "locked_until": locked_until,
+            },
+        )
     return AccountLocked(until=locked_until) if locked_until else AuthenticationFailed()
 
 
@@ -129,8 +151,9 @@ def _upsert_failure(session: Session, values: dict[str, Any]) -> None:
         session.execute(mysql.insert(table).values(values).on_duplicate_key_update(changed))
     else:
         module: Any = postgresql if dialect == "postgresql" else sqlite
-        session.execute(module.insert(table).values(values).on_conflict_do_update(
-            index_elements=[table.c.name_key], set_=changed))
+        session.execute(
+            module.insert(table).values(values).on_conflict_do_update(index_elements=[table.c.name_key], set_=changed)
+        )
 
 
 def session_user(sessions: Sessions, *, username: str, signed_in_at: dt.datetime) -> UserView | None:

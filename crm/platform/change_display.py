@@ -19,20 +19,40 @@ from db.models import Department, User
 
 # Audited fields whose values are codes of a vocabulary (catalog prefix of their labels).
 _VOCAB = {
-    "customer_type": "customer_type", "industry": "industry", "region": "region", "company_size": "company_size",
-    "source_channel": "source", "churn_reason": "churn_reason", "need_type": "need_type",
-    "importance": "importance", "lifecycle_stage": "stage", "value_tier": "tier", "size_class": "size_class",
-    "relationship": "relationship", "credit_risk": "credit_risk", "channel": "channel", "outcome": "outcome",
-    "priority": "priority", "purpose": "purpose",
+    "customer_type": "customer_type",
+    "industry": "industry",
+    "region": "region",
+    "company_size": "company_size",
+    "source_channel": "source",
+    "churn_reason": "churn_reason",
+    "need_type": "need_type",
+    "importance": "importance",
+    "lifecycle_stage": "stage",
+    "value_tier": "tier",
+    "size_class": "size_class",
+    "relationship": "relationship",
+    "credit_risk": "credit_risk",
+    "channel": "channel",
+    "outcome": "outcome",
+    "priority": "priority",
+    "purpose": "purpose",
 }
-_VOCAB_BY_ENTITY = {("contracts", "status"): "contract_status", ("follow_up_tasks", "status"): "task_status",
-                    ("complaints", "status"): "complaint_status", ("complaints", "severity"): "severity",
-                    ("suggestions", "status"): "suggestion_status"}
+_VOCAB_BY_ENTITY = {
+    ("contracts", "status"): "contract_status",
+    ("follow_up_tasks", "status"): "task_status",
+    ("complaints", "status"): "complaint_status",
+    ("complaints", "severity"): "severity",
+    ("suggestions", "status"): "suggestion_status",
+}
 USER_FIELDS = frozenset({"owner_id", "assignee_id", "assigned_to_id", "changed_by_id"})
 DEPARTMENT_FIELDS = frozenset({"department_id"})
 # Field labels that live under another key than customers.field.<name>.
-_LABEL_KEYS = {"owner_id": "customers.col.owner", "department_id": "customers.col.department",
-               "lifecycle_stage": "customers.col.stage", "value_tier": "customers.col.value_tier"}
+_LABEL_KEYS = {
+    "owner_id": "customers.col.owner",
+    "department_id": "customers.col.department",
+    "lifecycle_stage": "customers.col.stage",
+    "value_tier": "customers.col.value_tier",
+}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -43,8 +63,9 @@ def change_field_label(field: str, lang: str) -> str:
     return t(key, lang) if key in CATALOG else field
 
 
-def change_value_label(entity: str | None, field: str | None, value: str | None, lang: str,
-                       tz: str = DEFAULT_TIMEZONE) -> str | None:
+def change_value_label(
+    entity: str | None, field: str | None, value: str | None, lang: str, tz: str = DEFAULT_TIMEZONE
+) -> str | None:
     """Return an audited value as a person reads it: vocabulary labels, yes/no, local dates; else unchanged."""
     if value is None or value == "" or field is None:
         return value
@@ -81,12 +102,17 @@ def reference_names(session: Session, changes: Iterable[Mapping[str, Any]]) -> d
                 wanted[kind].add(int(value))
     names: dict[tuple[str, str], str] = {}
     if wanted["user"]:
-        users = {i: n for i, n in session.execute(
-            select(User.id, User.display_name).where(User.id.in_(wanted["user"])))}
+        users = {
+            i: n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(wanted["user"])))
+        }
         names.update({(f, str(i)): n for i, n in users.items() for f in USER_FIELDS})
     if wanted["department"]:
-        departments = {i: n for i, n in session.execute(
-            select(Department.id, Department.name).where(Department.id.in_(wanted["department"])))}
+        departments = {
+            i: n
+            for i, n in session.execute(
+                select(Department.id, Department.name).where(Department.id.in_(wanted["department"]))
+            )
+        }
         names.update({(f, str(i)): n for i, n in departments.items() for f in DEPARTMENT_FIELDS})
     return names
 
@@ -98,8 +124,9 @@ def named(names: Mapping[tuple[str, str], str], field: str | None, value: Any) -
     return names.get((field, str(value)), value)
 
 
-def describe_conflict(changes: Iterable[Mapping[str, Any]], lang: str, *, key: str = "error.version_conflict",
-                      tz: str = DEFAULT_TIMEZONE) -> str:
+def describe_conflict(
+    changes: Iterable[Mapping[str, Any]], lang: str, *, key: str = "error.version_conflict", tz: str = DEFAULT_TIMEZONE
+) -> str:
     """Say who changed which fields since the form was shown, then each change with its old and new value."""
     changes = list(changes)
     changed = [c for c in changes if c.get("field")]

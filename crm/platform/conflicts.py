@@ -41,8 +41,9 @@ class Merge:
         return {**self.values, **mine}
 
 
-def three_way_merge(base: Mapping[str, Any], theirs: Mapping[str, Any], yours: Mapping[str, Any],
-                    fields: Iterable[str] | None = None) -> Merge:
+def three_way_merge(
+    base: Mapping[str, Any], theirs: Mapping[str, Any], yours: Mapping[str, Any], fields: Iterable[str] | None = None
+) -> Merge:
     """Merge the user's input (yours) onto the record as it is now (theirs), both changed from base."""
     names = list(fields) if fields is not None else list(dict.fromkeys([*theirs, *yours]))
     values: dict[str, Any] = {}
@@ -64,8 +65,9 @@ def three_way_merge(base: Mapping[str, Any], theirs: Mapping[str, Any], yours: M
     return Merge(values=values, theirs_only=tuple(theirs_only), yours_only=tuple(yours_only), conflicts=conflicts)
 
 
-def keep_choices(values: Mapping[str, Any], conflicts: Iterable[FieldConflict],
-                 keep: Mapping[str, str]) -> dict[str, Any]:
+def keep_choices(
+    values: Mapping[str, Any], conflicts: Iterable[FieldConflict], keep: Mapping[str, str]
+) -> dict[str, Any]:
     """The form's values with each conflicting field settled: theirs, unless keep[field] is YOURS (the form's)."""
     settled = dict(values)
     for conflict in conflicts:

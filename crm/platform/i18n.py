@@ -99,7 +99,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "first_run.demo_button": ("Load demo data", "加载演示数据"),
     "first_run.demo_loading": ("Loading demo data…", "正在加载演示数据……"),
-    "first_run.demo_done": ("Demo data loaded. Sign in with one of these accounts:", "演示数据已加载。请使用以下账号之一登录："),
+    "first_run.demo_done": (
+        "Demo data loaded. Sign in with one of these accounts:",
+        "演示数据已加载。请使用以下账号之一登录：",
+    ),
     "first_run.admin_created": ("Administrator created. Please sign in.", "管理员已创建，请登录。"),
     "first_run.passwords_differ": ("The two passwords differ.", "两次输入的密码不一致。"),
     # generic
@@ -127,7 +130,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Not saved: {who} changed this record after you opened it ({fields}). Your input is kept below; review their change, then save again.",
         "未保存：在您打开后，{who} 修改了此记录（{fields}）。您的输入保留在下方；请先查看对方的修改，再重新保存。",
     ),
-    "error.duplicate_submission": ("This form was already submitted; nothing was saved twice.", "该表单已提交过，未重复保存。"),
+    "error.duplicate_submission": (
+        "This form was already submitted; nothing was saved twice.",
+        "该表单已提交过，未重复保存。",
+    ),
     "error.database_read_only": (
         "The database is read-only, so nothing was saved (you can still look things up). Ask your administrator to "
         "check that the app may write the database file and its folder, that the disk is not full or mounted "
@@ -163,11 +169,17 @@ CATALOG: dict[str, tuple[str, str]] = {
     "admin.role_changed": ("Role of {username} is now {role}.", "{username} 的角色已改为 {role}。"),
     "admin.deactivate": ("Deactivate", "停用"),
     "admin.reactivate": ("Reactivate", "重新启用"),
-    "admin.deactivated": ("{username} is deactivated and signed out everywhere.", "{username} 已停用，并已在所有会话中退出。"),
+    "admin.deactivated": (
+        "{username} is deactivated and signed out everywhere.",
+        "{username} 已停用，并已在所有会话中退出。",
+    ),
     "admin.reactivated": ("{username} is active again.", "{username} 已重新启用。"),
     "admin.reset_password": ("Reset password", "重置密码"),
     "admin.new_password": ("New password", "新密码"),
-    "admin.password_reset_done": ("Password of {username} reset; their open sessions are signed out.", "{username} 的密码已重置，其所有会话已退出。"),
+    "admin.password_reset_done": (
+        "Password of {username} reset; their open sessions are signed out.",
+        "{username} 的密码已重置，其所有会话已退出。",
+    ),
     "admin.unlock": ("Unlock", "解除锁定"),
     "admin.unlocked": ("{username} is unlocked.", "{username} 已解除锁定。"),
     "admin.col.username": ("Username", "用户名"),

@@ -35,7 +35,7 @@ def mask_phone(phone: str | None) -> str | None:
         return phone
     for prefix in _COUNTRY_PREFIXES:
         if phone.startswith(prefix) and len(phone) - len(prefix) >= _SHORT:
-            national = phone[len(prefix):]
+            national = phone[len(prefix) :]
             return prefix + national[:3] + MASK + national[-4:]
     if len(phone) < _SHORT:
         return MASK
@@ -68,10 +68,15 @@ def mask_date(value: Any) -> Any:
 
 # Personal contact fields, by the names the records, exports and audit trail give them; a viewer sees none in full.
 _MASKERS: dict[str, Any] = {
-    "phone": mask_phone, "mobile": mask_phone, "contact_phone": mask_phone,
-    "email": mask_email, "contact_email": mask_email,
-    "wechat": mask_wechat, "contact_wechat": mask_wechat,
-    "birthday": mask_date, "contact_birthday": mask_date,
+    "phone": mask_phone,
+    "mobile": mask_phone,
+    "contact_phone": mask_phone,
+    "email": mask_email,
+    "contact_email": mask_email,
+    "wechat": mask_wechat,
+    "contact_wechat": mask_wechat,
+    "birthday": mask_date,
+    "contact_birthday": mask_date,
 }
 PERSONAL_FIELDS = frozenset(_MASKERS)
 
@@ -92,8 +97,10 @@ def mask_phone_sql(column: Any) -> ColumnElement[str]:
     length = _CharLength(column)
     last_four = func.substr(column, length - 3)
     prefixed = [
-        (and_(func.substr(column, 1, len(prefix)) == prefix, length - len(prefix) >= _SHORT),
-         literal(prefix, String) + func.substr(column, len(prefix) + 1, 3) + literal(MASK, String) + last_four)
+        (
+            and_(func.substr(column, 1, len(prefix)) == prefix, length - len(prefix) >= _SHORT),
+            literal(prefix, String) + func.substr(column, len(prefix) + 1, 3) + literal(MASK, String) + last_four,
+        )
         for prefix in _COUNTRY_PREFIXES
     ]
     return case(

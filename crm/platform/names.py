@@ -6,10 +6,22 @@ import re
 import unicodedata
 
 # Trailing words that say what kind of company it is, not which one (compared after folding).
-_LATIN_SUFFIXES = frozenset({
-    "co", "ltd", "inc", "llc", "gmbh", "corp", "company", "limited", "plc", "corporation", "incorporated",
-    "group",
-})
+_LATIN_SUFFIXES = frozenset(
+    {
+        "co",
+        "ltd",
+        "inc",
+        "llc",
+        "gmbh",
+        "corp",
+        "company",
+        "limited",
+        "plc",
+        "corporation",
+        "incorporated",
+        "group",
+    }
+)
 # Longest first, so 股份有限公司 goes before 有限公司 can leave 股份 behind.
 _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团", "公司")
 _WORD = re.compile(r"[^\W_]+")

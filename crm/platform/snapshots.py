@@ -58,15 +58,18 @@ def upsert_snapshot(session: Session, *, key: str, payload: Any, computed_at: dt
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={"computed_at": excluded.computed_at, "payload": excluded.payload},
-            where=table.c.computed_at <= excluded.computed_at)
+            where=table.c.computed_at <= excluded.computed_at,
+        )
     elif dialect in ("mysql", "mariadb"):
         statement = mysql.insert(table).values(values)
         new = statement.inserted
         # MySQL applies the assignments left to right: payload must look at the old computed_at first.
-        statement = statement.on_duplicate_key_update([
-            ("payload", case((table.c.computed_at <= new.computed_at, new.payload), else_=table.c.payload)),
-            ("computed_at", func.greatest(table.c.computed_at, new.computed_at)),
-        ])
+        statement = statement.on_duplicate_key_update(
+            [
+                ("payload", case((table.c.computed_at <= new.computed_at, new.payload), else_=table.c.payload)),
+                ("computed_at", func.greatest(table.c.computed_at, new.computed_at)),
+            ]
+        )
     else:  # pragma: no cover - the three supported databases are handled above
         statement = insert(table).values(values)
     session.execute(statement)

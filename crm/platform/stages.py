@@ -31,8 +31,13 @@ def check_stage_change(current: str, to_stage: str, churn_reason: str | None, er
 
 
 def apply_stage_change(
-    session: Session, *, actor: Actor, customer: Customer, to_stage: str,
-    reason: str | None = None, churn_reason: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    customer: Customer,
+    to_stage: str,
+    reason: str | None = None,
+    churn_reason: str | None = None,
 ) -> bool:
     """Move the customer to a stage inside the caller's transaction; record it. Returns False if unchanged.
 
@@ -44,8 +49,16 @@ def apply_stage_change(
     check_stage_change(customer.lifecycle_stage, to_stage, churn_reason, errors)
     errors.raise_if_any()
     now = utcnow()
-    session.add(StageChange(customer_id=customer.id, from_stage=customer.lifecycle_stage, to_stage=to_stage,
-                            reason=(reason or churn_reason or None), changed_at=now, changed_by_id=actor.id))
+    session.add(
+        StageChange(
+            customer_id=customer.id,
+            from_stage=customer.lifecycle_stage,
+            to_stage=to_stage,
+            reason=(reason or churn_reason or None),
+            changed_at=now,
+            changed_by_id=actor.id,
+        )
+    )
     customer.lifecycle_stage = to_stage
     customer.stage_changed_at = now
     customer.churn_reason = churn_reason if to_stage == "churned" else None

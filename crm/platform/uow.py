@@ -68,8 +68,9 @@ def _remember_read_versions(session: Session, _flush_context: Any, _instances: A
                 written.setdefault((obj.__tablename__, loaded["id"]), int(loaded["version"]))
 
 
-def _stale_conflict(sessions: Sessions, written: dict[tuple[str, Any], int], message: str,
-                    operation: str) -> VersionConflict:
+def _stale_conflict(
+    sessions: Sessions, written: dict[tuple[str, Any], int], message: str, operation: str
+) -> VersionConflict:
     """The conflict a StaleDataError stands for, naming who changed the record since we read it."""
     match = _STALE_TABLE.search(message)
     table = match.group(1) if match else None

@@ -56,18 +56,29 @@ class UserView:
     version: int
 
     def as_actor(self) -> Actor:
-        return Actor(id=self.id, username=self.username, display_name=self.display_name,
-                     role=self.role, language=self.language)
+        return Actor(
+            id=self.id, username=self.username, display_name=self.display_name, role=self.role, language=self.language
+        )
 
 
 def _view(user: User) -> UserView:
-    return UserView(id=user.id, username=user.username, display_name=user.display_name, email=user.email,
-                    role=user.role, language=user.language, is_active=user.is_active,
-                    locked_until=user.locked_until, last_login_at=user.last_login_at, version=user.version)
+    return UserView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        email=user.email,
+        role=user.role,
+        language=user.language,
+        is_active=user.is_active,
+        locked_until=user.locked_until,
+        last_login_at=user.last_login_at,
+        version=user.version,
+    )
 
 
-def _validate_new_user(session: Session, *, username: str, display_name: str, email: str | None,
-                       password: str, role: str, language: str) -> None:
+def _validate_new_user(
+    session: Session, *, username: str, display_name: str, email: str | None, password: str, role: str, language: str
+) -> None:
     errors = ValidationCollector()
     if not USERNAME_PATTERN.match(username):
         errors.add("username", "validation.username_format")
@@ -95,18 +106,39 @@ def _check_password(errors: ValidationCollector, password: str, field: str = "pa
 
 
 def create_user(
-    sessions: Sessions, *, actor: Actor, username: str, display_name: str, password: str, role: str,
-    email: str | None = None, language: str = "en", token: str | None = None,
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    email: str | None = None,
+    language: str = "en",
+    token: str | None = None,
 ) -> UserView:
     """Create an account (admins only); the password is stored as a bcrypt hash."""
     require(actor, "users.manage")
     username = username.strip().lower()
     email = (email or "").strip() or None
     with transaction(sessions, actor=actor, token=token, operation="users.create") as session:
-        _validate_new_user(session, username=username, display_name=display_name, email=email,
-                           password=password, role=role, language=language)
-        user = User(username=username, display_name=display_name.strip(), email=email,
-                    password_hash=hash_password(password), role=role, language=language)
+        _validate_new_user(
+            session,
+            username=username,
+            display_name=display_name,
+            email=email,
+            password=password,
+            role=role,
+            language=language,
+        )
+        user = User(
+            username=username,
+            display_name=display_name.strip(),
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            language=language,
+        )
         session.add(user)
         session.flush()
         return _view(user)
@@ -125,10 +157,22 @@ def create_first_admin(
     with transaction(sessions, actor=SYSTEM, operation="users.first_admin") as session:
         if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
             raise PermissionDenied(permission="users.first_admin")
-        _validate_new_user(session, username=username.strip().lower(), display_name=display_name, email=None,
-                           password=password, role="admin", language=language)
-        user = User(username=username.strip().lower(), display_name=display_name.strip(),
-                    password_hash=hash_password(password), role="admin", language=language)
+        _validate_new_user(
+            session,
+            username=username.strip().lower(),
+            display_name=display_name,
+            email=None,
+            password=password,
+            role="admin",
+            language=language,
+        )
+        user = User(
+            username=username.strip().lower(),
+            display_name=display_name.strip(),
+            password_hash=hash_password(password),
+            role="admin",
+            language=language,
+        )
         session.add(user)
         session.flush()
         return _view(user)
@@ -157,8 +201,11 @@ def _load(session: Session, user_id: int) -> User:
 
 def _ensure_other_admin(session: Session, user: User) -> None:
     if user.role == "admin" and user.is_active:
-        others = session.scalar(select(func.count()).select_from(User).where(
-            User.role == "admin", User.is_active.is_(True), User.id != user.id))
+        others = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == "admin", User.is_active.is_(True), User.id != user.id)
+        )
         if not others:
             errors = ValidationCollector()
             errors.add("role", "validation.last_admin")

@@ -11,8 +11,10 @@ from sqlalchemy import String
 
 from crm.platform.errors import ValidationCollector
 
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_PATTERN = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")  # area code 0xx / 0xxx + 7-8 digit number
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -164,8 +166,14 @@ def check_code(errors: ValidationCollector, field: str, value: str | None) -> No
         errors.add(field, "validation.code_format")
 
 
-def check_choice(errors: ValidationCollector, field: str, value: str | None, choices: tuple[str, ...] | frozenset[str],
-                 *, required: bool = False) -> None:
+def check_choice(
+    errors: ValidationCollector,
+    field: str,
+    value: str | None,
+    choices: tuple[str, ...] | frozenset[str],
+    *,
+    required: bool = False,
+) -> None:
     if value is None or value == "":
         if required:
             errors.add(field, "validation.required")

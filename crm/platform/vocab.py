@@ -8,8 +8,19 @@ from __future__ import annotations
 import datetime as dt
 
 CUSTOMER_TYPES = ("company", "individual")
-INDUSTRIES = ("manufacturing", "software", "retail", "finance", "healthcare", "education", "logistics", "energy",
-              "semiconductors", "government", "other")
+INDUSTRIES = (
+    "manufacturing",
+    "software",
+    "retail",
+    "finance",
+    "healthcare",
+    "education",
+    "logistics",
+    "energy",
+    "semiconductors",
+    "government",
+    "other",
+)
 REGIONS = ("east", "north", "south", "central", "southwest", "northwest", "northeast", "overseas")
 COMPANY_SIZES = ("1-49", "50-199", "200-999", "1000+")
 SOURCES = ("market_research", "referral", "website", "exhibition", "partner", "cold_call", "other")
@@ -33,8 +44,16 @@ TASK_STATUSES = ("open", "done", "cancelled")
 CONTRACT_STATUSES = ("draft", "active", "expired", "terminated")
 COMPLAINT_CHANNELS = ("phone", "email", "online", "visit", "social_media", "other")
 COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
-COMPLAINT_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed", "reopened",
-                      "rejected")
+COMPLAINT_STATUSES = (
+    "new",
+    "acknowledged",
+    "in_progress",
+    "waiting_customer",
+    "resolved",
+    "closed",
+    "reopened",
+    "rejected",
+)
 SUGGESTION_STATUSES = ("new", "evaluated", "informed")  # crm/complaints/vocab.py has the rest
 DEPARTMENT_FUNCTIONS = ("marketing", "sales", "service", "product", "tech", "management")
 

@@ -64,7 +64,8 @@ class Complaint(Versioned, Base):
     confirmation_channel: Mapped[str | None] = mapped_column(String(16))
     # Derived from the audited ones (deadlines follow severity and pauses): kept out of conflict messages.
     audit_ignored_fields: ClassVar[frozenset[str]] = frozenset(
-        {"respond_warn_at", "resolve_warn_at", "next_due_at", "next_warn_at"})
+        {"respond_warn_at", "resolve_warn_at", "next_due_at", "next_warn_at"}
+    )
     __table_args__ = (
         # The queues (crm/complaints/queues.py): by assignee, by department, all; open first by running deadline.
         Index("ix_complaints_assignee_queue", "assignee_id", "status", "next_due_at", "id"),

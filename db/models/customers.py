@@ -12,8 +12,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, MoneySum, Versioned, utcnow
 
-SORT_INDEXED = ("created_at", "industry", "region", "source_channel", "owner_id", "department_id", "lifecycle_stage",
-                "importance", "value_tier", "last_contact_at", "next_follow_up_at")
+SORT_INDEXED = (
+    "created_at",
+    "industry",
+    "region",
+    "source_channel",
+    "owner_id",
+    "department_id",
+    "lifecycle_stage",
+    "importance",
+    "value_tier",
+    "last_contact_at",
+    "next_follow_up_at",
+)
 
 
 class Customer(Versioned, Base):
@@ -72,8 +83,17 @@ class Customer(Versioned, Base):
         Index("ix_customers_archived_name_id", "archived_at", "name", "id"),
         *(Index(f"ix_customers_{column}_id", column, "id") for column in SORT_INDEXED),
         # 0006_follow_up_queue_index: my queue's "out of cadence, nothing planned" per owner, index-only.
-        Index("ix_customers_owner_queue", "owner_id", "next_follow_up_at", "last_contact_at", "lifecycle_stage",
-              "archived_at", "value_tier", "importance", "id"),
+        Index(
+            "ix_customers_owner_queue",
+            "owner_id",
+            "next_follow_up_at",
+            "last_contact_at",
+            "lifecycle_stage",
+            "archived_at",
+            "value_tier",
+            "importance",
+            "id",
+        ),
     )
 
 

@@ -48,8 +48,9 @@ def _fresh_streamlit_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 migrated_sqlite_file: Callable[[Path], Path]) -> Iterator[Sessions]:
+def app_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_file: Callable[[Path], Path]
+) -> Iterator[Sessions]:
     """An empty, migrated SQLite file database that the app under test uses."""
     url = f"sqlite:///{migrated_sqlite_file(tmp_path / 'app.db')}"
     monkeypatch.setenv("CRM_DATABASE_URL", url)
@@ -63,8 +64,9 @@ def app_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def role_accounts(app_sessions: Sessions) -> Sessions:
     """The database with one account per role (username = role)."""
     for role, password in PASSWORDS.items():
-        create_user(app_sessions, actor=SYSTEM, username=role, display_name=f"{role.title()} User",
-                    password=password, role=role)
+        create_user(
+            app_sessions, actor=SYSTEM, username=role, display_name=f"{role.title()} User", password=password, role=role
+        )
     return app_sessions
 
 
@@ -80,6 +82,7 @@ def sign_in(at: AppTest, username: str, password: str) -> AppTest:
 @pytest.fixture
 def signed_in(role_accounts: Sessions) -> Callable[[str], AppTest]:
     """Return a function that starts the app and signs in as the given role."""
+
     def start(role: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.run()
@@ -87,4 +90,5 @@ def signed_in(role_accounts: Sessions) -> Callable[[str], AppTest]:
         sign_in(at, role, PASSWORDS[role])
         assert not at.exception, at.exception
         return at
+
     return start

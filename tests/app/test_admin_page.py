@@ -22,7 +22,8 @@ def _open_tab(at: AppTest, label: str) -> AppTest:
 
 
 def test_an_inverted_audit_date_range_is_explained_and_the_settings_tab_still_shows(
-        role_accounts: Sessions, signed_in: Callable[[str], AppTest]) -> None:
+    role_accounts: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As an admin who picks a start date after the end date I see why, and the Settings tab still works."""
     at = signed_in("admin")
     at.switch_page(PAGE).run()
@@ -39,7 +40,8 @@ def test_an_inverted_audit_date_range_is_explained_and_the_settings_tab_still_sh
 
 
 def test_a_manager_with_an_inverted_audit_range_sees_the_reason_not_a_blank_page(
-        role_accounts: Sessions, signed_in: Callable[[str], AppTest]) -> None:
+    role_accounts: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager reading the audit trail, a start date after the end date is explained under the filter."""
     at = signed_in("manager")
     at.switch_page(PAGE).run()

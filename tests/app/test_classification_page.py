@@ -17,8 +17,16 @@ from db.models import ClassOverride, Customer
 from tests.crm.classification.classification_data import add_buyer, add_customer, cached
 
 PAGE = "pages/classification.py"
-TABS = {"distribution": "Distribution", "rfm": "RFM grid", "cadence": "Out of cadence", "stages": "Stages",
-        "policies": "Service policies", "thresholds": "Thresholds", "overrides": "Overrides", "credit": "Credit ledger"}
+TABS = {
+    "distribution": "Distribution",
+    "rfm": "RFM grid",
+    "cadence": "Out of cadence",
+    "stages": "Stages",
+    "policies": "Service policies",
+    "thresholds": "Thresholds",
+    "overrides": "Overrides",
+    "credit": "Credit ledger",
+}
 
 
 def _texts(at: AppTest) -> str:
@@ -56,8 +64,9 @@ def _open(signed_in: Callable[[str], AppTest], role: str) -> AppTest:
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "staff", "viewer"])
-def test_every_role_opens_the_classification_page(classified: Sessions, signed_in: Callable[[str], AppTest],
-                                                  role: str) -> None:
+def test_every_role_opens_the_classification_page(
+    classified: Sessions, signed_in: Callable[[str], AppTest], role: str
+) -> None:
     """As any signed-in user I see the customers by class, the RFM grid and the cadence exceptions."""
     at = _open(signed_in, role)
     sections = [tab.label for tab in at.tabs]
@@ -70,8 +79,9 @@ def test_every_role_opens_the_classification_page(classified: Sessions, signed_i
         _section(at, section)
 
 
-def test_an_empty_database_shows_a_hint_instead_of_charts(role_accounts: Sessions,
-                                                          signed_in: Callable[[str], AppTest]) -> None:
+def test_an_empty_database_shows_a_hint_instead_of_charts(
+    role_accounts: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager on a fresh install I am told there is nothing to classify yet."""
     at = _open(signed_in, "manager")
     assert "No customers yet." in _texts(at)
@@ -88,8 +98,9 @@ def test_choosing_a_class_lists_its_customers(classified: Sessions, signed_in: C
     assert list(table["Code"]) == ["BIG"]
 
 
-def test_a_manager_previews_thresholds_then_applies_them(classified: Sessions,
-                                                         signed_in: Callable[[str], AppTest]) -> None:
+def test_a_manager_previews_thresholds_then_applies_them(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager I lower the high-value score, see who would move, and apply it in one step."""
     at = _section(_open(signed_in, "manager"), "thresholds")
     at.number_input(key="classification_thr_tier_high").set_value(9)
@@ -99,14 +110,18 @@ def test_a_manager_previews_thresholds_then_applies_them(classified: Sessions,
     assert not at.exception
     assert "would change class" in _texts(at)
     assert {code: cached(classified, _id(classified, code))["value_tier"] for code in ("MID", "SML")} == {
-        "MID": "medium", "SML": "low"}
+        "MID": "medium",
+        "SML": "low",
+    }
     at.button(key="classification_apply").click().run()
     assert not at.exception
     assert "Thresholds saved and applied" in _texts(at)
     with classified.read() as session:
         assert load_thresholds(session).tier_high == 9
     assert {code: cached(classified, _id(classified, code))["value_tier"] for code in ("MID", "SML")} == {
-        "MID": "high", "SML": "low"}
+        "MID": "high",
+        "SML": "low",
+    }
 
 
 @pytest.fixture
@@ -128,8 +143,9 @@ def _preview(at: AppTest) -> AppTest:
     return at
 
 
-def test_applying_thresholds_shows_the_new_classes_at_once(unclassified: Sessions,
-                                                           signed_in: Callable[[str], AppTest]) -> None:
+def test_applying_thresholds_shows_the_new_classes_at_once(
+    unclassified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager who applies thresholds I see at once that the classes are computed, and the preview is gone."""
     at = _section(_open(signed_in, "manager"), "thresholds")
     assert "have not been computed yet" in _texts(at)
@@ -155,8 +171,9 @@ def test_recomputing_shows_the_new_run_at_once(unclassified: Sessions, signed_in
     assert "4 customers classified" in _texts(at) and "4 changed class" in _texts(at)
 
 
-def test_the_threshold_preview_labels_rows_from_and_columns_to(classified: Sessions,
-                                                               signed_in: Callable[[str], AppTest]) -> None:
+def test_the_threshold_preview_labels_rows_from_and_columns_to(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager reading the preview's tables I can tell the class now (rows) from the new class (columns)."""
     at = _preview(_section(_open(signed_in, "manager"), "thresholds"))
     tiers = next(df.value for df in at.dataframe if "To: High" in df.value.columns)
@@ -168,8 +185,9 @@ def test_the_threshold_preview_labels_rows_from_and_columns_to(classified: Sessi
     assert any("原类别（现在）" in df.value.columns and "新类别：高" in df.value.columns for df in at.dataframe)
 
 
-def test_after_loading_the_demo_data_the_classes_show_as_computed(app_sessions: Sessions,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_loading_the_demo_data_the_classes_show_as_computed(
+    app_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As someone trying the demo, the classification page says when the demo's classes were computed."""
     from crm.demo.service import load_demo
     from tests.app.conftest import APP, sign_in
@@ -185,8 +203,9 @@ def test_after_loading_the_demo_data_the_classes_show_as_computed(app_sessions: 
     assert "Classes computed as of" in _texts(at)
 
 
-def test_bad_thresholds_are_explained_next_to_the_field(classified: Sessions,
-                                                        signed_in: Callable[[str], AppTest]) -> None:
+def test_bad_thresholds_are_explained_next_to_the_field(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager who enters a medium score above the high one I am told what is wrong."""
     at = _section(_open(signed_in, "manager"), "thresholds")
     at.number_input(key="classification_thr_tier_high").set_value(9)
@@ -212,8 +231,9 @@ def test_a_manager_overrides_a_class_with_a_reason(classified: Sessions, signed_
     assert reasons == [["Parent company is a key account"]]
 
 
-def test_staff_set_the_need_type_of_their_own_customers(classified: Sessions,
-                                                        signed_in: Callable[[str], AppTest]) -> None:
+def test_staff_set_the_need_type_of_their_own_customers(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a staff member I find my customers and set their need type in one step."""
     at = _open(signed_in, "staff")
     assert not [s for s in at.selectbox if s.key == "classification_bulk_importance"]  # management's judgement
@@ -253,8 +273,9 @@ def _id(sessions: Sessions, code: str) -> int:
     return int(value)
 
 
-def test_the_page_costs_the_same_queries_with_many_more_customers(classified: Sessions,
-                                                                   signed_in: Callable[[str], AppTest]) -> None:
+def test_the_page_costs_the_same_queries_with_many_more_customers(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager with a growing customer base, the page reads in SQL aggregates, not per customer."""
     import streamlit as st
 
@@ -265,8 +286,14 @@ def test_the_page_costs_the_same_queries_with_many_more_customers(classified: Se
     with counting_statements() as few:
         at.run()
     for i in range(30):
-        add_buyer(classified, f"X{i:02d}", recency=10 + i, count=1 + i % 7, total=str(1000 * (i + 1)),
-                  as_of=today_for(classified))
+        add_buyer(
+            classified,
+            f"X{i:02d}",
+            recency=10 + i,
+            count=1 + i % 7,
+            total=str(1000 * (i + 1)),
+            as_of=today_for(classified),
+        )
     recompute(classified, actor=SYSTEM)
     st.cache_data.clear()
     with counting_statements() as many:
@@ -276,8 +303,9 @@ def test_the_page_costs_the_same_queries_with_many_more_customers(classified: Se
     assert len(few) <= 40, few
 
 
-def test_a_manager_records_a_dispute_in_the_credit_ledger(classified: Sessions,
-                                                          signed_in: Callable[[str], AppTest]) -> None:
+def test_a_manager_records_a_dispute_in_the_credit_ledger(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a manager I record a dispute for a customer and its credit-risk grade goes up at once."""
     at = _section(_open(signed_in, "manager"), "credit")
     at.text_input(key="classification_credit_search").input("SML").run()
@@ -289,8 +317,9 @@ def test_a_manager_records_a_dispute_in_the_credit_ledger(classified: Sessions,
     assert any("Disputed invoice INV-7" in list(df.value.get("Note", [])) for df in at.dataframe)
 
 
-def test_a_viewer_reads_the_policies_but_cannot_edit_them(classified: Sessions,
-                                                          signed_in: Callable[[str], AppTest]) -> None:
+def test_a_viewer_reads_the_policies_but_cannot_edit_them(
+    classified: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a viewer I see each class's service policy, read only."""
     at = _section(_open(signed_in, "viewer"), "policies")
     assert not [b for b in at.button if b.key == "classification_policies_save"]

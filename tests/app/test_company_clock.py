@@ -43,8 +43,9 @@ def _latest_audit_at(sessions: Sessions) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def test_the_audit_trail_shows_the_company_zone_set_to_new_york(signed_in: Callable[[str], AppTest],
-                                                                 role_accounts: Sessions) -> None:
+def test_the_audit_trail_shows_the_company_zone_set_to_new_york(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin of a New York company, I read the audit trail in New York time, as every other page shows it."""
     set_timezone(role_accounts, "America/New_York")
     at = signed_in("admin")
@@ -57,8 +58,9 @@ def test_the_audit_trail_shows_the_company_zone_set_to_new_york(signed_in: Calla
     assert format_datetime(latest, "en", "Asia/Shanghai") not in times
 
 
-def test_saving_the_zone_shows_it_at_once_on_every_page(signed_in: Callable[[str], AppTest],
-                                                        role_accounts: Sessions) -> None:
+def test_saving_the_zone_shows_it_at_once_on_every_page(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin, I switch the company to New York and the times on the page follow at once."""
     at = signed_in("admin")
     at.switch_page("pages/admin.py").run()
@@ -76,8 +78,9 @@ def test_saving_the_zone_shows_it_at_once_on_every_page(signed_in: Callable[[str
     assert format_datetime(latest, "en", "America/New_York") in _audit_times(other)
 
 
-def test_the_working_time_is_a_setting_in_both_languages(signed_in: Callable[[str], AppTest],
-                                                         role_accounts: Sessions) -> None:
+def test_the_working_time_is_a_setting_in_both_languages(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin, I set when follow-ups planned without a time are due."""
     at = signed_in("admin")
     at.switch_page("pages/admin.py").run()
@@ -95,7 +98,8 @@ def test_the_working_time_is_a_setting_in_both_languages(signed_in: Callable[[st
 
 
 def test_a_customer_created_at_one_in_the_morning_in_shanghai_shows_that_day(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As a manager in China, a customer created at 01:30 today reads "created today", in the list and the 360."""
     import ui.customers.import_panel
 
@@ -124,8 +128,9 @@ def test_a_customer_created_at_one_in_the_morning_in_shanghai_shows_that_day(
         assert any("Created: 5 Mar 2026" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
-def test_a_next_step_without_a_time_is_due_at_the_working_time(signed_in: Callable[[str], AppTest],
-                                                               role_accounts: Sessions) -> None:
+def test_a_next_step_without_a_time_is_due_at_the_working_time(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff logging a call at 01:30 in Shanghai, the next step I plan for tomorrow is due at 09:00, not 23:59."""
     from crm.platform.users import get_user
 
@@ -137,7 +142,7 @@ def test_a_next_step_without_a_time_is_due_at_the_working_time(signed_in: Callab
         at.query_params["customer"] = str(customer)
         at.switch_page("pages/customers.py").run(timeout=TIMEOUT)
         assert not at.exception, at.exception
-        form = next(box.key for box in at.text_area if box.key and box.key.endswith("_summary"))[:-len("_summary")]
+        form = next(box.key for box in at.text_area if box.key and box.key.endswith("_summary"))[: -len("_summary")]
         at.text_area(key=f"{form}_summary").input("Called about the renewal")
         at.date_input(key=f"{form}_next_date").set_value(dt.date(2026, 3, 6))
         at.button(key=f"{form}_submit").click().run(timeout=TIMEOUT)

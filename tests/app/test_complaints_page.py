@@ -48,13 +48,26 @@ def _tab(at: AppTest, tab: str, language: str = "en") -> None:
 
 
 def _texts(at: AppTest) -> str:
-    return " ".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(s.value for s in at.subheader),
-                     *(e.value for e in at.error), *(s.value for s in at.success), *(i.value for i in at.info)])
+    return " ".join(
+        [
+            *(m.value for m in at.markdown),
+            *(c.value for c in at.caption),
+            *(s.value for s in at.subheader),
+            *(e.value for e in at.error),
+            *(s.value for s in at.success),
+            *(i.value for i in at.info),
+        ]
+    )
 
 
 def _file(sessions: Sessions, actor: Actor, customer_id: int, **fields: object) -> int:
-    data = ComplaintInput(customer_id=customer_id, channel="phone", description=str(fields.pop("description", "Late")),
-                          severity=str(fields.pop("severity", "high")), **fields)  # type: ignore[arg-type]
+    data = ComplaintInput(
+        customer_id=customer_id,
+        channel="phone",
+        description=str(fields.pop("description", "Late")),
+        severity=str(fields.pop("severity", "high")),
+        **fields,
+    )  # type: ignore[arg-type]
     return file_complaint(sessions, actor=actor, data=data).id
 
 
@@ -67,12 +80,18 @@ def _open_detail(at: AppTest, complaint_id: int) -> None:
     _tab(at, "detail")
 
 
-@pytest.mark.parametrize(("role", "tabs"), [
-    ("admin", TABS), ("manager", TABS), ("staff", TABS[:5]), ("viewer", ("queue", "detail", "inquiries",
-                                                                           "suggestions")),
-])
-def test_every_role_opens_each_of_its_tabs(signed_in: Callable[[str], AppTest], role_accounts: Sessions, role: str,
-                                           tabs: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("role", "tabs"),
+    [
+        ("admin", TABS),
+        ("manager", TABS),
+        ("staff", TABS[:5]),
+        ("viewer", ("queue", "detail", "inquiries", "suggestions")),
+    ],
+)
+def test_every_role_opens_each_of_its_tabs(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions, role: str, tabs: tuple[str, ...]
+) -> None:
     """As any role, I open the complaints page and every tab my role has, without an error."""
     manager = _actor(role_accounts, "manager")
     customer = make_customer(role_accounts, owner=_actor(role_accounts, "staff"), name="星河科技")
@@ -83,8 +102,9 @@ def test_every_role_opens_each_of_its_tabs(signed_in: Callable[[str], AppTest], 
         _tab(at, code)
 
 
-def test_staff_record_a_complaint_and_it_opens_with_its_reference(signed_in: Callable[[str], AppTest],
-                                                                  role_accounts: Sessions) -> None:
+def test_staff_record_a_complaint_and_it_opens_with_its_reference(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I find my customer, describe what happened, and the complaint is recorded with a reference number
     and opened on its Detail tab."""
     staff = _actor(role_accounts, "staff")
@@ -108,8 +128,9 @@ def test_staff_record_a_complaint_and_it_opens_with_its_reference(signed_in: Cal
     assert code in _texts(at)
 
 
-def test_an_empty_description_is_explained_under_its_field(signed_in: Callable[[str], AppTest],
-                                                           role_accounts: Sessions) -> None:
+def test_an_empty_description_is_explained_under_its_field(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I forget to say what happened: nothing is recorded and the form tells me under the field."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
@@ -122,8 +143,9 @@ def test_an_empty_description_is_explained_under_its_field(signed_in: Callable[[
         assert session.scalars(select(Complaint)).first() is None
 
 
-def test_the_detail_offers_only_the_allowed_transitions(signed_in: Callable[[str], AppTest],
-                                                        role_accounts: Sessions) -> None:
+def test_the_detail_offers_only_the_allowed_transitions(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, a new complaint offers acknowledge and reject, never start or resolve; once acknowledged
     through its button, it offers start instead."""
     manager = _actor(role_accounts, "manager")
@@ -142,8 +164,9 @@ def test_the_detail_offers_only_the_allowed_transitions(signed_in: Callable[[str
         assert session.get(Complaint, complaint_id).status == "acknowledged"  # type: ignore[union-attr]
 
 
-def test_staff_are_never_offered_the_managers_rejection(signed_in: Callable[[str], AppTest],
-                                                        role_accounts: Sessions) -> None:
+def test_staff_are_never_offered_the_managers_rejection(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, my own customer's new complaint offers acknowledge but not reject (a manager's call)."""
     staff = _actor(role_accounts, "staff")
     complaint_id = _file(role_accounts, staff, make_customer(role_accounts, owner=staff), assignee_id=staff.id)
@@ -154,8 +177,9 @@ def test_staff_are_never_offered_the_managers_rejection(signed_in: Callable[[str
     assert f"complaints_act_{complaint_id}_reject_submit" not in buttons
 
 
-def test_a_stale_action_is_refused_naming_the_current_state(signed_in: Callable[[str], AppTest],
-                                                            role_accounts: Sessions) -> None:
+def test_a_stale_action_is_refused_naming_the_current_state(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I press Acknowledge on a complaint a colleague acknowledged meanwhile: nothing happens twice
     and I am told it is now acknowledged."""
     manager, admin = _actor(role_accounts, "manager"), _actor(role_accounts, "admin")
@@ -171,13 +195,17 @@ def test_a_stale_action_is_refused_naming_the_current_state(signed_in: Callable[
     assert t("complaint_status.acknowledged") in errors, errors
     assert "{" not in errors
     with role_accounts.read() as session:
-        acknowledged = session.scalars(select(ComplaintEvent).where(
-            ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.to_status == "acknowledged")).all()
+        acknowledged = session.scalars(
+            select(ComplaintEvent).where(
+                ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.to_status == "acknowledged"
+            )
+        ).all()
     assert len(acknowledged) == 1
 
 
-def test_the_whole_workflow_through_the_detail_tab(signed_in: Callable[[str], AppTest],
-                                                   role_accounts: Sessions) -> None:
+def test_the_whole_workflow_through_the_detail_tab(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I acknowledge, start, resolve, record the customer's "not satisfied", start and resolve again,
     then record "satisfied": the complaint is closed with its reopen counted and every step in its history."""
     manager = _actor(role_accounts, "manager")
@@ -215,13 +243,20 @@ def test_the_whole_workflow_through_the_detail_tab(signed_in: Callable[[str], Ap
 
 
 def test_queues_list_breached_complaints_first_and_all_only_for_managers(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, the All queue lists an overdue complaint first, flagged; staff have no All queue."""
     manager, staff = _actor(role_accounts, "manager"), _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff)
     _file(role_accounts, manager, customer, severity="low", description="Fresh")
-    late = _file(role_accounts, manager, customer, severity="critical", description="Old",
-                 received_at=db_utcnow() - dt.timedelta(hours=5))
+    late = _file(
+        role_accounts,
+        manager,
+        customer,
+        severity="critical",
+        description="Old",
+        received_at=db_utcnow() - dt.timedelta(hours=5),
+    )
     at = _open(signed_in, "manager")
     at.session_state["complaints_queue"] = "all"
     at.run()
@@ -238,8 +273,9 @@ def test_queues_list_breached_complaints_first_and_all_only_for_managers(
     assert len(at.dataframe[0].value) == 1
     staff_at = _open(signed_in, "staff")
     options = staff_at.button_group(key="complaints_queue").options
-    assert list(options) == [t(f"complaints.queue.{q}") for q in
-                                            ("mine", "department", "breached", "waiting_confirmation")]
+    assert list(options) == [
+        t(f"complaints.queue.{q}") for q in ("mine", "department", "breached", "waiting_confirmation")
+    ]
 
 
 def test_the_page_speaks_chinese(signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
@@ -252,12 +288,14 @@ def test_the_page_speaks_chinese(signed_in: Callable[[str], AppTest], role_accou
     at.session_state["complaints_open"] = complaint_id
     _tab(at, "detail", "zh")
     assert t("complaint_status.new", "zh") in _texts(at) or any(
-        t("complaint_status.new", "zh") in str(b) for b in at.get("badge"))
+        t("complaint_status.new", "zh") in str(b) for b in at.get("badge")
+    )
     assert t("complaints.action.acknowledge", "zh") in [b.label for b in at.button]
 
 
 def test_the_customer_360_view_lists_the_customers_cases_and_files_a_new_complaint(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, my customer's 360 view shows its complaints, and its New complaint form records one for it."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
@@ -275,5 +313,7 @@ def test_the_customer_360_view_lists_the_customers_cases_and_files_a_new_complai
     assert not at.exception, at.exception
     with role_accounts.read() as session:
         assert [c.description for c in session.scalars(select(Complaint).order_by(Complaint.id))] == [
-            "First", "Second problem"]
+            "First",
+            "Second problem",
+        ]
     assert t("complaints.ui.customer_complaints", n=2) in _texts(at)

@@ -29,12 +29,17 @@ def columns(at: AppTest) -> list[str]:
 
 
 def seed(sessions: Sessions) -> None:
-    create_customer(sessions, actor=SYSTEM, data=CustomerInput(name="Acme Robotics Ltd", industry="energy"),
-                    contact=ContactInput(name="John Smith", phone="13812345678", email="john@acme.example"))
+    create_customer(
+        sessions,
+        actor=SYSTEM,
+        data=CustomerInput(name="Acme Robotics Ltd", industry="energy"),
+        contact=ContactInput(name="John Smith", phone="13812345678", email="john@acme.example"),
+    )
 
 
-def test_the_list_shows_the_columns_a_user_needs_by_default(signed_in: Callable[[str], AppTest],
-                                                            role_accounts: Sessions) -> None:
+def test_the_list_shows_the_columns_a_user_needs_by_default(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff on a 1366 px laptop, the list shows code, name, stage, tier, next follow-up, owner, phone, email."""
     seed(role_accounts)
     at = open_list(signed_in, "staff")
@@ -43,8 +48,9 @@ def test_the_list_shows_the_columns_a_user_needs_by_default(signed_in: Callable[
     assert row["Phone"] == "13812345678" and row["Email"] == "john@acme.example"
 
 
-def test_a_picked_column_is_shown_and_remembered_with_my_account(signed_in: Callable[[str], AppTest],
-                                                                 role_accounts: Sessions) -> None:
+def test_a_picked_column_is_shown_and_remembered_with_my_account(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff I add Industry and drop Value tier; signing in again, elsewhere, I get the same columns."""
     seed(role_accounts)
     at = open_list(signed_in, "staff")
@@ -57,13 +63,22 @@ def test_a_picked_column_is_shown_and_remembered_with_my_account(signed_in: Call
     staff = get_user(role_accounts, username="staff")
     assert staff is not None
     assert get_preference(role_accounts, actor=staff.as_actor(), name=CUSTOMER_COLUMNS) == [
-        "code", "name", "stage", "next_follow_up", "owner", "phone", "email", "industry"]
+        "code",
+        "name",
+        "stage",
+        "next_follow_up",
+        "owner",
+        "phone",
+        "email",
+        "industry",
+    ]
     assert columns(open_list(signed_in, "staff")) == chosen  # a new session reads them from the account
     assert columns(open_list(signed_in, "manager")) == DEFAULT_TITLES  # another user keeps the defaults
 
 
-def test_default_columns_puts_the_list_back_and_forgets_my_choice(signed_in: Callable[[str], AppTest],
-                                                                  role_accounts: Sessions) -> None:
+def test_default_columns_puts_the_list_back_and_forgets_my_choice(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff who picked columns, Default columns shows the default set again, in this and later sessions."""
     seed(role_accounts)
     at = open_list(signed_in, "staff")

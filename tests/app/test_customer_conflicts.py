@@ -45,8 +45,9 @@ def drawn_before(at: AppTest, first: Callable[[Any], bool], then: Callable[[Any]
 @pytest.fixture
 def customer_id(role_accounts: Sessions) -> int:
     staff = actor_of(role_accounts, "staff")
-    return create_customer(role_accounts, actor=staff, data=CustomerInput(
-        name="Delta Clinics", address="1 Old Road", region="north")).id
+    return create_customer(
+        role_accounts, actor=staff, data=CustomerInput(name="Delta Clinics", address="1 Old Road", region="north")
+    ).id
 
 
 @pytest.fixture
@@ -60,6 +61,7 @@ def open_customer(signed_in: Callable[[str], AppTest], customer_id: int) -> Call
             run(at)
         at.query_params["customer"] = str(customer_id)
         return run(at)
+
     return go
 
 
@@ -69,7 +71,8 @@ def save(at: AppTest) -> AppTest:
 
 
 def test_staff_refused_after_the_manager_sees_both_addresses_and_keeps_theirs_by_default(
-        open_customer, customer_id: int, role_accounts: Sessions) -> None:  # type: ignore[no-untyped-def]
+    open_customer, customer_id: int, role_accounts: Sessions
+) -> None:  # type: ignore[no-untyped-def]
     """As staff whose save lost to the manager's, I see their address and mine side by side; my notes are saved."""
     staff, manager = open_customer("staff"), open_customer("manager")
     manager.text_input(key="customers_edit_address").input("2 Manager Street")
@@ -82,10 +85,8 @@ def test_staff_refused_after_the_manager_sees_both_addresses_and_keeps_theirs_by
     conflict = next(e for e in staff.error if "Not saved" in e.value)
     assert "Manager User" in conflict.value and "Address" in conflict.value and "Region" in conflict.value
     # The message sits at the top of the form, above its inputs and its Save button.
-    assert drawn_before(staff, lambda n: n is conflict,
-                        lambda n: getattr(n, "key", None) == "customers_edit_name")
-    assert drawn_before(staff, lambda n: n is conflict,
-                        lambda n: getattr(n, "key", None) == "customers_edit_submit")
+    assert drawn_before(staff, lambda n: n is conflict, lambda n: getattr(n, "key", None) == "customers_edit_name")
+    assert drawn_before(staff, lambda n: n is conflict, lambda n: getattr(n, "key", None) == "customers_edit_submit")
     shown = [x.value for x in staff.text]
     assert "2 Manager Street" in shown and "3 Staff Lane" in shown
     keep = staff.radio(key="customers_edit_keep_address")
@@ -103,8 +104,11 @@ def test_staff_refused_after_the_manager_sees_both_addresses_and_keeps_theirs_by
 
 
 def test_staff_who_chooses_their_own_address_keeps_it_and_the_managers_other_edits(
-        open_customer, customer_id: int, role_accounts: Sessions,  # type: ignore[no-untyped-def]
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    open_customer,
+    customer_id: int,
+    role_accounts: Sessions,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """As staff I keep my address over the manager's; their region stays, my notes are saved, in Chinese too."""
     # AppTest re-runs widgets' format functions in the test's thread, where the session's language is unknown:
     # the log-a-contact form's labels (ui.follow_ups.sections) then come out in English and AppTest fails on them. That
@@ -114,8 +118,13 @@ def test_staff_who_chooses_their_own_address_keeps_it_and_the_managers_other_edi
     # The manager saves from another screen (a second AppTest in Chinese and English at once would share
     # format functions across sessions, which the real server never does).
     seen = get_customer(role_accounts, actor=actor_of(role_accounts, "manager"), customer_id=customer_id)
-    update_customer(role_accounts, actor=actor_of(role_accounts, "manager"), customer_id=customer_id,
-                    version=seen.version, changes={"address": "2 Manager Street", "region": "east"})
+    update_customer(
+        role_accounts,
+        actor=actor_of(role_accounts, "manager"),
+        customer_id=customer_id,
+        version=seen.version,
+        changes={"address": "2 Manager Street", "region": "east"},
+    )
     staff.text_input(key="customers_edit_address").input("3 Staff Lane")
     staff.text_area(key="customers_edit_notes").input("搬到了新办公室。")
     save(staff)
@@ -129,16 +138,23 @@ def test_staff_who_chooses_their_own_address_keeps_it_and_the_managers_other_edi
 
 
 def test_a_contact_edit_that_lost_shows_both_titles_and_keeps_my_other_change(
-        open_customer, customer_id: int, role_accounts: Sessions) -> None:  # type: ignore[no-untyped-def]
+    open_customer, customer_id: int, role_accounts: Sessions
+) -> None:  # type: ignore[no-untyped-def]
     """As staff editing a contact the manager just changed, I pick between titles and my phone is kept."""
     staff_actor, manager_actor = actor_of(role_accounts, "staff"), actor_of(role_accounts, "manager")
-    contact = add_contact(role_accounts, actor=staff_actor, customer_id=customer_id,
-                          data=ContactInput(name="Li Lei", title="Buyer"))
+    contact = add_contact(
+        role_accounts, actor=staff_actor, customer_id=customer_id, data=ContactInput(name="Li Lei", title="Buyer")
+    )
     staff = open_customer("staff")
     staff.selectbox(key="customers_contact_pick").select(contact.id)
     run(staff)
-    update_contact(role_accounts, actor=manager_actor, contact_id=contact.id, version=contact.version,
-                   data=ContactInput(name="Li Lei", title="Head of purchasing", wechat="lilei88", is_primary=True))
+    update_contact(
+        role_accounts,
+        actor=manager_actor,
+        contact_id=contact.id,
+        version=contact.version,
+        data=ContactInput(name="Li Lei", title="Head of purchasing", wechat="lilei88", is_primary=True),
+    )
     staff.text_input(key="customers_contact_form_title").input("Chief buyer")
     staff.text_input(key="customers_contact_form_phone").input("13900001111")
     staff.button(key="customers_contact_form_submit").click()
@@ -148,6 +164,9 @@ def test_a_contact_edit_that_lost_shows_both_titles_and_keeps_my_other_change(
     assert staff.text_input(key="customers_contact_form_wechat").value == "lilei88"
     staff.button(key="customers_contact_form_submit").click()
     run(staff)
-    now = next(c for c in get_customer_360(role_accounts, actor=manager_actor, customer_id=customer_id).contacts
-               if c.id == contact.id)
+    now = next(
+        c
+        for c in get_customer_360(role_accounts, actor=manager_actor, customer_id=customer_id).contacts
+        if c.id == contact.id
+    )
     assert (now.title, now.phone, now.wechat) == ("Head of purchasing", "13900001111", "lilei88")

@@ -12,10 +12,12 @@ from db.engine import Sessions
 from db.models import Customer
 from tests.app.conftest import TIMEOUT
 
-GOOD_AND_BAD = ("客户编号,客户名称,邮箱,阶段\n"
-                "C001,北京星辰科技有限公司,zhang@example.com,意向\n"
-                "C002,,li@example,签约\n"
-                "C003,深圳海风贸易,,未知阶段\n")
+GOOD_AND_BAD = (
+    "客户编号,客户名称,邮箱,阶段\n"
+    "C001,北京星辰科技有限公司,zhang@example.com,意向\n"
+    "C002,,li@example,签约\n"
+    "C003,深圳海风贸易,,未知阶段\n"
+)
 
 
 def _panel_script() -> None:
@@ -56,8 +58,11 @@ def test_a_manager_dry_runs_a_gbk_file_and_sees_every_bad_row_with_its_line(role
     at = upload(start(role_accounts, "manager", "zh"), "客户.csv", GOOD_AND_BAD.encode("gbk"))
     assert at.selectbox(key="customers_import_kind").value == "customers"
     assert any("gb18030" in caption.value for caption in at.caption)
-    mapped = {int(box.key.rsplit("_", 1)[1]): box.value for box in at.selectbox
-              if box.key and box.key.startswith("customers_import_map_")}
+    mapped = {
+        int(box.key.rsplit("_", 1)[1]): box.value
+        for box in at.selectbox
+        if box.key and box.key.startswith("customers_import_map_")
+    }
     assert [mapped[i] for i in sorted(mapped)] == ["code", "name", "email", "lifecycle_stage"]
     at.button(key="customers_import_dry_run").click().run()
     assert not at.exception, at.exception
@@ -107,17 +112,18 @@ def test_staff_and_viewers_see_no_import_but_can_export(role_accounts: Sessions,
 
 def test_the_export_offers_the_filtered_list_or_everything(role_accounts: Sessions) -> None:
     """As a manager on a filtered list I choose between exporting the filtered list and everything."""
-    script = '''
+    script = """
 import streamlit as st
 from crm.customers.service import CustomerFilter
 from ui.customers.import_panel import render_export_buttons
 render_export_buttons(st.session_state["crm_actor"], CustomerFilter(stages=("signed",)))
-'''
+"""
     at = AppTest.from_string(script, default_timeout=TIMEOUT)
     user = get_user(role_accounts, username="manager")
     assert user is not None
-    at.session_state["crm_actor"] = Actor(id=user.id, username=user.username, display_name=user.display_name,
-                                          role=user.role)
+    at.session_state["crm_actor"] = Actor(
+        id=user.id, username=user.username, display_name=user.display_name, role=user.role
+    )
     at.run()
     assert not at.exception, at.exception
     assert at.radio(key="customers_export_scope").value == "filtered"
@@ -128,8 +134,11 @@ render_export_buttons(st.session_state["crm_actor"], CustomerFilter(stages=("sig
 def test_a_column_set_to_ignore_is_left_out_of_the_import(role_accounts: Sessions) -> None:
     """As a manager I set a badly filled column to "ignore" and the dry run no longer complains about it."""
     at = upload(start(role_accounts, "manager"), "customers.csv", GOOD_AND_BAD.encode())
-    email_box = next(box for box in at.selectbox if box.key and box.key.endswith("_2")
-                     and box.key.startswith("customers_import_map_"))
+    email_box = next(
+        box
+        for box in at.selectbox
+        if box.key and box.key.endswith("_2") and box.key.startswith("customers_import_map_")
+    )
     email_box.set_value("ignore")
     at.button(key="customers_import_dry_run").click().run()
     assert not at.exception, at.exception
@@ -141,11 +150,15 @@ CODELESS = "客户名称,邮箱\n北京星辰科技有限公司,\n上海海风�
 
 
 def test_a_manager_chooses_per_row_what_a_likely_duplicate_of_a_file_without_codes_does(
-        role_accounts: Sessions) -> None:
+    role_accounts: Sessions,
+) -> None:
     """As a manager I import a list without codes: the dry run shows each likely duplicate with its match, and I
     import one as new while the other one is skipped."""
-    at = upload(start(role_accounts, "manager"), "existing.csv", "客户编号,客户名称\nK1,北京星辰科技\nK2,上海海风贸易\n"
-                .encode())
+    at = upload(
+        start(role_accounts, "manager"),
+        "existing.csv",
+        "客户编号,客户名称\nK1,北京星辰科技\nK2,上海海风贸易\n".encode(),
+    )
     at.button(key="customers_import_run").click().run()
     assert not at.exception, at.exception
     assert customers(role_accounts) == 2
@@ -156,7 +169,8 @@ def test_a_manager_chooses_per_row_what_a_likely_duplicate_of_a_file_without_cod
     rows = [box for box in at.selectbox if box.key and box.key.startswith("customers_import_dup_")]
     assert [box.label for box in rows] == [
         "Line 2: “北京星辰科技有限公司” looks like K1 “北京星辰科技” (same name)",
-        "Line 3: “上海海风贸易” looks like K2 “上海海风贸易” (same name)"]
+        "Line 3: “上海海风贸易” looks like K2 “上海海风贸易” (same name)",
+    ]
     assert [box.value for box in rows] == ["skip", "skip"]
     rows[1].set_value("new")
     at.button(key="customers_import_run").click().run()

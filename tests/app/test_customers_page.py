@@ -48,15 +48,30 @@ def customers(role_accounts: Sessions) -> dict[str, int]:
     manager, staff = actor_of(role_accounts, "manager"), actor_of(role_accounts, "staff")
 
     def make(name: str, actor: Actor, contact: ContactInput | None = None, **fields) -> int:  # type: ignore[no-untyped-def]
-        return create_customer(role_accounts, actor=actor, data=CustomerInput(name=name, **fields), contact=contact,
-                               confirm_duplicates=True).id
+        return create_customer(
+            role_accounts,
+            actor=actor,
+            data=CustomerInput(name=name, **fields),
+            contact=contact,
+            confirm_duplicates=True,
+        ).id
 
     return {
-        "acme": make("Acme Robotics Ltd", manager, ContactInput(name="John Smith", phone="13812345678",
-                                                                 email="john@acme.example"),
-                     lifecycle_stage="signed", region="east", owner_id=manager.id),
-        "xinghe": make("上海星河软件有限公司", staff, ContactInput(name="王小明", phone="010-87654321"),
-                       lifecycle_stage="intent", region="south"),
+        "acme": make(
+            "Acme Robotics Ltd",
+            manager,
+            ContactInput(name="John Smith", phone="13812345678", email="john@acme.example"),
+            lifecycle_stage="signed",
+            region="east",
+            owner_id=manager.id,
+        ),
+        "xinghe": make(
+            "上海星河软件有限公司",
+            staff,
+            ContactInput(name="王小明", phone="010-87654321"),
+            lifecycle_stage="intent",
+            region="south",
+        ),
         "delta": make("Delta Clinics", staff, region="north"),
     }
 
@@ -69,6 +84,7 @@ def open_page(signed_in: Callable[[str], AppTest]) -> Callable[..., AppTest]:
             at.query_params["customer"] = str(customer_id)
         at.switch_page(PAGE)
         return run(at)
+
     return go
 
 
@@ -171,9 +187,17 @@ def test_a_deep_link_opens_the_customer_360_view(customers, open_page) -> None: 
     """As a colleague I open a link with ?customer=ID pasted in chat and land on that customer."""
     at = open_page("staff", customers["xinghe"])
     assert at.title[0].value == "上海星河软件有限公司"
-    assert [tab.label for tab in at.tabs] == ["Profile", "Classes and why", "Contacts", "Orders", "Contracts",
-                                          "Timeline", "Follow-ups", "Complaints",
-                                              "Duplicates"]
+    assert [tab.label for tab in at.tabs] == [
+        "Profile",
+        "Classes and why",
+        "Contacts",
+        "Orders",
+        "Contracts",
+        "Timeline",
+        "Follow-ups",
+        "Complaints",
+        "Duplicates",
+    ]
     assert ":blue-badge[Intent]" in texts(at)
     assert "Out of cadence" in texts(at)
     at.button(key="customers_back").click()
@@ -208,8 +232,14 @@ def test_editing_the_profile_saves_and_is_audited(customers, open_page, role_acc
     assert (saved.name, saved.region) == ("Delta Clinics Group", "east")
     assert at.title[0].value == "Delta Clinics Group"
     with role_accounts.read() as session:
-        assert session.scalar(select(AuditLog.new_value).where(
-            AuditLog.entity_type == "customers", AuditLog.field == "region", AuditLog.action == "update")) == "east"
+        assert (
+            session.scalar(
+                select(AuditLog.new_value).where(
+                    AuditLog.entity_type == "customers", AuditLog.field == "region", AuditLog.action == "update"
+                )
+            )
+            == "east"
+        )
 
 
 def test_bad_input_is_shown_next_to_the_field(customers, open_page) -> None:  # type: ignore[no-untyped-def]
@@ -227,8 +257,9 @@ def test_a_concurrent_edit_is_reported_and_my_input_is_kept(customers, open_page
     at = open_page("staff", customers["delta"])
     admin = actor_of(role_accounts, "admin")
     current = get_customer(role_accounts, actor=admin, customer_id=customers["delta"])
-    update_customer(role_accounts, actor=admin, customer_id=current.id, version=current.version,
-                    changes={"region": "northeast"})
+    update_customer(
+        role_accounts, actor=admin, customer_id=current.id, version=current.version, changes={"region": "northeast"}
+    )
     at.text_input(key="customers_edit_name").input("Delta Clinics (mine)")
     at.button(key="customers_edit_submit").click()
     run(at)
@@ -245,12 +276,18 @@ def test_a_concurrent_edit_is_reported_and_my_input_is_kept(customers, open_page
 
 
 def test_the_timeline_shows_changed_values_as_labels_and_names(  # type: ignore[no-untyped-def]
-        customers, open_page, role_accounts: Sessions) -> None:
+    customers, open_page, role_accounts: Sessions
+) -> None:
     """As a manager reading the timeline in Chinese I see 'industry: 能源 → 制造业' and owners by name, not ids."""
     manager, staff = actor_of(role_accounts, "manager"), actor_of(role_accounts, "staff")
     current = get_customer(role_accounts, actor=manager, customer_id=customers["delta"])
-    update_customer(role_accounts, actor=manager, customer_id=current.id, version=current.version,
-                    changes={"industry": "energy", "owner_id": manager.id, "share_consent": True})
+    update_customer(
+        role_accounts,
+        actor=manager,
+        customer_id=current.id,
+        version=current.version,
+        changes={"industry": "energy", "owner_id": manager.id, "share_consent": True},
+    )
     at = open_page("manager")
     at.selectbox(key="sidebar_language").set_value("zh")
     run(at)
@@ -279,7 +316,8 @@ def test_an_order_with_a_bad_amount_is_refused_at_the_field(customers, open_page
     at.button(key="customers_order_form_submit").click()
     run(at)
     assert [e.value for e in at.error] == [
-        "Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals."]
+        "Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals."
+    ]
     at.text_input(key="customers_order_form_amount").input("1,200.50")
     at.button(key="customers_order_form_submit").click()
     run(at)
@@ -307,8 +345,11 @@ def test_a_contact_is_added_from_the_contacts_tab(customers, open_page, role_acc
 # --- create, duplicates, merge, bulk ----------------------------------------------------------------
 
 
-def test_creating_a_duplicate_warns_then_creates_when_confirmed(customers, open_page,  # type: ignore[no-untyped-def]
-                                                                role_accounts: Sessions) -> None:
+def test_creating_a_duplicate_warns_then_creates_when_confirmed(
+    customers,
+    open_page,  # type: ignore[no-untyped-def]
+    role_accounts: Sessions,
+) -> None:
     """As staff I create 'ACME Robotics Co., Ltd.'; the app shows Acme as a likely duplicate before creating."""
     at = open_page("staff")
     at.text_input(key="customers_new_name").input("ACME Robotics Co., Ltd.")
@@ -327,9 +368,13 @@ def test_creating_a_duplicate_warns_then_creates_when_confirmed(customers, open_
 def test_a_manager_merges_a_duplicate_into_the_survivor(customers, open_page, role_accounts: Sessions) -> None:  # type: ignore[no-untyped-def]
     """As a manager I merge a duplicate customer: its contacts move over and it is archived."""
     staff = actor_of(role_accounts, "staff")
-    duplicate = create_customer(role_accounts, actor=staff, data=CustomerInput(name="ACME robotics"),
-                                contact=ContactInput(name="Jo Backup", email="jo@acme.example"),
-                                confirm_duplicates=True)
+    duplicate = create_customer(
+        role_accounts,
+        actor=staff,
+        data=CustomerInput(name="ACME robotics"),
+        contact=ContactInput(name="Jo Backup", email="jo@acme.example"),
+        confirm_duplicates=True,
+    )
     at = open_page("manager", customers["acme"])
     assert "ACME robotics" in " ".join(" ".join(map(str, df.value.get("Name", []))) for df in at.dataframe)
     at.selectbox(key="customers_merge_other").select(duplicate.id)
@@ -360,8 +405,9 @@ def test_a_manager_reassigns_selected_customers_in_bulk(customers, open_page, ro
     owners = {c: get_customer(role_accounts, actor=manager, customer_id=i).owner_id for c, i in customers.items()}
     assert owners == {"acme": staff.id, "xinghe": staff.id, "delta": staff.id}
     with role_accounts.read() as session:
-        rows = session.scalars(select(AuditLog.entity_id).where(AuditLog.field == "owner_id",
-                                                                AuditLog.action == "update")).all()
+        rows = session.scalars(
+            select(AuditLog.entity_id).where(AuditLog.field == "owner_id", AuditLog.action == "update")
+        ).all()
     assert sorted(rows) == sorted([str(customers["acme"])])  # delta already was the staff member's
 
 
@@ -371,8 +417,11 @@ def test_staff_get_no_bulk_actions(customers, open_page) -> None:  # type: ignor
     assert not [b for b in at.button if b.key == "customers_bulk_apply"]
 
 
-def test_a_list_render_issues_a_bounded_number_of_statements(customers, open_page,  # type: ignore[no-untyped-def]
-                                                              role_accounts: Sessions) -> None:
+def test_a_list_render_issues_a_bounded_number_of_statements(
+    customers,
+    open_page,  # type: ignore[no-untyped-def]
+    role_accounts: Sessions,
+) -> None:
     """As an operator I want the list page to cost the same few queries however many customers there are."""
     at = open_page("manager")
     from ui.state import get_sessions  # the app's cached engine, shared with the test thread

@@ -22,8 +22,14 @@ from db.models import Activity, AutomationRule, FollowUpTask, utcnow
 from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer, tasks_of
 
 PAGE = "pages/follow_ups.py"
-TABS = {"queue": "My queue", "log": "Log a contact", "planned": "Planned", "team": "Team", "care": "Care dates",
-        "rules": "Automatic rules"}
+TABS = {
+    "queue": "My queue",
+    "log": "Log a contact",
+    "planned": "Planned",
+    "team": "Team",
+    "care": "Care dates",
+    "rules": "Automatic rules",
+}
 
 
 def _actor(sessions: Sessions, username: str) -> Actor:
@@ -48,23 +54,40 @@ def _button(at: AppTest, key: str):  # type: ignore[no-untyped-def]
 
 
 def _texts(at: AppTest) -> str:
-    return " ".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(s.value for s in at.subheader),
-                     *(e.value for e in at.error), *(s.value for s in at.success), *(i.value for i in at.info)])
+    return " ".join(
+        [
+            *(m.value for m in at.markdown),
+            *(c.value for c in at.caption),
+            *(s.value for s in at.subheader),
+            *(e.value for e in at.error),
+            *(s.value for s in at.success),
+            *(i.value for i in at.info),
+        ]
+    )
 
 
-@pytest.mark.parametrize(("role", "tabs"), [
-    ("admin", ["queue", "log", "planned", "team", "care", "rules"]),
-    ("manager", ["queue", "log", "planned", "team", "care", "rules"]),
-    ("staff", ["queue", "log", "planned", "care"]),
-    ("viewer", ["care"]),
-])
-def test_every_role_opens_each_of_its_views(signed_in: Callable[[str], AppTest], role_accounts: Sessions,
-                                            role: str, tabs: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("role", "tabs"),
+    [
+        ("admin", ["queue", "log", "planned", "team", "care", "rules"]),
+        ("manager", ["queue", "log", "planned", "team", "care", "rules"]),
+        ("staff", ["queue", "log", "planned", "care"]),
+        ("viewer", ["care"]),
+    ],
+)
+def test_every_role_opens_each_of_its_views(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions, role: str, tabs: list[str]
+) -> None:
     """As any role, I open the follow-up page and every view my role has, without an error."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技")
-    plan_follow_up(role_accounts, actor=staff, customer_id=customer, due_at=utcnow() - dt.timedelta(hours=1),
-                   now=utcnow() - dt.timedelta(hours=2))
+    plan_follow_up(
+        role_accounts,
+        actor=staff,
+        customer_id=customer,
+        due_at=utcnow() - dt.timedelta(hours=1),
+        now=utcnow() - dt.timedelta(hours=2),
+    )
     at = signed_in(role)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
@@ -76,13 +99,19 @@ def test_every_role_opens_each_of_its_views(signed_in: Callable[[str], AppTest],
 
 
 def test_staff_log_a_contact_from_their_queue_in_one_click(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I click "Log contact" on an overdue follow-up, write what happened, and it is done."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技", lifecycle_stage="potential")
     make_contact(role_accounts, customer, name="王芳", is_primary=True)
-    task = plan_follow_up(role_accounts, actor=staff, customer_id=customer, due_at=utcnow() - dt.timedelta(hours=1),
-                          now=utcnow() - dt.timedelta(hours=2))
+    task = plan_follow_up(
+        role_accounts,
+        actor=staff,
+        customer_id=customer,
+        due_at=utcnow() - dt.timedelta(hours=1),
+        now=utcnow() - dt.timedelta(hours=2),
+    )
     at = _open(signed_in, "staff")
     assert "星河科技" in _texts(at)
     _button(at, f"follow_ups_log_overdue_{task.id}").click().run()
@@ -104,7 +133,8 @@ def test_staff_log_a_contact_from_their_queue_in_one_click(
 
 
 def test_a_missing_summary_is_shown_under_the_field_and_nothing_is_saved(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I forget the summary; the form tells me under the field and keeps my input."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="Acme")
@@ -121,15 +151,17 @@ def test_a_missing_summary_is_shown_under_the_field_and_nothing_is_saved(
 
 
 def test_staff_find_a_customer_and_log_a_contact_with_a_next_step(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I search a customer by name, log a call and plan the next step in the same form."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="华为技术有限公司")
     make_customer(role_accounts, owner=_actor(role_accounts, "manager"), name="华为终端")
     at = _open(signed_in, "staff", "log")
     at.text_input(key="follow_ups_log_customer_search").input("华为").run()
-    assert at.selectbox(key="follow_ups_log_customer_id").options == ["华为技术有限公司 · " + _code(role_accounts,
-                                                                                              customer)]
+    assert at.selectbox(key="follow_ups_log_customer_id").options == [
+        "华为技术有限公司 · " + _code(role_accounts, customer)
+    ]
     form = f"follow_ups_log_log_{customer}_0"
     at.text_area(key=f"{form}_summary").input("Phoned about the renewal")
     at.text_input(key=f"{form}_next_step").input("Send the quotation")
@@ -155,7 +187,8 @@ def _planned_task(sessions: Sessions, owner: Actor, name: str = "Acme") -> tuple
 
 
 def test_staff_reschedule_a_planned_follow_up_with_a_reason(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I move a planned follow-up to next week and say why."""
     staff = _actor(role_accounts, "staff")
     _, task_id = _planned_task(role_accounts, staff)
@@ -183,7 +216,8 @@ def test_staff_cancel_a_planned_follow_up(signed_in: Callable[[str], AppTest], r
 
 
 def test_staff_complete_a_planned_follow_up_from_the_planned_list(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I pick a planned follow-up and complete it by logging the contact."""
     staff = _actor(role_accounts, "staff")
     customer, task_id = _planned_task(role_accounts, staff)
@@ -197,7 +231,8 @@ def test_staff_complete_a_planned_follow_up_from_the_planned_list(
 
 
 def test_a_manager_reassigns_a_follow_up_and_staff_cannot(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I give a colleague's follow-up to someone else; staff have no such action."""
     staff, manager = _actor(role_accounts, "staff"), _actor(role_accounts, "manager")
     _, task_id = _planned_task(role_accounts, staff)
@@ -231,7 +266,8 @@ def test_staff_plan_a_recurring_follow_up(signed_in: Callable[[str], AppTest], r
 
 
 def test_a_manager_reads_the_team_view_and_its_month_calendar(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I see open, overdue and compliance per owner, then the month calendar."""
     staff = _actor(role_accounts, "staff")
     _planned_task(role_accounts, staff)
@@ -248,7 +284,8 @@ def test_a_manager_reads_the_team_view_and_its_month_calendar(
 
 
 def test_a_manager_sees_when_the_team_figures_were_computed_and_refreshes_them(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I read "as of HH:MM" over the team figures, click Refresh and see today's figures, in 中文 too."""
     staff = _actor(role_accounts, "staff")
     _planned_task(role_accounts, staff)
@@ -279,7 +316,8 @@ def test_a_manager_sees_when_the_team_figures_were_computed_and_refreshes_them(
 
 
 def test_a_manager_switches_a_rule_off_and_runs_the_rules(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager, I switch off the win-back rule and run the others now."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff)
@@ -298,7 +336,8 @@ def test_a_manager_switches_a_rule_off_and_runs_the_rules(
 
 
 def test_staff_plan_a_birthday_greeting_from_the_care_dates(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I see a contact's birthday coming and plan the greeting in one click."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技")
@@ -315,8 +354,11 @@ def test_only_managers_edit_the_holiday_list(signed_in: Callable[[str], AppTest]
     """As a manager I get the holiday editor; as staff I only read the list."""
     manager = _actor(role_accounts, "manager")
     soon = today_for(role_accounts) + dt.timedelta(days=10)  # the list shows the company's coming holidays
-    save_holidays(role_accounts, actor=manager, changes=holiday_changes_from_editor(
-        [], {"added_rows": [{"date": soon.isoformat(), "name": "New Year's Eve"}]}))
+    save_holidays(
+        role_accounts,
+        actor=manager,
+        changes=holiday_changes_from_editor([], {"added_rows": [{"date": soon.isoformat(), "name": "New Year's Eve"}]}),
+    )
     managed = _open(signed_in, "manager", "care")
     assert managed.button(key="follow_ups_holidays_save") is not None
     assert managed.button(key="follow_ups_holidays_save").label == "Save"
@@ -325,13 +367,15 @@ def test_only_managers_edit_the_holiday_list(signed_in: Callable[[str], AppTest]
     assert "New Year's Eve" in read_only.dataframe[-1].value["name"].tolist()
 
 
-def test_a_viewer_sees_care_dates_without_any_form(signed_in: Callable[[str], AppTest],
-                                                   role_accounts: Sessions) -> None:
+def test_a_viewer_sees_care_dates_without_any_form(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a viewer, I read the care dates but can neither plan greetings nor log contacts."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技")
-    make_contact(role_accounts, customer, name="王芳", birthday=(utcnow() + dt.timedelta(days=2)).date()
-                 .replace(year=1990))
+    make_contact(
+        role_accounts, customer, name="王芳", birthday=(utcnow() + dt.timedelta(days=2)).date().replace(year=1990)
+    )
     at = _open(signed_in, "viewer")
     assert [tab.label for tab in at.tabs] == [TABS["care"]]
     assert "王芳" in _texts(at)
@@ -340,7 +384,8 @@ def test_a_viewer_sees_care_dates_without_any_form(signed_in: Callable[[str], Ap
 
 
 def test_staff_have_no_queue_picker_and_managers_open_a_colleagues_queue(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a manager I can open a staff member's queue; staff see only their own."""
     staff = _actor(role_accounts, "staff")
     make_customer(role_accounts, owner=staff, name="Only Staff's Customer")
@@ -375,14 +420,16 @@ def test_the_log_form_works_on_its_own_for_the_customer_360_view(role_accounts: 
     at.button(key=f"{form}_submit").click().run()
     assert not at.exception, at.exception
     with role_accounts.read() as session:
-        assert session.scalar(select(Activity.summary).where(Activity.customer_id == customer)) == \
-            "Met at the exhibition"
+        assert (
+            session.scalar(select(Activity.summary).where(Activity.customer_id == customer)) == "Met at the exhibition"
+        )
         assert session.scalar(select(FollowUpTask.id)) is None
     assert "Contact logged." in _texts(at)
 
 
 def test_after_logging_a_contact_the_form_starts_empty_and_pressing_log_again_saves_nothing(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff on the log view, I log a call; the form comes back empty (new widgets, so the browser shows no
     stale values) and pressing the button again only asks for a summary instead of logging the call twice."""
     staff = _actor(role_accounts, "staff")
@@ -409,8 +456,7 @@ def test_after_logging_a_contact_the_form_starts_empty_and_pressing_log_again_sa
     assert len(tasks_of(role_accounts, customer)) == 1
 
 
-def test_switching_to_chinese_keeps_the_open_tab(signed_in: Callable[[str], AppTest],
-                                                 role_accounts: Sessions) -> None:
+def test_switching_to_chinese_keeps_the_open_tab(signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
     """As staff on the Planned tab, I switch the language to 中文 and stay on the same tab, now in Chinese."""
     at = _open(signed_in, "staff", "planned")
     at.selectbox(key="sidebar_language").set_value("zh").run()
@@ -420,14 +466,17 @@ def test_switching_to_chinese_keeps_the_open_tab(signed_in: Callable[[str], AppT
 
 
 def test_planning_a_greeting_twice_says_why_instead_of_doing_nothing(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I press "Plan greeting" for a customer who already has an open care follow-up: I am told so."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技")
-    make_contact(role_accounts, customer, name="王芳", birthday=(utcnow() + dt.timedelta(days=3)).date()
-                 .replace(year=1985))
-    plan_follow_up(role_accounts, actor=staff, customer_id=customer, purpose="care",
-                   due_at=utcnow() + dt.timedelta(days=1))
+    make_contact(
+        role_accounts, customer, name="王芳", birthday=(utcnow() + dt.timedelta(days=3)).date().replace(year=1985)
+    )
+    plan_follow_up(
+        role_accounts, actor=staff, customer_id=customer, purpose="care", due_at=utcnow() + dt.timedelta(days=1)
+    )
     at = _open(signed_in, "staff", "care")
     at.button(key="follow_ups_greet_0_0").click().run()
     assert not at.exception, at.exception
@@ -437,8 +486,9 @@ def test_planning_a_greeting_twice_says_why_instead_of_doing_nothing(
     assert not any("already has an open follow-up" in e.value for e in at.error)  # said once
 
 
-def test_care_dates_say_how_old_and_how_many_years(signed_in: Callable[[str], AppTest],
-                                                   role_accounts: Sessions) -> None:
+def test_care_dates_say_how_old_and_how_many_years(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As staff, I read "Birthday (41 years old)" — not "41 years" of anniversary — in both languages."""
     staff = _actor(role_accounts, "staff")
     customer = make_customer(role_accounts, owner=staff, name="星河科技")

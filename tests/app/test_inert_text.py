@@ -22,14 +22,26 @@ from tests.app.conftest import APP, TIMEOUT, sign_in
 from ui.inert import inert, preview
 
 PAGE = "pages/customers.py"
-HOSTILE = ("![x](http://evil.example/x.png) [click](http://evil.example) <img src=x onerror=alert(1)> **bold** "
-           "$x$ :red[x] www.evil.example")
+HOSTILE = (
+    "![x](http://evil.example/x.png) [click](http://evil.example) <img src=x onerror=alert(1)> **bold** "
+    "$x$ :red[x] www.evil.example"
+)
 SHORT = "![x](http://evil.example/n.png) [c](http://evil.example) <img src=x> **bold** $x$ :red[r]"  # <= 120
 # What a Markdown renderer would turn into an image, a link, HTML, emphasis, maths or a colour: an unescaped
 # opener (not preceded by a backslash).
-LIVE = [re.compile(p) for p in (r"(?<!\\)!(?<!\\)\[", r"(?<!\\)\]\(", r"(?<!\\)<img", r"(?<!\\)\*\*bold",
-                                 r"(?<!\\)\$x(?<!\\)\$", r"(?<!\\):red(?<!\\)\[", r"(?<!\u2060)www(?!\u2060)\\?\.evil",
-                                 r"(?<!\\)<b>")]
+LIVE = [
+    re.compile(p)
+    for p in (
+        r"(?<!\\)!(?<!\\)\[",
+        r"(?<!\\)\]\(",
+        r"(?<!\\)<img",
+        r"(?<!\\)\*\*bold",
+        r"(?<!\\)\$x(?<!\\)\$",
+        r"(?<!\\):red(?<!\\)\[",
+        r"(?<!\u2060)www(?!\u2060)\\?\.evil",
+        r"(?<!\\)<b>",
+    )
+]
 PASSWORD = "hostile-secret-1"
 
 
@@ -40,6 +52,7 @@ def markdown_texts(at: AppTest) -> Iterator[tuple[str, str]]:
     labels of every widget and block (expander, tab, popover), and radio options. Text elements, selectbox
     options and input values are plain text and left out.
     """
+
     def walk(node: Any) -> Iterator[Any]:
         yield node
         children = getattr(node, "children", None)
@@ -74,16 +87,27 @@ def shown(at: AppTest) -> str:
 @pytest.fixture
 def hostile(role_accounts: Sessions) -> dict[str, Any]:
     """A manager whose display name, and a customer whose name, address, notes, contact and timeline are hostile."""
-    user = create_user(role_accounts, actor=SYSTEM, username="hostile", display_name=SHORT, password=PASSWORD,
-                       role="manager").as_actor()
+    user = create_user(
+        role_accounts, actor=SYSTEM, username="hostile", display_name=SHORT, password=PASSWORD, role="manager"
+    ).as_actor()
     customer = create_customer(
-        role_accounts, actor=user, confirm_duplicates=True,
+        role_accounts,
+        actor=user,
+        confirm_duplicates=True,
         data=CustomerInput(name=HOSTILE, owner_id=user.id, address=HOSTILE, notes=HOSTILE),
-        contact=ContactInput(name=SHORT, phone="13812345678", is_primary=True))
-    customer = update_customer(role_accounts, actor=user, customer_id=customer.id, version=customer.version,
-                               changes={"address": SHORT})
-    log_contact(role_accounts, actor=user, customer_id=customer.id, channel="phone", summary=HOSTILE,
-                occurred_at=utcnow() - dt.timedelta(minutes=5))
+        contact=ContactInput(name=SHORT, phone="13812345678", is_primary=True),
+    )
+    customer = update_customer(
+        role_accounts, actor=user, customer_id=customer.id, version=customer.version, changes={"address": SHORT}
+    )
+    log_contact(
+        role_accounts,
+        actor=user,
+        customer_id=customer.id,
+        channel="phone",
+        summary=HOSTILE,
+        occurred_at=utcnow() - dt.timedelta(minutes=5),
+    )
     return {"user": user, "customer": customer.id}
 
 
@@ -157,15 +181,15 @@ def test_a_saved_name_is_announced_as_text(hostile: dict[str, Any], role_account
     assert live_markdown(at) == [], live_markdown(at)
 
 
-def test_a_long_timeline_note_shows_its_first_lines_until_show_more(hostile: dict[str, Any],
-                                                                    role_accounts: Sessions) -> None:
+def test_a_long_timeline_note_shows_its_first_lines_until_show_more(
+    hostile: dict[str, Any], role_accounts: Sessions
+) -> None:
     """As a manager, a 5,000-character note in the timeline shows a few wrapped lines; Show more shows it all."""
     user: Actor = hostile["user"]
     note = "\n".join(f"line {i}: " + "long note text " * 30 for i in range(12))
     assert len(note) > 5000
     current = get_customer(role_accounts, actor=user, customer_id=hostile["customer"])
-    update_customer(role_accounts, actor=user, customer_id=current.id, version=current.version,
-                    changes={"notes": note})
+    update_customer(role_accounts, actor=user, customer_id=current.id, version=current.version, changes={"notes": note})
     at = start()
     at.switch_page(PAGE)
     at.query_params["customer"] = str(hostile["customer"])
@@ -176,4 +200,3 @@ def test_a_long_timeline_note_shows_its_first_lines_until_show_more(hostile: dic
     more.click().run()
     assert not at.exception, at.exception
     assert any("line 11" in t.value and len(t.value) > 5000 for t in at.text)
-

@@ -22,16 +22,32 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_viewer_sees_no_wechat_id_or_birthday_in_the_360_contacts_tab(
-        customers: dict[str, int], open_page: Callable[..., AppTest], role_accounts: Sessions) -> None:  # noqa: F811
+    customers: dict[str, int],  # noqa: F811 - the fixture imported above
+    open_page: Callable[..., AppTest],  # noqa: F811
+    role_accounts: Sessions,
+) -> None:
     """As a viewer at a demo I see the contacts of a customer, but none of their personal details."""
-    add_contact(role_accounts, actor=actor_of(role_accounts, "manager"), customer_id=customers["acme"],
-                data=ContactInput(name="张六", phone="13912345678", email="zhang@zhihang.cn", wechat="zhang6090_530",
-                                  birthday=dt.date(1980, 5, 17)))
+    add_contact(
+        role_accounts,
+        actor=actor_of(role_accounts, "manager"),
+        customer_id=customers["acme"],
+        data=ContactInput(
+            name="张六",
+            phone="13912345678",
+            email="zhang@zhihang.cn",
+            wechat="zhang6090_530",
+            birthday=dt.date(1980, 5, 17),
+        ),
+    )
     at = open_page("viewer", customers["acme"])
     contacts = next(df.value for df in at.dataframe if "WeChat" in df.value.columns)
     row = contacts[contacts["WeChat"] != ""].iloc[0]
     assert (row["Phone"], row["Email"], row["WeChat"], row["Birthday"]) == (
-        "139****5678", "z***@zhihang.cn", "z***", "")
+        "139****5678",
+        "z***@zhihang.cn",
+        "z***",
+        "",
+    )
     shown = " ".join(df.value.to_csv() for df in at.dataframe) + " ".join(m.value for m in at.markdown)
     assert "zhang6090_530" not in shown and "1980" not in shown
     at = open_page("manager", customers["acme"])
@@ -48,27 +64,34 @@ def test_the_table_toolbars_download_is_switched_off_for_every_table() -> None:
 def test_every_table_is_drawn_through_the_shared_wrapper() -> None:
     """No screen calls st.dataframe or st.data_editor itself, so none can forget the protection."""
     direct = []
-    for path in [PROJECT_ROOT / "app.py", *sorted((PROJECT_ROOT / "ui").rglob("*.py")),
-                 *sorted((PROJECT_ROOT / "pages").rglob("*.py"))]:
+    for path in [
+        PROJECT_ROOT / "app.py",
+        *sorted((PROJECT_ROOT / "ui").rglob("*.py")),
+        *sorted((PROJECT_ROOT / "pages").rglob("*.py")),
+    ]:
         if path.name == "widgets.py" and path.parent.name == "ui":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Attribute) and node.attr in ("dataframe", "data_editor") \
-                    and isinstance(node.value, ast.Name) and node.value.id == "st":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("dataframe", "data_editor")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "st"
+            ):
                 direct.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
     assert not direct, f"use ui.widgets.data_table / data_editor: {direct}"
 
 
-def test_were_the_download_switched_on_a_tables_text_cells_would_be_quoted(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_were_the_download_switched_on_a_tables_text_cells_would_be_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit as st
 
     from ui import widgets
 
     drawn: list[Any] = []
     monkeypatch.setattr(st, "dataframe", lambda data, **kwargs: drawn.append(data))
-    frame = pd.DataFrame({"name": ['=HYPERLINK("http://evil","x")', "-1-1", "Acme", "+86 138 1234 5678"],
-                          "n": [1, 2, 3, 4]})
+    frame = pd.DataFrame(
+        {"name": ['=HYPERLINK("http://evil","x")', "-1-1", "Acme", "+86 138 1234 5678"], "n": [1, 2, 3, 4]}
+    )
     monkeypatch.setattr(st, "get_option", lambda key: False)
     widgets.data_table(frame, hide_index=True)
     assert list(drawn[-1]["name"]) == ['\'=HYPERLINK("http://evil","x")', "'-1-1", "Acme", "+86 138 1234 5678"]

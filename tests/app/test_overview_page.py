@@ -34,7 +34,8 @@ def _count(at: AppTest) -> tuple[str, str]:
 
 
 def test_staff_see_my_customers_on_the_overview_and_all_customers_on_the_list(
-        shared_base: Sessions, signed_in: Callable[[str], AppTest]) -> None:
+    shared_base: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a staff member I can tell that the overview counts my customers and the list everyone's."""
     at = signed_in("staff")
     at.switch_page(OVERVIEW).run()
@@ -54,7 +55,8 @@ def test_staff_see_my_customers_on_the_overview_and_all_customers_on_the_list(
 
 
 def test_staff_who_may_read_only_their_own_customers_see_my_customers_on_the_list(
-        shared_base: Sessions, signed_in: Callable[[str], AppTest]) -> None:
+    shared_base: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
     """As a staff member limited to my own customers, the list's count says it is mine."""
     update_settings(shared_base, actor=SYSTEM, changes={"staff_can_read_all": False})
     at = signed_in("staff")

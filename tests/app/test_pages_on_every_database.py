@@ -32,7 +32,8 @@ def demo_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_and_a_customer_360_render_for_each_role_on_each_database(
-        demo_database: Sessions, role: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_database: Sessions, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with demo_database.read() as session:
         customer_id = session.scalar(select(Customer.id).order_by(Customer.id).limit(1))
     for language in ("en", "zh"):

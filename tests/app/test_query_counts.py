@@ -40,16 +40,23 @@ def test_a_rerun_of_the_overview_costs_a_fixed_number_of_queries(signed_in: Call
     assert len(statements) == 2, statements
 
 
-def test_the_admin_users_tab_does_not_grow_with_the_number_of_users(signed_in: Callable[[str], AppTest],
-                                                                    role_accounts: Sessions) -> None:
+def test_the_admin_users_tab_does_not_grow_with_the_number_of_users(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin with many colleagues, the user list is read in one query, not one per user."""
     at = signed_in("admin")
     at.switch_page("pages/admin.py").run()
     with counting_statements() as few:
         at.run()
     for i in range(15):
-        create_user(role_accounts, actor=SYSTEM, username=f"user{i:02d}", display_name=f"User {i}",
-                    password="pass-word-1", role="staff")
+        create_user(
+            role_accounts,
+            actor=SYSTEM,
+            username=f"user{i:02d}",
+            display_name=f"User {i}",
+            password="pass-word-1",
+            role="staff",
+        )
     with counting_statements() as many:
         at.run()
     assert not at.exception

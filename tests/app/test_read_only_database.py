@@ -15,14 +15,14 @@ from tests.app.conftest import APP, TIMEOUT, sign_in
 
 
 def test_an_admin_signs_in_on_a_read_only_database_and_a_save_says_why_it_failed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As an admin whose database file the app may not write, I can sign in and read, and a save tells me why not."""
     path = tmp_path / "app.db"
     writable = make_engine(f"sqlite:///{path}")
     upgrade_database(writable)
     sessions = make_session_factory(writable)
-    create_user(sessions, actor=SYSTEM, username="admin", display_name="Admin", password="admin-secret-1",
-                role="admin")
+    create_user(sessions, actor=SYSTEM, username="admin", display_name="Admin", password="admin-secret-1", role="admin")
     from crm.platform.settings import cookie_key
 
     cookie_key(sessions)  # generated while the file was writable, as on any database used before

@@ -104,8 +104,9 @@ def test_pages_refuse_a_role_that_reaches_them_anyway(role_accounts: Sessions, r
     assert not at.dataframe
 
 
-def test_switching_to_chinese_translates_the_app_and_is_saved(signed_in: Callable[[str], AppTest],
-                                                             role_accounts: Sessions) -> None:
+def test_switching_to_chinese_translates_the_app_and_is_saved(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As a Chinese-speaking manager I switch to 简体中文 and the app, and my account, remember it."""
     at = signed_in("manager")
     at.selectbox(key="sidebar_language").set_value("zh").run()
@@ -126,8 +127,9 @@ def test_signing_out_returns_to_the_sign_in_form(signed_in: Callable[[str], AppT
     assert [b.label for b in at.button] == ["Sign in"]
 
 
-def test_a_deactivated_user_is_signed_out_at_their_next_click(signed_in: Callable[[str], AppTest],
-                                                              role_accounts: Sessions) -> None:
+def test_a_deactivated_user_is_signed_out_at_their_next_click(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin who deactivates someone, their open session ends at once."""
     at = signed_in("staff")
     staff = get_user(role_accounts, username="staff")
@@ -140,8 +142,9 @@ def test_a_deactivated_user_is_signed_out_at_their_next_click(signed_in: Callabl
     assert "Your session has ended" in _texts(at)
 
 
-def test_admin_creates_a_user_and_bad_input_is_shown_by_the_field(signed_in: Callable[[str], AppTest],
-                                                                 role_accounts: Sessions) -> None:
+def test_admin_creates_a_user_and_bad_input_is_shown_by_the_field(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an admin I add a colleague; a bad email is pointed out before anything is saved."""
     at = signed_in("admin")
     at.switch_page("pages/admin.py").run()

@@ -46,13 +46,17 @@ def _read_everything(actor: Actor) -> None:
     ui.classification.reads.cached_distribution(actor)
 
 
-@pytest.mark.parametrize(("kind", "recomputed"), [
-    ("customer", {"overview", "distribution"}),
-    ("follow_up", {"team_overview", "overview", "distribution"}),
-    ("team_figures", {"team_overview"}),
-])
+@pytest.mark.parametrize(
+    ("kind", "recomputed"),
+    [
+        ("customer", {"overview", "distribution"}),
+        ("follow_up", {"team_overview", "overview", "distribution"}),
+        ("team_figures", {"team_overview"}),
+    ],
+)
 def test_each_kind_of_write_recomputes_only_the_reads_it_makes_stale(
-        role_accounts: Sessions, computed: Counter[str], kind: str, recomputed: set[str]) -> None:
+    role_accounts: Sessions, computed: Counter[str], kind: str, recomputed: set[str]
+) -> None:
     """After a write of each kind, the reads it affects are computed again and the others are served cached."""
     _read_everything(MANAGER)
     _read_everything(MANAGER)
@@ -63,12 +67,12 @@ def test_each_kind_of_write_recomputes_only_the_reads_it_makes_stale(
 
 
 def test_every_kind_of_write_names_only_features_that_have_cached_reads() -> None:
-    assert {feature for features in CLEARS.values() for feature in features} <= {"kpis", "follow_ups",
-                                                                                  "classification"}
+    assert {feature for features in CLEARS.values() for feature in features} <= {"kpis", "follow_ups", "classification"}
 
 
 def test_a_customer_save_leaves_the_team_figures_cached_and_refreshes_the_overview(
-        signed_in: Callable[[str], AppTest], computed: Counter[str]) -> None:
+    signed_in: Callable[[str], AppTest], computed: Counter[str]
+) -> None:
     """As a manager I create a customer: the overview counts it at once, while the team figures other managers
     read stay cached (they are a snapshot with its own age and Refresh); planning a follow-up clears them."""
     at = signed_in("manager")  # the overview is the manager's first page

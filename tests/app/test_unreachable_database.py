@@ -25,7 +25,8 @@ def silent_port() -> Iterator[int]:
 
 @pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
 def test_a_database_host_that_never_answers_shows_the_error_page_within_seconds(
-        silent_port: int, scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    silent_port: int, scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As anyone opening the app while the database host hangs, I see what to check within seconds."""
     monkeypatch.setattr(db.engine, "CONNECT_TIMEOUT_SECONDS", 2)
     monkeypatch.setenv("CRM_DATABASE_URL", f"{scheme}://crm:secret@127.0.0.1:{silent_port}/crm")

@@ -50,13 +50,15 @@ def test_the_connect_timeout_is_a_few_seconds() -> None:
 
 @pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
 def test_a_host_that_never_answers_is_given_up_after_the_connect_timeout(
-        silent_host: str, scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    silent_host: str, scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(db.engine, "CONNECT_TIMEOUT_SECONDS", 1)
     assert _seconds_to_fail(f"{scheme}://crm@{silent_host}/crm", limit=20) < 5
 
 
-def test_mariadb_queries_may_run_longer_than_the_connect_timeout(engine: Engine,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mariadb_queries_may_run_longer_than_the_connect_timeout(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The handshake's read timeout is lifted once connected: a long statement is not cut off by it."""
     if engine.dialect.name not in ("mysql", "mariadb"):
         pytest.skip("MariaDB only")

@@ -115,20 +115,25 @@ def test_mariadb_connections_run_read_committed(mariadb_database: Callable[[str]
 
 
 def test_an_empty_latin1_mariadb_database_is_switched_to_utf8mb4_before_the_first_table(
-        mariadb_database: Callable[[str], Engine]) -> None:
+    mariadb_database: Callable[[str], Engine],
+) -> None:
     engine = mariadb_database("latin1")  # upstream MariaDB's default: it refuses every Chinese character
     upgrade_database(engine)
     with engine.connect() as connection:
-        charsets = set(connection.exec_driver_sql(
-            "SELECT DISTINCT character_set_name FROM information_schema.columns "
-            "WHERE table_schema = DATABASE() AND character_set_name IS NOT NULL").scalars())
+        charsets = set(
+            connection.exec_driver_sql(
+                "SELECT DISTINCT character_set_name FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND character_set_name IS NOT NULL"
+            ).scalars()
+        )
     assert charsets == {"utf8mb4"}
     created = create_customer(make_session_factory(engine), actor=SYSTEM, data=CustomerInput(name="华为技术有限公司"))
     assert created.name == "华为技术有限公司"
 
 
 def test_a_mariadb_database_with_tables_in_another_charset_is_refused_with_the_reason(
-        mariadb_database: Callable[[str], Engine]) -> None:
+    mariadb_database: Callable[[str], Engine],
+) -> None:
     engine = mariadb_database("latin1")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE legacy (id INTEGER PRIMARY KEY)")

@@ -34,13 +34,16 @@ def _logged(error: BaseException, caplog: pytest.LogCaptureFixture) -> str:
 
 @pytest.mark.parametrize("failure", ["duplicate_username", "missing_role"])
 def test_a_failed_create_user_logs_neither_the_hash_nor_the_username(
-        sessions: Sessions, unchecked_create_user: None, caplog: pytest.LogCaptureFixture, failure: str) -> None:
-    create_user(sessions, actor=SYSTEM, username="firstuser", display_name="First", password="first-pass-1",
-                role="staff")
+    sessions: Sessions, unchecked_create_user: None, caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    create_user(
+        sessions, actor=SYSTEM, username="firstuser", display_name="First", password="first-pass-1", role="staff"
+    )
     username, role = ("firstuser", "staff") if failure == "duplicate_username" else ("seconduser", None)
     with pytest.raises(Exception) as failed:
-        create_user(sessions, actor=SYSTEM, username=username, display_name="Second", password="second-pass-1",
-                    role=role)  # type: ignore[arg-type]
+        create_user(
+            sessions, actor=SYSTEM, username=username, display_name="Second", password="second-pass-1", role=role
+        )  # type: ignore[arg-type]
     text = _logged(failed.value, caplog)
     assert "INSERT INTO users" in text  # the statement itself is still there to debug with
     assert "SECRETSECRET" not in text
@@ -48,11 +51,16 @@ def test_a_failed_create_user_logs_neither_the_hash_nor_the_username(
 
 
 def test_values_quoted_by_the_database_are_hidden() -> None:
-    assert hide_values('duplicate key value violates unique constraint "uq"\nDETAIL:  Key (username)=(bob) '
-                       "already exists.") == ('duplicate key value violates unique constraint "uq"\nDETAIL:  Key '
-                                              "(username)=(values hidden) already exists.")
-    assert "hash" not in hide_values("null value in column \"role\"\nDETAIL:  Failing row contains (1, bob, hash)."
-                                     "\nCONTEXT:  x")
-    assert hide_values("Duplicate entry 'bob' for key 'uq_users_username'") == \
-        "Duplicate entry (value hidden) for key 'uq_users_username'"
+    assert hide_values(
+        'duplicate key value violates unique constraint "uq"\nDETAIL:  Key (username)=(bob) already exists.'
+    ) == (
+        'duplicate key value violates unique constraint "uq"\nDETAIL:  Key (username)=(values hidden) already exists.'
+    )
+    assert "hash" not in hide_values(
+        'null value in column "role"\nDETAIL:  Failing row contains (1, bob, hash).\nCONTEXT:  x'
+    )
+    assert (
+        hide_values("Duplicate entry 'bob' for key 'uq_users_username'")
+        == "Duplicate entry (value hidden) for key 'uq_users_username'"
+    )
     assert "13812345678" not in hide_values('invalid input syntax for type integer: "13812345678"')

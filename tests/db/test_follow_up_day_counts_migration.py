@@ -31,5 +31,7 @@ def test_the_upgrade_counts_existing_open_follow_ups_on_their_local_day(engine: 
     upgrade_database(engine)
     with engine.connect() as connection:
         # 07:30 UTC is 23:30 on the 23rd in Los Angeles; 08:30 and 09:00 are on the 24th.
-        assert calendar_counts.stored(connection) == {(staff.id, dt.date(2026, 11, 23)): 1,
-                                                      (staff.id, dt.date(2026, 11, 24)): 2}
+        assert calendar_counts.stored(connection) == {
+            (staff.id, dt.date(2026, 11, 23)): 1,
+            (staff.id, dt.date(2026, 11, 24)): 2,
+        }

@@ -23,8 +23,13 @@ def _migrate(engine: Engine, target: str, *, down: bool) -> None:
 def test_a_stored_monthly_kpi_value_survives_the_upgrade_and_the_downgrade(engine: Engine) -> None:
     _migrate(engine, "0004_customer_search", down=True)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO kpi_snapshots (period, kpi, scope, value, created_at) "
-                                "VALUES ('2026-10', 'churn_rate', 'all', 0.0425, :at)"), {"at": STAMP})
+        connection.execute(
+            text(
+                "INSERT INTO kpi_snapshots (period, kpi, scope, value, created_at) "
+                "VALUES ('2026-10', 'churn_rate', 'all', 0.0425, :at)"
+            ),
+            {"at": STAMP},
+        )
     upgrade_database(engine)
     with engine.connect() as connection:
         snapshot = connection.execute(select(KpiSnapshot.key, KpiSnapshot.computed_at, KpiSnapshot.payload)).one()

@@ -36,9 +36,15 @@ def test_upgrade_twice_is_harmless(engine: Engine) -> None:
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
-        differences = [d for d in compare_metadata(context, Base.metadata)
-                       if not (isinstance(d, tuple) and d[0] in ("add_index", "remove_index")
-                               and engine.dialect.name in ("mysql", "mariadb"))]
+        differences = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if not (
+                isinstance(d, tuple)
+                and d[0] in ("add_index", "remove_index")
+                and engine.dialect.name in ("mysql", "mariadb")
+            )
+        ]
     assert differences == []
 
 

@@ -30,8 +30,9 @@ TOO_MUCH = str(MAX_AMOUNT + Decimal("0.01"))
 
 @pytest.fixture
 def manager(sessions: Sessions) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123",
-                       role="manager").as_actor()
+    return create_user(
+        sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123", role="manager"
+    ).as_actor()
 
 
 def _import(sessions: Sessions, actor: Actor, kind: str, text: str):  # type: ignore[no-untyped-def]
@@ -41,8 +42,12 @@ def _import(sessions: Sessions, actor: Actor, kind: str, text: str):  # type: ig
 def test_two_large_orders_are_classified_and_later_imports_still_work(sessions: Sessions, manager: Actor) -> None:
     """Two valid orders of 600,000,000,000 sum past the old Numeric(14, 2): the import and classify still run."""
     _import(sessions, manager, "customers", "code,name\nA1,Alpha\nB1,Beta\n")
-    report = _import(sessions, manager, "orders", "customer_code,order_date,amount\n"
-                                                  "A1,2024-01-05,600000000000\nA1,2024-01-06,600000000000\n")
+    report = _import(
+        sessions,
+        manager,
+        "orders",
+        "customer_code,order_date,amount\nA1,2024-01-05,600000000000\nA1,2024-01-06,600000000000\n",
+    )
     assert report.counts == {"orders.created": 2}
     recompute(sessions, actor=SYSTEM, as_of=TODAY)
     later = _import(sessions, manager, "orders", "customer_code,order_date,amount\nB1,2024-01-07,10\n")
@@ -69,28 +74,41 @@ def test_sum_columns_hold_the_largest_amount_times_the_most_orders(sessions: Ses
 
 def test_an_amount_above_the_maximum_is_refused_by_the_import(sessions: Sessions, manager: Actor) -> None:
     _import(sessions, manager, "customers", "code,name\nA1,Alpha\n")
-    report = _import(sessions, manager, "orders", f"customer_code,order_date,amount\nA1,2024-01-05,{TOO_MUCH}\n"
-                                                  f"A1,2024-01-06,{MAX_AMOUNT}\n")
+    report = _import(
+        sessions,
+        manager,
+        "orders",
+        f"customer_code,order_date,amount\nA1,2024-01-05,{TOO_MUCH}\nA1,2024-01-06,{MAX_AMOUNT}\n",
+    )
     assert report.counts == {"orders.created": 1}
     assert [issue.field for issue in report.issues] == ["amount"]
 
 
 def test_an_amount_above_the_maximum_is_refused_by_orders_contracts_and_payments(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     customer_id = add_customer(sessions, "C1")
     with pytest.raises(ValidationError) as refused:
-        add_order(sessions, actor=manager, customer_id=customer_id, today=TODAY,
-                  data={"order_date": TODAY, "amount": TOO_MUCH})
+        add_order(
+            sessions,
+            actor=manager,
+            customer_id=customer_id,
+            today=TODAY,
+            data={"order_date": TODAY, "amount": TOO_MUCH},
+        )
     assert refused.value.fields["amount"] == ("validation.amount", {})
     with pytest.raises(ValidationError) as refused:
-        add_contract(sessions, actor=manager, customer_id=customer_id, today=TODAY,
-                     data={"title": "Big", "value": TOO_MUCH})
+        add_contract(
+            sessions, actor=manager, customer_id=customer_id, today=TODAY, data={"title": "Big", "value": TOO_MUCH}
+        )
     assert refused.value.fields["value"][0] == "validation.amount"
-    contract = add_contract(sessions, actor=manager, customer_id=customer_id, today=TODAY,
-                            data={"title": "Big", "value": str(MAX_AMOUNT)})
+    contract = add_contract(
+        sessions, actor=manager, customer_id=customer_id, today=TODAY, data={"title": "Big", "value": str(MAX_AMOUNT)}
+    )
     with pytest.raises(ValidationError) as refused:
-        add_payment(sessions, actor=manager, contract_id=contract.id, today=TODAY,
-                    data={"due_date": TODAY, "amount": TOO_MUCH})
+        add_payment(
+            sessions, actor=manager, contract_id=contract.id, today=TODAY, data={"due_date": TODAY, "amount": TOO_MUCH}
+        )
     assert refused.value.fields["amount"][0] == "validation.amount"
 
 
@@ -112,11 +130,17 @@ def test_size_classes_add_up_revenues_past_the_range_of_64_bit_integers() -> Non
 
 def test_migrations_give_sum_columns_their_room_and_sqlite_no_spurious_difference(engine: Engine) -> None:
     with engine.connect() as connection:
-        columns = {(table, column["name"]): column["type"] for table in ("customers", "kpi_targets")
-                   for column in inspect(connection).get_columns(table)}
+        columns = {
+            (table, column["name"]): column["type"]
+            for table in ("customers", "kpi_targets")
+            for column in inspect(connection).get_columns(table)
+        }
         context = MigrationContext.configure(connection, opts={"compare_type": compare_column_types})
-        modified = [d for d in compare_metadata(context, Base.metadata)
-                    if isinstance(d, list) and d[0][0] == "modify_type" and d[0][3] in ("rfm_monetary", "target")]
+        modified = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if isinstance(d, list) and d[0][0] == "modify_type" and d[0][3] in ("rfm_monetary", "target")
+        ]
     assert modified == []
     if engine.dialect.name != "sqlite":
         assert columns[("customers", "rfm_monetary")].precision == MONEY_SUM_DIGITS

@@ -28,8 +28,13 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
 ]
 COOKIE_KEY = "e2e-test-cookie-signing-key-not-a-secret"  # >= 32 bytes, as HS256 wants
 PASSWORDS = {"admin": "admin-secret-1", "staff": "staff-secret-1"}
@@ -124,10 +129,22 @@ def e2e_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[E2
     upgrade_database(engine)
     sessions = make_session_factory(engine)
     users = {
-        "admin": create_user(sessions, actor=SYSTEM, username="admin", display_name="Ada Admin",
-                             password=PASSWORDS["admin"], role="admin"),
-        "staff": create_user(sessions, actor=SYSTEM, username="staff", display_name="Sam Staff",
-                             password=PASSWORDS["staff"], role="staff"),
+        "admin": create_user(
+            sessions,
+            actor=SYSTEM,
+            username="admin",
+            display_name="Ada Admin",
+            password=PASSWORDS["admin"],
+            role="admin",
+        ),
+        "staff": create_user(
+            sessions,
+            actor=SYSTEM,
+            username="staff",
+            display_name="Sam Staff",
+            password=PASSWORDS["staff"],
+            role="staff",
+        ),
     }
     yield E2eDatabase(url=url, sessions=sessions, users=users)
     engine.dispose()
@@ -141,12 +158,30 @@ def crm_server(e2e_database: E2eDatabase, tmp_path: Path, chromium_path: Path) -
     env = dict(os.environ, CRM_DATABASE_URL=e2e_database.url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
     log_path = tmp_path / "streamlit.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = CrmServer(base_url=base_url, database=e2e_database, log_path=log_path)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT

@@ -37,11 +37,13 @@ def top(locator: Locator) -> float:
 
 
 def test_staff_refused_after_an_admins_save_see_both_addresses_and_keep_theirs_plus_their_notes(
-        browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     sessions = crm_server.database.sessions
     staff_user = crm_server.database.users["staff"]
-    customer = create_customer(sessions, actor=SYSTEM, data=CustomerInput(
-        name="Delta Clinics", address="1 Old Road", owner_id=staff_user.id))
+    customer = create_customer(
+        sessions, actor=SYSTEM, data=CustomerInput(name="Delta Clinics", address="1 Old Road", owner_id=staff_user.id)
+    )
     shots = tmp_path / "shots"
     shots.mkdir()
     admin_context, staff_context = new_context(browser), new_context(browser)
@@ -59,8 +61,7 @@ def test_staff_refused_after_an_admins_save_see_both_addresses_and_keep_theirs_p
         admin_form.get_by_label(t("customers.field.address"), exact=True).fill("2 Manager Street")
         admin_form.get_by_role("button", name=t("common.save")).click()
         wait_idle(admin)
-        expect(admin.get_by_text(t("customers.edit.saved", name="Delta Clinics"))).to_be_visible(
-            timeout=UI_TIMEOUT_MS)
+        expect(admin.get_by_text(t("customers.edit.saved", name="Delta Clinics"))).to_be_visible(timeout=UI_TIMEOUT_MS)
         assert get_customer(sessions, actor=SYSTEM, customer_id=customer.id).address == "2 Manager Street"
 
     with step(staff, shots, crm_server, "3-staff-refused-at-the-top-of-the-form"):
@@ -78,15 +79,13 @@ def test_staff_refused_after_an_admins_save_see_both_addresses_and_keep_theirs_p
         expect(staff_form.get_by_text("2 Manager Street", exact=True)).to_be_visible()
         expect(staff_form.get_by_text("3 Staff Lane", exact=True)).to_be_visible()
         expect(staff_form.get_by_role("radio", name=t("customers.conflict.keep_theirs"))).to_be_checked()
-        expect(staff_form.get_by_label(t("customers.field.notes"), exact=True)).to_have_value(
-            "Moved to a new office.")
+        expect(staff_form.get_by_label(t("customers.field.notes"), exact=True)).to_have_value("Moved to a new office.")
         assert get_customer(sessions, actor=SYSTEM, customer_id=customer.id).notes is None
 
     with step(staff, shots, crm_server, "4-staff-saves-again-theirs-kept-notes-added"):
         save.click()
         wait_idle(staff)
-        expect(staff.get_by_text(t("customers.edit.saved", name="Delta Clinics"))).to_be_visible(
-            timeout=UI_TIMEOUT_MS)
+        expect(staff.get_by_text(t("customers.edit.saved", name="Delta Clinics"))).to_be_visible(timeout=UI_TIMEOUT_MS)
         saved = get_customer(sessions, actor=SYSTEM, customer_id=customer.id)
         assert (saved.address, saved.notes) == ("2 Manager Street", "Moved to a new office.")
     admin_context.close()

@@ -39,8 +39,9 @@ def customer_count(server: CrmServer) -> int:
 
 def metric(page: Page, label: str) -> Locator:
     """The value of the metric with this label (the list's "Customers", "Page", ...)."""
-    return page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)) \
-        .get_by_test_id("stMetricValue")
+    return (
+        page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).get_by_test_id("stMetricValue")
+    )
 
 
 def expander(page: Page, title: str) -> Locator:
@@ -65,11 +66,15 @@ def click_until_shown(page: Page, button: Locator, shown: Locator, attempts: int
 
 
 def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
-        browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     sessions = crm_server.database.sessions
     existing = create_customer(
-        sessions, actor=SYSTEM, data=CustomerInput(name="北京益华供应链管理有限责任公司", industry="logistics"),
-        contact=ContactInput(name="周亮", phone="13913259191", email="zhou@yihua.example", is_primary=True))
+        sessions,
+        actor=SYSTEM,
+        data=CustomerInput(name="北京益华供应链管理有限责任公司", industry="logistics"),
+        contact=ContactInput(name="周亮", phone="13913259191", email="zhou@yihua.example", is_primary=True),
+    )
     for name in ("Contoso Trading Co.", "Northwind Foods Ltd"):
         create_customer(sessions, actor=SYSTEM, data=CustomerInput(name=name))
     shots = tmp_path / "shots"
@@ -128,10 +133,12 @@ def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
         assert customer_count(crm_server) == 4
 
     with step(page, shots, crm_server, "5-import-dry-run-reports-bad-rows"):
-        rows = ["客户名称,客户编号,联系人,电话,邮箱",
-                "杭州测试导入科技有限公司,IMP001,赵一,13700000001,zhao@imp.example",
-                ",IMP002,钱二,13700000002,qian@imp.example",
-                "南京坏电话贸易有限公司,IMP003,孙三,12345,sun@imp.example"]
+        rows = [
+            "客户名称,客户编号,联系人,电话,邮箱",
+            "杭州测试导入科技有限公司,IMP001,赵一,13700000001,zhao@imp.example",
+            ",IMP002,钱二,13700000002,qian@imp.example",
+            "南京坏电话贸易有限公司,IMP003,孙三,12345,sun@imp.example",
+        ]
         upload = tmp_path / "客户-gbk.csv"
         upload.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))  # what Excel in China writes
         page.get_by_role("button", name=t("customers.back")).click()
@@ -141,8 +148,11 @@ def test_a_manager_finds_opens_creates_and_dry_runs_an_import_of_customers(
         wait_idle(page)
         expect(page.get_by_text("gb18030", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
         wait_idle(page)  # the run the upload started has drawn the whole form
-        click_until_shown(page, page.get_by_role("button", name=t("imports.panel.dry_run")),
-                          page.get_by_text(t("imports.panel.dry_run_done")))
+        click_until_shown(
+            page,
+            page.get_by_role("button", name=t("imports.panel.dry_run")),
+            page.get_by_text(t("imports.panel.dry_run_done")),
+        )
         expect(page.get_by_text(t("imports.panel.problems", errors=2, warnings=0))).to_be_visible()
         expect(page.get_by_text(t("validation.phone")).first).to_be_attached()  # a cell of the report
         assert customer_count(crm_server) == 4  # a dry run writes nothing

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 # Markdown image and link, raw HTML with a script hook, emphasis, maths, a colour directive, bare URLs.
-HOSTILE = ("![x](http://evil.example/x.png) [click](http://evil.example) <img src=http://evil.example/y.png "
-           "onerror=alert(1)> **bold** $x$ :red[x] www.evil.example evil@evil.example")
+HOSTILE = (
+    "![x](http://evil.example/x.png) [click](http://evil.example) <img src=http://evil.example/y.png "
+    "onerror=alert(1)> **bold** $x$ :red[x] www.evil.example evil@evil.example"
+)
 SHORT = "![x](http://evil.example/n.png) [c](http://evil.example) <b>b</b> **bold** :red[r]"  # <= 120 characters
 PASSWORD = "hostile-secret-1"
 
@@ -40,21 +42,33 @@ def assert_inert(page: Page, requests: list[str]) -> None:
     assert requests == []
 
 
-def test_hostile_names_notes_and_timeline_entries_show_as_typed(browser: Browser, crm_server: CrmServer,
-                                                                tmp_path: Path) -> None:
+def test_hostile_names_notes_and_timeline_entries_show_as_typed(
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     sessions = crm_server.database.sessions
-    user = create_user(sessions, actor=SYSTEM, username="hostile", display_name=SHORT, password=PASSWORD,
-                       role="manager").as_actor()
+    user = create_user(
+        sessions, actor=SYSTEM, username="hostile", display_name=SHORT, password=PASSWORD, role="manager"
+    ).as_actor()
     customer = create_customer(
-        sessions, actor=user, confirm_duplicates=True,
+        sessions,
+        actor=user,
+        confirm_duplicates=True,
         data=CustomerInput(name=HOSTILE, owner_id=user.id, address=HOSTILE, notes=HOSTILE),
-        contact=ContactInput(name=SHORT, phone="13812345678", email="evil@evil.example", is_primary=True))
+        contact=ContactInput(name=SHORT, phone="13812345678", email="evil@evil.example", is_primary=True),
+    )
     long_note = "\n".join([HOSTILE] + [f"line {i} " + "很长的备注 long note " * 30 for i in range(12)])
     assert len(long_note) > 5000
-    customer = update_customer(sessions, actor=user, customer_id=customer.id, version=customer.version,
-                               changes={"notes": long_note})
-    log_contact(sessions, actor=user, customer_id=customer.id, channel="phone", summary=HOSTILE,
-                occurred_at=utcnow() - dt.timedelta(minutes=5))
+    customer = update_customer(
+        sessions, actor=user, customer_id=customer.id, version=customer.version, changes={"notes": long_note}
+    )
+    log_contact(
+        sessions,
+        actor=user,
+        customer_id=customer.id,
+        channel="phone",
+        summary=HOSTILE,
+        occurred_at=utcnow() - dt.timedelta(minutes=5),
+    )
 
     shots = tmp_path / "shots"
     shots.mkdir()

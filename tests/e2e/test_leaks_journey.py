@@ -23,7 +23,8 @@ EVIL = '=HYPERLINK("http://evil.example","x")'
 
 
 def test_the_customer_lists_toolbar_has_search_but_no_raw_csv_download(
-        browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     """A name Excel would run as a link can leave only through the export, which quotes it."""
     create_customer(crm_server.database.sessions, actor=SYSTEM, data=CustomerInput(name=EVIL))
     shots = tmp_path / "shots"

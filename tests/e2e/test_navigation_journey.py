@@ -58,11 +58,31 @@ def empty_server(tmp_path: Path, chromium_path: Path, monkeypatch: pytest.Monkey
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, CRM_DATABASE_URL=url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
     log_path = tmp_path / "streamlit-empty.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = CrmServer(base_url=base_url, database=database, log_path=log_path)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -87,10 +107,9 @@ def pick_language(page: Page, language: str) -> None:
     page.get_by_role("option", name=language).click()
 
 
-
-
-def test_the_first_run_screen_follows_each_language_chosen(browser: Browser, empty_server: CrmServer,
-                                                           tmp_path: Path) -> None:
+def test_the_first_run_screen_follows_each_language_chosen(
+    browser: Browser, empty_server: CrmServer, tmp_path: Path
+) -> None:
     """On a fresh server, I switch the welcome screen to 简体中文 and back to English, and it follows each time."""
     context = new_context(browser)
     try:
@@ -113,7 +132,8 @@ def test_the_first_run_screen_follows_each_language_chosen(browser: Browser, emp
 
 
 def test_the_menus_customers_leaves_a_360_view_for_the_list_with_its_filters(
-        browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     """In a customer's 360 view, I click Customers in the menu and get the list back, searched as I left it."""
     sessions = crm_server.database.sessions
     acme = create_customer(sessions, actor=SYSTEM, data=CustomerInput(name="Acme Robotics"))
@@ -163,11 +183,19 @@ def test_the_menus_customers_leaves_a_360_view_for_the_list_with_its_filters(
 
 
 def test_an_english_choice_on_the_sign_in_screen_beats_a_chinese_account(
-        browser: Browser, crm_server: CrmServer, tmp_path: Path) -> None:
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     """As a manager whose account says 中文, I pick English on the sign-in screen and stay in English."""
     sessions = crm_server.database.sessions
-    create_user(sessions, actor=SYSTEM, username="lina", display_name="李娜 Li Na", password="lina-secret-1",
-                role="manager", language="zh")
+    create_user(
+        sessions,
+        actor=SYSTEM,
+        username="lina",
+        display_name="李娜 Li Na",
+        password="lina-secret-1",
+        role="manager",
+        language="zh",
+    )
     context = new_context(browser)
     try:
         page = open_app(context, crm_server)

@@ -119,8 +119,9 @@ def landing(page: Page) -> str:
     return "login"
 
 
-def test_sign_out_voids_a_re_login_cookie_copied_before_it(browser: Browser, crm_server: CrmServer,
-                                                            tmp_path: Path) -> None:
+def test_sign_out_voids_a_re_login_cookie_copied_before_it(
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     """An admin signs in, uses the app in Chinese and English, signs out; a copy of their old cookie is then useless."""
     context = new_context(browser)
     try:
@@ -157,8 +158,9 @@ def test_sign_out_voids_a_re_login_cookie_copied_before_it(browser: Browser, crm
                 if not any(c["name"] == COOKIE_NAME and c["value"] for c in context.cookies()):
                     break
                 page.wait_for_timeout(250)
-            assert not [c for c in context.cookies() if c["name"] == COOKIE_NAME and c["value"]], \
+            assert not [c for c in context.cookies() if c["name"] == COOKIE_NAME and c["value"]], (
                 "signing out left the re-login cookie in this browser"
+            )
 
         with step(page, tmp_path, crm_server, "05-reload-after-sign-out"):
             # Whether or not this browser still holds the cookie, reloading must not sign back in.
@@ -176,8 +178,9 @@ def test_sign_out_voids_a_re_login_cookie_copied_before_it(browser: Browser, crm
         replayed.close()
 
 
-def test_copied_cookie_signs_in_until_the_password_is_reset(browser: Browser, crm_server: CrmServer,
-                                                            tmp_path: Path) -> None:
+def test_copied_cookie_signs_in_until_the_password_is_reset(
+    browser: Browser, crm_server: CrmServer, tmp_path: Path
+) -> None:
     """A staff member's cookie copied to another browser signs in there, until an admin resets their password."""
     context = new_context(browser)
     try:

@@ -15,8 +15,18 @@ from ui.i18n import lang_key, t
 from ui.state import forget_company_clock
 from ui.widgets import field_error, run_action
 
-ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
-         "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC")
+ZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
 
 
 def settings_section(sessions: Sessions, actor: Actor) -> None:
@@ -24,19 +34,41 @@ def settings_section(sessions: Sessions, actor: Actor) -> None:
     form = keys.SETTINGS_FORM
     current = read_settings(sessions)
     with st.form(form):
-        staff_read_all = st.checkbox(t("admin.settings.staff_read_all"), value=bool(current["staff_can_read_all"]),
-                                     key="admin_settings_staff_read_all")
-        zone = st.selectbox(t("admin.settings.timezone"), ZONES,
-                            index=ZONES.index(current["timezone"]) if current["timezone"] in ZONES else 0,
-                            key=lang_key("admin_settings_timezone"))
-        working_time = st.time_input(t("admin.settings.working_time"),
-                                     value=parse_time(current["follow_up_default_time"]) or dt.time(9),
-                                     step=dt.timedelta(minutes=15), help=t("admin.settings.working_time_help"),
-                                     key="admin_settings_working_time")
+        staff_read_all = st.checkbox(
+            t("admin.settings.staff_read_all"),
+            value=bool(current["staff_can_read_all"]),
+            key="admin_settings_staff_read_all",
+        )
+        zone = st.selectbox(
+            t("admin.settings.timezone"),
+            ZONES,
+            index=ZONES.index(current["timezone"]) if current["timezone"] in ZONES else 0,
+            key=lang_key("admin_settings_timezone"),
+        )
+        working_time = st.time_input(
+            t("admin.settings.working_time"),
+            value=parse_time(current["follow_up_default_time"]) or dt.time(9),
+            step=dt.timedelta(minutes=15),
+            help=t("admin.settings.working_time_help"),
+            key="admin_settings_working_time",
+        )
         field_error(form, "follow_up_default_time")
         clicked = st.form_submit_button(t("common.save"), type="primary")
-    if clicked and run_action(form, lambda: update_settings(
-            sessions, actor=actor, changes={"staff_can_read_all": staff_read_all, "timezone": zone,
-                                            "follow_up_default_time": working_time.strftime("%H:%M")})) is not None:
+    if (
+        clicked
+        and run_action(
+            form,
+            lambda: update_settings(
+                sessions,
+                actor=actor,
+                changes={
+                    "staff_can_read_all": staff_read_all,
+                    "timezone": zone,
+                    "follow_up_default_time": working_time.strftime("%H:%M"),
+                },
+            ),
+        )
+        is not None
+    ):
         forget_company_clock()  # every page reads the zone through that cache, not from this session
         st.success(t("admin.settings.saved"))

@@ -40,24 +40,46 @@ def _events(sessions: Sessions, actor: Actor, customer_id: int) -> None:
     if not events:
         st.info(t("common.no_rows"))
         return
-    data_table(pd.DataFrame([{
-        t("classification.page.col.date"): date(e.event_date),
-        t("classification.page.col.kind"): t(f"classification.credit_kind.{e.kind}"),
-        t("classification.page.col.weight"): float(e.weight),
-        t("classification.page.col.amount"): money(e.amount) if e.amount is not None else "",
-        t("classification.page.col.days_late"): e.days_late,
-        t("classification.page.col.note"): e.note or "",
-    } for e in events]), hide_index=True, width="stretch")
+    data_table(
+        pd.DataFrame(
+            [
+                {
+                    t("classification.page.col.date"): date(e.event_date),
+                    t("classification.page.col.kind"): t(f"classification.credit_kind.{e.kind}"),
+                    t("classification.page.col.weight"): float(e.weight),
+                    t("classification.page.col.amount"): money(e.amount) if e.amount is not None else "",
+                    t("classification.page.col.days_late"): e.days_late,
+                    t("classification.page.col.note"): e.note or "",
+                }
+                for e in events
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     by_id = {e.id: e for e in events}
     left, right = st.columns([3, 1])
-    strike = left.selectbox(t("classification.page.remove_event"), list(by_id),
-                            format_func=lambda i: f"{date(by_id[i].event_date)} · "
-                            f"{t(f'classification.credit_kind.{by_id[i].kind}')}",
-                            key="classification_credit_remove_pick")
+    strike = left.selectbox(
+        t("classification.page.remove_event"),
+        list(by_id),
+        format_func=lambda i: f"{date(by_id[i].event_date)} · {t(f'classification.credit_kind.{by_id[i].kind}')}",
+        key="classification_credit_remove_pick",
+    )
     if right.button(t("classification.page.remove"), key=keys.CREDIT_REMOVE):
-        if run_action(keys.CREDIT_REMOVE, lambda: remove_credit_event(
-                sessions, actor=actor, event_id=strike, version=by_id[strike].version,
-                token=form_token(keys.CREDIT_REMOVE)), success=t("common.saved")) is not None:
+        if (
+            run_action(
+                keys.CREDIT_REMOVE,
+                lambda: remove_credit_event(
+                    sessions,
+                    actor=actor,
+                    event_id=strike,
+                    version=by_id[strike].version,
+                    token=form_token(keys.CREDIT_REMOVE),
+                ),
+                success=t("common.saved"),
+            )
+            is not None
+        ):
             clear_classification_reads()
             st.rerun(scope="app")
 
@@ -66,15 +88,20 @@ def _event_form(sessions: Sessions, actor: Actor, customer_id: int) -> None:
     """Record a credit event of the customer (its weight defaults to the kind's)."""
     form = keys.CREDIT_FORM
     with st.form(form):
-        kind = st.selectbox(t("classification.page.col.kind"), CREDIT_EVENT_KINDS,
-                            format_func=lambda k: t(f"classification.credit_kind.{k}"),
-                            key="classification_credit_kind")
-        event_date = st.date_input(t("classification.page.col.date"), value=company_today(),
-                                   key="classification_credit_date")
+        kind = st.selectbox(
+            t("classification.page.col.kind"),
+            CREDIT_EVENT_KINDS,
+            format_func=lambda k: t(f"classification.credit_kind.{k}"),
+            key="classification_credit_kind",
+        )
+        event_date = st.date_input(
+            t("classification.page.col.date"), value=company_today(), key="classification_credit_date"
+        )
         field_error(form, "event_date")
         c1, c2, c3 = st.columns(3)
-        days_late = c1.number_input(t("classification.page.col.days_late"), 0, 3650, 0,
-                                    key="classification_credit_days")
+        days_late = c1.number_input(
+            t("classification.page.col.days_late"), 0, 3650, 0, key="classification_credit_days"
+        )
         amount = c2.text_input(t("classification.page.col.amount"), key="classification_credit_amount")
         weight = c3.text_input(t("classification.page.weight_optional"), key="classification_credit_weight")
         with c2:
@@ -84,9 +111,24 @@ def _event_form(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         note = st.text_input(t("classification.page.col.note"), max_chars=300, key="classification_credit_note")
         clicked = st.form_submit_button(t("classification.page.record_event"), type="primary")
     if clicked:
-        if run_action(form, lambda: record_credit_event(
-                sessions, actor=actor, customer_id=customer_id, kind=kind, event_date=event_date,
-                weight=weight or None, amount=amount or None, days_late=int(days_late) or None, note=note,
-                token=form_token(form)), success=t("common.saved")) is not None:
+        if (
+            run_action(
+                form,
+                lambda: record_credit_event(
+                    sessions,
+                    actor=actor,
+                    customer_id=customer_id,
+                    kind=kind,
+                    event_date=event_date,
+                    weight=weight or None,
+                    amount=amount or None,
+                    days_late=int(days_late) or None,
+                    note=note,
+                    token=form_token(form),
+                ),
+                success=t("common.saved"),
+            )
+            is not None
+        ):
             clear_classification_reads()
             st.rerun(scope="app")

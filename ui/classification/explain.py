@@ -19,8 +19,10 @@ _TYPED_PARAMS = frozenset({"reason", "by", "note"})
 
 def _described(reason: Reason, language: str) -> str:
     """A reason in the language, what users typed in it escaped for Markdown."""
-    params = {name: inert(value) if name in _TYPED_PARAMS and isinstance(value, str) else value
-              for name, value in reason.params.items()}
+    params = {
+        name: inert(value) if name in _TYPED_PARAMS and isinstance(value, str) else value
+        for name, value in reason.params.items()
+    }
     return describe(Reason(reason.key, params), language)
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from ui.i18n import t
 
-LABEL_PREFIX = {"value_tier": "tier", "size_class": "size_class", "relationship": "relationship",
-                "credit_risk": "credit_risk", "lifecycle_stage": "stage", "need_type": "need_type",
-                "importance": "importance", "urgency": "urgency"}
+LABEL_PREFIX = {
+    "value_tier": "tier",
+    "size_class": "size_class",
+    "relationship": "relationship",
+    "credit_risk": "credit_risk",
+    "lifecycle_stage": "stage",
+    "need_type": "need_type",
+    "importance": "importance",
+    "urgency": "urgency",
+}
 
 
 def class_label(dimension: str, value: str | None) -> str:

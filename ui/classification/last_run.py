@@ -18,8 +18,13 @@ def last_run_caption(sessions: Sessions, actor: Actor) -> None:
     with error_boundary("classification last run"):
         run_facts = read_last_run(sessions, actor=actor)
         if run_facts:
-            st.caption(t("classification.page.last_run", as_of=date(dt.date.fromisoformat(run_facts["as_of"])),
-                         at=when(dt.datetime.fromisoformat(run_facts["at"])),
-                         mode=t(f"classification.page.mode.{run_facts.get('mode', 'bands')}")))
+            st.caption(
+                t(
+                    "classification.page.last_run",
+                    as_of=date(dt.date.fromisoformat(run_facts["as_of"])),
+                    at=when(dt.datetime.fromisoformat(run_facts["at"])),
+                    mode=t(f"classification.page.mode.{run_facts.get('mode', 'bands')}"),
+                )
+            )
         else:
             st.caption(t("classification.page.never_run"))

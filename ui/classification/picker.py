@@ -18,5 +18,9 @@ def customer_picker(sessions: Sessions, actor: Actor, prefix: str) -> int | None
     if not labels:
         st.info(t("common.no_rows"))
         return None
-    return st.selectbox(t("classification.page.customer"), list(labels), format_func=labels.get,  # type: ignore[arg-type]
-                        key=f"{prefix}_customer")
+    return st.selectbox(
+        t("classification.page.customer"),
+        list(labels),
+        format_func=labels.get,  # type: ignore[arg-type]
+        key=f"{prefix}_customer",
+    )

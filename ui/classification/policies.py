@@ -26,29 +26,43 @@ def _policies(sessions: Sessions, actor: Actor) -> None:
     """The policies table; editing and saving redraw only this."""
     with error_boundary("classification policies"):
         policies = list_policies(sessions, actor=actor)
-        frame = pd.DataFrame([{
-            "dimension": t(f"classification.dimension.{p.dimension}"), "class": class_label(p.dimension, p.class_value),
-            "cadence_days": p.cadence_days, "description_en": p.description_en, "description_zh": p.description_zh,
-        } for p in policies])
+        frame = pd.DataFrame(
+            [
+                {
+                    "dimension": t(f"classification.dimension.{p.dimension}"),
+                    "class": class_label(p.dimension, p.class_value),
+                    "cadence_days": p.cadence_days,
+                    "description_en": p.description_en,
+                    "description_zh": p.description_zh,
+                }
+                for p in policies
+            ]
+        )
         config = {
             "dimension": st.column_config.TextColumn(t("classification.page.col.dimension"), disabled=True),
             "class": st.column_config.TextColumn(t("classification.page.col.class"), disabled=True),
-            "cadence_days": st.column_config.NumberColumn(t("classification.page.col.cadence"), min_value=1,
-                                                          max_value=3650, step=1),
+            "cadence_days": st.column_config.NumberColumn(
+                t("classification.page.col.cadence"), min_value=1, max_value=3650, step=1
+            ),
             "description_en": st.column_config.TextColumn(t("classification.page.col.description_en"), max_chars=1000),
             "description_zh": st.column_config.TextColumn(t("classification.page.col.description_zh"), max_chars=1000),
         }
         if not actor.can("classification.manage"):
             data_table(frame, column_config=config, hide_index=True, width="stretch")
             return
-        data_editor(frame, column_config=config, hide_index=True, width="stretch", num_rows="fixed",
-                    key=keys.POLICIES_EDITOR)
+        data_editor(
+            frame, column_config=config, hide_index=True, width="stretch", num_rows="fixed", key=keys.POLICIES_EDITOR
+        )
         field_error(keys.POLICIES_FORM, "value_tier.high")
         if st.button(t("common.save"), key=keys.POLICIES_SAVE, type="primary"):
             edits = st.session_state.get(keys.POLICIES_EDITOR, {}).get("edited_rows", {})
-            saved = run_action(keys.POLICIES_FORM, lambda: save_policies(
-                sessions, actor=actor, changes=policy_changes(policies, edits), token=form_token(keys.POLICIES_FORM)),
-                success=t("common.saved"))
+            saved = run_action(
+                keys.POLICIES_FORM,
+                lambda: save_policies(
+                    sessions, actor=actor, changes=policy_changes(policies, edits), token=form_token(keys.POLICIES_FORM)
+                ),
+                success=t("common.saved"),
+            )
             if saved is not None:
                 clear_classification_reads()
                 st.rerun()

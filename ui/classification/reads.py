@@ -30,15 +30,18 @@ def cached_grid(actor: Actor) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_class_page(actor: Actor, dimension: str, value: str, page: int,
-                      page_size: int) -> tuple[list[dict[str, Any]], int]:
-    return customers_in_class(get_sessions(), actor=actor, dimension=dimension, value=value, page=page,
-                              page_size=page_size)
+def cached_class_page(
+    actor: Actor, dimension: str, value: str, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    return customers_in_class(
+        get_sessions(), actor=actor, dimension=dimension, value=value, page=page, page_size=page_size
+    )
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_exceptions(actor: Actor, owner_id: int | None, page: int,
-                      page_size: int) -> tuple[list[dict[str, Any]], int]:
+def cached_exceptions(
+    actor: Actor, owner_id: int | None, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
     return cadence_exceptions(get_sessions(), actor=actor, owner_id=owner_id, page=page, page_size=page_size)
 
 
@@ -52,8 +55,14 @@ def cached_stage_statistics(actor: Actor) -> StageStatistics:
     return stage_statistics(get_sessions(), actor=actor)
 
 
-_CLASSIFICATION_READS = (cached_distribution, cached_grid, cached_class_page, cached_exceptions,
-                         cached_exception_owners, cached_stage_statistics)
+_CLASSIFICATION_READS = (
+    cached_distribution,
+    cached_grid,
+    cached_class_page,
+    cached_exceptions,
+    cached_exception_owners,
+    cached_stage_statistics,
+)
 
 
 def clear_classification_reads() -> None:

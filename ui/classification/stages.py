@@ -19,10 +19,19 @@ def stages_section(sessions: Sessions, actor: Actor) -> None:
     cols[0].metric(t("classification.page.ever_potential"), number(stats.ever_potential))
     cols[1].metric(t("classification.page.signed_from_potential"), number(stats.ever_signed_from_potential))
     cols[2].metric(t("classification.page.conversion"), "—" if stats.conversion is None else f"{stats.conversion:.1%}")
-    data_table(pd.DataFrame([{
-        t("classification.dimension.lifecycle_stage"): t(f"stage.{s.stage}"),
-        t("classification.page.col.stays_done"): s.completed,
-        t("classification.page.col.avg_days_done"): s.avg_days_completed,
-        t("classification.page.col.current"): s.current,
-        t("classification.page.col.avg_days_current"): s.avg_days_current,
-    } for s in stats.times]), hide_index=True, width="stretch")
+    data_table(
+        pd.DataFrame(
+            [
+                {
+                    t("classification.dimension.lifecycle_stage"): t(f"stage.{s.stage}"),
+                    t("classification.page.col.stays_done"): s.completed,
+                    t("classification.page.col.avg_days_done"): s.avg_days_completed,
+                    t("classification.page.col.current"): s.current,
+                    t("classification.page.col.avg_days_current"): s.avg_days_current,
+                }
+                for s in stats.times
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -35,15 +35,27 @@ def customer_complaints_tab(sessions: Sessions, actor: Actor, customer_id: int) 
     complaints = customer_cases(sessions, actor=actor, customer_id=customer_id, limit=LIMIT)
     st.markdown(f"**{t('complaints.ui.customer_complaints', n=len(complaints))}**")
     if complaints:
-        data_table(pd.DataFrame([{
-            t("complaints.ui.col.flag"): flag_text(c.flag), t("complaints.field.code"): c.code,
-            t("complaints.field.received_at"): when(c.received_at),
-            t("complaints.field.severity"): vocab("complaints.severity", c.severity),
-            t("complaints.field.category"): category_label(actor, c.category),
-            t("complaints.ui.status"): status_label(c.status),
-            t("complaints.field.department_id"): department_name(c.department_name_en, c.department_name_zh),
-            t("complaints.field.assignee_id"): c.assignee_name or "—",
-        } for c in complaints]), hide_index=True, width="stretch")
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("complaints.ui.col.flag"): flag_text(c.flag),
+                        t("complaints.field.code"): c.code,
+                        t("complaints.field.received_at"): when(c.received_at),
+                        t("complaints.field.severity"): vocab("complaints.severity", c.severity),
+                        t("complaints.field.category"): category_label(actor, c.category),
+                        t("complaints.ui.status"): status_label(c.status),
+                        t("complaints.field.department_id"): department_name(
+                            c.department_name_en, c.department_name_zh
+                        ),
+                        t("complaints.field.assignee_id"): c.assignee_name or "—",
+                    }
+                    for c in complaints
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         st.page_link("pages/complaints.py", label=t("complaints.ui.to_page"), icon=":material/support_agent:")
     inquiries, _ = list_inquiries(sessions, actor=actor, customer_id=customer_id, page_size=LIMIT)
     suggestions, _ = list_suggestions(sessions, actor=actor, customer_id=customer_id, page_size=LIMIT)
@@ -51,18 +63,37 @@ def customer_complaints_tab(sessions: Sessions, actor: Actor, customer_id: int) 
     with cols[0]:
         st.markdown(f"**{t('complaints.tab.inquiries')} · {len(inquiries)}**")
         if inquiries:
-            data_table(pd.DataFrame([{
-                t("complaints.field.code"): q.code, t("complaints.ui.status"): status_label(q.status, "inquiry"),
-                t("complaints.field.question"): preview(q.question, lines=1, chars=60)[0],
-            } for q in inquiries]), hide_index=True, width="stretch")
+            data_table(
+                pd.DataFrame(
+                    [
+                        {
+                            t("complaints.field.code"): q.code,
+                            t("complaints.ui.status"): status_label(q.status, "inquiry"),
+                            t("complaints.field.question"): preview(q.question, lines=1, chars=60)[0],
+                        }
+                        for q in inquiries
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     with cols[1]:
         st.markdown(f"**{t('complaints.tab.suggestions')} · {len(suggestions)}**")
         if suggestions:
-            data_table(pd.DataFrame([{
-                t("complaints.field.received_at"): when(s.received_at),
-                t("complaints.ui.status"): status_label(s.status, "suggestion"),
-                t("complaints.field.content"): preview(s.content, lines=1, chars=60)[0],
-            } for s in suggestions]), hide_index=True, width="stretch")
+            data_table(
+                pd.DataFrame(
+                    [
+                        {
+                            t("complaints.field.received_at"): when(s.received_at),
+                            t("complaints.ui.status"): status_label(s.status, "suggestion"),
+                            t("complaints.field.content"): preview(s.content, lines=1, chars=60)[0],
+                        }
+                        for s in suggestions
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     if actor.can("complaints.handle"):
         with st.expander(t("complaints.tab.new"), icon=":material/report:"):
             complaint_form(sessions, actor, customer_id, prefix=keys.CUSTOMER_INTAKE, open_after=False)

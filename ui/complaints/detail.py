@@ -129,11 +129,15 @@ def _header(c: ComplaintView) -> None:
     badges = st.container(horizontal=True)
     with badges:
         st.badge(status_label(c.status), color="blue", icon=":material/flag:")
-        st.badge(vocab("complaints.severity", c.severity),
-                 color="red" if c.severity in ("critical", "high") else "gray")
+        st.badge(
+            vocab("complaints.severity", c.severity), color="red" if c.severity in ("critical", "high") else "gray"
+        )
         if c.flag:
-            st.badge(t(f"complaints.flag.{c.flag}"), color=FLAG_COLORS[c.flag],  # type: ignore[arg-type]
-                     icon=":material/alarm:")
+            st.badge(
+                t(f"complaints.flag.{c.flag}"),
+                color=FLAG_COLORS[c.flag],  # type: ignore[arg-type]
+                icon=":material/alarm:",
+            )
         if c.reopen_count:
             st.badge(t("complaints.ui.reopened_times", n=c.reopen_count), color="orange", icon=":material/replay:")
         if c.escalated:
@@ -146,57 +150,83 @@ def _fact(label_key: str, value: Any) -> str:
 
 def _facts(actor: Actor, c: ComplaintView) -> None:
     cols = st.columns(2)
-    cols[0].markdown("  \n".join([
-        _fact("complaints.field.customer_id", f"{c.customer_name} · {c.customer_code}"),
-        _fact("complaints.field.contact_id", c.contact_name),
-        _fact("complaints.field.channel", vocab("complaints.channel", c.channel)),
-        _fact("complaints.field.received_at", when(c.received_at)),
-        _fact("complaints.ui.received_by", c.received_by_name),
-        _fact("complaints.field.occurred_at", when(c.occurred_at) if c.occurred_at else None),
-    ]))
-    cols[1].markdown("  \n".join([
-        _fact("complaints.field.category", category_label(actor, c.category)),
-        _fact("complaints.field.impact_scope", vocab("complaints.impact", c.impact_scope)),
-        _fact("complaints.field.department_id", department_name(c.department_name_en, c.department_name_zh)),
-        _fact("complaints.field.assignee_id", c.assignee_name),
-        _fact("complaints.field.root_cause", c.root_cause),
-    ]))
+    cols[0].markdown(
+        "  \n".join(
+            [
+                _fact("complaints.field.customer_id", f"{c.customer_name} · {c.customer_code}"),
+                _fact("complaints.field.contact_id", c.contact_name),
+                _fact("complaints.field.channel", vocab("complaints.channel", c.channel)),
+                _fact("complaints.field.received_at", when(c.received_at)),
+                _fact("complaints.ui.received_by", c.received_by_name),
+                _fact("complaints.field.occurred_at", when(c.occurred_at) if c.occurred_at else None),
+            ]
+        )
+    )
+    cols[1].markdown(
+        "  \n".join(
+            [
+                _fact("complaints.field.category", category_label(actor, c.category)),
+                _fact("complaints.field.impact_scope", vocab("complaints.impact", c.impact_scope)),
+                _fact("complaints.field.department_id", department_name(c.department_name_en, c.department_name_zh)),
+                _fact("complaints.field.assignee_id", c.assignee_name),
+                _fact("complaints.field.root_cause", c.root_cause),
+            ]
+        )
+    )
     st.markdown(f"**{t('complaints.field.description')}**")
     long_text(c.description, key=f"complaints_desc_{c.id}")
-    for label_key, text in (("complaints.field.expected_resolution", c.expected_resolution),
-                            ("complaints.field.resolution", c.resolution),
-                            ("complaints.field.rejection_reason", c.rejection_reason)):
+    for label_key, text in (
+        ("complaints.field.expected_resolution", c.expected_resolution),
+        ("complaints.field.resolution", c.resolution),
+        ("complaints.field.rejection_reason", c.rejection_reason),
+    ):
         if text:
             st.markdown(f"**{t(label_key)}**")
             long_text(text, key=f"complaints_{label_key}_{c.id}")
     if c.confirmed_at:
-        st.markdown(inert_t("complaints.ui.confirmation", who=c.confirmed_by or "?", when=when(c.confirmed_at),
-                            how=vocab("complaints.channel", c.confirmation_channel),
-                            answer=t("complaints.satisfied.yes" if c.customer_satisfied
-                                     else "complaints.satisfied.no")))
+        st.markdown(
+            inert_t(
+                "complaints.ui.confirmation",
+                who=c.confirmed_by or "?",
+                when=when(c.confirmed_at),
+                how=vocab("complaints.channel", c.confirmation_channel),
+                answer=t("complaints.satisfied.yes" if c.customer_satisfied else "complaints.satisfied.no"),
+            )
+        )
 
 
 def _times(detail: ComplaintDetail) -> None:
     c, now = detail.complaint, utcnow()
     cols = st.columns(2)
-    for col, label_key, due, done in ((cols[0], "complaints.field.acknowledge_due_at", c.acknowledge_due_at,
-                                       c.acknowledged_at),
-                                      (cols[1], "complaints.field.resolve_due_at", c.resolve_due_at,
-                                       c.first_resolved_at)):
+    for col, label_key, due, done in (
+        (cols[0], "complaints.field.acknowledge_due_at", c.acknowledge_due_at, c.acknowledged_at),
+        (cols[1], "complaints.field.resolve_due_at", c.resolve_due_at, c.first_resolved_at),
+    ):
         if done is not None:
             late = due is not None and done > due
-            col.metric(t(label_key), when(due) if due else "—",
-                       t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
-                       delta_color="inverse" if late else "normal", delta_arrow="off")
+            col.metric(
+                t(label_key),
+                when(due) if due else "—",
+                t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
+                delta_color="inverse" if late else "normal",
+                delta_arrow="off",
+            )
         elif c.status == "waiting_customer" and label_key.endswith("resolve_due_at"):
             col.metric(t(label_key), when(due) if due else "—", t("complaints.ui.paused"), delta_color="off")
         else:
             left = time_left(due, now) if c.status not in ("closed", "rejected") else ""
-            col.metric(t(label_key), when(due) if due else "—", left or None,
-                       delta_color="inverse" if due is not None and due < now else "normal", delta_arrow="off")
+            col.metric(
+                t(label_key),
+                when(due) if due else "—",
+                left or None,
+                delta_color="inverse" if due is not None and due < now else "normal",
+                delta_arrow="off",
+            )
     notes = [t("complaints.ui.waited", time=duration(detail.waiting_seconds))] if detail.waiting_seconds else []
-    notes += [f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
-              for d in detail.department_times]
+    notes += [
+        f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
+        for d in detail.department_times
+    ]
     if notes:
         st.caption(inert(t("complaints.ui.held_by") + " " + " · ".join(notes)))
 
@@ -208,9 +238,15 @@ def _attachments(actor: Actor, detail: ComplaintDetail) -> None:
     for a in detail.attachments:
         cols = st.columns([4, 2], vertical_alignment="center")
         cols[0].markdown(inert(f"{a.filename} · {a.size / 1024:,.0f} KB · {when(a.uploaded_at)}"))
-        cols[1].download_button(t("complaints.ui.download"), data=_fetch(actor, a.id), file_name=a.filename,
-                                mime="application/octet-stream", key=keys.download(a.id),
-                                icon=":material/download:", on_click="ignore")
+        cols[1].download_button(
+            t("complaints.ui.download"),
+            data=_fetch(actor, a.id),
+            file_name=a.filename,
+            mime="application/octet-stream",
+            key=keys.download(a.id),
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
 
 def _fetch(actor: Actor, attachment_id: int) -> Callable[[], bytes]:
@@ -227,20 +263,29 @@ def describe_event(event: EventView) -> str:
         if event.from_status is None:
             text = t("complaints.ui.event.filed")
         elif event.satisfied is not None:
-            text = inert_t("complaints.ui.event.confirmed", who=event.confirmed_by or "?",
-                           how=vocab("complaints.channel", event.channel),
-                           answer=t("complaints.satisfied.yes" if event.satisfied else "complaints.satisfied.no"),
-                           state=status_label(event.to_status))
+            text = inert_t(
+                "complaints.ui.event.confirmed",
+                who=event.confirmed_by or "?",
+                how=vocab("complaints.channel", event.channel),
+                answer=t("complaints.satisfied.yes" if event.satisfied else "complaints.satisfied.no"),
+                state=status_label(event.to_status),
+            )
         else:
-            text = t("complaints.ui.event.moved", old=status_label(event.from_status),
-                     new=status_label(event.to_status))
+            text = t(
+                "complaints.ui.event.moved", old=status_label(event.from_status), new=status_label(event.to_status)
+            )
     elif event.kind == "handoff":
-        text = inert_t("complaints.ui.event.handoff",
-                       dept=department_name(event.department_name_en, event.department_name_zh),
-                       who=event.assignee_name or "—")
+        text = inert_t(
+            "complaints.ui.event.handoff",
+            dept=department_name(event.department_name_en, event.department_name_zh),
+            who=event.assignee_name or "—",
+        )
     elif event.kind == "severity":
-        text = t("complaints.ui.event.severity", old=vocab("complaints.severity", event.old_value),
-                 new=vocab("complaints.severity", event.new_value))
+        text = t(
+            "complaints.ui.event.severity",
+            old=vocab("complaints.severity", event.old_value),
+            new=vocab("complaints.severity", event.new_value),
+        )
     else:
         text = t(f"complaints.event.{event.kind}")
     return text
@@ -274,17 +319,26 @@ def _step_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int,
         field_error(form, "note")
         pressed = None
         for index, (action, col) in enumerate(zip(actions, st.columns(len(actions)), strict=True)):
-            if col.form_submit_button(t(f"complaints.action.{action}"), type="primary" if index == 0 else "secondary",
-                                      key=f"{form}_{action}", width="stretch"):
+            if col.form_submit_button(
+                t(f"complaints.action.{action}"),
+                type="primary" if index == 0 else "secondary",
+                key=f"{form}_{action}",
+                width="stretch",
+            ):
                 pressed = action
     if pressed:
         _take(sessions, actor, c, version, pressed, form, note=note)
 
 
-def _take(sessions: Sessions, actor: Actor, c: ComplaintView, version: int, action: str, form: str,
-          **arguments: Any) -> None:
-    moved = run_case(form, lambda: transition(sessions, actor=actor, complaint_id=c.id, version=version,
-                                              action=action, token=token(form), **arguments))
+def _take(
+    sessions: Sessions, actor: Actor, c: ComplaintView, version: int, action: str, form: str, **arguments: Any
+) -> None:
+    moved = run_case(
+        form,
+        lambda: transition(
+            sessions, actor=actor, complaint_id=c.id, version=version, action=action, token=token(form), **arguments
+        ),
+    )
     if moved is not None:
         _done(c, t("complaints.ui.moved", code=moved.code, state=status_label(moved.status)))
 
@@ -293,13 +347,15 @@ def _resolve_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: i
     form = keys.action_form(c.id, "resolve")
     with st.form(form, border=True):
         st.markdown(f"**{t('complaints.action.resolve')}**")
-        resolution = st.text_area(t("complaints.field.resolution"), height=80, max_chars=10_000,
-                                  key=f"{form}_resolution")
+        resolution = st.text_area(
+            t("complaints.field.resolution"), height=80, max_chars=10_000, key=f"{form}_resolution"
+        )
         field_error(form, "note")
         root_cause = st.text_input(t("complaints.field.root_cause"), max_chars=64, key=f"{form}_root_cause")
         field_error(form, "root_cause")
-        submitted = st.form_submit_button(t("complaints.action.resolve"), type="primary", key=f"{form}_submit",
-                                          icon=":material/task_alt:")
+        submitted = st.form_submit_button(
+            t("complaints.action.resolve"), type="primary", key=f"{form}_submit", icon=":material/task_alt:"
+        )
     if submitted:
         _take(sessions, actor, c, version, "resolve", form, note=resolution, root_cause=root_cause)
 
@@ -309,27 +365,43 @@ def _confirm_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: i
     now_local = utcnow().astimezone(company_zone()).replace(second=0, microsecond=0)
     with st.form(form, border=True):
         st.markdown(f"**{t('complaints.ui.confirm_title')}**")
-        who = st.text_input(t("complaints.field.confirmed_by"), value=c.contact_name or "", max_chars=120,
-                            key=f"{form}_who")
+        who = st.text_input(
+            t("complaints.field.confirmed_by"), value=c.contact_name or "", max_chars=120, key=f"{form}_who"
+        )
         field_error(form, "confirmed_by")
         cols = st.columns(3)
-        channel = cols[0].selectbox(t("complaints.ui.confirmed_how"), CONFIRMATION_CHANNELS,
-                                    format_func=lambda ch: vocab("complaints.channel", ch), key=f"{form}_channel")
-        day = cols[1].date_input(t("complaints.ui.confirmed_day"), value=now_local.date(),
-                                 max_value=now_local.date(), format="YYYY-MM-DD", key=f"{form}_day")
-        time = cols[2].time_input(t("complaints.ui.confirmed_time"), value=now_local.time(), step=TIME_STEP,
-                                  key=f"{form}_time")
+        channel = cols[0].selectbox(
+            t("complaints.ui.confirmed_how"),
+            CONFIRMATION_CHANNELS,
+            format_func=lambda ch: vocab("complaints.channel", ch),
+            key=f"{form}_channel",
+        )
+        day = cols[1].date_input(
+            t("complaints.ui.confirmed_day"),
+            value=now_local.date(),
+            max_value=now_local.date(),
+            format="YYYY-MM-DD",
+            key=f"{form}_day",
+        )
+        time = cols[2].time_input(
+            t("complaints.ui.confirmed_time"), value=now_local.time(), step=TIME_STEP, key=f"{form}_time"
+        )
         field_error(form, "channel")
         field_error(form, "confirmed_at")
-        satisfied = st.radio(t("complaints.field.satisfied"), [True, False], horizontal=True, index=None,
-                             format_func=lambda s: t("complaints.ui.satisfied_close" if s
-                                                     else "complaints.ui.not_satisfied_reopen"),
-                             key=f"{form}_satisfied")
+        satisfied = st.radio(
+            t("complaints.field.satisfied"),
+            [True, False],
+            horizontal=True,
+            index=None,
+            format_func=lambda s: t("complaints.ui.satisfied_close" if s else "complaints.ui.not_satisfied_reopen"),
+            key=f"{form}_satisfied",
+        )
         field_error(form, "satisfied")
         note = st.text_input(t("complaints.field.note"), max_chars=2000, key=f"{form}_note")
         form_errors(form)
-        submitted = st.form_submit_button(t("complaints.ui.record_confirmation"), type="primary",
-                                          key=f"{form}_submit", icon=":material/how_to_reg:")
+        submitted = st.form_submit_button(
+            t("complaints.ui.record_confirmation"), type="primary", key=f"{form}_submit", icon=":material/how_to_reg:"
+        )
     if not submitted:
         return
     if satisfied is None:
@@ -337,16 +409,16 @@ def _confirm_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: i
         st.rerun()
     action = "confirm_satisfied" if satisfied else "confirm_not_satisfied"
     at = local_instant(day, time)
-    confirmation = Confirmation(confirmed_by=who, channel=channel, satisfied=bool(satisfied),
-                                confirmed_at=min(at, utcnow()) if at else None)
+    confirmation = Confirmation(
+        confirmed_by=who, channel=channel, satisfied=bool(satisfied), confirmed_at=min(at, utcnow()) if at else None
+    )
     _take(sessions, actor, c, version, action, form, note=note, confirmation=confirmation)
 
 
 def _reject_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int, actions: list[str]) -> None:
     form = keys.action_form(c.id, "reject")
     with st.expander(t("complaints.action.reject"), icon=":material/block:"), st.form(form, border=False):
-        reason = st.text_area(t("complaints.field.rejection_reason"), height=68, max_chars=10_000,
-                              key=f"{form}_reason")
+        reason = st.text_area(t("complaints.field.rejection_reason"), height=68, max_chars=10_000, key=f"{form}_reason")
         field_error(form, "note")
         submitted = st.form_submit_button(t("complaints.action.reject"), key=f"{form}_submit")
     if submitted:
@@ -356,25 +428,48 @@ def _reject_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: in
 def _hand_off_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int, actions: list[str]) -> None:
     form = keys.action_form(c.id, keys.HAND_OFF)
     depts, people = departments(actor), assignees(actor)
-    with st.expander(t("complaints.action.hand_off"), icon=":material/forward:",
-                     expanded=c.department_id is None and c.status in ("new", "acknowledged")), \
-            st.form(form, border=False):
+    with (
+        st.expander(
+            t("complaints.action.hand_off"),
+            icon=":material/forward:",
+            expanded=c.department_id is None and c.status in ("new", "acknowledged"),
+        ),
+        st.form(form, border=False),
+    ):
         dept_options, dept_label = options_with_none(depts)
-        department_id = st.selectbox(t("complaints.field.department_id"), dept_options, format_func=dept_label,
-                                     index=dept_options.index(c.department_id) if c.department_id in depts else 0,
-                                     key=f"{form}_department")
+        department_id = st.selectbox(
+            t("complaints.field.department_id"),
+            dept_options,
+            format_func=dept_label,
+            index=dept_options.index(c.department_id) if c.department_id in depts else 0,
+            key=f"{form}_department",
+        )
         field_error(form, "department_id")
         person_options, person_label = options_with_none(people)
-        assignee_id = st.selectbox(t("complaints.field.assignee_id"), person_options, format_func=person_label,
-                                   index=person_options.index(c.assignee_id) if c.assignee_id in people else 0,
-                                   key=f"{form}_assignee")
+        assignee_id = st.selectbox(
+            t("complaints.field.assignee_id"),
+            person_options,
+            format_func=person_label,
+            index=person_options.index(c.assignee_id) if c.assignee_id in people else 0,
+            key=f"{form}_assignee",
+        )
         field_error(form, "assignee_id")
         note = st.text_input(t("complaints.field.note"), max_chars=2000, key=f"{form}_note")
         submitted = st.form_submit_button(t("complaints.action.hand_off"), key=f"{form}_submit")
     if submitted:
-        moved = run_case(form, lambda: hand_off(sessions, actor=actor, complaint_id=c.id, version=version,
-                                                department_id=department_id, assignee_id=assignee_id, note=note,
-                                                token=token(form)))
+        moved = run_case(
+            form,
+            lambda: hand_off(
+                sessions,
+                actor=actor,
+                complaint_id=c.id,
+                version=version,
+                department_id=department_id,
+                assignee_id=assignee_id,
+                note=note,
+                token=token(form),
+            ),
+        )
         if moved is not None:
             _done(c, t("complaints.ui.handed_off", code=moved.code))
 
@@ -382,14 +477,29 @@ def _hand_off_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: 
 def _severity_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int, actions: list[str]) -> None:
     form = keys.action_form(c.id, keys.SEVERITY)
     with st.expander(t("complaints.action.change_severity"), icon=":material/tune:"), st.form(form, border=False):
-        severity = st.selectbox(t("complaints.field.severity"), SEVERITIES, index=SEVERITIES.index(c.severity),
-                                format_func=lambda s: vocab("complaints.severity", s), key=f"{form}_severity")
+        severity = st.selectbox(
+            t("complaints.field.severity"),
+            SEVERITIES,
+            index=SEVERITIES.index(c.severity),
+            format_func=lambda s: vocab("complaints.severity", s),
+            key=f"{form}_severity",
+        )
         note = st.text_input(t("complaints.field.note"), max_chars=2000, key=f"{form}_note")
         st.caption(t("complaints.ui.severity_help"))
         submitted = st.form_submit_button(t("complaints.action.change_severity"), key=f"{form}_submit")
     if submitted:
-        moved = run_case(form, lambda: change_severity(sessions, actor=actor, complaint_id=c.id, version=version,
-                                                       severity=severity, note=note, token=token(form)))
+        moved = run_case(
+            form,
+            lambda: change_severity(
+                sessions,
+                actor=actor,
+                complaint_id=c.id,
+                version=version,
+                severity=severity,
+                note=note,
+                token=token(form),
+            ),
+        )
         if moved is not None:
             _done(c, t("complaints.ui.saved", code=moved.code))
 
@@ -401,8 +511,10 @@ def _note_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int,
         field_error(form, "note")
         submitted = st.form_submit_button(t("complaints.action.note"), key=f"{form}_submit")
     if submitted:
-        moved = run_case(form, lambda: add_note(sessions, actor=actor, complaint_id=c.id, version=version,
-                                                note=note, token=token(form)))
+        moved = run_case(
+            form,
+            lambda: add_note(sessions, actor=actor, complaint_id=c.id, version=version, note=note, token=token(form)),
+        )
         if moved is not None:
             _done(c, t("complaints.ui.saved", code=moved.code))
 
@@ -411,23 +523,37 @@ def _attach_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: in
     form = keys.action_form(c.id, keys.ATTACH)
     revision = int(st.session_state.get(f"{form}__rev", 0))
     with st.expander(t("complaints.action.attach"), icon=":material/attach_file:"), st.form(form, border=False):
-        files = st.file_uploader(t("complaints.field.attachments"),
-                                 type=[suffix.lstrip(".") for suffix in ATTACHMENT_TYPES], accept_multiple_files=True,
-                                 max_upload_size=MAX_ATTACHMENT_BYTES // (1024 * 1024), key=f"{form}_files_{revision}")
+        files = st.file_uploader(
+            t("complaints.field.attachments"),
+            type=[suffix.lstrip(".") for suffix in ATTACHMENT_TYPES],
+            accept_multiple_files=True,
+            max_upload_size=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            key=f"{form}_files_{revision}",
+        )
         field_error(form, "attachments")
         submitted = st.form_submit_button(t("complaints.action.attach"), key=f"{form}_submit")
     if submitted:
         uploads = [AttachmentInput(f.name, f.getvalue()) for f in (files or [])]
         if not uploads:
             return
-        moved = run_case(form, lambda: add_attachments(sessions, actor=actor, complaint_id=c.id, version=version,
-                                                       attachments=uploads, token=token(form)))
+        moved = run_case(
+            form,
+            lambda: add_attachments(
+                sessions, actor=actor, complaint_id=c.id, version=version, attachments=uploads, token=token(form)
+            ),
+        )
         if moved is not None:
             st.session_state[f"{form}__rev"] = revision + 1
             _done(c, t("complaints.ui.saved", code=moved.code))
 
 
 DRAW: dict[str, Callable[[Sessions, Actor, ComplaintView, int, list[str]], None]] = {
-    STEP: _step_form, "resolve": _resolve_form, keys.CONFIRM: _confirm_form, "reject": _reject_form,
-    keys.HAND_OFF: _hand_off_form, keys.SEVERITY: _severity_form, keys.NOTE: _note_form, keys.ATTACH: _attach_form,
+    STEP: _step_form,
+    "resolve": _resolve_form,
+    keys.CONFIRM: _confirm_form,
+    "reject": _reject_form,
+    keys.HAND_OFF: _hand_off_form,
+    keys.SEVERITY: _severity_form,
+    keys.NOTE: _note_form,
+    keys.ATTACH: _attach_form,
 }

@@ -62,23 +62,40 @@ def inquiries_section(sessions: Sessions, actor: Actor) -> None:
 
 
 def _listing(sessions: Sessions, actor: Actor) -> None:
-    status = st.selectbox(t("complaints.ui.status"), [None, *INQUIRY_STATUSES], key=keys.INQ_STATUS,
-                          format_func=lambda s: t("common.all") if s is None else status_label(s, "inquiry"))
+    status = st.selectbox(
+        t("complaints.ui.status"),
+        [None, *INQUIRY_STATUSES],
+        key=keys.INQ_STATUS,
+        format_func=lambda s: t("common.all") if s is None else status_label(s, "inquiry"),
+    )
     page = int(st.session_state.get(keys.INQ_PAGE, 1) or 1) - 1
     rows, total = list_inquiries(sessions, actor=actor, status=status, page=page, page_size=PAGE_SIZE)
     if not rows:
         st.info(t("complaints.ui.no_inquiries"), icon=":material/inbox:")
         return
     now = utcnow()
-    data_table(pd.DataFrame([{
-        t("complaints.ui.col.flag"): flag_text(q.flag), t("complaints.field.code"): q.code,
-        t("complaints.field.customer_id"): q.customer_name,
-        t("complaints.ui.status"): status_label(q.status, "inquiry"),
-        t("complaints.field.question"): preview(q.question, lines=1, chars=80)[0],
-        t("complaints.field.received_at"): when(q.received_at),
-        t("complaints.ui.col.left"): time_left(q.respond_due_at if q.responded_at is None else q.answer_due_at, now)
-        if q.status == "new" else "",
-    } for q in rows]), hide_index=True, width="stretch")
+    data_table(
+        pd.DataFrame(
+            [
+                {
+                    t("complaints.ui.col.flag"): flag_text(q.flag),
+                    t("complaints.field.code"): q.code,
+                    t("complaints.field.customer_id"): q.customer_name,
+                    t("complaints.ui.status"): status_label(q.status, "inquiry"),
+                    t("complaints.field.question"): preview(q.question, lines=1, chars=80)[0],
+                    t("complaints.field.received_at"): when(q.received_at),
+                    t("complaints.ui.col.left"): time_left(
+                        q.respond_due_at if q.responded_at is None else q.answer_due_at, now
+                    )
+                    if q.status == "new"
+                    else "",
+                }
+                for q in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     if total > PAGE_SIZE:
         pager(keys.INQ_PAGE, total, PAGE_SIZE)
     labels = {q.id: f"{q.code} · {q.customer_name}" for q in rows}
@@ -90,9 +107,18 @@ def _listing(sessions: Sessions, actor: Actor) -> None:
 def _inquiry_panel(sessions: Sessions, actor: Actor, q: InquiryView) -> None:
     with st.container(border=True):
         st.markdown(f"**{q.code}** · {inert(q.customer_name)} · {status_label(q.status, 'inquiry')}")
-        st.caption(inert(" · ".join([vocab("complaints.channel", q.channel), when(q.received_at),
-                                     department_name(q.department_name_en, q.department_name_zh),
-                                     q.assignee_name or "—"])))
+        st.caption(
+            inert(
+                " · ".join(
+                    [
+                        vocab("complaints.channel", q.channel),
+                        when(q.received_at),
+                        department_name(q.department_name_en, q.department_name_zh),
+                        q.assignee_name or "—",
+                    ]
+                )
+            )
+        )
         long_text(q.question, key=f"complaints_inq_q_{q.id}")
         if q.answer:
             st.markdown(f"**{t('complaints.field.answer')}**")
@@ -100,20 +126,42 @@ def _inquiry_panel(sessions: Sessions, actor: Actor, q: InquiryView) -> None:
         forms = {a: keys.inquiry_form(q.id, a) for a in q.allowed_actions}
         version = shown_version(f"complaints_inq_shown_{q.id}", q.version, [f"{f}_submit" for f in forms.values()])
         if "respond" in forms and st.button(t("complaints.action.respond"), key=f"{forms['respond']}_submit"):
-            _finish(run_case(forms["respond"], lambda: respond_to_inquiry(
-                sessions, actor=actor, inquiry_id=q.id, version=version, token=token(forms["respond"]))))
+            _finish(
+                run_case(
+                    forms["respond"],
+                    lambda: respond_to_inquiry(
+                        sessions, actor=actor, inquiry_id=q.id, version=version, token=token(forms["respond"])
+                    ),
+                )
+            )
         if "answer" in forms:
             form = forms["answer"]
             with st.form(form):
                 answer = st.text_area(t("complaints.field.answer"), height=80, max_chars=10_000, key=f"{form}_text")
                 field_error(form, "answer")
                 if st.form_submit_button(t("complaints.action.answer"), type="primary", key=f"{form}_submit"):
-                    _finish(run_case(form, lambda: answer_inquiry(sessions, actor=actor, inquiry_id=q.id,
-                                                                  version=version, answer=answer,
-                                                                  token=token(form))))
+                    _finish(
+                        run_case(
+                            form,
+                            lambda: answer_inquiry(
+                                sessions,
+                                actor=actor,
+                                inquiry_id=q.id,
+                                version=version,
+                                answer=answer,
+                                token=token(form),
+                            ),
+                        )
+                    )
         if "close" in forms and st.button(t("complaints.action.close"), key=f"{forms['close']}_submit"):
-            _finish(run_case(forms["close"], lambda: close_inquiry(sessions, actor=actor, inquiry_id=q.id,
-                                                                   version=version, token=token(forms["close"]))))
+            _finish(
+                run_case(
+                    forms["close"],
+                    lambda: close_inquiry(
+                        sessions, actor=actor, inquiry_id=q.id, version=version, token=token(forms["close"])
+                    ),
+                )
+            )
         if "convert" in forms:
             _convert_form(sessions, actor, q, version, forms["convert"])
         if q.complaint_id:
@@ -123,19 +171,38 @@ def _inquiry_panel(sessions: Sessions, actor: Actor, q: InquiryView) -> None:
 def _convert_form(sessions: Sessions, actor: Actor, q: InquiryView, version: int, form: str) -> None:
     with st.expander(t("complaints.action.convert"), icon=":material/report:"), st.form(form, border=False):
         cols = st.columns(2)
-        severity = cols[0].selectbox(t("complaints.field.severity"), SEVERITIES, index=SEVERITIES.index("medium"),
-                                     format_func=lambda s: vocab("complaints.severity", s), key=f"{form}_severity")
-        category = cols[1].selectbox(t("complaints.field.category"), [None, *category_codes(actor)],
-                                     format_func=lambda c: t("common.none") if c is None else category_label(actor, c),
-                                     key=f"{form}_category")
-        description = st.text_area(t("complaints.field.description"), value=q.question, height=80,
-                                   max_chars=10_000, key=f"{form}_description")
+        severity = cols[0].selectbox(
+            t("complaints.field.severity"),
+            SEVERITIES,
+            index=SEVERITIES.index("medium"),
+            format_func=lambda s: vocab("complaints.severity", s),
+            key=f"{form}_severity",
+        )
+        category = cols[1].selectbox(
+            t("complaints.field.category"),
+            [None, *category_codes(actor)],
+            format_func=lambda c: t("common.none") if c is None else category_label(actor, c),
+            key=f"{form}_category",
+        )
+        description = st.text_area(
+            t("complaints.field.description"), value=q.question, height=80, max_chars=10_000, key=f"{form}_description"
+        )
         field_error(form, "description")
         submitted = st.form_submit_button(t("complaints.action.convert"), key=f"{form}_submit")
     if submitted:
-        created = run_case(form, lambda: convert_to_complaint(
-            sessions, actor=actor, inquiry_id=q.id, version=version, severity=severity, category=category,
-            description=description, token=token(form)))
+        created = run_case(
+            form,
+            lambda: convert_to_complaint(
+                sessions,
+                actor=actor,
+                inquiry_id=q.id,
+                version=version,
+                severity=severity,
+                category=category,
+                description=description,
+                token=token(form),
+            ),
+        )
         if created is not None:
             clear_after("complaint")
             st.session_state[keys.FLASH] = t("complaints.ui.filed", code=created.code)
@@ -145,8 +212,9 @@ def _convert_form(sessions: Sessions, actor: Actor, q: InquiryView, version: int
 
 def _finish(result: InquiryView | None) -> None:
     if result is not None:
-        st.session_state[keys.FLASH] = t("complaints.ui.inquiry_saved", code=result.code,
-                                         state=status_label(result.status, "inquiry"))
+        st.session_state[keys.FLASH] = t(
+            "complaints.ui.inquiry_saved", code=result.code, state=status_label(result.status, "inquiry")
+        )
         st.rerun()
 
 
@@ -162,27 +230,51 @@ def _new_inquiry(sessions: Sessions, actor: Actor) -> None:
         contacts, primary = contacts_of(actor, customer_id)
     with st.form(form):
         contact_options, contact_label = options_with_none(contacts)
-        contact_id = st.selectbox(t("complaints.field.contact_id"), contact_options, format_func=contact_label,
-                                  index=contact_options.index(primary) if primary in contacts else 0,
-                                  key=f"{form}_contact")
-        channel = st.selectbox(t("complaints.field.channel"), CHANNELS, key=f"{form}_channel",
-                               format_func=lambda c: vocab("complaints.channel", c))
+        contact_id = st.selectbox(
+            t("complaints.field.contact_id"),
+            contact_options,
+            format_func=contact_label,
+            index=contact_options.index(primary) if primary in contacts else 0,
+            key=f"{form}_contact",
+        )
+        channel = st.selectbox(
+            t("complaints.field.channel"),
+            CHANNELS,
+            key=f"{form}_channel",
+            format_func=lambda c: vocab("complaints.channel", c),
+        )
         question = st.text_area(t("complaints.field.question"), height=80, max_chars=10_000, key=f"{form}_question")
         field_error(form, "question")
         depts, people = departments(actor), assignees(actor)
         dept_options, dept_label = options_with_none(depts)
-        department_id = st.selectbox(t("complaints.field.department_id"), dept_options, format_func=dept_label,
-                                     key=f"{form}_department")
+        department_id = st.selectbox(
+            t("complaints.field.department_id"), dept_options, format_func=dept_label, key=f"{form}_department"
+        )
         person_options, person_label = options_with_none(people)
-        assignee_id = st.selectbox(t("complaints.field.assignee_id"), person_options, format_func=person_label,
-                                   key=f"{form}_assignee")
+        assignee_id = st.selectbox(
+            t("complaints.field.assignee_id"), person_options, format_func=person_label, key=f"{form}_assignee"
+        )
         submitted = st.form_submit_button(t("complaints.ui.record_inquiry"), type="primary", key=f"{form}_submit")
     if submitted:
-        created = run_case(form, lambda: file_inquiry(sessions, actor=actor, data=InquiryInput(
-            customer_id=customer_id, channel=channel, question=question or "", contact_id=contact_id,
-            department_id=department_id, assignee_id=assignee_id), token=token(form)))
+        created = run_case(
+            form,
+            lambda: file_inquiry(
+                sessions,
+                actor=actor,
+                data=InquiryInput(
+                    customer_id=customer_id,
+                    channel=channel,
+                    question=question or "",
+                    contact_id=contact_id,
+                    department_id=department_id,
+                    assignee_id=assignee_id,
+                ),
+                token=token(form),
+            ),
+        )
         if created is not None:
             st.session_state[f"{keys.INQ_NEW}__rev"] = revision + 1
-            st.session_state[keys.FLASH] = t("complaints.ui.inquiry_saved", code=created.code,
-                                             state=status_label(created.status, "inquiry"))
+            st.session_state[keys.FLASH] = t(
+                "complaints.ui.inquiry_saved", code=created.code, state=status_label(created.status, "inquiry")
+            )
             st.rerun()

@@ -58,23 +58,38 @@ def queues_for(actor: Actor) -> list[str]:
 def _filters(actor: Actor) -> QueueFilter | None:
     queues = queues_for(actor)
     default = "all" if "all" in queues and actor.id is None else "mine"
-    queue = st.segmented_control(t("complaints.ui.queue"), queues, default=default, required=True,
-                                 format_func=lambda q: t(f"complaints.queue.{q}"), key=keys.QUEUE)
+    queue = st.segmented_control(
+        t("complaints.ui.queue"),
+        queues,
+        default=default,
+        required=True,
+        format_func=lambda q: t(f"complaints.queue.{q}"),
+        key=keys.QUEUE,
+    )
     with st.expander(t("common.filters"), icon=":material/filter_list:"):
         top = st.columns(3)
-        statuses = top[0].multiselect(t("complaints.ui.status"), STATUSES, format_func=status_label,
-                                      key=keys.Q_STATUS)
-        severities = top[1].multiselect(t("complaints.field.severity"), SEVERITIES,
-                                        format_func=lambda s: vocab("complaints.severity", s), key=keys.Q_SEVERITY)
-        categories = top[2].multiselect(t("complaints.field.category"), category_codes(actor),
-                                        format_func=lambda c: category_label(actor, c), key=keys.Q_CATEGORY)
+        statuses = top[0].multiselect(t("complaints.ui.status"), STATUSES, format_func=status_label, key=keys.Q_STATUS)
+        severities = top[1].multiselect(
+            t("complaints.field.severity"),
+            SEVERITIES,
+            format_func=lambda s: vocab("complaints.severity", s),
+            key=keys.Q_SEVERITY,
+        )
+        categories = top[2].multiselect(
+            t("complaints.field.category"),
+            category_codes(actor),
+            format_func=lambda c: category_label(actor, c),
+            key=keys.Q_CATEGORY,
+        )
         middle = st.columns(3)
         depts = departments(actor)
-        department_ids = middle[0].multiselect(t("complaints.field.department_id"), list(depts),
-                                               format_func=depts.get, key=keys.Q_DEPARTMENT)
+        department_ids = middle[0].multiselect(
+            t("complaints.field.department_id"), list(depts), format_func=depts.get, key=keys.Q_DEPARTMENT
+        )
         people = assignees(actor)
-        assignee_ids = middle[1].multiselect(t("complaints.field.assignee_id"), list(people),
-                                             format_func=people.get, key=keys.Q_ASSIGNEE)
+        assignee_ids = middle[1].multiselect(
+            t("complaints.field.assignee_id"), list(people), format_func=people.get, key=keys.Q_ASSIGNEE
+        )
         period = middle[2].columns(2)
         received_from = period[0].date_input(t("common.from"), value=None, format="YYYY-MM-DD", key=keys.Q_FROM)
         received_to = period[1].date_input(t("common.to"), value=None, format="YYYY-MM-DD", key=keys.Q_TO)
@@ -84,28 +99,41 @@ def _filters(actor: Actor) -> QueueFilter | None:
     if received_from and received_to and received_from > received_to:
         st.error(t("complaints.error.period"), icon=":material/error:")
         return None
-    return QueueFilter(queue=queue or default, statuses=tuple(statuses), severities=tuple(severities),
-                       categories=tuple(categories), department_ids=tuple(department_ids),
-                       assignee_ids=tuple(assignee_ids), customer_id=customer_id, received_from=received_from,
-                       received_to=received_to)
+    return QueueFilter(
+        queue=queue or default,
+        statuses=tuple(statuses),
+        severities=tuple(severities),
+        categories=tuple(categories),
+        department_ids=tuple(department_ids),
+        assignee_ids=tuple(assignee_ids),
+        customer_id=customer_id,
+        received_from=received_from,
+        received_to=received_to,
+    )
 
 
 def _frame(actor: Actor, rows: tuple[QueueRow, ...]) -> pd.DataFrame:
     now = utcnow()
-    return pd.DataFrame([{
-        t("complaints.ui.col.flag"): flag_text(row.flag),
-        t("complaints.field.code"): row.code,
-        t("complaints.field.customer_id"): row.customer_name,
-        t("complaints.field.severity"): vocab("complaints.severity", row.severity),
-        t("complaints.field.category"): category_label(actor, row.category),
-        t("complaints.ui.status"): status_label(row.status) + (" ↺" * min(row.reopen_count, 3))
-        + (" ⚑" if row.escalated else ""),
-        t("complaints.field.department_id"): department_name(row.department_name_en, row.department_name_zh),
-        t("complaints.field.assignee_id"): row.assignee_name or "—",
-        t("complaints.field.received_at"): when(row.received_at),
-        t("complaints.ui.col.due"): when(row.next_due_at) if row.next_due_at else "",
-        t("complaints.ui.col.left"): time_left(row.next_due_at, now),
-    } for row in rows])
+    return pd.DataFrame(
+        [
+            {
+                t("complaints.ui.col.flag"): flag_text(row.flag),
+                t("complaints.field.code"): row.code,
+                t("complaints.field.customer_id"): row.customer_name,
+                t("complaints.field.severity"): vocab("complaints.severity", row.severity),
+                t("complaints.field.category"): category_label(actor, row.category),
+                t("complaints.ui.status"): status_label(row.status)
+                + (" ↺" * min(row.reopen_count, 3))
+                + (" ⚑" if row.escalated else ""),
+                t("complaints.field.department_id"): department_name(row.department_name_en, row.department_name_zh),
+                t("complaints.field.assignee_id"): row.assignee_name or "—",
+                t("complaints.field.received_at"): when(row.received_at),
+                t("complaints.ui.col.due"): when(row.next_due_at) if row.next_due_at else "",
+                t("complaints.ui.col.left"): time_left(row.next_due_at, now),
+            }
+            for row in rows
+        ]
+    )
 
 
 @st.fragment
@@ -133,8 +161,14 @@ def queue_section(sessions: Sessions, actor: Actor) -> None:
             st.info(t("complaints.ui.queue_empty"), icon=":material/inbox:")
             return
         ids = [row.id for row in result.rows]
-        data_table(_frame(actor, result.rows), hide_index=True, width="stretch", key=keys.Q_TABLE,
-                   on_select=lambda: _table_picked(ids), selection_mode="single-row")
+        data_table(
+            _frame(actor, result.rows),
+            hide_index=True,
+            width="stretch",
+            key=keys.Q_TABLE,
+            on_select=lambda: _table_picked(ids),
+            selection_mode="single-row",
+        )
         st.caption(t("complaints.ui.click_row"))
         _row_opener(result.rows)
         if result.total > PAGE_SIZE:
@@ -145,7 +179,9 @@ def _row_opener(rows: tuple[QueueRow, ...]) -> None:
     """The same as clicking a row, for keyboards: pick a complaint of this page and open it."""
     labels: dict[int, Any] = {row.id: f"{row.code} · {row.customer_name}" for row in rows}
     cols = st.columns([4, 1], vertical_alignment="bottom")
-    cols[0].selectbox(t("complaints.ui.pick"), list(labels), format_func=labels.get,
-                      key=keys.Q_PICK, label_visibility="collapsed")
-    cols[1].button(t("complaints.ui.open"), key=keys.Q_OPEN, icon=":material/open_in_new:", on_click=_open_picked,
-                   width="stretch")
+    cols[0].selectbox(
+        t("complaints.ui.pick"), list(labels), format_func=labels.get, key=keys.Q_PICK, label_visibility="collapsed"
+    )
+    cols[1].button(
+        t("complaints.ui.open"), key=keys.Q_OPEN, icon=":material/open_in_new:", on_click=_open_picked, width="stretch"
+    )

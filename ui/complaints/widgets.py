@@ -86,12 +86,15 @@ def duration(seconds: float) -> str:
 
 
 def time_left(due: dt.datetime | None, now: dt.datetime) -> str:
-    """"3 h 20 min left" or "overdue by 2 d 1 h" for a deadline; "" without one."""
+    """ "3 h 20 min left" or "overdue by 2 d 1 h" for a deadline; "" without one."""
     if due is None:
         return ""
     seconds = (due - now).total_seconds()
-    return t("complaints.ui.left", time=duration(seconds)) if seconds >= 0 else \
-        t("complaints.ui.overdue_by", time=duration(seconds))
+    return (
+        t("complaints.ui.left", time=duration(seconds))
+        if seconds >= 0
+        else t("complaints.ui.overdue_by", time=duration(seconds))
+    )
 
 
 # --- pickers --------------------------------------------------------------------------------------------
@@ -99,8 +102,9 @@ def time_left(due: dt.datetime | None, now: dt.datetime) -> str:
 
 def customer_picker(actor: Actor, *, key: str, label_key: str = "complaints.field.customer_id") -> int | None:
     """A search box and a list of at most 50 matching customers the actor may handle (never the whole table)."""
-    text = st.text_input(t("complaints.ui.customer_search"), key=f"{key}_search",
-                         placeholder=t("complaints.ui.customer_search_hint"))
+    text = st.text_input(
+        t("complaints.ui.customer_search"), key=f"{key}_search", placeholder=t("complaints.ui.customer_search_hint")
+    )
     choices = []
     with error_boundary("complaints customer picker"):
         choices = find_customers(get_sessions(), actor=actor, text=text or "")
@@ -137,7 +141,8 @@ def run_case(form_key: str, action: Callable[[], T], *, success: str | None = No
         result = action()
     except ValidationError as error:
         st.session_state[f"{form_key}__errors"] = {
-            field: t(key, **params) for field, (key, params) in error.fields.items()}
+            field: t(key, **params) for field, (key, params) in error.fields.items()
+        }
         st.rerun()
     except StaleCase as error:
         st.error(stale_message(error), icon=":material/sync_problem:")

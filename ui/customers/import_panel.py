@@ -50,6 +50,7 @@ def _field_label(kind: str, language: str) -> Callable[[str | None], str]:
             return translate("imports.panel.ignore", language)
         text = translate(f"imports.field.{name}", language)
         return translate("imports.panel.required", language, field=text) if name in required else text
+
     return label
 
 
@@ -68,8 +69,13 @@ def render_import_report(report: ImportReport) -> None:
     columns[3].metric(t("imports.count.unchanged"), f"{report.unchanged:,}")
     columns[4].metric(t("imports.count.bad"), f"{report.bad_rows:,}")
     if report.kind != "contacts" and (report.counts.get("contacts.created") or report.counts.get("contacts.updated")):
-        st.caption(t("imports.count.contacts", created=report.counts.get("contacts.created", 0),
-                     updated=report.counts.get("contacts.updated", 0)))
+        st.caption(
+            t(
+                "imports.count.contacts",
+                created=report.counts.get("contacts.created", 0),
+                updated=report.counts.get("contacts.updated", 0),
+            )
+        )
     if report.kind != "customers" and report.counts.get("customers.created"):
         st.caption(t("imports.count.customers", created=report.counts["customers.created"]))
     if report.skipped:
@@ -84,9 +90,15 @@ def render_import_report(report: ImportReport) -> None:
     data_table(pd.DataFrame(report_rows(shown, lang())), hide_index=True, width="stretch")
     if len(report.issues) > SHOWN_ISSUES:
         st.caption(t("imports.panel.shown_first", shown=f"{SHOWN_ISSUES:,}", total=f"{len(report.issues):,}"))
-    st.download_button(t("imports.panel.download_report"), data=report_csv(report, lang()),
-                       file_name=f"import-report-{report.kind}.csv", mime="text/csv", on_click="ignore",
-                       icon=":material/download:", key="customers_import_report_download")
+    st.download_button(
+        t("imports.panel.download_report"),
+        data=report_csv(report, lang()),
+        file_name=f"import-report-{report.kind}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="customers_import_report_download",
+    )
 
 
 def _preview_table(preview: FilePreview, mapping: dict[str, str | None], kind: str) -> pd.DataFrame:
@@ -106,8 +118,12 @@ def render_import_panel(actor: Actor) -> None:
     sessions = get_sessions()
     language = lang()
     st.caption(t("imports.panel.intro"))
-    kind = st.selectbox(t("imports.panel.kind"), KINDS, format_func=lambda k: translate(f"imports.kind.{k}", language),
-                        key="customers_import_kind")
+    kind = st.selectbox(
+        t("imports.panel.kind"),
+        KINDS,
+        format_func=lambda k: translate(f"imports.kind.{k}", language),
+        key="customers_import_kind",
+    )
     uploaded = st.file_uploader(t("imports.panel.file"), type=["csv", "xlsx"], key="customers_import_file")
     if uploaded is None:
         st.session_state.pop(REPORT_KEY, None)
@@ -134,8 +150,12 @@ def render_import_panel(actor: Actor) -> None:
         for index, header in enumerate(preview.headers):
             suggested = preview.mapping.get(header) or IGNORE
             chosen = grid[index % 3].selectbox(
-                header, options, index=options.index(suggested), format_func=_field_label(kind, language),
-                key=f"customers_import_map_{fingerprint}_{index}")
+                header,
+                options,
+                index=options.index(suggested),
+                format_func=_field_label(kind, language),
+                key=f"customers_import_map_{fingerprint}_{index}",
+            )
             mapping[header] = None if chosen == IGNORE else chosen
         st.markdown(f"**{t('imports.panel.preview')}**")
         data_table(_preview_table(preview, mapping, kind), width="stretch")
@@ -145,23 +165,43 @@ def render_import_panel(actor: Actor) -> None:
             create_missing = st.checkbox(t("imports.panel.create_missing"), key="customers_import_create_missing")
         on_duplicate, row_choices = "skip", {}
         if kind == "customers" and "code" not in mapping.values():
-            on_duplicate = st.radio(t("imports.panel.on_duplicate"), ON_DUPLICATE, horizontal=True,
-                                    format_func=lambda c: translate(f"imports.choice.{c}", language),
-                                    help=t("imports.panel.on_duplicate_help"), key="customers_import_on_duplicate")
+            on_duplicate = st.radio(
+                t("imports.panel.on_duplicate"),
+                ON_DUPLICATE,
+                horizontal=True,
+                format_func=lambda c: translate(f"imports.choice.{c}", language),
+                help=t("imports.panel.on_duplicate_help"),
+                key="customers_import_on_duplicate",
+            )
             stored = st.session_state.get(REPORT_KEY)
             if stored is not None and stored[0] == fingerprint and stored[1].dry_run and stored[1].duplicates:
                 row_choices = _duplicate_choices(stored[1], fingerprint, on_duplicate, language)
         left, right = st.columns(2)
-        dry_run = left.form_submit_button(t("imports.panel.dry_run"), icon=":material/science:",
-                                          key="customers_import_dry_run")
-        run = right.form_submit_button(t("imports.panel.run"), type="primary", icon=":material/upload:",
-                                       key="customers_import_run")
+        dry_run = left.form_submit_button(
+            t("imports.panel.dry_run"), icon=":material/science:", key="customers_import_dry_run"
+        )
+        run = right.form_submit_button(
+            t("imports.panel.run"), type="primary", icon=":material/upload:", key="customers_import_run"
+        )
     if dry_run or run:
         token = None if dry_run else form_token(FORM_KEY)
-        report = run_action(FORM_KEY, lambda: import_file(
-            sessions, actor=actor, kind=kind, filename=filename, data=data, mapping=mapping, dry_run=dry_run,
-            all_or_nothing=all_or_nothing, create_missing=create_missing, token=token, on_duplicate=on_duplicate,
-            row_choices=row_choices))
+        report = run_action(
+            FORM_KEY,
+            lambda: import_file(
+                sessions,
+                actor=actor,
+                kind=kind,
+                filename=filename,
+                data=data,
+                mapping=mapping,
+                dry_run=dry_run,
+                all_or_nothing=all_or_nothing,
+                create_missing=create_missing,
+                token=token,
+                on_duplicate=on_duplicate,
+                row_choices=row_choices,
+            ),
+        )
         if report is not None:
             st.session_state[REPORT_KEY] = (fingerprint, report)
             if report.written:
@@ -179,15 +219,24 @@ def _duplicate_choices(report: ImportReport, fingerprint: str, on_duplicate: str
     st.caption(t("imports.panel.duplicates_help"))
     choices: dict[int, str] = {}
     for match in report.duplicates[:SHOWN_DUPLICATES]:
-        label = t("imports.panel.duplicate_row", line=match.line, name=match.name, code=match.candidate.code,
-                  candidate=match.candidate.name,
-                  matched=translate("imports.matched_on.separator", language).join(
-                      translate(f"imports.matched_on.{m}", language) for m in match.candidate.matched_on))
+        label = t(
+            "imports.panel.duplicate_row",
+            line=match.line,
+            name=match.name,
+            code=match.candidate.code,
+            candidate=match.candidate.name,
+            matched=translate("imports.matched_on.separator", language).join(
+                translate(f"imports.matched_on.{m}", language) for m in match.candidate.matched_on
+            ),
+        )
         # The file's choice is in the key: choosing again for the whole file starts every row from it.
         choices[match.line] = st.selectbox(
-            label, ON_DUPLICATE, index=ON_DUPLICATE.index(on_duplicate),
+            label,
+            ON_DUPLICATE,
+            index=ON_DUPLICATE.index(on_duplicate),
             format_func=lambda c: translate(f"imports.choice.{c}", language),
-            key=f"customers_import_dup_{fingerprint}_{on_duplicate}_{match.line}")
+            key=f"customers_import_dup_{fingerprint}_{on_duplicate}_{match.line}",
+        )
     if len(report.duplicates) > SHOWN_DUPLICATES:
         st.caption(t("imports.panel.duplicates_more", more=f"{len(report.duplicates) - SHOWN_DUPLICATES:,}"))
     return choices
@@ -199,11 +248,19 @@ def _deferred_export(actor: Actor, kind: str, fmt: str, customer_filter: Any, la
     def build() -> bytes:
         # Runs on its own thread when the button is clicked: no Streamlit calls in here.
         try:
-            return export_bytes(sessions, actor=actor, kind=kind, fmt=fmt, customer_filter=customer_filter,
-                                lang=language, header_style="labels")
+            return export_bytes(
+                sessions,
+                actor=actor,
+                kind=kind,
+                fmt=fmt,
+                customer_filter=customer_filter,
+                lang=language,
+                header_style="labels",
+            )
         except Exception:  # noqa: BLE001 - a download must never show a traceback
             log.exception("export of %s as %s failed", kind, fmt)
             return translate("app.unexpected_error", language).encode("utf-8-sig")
+
     return build
 
 
@@ -213,19 +270,32 @@ def render_export_buttons(actor: Actor, customer_filter: Any = None) -> None:
         return
     language = lang()
     left, right = st.columns(2)
-    kind = left.selectbox(t("exports.kind"), EXPORT_KINDS,
-                          format_func=lambda k: translate(f"imports.kind.{k}", language), key="customers_export_kind")
+    kind = left.selectbox(
+        t("exports.kind"),
+        EXPORT_KINDS,
+        format_func=lambda k: translate(f"imports.kind.{k}", language),
+        key="customers_export_kind",
+    )
     chosen_filter = customer_filter
     if customer_filter is not None:
-        scope = right.radio(t("exports.scope"), ("filtered", "all"), horizontal=True,
-                            format_func=lambda s: translate(f"exports.scope_{s}", language),
-                            key="customers_export_scope")
+        scope = right.radio(
+            t("exports.scope"),
+            ("filtered", "all"),
+            horizontal=True,
+            format_func=lambda s: translate(f"exports.scope_{s}", language),
+            key="customers_export_scope",
+        )
         chosen_filter = customer_filter if scope == "filtered" else None
     if not actor.can("contacts.unmasked"):
         st.caption(t("exports.masked_note"))
     buttons = st.columns(len(FORMATS))
     for column, fmt in zip(buttons, FORMATS, strict=True):
         column.download_button(
-            t(f"exports.{fmt}"), data=_deferred_export(actor, kind, fmt, chosen_filter, language),
-            file_name=export_file_name(kind, fmt, company_today()), mime=MIME_TYPES[fmt], on_click="ignore",
-            icon=":material/download:", key=f"customers_export_{fmt}")
+            t(f"exports.{fmt}"),
+            data=_deferred_export(actor, kind, fmt, chosen_filter, language),
+            file_name=export_file_name(kind, fmt, company_today()),
+            mime=MIME_TYPES[fmt],
+            on_click="ignore",
+            icon=":material/download:",
+            key=f"customers_export_{fmt}",
+        )

@@ -60,9 +60,19 @@ QUERY_PARAM = "customer"
 UNASSIGNED = 0  # owner filter choice for customers without an owner
 NEW_FORM = keys.NEW_FORM
 BULK_FORM = "customers_bulk"
-_FILTER_KEYS = ("customers_f_mine", "customers_f_owner", "customers_f_department", "customers_f_stage",
-                "customers_f_tier", "customers_f_industry", "customers_f_region", "customers_f_source",
-                "customers_f_tag", "customers_f_state", "customers_f_archived")
+_FILTER_KEYS = (
+    "customers_f_mine",
+    "customers_f_owner",
+    "customers_f_department",
+    "customers_f_stage",
+    "customers_f_tier",
+    "customers_f_industry",
+    "customers_f_region",
+    "customers_f_source",
+    "customers_f_tag",
+    "customers_f_state",
+    "customers_f_archived",
+)
 
 
 # --- navigation -------------------------------------------------------------------------------------
@@ -140,8 +150,7 @@ def labeller(prefix: str, *, none_key: str = "common.all") -> Callable[[Any], st
     The language is fixed when the widget is drawn, so the labels never change under a widget.
     """
     language = lang()
-    return lambda code: catalog.t(none_key, language) if code in (None, "") else catalog.t(f"{prefix}.{code}",
-                                                                                          language)
+    return lambda code: catalog.t(none_key, language) if code in (None, "") else catalog.t(f"{prefix}.{code}", language)
 
 
 def optional(prefix: str) -> Callable[[Any], str]:
@@ -184,52 +193,112 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
         mine = False
         if actor.id is not None and actor.can("customers.edit_own"):
             mine = st.toggle(t("customers.filter.mine"), key="customers_f_mine", persist_state="session")
-            st.button(t("customers.filter.nothing_planned"), key="customers_preset_nothing_planned",
-                      on_click=_preset_nothing_planned, icon=":material/event_busy:")
-        owner_ids = st.multiselect(t("customers.col.owner"), list(owners), format_func=owners.get,
-                                   key=lang_key("customers_f_owner"), disabled=mine, **keep)
-        department_ids = st.multiselect(t("customers.col.department"), list(departments),
-                                        format_func=departments.get, key="customers_f_department", **keep)
-        stages = st.multiselect(t("customers.col.stage"), STAGES, format_func=labeller("stage"),
-                                key=lang_key("customers_f_stage"), **keep)
-        tiers = st.multiselect(t("customers.col.value_tier"), [*VALUE_TIERS, UNRATED], format_func=labeller("tier"),
-                               key=lang_key("customers_f_tier"), **keep)
-        industries = st.multiselect(t("customers.col.industry"), INDUSTRIES, format_func=labeller("industry"),
-                                    key=lang_key("customers_f_industry"), **keep)
-        regions = st.multiselect(t("customers.col.region"), REGIONS, format_func=labeller("region"),
-                                 key=lang_key("customers_f_region"), **keep)
-        sources = st.multiselect(t("customers.col.source"), SOURCES, format_func=labeller("source"),
-                                 key=lang_key("customers_f_source"), **keep)
+            st.button(
+                t("customers.filter.nothing_planned"),
+                key="customers_preset_nothing_planned",
+                on_click=_preset_nothing_planned,
+                icon=":material/event_busy:",
+            )
+        owner_ids = st.multiselect(
+            t("customers.col.owner"),
+            list(owners),
+            format_func=owners.get,
+            key=lang_key("customers_f_owner"),
+            disabled=mine,
+            **keep,
+        )
+        department_ids = st.multiselect(
+            t("customers.col.department"),
+            list(departments),
+            format_func=departments.get,
+            key="customers_f_department",
+            **keep,
+        )
+        stages = st.multiselect(
+            t("customers.col.stage"), STAGES, format_func=labeller("stage"), key=lang_key("customers_f_stage"), **keep
+        )
+        tiers = st.multiselect(
+            t("customers.col.value_tier"),
+            [*VALUE_TIERS, UNRATED],
+            format_func=labeller("tier"),
+            key=lang_key("customers_f_tier"),
+            **keep,
+        )
+        industries = st.multiselect(
+            t("customers.col.industry"),
+            INDUSTRIES,
+            format_func=labeller("industry"),
+            key=lang_key("customers_f_industry"),
+            **keep,
+        )
+        regions = st.multiselect(
+            t("customers.col.region"),
+            REGIONS,
+            format_func=labeller("region"),
+            key=lang_key("customers_f_region"),
+            **keep,
+        )
+        sources = st.multiselect(
+            t("customers.col.source"),
+            SOURCES,
+            format_func=labeller("source"),
+            key=lang_key("customers_f_source"),
+            **keep,
+        )
         tags = st.multiselect(t("customers.col.tags"), options.tags, key="customers_f_tag", **keep)
-        states = st.multiselect(t("customers.col.follow_up_state"), FOLLOW_UP_STATES,
-                                format_func=labeller("follow_up_state"), key=lang_key("customers_f_state"), **keep)
+        states = st.multiselect(
+            t("customers.col.follow_up_state"),
+            FOLLOW_UP_STATES,
+            format_func=labeller("follow_up_state"),
+            key=lang_key("customers_f_state"),
+            **keep,
+        )
         archived_key = lang_key("customers_f_archived")
-        archived = st.segmented_control(t("customers.filter.archived"), ARCHIVED_CHOICES,
-                                        default=None if archived_key in st.session_state else "active",
-                                        format_func=labeller("customers.archived"), required=True,
-                                        key=archived_key, persist_state="session")
-        st.button(t("customers.filter.reset"), key="customers_reset", on_click=_reset_filters,
-                  icon=":material/filter_alt_off:")
-    owner_filter: tuple[int | None, ...] = (actor.id,) if mine else tuple(
-        None if o == UNASSIGNED else o for o in owner_ids)
-    return CustomerFilter(owner_ids=owner_filter, department_ids=tuple(department_ids), stages=tuple(stages),
-                          value_tiers=tuple(tiers), industries=tuple(industries), regions=tuple(regions),
-                          sources=tuple(sources), tags=tuple(tags), follow_up_states=tuple(states),
-                          archived=archived or "active")
+        archived = st.segmented_control(
+            t("customers.filter.archived"),
+            ARCHIVED_CHOICES,
+            default=None if archived_key in st.session_state else "active",
+            format_func=labeller("customers.archived"),
+            required=True,
+            key=archived_key,
+            persist_state="session",
+        )
+        st.button(
+            t("customers.filter.reset"),
+            key="customers_reset",
+            on_click=_reset_filters,
+            icon=":material/filter_alt_off:",
+        )
+    owner_filter: tuple[int | None, ...] = (
+        (actor.id,) if mine else tuple(None if o == UNASSIGNED else o for o in owner_ids)
+    )
+    return CustomerFilter(
+        owner_ids=owner_filter,
+        department_ids=tuple(department_ids),
+        stages=tuple(stages),
+        value_tiers=tuple(tiers),
+        industries=tuple(industries),
+        regions=tuple(regions),
+        sources=tuple(sources),
+        tags=tuple(tags),
+        follow_up_states=tuple(states),
+        archived=archived or "active",
+    )
 
 
 def search_and_sort(flt: CustomerFilter) -> tuple[CustomerFilter, int]:
     """The search box, sort and page size above the table; returns the full filter and the page size."""
     keep = {"persist_state": "session"}
     search_col, sort_col, direction_col, size_col = st.columns([5, 2, 1.4, 1], vertical_alignment="bottom")
-    search = search_col.text_input(t("customers.search"), key="customers_search",
-                                   placeholder=t("customers.search_placeholder"), **keep)
-    sort = sort_col.selectbox(t("customers.sort"), SORTS, format_func=labeller("customers.sort"),
-                              key=lang_key("customers_sort"), **keep)
+    search = search_col.text_input(
+        t("customers.search"), key="customers_search", placeholder=t("customers.search_placeholder"), **keep
+    )
+    sort = sort_col.selectbox(
+        t("customers.sort"), SORTS, format_func=labeller("customers.sort"), key=lang_key("customers_sort"), **keep
+    )
     descending = direction_col.toggle(t("customers.descending"), key="customers_desc", **keep)
     page_size = size_col.selectbox(t("customers.page_size"), PAGE_SIZES, index=1, key="customers_page_size", **keep)
-    return (replace(flt, search=search or "", sort=sort or "name", descending=bool(descending)),
-            int(page_size or 50))
+    return (replace(flt, search=search or "", sort=sort or "name", descending=bool(descending)), int(page_size or 50))
 
 
 def _total_text(page: CustomerPage) -> str:
@@ -247,27 +316,48 @@ def count_label(flt: CustomerFilter, actor: Actor, scope: str) -> str:
 def metrics_row(page: CustomerPage, count_title: str | None = None) -> None:
     cols = st.columns(4)
     cols[0].metric(count_title or t("customers.metric.matching"), _total_text(page))
-    cols[1].metric(t("customers.metric.overdue"), t("common.none") if page.overdue is None else (
-        f"{number(COUNT_CAP)}+" if page.overdue > COUNT_CAP else number(page.overdue)))
+    cols[1].metric(
+        t("customers.metric.overdue"),
+        t("common.none")
+        if page.overdue is None
+        else (f"{number(COUNT_CAP)}+" if page.overdue > COUNT_CAP else number(page.overdue)),
+    )
     cols[2].metric(t("customers.metric.page"), f"{page.page + 1} / {number(page.pages)}")
     cols[3].metric(t("customers.metric.shown"), number(len(page.rows)))
 
 
 # Every column of the list, in the order shown: code -> catalog key of its title.
 LIST_COLUMNS: dict[str, str] = {
-    "code": "customers.col.code", "name": "customers.col.name", "stage": "customers.col.stage",
-    "value_tier": "customers.col.value_tier", "follow_up_state": "customers.col.follow_up_state",
-    "next_follow_up": "customers.col.next_follow_up", "owner": "customers.col.owner",
-    "contact": "customers.col.contact", "phone": "customers.col.phone", "email": "customers.col.email",
-    "industry": "customers.col.industry", "region": "customers.col.region", "tags": "customers.col.tags",
-    "created": "customers.col.created", "archived": "customers.col.archived",
+    "code": "customers.col.code",
+    "name": "customers.col.name",
+    "stage": "customers.col.stage",
+    "value_tier": "customers.col.value_tier",
+    "follow_up_state": "customers.col.follow_up_state",
+    "next_follow_up": "customers.col.next_follow_up",
+    "owner": "customers.col.owner",
+    "contact": "customers.col.contact",
+    "phone": "customers.col.phone",
+    "email": "customers.col.email",
+    "industry": "customers.col.industry",
+    "region": "customers.col.region",
+    "tags": "customers.col.tags",
+    "created": "customers.col.created",
+    "archived": "customers.col.archived",
 }
 # What fits a 1366 px screen beside the sidebar without cutting a phone number or an email; the rest is a pick away.
 DEFAULT_COLUMNS = ("code", "name", "stage", "value_tier", "next_follow_up", "owner", "phone", "email")
 # Pixel widths that fit the defaults in the ~905 px a 1366 px screen leaves beside the sidebar, selection boxes
 # included; a column without one sizes to its content.
-_COLUMN_WIDTHS: dict[str, Any] = {"code": 68, "name": 150, "stage": 82, "value_tier": 70, "next_follow_up": 124,
-                                  "owner": 85, "phone": 118, "email": 170}
+_COLUMN_WIDTHS: dict[str, Any] = {
+    "code": 68,
+    "name": 150,
+    "stage": 82,
+    "value_tier": 70,
+    "next_follow_up": 124,
+    "owner": 85,
+    "phone": 118,
+    "email": 170,
+}
 COLUMNS_PICK = "customers_columns"
 
 
@@ -293,8 +383,9 @@ def _cells(r: Any) -> dict[str, Any]:
 
 def _table(page: CustomerPage, columns: tuple[str, ...] = tuple(LIST_COLUMNS)) -> pd.DataFrame:
     rows = [_cells(r) for r in page.rows]
-    return pd.DataFrame([{t(LIST_COLUMNS[c]): row[c] for c in columns} for row in rows],
-                        columns=[t(LIST_COLUMNS[c]) for c in columns])
+    return pd.DataFrame(
+        [{t(LIST_COLUMNS[c]): row[c] for c in columns} for row in rows], columns=[t(LIST_COLUMNS[c]) for c in columns]
+    )
 
 
 def _saved_columns(value: Any) -> tuple[str, ...]:
@@ -308,7 +399,8 @@ def list_columns(sessions: Sessions, actor: Actor) -> tuple[str, ...]:
     if st.session_state.get(owner_key) != actor.id or not has_widget_value(COLUMNS_PICK):
         if st.session_state.get(owner_key) != actor.id:
             st.session_state[f"{COLUMNS_PICK}__saved"] = _saved_columns(
-                get_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS))
+                get_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS)
+            )
             st.session_state[owner_key] = actor.id
         set_widget_value(COLUMNS_PICK, list(st.session_state[f"{COLUMNS_PICK}__saved"]))
 
@@ -317,14 +409,26 @@ def list_columns(sessions: Sessions, actor: Actor) -> tuple[str, ...]:
         if columns is not None:
             set_widget_value(COLUMNS_PICK, list(chosen))
         st.session_state[f"{COLUMNS_PICK}__saved"] = chosen
-        set_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS,
-                       value=None if chosen == DEFAULT_COLUMNS else list(chosen))
+        set_preference(
+            sessions, actor=actor, name=CUSTOMER_COLUMNS, value=None if chosen == DEFAULT_COLUMNS else list(chosen)
+        )
 
     with st.popover(t("customers.columns.pick"), icon=":material/view_column:", help=t("customers.columns.help")):
-        st.multiselect(t("customers.columns.pick"), list(LIST_COLUMNS), format_func=lambda c: t(LIST_COLUMNS[c]),
-                       key=lang_key(COLUMNS_PICK), on_change=save, args=(None,))
-        st.button(t("customers.columns.reset"), key=f"{COLUMNS_PICK}_reset", icon=":material/restart_alt:",
-                  on_click=save, args=(DEFAULT_COLUMNS,))
+        st.multiselect(
+            t("customers.columns.pick"),
+            list(LIST_COLUMNS),
+            format_func=lambda c: t(LIST_COLUMNS[c]),
+            key=lang_key(COLUMNS_PICK),
+            on_change=save,
+            args=(None,),
+        )
+        st.button(
+            t("customers.columns.reset"),
+            key=f"{COLUMNS_PICK}_reset",
+            icon=":material/restart_alt:",
+            on_click=save,
+            args=(DEFAULT_COLUMNS,),
+        )
     return _saved_columns(widget_value(COLUMNS_PICK))
 
 
@@ -358,14 +462,27 @@ def customer_table(page: CustomerPage, *, bulk: bool, columns: tuple[str, ...] =
     known.update(labels)
     if page.masked:
         st.caption(t("customers.masked_note"))
-    widths = {t(LIST_COLUMNS[c]): st.column_config.TextColumn(width=w) for c, w in _COLUMN_WIDTHS.items()
-              if c in columns}
-    coloured = style_columns(_table(page, columns), {t("customers.col.stage"): "lifecycle_stage",
-                                            t("customers.col.value_tier"): "value_tier",
-                                            t("customers.col.follow_up_state"): "follow_up_state"})
-    data_table(coloured, hide_index=True, width="stretch", key="customers_table", on_select=_on_table_select,
-                 column_config=widths,
-                 selection_mode="multi-row" if bulk else "single-row", height=min(38 + 35 * len(page.rows), 640))
+    widths = {
+        t(LIST_COLUMNS[c]): st.column_config.TextColumn(width=w) for c, w in _COLUMN_WIDTHS.items() if c in columns
+    }
+    coloured = style_columns(
+        _table(page, columns),
+        {
+            t("customers.col.stage"): "lifecycle_stage",
+            t("customers.col.value_tier"): "value_tier",
+            t("customers.col.follow_up_state"): "follow_up_state",
+        },
+    )
+    data_table(
+        coloured,
+        hide_index=True,
+        width="stretch",
+        key="customers_table",
+        on_select=_on_table_select,
+        column_config=widths,
+        selection_mode="multi-row" if bulk else "single-row",
+        height=min(38 + 35 * len(page.rows), 640),
+    )
 
 
 def pager(page: CustomerPage) -> None:
@@ -374,8 +491,15 @@ def pager(page: CustomerPage) -> None:
         return
     labels = {r.id: f"{r.code} · {r.name}" for r in page.rows}
     open_col, page_col = st.columns([3, 1], vertical_alignment="bottom")
-    open_col.selectbox(t("customers.open"), list(labels), index=None, format_func=labels.get,
-                       placeholder=t("customers.open_placeholder"), key="customers_open", on_change=_on_open_pick)
+    open_col.selectbox(
+        t("customers.open"),
+        list(labels),
+        index=None,
+        format_func=labels.get,
+        placeholder=t("customers.open_placeholder"),
+        key="customers_open",
+        on_change=_on_open_pick,
+    )
     if page.pages > 1:
         page_col.number_input(t("common.page"), min_value=1, max_value=page.pages, step=1, key="customers_page")
     page_col.caption(t("common.page_of", page=page.page + 1, pages=number(page.pages), total=_total_text(page)))
@@ -414,15 +538,25 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
     st.session_state["customers_bulk_ids"] = selected
     with st.expander(t("customers.bulk.title"), expanded=bool(selected), icon=":material/checklist:"):
         options = list(dict.fromkeys([*st.session_state.get("customers_page_ids", []), *selected]))
-        st.multiselect(t("customers.bulk.selected"), options, format_func=lambda i: labels.get(i, str(i)),
-                       key="customers_bulk_ids")
+        st.multiselect(
+            t("customers.bulk.selected"), options, format_func=lambda i: labels.get(i, str(i)), key="customers_bulk_ids"
+        )
         field_error(BULK_FORM, "customer_ids")
         if len(st.session_state.get("customers_bulk_ids", [])) == 1:
-            st.button(t("customers.open"), key="customers_bulk_open", icon=":material/open_in_new:",
-                      on_click=lambda: open_customer(st.session_state["customers_bulk_ids"][0]))
-        action = st.segmented_control(t("customers.bulk.action"), ("reassign", "tag", "untag", "archive"),
-                                      default="reassign", required=True,
-                                      format_func=labeller("customers.bulk"), key="customers_bulk_action")
+            st.button(
+                t("customers.open"),
+                key="customers_bulk_open",
+                icon=":material/open_in_new:",
+                on_click=lambda: open_customer(st.session_state["customers_bulk_ids"][0]),
+            )
+        action = st.segmented_control(
+            t("customers.bulk.action"),
+            ("reassign", "tag", "untag", "archive"),
+            default="reassign",
+            required=True,
+            format_func=labeller("customers.bulk"),
+            key="customers_bulk_action",
+        )
         owners = {c.id: c.label for c in _owner_choices(sessions, actor)}
         if action == "reassign":
             st.selectbox(t("customers.col.owner"), list(owners), format_func=owners.get, key="customers_bulk_owner")
@@ -431,24 +565,37 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
             st.text_input(t("customers.bulk.tag"), key="customers_bulk_tag", max_chars=40)
             field_error(BULK_FORM, "tag")
         ids = list(st.session_state.get("customers_bulk_ids", []))
-        if st.button(t("customers.bulk.apply", n=len(ids)), key="customers_bulk_apply", type="primary",
-                     disabled=not ids):
+        if st.button(
+            t("customers.bulk.apply", n=len(ids)), key="customers_bulk_apply", type="primary", disabled=not ids
+        ):
             token = form_token(BULK_FORM)
 
             def apply() -> Any:
                 if action == "reassign":
-                    return bulk_reassign(sessions, actor=actor, customer_ids=ids,
-                                         owner_id=st.session_state.get("customers_bulk_owner"), token=token)
+                    return bulk_reassign(
+                        sessions,
+                        actor=actor,
+                        customer_ids=ids,
+                        owner_id=st.session_state.get("customers_bulk_owner"),
+                        token=token,
+                    )
                 if action in ("tag", "untag"):
-                    return bulk_tag(sessions, actor=actor, customer_ids=ids, tag=st.session_state.get(
-                        "customers_bulk_tag") or "", remove=action == "untag", token=token)
+                    return bulk_tag(
+                        sessions,
+                        actor=actor,
+                        customer_ids=ids,
+                        tag=st.session_state.get("customers_bulk_tag") or "",
+                        remove=action == "untag",
+                        token=token,
+                    )
                 return bulk_archive(sessions, actor=actor, customer_ids=ids, token=token)
 
             result = run_action(BULK_FORM, apply)
             if result is not None:
                 clear_after("customer")
-                st.session_state[keys.NOTICE] = t("customers.bulk.done", changed=result.changed,
-                                                         unchanged=result.unchanged)
+                st.session_state[keys.NOTICE] = t(
+                    "customers.bulk.done", changed=result.changed, unchanged=result.unchanged
+                )
                 st.session_state.pop("customers_bulk_ids", None)
                 st.rerun()
 
@@ -460,18 +607,43 @@ def _owner_choices(sessions: Sessions, actor: Actor) -> list[Choice]:
 # --- new customer -----------------------------------------------------------------------------------
 
 
-_NEW_FIELDS = ("name", "code", "customer_type", "lifecycle_stage", "industry", "region", "source_channel",
-               "company_size", "first_contact_date", "owner_id", "contact_name", "contact_phone", "contact_email",
-               "tags", "needs")
+_NEW_FIELDS = (
+    "name",
+    "code",
+    "customer_type",
+    "lifecycle_stage",
+    "industry",
+    "region",
+    "source_channel",
+    "company_size",
+    "first_contact_date",
+    "owner_id",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "tags",
+    "needs",
+)
 
 
 def _candidates_table(candidates: list[DuplicateCandidate]) -> None:
-    data_table(pd.DataFrame([{
-        t("customers.col.code"): c.code,
-        t("customers.col.name"): t("customers.duplicates.hidden") if c.hidden else c.name,
-        t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
-        t("customers.duplicates.matched_on"): ", ".join(t(f"customers.duplicates.on.{m}") for m in c.matched_on),
-    } for c in candidates]), hide_index=True, width="stretch")
+    data_table(
+        pd.DataFrame(
+            [
+                {
+                    t("customers.col.code"): c.code,
+                    t("customers.col.name"): t("customers.duplicates.hidden") if c.hidden else c.name,
+                    t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
+                    t("customers.duplicates.matched_on"): ", ".join(
+                        t(f"customers.duplicates.on.{m}") for m in c.matched_on
+                    ),
+                }
+                for c in candidates
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def new_customer_form(sessions: Sessions, actor: Actor) -> None:
@@ -485,33 +657,75 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
         with left:
             st.text_input(t("customers.field.name"), key=f"{NEW_FORM}_name", max_chars=200)
             field_error(NEW_FORM, "name")
-            st.text_input(t("customers.field.code"), key=f"{NEW_FORM}_code", max_chars=32,
-                          placeholder=t("customers.field.code_auto"))
+            st.text_input(
+                t("customers.field.code"),
+                key=f"{NEW_FORM}_code",
+                max_chars=32,
+                placeholder=t("customers.field.code_auto"),
+            )
             field_error(NEW_FORM, "code")
-            st.selectbox(t("customers.field.customer_type"), CUSTOMER_TYPES, format_func=labeller("customer_type"),
-                         key=lang_key(f"{NEW_FORM}_customer_type"))
-            st.selectbox(t("customers.col.stage"), STAGES[:3], format_func=labeller("stage"),
-                         key=lang_key(f"{NEW_FORM}_lifecycle_stage"))
-            st.selectbox(t("customers.col.industry"), [None, *INDUSTRIES], format_func=optional("industry"),
-                         key=lang_key(f"{NEW_FORM}_industry"))
-            st.selectbox(t("customers.col.region"), [None, *REGIONS], format_func=optional("region"),
-                         key=lang_key(f"{NEW_FORM}_region"))
-            st.selectbox(t("customers.col.source"), [None, *SOURCES], format_func=optional("source"),
-                         key=lang_key(f"{NEW_FORM}_source_channel"))
-            st.selectbox(t("customers.field.company_size"), [None, *COMPANY_SIZES],
-                         format_func=optional("company_size"), key=lang_key(f"{NEW_FORM}_company_size"))
+            st.selectbox(
+                t("customers.field.customer_type"),
+                CUSTOMER_TYPES,
+                format_func=labeller("customer_type"),
+                key=lang_key(f"{NEW_FORM}_customer_type"),
+            )
+            st.selectbox(
+                t("customers.col.stage"),
+                STAGES[:3],
+                format_func=labeller("stage"),
+                key=lang_key(f"{NEW_FORM}_lifecycle_stage"),
+            )
+            st.selectbox(
+                t("customers.col.industry"),
+                [None, *INDUSTRIES],
+                format_func=optional("industry"),
+                key=lang_key(f"{NEW_FORM}_industry"),
+            )
+            st.selectbox(
+                t("customers.col.region"),
+                [None, *REGIONS],
+                format_func=optional("region"),
+                key=lang_key(f"{NEW_FORM}_region"),
+            )
+            st.selectbox(
+                t("customers.col.source"),
+                [None, *SOURCES],
+                format_func=optional("source"),
+                key=lang_key(f"{NEW_FORM}_source_channel"),
+            )
+            st.selectbox(
+                t("customers.field.company_size"),
+                [None, *COMPANY_SIZES],
+                format_func=optional("company_size"),
+                key=lang_key(f"{NEW_FORM}_company_size"),
+            )
         with right:
-            st.date_input(t("customers.field.first_contact_date"), value=None, max_value=company_today(),
-                          key=f"{NEW_FORM}_first_contact_date")
+            st.date_input(
+                t("customers.field.first_contact_date"),
+                value=None,
+                max_value=company_today(),
+                key=f"{NEW_FORM}_first_contact_date",
+            )
             field_error(NEW_FORM, "first_contact_date")
             if actor.can("customers.reassign"):
-                st.selectbox(t("customers.col.owner"), list(owners), format_func=owners.get, index=None,
-                             key=f"{NEW_FORM}_owner_id", placeholder=t("customers.filter.unassigned"))
+                st.selectbox(
+                    t("customers.col.owner"),
+                    list(owners),
+                    format_func=owners.get,
+                    index=None,
+                    key=f"{NEW_FORM}_owner_id",
+                    placeholder=t("customers.filter.unassigned"),
+                )
                 field_error(NEW_FORM, "owner_id")
             st.text_input(t("customers.field.contact_name"), key=f"{NEW_FORM}_contact_name", max_chars=120)
             field_error(NEW_FORM, "contact_name")
-            st.text_input(t("customers.col.phone"), key=f"{NEW_FORM}_contact_phone", max_chars=32,
-                          placeholder="13812345678 / 010-12345678 / +44 20 7946 0958")
+            st.text_input(
+                t("customers.col.phone"),
+                key=f"{NEW_FORM}_contact_phone",
+                max_chars=32,
+                placeholder="13812345678 / 010-12345678 / +44 20 7946 0958",
+            )
             field_error(NEW_FORM, "contact_phone")
             st.text_input(t("customers.col.email"), key=f"{NEW_FORM}_contact_email", max_chars=254)
             field_error(NEW_FORM, "contact_email")
@@ -522,25 +736,40 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
             st.warning(t("customers.duplicates.warning", n=len(candidates)), icon=":material/content_copy:")
             _candidates_table(candidates)
             st.checkbox(t("customers.duplicates.create_anyway"), key=f"{NEW_FORM}_confirm")
-        submitted = st.form_submit_button(t("customers.new.submit"), type="primary", icon=":material/person_add:",
-                                          key=f"{NEW_FORM}_submit")
+        submitted = st.form_submit_button(
+            t("customers.new.submit"), type="primary", icon=":material/person_add:", key=f"{NEW_FORM}_submit"
+        )
     if submitted:
         values = form_values(NEW_FORM, _NEW_FIELDS)
 
         def create() -> Any:
             try:
                 return create_customer(
-                    sessions, actor=actor, token=form_token(NEW_FORM),
+                    sessions,
+                    actor=actor,
+                    token=form_token(NEW_FORM),
                     confirm_duplicates=bool(st.session_state.get(f"{NEW_FORM}_confirm")),
                     data=CustomerInput(
-                        name=values["name"] or "", code=values["code"] or "",
+                        name=values["name"] or "",
+                        code=values["code"] or "",
                         customer_type=values["customer_type"] or "company",
-                        lifecycle_stage=values["lifecycle_stage"] or "potential", industry=values["industry"],
-                        region=values["region"], source_channel=values["source_channel"],
-                        company_size=values["company_size"], first_contact_date=values["first_contact_date"],
-                        owner_id=values["owner_id"], tags=parse_tags(values["tags"]), needs=values["needs"]),
-                    contact=ContactInput(name=values["contact_name"] or "", phone=values["contact_phone"],
-                                         email=values["contact_email"], is_primary=True))
+                        lifecycle_stage=values["lifecycle_stage"] or "potential",
+                        industry=values["industry"],
+                        region=values["region"],
+                        source_channel=values["source_channel"],
+                        company_size=values["company_size"],
+                        first_contact_date=values["first_contact_date"],
+                        owner_id=values["owner_id"],
+                        tags=parse_tags(values["tags"]),
+                        needs=values["needs"],
+                    ),
+                    contact=ContactInput(
+                        name=values["contact_name"] or "",
+                        phone=values["contact_phone"],
+                        email=values["contact_email"],
+                        is_primary=True,
+                    ),
+                )
             except DuplicatesFound as found:
                 st.session_state[f"{NEW_FORM}__candidates"] = found.candidates
                 raise
@@ -551,8 +780,7 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
             for name in (*_NEW_FIELDS, "confirm"):
                 forget_widget_value(f"{NEW_FORM}_{name}")
             st.session_state.pop(f"{NEW_FORM}__candidates", None)
-            st.session_state[keys.NOTICE] = inert_t("customers.new.created", code=created.code,
-                                                             name=created.name)
+            st.session_state[keys.NOTICE] = inert_t("customers.new.created", code=created.code, name=created.name)
             open_customer(created.id)
             st.rerun()
         elif st.session_state.get(f"{NEW_FORM}__candidates") and not candidates:

@@ -35,8 +35,11 @@ def list_screen(sessions: Sessions, actor: Actor) -> None:
     show_list_address()
     st.title(t("customers.title"))
     if actor.can("customers.create"):
-        with st.expander(t("customers.new.title"), icon=":material/person_add:",
-                         expanded=bool(st.session_state.get(keys.NEW_CANDIDATES))):
+        with st.expander(
+            t("customers.new.title"),
+            icon=":material/person_add:",
+            expanded=bool(st.session_state.get(keys.NEW_CANDIDATES)),
+        ):
             new_customer_form(sessions, actor)
     shown = customer_list(sessions, actor)
     with st.expander(t("exports.title"), icon=":material/download:"):

@@ -114,8 +114,13 @@ def render_fields(form_key: str, fields: Sequence[Field], *, columns: int = 2) -
             if spec.kind == "area":
                 st.text_area(label, key=key, height=80)
             elif spec.kind == "select":
-                st.selectbox(label, list(spec.options), format_func=spec.fmt or str, key=lang_key(key),
-                             placeholder=t("common.none"))
+                st.selectbox(
+                    label,
+                    list(spec.options),
+                    format_func=spec.fmt or str,
+                    key=lang_key(key),
+                    placeholder=t("common.none"),
+                )
             elif spec.kind == "date":
                 st.date_input(label, key=key, max_value=spec.max_date, min_value=dt.date(1900, 1, 1))
             elif spec.kind == "check":
@@ -166,18 +171,32 @@ def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     totals = detail.order_totals
     top_row, bottom_row = st.columns(3), st.columns(3)
     top_row[0].metric(t("customers.metric.orders"), number(totals.count))
-    top_row[1].metric(t("customers.metric.revenue"), _compact(totals.amounts.get("CNY", 0)),
-                      help=_money(totals.amounts.get("CNY", 0)))
-    top_row[2].metric(t("customers.metric.revenue_12m"), _compact(totals.last_12_months.get("CNY", 0)),
-                      help=_money(totals.last_12_months.get("CNY", 0)))
-    bottom_row[0].metric(t("customers.metric.contract_value"), _compact(detail.contract_value),
-                         delta=t("customers.metric.outstanding", amount=_compact(detail.contract_outstanding))
-                         if detail.contract_outstanding else None, delta_color="off", delta_arrow="off")
+    top_row[1].metric(
+        t("customers.metric.revenue"), _compact(totals.amounts.get("CNY", 0)), help=_money(totals.amounts.get("CNY", 0))
+    )
+    top_row[2].metric(
+        t("customers.metric.revenue_12m"),
+        _compact(totals.last_12_months.get("CNY", 0)),
+        help=_money(totals.last_12_months.get("CNY", 0)),
+    )
+    bottom_row[0].metric(
+        t("customers.metric.contract_value"),
+        _compact(detail.contract_value),
+        delta=t("customers.metric.outstanding", amount=_compact(detail.contract_outstanding))
+        if detail.contract_outstanding
+        else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
     bottom_row[1].metric(t("customers.metric.open_complaints"), number(detail.open_complaints))
     following = detail.next_follow_up
-    bottom_row[2].metric(t("customers.metric.next_follow_up"), day(following.due_at) if following else
-                         t("common.none"), delta=t(f"purpose.{following.purpose}") if following else None,
-                         delta_color="inverse" if following and following.overdue else "off", delta_arrow="off")
+    bottom_row[2].metric(
+        t("customers.metric.next_follow_up"),
+        day(following.due_at) if following else t("common.none"),
+        delta=t(f"purpose.{following.purpose}") if following else None,
+        delta_color="inverse" if following and following.overdue else "off",
+        delta_arrow="off",
+    )
 
 
 # --- profile ----------------------------------------------------------------------------------------
@@ -197,15 +216,22 @@ def _profile_fields(sessions: Sessions, actor: Actor, profile: CustomerView) -> 
         Field("code", "customers.field.code", max_chars=32),
         Field("customer_type", "customers.field.customer_type", "select", CUSTOMER_TYPES, labeller("customer_type")),
         Field("lifecycle_stage", "customers.col.stage", "select", STAGES, labeller("stage")),
-        Field("churn_reason", "customers.field.churn_reason", "select", [None, *CHURN_REASONS],
-              optional("churn_reason")),
+        Field(
+            "churn_reason", "customers.field.churn_reason", "select", [None, *CHURN_REASONS], optional("churn_reason")
+        ),
         Field("industry", "customers.col.industry", "select", [None, *INDUSTRIES], optional("industry")),
         Field("region", "customers.col.region", "select", [None, *REGIONS], optional("region")),
-        Field("company_size", "customers.field.company_size", "select", [None, *COMPANY_SIZES],
-              optional("company_size")),
+        Field(
+            "company_size", "customers.field.company_size", "select", [None, *COMPANY_SIZES], optional("company_size")
+        ),
         Field("source_channel", "customers.col.source", "select", [None, *SOURCES], optional("source")),
-        Field("department_id", "customers.col.department", "select", [None, *departments],
-              {None: t("common.none"), **departments}.get),
+        Field(
+            "department_id",
+            "customers.col.department",
+            "select",
+            [None, *departments],
+            {None: t("common.none"), **departments}.get,
+        ),
         Field("need_type", "customers.field.need_type", "select", [None, *NEED_TYPES], optional("need_type")),
         Field("importance", "customers.field.importance", "select", [None, *IMPORTANCE], optional("importance")),
         Field("expected_close_date", "customers.field.expected_close_date", "date"),
@@ -216,10 +242,20 @@ def _profile_fields(sessions: Sessions, actor: Actor, profile: CustomerView) -> 
         Field("share_consent", "customers.field.share_consent", "check"),
     ]
     if actor.can("customers.reassign"):
-        fields.insert(10, Field("owner_id", "customers.col.owner", "select", [None, *owners],
-                                {None: t("customers.filter.unassigned"), **owners}.get))
-    fields += [Field(name, f"customers.field.{name}", "area") for name in (
-        "needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")]
+        fields.insert(
+            10,
+            Field(
+                "owner_id",
+                "customers.col.owner",
+                "select",
+                [None, *owners],
+                {None: t("customers.filter.unassigned"), **owners}.get,
+            ),
+        )
+    fields += [
+        Field(name, f"customers.field.{name}", "area")
+        for name in ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")
+    ]
     return fields
 
 
@@ -240,16 +276,22 @@ def _profile_facts(profile: CustomerView) -> None:
         row("customers.col.industry", t(f"industry.{profile.industry}") if profile.industry else None),
         row("customers.col.region", t(f"region.{profile.region}") if profile.region else None),
         row("customers.field.address", profile.address),
-        row("customers.field.company_size", t(f"company_size.{profile.company_size}") if profile.company_size
-            else None),
+        row(
+            "customers.field.company_size", t(f"company_size.{profile.company_size}") if profile.company_size else None
+        ),
         row("customers.col.source", t(f"source.{profile.source_channel}") if profile.source_channel else None),
-        row("customers.field.first_contact_date", date(profile.first_contact_date) if profile.first_contact_date
-            else None),
-        row("customers.field.expected_close_date", date(profile.expected_close_date) if profile.expected_close_date
-            else None),
+        row(
+            "customers.field.first_contact_date",
+            date(profile.first_contact_date) if profile.first_contact_date else None,
+        ),
+        row(
+            "customers.field.expected_close_date",
+            date(profile.expected_close_date) if profile.expected_close_date else None,
+        ),
         row("customers.field.last_contact", when(profile.last_contact_at) if profile.last_contact_at else None),
-        row("customers.field.churn_reason", t(f"churn_reason.{profile.churn_reason}") if profile.churn_reason
-            else None),
+        row(
+            "customers.field.churn_reason", t(f"churn_reason.{profile.churn_reason}") if profile.churn_reason else None
+        ),
         row("customers.field.tags", ", ".join(profile.tags)),
         row("customers.field.share_consent", t("common.yes") if profile.share_consent else t("common.no")),
     ]
@@ -281,8 +323,9 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     with st.form(PROFILE_FORM, enter_to_submit=False):
         conflict_panel(PROFILE_FORM, conflict, fields)  # above the inputs, where it is seen
         render_fields(PROFILE_FORM, fields, columns=3)
-        submitted = st.form_submit_button(t("common.save"), type="primary", icon=":material/save:",
-                                          key=f"{PROFILE_FORM}_submit")
+        submitted = st.form_submit_button(
+            t("common.save"), type="primary", icon=":material/save:", key=f"{PROFILE_FORM}_submit"
+        )
     if submitted:
         changes = changed_since_loaded(PROFILE_FORM, settled_values(PROFILE_FORM, names, conflict))
         if "tags" in changes:
@@ -294,10 +337,19 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
             return _profile_values(latest, names), latest.version
 
         saved = save_or_merge(
-            PROFILE_FORM, str(profile.id), names,
-            lambda: update_customer(sessions, actor=actor, customer_id=profile.id, version=version, changes=changes,
-                                    token=form_token(PROFILE_FORM)),
-            current=now)
+            PROFILE_FORM,
+            str(profile.id),
+            names,
+            lambda: update_customer(
+                sessions,
+                actor=actor,
+                customer_id=profile.id,
+                version=version,
+                changes=changes,
+                token=form_token(PROFILE_FORM),
+            ),
+            current=now,
+        )
         if saved is not None:
             _done(inert_t("customers.edit.saved", name=saved.name))
 
@@ -305,14 +357,18 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
 def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) -> None:
     if profile.archived_at is None:
         if st.button(t("customers.archive"), key="customers_archive", icon=":material/inventory_2:"):
-            done = run_action("customers_archive", lambda: archive_customer(
-                sessions, actor=actor, customer_id=profile.id, version=profile.version))
+            done = run_action(
+                "customers_archive",
+                lambda: archive_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
+            )
             if done is not None:
                 forget_form(PROFILE_FORM)
                 _done(inert_t("customers.archived_done", name=profile.name))
     elif st.button(t("customers.restore"), key="customers_restore", icon=":material/unarchive:"):
-        done = run_action("customers_restore", lambda: restore_customer(
-            sessions, actor=actor, customer_id=profile.id, version=profile.version))
+        done = run_action(
+            "customers_restore",
+            lambda: restore_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
+        )
         if done is not None:
             forget_form(PROFILE_FORM)
             _done(inert_t("customers.restored_done", name=profile.name))
@@ -322,10 +378,19 @@ def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) ->
 
 
 def _record_panel(
-    *, key: str, records: Sequence[Any], fields: Sequence[Field], blank: dict[str, Any],
-    values_of: Callable[[Any], dict[str, Any]], label_of: Callable[[Any], str], make_input: Callable[[dict], Any],
-    add: Callable[[Any, str], Any] | None, update: Callable[[Any, Any, int, str], Any],
-    archive: Callable[[Any, int], Any] | None, latest: Callable[[Any], Any], add_label: str,
+    *,
+    key: str,
+    records: Sequence[Any],
+    fields: Sequence[Field],
+    blank: dict[str, Any],
+    values_of: Callable[[Any], dict[str, Any]],
+    label_of: Callable[[Any], str],
+    make_input: Callable[[dict], Any],
+    add: Callable[[Any, str], Any] | None,
+    update: Callable[[Any, Any, int, str], Any],
+    archive: Callable[[Any, int], Any] | None,
+    latest: Callable[[Any], Any],
+    add_label: str,
 ) -> None:
     """Add a record, or pick one to edit or archive; each save is one versioned, audited service call."""
     names = _names(fields)
@@ -342,8 +407,9 @@ def _record_panel(
     with st.form(form_key, enter_to_submit=False):
         conflict_panel(form_key, conflict, fields)
         render_fields(form_key, fields)
-        submitted = st.form_submit_button(t("common.save"), type="primary", icon=":material/save:",
-                                          key=f"{form_key}_submit")
+        submitted = st.form_submit_button(
+            t("common.save"), type="primary", icon=":material/save:", key=f"{form_key}_submit"
+        )
     if submitted:
         data = make_input(settled_values(form_key, names, conflict))
         token = form_token(form_key)
@@ -354,16 +420,21 @@ def _record_panel(
                 _done(t("customers.records.added"))
         elif record is not None:
             version = form_version(form_key)
+
             def now() -> tuple[dict[str, Any], int] | None:
                 fresh = latest(record)
                 return None if fresh is None else (values_of(fresh), fresh.version)
 
-            result = save_or_merge(form_key, f"{picked}", names, lambda: update(record, data, version, token),
-                                   current=now)
+            result = save_or_merge(
+                form_key, f"{picked}", names, lambda: update(record, data, version, token), current=now
+            )
             if result is not None:
                 _done(t("common.saved"))
-    if record is not None and archive is not None and st.button(
-            t("customers.records.archive"), key=f"{key}_archive", icon=":material/delete:"):
+    if (
+        record is not None
+        and archive is not None
+        and st.button(t("customers.records.archive"), key=f"{key}_archive", icon=":material/delete:")
+    ):
         if run_action(f"{key}_archive", lambda: archive(record, record.version)) is not None:
             st.session_state.pop(f"{key}_pick", None)
             forget_form(form_key)
@@ -373,39 +444,73 @@ def _record_panel(
 def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     contacts = detail.contacts
     if contacts:
-        data_table(pd.DataFrame([{
-            t("customers.contact.name"): ("★ " if c.is_primary else "") + c.name,
-            t("customers.contact.title"): c.title or "", t("customers.col.phone"): c.phone or "",
-            t("customers.col.email"): c.email or "", t("customers.contact.wechat"): c.wechat or "",
-            t("customers.field.birthday"): date(c.birthday) if c.birthday else "",
-        } for c in contacts]), hide_index=True, width="stretch")
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("customers.contact.name"): ("★ " if c.is_primary else "") + c.name,
+                        t("customers.contact.title"): c.title or "",
+                        t("customers.col.phone"): c.phone or "",
+                        t("customers.col.email"): c.email or "",
+                        t("customers.contact.wechat"): c.wechat or "",
+                        t("customers.field.birthday"): date(c.birthday) if c.birthday else "",
+                    }
+                    for c in contacts
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.info(t("customers.contact.none"))
     if not detail.profile.can_edit:
         return
     st.subheader(t("customers.contact.edit"))
-    fields = [Field("name", "customers.contact.name", max_chars=120),
-              Field("title", "customers.contact.title", max_chars=120),
-              Field("phone", "customers.col.phone", max_chars=32), Field("email", "customers.col.email", max_chars=254),
-              Field("wechat", "customers.contact.wechat", max_chars=64),
-              Field("birthday", "customers.field.birthday", "date", max_date=company_today()),
-              Field("is_primary", "customers.contact.primary", "check"),
-              Field("notes", "customers.field.notes", "area")]
+    fields = [
+        Field("name", "customers.contact.name", max_chars=120),
+        Field("title", "customers.contact.title", max_chars=120),
+        Field("phone", "customers.col.phone", max_chars=32),
+        Field("email", "customers.col.email", max_chars=254),
+        Field("wechat", "customers.contact.wechat", max_chars=64),
+        Field("birthday", "customers.field.birthday", "date", max_date=company_today()),
+        Field("is_primary", "customers.contact.primary", "check"),
+        Field("notes", "customers.field.notes", "area"),
+    ]
     customer_id = detail.profile.id
     _record_panel(
-        key="customers_contact", records=contacts, fields=fields, add_label=t("customers.contact.add"),
-        blank={"name": "", "title": "", "phone": "", "email": "", "wechat": "", "birthday": None,
-               "is_primary": not contacts, "notes": ""},
-        values_of=lambda c: {"name": c.name, "title": c.title or "", "phone": c.phone or "", "email": c.email or "",
-                             "wechat": c.wechat or "", "birthday": c.birthday, "is_primary": c.is_primary,
-                             "notes": c.notes or ""},
+        key="customers_contact",
+        records=contacts,
+        fields=fields,
+        add_label=t("customers.contact.add"),
+        blank={
+            "name": "",
+            "title": "",
+            "phone": "",
+            "email": "",
+            "wechat": "",
+            "birthday": None,
+            "is_primary": not contacts,
+            "notes": "",
+        },
+        values_of=lambda c: {
+            "name": c.name,
+            "title": c.title or "",
+            "phone": c.phone or "",
+            "email": c.email or "",
+            "wechat": c.wechat or "",
+            "birthday": c.birthday,
+            "is_primary": c.is_primary,
+            "notes": c.notes or "",
+        },
         label_of=lambda c: f"{c.name}{' · ' + c.title if c.title else ''}",
         make_input=lambda v: ContactInput(**v),
         add=lambda data, token: add_contact(sessions, actor=actor, customer_id=customer_id, data=data, token=token),
-        update=lambda c, data, version, token: update_contact(sessions, actor=actor, contact_id=c.id, version=version,
-                                                              data=data, token=token),
-        archive=lambda c, version: set_contact_archived(sessions, actor=actor, contact_id=c.id, version=version,
-                                                        archived=True),
+        update=lambda c, data, version, token: update_contact(
+            sessions, actor=actor, contact_id=c.id, version=version, data=data, token=token
+        ),
+        archive=lambda c, version: set_contact_archived(
+            sessions, actor=actor, contact_id=c.id, version=version, archived=True
+        ),
         latest=lambda c: _latest(sessions, actor, customer_id, "contacts", c.id),
     )
 
@@ -427,14 +532,31 @@ def _latest(sessions: Sessions, actor: Actor, customer_id: int, kind: str, recor
 def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     totals = detail.order_totals
     if totals.count:
-        st.caption(t("customers.orders.summary", count=number(totals.count),
-                     first=date(totals.first_date), last=date(totals.last_date),
-                     total=" + ".join(_money(v, c) for c, v in totals.amounts.items())))
-        data_table(pd.DataFrame([{
-            t("customers.order.date"): date(o.order_date), t("customers.order.no"): o.order_no or "",
-            t("customers.order.product"): o.product or "", t("customers.order.amount"): _money(o.amount, o.currency),
-            t("customers.field.notes"): o.notes or "",
-        } for o in detail.orders]), hide_index=True, width="stretch")
+        st.caption(
+            t(
+                "customers.orders.summary",
+                count=number(totals.count),
+                first=date(totals.first_date),
+                last=date(totals.last_date),
+                total=" + ".join(_money(v, c) for c, v in totals.amounts.items()),
+            )
+        )
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("customers.order.date"): date(o.order_date),
+                        t("customers.order.no"): o.order_no or "",
+                        t("customers.order.product"): o.product or "",
+                        t("customers.order.amount"): _money(o.amount, o.currency),
+                        t("customers.field.notes"): o.notes or "",
+                    }
+                    for o in detail.orders
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         if totals.count > len(detail.orders):
             st.caption(t("customers.orders.latest_only", n=len(detail.orders)))
     else:
@@ -443,24 +565,44 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         return
     st.subheader(t("customers.order.edit"))
     customer_id = detail.profile.id
-    fields = [Field("order_date", "customers.order.date", "date", max_date=company_today()),
-              Field("amount", "customers.order.amount"), Field("product", "customers.order.product", max_chars=120),
-              Field("order_no", "customers.order.no", max_chars=40),
-              Field("currency", "customers.order.currency", max_chars=3),
-              Field("notes", "customers.field.notes", "area")]
+    fields = [
+        Field("order_date", "customers.order.date", "date", max_date=company_today()),
+        Field("amount", "customers.order.amount"),
+        Field("product", "customers.order.product", max_chars=120),
+        Field("order_no", "customers.order.no", max_chars=40),
+        Field("currency", "customers.order.currency", max_chars=3),
+        Field("notes", "customers.field.notes", "area"),
+    ]
     _record_panel(
-        key="customers_order", records=detail.orders, fields=fields, add_label=t("customers.order.add"),
-        blank={"order_date": company_today(), "amount": "", "product": "", "order_no": "", "currency": "CNY",
-               "notes": ""},
-        values_of=lambda o: {"order_date": o.order_date, "amount": format(o.amount, "f"), "product": o.product or "",
-                             "order_no": o.order_no or "", "currency": o.currency, "notes": o.notes or ""},
+        key="customers_order",
+        records=detail.orders,
+        fields=fields,
+        add_label=t("customers.order.add"),
+        blank={
+            "order_date": company_today(),
+            "amount": "",
+            "product": "",
+            "order_no": "",
+            "currency": "CNY",
+            "notes": "",
+        },
+        values_of=lambda o: {
+            "order_date": o.order_date,
+            "amount": format(o.amount, "f"),
+            "product": o.product or "",
+            "order_no": o.order_no or "",
+            "currency": o.currency,
+            "notes": o.notes or "",
+        },
         label_of=lambda o: f"{date(o.order_date)} · {o.product or o.order_no or ''} · {_money(o.amount, o.currency)}",
         make_input=lambda v: OrderInput(**v),
         add=lambda data, token: add_order(sessions, actor=actor, customer_id=customer_id, data=data, token=token),
-        update=lambda o, data, version, token: update_order(sessions, actor=actor, order_id=o.id, version=version,
-                                                            data=data, token=token),
-        archive=lambda o, version: set_order_archived(sessions, actor=actor, order_id=o.id, version=version,
-                                                      archived=True),
+        update=lambda o, data, version, token: update_order(
+            sessions, actor=actor, order_id=o.id, version=version, data=data, token=token
+        ),
+        archive=lambda o, version: set_order_archived(
+            sessions, actor=actor, order_id=o.id, version=version, archived=True
+        ),
         latest=lambda o: _latest(sessions, actor, customer_id, "orders", o.id),
     )
 
@@ -469,46 +611,87 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
     if not detail.contracts:
         st.info(t("customers.contracts.none"))
     for contract in detail.contracts:
-        title = (f"{inert(contract.code)} · {inert(contract.title)} · {t(f'contract_status.{contract.status}')} · "
-                 f"{_money(contract.value)}")
+        title = (
+            f"{inert(contract.code)} · {inert(contract.title)} · {t(f'contract_status.{contract.status}')} · "
+            f"{_money(contract.value)}"
+        )
         with st.expander(title, icon=":material/contract:"):
-            st.caption(t("customers.contract.period", start=date(contract.start_date), end=date(contract.end_date),
-                         terms=inert(contract.payment_terms) or t("common.none")))
+            st.caption(
+                t(
+                    "customers.contract.period",
+                    start=date(contract.start_date),
+                    end=date(contract.end_date),
+                    terms=inert(contract.payment_terms) or t("common.none"),
+                )
+            )
             cols = st.columns(3)
             cols[0].metric(t("customers.contract.value"), _money(contract.value))
             cols[1].metric(t("customers.contract.paid"), _money(contract.paid))
             cols[2].metric(t("customers.contract.outstanding"), _money(contract.outstanding))
             if contract.payments:
-                data_table(pd.DataFrame([{
-                    t("customers.payment.due"): date(p.due_date), t("customers.payment.amount"): _money(p.amount),
-                    t("customers.payment.paid_date"): date(p.paid_date) if p.paid_date else "",
-                    t("customers.payment.paid_amount"): _money(p.paid_amount) if p.paid_amount is not None else "",
-                    t("customers.payment.overdue"): "⚠️" if p.overdue else "",
-                } for p in contract.payments]), hide_index=True, width="stretch")
+                data_table(
+                    pd.DataFrame(
+                        [
+                            {
+                                t("customers.payment.due"): date(p.due_date),
+                                t("customers.payment.amount"): _money(p.amount),
+                                t("customers.payment.paid_date"): date(p.paid_date) if p.paid_date else "",
+                                t("customers.payment.paid_amount"): _money(p.paid_amount)
+                                if p.paid_amount is not None
+                                else "",
+                                t("customers.payment.overdue"): "⚠️" if p.overdue else "",
+                            }
+                            for p in contract.payments
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
     if not detail.profile.can_edit:
         return
     customer_id = detail.profile.id
     st.subheader(t("customers.contract.edit"))
-    fields = [Field("title", "customers.contract.title", max_chars=200),
-              Field("code", "customers.contract.code", max_chars=40),
-              Field("value", "customers.contract.value"),
-              Field("status", "customers.contract.status", "select", CONTRACT_STATUSES, labeller("contract_status")),
-              Field("start_date", "customers.contract.start", "date"),
-              Field("end_date", "customers.contract.end", "date"),
-              Field("payment_terms", "customers.contract.terms", max_chars=200)]
+    fields = [
+        Field("title", "customers.contract.title", max_chars=200),
+        Field("code", "customers.contract.code", max_chars=40),
+        Field("value", "customers.contract.value"),
+        Field("status", "customers.contract.status", "select", CONTRACT_STATUSES, labeller("contract_status")),
+        Field("start_date", "customers.contract.start", "date"),
+        Field("end_date", "customers.contract.end", "date"),
+        Field("payment_terms", "customers.contract.terms", max_chars=200),
+    ]
     _record_panel(
-        key="customers_contract", records=detail.contracts, fields=fields, add_label=t("customers.contract.add"),
-        blank={"title": "", "code": "", "value": "", "status": "draft", "start_date": None, "end_date": None,
-               "payment_terms": ""},
-        values_of=lambda c: {"title": c.title, "code": c.code, "value": format(c.value, "f"), "status": c.status,
-                             "start_date": c.start_date, "end_date": c.end_date,
-                             "payment_terms": c.payment_terms or ""},
-        label_of=lambda c: f"{c.code} · {c.title}", make_input=lambda v: ContractInput(**v),
+        key="customers_contract",
+        records=detail.contracts,
+        fields=fields,
+        add_label=t("customers.contract.add"),
+        blank={
+            "title": "",
+            "code": "",
+            "value": "",
+            "status": "draft",
+            "start_date": None,
+            "end_date": None,
+            "payment_terms": "",
+        },
+        values_of=lambda c: {
+            "title": c.title,
+            "code": c.code,
+            "value": format(c.value, "f"),
+            "status": c.status,
+            "start_date": c.start_date,
+            "end_date": c.end_date,
+            "payment_terms": c.payment_terms or "",
+        },
+        label_of=lambda c: f"{c.code} · {c.title}",
+        make_input=lambda v: ContractInput(**v),
         add=lambda data, token: add_contract(sessions, actor=actor, customer_id=customer_id, data=data, token=token),
-        update=lambda c, data, version, token: update_contract(sessions, actor=actor, contract_id=c.id,
-                                                               version=version, data=data, token=token),
-        archive=lambda c, version: set_contract_archived(sessions, actor=actor, contract_id=c.id, version=version,
-                                                         archived=True),
+        update=lambda c, data, version, token: update_contract(
+            sessions, actor=actor, contract_id=c.id, version=version, data=data, token=token
+        ),
+        archive=lambda c, version: set_contract_archived(
+            sessions, actor=actor, contract_id=c.id, version=version, archived=True
+        ),
         latest=lambda c: _latest(sessions, actor, customer_id, "contracts", c.id),
     )
     if detail.contracts:
@@ -519,22 +702,37 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
     st.subheader(t("customers.payment.edit"))
     contracts = {c.id: c for c in detail.contracts}
     contract_labels = {i: f"{c.code} · {c.title}" for i, c in contracts.items()}
-    contract_id = st.selectbox(t("customers.payment.contract"), list(contracts), key="customers_payment_contract",
-                               format_func=contract_labels.get)
+    contract_id = st.selectbox(
+        t("customers.payment.contract"),
+        list(contracts),
+        key="customers_payment_contract",
+        format_func=contract_labels.get,
+    )
     contract = contracts[contract_id]
-    fields = [Field("due_date", "customers.payment.due", "date"), Field("amount", "customers.payment.amount"),
-              Field("paid_date", "customers.payment.paid_date", "date", max_date=company_today()),
-              Field("paid_amount", "customers.payment.paid_amount")]
+    fields = [
+        Field("due_date", "customers.payment.due", "date"),
+        Field("amount", "customers.payment.amount"),
+        Field("paid_date", "customers.payment.paid_date", "date", max_date=company_today()),
+        Field("paid_amount", "customers.payment.paid_amount"),
+    ]
     _record_panel(
-        key=f"customers_payment_{contract_id}", records=contract.payments, fields=fields,
+        key=f"customers_payment_{contract_id}",
+        records=contract.payments,
+        fields=fields,
         add_label=t("customers.payment.add"),
         blank={"due_date": None, "amount": "", "paid_date": None, "paid_amount": ""},
-        values_of=lambda p: {"due_date": p.due_date, "amount": format(p.amount, "f"), "paid_date": p.paid_date,
-                             "paid_amount": format(p.paid_amount, "f") if p.paid_amount is not None else ""},
-        label_of=lambda p: f"{date(p.due_date)} · {_money(p.amount)}", make_input=lambda v: PaymentInput(**v),
+        values_of=lambda p: {
+            "due_date": p.due_date,
+            "amount": format(p.amount, "f"),
+            "paid_date": p.paid_date,
+            "paid_amount": format(p.paid_amount, "f") if p.paid_amount is not None else "",
+        },
+        label_of=lambda p: f"{date(p.due_date)} · {_money(p.amount)}",
+        make_input=lambda v: PaymentInput(**v),
         add=lambda data, token: add_payment(sessions, actor=actor, contract_id=contract_id, data=data, token=token),
-        update=lambda p, data, version, token: update_payment(sessions, actor=actor, payment_id=p.id,
-                                                              version=version, data=data, token=token),
+        update=lambda p, data, version, token: update_payment(
+            sessions, actor=actor, payment_id=p.id, version=version, data=data, token=token
+        ),
         archive=None,
         latest=lambda p: _latest(sessions, actor, detail.profile.id, "payments", p.id),
     )
@@ -542,9 +740,15 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
 
 # --- timeline ---------------------------------------------------------------------------------------
 
-_ICONS = {"change": ":material/edit_note:", "activity": ":material/forum:", "complaint": ":material/report:",
-          "suggestion": ":material/lightbulb:", "survey": ":material/sentiment_satisfied:",
-          "stage": ":material/trending_up:", "class": ":material/category:"}
+_ICONS = {
+    "change": ":material/edit_note:",
+    "activity": ":material/forum:",
+    "complaint": ":material/report:",
+    "suggestion": ":material/lightbulb:",
+    "survey": ":material/sentiment_satisfied:",
+    "stage": ":material/trending_up:",
+    "class": ":material/category:",
+}
 
 
 def _vocab(prefix: str, code: str | None) -> str:
@@ -567,8 +771,10 @@ def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
         if not entry.field:
             return what, ""
         language = lang()
-        old, new = (change_value_label(entry.entity, entry.field, v, language, company_zone().key)
-                    for v in (entry.old, entry.new))
+        old, new = (
+            change_value_label(entry.entity, entry.field, v, language, company_zone().key)
+            for v in (entry.old, entry.new)
+        )
         what += f" · **{change_field_label(entry.field, language)}**"
         short_old, short_new = _short(old), _short(new)
         if short_old is not None and short_new is not None:
@@ -578,8 +784,10 @@ def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
         line = _vocab("channel", entry.field)
         return line + (f" · *{_vocab('outcome', entry.detail)}*" if entry.detail else ""), entry.text or ""
     if entry.kind == "complaint":
-        return (f"**{inert(entry.entity)}** · {_vocab('severity', entry.field)} · "
-                f"{_vocab('complaint_status', entry.action)}"), entry.text or ""
+        return (
+            f"**{inert(entry.entity)}** · {_vocab('severity', entry.field)} · "
+            f"{_vocab('complaint_status', entry.action)}"
+        ), entry.text or ""
     if entry.kind == "suggestion":
         return _vocab("suggestion_status", entry.action), entry.text or ""
     if entry.kind == "survey":
@@ -587,15 +795,18 @@ def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
     if entry.kind == "stage":
         return f"{_vocab('stage', entry.old)} → **{_vocab('stage', entry.new)}**", entry.text or ""
     dimension = t(f"customers.dimension.{entry.field}") if entry.field else ""
-    old_class, new_class = (class_label(entry.field, v) if entry.field in LABEL_PREFIX else inert(v or "∅")
-                            for v in (entry.old, entry.new))
+    old_class, new_class = (
+        class_label(entry.field, v) if entry.field in LABEL_PREFIX else inert(v or "∅") for v in (entry.old, entry.new)
+    )
     return f"{dimension}: {old_class} → **{new_class}**", describe_stored(entry.text, lang())
 
 
 def _entry_key(customer_id: int, entry: TimelineEntry, seen: set[str]) -> str:
     """A widget key that stays with the entry when newer entries arrive or older ones are loaded."""
-    key = f"customers_timeline_{customer_id}_{entry.kind}_{entry.ref_id or ''}_{entry.field or ''}_" \
-          f"{int(entry.at.timestamp() * 1000)}"
+    key = (
+        f"customers_timeline_{customer_id}_{entry.kind}_{entry.ref_id or ''}_{entry.field or ''}_"
+        f"{int(entry.at.timestamp() * 1000)}"
+    )
     while key in seen:
         key += "_"
     seen.add(key)
@@ -620,8 +831,12 @@ def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
             # Notes, descriptions and long values: plain wrapped text, first lines only until "Show more".
             long_text(body, key=_entry_key(customer_id, entry, seen), container=cols[1])
     if page.has_more:
-        st.button(t("customers.timeline.more"), key="customers_timeline_more", icon=":material/expand_more:",
-                  on_click=lambda: st.session_state.__setitem__(limit_key, limit + TIMELINE_STEP))
+        st.button(
+            t("customers.timeline.more"),
+            key="customers_timeline_more",
+            icon=":material/expand_more:",
+            on_click=lambda: st.session_state.__setitem__(limit_key, limit + TIMELINE_STEP),
+        )
 
 
 # --- follow-ups (read only; the follow-up feature adds its "log a contact" widget here) ---------------
@@ -634,24 +849,44 @@ def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
             log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
     st.subheader(t("customers.follow_ups.open"))
     if detail.open_tasks:
-        data_table(pd.DataFrame([{
-            t("customers.follow_ups.due"): when(task.due_at), t("customers.follow_ups.purpose"): t(
-                f"purpose.{task.purpose}"),
-            t("customers.follow_ups.priority"): t(f"priority.{task.priority}"),
-            t("customers.col.owner"): task.owner_name or "", t("customers.field.notes"): task.note or "",
-            t("customers.follow_ups.overdue"): "🔴" if task.overdue else "",
-        } for task in detail.open_tasks]), hide_index=True, width="stretch")
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("customers.follow_ups.due"): when(task.due_at),
+                        t("customers.follow_ups.purpose"): t(f"purpose.{task.purpose}"),
+                        t("customers.follow_ups.priority"): t(f"priority.{task.priority}"),
+                        t("customers.col.owner"): task.owner_name or "",
+                        t("customers.field.notes"): task.note or "",
+                        t("customers.follow_ups.overdue"): "🔴" if task.overdue else "",
+                    }
+                    for task in detail.open_tasks
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption(t("customers.follow_ups.none_open"))
     st.subheader(t("customers.follow_ups.recent"))
     if detail.recent_activities:
-        data_table(pd.DataFrame([{
-            t("customers.follow_ups.when"): when(a.occurred_at), t("customers.follow_ups.channel"): t(
-                f"channel.{a.channel}"),
-            t("customers.follow_ups.summary"): a.summary,
-            t("customers.follow_ups.outcome"): t(f"outcome.{a.outcome}") if a.outcome else "",
-            t("customers.follow_ups.next_step"): a.next_step or "", t("customers.col.owner"): a.owner_name or "",
-        } for a in detail.recent_activities]), hide_index=True, width="stretch")
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("customers.follow_ups.when"): when(a.occurred_at),
+                        t("customers.follow_ups.channel"): t(f"channel.{a.channel}"),
+                        t("customers.follow_ups.summary"): a.summary,
+                        t("customers.follow_ups.outcome"): t(f"outcome.{a.outcome}") if a.outcome else "",
+                        t("customers.follow_ups.next_step"): a.next_step or "",
+                        t("customers.col.owner"): a.owner_name or "",
+                    }
+                    for a in detail.recent_activities
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption(t("customers.follow_ups.none_logged"))
 
@@ -666,11 +901,23 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
     candidates = duplicates_of(sessions, actor=actor, customer_id=profile.id)
     if candidates:
         st.warning(t("customers.duplicates.warning", n=len(candidates)), icon=":material/content_copy:")
-        data_table(pd.DataFrame([{
-            t("customers.col.code"): c.code, t("customers.col.name"): c.name,
-            t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
-            t("customers.duplicates.matched_on"): ", ".join(t(f"customers.duplicates.on.{m}") for m in c.matched_on),
-        } for c in candidates]), hide_index=True, width="stretch")
+        data_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("customers.col.code"): c.code,
+                        t("customers.col.name"): c.name,
+                        t("customers.col.owner"): c.owner_name or t("customers.filter.unassigned"),
+                        t("customers.duplicates.matched_on"): ", ".join(
+                            t(f"customers.duplicates.on.{m}") for m in c.matched_on
+                        ),
+                    }
+                    for c in candidates
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.success(t("customers.duplicates.none"), icon=":material/check:")
     if not actor.can("customers.merge") or profile.archived_at is not None:
@@ -680,30 +927,46 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
     search = st.text_input(t("customers.merge.search"), key="customers_merge_search")
     options = {c.id: f"{c.code} · {c.name}" for c in candidates}
     if search.strip():
-        options.update({c.id: c.label for c in pick_customers(sessions, actor=actor, search=search,
-                                                              exclude_id=profile.id)})
+        options.update(
+            {c.id: c.label for c in pick_customers(sessions, actor=actor, search=search, exclude_id=profile.id)}
+        )
     if not options:
         return
     with st.form(MERGE_FORM, enter_to_submit=False):
-        other = st.selectbox(t("customers.merge.other"), list(options), format_func=options.get,
-                             key=f"{MERGE_FORM}_other")
+        other = st.selectbox(
+            t("customers.merge.other"), list(options), format_func=options.get, key=f"{MERGE_FORM}_other"
+        )
         keep_labels = {k: inert_t(f"customers.merge.keep_{k}", name=profile.name) for k in ("this", "other")}
-        keep = st.radio(t("customers.merge.keep"), list(keep_labels), horizontal=True, key=f"{MERGE_FORM}_keep",
-                        format_func=keep_labels.get)
+        keep = st.radio(
+            t("customers.merge.keep"),
+            list(keep_labels),
+            horizontal=True,
+            key=f"{MERGE_FORM}_keep",
+            format_func=keep_labels.get,
+        )
         confirm = st.checkbox(t("customers.merge.confirm"), key=f"{MERGE_FORM}_confirm")
         field_error(MERGE_FORM, "confirm")
-        submitted = st.form_submit_button(t("customers.merge.submit"), type="primary", icon=":material/merge:",
-                                          key=f"{MERGE_FORM}_submit")
+        submitted = st.form_submit_button(
+            t("customers.merge.submit"), type="primary", icon=":material/merge:", key=f"{MERGE_FORM}_submit"
+        )
     if submitted:
         if not confirm:
             st.session_state[f"{MERGE_FORM}__errors"] = {"confirm": t("customers.merge.confirm_required")}
             st.rerun()
         survivor, duplicate = (profile.id, other) if keep == "this" else (other, profile.id)
         versions = {profile.id: profile.version}
-        result = run_action(MERGE_FORM, lambda: merge_customers(
-            sessions, actor=actor, survivor_id=survivor, duplicate_id=duplicate,
-            survivor_version=versions.get(survivor), duplicate_version=versions.get(duplicate),
-            token=form_token(MERGE_FORM)))
+        result = run_action(
+            MERGE_FORM,
+            lambda: merge_customers(
+                sessions,
+                actor=actor,
+                survivor_id=survivor,
+                duplicate_id=duplicate,
+                survivor_version=versions.get(survivor),
+                duplicate_version=versions.get(duplicate),
+                token=form_token(MERGE_FORM),
+            ),
+        )
         if result is not None:
             for key in ("other", "keep", "confirm"):
                 st.session_state.pop(f"{MERGE_FORM}_{key}", None)

@@ -66,12 +66,14 @@ def care_dates(sessions: Sessions, actor: Actor) -> None:
         care = upcoming_care_dates(sessions, actor=actor, today=company_today())
         st.caption(t("follow_ups.care.intro", days=care.days))
         for holiday in care.holidays:
-            st.info(inert_t("follow_ups.care.holiday", day=date(holiday.date), name=holiday.name),
-                    icon=":material/celebration:")
+            st.info(
+                inert_t("follow_ups.care.holiday", day=date(holiday.date), name=holiday.name),
+                icon=":material/celebration:",
+            )
         if not care.dates:
             st.caption(t("follow_ups.care.none"))
         page = int(st.session_state.get(keys.CARE_PAGE, 1)) - 1
-        for index, item in enumerate(care.dates[page * CARE_PAGE:(page + 1) * CARE_PAGE]):
+        for index, item in enumerate(care.dates[page * CARE_PAGE : (page + 1) * CARE_PAGE]):
             _care_row(sessions, actor, item, keys.greet(page, index))
         if len(care.dates) > CARE_PAGE:
             pager(keys.CARE_PAGE, len(care.dates), CARE_PAGE)
@@ -88,8 +90,10 @@ def _care_row(sessions: Sessions, actor: Actor, item: CareDate, greet_key: str) 
     if not (actor.can("follow_ups.log") and may_manage_customer(actor, item.owner_id)):
         return
     if cols[4].button(t("follow_ups.care.plan"), key=greet_key, icon=":material/redeem:", width="stretch"):
-        if run_action(greet_key, lambda: plan_greeting(sessions, actor=actor, care=item,
-                                                       token=form_token(greet_key))) is not None:
+        if (
+            run_action(greet_key, lambda: plan_greeting(sessions, actor=actor, care=item, token=form_token(greet_key)))
+            is not None
+        ):
             clear_after("follow_up")
             st.session_state[keys.flash(keys.CARE)] = inert_t("follow_ups.care.planned", name=item.customer_name)
             st.rerun()
@@ -107,9 +111,10 @@ def holidays(sessions: Sessions, actor: Actor) -> None:
         year = st.selectbox(t("follow_ups.holidays.year"), (today.year, today.year + 1), key=keys.HOLIDAY_YEAR)
         rows = list_holidays(sessions, actor=actor, year=year)
         frame = pd.DataFrame([{"date": h.date, "name": h.name} for h in rows], columns=["date", "name"])
-        config = {"date": st.column_config.DateColumn(t("follow_ups.holidays.date"), format="YYYY-MM-DD",
-                                                      required=True),
-                  "name": st.column_config.TextColumn(t("follow_ups.holidays.name"), max_chars=120, required=True)}
+        config = {
+            "date": st.column_config.DateColumn(t("follow_ups.holidays.date"), format="YYYY-MM-DD", required=True),
+            "name": st.column_config.TextColumn(t("follow_ups.holidays.name"), max_chars=120, required=True),
+        }
         if not actor.can("follow_ups.manage"):
             if rows:
                 data_table(frame, column_config=config, hide_index=True, width="stretch")
@@ -123,8 +128,13 @@ def holidays(sessions: Sessions, actor: Actor) -> None:
         field_error(editor_key, "name")
         if st.button(t("common.save"), key=keys.HOLIDAYS_SAVE, type="primary"):
             changes = holiday_changes_from_editor(rows, st.session_state.get(editor_key, {}))
-            if run_action(editor_key, lambda: save_holidays(sessions, actor=actor, changes=changes,
-                                                            token=form_token(editor_key))) is not None:
+            if (
+                run_action(
+                    editor_key,
+                    lambda: save_holidays(sessions, actor=actor, changes=changes, token=form_token(editor_key)),
+                )
+                is not None
+            ):
                 st.session_state[keys.HOLIDAYS_REVISION] = revision + 1  # the editor starts from the saved rows
                 st.session_state[keys.flash(keys.CARE)] = t("follow_ups.holidays.saved")
                 st.rerun()

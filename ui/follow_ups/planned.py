@@ -51,39 +51,67 @@ def planned_list(sessions: Sessions, actor: Actor) -> None:
     with error_boundary("follow-ups planned"):
         timezone = company_zone().key
         filters = st.columns(3)
-        status = filters[0].selectbox(t("follow_ups.planned.status"), ("open", "done", "cancelled"),
-                                      format_func=lambda s: t(f"task_status.{s}"), key=keys.PLANNED_STATUS)
-        purpose = filters[1].selectbox(t("follow_ups.field.purpose"), [None, *TASK_PURPOSES],
-                                       format_func=lambda p: t("common.all") if p is None else t(f"purpose.{p}"),
-                                       key=keys.PLANNED_PURPOSE)
+        status = filters[0].selectbox(
+            t("follow_ups.planned.status"),
+            ("open", "done", "cancelled"),
+            format_func=lambda s: t(f"task_status.{s}"),
+            key=keys.PLANNED_STATUS,
+        )
+        purpose = filters[1].selectbox(
+            t("follow_ups.field.purpose"),
+            [None, *TASK_PURPOSES],
+            format_func=lambda p: t("common.all") if p is None else t(f"purpose.{p}"),
+            key=keys.PLANNED_PURPOSE,
+        )
         owner_choice = actor.id
         if actor.can("follow_ups.team"):
             owners = option_labels(assignable_users(sessions, actor=actor))
             choices = [actor.id, 0, *[o for o in owners if o != actor.id]]
             owner_choice = filters[2].selectbox(
-                t("follow_ups.field.owner"), choices,
+                t("follow_ups.field.owner"),
+                choices,
                 format_func=lambda o: t("follow_ups.planned.everyone") if o == 0 else owners.get(o, f"#{o}"),
-                key=keys.PLANNED_OWNER)
+                key=keys.PLANNED_OWNER,
+            )
         page = int(st.session_state.get(keys.PLANNED_PAGE, 1)) - 1
-        tasks, total = list_tasks(sessions, actor=actor, owner_id=None if owner_choice == 0 else owner_choice,
-                                  all_owners=owner_choice == 0, status=status, purpose=purpose, page=page,
-                                  page_size=PAGE_SIZE)
+        tasks, total = list_tasks(
+            sessions,
+            actor=actor,
+            owner_id=None if owner_choice == 0 else owner_choice,
+            all_owners=owner_choice == 0,
+            status=status,
+            purpose=purpose,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
         if not tasks:
             st.info(t("common.no_rows"))
         else:
-            data_table(pd.DataFrame([{
-                t("follow_ups.col.due"): local(task.due_at, timezone),
-                t("follow_ups.col.customer"): f"{task.customer_name} · {task.customer_code}",
-                t("follow_ups.field.purpose"): t(f"purpose.{task.purpose}"),
-                t("follow_ups.field.priority"): t(f"priority.{task.priority}"),
-                t("follow_ups.field.owner"): task.owner_name or "",
-                t("follow_ups.field.contact"): task.contact_name or "",
-                t("follow_ups.field.note"): task.note or "",
-                t("follow_ups.col.repeat"): t("follow_ups.col.every", days=task.recurrence_days)
-                if task.recurrence_days else "",
-                t("follow_ups.col.done_at"): local(task.completed_at, timezone) if task.completed_at else "",
-                t("follow_ups.field.reason"): task.reschedule_reason or "",
-            } for task in tasks]), hide_index=True, width="stretch")
+            data_table(
+                pd.DataFrame(
+                    [
+                        {
+                            t("follow_ups.col.due"): local(task.due_at, timezone),
+                            t("follow_ups.col.customer"): f"{task.customer_name} · {task.customer_code}",
+                            t("follow_ups.field.purpose"): t(f"purpose.{task.purpose}"),
+                            t("follow_ups.field.priority"): t(f"priority.{task.priority}"),
+                            t("follow_ups.field.owner"): task.owner_name or "",
+                            t("follow_ups.field.contact"): task.contact_name or "",
+                            t("follow_ups.field.note"): task.note or "",
+                            t("follow_ups.col.repeat"): t("follow_ups.col.every", days=task.recurrence_days)
+                            if task.recurrence_days
+                            else "",
+                            t("follow_ups.col.done_at"): local(task.completed_at, timezone)
+                            if task.completed_at
+                            else "",
+                            t("follow_ups.field.reason"): task.reschedule_reason or "",
+                        }
+                        for task in tasks
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
         pager(keys.PLANNED_PAGE, total, PAGE_SIZE)
         if status == "open" and tasks:
             _task_actions(sessions, actor, tasks, timezone)
@@ -91,13 +119,25 @@ def planned_list(sessions: Sessions, actor: Actor) -> None:
 
 def _task_actions(sessions: Sessions, actor: Actor, tasks: list[TaskView], timezone: str) -> None:
     by_id = {task.id: task for task in tasks}
-    task = by_id[st.selectbox(t("follow_ups.planned.pick"), list(by_id),
-                              format_func=lambda i: f"{by_id[i].customer_name} · {task_label(by_id[i], timezone)}",
-                              key=keys.PLANNED_PICK)]
+    task = by_id[
+        st.selectbox(
+            t("follow_ups.planned.pick"),
+            list(by_id),
+            format_func=lambda i: f"{by_id[i].customer_name} · {task_label(by_id[i], timezone)}",
+            key=keys.PLANNED_PICK,
+        )
+    ]
     actions = ["complete", "reschedule", *(["reassign"] if actor.can("follow_ups.team") else []), "cancel"]
-    action = st.segmented_control(t("follow_ups.planned.action"), actions, default="complete",
-                                  format_func=lambda a: t(f"follow_ups.task.{a}"),
-                                  key=keys.PLANNED_ACTION) or "complete"
+    action = (
+        st.segmented_control(
+            t("follow_ups.planned.action"),
+            actions,
+            default="complete",
+            format_func=lambda a: t(f"follow_ups.task.{a}"),
+            key=keys.PLANNED_ACTION,
+        )
+        or "complete"
+    )
     if action == "complete":
         log_contact_form(actor, task.customer_id, key_prefix=keys.PLANNED, task_id=task.id)
     elif action == "reschedule":
@@ -122,36 +162,80 @@ def plan_form(sessions: Sessions, actor: Actor) -> None:
         form = keys.plan_form(customer_id)
         with st.form(form):
             cols = st.columns(3)
-            purpose = cols[0].selectbox(t("follow_ups.field.purpose"), TASK_PURPOSES,
-                                        format_func=lambda p: t(f"purpose.{p}"), key=f"{form}_purpose")
-            priority = cols[1].selectbox(t("follow_ups.field.priority"), TASK_PRIORITIES, index=1,
-                                         format_func=lambda p: t(f"priority.{p}"), key=f"{form}_priority")
-            channel = cols[2].selectbox(t("follow_ups.field.channel"), [None, *CONTACT_CHANNELS],
-                                        format_func=lambda c: t("common.none") if c is None else t(f"channel.{c}"),
-                                        key=f"{form}_channel")
+            purpose = cols[0].selectbox(
+                t("follow_ups.field.purpose"),
+                TASK_PURPOSES,
+                format_func=lambda p: t(f"purpose.{p}"),
+                key=f"{form}_purpose",
+            )
+            priority = cols[1].selectbox(
+                t("follow_ups.field.priority"),
+                TASK_PRIORITIES,
+                index=1,
+                format_func=lambda p: t(f"priority.{p}"),
+                key=f"{form}_priority",
+            )
+            channel = cols[2].selectbox(
+                t("follow_ups.field.channel"),
+                [None, *CONTACT_CHANNELS],
+                format_func=lambda c: t("common.none") if c is None else t(f"channel.{c}"),
+                key=f"{form}_channel",
+            )
             field_error(form, "purpose")
             cols = st.columns(3)
-            day = cols[0].date_input(t("follow_ups.field.due_date"), value=today, min_value=today,
-                                     format="YYYY-MM-DD", key=f"{form}_date")
-            time = cols[1].time_input(t("follow_ups.field.due_time"), value=None, step=TIME_STEP,
-                                      help=t("follow_ups.field.next_time_help"), key=f"{form}_time")
-            repeat = cols[2].number_input(t("follow_ups.field.recurrence"), min_value=0, max_value=730, value=0,
-                                          step=1, help=t("follow_ups.field.recurrence_help"), key=f"{form}_repeat")
+            day = cols[0].date_input(
+                t("follow_ups.field.due_date"), value=today, min_value=today, format="YYYY-MM-DD", key=f"{form}_date"
+            )
+            time = cols[1].time_input(
+                t("follow_ups.field.due_time"),
+                value=None,
+                step=TIME_STEP,
+                help=t("follow_ups.field.next_time_help"),
+                key=f"{form}_time",
+            )
+            repeat = cols[2].number_input(
+                t("follow_ups.field.recurrence"),
+                min_value=0,
+                max_value=730,
+                value=0,
+                step=1,
+                help=t("follow_ups.field.recurrence_help"),
+                key=f"{form}_repeat",
+            )
             field_error(form, "due_at")
             field_error(form, "recurrence_days")
             note = st.text_input(t("follow_ups.field.note"), max_chars=2000, key=f"{form}_note")
             owner = None
             if actor.can("follow_ups.team"):
                 owners = option_labels(assignable_users(sessions, actor=actor))
-                owner = st.selectbox(t("follow_ups.field.owner"), [None, *owners],
-                                     format_func=lambda o: t("follow_ups.field.next_owner_default")
-                                     if o is None else owners[o], key=f"{form}_owner")
+                owner = st.selectbox(
+                    t("follow_ups.field.owner"),
+                    [None, *owners],
+                    format_func=lambda o: t("follow_ups.field.next_owner_default") if o is None else owners[o],
+                    key=f"{form}_owner",
+                )
                 field_error(form, "owner_id")
             planned = st.form_submit_button(t("follow_ups.plan.submit"), type="primary", key=f"{form}_submit")
-        if planned and run_action(form, lambda: plan_follow_up(
-                sessions, actor=actor, customer_id=customer_id, purpose=purpose, priority=priority, channel=channel,
-                due_at=planned_due(day, time, tz, company_working_time()) if day else None,
-                recurrence_days=int(repeat) or None, note=note, owner_id=owner, token=form_token(form))) is not None:
+        if (
+            planned
+            and run_action(
+                form,
+                lambda: plan_follow_up(
+                    sessions,
+                    actor=actor,
+                    customer_id=customer_id,
+                    purpose=purpose,
+                    priority=priority,
+                    channel=channel,
+                    due_at=planned_due(day, time, tz, company_working_time()) if day else None,
+                    recurrence_days=int(repeat) or None,
+                    note=note,
+                    owner_id=owner,
+                    token=form_token(form),
+                ),
+            )
+            is not None
+        ):
             clear_after("follow_up")
             st.session_state[keys.flash(keys.PLANNED)] = t("follow_ups.plan.done")
             st.rerun()
@@ -164,18 +248,38 @@ def reschedule_form(actor: Actor, task: TaskView, timezone: str, *, key: str) ->
     today = utcnow().astimezone(tz).date()
     with st.form(key):
         cols = st.columns(2)
-        day = cols[0].date_input(t("follow_ups.field.due_date"), value=max(due_local.date(), today), min_value=today,
-                                 format="YYYY-MM-DD", key=f"{key}_date")
-        time = cols[1].time_input(t("follow_ups.field.due_time"), value=due_local.time().replace(second=0),
-                                  step=TIME_STEP, key=f"{key}_time")
+        day = cols[0].date_input(
+            t("follow_ups.field.due_date"),
+            value=max(due_local.date(), today),
+            min_value=today,
+            format="YYYY-MM-DD",
+            key=f"{key}_date",
+        )
+        time = cols[1].time_input(
+            t("follow_ups.field.due_time"), value=due_local.time().replace(second=0), step=TIME_STEP, key=f"{key}_time"
+        )
         field_error(key, "due_at")
         reason = st.text_input(t("follow_ups.field.reason"), max_chars=300, key=f"{key}_reason")
         field_error(key, "reason")
-        submitted = st.form_submit_button(t("follow_ups.task.reschedule"), icon=":material/event_repeat:",
-                                          key=f"{key}_submit")
-    if submitted and run_action(key, lambda: reschedule_follow_up(
-            get_sessions(), actor=actor, task_id=task.id, version=task.version,
-            due_at=to_utc(day, time, tz), reason=reason, token=form_token(key))) is not None:
+        submitted = st.form_submit_button(
+            t("follow_ups.task.reschedule"), icon=":material/event_repeat:", key=f"{key}_submit"
+        )
+    if (
+        submitted
+        and run_action(
+            key,
+            lambda: reschedule_follow_up(
+                get_sessions(),
+                actor=actor,
+                task_id=task.id,
+                version=task.version,
+                due_at=to_utc(day, time, tz),
+                reason=reason,
+                token=form_token(key),
+            ),
+        )
+        is not None
+    ):
         _task_saved("follow_ups.task.rescheduled")
 
 
@@ -184,15 +288,32 @@ def reassign_form(actor: Actor, task: TaskView, owners: list[Option], *, key: st
     labels = {o.id: o.label for o in owners}
     with st.form(key):
         options = list(labels)
-        owner = st.selectbox(t("follow_ups.field.owner"), options,
-                             index=options.index(task.owner_id) if task.owner_id in labels else 0,
-                             format_func=labels.get, key=f"{key}_owner")
+        owner = st.selectbox(
+            t("follow_ups.field.owner"),
+            options,
+            index=options.index(task.owner_id) if task.owner_id in labels else 0,
+            format_func=labels.get,
+            key=f"{key}_owner",
+        )
         field_error(key, "owner_id")
-        submitted = st.form_submit_button(t("follow_ups.task.reassign"), icon=":material/person_search:",
-                                          key=f"{key}_submit")
-    if submitted and run_action(key, lambda: reassign_follow_up(
-            get_sessions(), actor=actor, task_id=task.id, version=task.version, owner_id=int(owner),
-            token=form_token(key))) is not None:
+        submitted = st.form_submit_button(
+            t("follow_ups.task.reassign"), icon=":material/person_search:", key=f"{key}_submit"
+        )
+    if (
+        submitted
+        and run_action(
+            key,
+            lambda: reassign_follow_up(
+                get_sessions(),
+                actor=actor,
+                task_id=task.id,
+                version=task.version,
+                owner_id=int(owner),
+                token=form_token(key),
+            ),
+        )
+        is not None
+    ):
         _task_saved("follow_ups.task.reassigned")
 
 
@@ -201,11 +322,19 @@ def cancel_form(actor: Actor, task: TaskView, *, key: str) -> None:
     with st.form(key):
         reason = st.text_input(t("follow_ups.field.cancel_reason"), max_chars=300, key=f"{key}_reason")
         field_error(key, "reason")
-        submitted = st.form_submit_button(t("follow_ups.task.cancel"), icon=":material/event_busy:",
-                                          key=f"{key}_submit")
-    if submitted and run_action(key, lambda: cancel_follow_up(
-            get_sessions(), actor=actor, task_id=task.id, version=task.version, reason=reason,
-            token=form_token(key))) is not None:
+        submitted = st.form_submit_button(
+            t("follow_ups.task.cancel"), icon=":material/event_busy:", key=f"{key}_submit"
+        )
+    if (
+        submitted
+        and run_action(
+            key,
+            lambda: cancel_follow_up(
+                get_sessions(), actor=actor, task_id=task.id, version=task.version, reason=reason, token=form_token(key)
+            ),
+        )
+        is not None
+    ):
         _task_saved("follow_ups.task.cancelled")
 
 

@@ -27,23 +27,38 @@ def rules_section(sessions: Sessions, actor: Actor) -> None:
         params: dict[str, dict[str, int]] = {}
         for rule in rules:
             with st.container(border=True):
-                enabled[rule.code] = st.toggle(t(f"follow_ups.rule.{rule.code}"), value=rule.enabled,
-                                               key=f"{form}_{rule.code}_enabled")
+                enabled[rule.code] = st.toggle(
+                    t(f"follow_ups.rule.{rule.code}"), value=rule.enabled, key=f"{form}_{rule.code}_enabled"
+                )
                 st.caption(t(f"follow_ups.rule.{rule.code}.help"))
                 cols = st.columns(max(1, len(rule.params)))
                 params[rule.code] = {}
                 for column, (name, value) in zip(cols, rule.params.items(), strict=False):
-                    params[rule.code][name] = int(column.number_input(
-                        t(f"follow_ups.rule.param.{name}"), value=int(value), step=1,
-                        key=f"{form}_{rule.code}_{name}"))
+                    params[rule.code][name] = int(
+                        column.number_input(
+                            t(f"follow_ups.rule.param.{name}"),
+                            value=int(value),
+                            step=1,
+                            key=f"{form}_{rule.code}_{name}",
+                        )
+                    )
                     with column:
                         field_error(form, f"{rule.code}.{name}")
-                st.caption(t("follow_ups.rule.last_run", when=local(rule.last_run_at, timezone)
-                             if rule.last_run_at else t("follow_ups.rule.never")))
+                st.caption(
+                    t(
+                        "follow_ups.rule.last_run",
+                        when=local(rule.last_run_at, timezone) if rule.last_run_at else t("follow_ups.rule.never"),
+                    )
+                )
         saved = st.form_submit_button(t("common.save"), type="primary", key=f"{form}_submit")
     if saved:
-        if run_action(form, lambda: update_rules(sessions, actor=actor, enabled=enabled, params=params,
-                                                 token=form_token(form))) is not None:
+        if (
+            run_action(
+                form,
+                lambda: update_rules(sessions, actor=actor, enabled=enabled, params=params, token=form_token(form)),
+            )
+            is not None
+        ):
             st.session_state[keys.flash(keys.RULES)] = t("follow_ups.rule.saved")
             st.rerun()
     show_flash(keys.RULES)
@@ -58,5 +73,9 @@ def rules_section(sessions: Sessions, actor: Actor) -> None:
     ran = st.session_state.pop(keys.RULES_RAN, None)
     if ran is not None:
         st.success(t("follow_ups.rule.ran", n=sum(ran.values())), icon=":material/check_circle:")
-        st.table([{t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"),
-                   t("follow_ups.rule.col.created"): count} for code, count in ran.items()])
+        st.table(
+            [
+                {t("follow_ups.rule.col.rule"): t(f"follow_ups.rule.{code}"), t("follow_ups.rule.col.created"): count}
+                for code, count in ran.items()
+            ]
+        )

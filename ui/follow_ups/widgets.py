@@ -18,8 +18,12 @@ from ui.state import get_sessions
 from ui.widgets import error_boundary
 
 STATE_COLORS: dict[str, str] = {"none": "gray", "planned": "green", "overdue": "red", "out_of_cadence": "orange"}
-STATE_ICONS: dict[str, str] = {"none": ":material/radio_button_unchecked:", "planned": ":material/event_available:",
-                               "overdue": ":material/alarm:", "out_of_cadence": ":material/history:"}
+STATE_ICONS: dict[str, str] = {
+    "none": ":material/radio_button_unchecked:",
+    "planned": ":material/event_available:",
+    "overdue": ":material/alarm:",
+    "out_of_cadence": ":material/history:",
+}
 TIME_STEP = dt.timedelta(minutes=5)
 
 
@@ -29,8 +33,11 @@ TIME_STEP = dt.timedelta(minutes=5)
 def next_activity_badge(state: str) -> None:
     """Show a customer's follow-up state as a coloured badge: grey nothing planned, green planned, red overdue,
     amber out of cadence."""
-    st.badge(t(f"follow_up_state.{state}"), color=STATE_COLORS.get(state, "gray"),  # type: ignore[arg-type]
-             icon=STATE_ICONS.get(state))
+    st.badge(
+        t(f"follow_up_state.{state}"),
+        color=STATE_COLORS.get(state, "gray"),  # type: ignore[arg-type]
+        icon=STATE_ICONS.get(state),
+    )
 
 
 # --- formatting -----------------------------------------------------------------------------------------
@@ -74,8 +81,9 @@ def show_flash(key_prefix: str) -> None:
 
 def customer_picker(actor: Actor, *, key: str) -> int | None:
     """Search box plus a selectbox of at most 50 matching customers (never the whole table)."""
-    text = st.text_input(t("follow_ups.picker.search"), key=f"{key}_search",
-                         placeholder=t("follow_ups.picker.search_hint"))
+    text = st.text_input(
+        t("follow_ups.picker.search"), key=f"{key}_search", placeholder=t("follow_ups.picker.search_hint")
+    )
     options: list[Option] = []
     with error_boundary("follow-ups customer picker"):
         options = find_customers(get_sessions(), actor=actor, text=text)

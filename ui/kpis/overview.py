@@ -36,8 +36,13 @@ def overview_section(sessions: Sessions, actor: Actor) -> None:
         (right, t("home.by_tier"), "tier", figures.by_tier),
     ):
         frame = pd.DataFrame({"label": [t(f"{prefix}.{k}") for k in counts], count: list(counts.values())})
-        chart = alt.Chart(frame, title=title).mark_bar().encode(
-            x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{count}:Q"),
-            tooltip=["label", count],
+        chart = (
+            alt.Chart(frame, title=title)
+            .mark_bar()
+            .encode(
+                x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y(f"{count}:Q"),
+                tooltip=["label", count],
+            )
         )
         column.altair_chart(chart, width="stretch")

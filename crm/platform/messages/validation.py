@@ -5,8 +5,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not a valid phone number: use a mainland mobile (13812345678), a landline with area code (010-12345678) or +country code (+44 20 7946 0958).",
         "电话号码无效：请填写大陆手机号（13812345678）、带区号的座机（010-12345678）或带国家代码的号码（+44 20 7946 0958）。",
     ),
-    "validation.amount": ("Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals.",
-                          "金额无效：须为 0 至 999,999,999,999.99 之间且最多两位小数的数字。"),
+    "validation.amount": (
+        "Not a valid amount: a number from 0 to 999,999,999,999.99 with at most two decimals.",
+        "金额无效：须为 0 至 999,999,999,999.99 之间且最多两位小数的数字。",
+    ),
     "validation.future_date": ("This date cannot be in the future.", "该日期不能晚于今天。"),
     "validation.code_format": (
         "1–32 characters: letters, digits, dot, dash or underscore.",

@@ -14,8 +14,10 @@ from crm.platform.users import create_user
 from db.engine import make_engine, make_session_factory, upgrade_database
 from db.models import Customer, Order
 
-PAGES_OF = {"manager": {"home", "follow_ups", "customers", "classification", "admin"},
-            "staff": {"home", "follow_ups", "customers", "classification"}}
+PAGES_OF = {
+    "manager": {"home", "follow_ups", "customers", "classification", "admin"},
+    "staff": {"home", "follow_ups", "customers", "classification"},
+}
 
 
 def _report(path: Path) -> dict:  # type: ignore[type-arg]
@@ -23,14 +25,29 @@ def _report(path: Path) -> dict:  # type: ignore[type-arg]
 
 
 def _bench(tmp_path: Path, *args: str) -> int:
-    return main(["bench", "--url", f"sqlite:///{tmp_path}/bench_{{customers}}.db", "--json",
-                 str(tmp_path / "bench.json"), "--warm-runs", "1", *args])
+    return main(
+        [
+            "bench",
+            "--url",
+            f"sqlite:///{tmp_path}/bench_{{customers}}.db",
+            "--json",
+            str(tmp_path / "bench.json"),
+            "--warm-runs",
+            "1",
+            *args,
+        ]
+    )
 
 
 def test_the_sections_run_on_one_demo_data_set_and_print_one_table(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _bench(tmp_path, "--sections", "search,follow-ups,classification,import", "--customers", "30",
-                  "--orders", "200") == 0
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        _bench(
+            tmp_path, "--sections", "search,follow-ups,classification,import", "--customers", "30", "--orders", "200"
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     header, *rows = out.splitlines()
     assert header.split()[:2] == ["section", "measurement"] and "30 cold ms" in header
@@ -49,7 +66,8 @@ def test_the_sections_run_on_one_demo_data_set_and_print_one_table(
 
 
 def test_the_pages_section_times_every_page_of_each_role_cold_and_warm(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _bench(tmp_path, "--sections", "pages", "--customers", "20") == 0
     measurements = _report(tmp_path / "bench.json")["scales"][0]["measurements"]
     assert all(m["section"] == "pages" and m["error"] is None and m["cold_ms"] > 0 for m in measurements)
@@ -85,8 +103,14 @@ def test_a_database_with_data_the_benchmark_did_not_load_is_refused(tmp_path: Pa
     url = f"sqlite:///{tmp_path}/real.db"
     engine = make_engine(url)
     upgrade_database(engine)
-    create_user(make_session_factory(engine), actor=SYSTEM, username="ana", display_name="Ana",
-                password="a-long-secret-1", role="admin")
+    create_user(
+        make_session_factory(engine),
+        actor=SYSTEM,
+        username="ana",
+        display_name="Ana",
+        password="a-long-secret-1",
+        role="admin",
+    )
     engine.dispose()
     with pytest.raises(SystemExit, match="did not load"):
         main(["bench", "--url", url, "--json", "-"])
@@ -95,5 +119,6 @@ def test_a_database_with_data_the_benchmark_did_not_load_is_refused(tmp_path: Pa
 def test_an_unknown_section_is_refused_with_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["bench", "--sections", "search,nonsense"])
-    assert "unknown section nonsense; choose from search,follow-ups,classification,import,pages" in \
-        capsys.readouterr().err
+    assert (
+        "unknown section nonsense; choose from search,follow-ups,classification,import,pages" in capsys.readouterr().err
+    )

@@ -45,10 +45,12 @@ def run(sessions: Sessions, as_of: dt.date = AS_OF):  # type: ignore[no-untyped-
 # --- RFM -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("days", "score"), [(0, 5), (30, 5), (31, 4), (90, 4), (91, 3), (180, 3), (181, 2),
-                                             (365, 2), (366, 1)])
+@pytest.mark.parametrize(
+    ("days", "score"), [(0, 5), (30, 5), (31, 4), (90, 4), (91, 3), (180, 3), (181, 2), (365, 2), (366, 1)]
+)
 def test_recency_scores_by_days_since_the_last_order_inclusive_of_each_bound(
-        sessions: Sessions, days: int, score: int) -> None:
+    sessions: Sessions, days: int, score: int
+) -> None:
     customer = add_buyer(sessions, "C1", recency=days, count=1, total="100")
     run(sessions)
     assert cached(sessions, customer)["rfm_recency_days"] == days
@@ -63,8 +65,19 @@ def test_frequency_scores_by_number_of_orders(sessions: Sessions, count: int, sc
     assert cached(sessions, customer)["rfm_f"] == score
 
 
-@pytest.mark.parametrize(("total", "score"), [("4999.99", 1), ("5000.00", 2), ("19999.99", 2), ("20000.00", 3),
-                                              ("99999.99", 3), ("100000.00", 4), ("499999.99", 4), ("500000.00", 5)])
+@pytest.mark.parametrize(
+    ("total", "score"),
+    [
+        ("4999.99", 1),
+        ("5000.00", 2),
+        ("19999.99", 2),
+        ("20000.00", 3),
+        ("99999.99", 3),
+        ("100000.00", 4),
+        ("499999.99", 4),
+        ("500000.00", 5),
+    ],
+)
 def test_monetary_scores_by_total_amount_to_the_cent(sessions: Sessions, total: str, score: int) -> None:
     # Three orders whose amounts add up to the total exactly, so float sums can't blur the bound.
     customer = add_buyer(sessions, "C1", recency=10, count=3, total=total)
@@ -80,7 +93,11 @@ def test_value_tier_from_the_sum_of_scores_high_at_12_medium_at_8(sessions: Sess
     low = add_buyer(sessions, "L", recency=100, count=2, total="19999.99")  # 3 + 2 + 2 = 7
     run(sessions)
     assert [cached(sessions, c)["value_tier"] for c in (high, medium_top, medium, low)] == [
-        "high", "medium", "medium", "low"]
+        "high",
+        "medium",
+        "medium",
+        "low",
+    ]
 
 
 def test_a_customer_without_orders_has_no_rfm_score_and_tier_low(sessions: Sessions) -> None:
@@ -88,9 +105,17 @@ def test_a_customer_without_orders_has_no_rfm_score_and_tier_low(sessions: Sessi
     add_orders(sessions, customer, [(AS_OF + dt.timedelta(days=1), "900000")])  # after the as-of date: ignored
     run(sessions)
     assert cached(sessions, customer) == {
-        "value_tier": "low", "size_class": "small", "relationship": None, "credit_risk": "low",
-        "rfm_recency_days": None, "rfm_frequency": None, "rfm_monetary": None, "rfm_r": None, "rfm_f": None,
-        "rfm_m": None}
+        "value_tier": "low",
+        "size_class": "small",
+        "relationship": None,
+        "credit_risk": "low",
+        "rfm_recency_days": None,
+        "rfm_frequency": None,
+        "rfm_monetary": None,
+        "rfm_r": None,
+        "rfm_f": None,
+        "rfm_m": None,
+    }
 
 
 def test_archived_orders_and_archived_customers_are_left_out(sessions: Sessions) -> None:
@@ -113,8 +138,7 @@ def test_archived_orders_and_archived_customers_are_left_out(sessions: Sessions)
 # --- size -------------------------------------------------------------------------------------------
 
 
-def test_size_key_accounts_make_up_the_first_80_percent_and_the_one_at_exactly_80_is_small(
-        sessions: Sessions) -> None:
+def test_size_key_accounts_make_up_the_first_80_percent_and_the_one_at_exactly_80_is_small(sessions: Sessions) -> None:
     a = add_buyer(sessions, "A", recency=10, count=1, total="50000")
     b = add_buyer(sessions, "B", recency=10, count=1, total="30000")
     c = add_buyer(sessions, "C", recency=10, count=1, total="20000")  # preceding share = exactly 80 %
@@ -197,11 +221,15 @@ def test_the_credit_explanation_lists_each_piece_of_evidence(sessions: Sessions)
     customer = add_customer(sessions, "C")
     add_credit_event(sessions, customer, day=days_before(20), weight="2")
     add_complaint(sessions, customer, day=days_before(3), severity="medium", code="TS1")
-    credit = next(e for e in explain_customer(sessions, actor=SYSTEM, customer_id=customer, as_of=AS_OF)
-                  if e.dimension == "credit_risk")
+    credit = next(
+        e
+        for e in explain_customer(sessions, actor=SYSTEM, customer_id=customer, as_of=AS_OF)
+        if e.dimension == "credit_risk"
+    )
     assert credit.value == "medium"
     assert describe(credit.reason, "en") == (
-        "Medium credit risk: 3 points from 2 pieces of evidence in the last 365 days ≥ 2")
+        "Medium credit risk: 3 points from 2 pieces of evidence in the last 365 days ≥ 2"
+    )
     lines = [describe(r, "en") for r in credit.evidence]
     assert lines[0].startswith("10 Jun 2026: payment of — made 10 days late (+2)")
     assert lines[1] == "27 Jun 2026: complaint TS1, severity Medium (+1)"
@@ -210,8 +238,15 @@ def test_the_credit_explanation_lists_each_piece_of_evidence(sessions: Sessions)
 def test_recording_a_credit_event_regrades_the_customer_at_once(sessions: Sessions) -> None:
     customer = add_customer(sessions, "C")
     run(sessions, dt.date.today())
-    event = record_credit_event(sessions, actor=SYSTEM, customer_id=customer, kind="overdue",
-                                event_date=dt.date.today(), days_late=45, amount="80000")
+    event = record_credit_event(
+        sessions,
+        actor=SYSTEM,
+        customer_id=customer,
+        kind="overdue",
+        event_date=dt.date.today(),
+        days_late=45,
+        amount="80000",
+    )
     assert event.weight == Decimal("3")  # overdue 31-60 days: 2, plus 1 for still being unpaid
     assert cached(sessions, customer)["credit_risk"] == "medium"
 
@@ -222,8 +257,15 @@ def test_recording_a_credit_event_regrades_the_customer_at_once(sessions: Sessio
 def test_an_override_wins_until_it_expires_then_the_computed_class_applies(sessions: Sessions) -> None:
     customer = add_buyer(sessions, "C", recency=10, count=1, total="100")
     today = dt.date.today()
-    set_override(sessions, actor=SYSTEM, customer_id=customer, dimension="value_tier", value="high",
-                 reason="Strategic partner", expires_on=today + dt.timedelta(days=10))
+    set_override(
+        sessions,
+        actor=SYSTEM,
+        customer_id=customer,
+        dimension="value_tier",
+        value="high",
+        reason="Strategic partner",
+        expires_on=today + dt.timedelta(days=10),
+    )
     assert cached(sessions, customer)["value_tier"] == "high"
     run(sessions, today + dt.timedelta(days=10))  # the last day it applies
     assert cached(sessions, customer)["value_tier"] == "high"
@@ -234,8 +276,9 @@ def test_an_override_wins_until_it_expires_then_the_computed_class_applies(sessi
 def test_removing_an_override_restores_the_computed_class_and_both_are_audited(sessions: Sessions) -> None:
     add_buyer(sessions, "BIG", recency=10, count=1, total="10000")
     customer = add_buyer(sessions, "C", recency=10, count=1, total="100")
-    override = set_override(sessions, actor=SYSTEM, customer_id=customer, dimension="size_class", value="key",
-                            reason="Group account")
+    override = set_override(
+        sessions, actor=SYSTEM, customer_id=customer, dimension="size_class", value="key", reason="Group account"
+    )
     assert list_overrides(sessions, actor=SYSTEM)[1] == 1
     remove_override(sessions, actor=SYSTEM, override_id=override.id, version=override.version)
     assert cached(sessions, customer)["size_class"] == "small"
@@ -244,28 +287,39 @@ def test_removing_an_override_restores_the_computed_class_and_both_are_audited(s
     with sessions.read() as session:
         actions = session.execute(select(AuditLog.action).where(AuditLog.entity_type == "class_overrides")).scalars()
         assert {"create", "archive"} <= set(actions)
-        history = session.execute(select(ClassChange.old_class, ClassChange.new_class)
-                                  .where(ClassChange.customer_id == customer, ClassChange.dimension == "size_class")
-                                  .order_by(ClassChange.id)).all()
+        history = session.execute(
+            select(ClassChange.old_class, ClassChange.new_class)
+            .where(ClassChange.customer_id == customer, ClassChange.dimension == "size_class")
+            .order_by(ClassChange.id)
+        ).all()
     assert [tuple(h) for h in history] == [(None, "key"), ("key", "small")]
 
 
 def test_an_override_needs_a_reason_a_valid_class_and_no_past_expiry(sessions: Sessions) -> None:
     customer = add_customer(sessions, "C")
     with pytest.raises(ValidationError) as error:
-        set_override(sessions, actor=SYSTEM, customer_id=customer, dimension="value_tier", value="huge", reason=" ",
-                     expires_on=dt.date(2000, 1, 1))
+        set_override(
+            sessions,
+            actor=SYSTEM,
+            customer_id=customer,
+            dimension="value_tier",
+            value="huge",
+            reason=" ",
+            expires_on=dt.date(2000, 1, 1),
+        )
     assert set(error.value.fields) == {"value", "reason", "expires_on"}
 
 
 def test_recompute_keeps_an_active_override_and_explains_it(sessions: Sessions) -> None:
     customer = add_buyer(sessions, "C", recency=10, count=1, total="100")
-    set_override(sessions, actor=SYSTEM, customer_id=customer, dimension="credit_risk", value="high",
-                 reason="Court case pending")
+    set_override(
+        sessions, actor=SYSTEM, customer_id=customer, dimension="credit_risk", value="high", reason="Court case pending"
+    )
     run(sessions, dt.date.today())
     assert cached(sessions, customer)["credit_risk"] == "high"
-    credit = next(e for e in explain_customer(sessions, actor=SYSTEM, customer_id=customer)
-                  if e.dimension == "credit_risk")
+    credit = next(
+        e for e in explain_customer(sessions, actor=SYSTEM, customer_id=customer) if e.dimension == "credit_risk"
+    )
     assert (credit.value, credit.computed) == ("high", "low")
     assert credit.override is not None
     assert describe(credit.override, "en") == "Set by hand to High risk by system: Court case pending"
@@ -294,12 +348,17 @@ def test_the_value_explanation_reads_like_the_policy_example(sessions: Sessions)
     customer = add_buyer(sessions, "C", recency=12, count=14, total="230000")
     run(sessions)
     with sessions.read() as session:
-        stored = session.scalar(select(ClassChange.explanation).where(
-            ClassChange.customer_id == customer, ClassChange.dimension == "value_tier"))
+        stored = session.scalar(
+            select(ClassChange.explanation).where(
+                ClassChange.customer_id == customer, ClassChange.dimension == "value_tier"
+            )
+        )
     assert describe_stored(stored, "en") == (
-        "High value: last order 12 days ago (R 5), 14 orders (F 4), CN¥230,000.00 (M 4) = 13 ≥ 12")
+        "High value: last order 12 days ago (R 5), 14 orders (F 4), CN¥230,000.00 (M 4) = 13 ≥ 12"
+    )
     assert describe_stored(stored, "zh") == (
-        "高价值：最近一次下单在 12 天前（R 5），共 14 笔订单（F 4），累计 ¥230,000.00（M 4），合计 13 ≥ 12")
+        "高价值：最近一次下单在 12 天前（R 5），共 14 笔订单（F 4），累计 ¥230,000.00（M 4），合计 13 ≥ 12"
+    )
     live = explain_customer(sessions, actor=SYSTEM, customer_id=customer, as_of=AS_OF)[0]
     assert describe(live.reason, "en") == describe_stored(stored, "en")
 
@@ -311,11 +370,21 @@ def test_explanations_of_size_and_relationship_give_share_and_first_order(sessio
     by_dim = {e.dimension: e for e in explain_customer(sessions, actor=SYSTEM, customer_id=big, as_of=AS_OF)}
     assert describe(by_dim["size_class"].reason, "en") == (
         "Key account: CN¥90,000.00 in orders, at least the CN¥90,000.00 of the smallest key account "
-        "(the largest customers making up the first 80.0% of revenue, run of 30 Jun 2026)")
+        "(the largest customers making up the first 80.0% of revenue, run of 30 Jun 2026)"
+    )
     assert describe(by_dim["relationship"].reason, "en") == (
-        "New: first order on 22 Mar 2026, 100 days ago (within 180 days)")
-    assert set(by_dim) == {"value_tier", "size_class", "relationship", "credit_risk", "lifecycle_stage",
-                           "need_type", "importance", "urgency"}
+        "New: first order on 22 Mar 2026, 100 days ago (within 180 days)"
+    )
+    assert set(by_dim) == {
+        "value_tier",
+        "size_class",
+        "relationship",
+        "credit_risk",
+        "lifecycle_stage",
+        "need_type",
+        "importance",
+        "urgency",
+    }
 
 
 def test_stored_explanations_that_are_not_ours_are_shown_as_they_are() -> None:
@@ -328,8 +397,10 @@ def test_stored_explanations_that_are_not_ours_are_shown_as_they_are() -> None:
 
 
 def test_preview_equals_what_apply_does(sessions: Sessions) -> None:
-    customers = [add_buyer(sessions, f"C{i:02d}", recency=5 + 20 * i, count=1 + i, total=str(3000 * (i + 1) ** 2))
-                 for i in range(12)]
+    customers = [
+        add_buyer(sessions, f"C{i:02d}", recency=5 + 20 * i, count=1 + i, total=str(3000 * (i + 1) ** 2))
+        for i in range(12)
+    ]
     run(sessions)
     proposal = Thresholds(tier_high=10, tier_medium=7, key_share_percent=60.0, new_within_days=30)
     preview = preview_thresholds(sessions, actor=SYSTEM, thresholds=proposal, as_of=AS_OF)
@@ -338,17 +409,23 @@ def test_preview_equals_what_apply_does(sessions: Sessions) -> None:
     for mover in preview.movers:
         for dim in ("value_tier", "size_class", "relationship", "credit_risk"):
             assert cached(sessions, mover["id"])[dim] == mover[f"{dim}_to"]
-    moved_per_dim = {dim: sum(t["customers"] for t in preview.transitions[dim] if t["from"] != t["to"])
-                     for dim in preview.transitions}
+    moved_per_dim = {
+        dim: sum(t["customers"] for t in preview.transitions[dim] if t["from"] != t["to"])
+        for dim in preview.transitions
+    }
     assert moved_per_dim == result.changed
     after = {c: cached(sessions, c)["value_tier"] for c in customers}
     counts = {tier: n for tier, n in ((t["to"], t["customers"]) for t in preview.transitions["value_tier"])}
     assert {tier: list(after.values()).count(tier) for tier in set(after.values())} == {
-        tier: sum(t["customers"] for t in preview.transitions["value_tier"] if t["to"] == tier) for tier in counts}
+        tier: sum(t["customers"] for t in preview.transitions["value_tier"] if t["to"] == tier) for tier in counts
+    }
     with sessions.read() as session:
         assert load_thresholds(session) == proposal
-        audited = session.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity_type == "settings", AuditLog.entity_id == "classification.thresholds"))
+        audited = session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity_type == "settings", AuditLog.entity_id == "classification.thresholds")
+        )
     assert audited == 1
 
 
@@ -363,12 +440,27 @@ def test_apply_refuses_when_someone_saved_other_thresholds_after_the_preview(ses
 
 
 def test_thresholds_that_make_no_sense_are_refused_field_by_field(sessions: Sessions) -> None:
-    bad = Thresholds(recency_days=(30, 20, 180, 365), frequency=(20, 10, 10, 2), tier_high=20, tier_medium=2,
-                     key_share_percent=100.0, credit_high=1.0, credit_medium=2.0, mode="magic")
+    bad = Thresholds(
+        recency_days=(30, 20, 180, 365),
+        frequency=(20, 10, 10, 2),
+        tier_high=20,
+        tier_medium=2,
+        key_share_percent=100.0,
+        credit_high=1.0,
+        credit_medium=2.0,
+        mode="magic",
+    )
     with pytest.raises(ValidationError) as error:
         preview_thresholds(sessions, actor=SYSTEM, thresholds=bad, as_of=AS_OF)
-    assert set(error.value.fields) == {"mode", "recency_days", "frequency", "tier_high", "tier_medium",
-                                       "key_share_percent", "credit_medium"}
+    assert set(error.value.fields) == {
+        "mode",
+        "recency_days",
+        "frequency",
+        "tier_high",
+        "tier_medium",
+        "key_share_percent",
+        "credit_medium",
+    }
 
 
 def test_quantile_mode_scores_by_quintiles_of_the_customer_base(sessions: Sessions) -> None:
@@ -404,8 +496,7 @@ def test_only_managers_and_admins_manage_classification(sessions: Sessions) -> N
         with pytest.raises(PermissionDenied):
             preview_thresholds(sessions, actor=actor, thresholds=Thresholds(), as_of=AS_OF)
         with pytest.raises(PermissionDenied):
-            set_override(sessions, actor=actor, customer_id=customer, dimension="value_tier", value="high",
-                         reason="x")
+            set_override(sessions, actor=actor, customer_id=customer, dimension="value_tier", value="high", reason="x")
     assert recompute(sessions, actor=manager, as_of=AS_OF).customers == 1
 
 
@@ -442,8 +533,9 @@ def test_the_after_import_hook_needs_the_import_permission_only(sessions: Sessio
     assert recompute_after_import(sessions, actor=SYSTEM, as_of=AS_OF).customers == 1
 
 
-def test_an_override_set_while_a_run_is_computing_still_wins(sessions: Sessions,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_override_set_while_a_run_is_computing_still_wins(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import crm.classification.service
 
     customer = add_buyer(sessions, "C", recency=5, count=1, total="100")
@@ -453,16 +545,25 @@ def test_an_override_set_while_a_run_is_computing_still_wins(sessions: Sessions,
     def compute_then_someone_overrides(session, **kwargs):  # type: ignore[no-untyped-def]
         comp = original(session, **kwargs)
         if kwargs.get("customer_ids") is None:
-            set_override(sessions, actor=SYSTEM, customer_id=customer, dimension="value_tier", value="high",
-                         reason="Board decision")
+            set_override(
+                sessions,
+                actor=SYSTEM,
+                customer_id=customer,
+                dimension="value_tier",
+                value="high",
+                reason="Board decision",
+            )
         return comp
 
     monkeypatch.setattr(crm.classification.service, "compute", compute_then_someone_overrides)
     run(sessions, dt.date.today())
     assert cached(sessions, customer)["value_tier"] == "high"
     with sessions.read() as session:
-        history = session.execute(select(ClassChange.old_class, ClassChange.new_class).where(
-            ClassChange.customer_id == customer, ClassChange.dimension == "value_tier")).all()
+        history = session.execute(
+            select(ClassChange.old_class, ClassChange.new_class).where(
+                ClassChange.customer_id == customer, ClassChange.dimension == "value_tier"
+            )
+        ).all()
     assert [tuple(h) for h in history] == [(None, "high")]  # the run adds no "high -> high"
 
 
@@ -481,8 +582,9 @@ def test_preview_and_apply_count_customers_who_move_apart_from_class_changes(ses
     assert result.changed == {"value_tier": 2, "size_class": 0, "relationship": 2, "credit_risk": 0}
 
 
-def test_loaded_demo_data_is_recorded_as_a_classification_run(sessions: Sessions,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loaded_demo_data_is_recorded_as_a_classification_run(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The demo classifies its customers itself; it records that as the last run, with the facts a run keeps.
     from crm.classification.service import read_last_run
     from crm.demo.service import load_demo
@@ -497,4 +599,5 @@ def test_loaded_demo_data_is_recorded_as_a_classification_run(sessions: Sessions
     assert after is not None
     volatile = {"at"}
     assert {k: v for k, v in recorded.items() if k not in volatile} == {
-        k: v for k, v in after.items() if k not in volatile}
+        k: v for k, v in after.items() if k not in volatile
+    }

@@ -18,9 +18,15 @@ from tests.crm.classification.classification_data import add_customer, make_user
 
 def _customer(sessions: Sessions, customer_id: int) -> SimpleNamespace:
     with sessions.read() as session:
-        row = session.execute(select(Customer.need_type, Customer.importance, Customer.expected_close_date,
-                                     Customer.lifecycle_stage, Customer.churn_reason)
-                              .where(Customer.id == customer_id)).one()
+        row = session.execute(
+            select(
+                Customer.need_type,
+                Customer.importance,
+                Customer.expected_close_date,
+                Customer.lifecycle_stage,
+                Customer.churn_reason,
+            ).where(Customer.id == customer_id)
+        ).one()
         return SimpleNamespace(**row._mapping)
 
 
@@ -30,10 +36,14 @@ def test_a_manager_sets_need_type_and_importance_of_several_customers_in_one_aud
     result = set_judged(sessions, actor=manager, customer_ids=ids, need_type="special", importance="strategic")
     assert (result.customers, result.changed, result.stage_changes) == (3, 3, 0)
     assert {(_customer(sessions, i).need_type, _customer(sessions, i).importance) for i in ids} == {
-        ("special", "strategic")}
+        ("special", "strategic")
+    }
     with sessions.read() as session:
-        audited = session.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity_type == "customers", AuditLog.field.in_(("need_type", "importance"))))
+        audited = session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity_type == "customers", AuditLog.field.in_(("need_type", "importance")))
+        )
         history = session.scalar(select(func.count()).select_from(ClassChange))
     assert audited == 6 and history == 6
 
@@ -66,8 +76,11 @@ def test_stage_moves_follow_the_stage_rules_and_are_kept_in_the_history(sessions
     assert _customer(sessions, ids[0]).churn_reason == "price"
     set_judged(sessions, actor=SYSTEM, customer_ids=ids[:1], stage="potential")  # re-opened
     with sessions.read() as session:
-        moves = session.execute(select(StageChange.from_stage, StageChange.to_stage)
-                                .where(StageChange.customer_id == ids[0]).order_by(StageChange.id)).all()
+        moves = session.execute(
+            select(StageChange.from_stage, StageChange.to_stage)
+            .where(StageChange.customer_id == ids[0])
+            .order_by(StageChange.id)
+        ).all()
     assert [tuple(m) for m in moves] == [("potential", "signed"), ("signed", "churned"), ("churned", "potential")]
     assert _customer(sessions, ids[0]).churn_reason is None
 
@@ -82,8 +95,13 @@ def test_an_illegal_stage_move_changes_nobody(sessions: Sessions) -> None:
 
 def test_clearing_fields_and_setting_the_expected_closing_date(sessions: Sessions) -> None:
     customer = add_customer(sessions, "C", stage="intent", need_type="special", importance="key")
-    set_judged(sessions, actor=SYSTEM, customer_ids=[customer], expected_close_date=dt.date(2026, 8, 1),
-               clear=["need_type", "importance"])
+    set_judged(
+        sessions,
+        actor=SYSTEM,
+        customer_ids=[customer],
+        expected_close_date=dt.date(2026, 8, 1),
+        clear=["need_type", "importance"],
+    )
     row = _customer(sessions, customer)
     assert (row.need_type, row.importance, row.expected_close_date) == (None, None, dt.date(2026, 8, 1))
 
@@ -108,13 +126,26 @@ def test_time_in_stage_and_conversion_from_potential_to_signed(sessions: Session
     direct = add_customer(sessions, "D", stage="signed")  # signed at once, never a prospect in the history
     day = dt.timedelta(days=1)
     with sessions.begin() as session:
-        session.execute(insert(StageChange), [
-            {"customer_id": converted, "from_stage": None, "to_stage": "potential", "changed_at": start},
-            {"customer_id": converted, "from_stage": "potential", "to_stage": "intent", "changed_at": start + 10 * day},
-            {"customer_id": converted, "from_stage": "intent", "to_stage": "signed", "changed_at": start + 30 * day},
-            {"customer_id": waiting, "from_stage": None, "to_stage": "potential", "changed_at": start + 20 * day},
-            {"customer_id": direct, "from_stage": None, "to_stage": "signed", "changed_at": start + 36 * day},
-        ])
+        session.execute(
+            insert(StageChange),
+            [
+                {"customer_id": converted, "from_stage": None, "to_stage": "potential", "changed_at": start},
+                {
+                    "customer_id": converted,
+                    "from_stage": "potential",
+                    "to_stage": "intent",
+                    "changed_at": start + 10 * day,
+                },
+                {
+                    "customer_id": converted,
+                    "from_stage": "intent",
+                    "to_stage": "signed",
+                    "changed_at": start + 30 * day,
+                },
+                {"customer_id": waiting, "from_stage": None, "to_stage": "potential", "changed_at": start + 20 * day},
+                {"customer_id": direct, "from_stage": None, "to_stage": "signed", "changed_at": start + 36 * day},
+            ],
+        )
     stats = stage_statistics(sessions, actor=SYSTEM, now=start + 40 * day)
     by_stage = {s.stage: s for s in stats.times}
     assert (by_stage["potential"].completed, by_stage["potential"].avg_days_completed) == (1, 10.0)

@@ -24,31 +24,59 @@ def _generate(sessions: Sessions, *, customers: int = 160, seed: int = 11) -> No
     rng = np.random.default_rng(seed)
     now = utcnow()
     with sessions.begin() as session:
-        session.execute(insert(Customer), [
-            {"code": f"G{i:04d}", "name": f"Generated {i}", "name_key": f"generated {i}", "customer_type": "company",
-             "lifecycle_stage": "signed", "share_consent": False, "version": 1, "created_at": now, "updated_at": now}
-            for i in rng.permutation(customers)])
+        session.execute(
+            insert(Customer),
+            [
+                {
+                    "code": f"G{i:04d}",
+                    "name": f"Generated {i}",
+                    "name_key": f"generated {i}",
+                    "customer_type": "company",
+                    "lifecycle_stage": "signed",
+                    "share_consent": False,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in rng.permutation(customers)
+            ],
+        )
         ids = session.scalars(select(Customer.id)).all()
         rows = []
         for customer_id in ids:
-            count = int(rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 30], p=[.1, .15, .15, .15, .15, .1, .1, .05, .05]))
+            count = int(
+                rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 30], p=[0.1, 0.15, 0.15, 0.15, 0.15, 0.1, 0.1, 0.05, 0.05])
+            )
             for _ in range(count):
                 day = AS_OF - dt.timedelta(days=int(rng.integers(-20, 1100)))
                 # Round amounts often, so that equal totals (ties) and exact band bounds occur.
-                cents = int(rng.choice([500_000, 2_000_000, 10_000_000]) if rng.random() < 0.2
-                            else rng.integers(100, 40_000_000))
-                rows.append({"customer_id": customer_id, "order_date": day, "amount": Decimal(cents).scaleb(-2),
-                             "currency": "CNY", "version": 1, "created_at": now, "updated_at": now,
-                             "archived_at": now if rng.random() < 0.03 else None})
+                cents = int(
+                    rng.choice([500_000, 2_000_000, 10_000_000])
+                    if rng.random() < 0.2
+                    else rng.integers(100, 40_000_000)
+                )
+                rows.append(
+                    {
+                        "customer_id": customer_id,
+                        "order_date": day,
+                        "amount": Decimal(cents).scaleb(-2),
+                        "currency": "CNY",
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                        "archived_at": now if rng.random() < 0.03 else None,
+                    }
+                )
         session.execute(insert(Order), rows)
 
 
 def _orders(sessions: Sessions) -> tuple[pd.DataFrame, pd.DataFrame]:
     with sessions.read() as session:
         customers = pd.DataFrame(session.execute(select(Customer.id, Customer.code)).all(), columns=["id", "code"])
-        orders = pd.DataFrame(session.execute(
-            select(Order.customer_id, Order.order_date, Order.amount, Order.archived_at)).all(),
-            columns=["customer_id", "order_date", "amount", "archived_at"])
+        orders = pd.DataFrame(
+            session.execute(select(Order.customer_id, Order.order_date, Order.amount, Order.archived_at)).all(),
+            columns=["customer_id", "order_date", "amount", "archived_at"],
+        )
     return customers, orders
 
 
@@ -56,19 +84,22 @@ def _expected(customers: pd.DataFrame, orders: pd.DataFrame, thresholds: Thresho
     """Classify with plain pandas and per-row Python rules, written from the rules' text (DOMAIN.md) alone."""
     live = orders[orders["archived_at"].isna() & (orders["order_date"] <= AS_OF)].copy()
     live["cents"] = [int(Decimal(a) * 100) for a in live["amount"]]
-    agg = live.groupby("customer_id").agg(last=("order_date", "max"), first=("order_date", "min"),
-                                          n=("order_date", "size"), cents=("cents", "sum"))
+    agg = live.groupby("customer_id").agg(
+        last=("order_date", "max"), first=("order_date", "min"), n=("order_date", "size"), cents=("cents", "sum")
+    )
     frame = customers.set_index("id").join(agg)
     frame["n"] = frame["n"].fillna(0).astype(int)
     frame["cents"] = frame["cents"].fillna(0).astype(int)
     frame["recency"] = [None if pd.isna(d) else (AS_OF - d).days for d in frame["last"]]
     buyers = frame[frame["n"] > 0]
     if thresholds.mode == "quantile":
+
         def rank(values: list[float], p: float) -> float:
             return sorted(values)[math.ceil(p * len(values)) - 1]
-        r_bounds = [rank(list(buyers["recency"]), p) for p in (.2, .4, .6, .8)]
-        f_bounds = [-rank([-v for v in buyers["n"]], p) for p in (.2, .4, .6, .8)]
-        m_bounds = [-rank([-v for v in buyers["cents"]], p) for p in (.2, .4, .6, .8)]
+
+        r_bounds = [rank(list(buyers["recency"]), p) for p in (0.2, 0.4, 0.6, 0.8)]
+        f_bounds = [-rank([-v for v in buyers["n"]], p) for p in (0.2, 0.4, 0.6, 0.8)]
+        m_bounds = [-rank([-v for v in buyers["cents"]], p) for p in (0.2, 0.4, 0.6, 0.8)]
     else:
         r_bounds = list(thresholds.recency_days)
         f_bounds = list(thresholds.frequency)
@@ -88,23 +119,51 @@ def _expected(customers: pd.DataFrame, orders: pd.DataFrame, thresholds: Thresho
         key = c.cents > 0 and running / total_revenue < thresholds.key_share_percent / 100
         running += c.cents
         if c.n == 0:
-            rows[c.Index] = {"value_tier": "low", "rfm_r": None, "rfm_f": None, "rfm_m": None, "rfm_recency_days": None,
-                             "rfm_frequency": None, "rfm_monetary": None, "size_class": "small", "relationship": None}
+            rows[c.Index] = {
+                "value_tier": "low",
+                "rfm_r": None,
+                "rfm_f": None,
+                "rfm_m": None,
+                "rfm_recency_days": None,
+                "rfm_frequency": None,
+                "rfm_monetary": None,
+                "size_class": "small",
+                "relationship": None,
+            }
             continue
         r, f, m = r_score(c.recency), at_least(c.n, f_bounds), at_least(c.cents, m_bounds)
         score = r + f + m
         new = (AS_OF - c.first).days <= thresholds.new_within_days or c.n < thresholds.new_below_orders
         rows[c.Index] = {
-            "value_tier": "high" if score >= thresholds.tier_high else "medium" if score >= thresholds.tier_medium
-            else "low", "rfm_r": r, "rfm_f": f, "rfm_m": m, "rfm_recency_days": c.recency, "rfm_frequency": c.n,
-            "rfm_monetary": Decimal(c.cents).scaleb(-2), "size_class": "key" if key else "small",
-            "relationship": "new" if new else "established"}
+            "value_tier": "high"
+            if score >= thresholds.tier_high
+            else "medium"
+            if score >= thresholds.tier_medium
+            else "low",
+            "rfm_r": r,
+            "rfm_f": f,
+            "rfm_m": m,
+            "rfm_recency_days": c.recency,
+            "rfm_frequency": c.n,
+            "rfm_monetary": Decimal(c.cents).scaleb(-2),
+            "size_class": "key" if key else "small",
+            "relationship": "new" if new else "established",
+        }
     return pd.DataFrame.from_dict(rows, orient="index").sort_index()
 
 
 def _actual(sessions: Sessions) -> pd.DataFrame:
-    columns = ["value_tier", "rfm_r", "rfm_f", "rfm_m", "rfm_recency_days", "rfm_frequency", "rfm_monetary",
-               "size_class", "relationship"]
+    columns = [
+        "value_tier",
+        "rfm_r",
+        "rfm_f",
+        "rfm_m",
+        "rfm_recency_days",
+        "rfm_frequency",
+        "rfm_monetary",
+        "size_class",
+        "relationship",
+    ]
     with sessions.read() as session:
         rows = session.execute(select(Customer.id, *(getattr(Customer, c) for c in columns))).all()
     return pd.DataFrame(rows, columns=["id", *columns]).set_index("id").sort_index()
@@ -127,11 +186,20 @@ def test_fixed_band_rfm_agrees_with_an_independent_pandas_computation(sessions: 
     assert result.counts["value_tier"] == expected["value_tier"].value_counts().to_dict()
 
 
-@pytest.mark.parametrize("thresholds", [Thresholds(mode="quantile"),
-                                        Thresholds(mode="quantile", tier_high=13, key_share_percent=65.0),
-                                        Thresholds(recency_days=(10, 60, 200, 400), frequency=(25, 12, 6, 3),
-                                                   monetary=(300_000, 50_000, 10_000, 1_000), new_within_days=90,
-                                                   new_below_orders=3)])
+@pytest.mark.parametrize(
+    "thresholds",
+    [
+        Thresholds(mode="quantile"),
+        Thresholds(mode="quantile", tier_high=13, key_share_percent=65.0),
+        Thresholds(
+            recency_days=(10, 60, 200, 400),
+            frequency=(25, 12, 6, 3),
+            monetary=(300_000, 50_000, 10_000, 1_000),
+            new_within_days=90,
+            new_below_orders=3,
+        ),
+    ],
+)
 def test_other_thresholds_and_quantile_mode_agree_with_pandas(sessions: Sessions, thresholds: Thresholds) -> None:
     _generate(sessions, seed=23)
     apply_thresholds(sessions, actor=SYSTEM, thresholds=thresholds, as_of=AS_OF)
@@ -153,8 +221,9 @@ def test_an_archived_customer_is_not_classified_and_does_not_count_for_size(sess
     assert pd.isna(_actual(sessions).loc[archived, "value_tier"])
 
 
-def test_reading_and_writing_in_small_chunks_gives_the_same_classes(sessions: Sessions,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_and_writing_in_small_chunks_gives_the_same_classes(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The run streams rows and writes history in chunks; chunk edges must not lose or repeat anybody."""
     import crm.classification.batch
     import crm.classification.service
@@ -169,6 +238,7 @@ def test_reading_and_writing_in_small_chunks_gives_the_same_classes(sessions: Se
     from sqlalchemy import func
 
     from db.models import ClassChange
+
     with sessions.read() as session:
         history = session.scalar(select(func.count()).select_from(ClassChange))
     assert history == sum(result.changed.values())

@@ -47,8 +47,7 @@ def test_drilling_into_a_class_pages_its_customers_in_sql(sessions: Sessions) ->
         add_buyer(sessions, f"C{i}", recency=5, count=20, total="600000")
     add_customer(sessions, "Z")
     recompute(sessions, actor=SYSTEM, as_of=AS_OF)
-    rows, total = customers_in_class(sessions, actor=SYSTEM, dimension="value_tier", value="high", page=1,
-                                     page_size=5)
+    rows, total = customers_in_class(sessions, actor=SYSTEM, dimension="value_tier", value="high", page=1, page_size=5)
     assert total == 7 and [r["code"] for r in rows] == ["C5", "C6"]
     rows, total = customers_in_class(sessions, actor=SYSTEM, dimension="relationship", value="none")
     assert total == 1 and rows[0]["code"] == "Z"
@@ -86,7 +85,9 @@ def test_cadence_exceptions_list_customers_without_contact_within_their_cadence(
     assert rows[2]["cadence_days"] == 14
     assert cadence_exceptions(sessions, actor=SYSTEM, now=now, owner_id=owner.id)[1] == 1
     assert {o["owner"]: o["customers"] for o in owners_with_exceptions(sessions, actor=SYSTEM, now=now)} == {
-        "Wang": 1, None: 2}
+        "Wang": 1,
+        None: 2,
+    }
 
 
 def test_staff_see_only_their_own_exceptions_when_they_may_not_read_all(sessions: Sessions) -> None:
@@ -103,8 +104,13 @@ def test_staff_see_only_their_own_exceptions_when_they_may_not_read_all(sessions
 def test_policies_default_to_the_domain_cadences_and_edits_change_the_cadence(sessions: Sessions) -> None:
     policies = list_policies(sessions, actor=SYSTEM)
     assert [(p.dimension, p.class_value, p.cadence_days) for p in policies] == [
-        ("value_tier", "high", 30), ("value_tier", "medium", 60), ("value_tier", "low", 120),
-        ("importance", "strategic", 14), ("importance", "key", None), ("importance", "ordinary", None)]
+        ("value_tier", "high", 30),
+        ("value_tier", "medium", 60),
+        ("value_tier", "low", 120),
+        ("importance", "strategic", 14),
+        ("importance", "key", None),
+        ("importance", "ordinary", None),
+    ]
     changes = policy_changes(policies, {0: {"cadence_days": 21}, 4: {"cadence_days": 45, "description_en": "Key!"}})
     save_policies(sessions, actor=SYSTEM, changes=changes)
     with sessions.read() as session:
@@ -121,8 +127,11 @@ def test_policies_default_to_the_domain_cadences_and_edits_change_the_cadence(se
 def test_policy_edits_are_validated_and_need_the_manage_permission(sessions: Sessions) -> None:
     policies = list_policies(sessions, actor=SYSTEM)
     with pytest.raises(ValidationError) as error:
-        save_policies(sessions, actor=SYSTEM, changes=policy_changes(
-            policies, {1: {"cadence_days": None}, 3: {"cadence_days": 0}}))
+        save_policies(
+            sessions,
+            actor=SYSTEM,
+            changes=policy_changes(policies, {1: {"cadence_days": None}, 3: {"cadence_days": 0}}),
+        )
     assert set(error.value.fields) == {"value_tier.medium", "importance.strategic"}
     staff = make_user(sessions, "staffer", "staff")
     with pytest.raises(PermissionDenied):
@@ -140,7 +149,8 @@ def test_class_history_shows_each_change_with_its_explanation_in_the_language(se
 
 
 def test_the_command_line_recomputes_and_prints_the_customers_in_each_class(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from crm.cli import main
     from db.engine import make_engine, make_session_factory, upgrade_database
 

@@ -39,8 +39,9 @@ class World:
 
 
 def make_user(sessions: Sessions, username: str, role: str) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username=username, display_name=username.title(),
-                       password="secret-pass-1", role=role).as_actor()
+    return create_user(
+        sessions, actor=SYSTEM, username=username, display_name=username.title(), password="secret-pass-1", role=role
+    ).as_actor()
 
 
 def make_customer(sessions: Sessions, *, owner_id: int | None, name: str | None = None) -> tuple[int, int]:
@@ -65,27 +66,54 @@ def world(sessions: Sessions) -> World:
     outsider = make_user(sessions, "outsider", "staff")
     head = make_user(sessions, "head", "staff")
     viewer = make_user(sessions, "viewer", "viewer")
-    service = save_department(sessions, actor=admin, data=DepartmentInput(
-        code="service", name_en="Customer Service", name_zh="客服部", function="service", head_id=head.id))
-    tech = save_department(sessions, actor=admin, data=DepartmentInput(
-        code="tech", name_en="Engineering", name_zh="技术部", function="tech"))
-    sales = save_department(sessions, actor=admin, data=DepartmentInput(
-        code="sales", name_en="Sales", name_zh="销售部", function="sales"))
+    service = save_department(
+        sessions,
+        actor=admin,
+        data=DepartmentInput(
+            code="service", name_en="Customer Service", name_zh="客服部", function="service", head_id=head.id
+        ),
+    )
+    tech = save_department(
+        sessions,
+        actor=admin,
+        data=DepartmentInput(code="tech", name_en="Engineering", name_zh="技术部", function="tech"),
+    )
+    sales = save_department(
+        sessions, actor=admin, data=DepartmentInput(code="sales", name_en="Sales", name_zh="销售部", function="sales")
+    )
     set_user_department(sessions, actor=admin, user_id=agent.id, department_id=service.id)
     set_user_department(sessions, actor=admin, user_id=engineer.id, department_id=tech.id)
     set_user_department(sessions, actor=admin, user_id=outsider.id, department_id=sales.id)
     customer_id, contact_id = make_customer(sessions, owner_id=manager.id, name="上海远景科技有限公司")
-    return World(admin=admin, manager=manager, agent=agent, engineer=engineer, outsider=outsider, head=head,
-                 viewer=viewer, service_id=service.id, tech_id=tech.id, customer_id=customer_id,
-                 contact_id=contact_id)
+    return World(
+        admin=admin,
+        manager=manager,
+        agent=agent,
+        engineer=engineer,
+        outsider=outsider,
+        head=head,
+        viewer=viewer,
+        service_id=service.id,
+        tech_id=tech.id,
+        customer_id=customer_id,
+        contact_id=contact_id,
+    )
 
 
-def file(sessions: Sessions, world: World, *, actor: Actor | None = None, now: dt.datetime = NOW,
-         **fields: Any) -> ComplaintView:
+def file(
+    sessions: Sessions, world: World, *, actor: Actor | None = None, now: dt.datetime = NOW, **fields: Any
+) -> ComplaintView:
     """File a complaint for the world's customer, routed to customer service unless told otherwise."""
-    values: dict[str, Any] = {"customer_id": world.customer_id, "channel": "phone", "severity": "high",
-                              "description": "The delivered units fail on start-up.", "category": "product_quality",
-                              "contact_id": world.contact_id, "department_id": world.service_id,
-                              "assignee_id": world.agent.id, "received_at": now}
+    values: dict[str, Any] = {
+        "customer_id": world.customer_id,
+        "channel": "phone",
+        "severity": "high",
+        "description": "The delivered units fail on start-up.",
+        "category": "product_quality",
+        "contact_id": world.contact_id,
+        "department_id": world.service_id,
+        "assignee_id": world.agent.id,
+        "received_at": now,
+    }
     values.update(fields)
     return file_complaint(sessions, actor=actor or world.agent, data=ComplaintInput(**values), now=now)

@@ -53,20 +53,35 @@ def test_administrators_keep_the_departments_with_names_in_both_languages(sessio
     departments = {d.code: d for d in list_departments(sessions, actor=world.agent)}
     service = departments["service"]
     assert (service.label("en"), service.label("zh"), service.head_name, service.function) == (
-        "Customer Service", "客服部", "Head", "service")
+        "Customer Service",
+        "客服部",
+        "Head",
+        "service",
+    )
     assert service.members == 2  # the agent and the head, put there as its head
     with pytest.raises(PermissionDenied):
         save_department(sessions, actor=world.manager, data=DepartmentInput(code="fin", name_en="Finance"))
     with pytest.raises(ValidationError) as refused:
         save_department(sessions, actor=world.admin, data=DepartmentInput(code="service", name_en="", function="x"))
     assert set(refused.value.fields) == {"code", "name_en", "function"}
-    changed = save_department(sessions, actor=world.admin, department_id=service.id, version=service.version,
-                              data=DepartmentInput(code="service", name_en="Service", name_zh="客户服务部",
-                                                   function="service", head_id=world.agent.id))
+    changed = save_department(
+        sessions,
+        actor=world.admin,
+        department_id=service.id,
+        version=service.version,
+        data=DepartmentInput(
+            code="service", name_en="Service", name_zh="客户服务部", function="service", head_id=world.agent.id
+        ),
+    )
     assert (changed.name_zh, changed.head_id) == ("客户服务部", world.agent.id)
     with pytest.raises(VersionConflict):
-        save_department(sessions, actor=world.admin, department_id=service.id, version=service.version,
-                        data=DepartmentInput(code="service", name_en="Stale"))
+        save_department(
+            sessions,
+            actor=world.admin,
+            department_id=service.id,
+            version=service.version,
+            data=DepartmentInput(code="service", name_en="Stale"),
+        )
 
 
 def test_users_are_put_in_a_department_by_administrators_only(sessions: Sessions, world: World) -> None:
@@ -113,17 +128,31 @@ def test_managers_add_categories_to_the_default_list(sessions: Sessions, world: 
 
 
 def test_an_inquiry_is_answered_then_closed_within_its_own_limits(sessions: Sessions, world: World) -> None:
-    inquiry = file_inquiry(sessions, actor=world.agent, now=NOW, data=InquiryInput(
-        customer_id=world.customer_id, channel="email", question="Does the X2 support IPv6?",
-        department_id=world.service_id))
+    inquiry = file_inquiry(
+        sessions,
+        actor=world.agent,
+        now=NOW,
+        data=InquiryInput(
+            customer_id=world.customer_id,
+            channel="email",
+            question="Does the X2 support IPv6?",
+            department_id=world.service_id,
+        ),
+    )
     assert inquiry.code == "Q-2026-000001"
     assert (inquiry.respond_due_at, inquiry.answer_due_at) == (NOW + 4 * H, NOW + dt.timedelta(days=2))
     assert inquiry.allowed_actions == ("respond", "answer", "convert")
     with pytest.raises(TransitionNotAllowed) as refused:
         close_inquiry(sessions, actor=world.agent, inquiry_id=inquiry.id, version=inquiry.version, now=NOW)
     assert refused.value.params["state"] == "New"
-    answered = answer_inquiry(sessions, actor=world.agent, inquiry_id=inquiry.id, version=inquiry.version,
-                              answer="Yes, since firmware 2.1.", now=NOW + H)
+    answered = answer_inquiry(
+        sessions,
+        actor=world.agent,
+        inquiry_id=inquiry.id,
+        version=inquiry.version,
+        answer="Yes, since firmware 2.1.",
+        now=NOW + H,
+    )
     assert (answered.status, answered.responded_at, answered.answered_at) == ("answered", NOW + H, NOW + H)
     with pytest.raises(StaleCase) as stale:
         answer_inquiry(sessions, actor=world.manager, inquiry_id=inquiry.id, version=inquiry.version, answer="No")
@@ -135,13 +164,32 @@ def test_an_inquiry_is_answered_then_closed_within_its_own_limits(sessions: Sess
 
 
 def test_an_inquiry_turned_into_a_complaint_keeps_its_history(sessions: Sessions, world: World) -> None:
-    inquiry = file_inquiry(sessions, actor=world.agent, now=NOW, data=InquiryInput(
-        customer_id=world.customer_id, channel="phone", question="Why was I billed twice?",
-        department_id=world.service_id, assignee_id=world.agent.id))
-    complaint = convert_to_complaint(sessions, actor=world.agent, inquiry_id=inquiry.id, version=inquiry.version,
-                                     severity="medium", category="billing", now=NOW + H)
+    inquiry = file_inquiry(
+        sessions,
+        actor=world.agent,
+        now=NOW,
+        data=InquiryInput(
+            customer_id=world.customer_id,
+            channel="phone",
+            question="Why was I billed twice?",
+            department_id=world.service_id,
+            assignee_id=world.agent.id,
+        ),
+    )
+    complaint = convert_to_complaint(
+        sessions,
+        actor=world.agent,
+        inquiry_id=inquiry.id,
+        version=inquiry.version,
+        severity="medium",
+        category="billing",
+        now=NOW + H,
+    )
     assert (complaint.code, complaint.description, complaint.inquiry_id) == (
-        "C-2026-000001", "Why was I billed twice?", inquiry.id)
+        "C-2026-000001",
+        "Why was I billed twice?",
+        inquiry.id,
+    )
     converted = get_inquiry(sessions, actor=world.agent, inquiry_id=inquiry.id)
     assert (converted.status, converted.complaint_id, converted.allowed_actions) == ("converted", complaint.id, ())
     events = get_complaint(sessions, actor=world.agent, complaint_id=complaint.id).events
@@ -153,27 +201,58 @@ def test_an_inquiry_turned_into_a_complaint_keeps_its_history(sessions: Sessions
 
 
 def test_a_suggestion_is_evaluated_with_a_reason_and_the_customer_told(sessions: Sessions, world: World) -> None:
-    suggestion = record_suggestion(sessions, actor=world.agent, now=NOW, data=SuggestionInput(
-        customer_id=world.customer_id, channel="survey", content="A dark mode for the console", category="product",
-        department_id=world.tech_id))
+    suggestion = record_suggestion(
+        sessions,
+        actor=world.agent,
+        now=NOW,
+        data=SuggestionInput(
+            customer_id=world.customer_id,
+            channel="survey",
+            content="A dark mode for the console",
+            category="product",
+            department_id=world.tech_id,
+        ),
+    )
     assert (suggestion.status, suggestion.allowed_actions) == ("new", ())  # it went to engineering
-    assert get_suggestion(sessions, actor=world.engineer, suggestion_id=suggestion.id).allowed_actions == (
-        "evaluate",)
+    assert get_suggestion(sessions, actor=world.engineer, suggestion_id=suggestion.id).allowed_actions == ("evaluate",)
     with pytest.raises(PermissionDenied):  # staff of another department
-        evaluate_suggestion(sessions, actor=world.outsider, suggestion_id=suggestion.id, version=suggestion.version,
-                            result="adopt", reason="Many ask for it")
+        evaluate_suggestion(
+            sessions,
+            actor=world.outsider,
+            suggestion_id=suggestion.id,
+            version=suggestion.version,
+            result="adopt",
+            reason="Many ask for it",
+        )
     with pytest.raises(ValidationError):
-        evaluate_suggestion(sessions, actor=world.engineer, suggestion_id=suggestion.id, version=suggestion.version,
-                            result="adopt", reason=" ")
+        evaluate_suggestion(
+            sessions,
+            actor=world.engineer,
+            suggestion_id=suggestion.id,
+            version=suggestion.version,
+            result="adopt",
+            reason=" ",
+        )
     with pytest.raises(TransitionNotAllowed):
         inform_customer(sessions, actor=world.engineer, suggestion_id=suggestion.id, version=suggestion.version)
-    evaluated = evaluate_suggestion(sessions, actor=world.engineer, suggestion_id=suggestion.id,
-                                    version=suggestion.version, result="adopt_partly", reason="Only for reports",
-                                    action_taken="Dark reports in 3.2", now=NOW + H)
+    evaluated = evaluate_suggestion(
+        sessions,
+        actor=world.engineer,
+        suggestion_id=suggestion.id,
+        version=suggestion.version,
+        result="adopt_partly",
+        reason="Only for reports",
+        action_taken="Dark reports in 3.2",
+        now=NOW + H,
+    )
     assert (evaluated.evaluation_result, evaluated.adopted, evaluated.action_taken) == (
-        "adopt_partly", True, "Dark reports in 3.2")
-    informed = inform_customer(sessions, actor=world.engineer, suggestion_id=suggestion.id,
-                               version=evaluated.version, now=NOW + 2 * H)
+        "adopt_partly",
+        True,
+        "Dark reports in 3.2",
+    )
+    informed = inform_customer(
+        sessions, actor=world.engineer, suggestion_id=suggestion.id, version=evaluated.version, now=NOW + 2 * H
+    )
     assert (informed.status, informed.customer_informed_at) == ("informed", NOW + 2 * H)
     assert get_suggestion(sessions, actor=world.viewer, suggestion_id=suggestion.id).allowed_actions == ()
     rows, total = list_suggestions(sessions, actor=world.manager, department_id=world.tech_id)
@@ -190,8 +269,9 @@ def test_the_queues_hold_what_each_one_names_breached_first(sessions: Sessions, 
     done = file(sessions, world, now=NOW)
     for action, note in (("acknowledge", None), ("start", None), ("resolve", "Fixed")):
         version = get_complaint(sessions, actor=world.agent, complaint_id=done.id).complaint.version
-        transition(sessions, actor=world.agent, complaint_id=done.id, version=version, action=action, note=note,
-                   now=NOW)
+        transition(
+            sessions, actor=world.agent, complaint_id=done.id, version=version, action=action, note=note, now=NOW
+        )
 
     def codes(actor: object, **filters: object) -> list[str]:
         page = complaint_queue(sessions, actor=actor, flt=QueueFilter(**filters), now=NOW)  # type: ignore[arg-type]
@@ -212,7 +292,11 @@ def test_the_queues_hold_what_each_one_names_breached_first(sessions: Sessions, 
     row = complaint_queue(sessions, actor=world.agent, flt=QueueFilter(queue="mine"), now=NOW).rows[0]
     assert (row.flag, row.department_name_zh, row.assignee_name) == ("breached", "客服部", "Agent")
     assert [r.code for r in customer_cases(sessions, actor=world.viewer, customer_id=world.customer_id)] == [
-        done.code, tech.code, mine.code, old.code]
+        done.code,
+        tech.code,
+        mine.code,
+        old.code,
+    ]
 
 
 def test_merging_customers_moves_their_complaints_inquiries_and_suggestions(sessions: Sessions, world: World) -> None:
@@ -221,13 +305,23 @@ def test_merging_customers_moves_their_complaints_inquiries_and_suggestions(sess
 
     duplicate_id, _ = make_customer(sessions, owner_id=world.manager.id, name="上海远景科技")
     complaint = file(sessions, world, customer_id=duplicate_id, contact_id=None)
-    inquiry = file_inquiry(sessions, actor=world.agent, now=NOW, data=InquiryInput(
-        customer_id=duplicate_id, channel="email", question="Price list?"))
-    suggestion = record_suggestion(sessions, actor=world.agent, now=NOW, data=SuggestionInput(
-        customer_id=duplicate_id, channel="email", content="Cheaper"))
+    inquiry = file_inquiry(
+        sessions,
+        actor=world.agent,
+        now=NOW,
+        data=InquiryInput(customer_id=duplicate_id, channel="email", question="Price list?"),
+    )
+    suggestion = record_suggestion(
+        sessions,
+        actor=world.agent,
+        now=NOW,
+        data=SuggestionInput(customer_id=duplicate_id, channel="email", content="Cheaper"),
+    )
     result = merge_customers(sessions, actor=world.manager, survivor_id=world.customer_id, duplicate_id=duplicate_id)
     assert (result.moved["complaints"], result.moved["inquiries"], result.moved["suggestions"]) == (1, 1, 1)
-    assert get_complaint(sessions, actor=world.manager, complaint_id=complaint.id).complaint.customer_id == \
-        world.customer_id
+    assert (
+        get_complaint(sessions, actor=world.manager, complaint_id=complaint.id).complaint.customer_id
+        == world.customer_id
+    )
     assert get_inquiry(sessions, actor=world.manager, inquiry_id=inquiry.id).customer_id == world.customer_id
     assert get_suggestion(sessions, actor=world.manager, suggestion_id=suggestion.id).customer_id == world.customer_id

@@ -48,8 +48,12 @@ def test_reference_numbers_are_unique_and_gap_free_under_concurrent_intake(sessi
     codes = sorted(code for batch in results for code in batch)
     assert codes == [f"C-2026-{n:06d}" for n in range(1, THREADS * EACH + 1)]
     with sessions.read() as session:
-        assert session.scalar(select(ReferenceCounter.last_number).where(
-            ReferenceCounter.kind == "C", ReferenceCounter.year == 2026)) == THREADS * EACH
+        assert (
+            session.scalar(
+                select(ReferenceCounter.last_number).where(ReferenceCounter.kind == "C", ReferenceCounter.year == 2026)
+            )
+            == THREADS * EACH
+        )
 
 
 def test_a_rolled_back_intake_gives_its_number_back(sessions: Sessions, world: World) -> None:
@@ -69,11 +73,15 @@ def test_a_new_year_starts_at_one_after_numbers_written_outside_the_app(sessions
 
 
 def test_two_people_moving_one_complaint_at_once_one_wins_the_other_gets_a_conflict(
-        sessions: Sessions, world: World) -> None:
+    sessions: Sessions, world: World
+) -> None:
     complaint = file(sessions, world)
-    calls = [lambda actor=actor: transition(sessions, actor=actor, complaint_id=complaint.id,
-                                            version=complaint.version, action="acknowledge", now=NOW)
-             for actor in (world.agent, world.manager, world.head)]
+    calls = [
+        lambda actor=actor: transition(
+            sessions, actor=actor, complaint_id=complaint.id, version=complaint.version, action="acknowledge", now=NOW
+        )
+        for actor in (world.agent, world.manager, world.head)
+    ]
     results = run_together(calls)
     wins = [r for r in results if not isinstance(r, Exception)]
     losses = [r for r in results if isinstance(r, Exception)]

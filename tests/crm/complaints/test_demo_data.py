@@ -60,8 +60,9 @@ def test_demo_complaints_follow_the_workflow_and_are_numbered_without_gaps(demo:
             numbers[int(match.group(1))].append(int(match.group(2)))
             assert complaint.department_id is not None and complaint.assignee_id is not None
             assert complaint.respond_due_at and complaint.resolve_due_at
-            assert (complaint.next_due_at is None) == (complaint.status not in ("new", "acknowledged", "in_progress",
-                                                                               "reopened"))
+            assert (complaint.next_due_at is None) == (
+                complaint.status not in ("new", "acknowledged", "in_progress", "reopened")
+            )
             if complaint.status == "closed":
                 assert complaint.customer_satisfied is True and complaint.confirmed_by
         for year, drawn in numbers.items():
@@ -73,10 +74,12 @@ def test_demo_complaints_follow_the_workflow_and_are_numbered_without_gaps(demo:
         for complaint in complaints:
             moves = [e for e in by_complaint[complaint.id] if e.kind == "transition"]
             assert moves[0].to_status == "new" and moves[-1].to_status == complaint.status
-            assert all(is_edge(e.from_status, e.to_status) for e in moves[1:]), [(e.from_status, e.to_status)
-                                                                                 for e in moves]
+            assert all(is_edge(e.from_status, e.to_status) for e in moves[1:]), [
+                (e.from_status, e.to_status) for e in moves
+            ]
         assert {s.status for s in suggestions} <= {"new", "evaluated", "informed"}
         assert all((s.evaluation_result is None) == (s.adopted is None) for s in suggestions)
+
 
 def test_the_demo_departments_have_heads_among_their_members(demo: Sessions, backend: str) -> None:
     if backend != "sqlite":
@@ -88,8 +91,7 @@ def test_the_demo_departments_have_heads_among_their_members(demo: Sessions, bac
         for department in departments:
             assert department.name_zh and department.head_id is not None
             if department.code in ("service", "product", "tech"):
-                assert session.scalar(select(User.department_id).where(User.id == department.head_id)) == \
-                    department.id
+                assert session.scalar(select(User.department_id).where(User.id == department.head_id)) == department.id
 
 
 def test_the_services_work_on_the_demo_data(demo: Sessions) -> None:
@@ -98,17 +100,24 @@ def test_the_services_work_on_the_demo_data(demo: Sessions) -> None:
     assert page.total > 0 and page.rows
     figures = period_figures(demo, actor=manager, start=TODAY - dt.timedelta(days=365), end=TODAY)
     assert figures.overall.received > 0 and figures.overall.on_time_rate is not None
-    open_row = complaint_queue(demo, actor=manager, flt=QueueFilter(queue="all", statuses=("in_progress",)),
-                               now=NOW).rows[0]
+    open_row = complaint_queue(
+        demo, actor=manager, flt=QueueFilter(queue="all", statuses=("in_progress",)), now=NOW
+    ).rows[0]
     detail = get_complaint(demo, actor=manager, complaint_id=open_row.id, now=NOW)
     assert detail.allowed_actions == ("wait_for_customer", "resolve", "reject")
-    moved = transition(demo, actor=manager, complaint_id=open_row.id, version=open_row.version,
-                       action="wait_for_customer", now=NOW)
+    moved = transition(
+        demo, actor=manager, complaint_id=open_row.id, version=open_row.version, action="wait_for_customer", now=NOW
+    )
     assert moved.status == "waiting_customer"
     new = open_row
     with demo.read() as session:
-        last = session.scalar(select(ReferenceCounter.last_number).where(
-            ReferenceCounter.kind == "C", ReferenceCounter.year == 2026))
-    filed = file_complaint(demo, actor=manager, now=NOW, data=ComplaintInput(
-        customer_id=new.customer_id, channel="email", description="Another fault", severity="low"))
+        last = session.scalar(
+            select(ReferenceCounter.last_number).where(ReferenceCounter.kind == "C", ReferenceCounter.year == 2026)
+        )
+    filed = file_complaint(
+        demo,
+        actor=manager,
+        now=NOW,
+        data=ComplaintInput(customer_id=new.customer_id, channel="email", description="Another fault", severity="low"),
+    )
     assert filed.code == f"C-2026-{last + 1:06d}"

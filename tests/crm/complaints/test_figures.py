@@ -29,46 +29,113 @@ def fixture(sessions: Sessions, world: World) -> None:
     a, b = world.service_id, world.tech_id
     rows = [
         # 1: A/high, acknowledged in 1 h, resolved in 20 h (due in 72 h), closed satisfied
-        dict(department_id=a, severity="high", received_at=local(1), responded_at=local(1) + H,
-             resolved_at=local(1) + 20 * H, first_resolved_at=local(1) + 20 * H, resolve_due_at=local(1) + 72 * H,
-             status="closed", customer_satisfied=True, closed_at=local(3)),
+        dict(
+            department_id=a,
+            severity="high",
+            received_at=local(1),
+            responded_at=local(1) + H,
+            resolved_at=local(1) + 20 * H,
+            first_resolved_at=local(1) + 20 * H,
+            resolve_due_at=local(1) + 72 * H,
+            status="closed",
+            customer_satisfied=True,
+            closed_at=local(3),
+        ),
         # 2: A/high, acknowledged in 3 h, resolved in 100 h of which 1 h waiting: late
-        dict(department_id=a, severity="high", received_at=local(2), responded_at=local(2) + 3 * H,
-             resolved_at=local(2) + 100 * H, first_resolved_at=local(2) + 100 * H, resolve_due_at=local(2) + 72 * H,
-             status="resolved", paused_seconds=3600),
+        dict(
+            department_id=a,
+            severity="high",
+            received_at=local(2),
+            responded_at=local(2) + 3 * H,
+            resolved_at=local(2) + 100 * H,
+            first_resolved_at=local(2) + 100 * H,
+            resolve_due_at=local(2) + 72 * H,
+            status="resolved",
+            paused_seconds=3600,
+        ),
         # 3: A/low, acknowledged in 2 h, resolved once, reopened, being handled again
-        dict(department_id=a, severity="low", received_at=local(3), responded_at=local(3) + 2 * H,
-             first_resolved_at=local(4), resolve_due_at=local(17), status="in_progress", reopen_count=1,
-             customer_satisfied=False),
+        dict(
+            department_id=a,
+            severity="low",
+            received_at=local(3),
+            responded_at=local(3) + 2 * H,
+            first_resolved_at=local(4),
+            resolve_due_at=local(17),
+            status="in_progress",
+            reopen_count=1,
+            customer_satisfied=False,
+        ),
         # 4: B/critical, new
         dict(department_id=b, severity="critical", received_at=local(4), resolve_due_at=local(5), status="new"),
         # 5: B/critical, acknowledged in 30 minutes, rejected
-        dict(department_id=b, severity="critical", received_at=local(5), responded_at=local(5) + H / 2,
-             resolve_due_at=local(6), status="rejected", closed_at=local(5, 12)),
+        dict(
+            department_id=b,
+            severity="critical",
+            received_at=local(5),
+            responded_at=local(5) + H / 2,
+            resolve_due_at=local(6),
+            status="rejected",
+            closed_at=local(5, 12),
+        ),
         # outside the period (30 November, 23:00 in Shanghai) and archived: not counted
-        dict(department_id=a, severity="high", received_at=local(30, 23, month=11), status="closed",
-             customer_satisfied=True, resolved_at=local(1), first_resolved_at=local(1), resolve_due_at=local(2)),
-        dict(department_id=a, severity="high", received_at=local(6), status="new", resolve_due_at=local(9),
-             archived_at=local(7)),
+        dict(
+            department_id=a,
+            severity="high",
+            received_at=local(30, 23, month=11),
+            status="closed",
+            customer_satisfied=True,
+            resolved_at=local(1),
+            first_resolved_at=local(1),
+            resolve_due_at=local(2),
+        ),
+        dict(
+            department_id=a,
+            severity="high",
+            received_at=local(6),
+            status="new",
+            resolve_due_at=local(9),
+            archived_at=local(7),
+        ),
     ]
     suggestions = [(a, "adopt"), (a, "adopt_partly"), (a, "not_adopt"), (b, None)]
     with transaction(sessions, actor=SYSTEM) as session:
         for n, values in enumerate(rows, start=1):
-            session.add(Complaint(code=f"C-2026-{n:06d}", customer_id=world.customer_id, channel="phone",
-                                  description="x", **{"paused_seconds": 0, "reopen_count": 0, **values}))
+            session.add(
+                Complaint(
+                    code=f"C-2026-{n:06d}",
+                    customer_id=world.customer_id,
+                    channel="phone",
+                    description="x",
+                    **{"paused_seconds": 0, "reopen_count": 0, **values},
+                )
+            )
         for department_id, result in suggestions:
-            session.add(Suggestion(customer_id=world.customer_id, channel="email", received_at=local(8),
-                                   content="x", department_id=department_id, evaluation_result=result,
-                                   status="evaluated" if result else "new",
-                                   adopted=None if result is None else result != "not_adopt"))
+            session.add(
+                Suggestion(
+                    customer_id=world.customer_id,
+                    channel="email",
+                    received_at=local(8),
+                    content="x",
+                    department_id=department_id,
+                    evaluation_result=result,
+                    status="evaluated" if result else "new",
+                    adopted=None if result is None else result != "not_adopt",
+                )
+            )
 
 
 def test_the_figures_of_a_period_match_the_hand_computed_ones(sessions: Sessions, world: World) -> None:
     fixture(sessions, world)
     figures = period_figures(sessions, actor=world.manager, start=DECEMBER[0], end=DECEMBER[1])
     overall = figures.overall
-    assert (overall.received, overall.closed_satisfied, overall.resolved, overall.resolved_on_time,
-            overall.ever_resolved, overall.reopened) == (5, 1, 2, 1, 3, 1)
+    assert (
+        overall.received,
+        overall.closed_satisfied,
+        overall.resolved,
+        overall.resolved_on_time,
+        overall.ever_resolved,
+        overall.reopened,
+    ) == (5, 1, 2, 1, 3, 1)
     assert overall.resolution_rate == pytest.approx(1 / 5)
     assert overall.on_time_rate == pytest.approx(1 / 2)
     assert overall.reopen_rate == pytest.approx(1 / 3)
@@ -88,20 +155,30 @@ def test_a_period_without_complaints_has_no_data_not_zero(sessions: Sessions, wo
     figures = period_figures(sessions, actor=world.manager, start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 31))
     overall = figures.overall
     assert overall.received == 0
-    assert (overall.resolution_rate, overall.on_time_rate, overall.reopen_rate, overall.adoption_rate,
-            overall.median_acknowledge_seconds, overall.median_resolve_seconds) == (None,) * 6
+    assert (
+        overall.resolution_rate,
+        overall.on_time_rate,
+        overall.reopen_rate,
+        overall.adoption_rate,
+        overall.median_acknowledge_seconds,
+        overall.median_resolve_seconds,
+    ) == (None,) * 6
 
 
 def test_what_if_shows_the_on_time_rate_under_other_targets(sessions: Sessions, world: World) -> None:
     fixture(sessions, world)
     longer = SlaPolicy().with_targets("high", resolve_days=5)
-    rows = {(r.department_id, r.severity): r for r in what_if_on_time(
-        sessions, actor=world.manager, proposed=longer, start=DECEMBER[0], end=DECEMBER[1])}
+    rows = {
+        (r.department_id, r.severity): r
+        for r in what_if_on_time(sessions, actor=world.manager, proposed=longer, start=DECEMBER[0], end=DECEMBER[1])
+    }
     high = rows[(world.service_id, "high")]
     assert (high.resolved, high.on_time_now, high.on_time_proposed) == (2, 1, 2)
     shorter = SlaPolicy().with_targets("high", resolve_days=1)
-    rows = {(r.department_id, r.severity): r for r in what_if_on_time(
-        sessions, actor=world.manager, proposed=shorter, start=DECEMBER[0], end=DECEMBER[1])}
+    rows = {
+        (r.department_id, r.severity): r
+        for r in what_if_on_time(sessions, actor=world.manager, proposed=shorter, start=DECEMBER[0], end=DECEMBER[1])
+    }
     assert rows[(world.service_id, "high")].rate_proposed == pytest.approx(1 / 2)  # 20 h < 24 h, 100 h late
 
 

@@ -8,10 +8,18 @@ from crm.complaints.states import TRANSITIONS, allowed_actions, is_edge, target_
 from crm.complaints.vocab import STATUSES
 
 EDGES = {
-    ("new", "acknowledged"), ("acknowledged", "in_progress"), ("reopened", "in_progress"),
-    ("in_progress", "waiting_customer"), ("waiting_customer", "in_progress"), ("in_progress", "resolved"),
-    ("resolved", "closed"), ("resolved", "reopened"),
-    ("new", "rejected"), ("acknowledged", "rejected"), ("in_progress", "rejected"), ("reopened", "rejected"),
+    ("new", "acknowledged"),
+    ("acknowledged", "in_progress"),
+    ("reopened", "in_progress"),
+    ("in_progress", "waiting_customer"),
+    ("waiting_customer", "in_progress"),
+    ("in_progress", "resolved"),
+    ("resolved", "closed"),
+    ("resolved", "reopened"),
+    ("new", "rejected"),
+    ("acknowledged", "rejected"),
+    ("in_progress", "rejected"),
+    ("reopened", "rejected"),
 }
 
 
@@ -37,4 +45,6 @@ def test_staff_are_never_offered_a_rejection_and_outsiders_nothing() -> None:
         assert allowed_actions(status, may_handle=False, is_manager=True) == ()
     assert allowed_actions("new", may_handle=True, is_manager=True) == ("acknowledge", "reject")
     assert allowed_actions("resolved", may_handle=True, is_manager=False) == (
-        "confirm_satisfied", "confirm_not_satisfied")
+        "confirm_satisfied",
+        "confirm_not_satisfied",
+    )

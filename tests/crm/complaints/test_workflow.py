@@ -43,15 +43,29 @@ PATHS: dict[str, list[str]] = {
 }
 
 
-def act(sessions: Sessions, actor: Actor, complaint_id: int, action: str, *, now: dt.datetime = NOW,
-        version: int | None = None) -> int:
+def act(
+    sessions: Sessions,
+    actor: Actor,
+    complaint_id: int,
+    action: str,
+    *,
+    now: dt.datetime = NOW,
+    version: int | None = None,
+) -> int:
     """Take one action as the actor with what it needs (a note, a confirmation); return the new version."""
     if version is None:
         version = get_complaint(sessions, actor=actor, complaint_id=complaint_id).complaint.version
     confirmation = {"confirm_satisfied": SATISFIED, "confirm_not_satisfied": NOT_SATISFIED}.get(action)
-    view = transition(sessions, actor=actor, complaint_id=complaint_id, version=version, action=action,
-                      note="Replaced the power unit." if action in ("resolve", "reject") else None,
-                      confirmation=confirmation, now=now)
+    view = transition(
+        sessions,
+        actor=actor,
+        complaint_id=complaint_id,
+        version=version,
+        action=action,
+        note="Replaced the power unit." if action in ("resolve", "reject") else None,
+        confirmation=confirmation,
+        now=now,
+    )
     return view.version
 
 
@@ -74,14 +88,21 @@ def test_intake_draws_a_reference_stores_deadlines_and_records_events(sessions: 
     assert detail.events[1].department_name_zh == "客服部"
     assert detail.allowed_actions == ("acknowledge",)
     with sessions.read() as session:
-        assert session.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity_type == "complaints", AuditLog.entity_id == str(first.id))) > 5
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.entity_type == "complaints", AuditLog.entity_id == str(first.id))
+            )
+            > 5
+        )
 
 
 def test_intake_refuses_missing_and_unknown_values(sessions: Sessions, world: World) -> None:
     with pytest.raises(ValidationError) as refused:
-        file(sessions, world, description=" ", severity="urgent", channel="fax", category="weather",
-             occurred_at=NOW + H)
+        file(
+            sessions, world, description=" ", severity="urgent", channel="fax", category="weather", occurred_at=NOW + H
+        )
     assert set(refused.value.fields) == {"description", "severity", "channel", "category", "occurred_at"}
 
 
@@ -92,7 +113,8 @@ def test_a_viewer_cannot_file_a_complaint(sessions: Sessions, world: World) -> N
 
 @pytest.mark.parametrize("status", STATUSES)
 def test_every_transition_from_a_status_is_allowed_or_refused_naming_the_status(
-        sessions: Sessions, world: World, status: str) -> None:
+    sessions: Sessions, world: World, status: str
+) -> None:
     complaint = file(sessions, world)
     walk(sessions, world, complaint.id, status)
     version = get_complaint(sessions, actor=world.manager, complaint_id=complaint.id).complaint.version
@@ -108,8 +130,10 @@ def test_every_transition_from_a_status_is_allowed_or_refused_naming_the_status(
         fresh = file(sessions, world)
         walk(sessions, world, fresh.id, status)
         act(sessions, world.manager, fresh.id, action)
-        assert get_complaint(sessions, actor=world.manager,
-                             complaint_id=fresh.id).complaint.status == TRANSITIONS[action].target
+        assert (
+            get_complaint(sessions, actor=world.manager, complaint_id=fresh.id).complaint.status
+            == TRANSITIONS[action].target
+        )
 
 
 def test_the_refusal_names_the_current_state_in_the_users_language(sessions: Sessions, world: World) -> None:
@@ -125,8 +149,14 @@ def test_staff_cannot_reject_and_a_manager_must_give_a_reason(sessions: Sessions
     with pytest.raises(PermissionDenied):
         act(sessions, world.agent, complaint.id, "reject")
     with pytest.raises(ValidationError) as refused:
-        transition(sessions, actor=world.manager, complaint_id=complaint.id, version=complaint.version,
-                   action="reject", note=" ")
+        transition(
+            sessions,
+            actor=world.manager,
+            complaint_id=complaint.id,
+            version=complaint.version,
+            action="reject",
+            note=" ",
+        )
     assert "note" in refused.value.fields
     act(sessions, world.manager, complaint.id, "reject")
     view = get_complaint(sessions, actor=world.manager, complaint_id=complaint.id).complaint
@@ -146,20 +176,40 @@ def test_closing_needs_the_customers_confirmation(sessions: Sessions, world: Wor
     walk(sessions, world, complaint.id, "resolved")
     version = get_complaint(sessions, actor=world.agent, complaint_id=complaint.id).complaint.version
     with pytest.raises(ValidationError):
-        transition(sessions, actor=world.agent, complaint_id=complaint.id, version=version,
-                   action="confirm_satisfied")
+        transition(sessions, actor=world.agent, complaint_id=complaint.id, version=version, action="confirm_satisfied")
     with pytest.raises(ValidationError) as refused:  # "satisfied" cannot reopen, "not satisfied" cannot close
-        transition(sessions, actor=world.agent, complaint_id=complaint.id, version=version,
-                   action="confirm_satisfied", confirmation=NOT_SATISFIED)
+        transition(
+            sessions,
+            actor=world.agent,
+            complaint_id=complaint.id,
+            version=version,
+            action="confirm_satisfied",
+            confirmation=NOT_SATISFIED,
+        )
     assert "satisfied" in refused.value.fields
-    view = transition(sessions, actor=world.agent, complaint_id=complaint.id, version=version,
-                      action="confirm_satisfied", confirmation=SATISFIED, now=NOW + 5 * H)
+    view = transition(
+        sessions,
+        actor=world.agent,
+        complaint_id=complaint.id,
+        version=version,
+        action="confirm_satisfied",
+        confirmation=SATISFIED,
+        now=NOW + 5 * H,
+    )
     assert (view.status, view.customer_satisfied, view.confirmed_by, view.confirmation_channel) == (
-        "closed", True, "Li Lei", "phone")
+        "closed",
+        True,
+        "Li Lei",
+        "phone",
+    )
     assert view.closed_at == NOW + 5 * H
     event = get_complaint(sessions, actor=world.agent, complaint_id=complaint.id).events[-1]
     assert (event.from_status, event.to_status, event.satisfied, event.actor_name) == (
-        "resolved", "closed", True, "Agent")
+        "resolved",
+        "closed",
+        True,
+        "Agent",
+    )
 
 
 def test_the_second_reopen_escalates_to_the_department_head(sessions: Sessions, world: World) -> None:
@@ -176,7 +226,8 @@ def test_the_second_reopen_escalates_to_the_department_head(sessions: Sessions, 
     with sessions.read() as session:
         tasks = session.scalars(select(FollowUpTask).where(FollowUpTask.source_complaint_id == complaint.id)).all()
         assert [(t.owner_id, t.purpose, t.priority, t.status) for t in tasks] == [
-            (world.head.id, "complaint", "high", "open")]
+            (world.head.id, "complaint", "high", "open")
+        ]
     kinds = [e.kind for e in get_complaint(sessions, actor=world.agent, complaint_id=complaint.id).events]
     assert kinds.count("escalation") == 1
 
@@ -208,15 +259,24 @@ def test_a_hand_off_is_an_event_and_gives_the_new_department_the_complaint(sessi
     complaint = file(sessions, world)
     with pytest.raises(PermissionDenied):
         act(sessions, world.engineer, complaint.id, "acknowledge")
-    view = hand_off(sessions, actor=world.agent, complaint_id=complaint.id, version=complaint.version,
-                    department_id=world.tech_id, assignee_id=world.engineer.id, note="Needs a firmware fix",
-                    now=NOW + 2 * H)
+    view = hand_off(
+        sessions,
+        actor=world.agent,
+        complaint_id=complaint.id,
+        version=complaint.version,
+        department_id=world.tech_id,
+        assignee_id=world.engineer.id,
+        note="Needs a firmware fix",
+        now=NOW + 2 * H,
+    )
     assert (view.department_id, view.assignee_name) == (world.tech_id, "Engineer")
     act(sessions, world.engineer, complaint.id, "acknowledge", now=NOW + 3 * H)
     detail = get_complaint(sessions, actor=world.engineer, complaint_id=complaint.id, now=NOW + 5 * H)
     handoffs = [e for e in detail.events if e.kind == "handoff"]
-    assert [(e.department_id, e.note) for e in handoffs] == [(world.service_id, None),
-                                                            (world.tech_id, "Needs a firmware fix")]
+    assert [(e.department_id, e.note) for e in handoffs] == [
+        (world.service_id, None),
+        (world.tech_id, "Needs a firmware fix"),
+    ]
     held = {t.department_id: t.seconds for t in detail.department_times}
     assert held == {world.service_id: 2 * 3600, world.tech_id: 3 * 3600}
 
@@ -239,8 +299,15 @@ def test_waiting_for_the_customer_stops_the_clock_and_moves_the_deadline(session
 
 def test_a_severity_change_recomputes_the_deadlines(sessions: Sessions, world: World) -> None:
     complaint = file(sessions, world, severity="low")
-    view = change_severity(sessions, actor=world.agent, complaint_id=complaint.id, version=complaint.version,
-                           severity="critical", note="Production line stopped", now=NOW + H)
+    view = change_severity(
+        sessions,
+        actor=world.agent,
+        complaint_id=complaint.id,
+        version=complaint.version,
+        severity="critical",
+        note="Production line stopped",
+        now=NOW + H,
+    )
     assert (view.acknowledge_due_at, view.resolve_due_at) == (NOW + H, NOW + dt.timedelta(days=1))
     event = get_complaint(sessions, actor=world.agent, complaint_id=complaint.id).events[-1]
     assert (event.kind, event.old_value, event.new_value) == ("severity", "low", "critical")
@@ -248,22 +315,43 @@ def test_a_severity_change_recomputes_the_deadlines(sessions: Sessions, world: W
 
 def test_breached_and_about_to_breach_flags(sessions: Sessions, world: World) -> None:
     complaint = file(sessions, world)  # acknowledge within 4 h: at risk from 3 h
-    assert get_complaint(sessions, actor=world.agent, complaint_id=complaint.id,
-                         now=NOW + 3 * H).complaint.flag == "at_risk"
-    assert get_complaint(sessions, actor=world.agent, complaint_id=complaint.id,
-                         now=NOW + 4 * H + dt.timedelta(seconds=1)).complaint.flag == "breached"
+    assert (
+        get_complaint(sessions, actor=world.agent, complaint_id=complaint.id, now=NOW + 3 * H).complaint.flag
+        == "at_risk"
+    )
+    assert (
+        get_complaint(
+            sessions, actor=world.agent, complaint_id=complaint.id, now=NOW + 4 * H + dt.timedelta(seconds=1)
+        ).complaint.flag
+        == "breached"
+    )
 
 
 def test_attachments_are_limited_stored_and_downloaded(sessions: Sessions, world: World) -> None:
     complaint = file(sessions, world)
     with pytest.raises(ValidationError):
-        add_attachments(sessions, actor=world.agent, complaint_id=complaint.id, version=complaint.version,
-                        attachments=[AttachmentInput("evil.html", b"<script>")])
+        add_attachments(
+            sessions,
+            actor=world.agent,
+            complaint_id=complaint.id,
+            version=complaint.version,
+            attachments=[AttachmentInput("evil.html", b"<script>")],
+        )
     with pytest.raises(ValidationError):
-        add_attachments(sessions, actor=world.agent, complaint_id=complaint.id, version=complaint.version,
-                        attachments=[AttachmentInput("big.pdf", b"x" * (5 * 1024 * 1024 + 1))])
-    add_attachments(sessions, actor=world.agent, complaint_id=complaint.id, version=complaint.version,
-                    attachments=[AttachmentInput("photo.JPG", b"\xff\xd8\xff" + bytes(range(256)))])
+        add_attachments(
+            sessions,
+            actor=world.agent,
+            complaint_id=complaint.id,
+            version=complaint.version,
+            attachments=[AttachmentInput("big.pdf", b"x" * (5 * 1024 * 1024 + 1))],
+        )
+    add_attachments(
+        sessions,
+        actor=world.agent,
+        complaint_id=complaint.id,
+        version=complaint.version,
+        attachments=[AttachmentInput("photo.JPG", b"\xff\xd8\xff" + bytes(range(256)))],
+    )
     detail = get_complaint(sessions, actor=world.agent, complaint_id=complaint.id)
     [attachment] = detail.attachments
     assert (attachment.filename, attachment.content_type, attachment.size) == ("photo.JPG", "image/jpeg", 259)
@@ -275,7 +363,8 @@ def test_every_event_records_who_and_when(sessions: Sessions, world: World) -> N
     complaint = file(sessions, world)
     walk(sessions, world, complaint.id, "closed")
     with sessions.read() as session:
-        rows = session.execute(select(ComplaintEvent.actor_id, ComplaintEvent.at).where(
-            ComplaintEvent.complaint_id == complaint.id)).all()
+        rows = session.execute(
+            select(ComplaintEvent.actor_id, ComplaintEvent.at).where(ComplaintEvent.complaint_id == complaint.id)
+        ).all()
         assert rows and all(actor is not None and at is not None for actor, at in rows)
         assert session.get(Complaint, complaint.id).status == "closed"  # type: ignore[union-attr]

@@ -38,8 +38,15 @@ class Race:
         return (self.first, self.second) if self.first_held_a_lock else (self.second, self.first)
 
 
-def race(sessions: Sessions, backend: str, *, after_reading: str, first: Callable[[], Any],
-         second: Callable[[], Any], locked_read: bool = False) -> Race:
+def race(
+    sessions: Sessions,
+    backend: str,
+    *,
+    after_reading: str,
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    locked_read: bool = False,
+) -> Race:
     """Run `first` until its first read from the table `after_reading`, run `second` meanwhile, then finish `first`.
 
     locked_read: the read is SELECT ... FOR UPDATE, so the second save waits for the first, as on SQLite.
@@ -49,8 +56,12 @@ def race(sessions: Sessions, backend: str, *, after_reading: str, first: Callabl
     results: dict[str, Any] = {}
 
     def hold(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if (threading.current_thread().name == "first-save" and not reached.is_set()
-                and statement.lstrip().upper().startswith("SELECT") and f"FROM {after_reading}" in statement):
+        if (
+            threading.current_thread().name == "first-save"
+            and not reached.is_set()
+            and statement.lstrip().upper().startswith("SELECT")
+            and f"FROM {after_reading}" in statement
+        ):
             reached.set()
             release.wait(30)
 
@@ -81,15 +92,28 @@ def race(sessions: Sessions, backend: str, *, after_reading: str, first: Callabl
 
 
 def test_a_save_beaten_between_its_read_and_its_write_names_who_changed_what(
-        sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer) -> None:
+    sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer
+) -> None:
     customer = make_customer("Raced Ltd", region="east", address="1 Old Road")
     outcome = race(
-        sessions, backend, after_reading="customers",
-        first=lambda: update_customer(sessions, actor=team.manager, customer_id=customer.id,
-                                      version=customer.version, changes={"address": "2 Manager Street"}),
-        second=lambda: update_customer(sessions, actor=team.admin, customer_id=customer.id,
-                                       version=customer.version, changes={"address": "3 Admin Avenue",
-                                                                          "region": "north"}))
+        sessions,
+        backend,
+        after_reading="customers",
+        first=lambda: update_customer(
+            sessions,
+            actor=team.manager,
+            customer_id=customer.id,
+            version=customer.version,
+            changes={"address": "2 Manager Street"},
+        ),
+        second=lambda: update_customer(
+            sessions,
+            actor=team.admin,
+            customer_id=customer.id,
+            version=customer.version,
+            changes={"address": "3 Admin Avenue", "region": "north"},
+        ),
+    )
     winner, loser = outcome.outcome
     assert isinstance(loser, VersionConflict), loser
     assert not isinstance(winner, Exception), winner
@@ -100,17 +124,32 @@ def test_a_save_beaten_between_its_read_and_its_write_names_who_changed_what(
     assert get_customer(sessions, actor=team.admin, customer_id=customer.id).address == winner.address
 
 
-def test_a_contact_save_beaten_by_another_names_who_changed_what(sessions: Sessions, backend: str, team: Team,
-                                                                 make_customer: MakeCustomer) -> None:
+def test_a_contact_save_beaten_by_another_names_who_changed_what(
+    sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer
+) -> None:
     customer = make_customer("Contact Race Co")
-    contact = add_contact(sessions, actor=team.manager, customer_id=customer.id,
-                          data=ContactInput(name="Li Lei", title="Buyer"))
+    contact = add_contact(
+        sessions, actor=team.manager, customer_id=customer.id, data=ContactInput(name="Li Lei", title="Buyer")
+    )
     outcome = race(
-        sessions, backend, after_reading="contacts",
-        first=lambda: update_contact(sessions, actor=team.manager, contact_id=contact.id, version=contact.version,
-                                     data=ContactInput(name="Li Lei", title="Head buyer", is_primary=True)),
-        second=lambda: update_contact(sessions, actor=team.admin, contact_id=contact.id, version=contact.version,
-                                      data=ContactInput(name="Li Lei", title="Director", is_primary=True)))
+        sessions,
+        backend,
+        after_reading="contacts",
+        first=lambda: update_contact(
+            sessions,
+            actor=team.manager,
+            contact_id=contact.id,
+            version=contact.version,
+            data=ContactInput(name="Li Lei", title="Head buyer", is_primary=True),
+        ),
+        second=lambda: update_contact(
+            sessions,
+            actor=team.admin,
+            contact_id=contact.id,
+            version=contact.version,
+            data=ContactInput(name="Li Lei", title="Director", is_primary=True),
+        ),
+    )
     _winner, loser = outcome.outcome
     assert isinstance(loser, VersionConflict), loser
     assert loser.entity == "contacts"
@@ -118,19 +157,35 @@ def test_a_contact_save_beaten_by_another_names_who_changed_what(sessions: Sessi
 
 
 def test_a_follow_up_reschedule_beaten_by_another_names_who_changed_what(
-        sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer) -> None:
+    sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer
+) -> None:
     customer = make_customer("Task Race Co")
     due = (utcnow() + dt.timedelta(days=3)).replace(microsecond=0)
     task = plan_follow_up(sessions, actor=team.manager, customer_id=customer.id, due_at=due)
     with sessions.read() as session:
         version = session.scalar(select(FollowUpTask.version).where(FollowUpTask.id == task.id))
     outcome = race(
-        sessions, backend, after_reading="follow_up_tasks",
-        first=lambda: reschedule_follow_up(sessions, actor=team.manager, task_id=task.id, version=version,
-                                           due_at=due + dt.timedelta(days=1), reason="customer travelling"),
-        second=lambda: reschedule_follow_up(sessions, actor=team.admin, task_id=task.id, version=version,
-                                            due_at=due + dt.timedelta(days=2), reason="asked for next week"),
-        locked_read=True)  # a follow-up write locks its task and customer: the second is refused by the check
+        sessions,
+        backend,
+        after_reading="follow_up_tasks",
+        first=lambda: reschedule_follow_up(
+            sessions,
+            actor=team.manager,
+            task_id=task.id,
+            version=version,
+            due_at=due + dt.timedelta(days=1),
+            reason="customer travelling",
+        ),
+        second=lambda: reschedule_follow_up(
+            sessions,
+            actor=team.admin,
+            task_id=task.id,
+            version=version,
+            due_at=due + dt.timedelta(days=2),
+            reason="asked for next week",
+        ),
+        locked_read=True,
+    )  # a follow-up write locks its task and customer: the second is refused by the check
     _winner, loser = outcome.outcome
     assert isinstance(loser, VersionConflict), loser
     assert loser.params["who"] == "manager"
@@ -139,27 +194,51 @@ def test_a_follow_up_reschedule_beaten_by_another_names_who_changed_what(
 
 def _tags_now(sessions: Sessions, customer_id: int) -> str | None:
     with sessions.read() as session:
-        return ", ".join(sorted(session.scalars(select(CustomerTag.tag).where(
-            CustomerTag.customer_id == customer_id)))) or None
+        return (
+            ", ".join(sorted(session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer_id))))
+            or None
+        )
 
 
 def _tag_trail(sessions: Sessions, customer_id: int) -> list[tuple[str | None, str | None]]:
     with sessions.read() as session:
-        return [tuple(r) for r in session.execute(  # type: ignore[misc]
-            select(AuditLog.old_value, AuditLog.new_value).where(
-                AuditLog.entity_type == "customers", AuditLog.entity_id == str(customer_id),
-                AuditLog.field == "tags").order_by(AuditLog.id))]
+        return [
+            tuple(r)
+            for r in session.execute(  # type: ignore[misc]
+                select(AuditLog.old_value, AuditLog.new_value)
+                .where(
+                    AuditLog.entity_type == "customers",
+                    AuditLog.entity_id == str(customer_id),
+                    AuditLog.field == "tags",
+                )
+                .order_by(AuditLog.id)
+            )
+        ]
 
 
-def test_concurrent_tag_saves_leave_the_tags_the_audit_trail_says(sessions: Sessions, backend: str, team: Team,
-                                                                  make_customer: MakeCustomer) -> None:
+def test_concurrent_tag_saves_leave_the_tags_the_audit_trail_says(
+    sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer
+) -> None:
     customer = make_customer("Tagged Twice", tags=("key",))
     outcome = race(
-        sessions, backend, after_reading="customer_tags",
-        first=lambda: update_customer(sessions, actor=team.manager, customer_id=customer.id,
-                                      version=customer.version, changes={"tags": ("key", "vip")}),
-        second=lambda: update_customer(sessions, actor=team.admin, customer_id=customer.id,
-                                       version=customer.version, changes={"tags": ("key", "export")}))
+        sessions,
+        backend,
+        after_reading="customer_tags",
+        first=lambda: update_customer(
+            sessions,
+            actor=team.manager,
+            customer_id=customer.id,
+            version=customer.version,
+            changes={"tags": ("key", "vip")},
+        ),
+        second=lambda: update_customer(
+            sessions,
+            actor=team.admin,
+            customer_id=customer.id,
+            version=customer.version,
+            changes={"tags": ("key", "export")},
+        ),
+    )
     winner, loser = outcome.outcome
     assert isinstance(loser, VersionConflict), loser
     assert loser.params["fields"] == "tags"
@@ -170,7 +249,8 @@ def test_concurrent_tag_saves_leave_the_tags_the_audit_trail_says(sessions: Sess
 
 
 def test_free_running_tag_saves_each_win_or_get_a_conflict_naming_someone(
-        sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer) -> None:
+    sessions: Sessions, backend: str, team: Team, make_customer: MakeCustomer
+) -> None:
     """No pause: whatever the interleaving, the tags equal the trail's last word and every refusal names a person."""
     customer = make_customer("Tag Storm")
     actors, rounds = [team.manager, team.admin], 4
@@ -182,8 +262,15 @@ def test_free_running_tag_saves_each_win_or_get_a_conflict_naming_someone(
         for round_ in range(rounds):
             seen = get_customer(sessions, actor=actor, customer_id=customer.id)
             try:
-                outcomes.append(update_customer(sessions, actor=actor, customer_id=customer.id, version=seen.version,
-                                                changes={"tags": (*seen.tags, f"{actor.username}{round_}")}))
+                outcomes.append(
+                    update_customer(
+                        sessions,
+                        actor=actor,
+                        customer_id=customer.id,
+                        version=seen.version,
+                        changes={"tags": (*seen.tags, f"{actor.username}{round_}")},
+                    )
+                )
             except VersionConflict as conflict:
                 outcomes.append(conflict)
 

@@ -20,24 +20,61 @@ from tests.crm.customers.customer_fixtures import MakeCustomer, Team, count_stat
 @pytest.fixture
 def history(sessions: Sessions, team: Team, make_customer: MakeCustomer) -> int:
     created = make_customer("Timeline Ltd", actor=team.staff, region="east")
-    update_customer(sessions, actor=team.staff, customer_id=created.id, version=created.version,
-                    changes={"region": "south", "lifecycle_stage": "intent"})
-    contact = add_contact(sessions, actor=team.staff, customer_id=created.id,
-                          data=ContactInput(name="Jo", phone="13812345678"))
-    update_contact(sessions, actor=team.staff, contact_id=contact.id, version=contact.version,
-                   data=ContactInput(name="Jo", phone="13900001111", is_primary=True))
+    update_customer(
+        sessions,
+        actor=team.staff,
+        customer_id=created.id,
+        version=created.version,
+        changes={"region": "south", "lifecycle_stage": "intent"},
+    )
+    contact = add_contact(
+        sessions, actor=team.staff, customer_id=created.id, data=ContactInput(name="Jo", phone="13812345678")
+    )
+    update_contact(
+        sessions,
+        actor=team.staff,
+        contact_id=contact.id,
+        version=contact.version,
+        data=ContactInput(name="Jo", phone="13900001111", is_primary=True),
+    )
     base = utcnow() + dt.timedelta(minutes=1)
     with transaction(sessions, actor=team.admin) as session:
-        session.add_all([
-            Activity(customer_id=created.id, owner_id=team.staff.id, channel="visit", summary="Met the CTO",
-                     outcome="interested", occurred_at=base + dt.timedelta(minutes=1)),
-            Complaint(code="CP-9", customer_id=created.id, channel="email", description="Late delivery",
-                      severity="medium", received_at=base + dt.timedelta(minutes=2)),
-            SurveyResponse(customer_id=created.id, channel="online", overall_score=5, nps=10, comment="Great",
-                           responded_at=base + dt.timedelta(minutes=3)),
-            ClassChange(customer_id=created.id, dimension="value_tier", old_class=None, new_class="high",
-                        explanation="RFM 5-5-5", changed_at=base + dt.timedelta(minutes=4)),
-        ])
+        session.add_all(
+            [
+                Activity(
+                    customer_id=created.id,
+                    owner_id=team.staff.id,
+                    channel="visit",
+                    summary="Met the CTO",
+                    outcome="interested",
+                    occurred_at=base + dt.timedelta(minutes=1),
+                ),
+                Complaint(
+                    code="CP-9",
+                    customer_id=created.id,
+                    channel="email",
+                    description="Late delivery",
+                    severity="medium",
+                    received_at=base + dt.timedelta(minutes=2),
+                ),
+                SurveyResponse(
+                    customer_id=created.id,
+                    channel="online",
+                    overall_score=5,
+                    nps=10,
+                    comment="Great",
+                    responded_at=base + dt.timedelta(minutes=3),
+                ),
+                ClassChange(
+                    customer_id=created.id,
+                    dimension="value_tier",
+                    old_class=None,
+                    new_class="high",
+                    explanation="RFM 5-5-5",
+                    changed_at=base + dt.timedelta(minutes=4),
+                ),
+            ]
+        )
     return created.id
 
 
@@ -54,7 +91,11 @@ def test_everything_that_happened_comes_newest_first(sessions: Sessions, team: T
     assert stages == [("potential", "intent"), (None, "potential")]
     activity = next(e for e in page.entries if e.kind == "activity")
     assert (activity.who, activity.field, activity.text, activity.detail) == (
-        "张伟 Zhang Wei", "visit", "Met the CTO", "interested")
+        "张伟 Zhang Wei",
+        "visit",
+        "Met the CTO",
+        "interested",
+    )
     assert not page.has_more
 
 
@@ -83,11 +124,17 @@ def test_staff_read_the_timeline_only_of_customers_they_may_see(sessions: Sessio
     assert customer_timeline(sessions, actor=team.staff, customer_id=history).entries
 
 
-def test_owner_and_department_changes_show_names_not_ids(sessions: Sessions, team: Team,
-                                                         make_customer: MakeCustomer) -> None:
+def test_owner_and_department_changes_show_names_not_ids(
+    sessions: Sessions, team: Team, make_customer: MakeCustomer
+) -> None:
     created = make_customer("Reassigned Ltd", owner_id=team.staff.id)
-    update_customer(sessions, actor=team.manager, customer_id=created.id, version=created.version,
-                    changes={"owner_id": team.other_staff.id})
+    update_customer(
+        sessions,
+        actor=team.manager,
+        customer_id=created.id,
+        version=created.version,
+        changes={"owner_id": team.other_staff.id},
+    )
     page = customer_timeline(sessions, actor=team.manager, customer_id=created.id)
     changes = [(e.field, e.old, e.new) for e in page.entries if e.kind == "change" and e.field]
     assert ("owner_id", "张伟 Zhang Wei", "Olivia Other") in changes

@@ -98,6 +98,7 @@ def test_demo_returns_the_rows_it_inserted_per_table(sessions: Sessions) -> None
 def test_demo_covers_every_stage_and_tier(sessions: Sessions) -> None:
     load(sessions, customers=400)
     with sessions.read() as session:
+
         def values(column: Any) -> set[Any]:
             return set(session.scalars(select(column).distinct()))
 
@@ -111,11 +112,13 @@ def test_demo_covers_every_stage_and_tier(sessions: Sessions) -> None:
         assert values(Customer.customer_type) == set(CUSTOMER_TYPES)
         assert values(FollowUpTask.purpose) == set(TASK_PURPOSES)
         assert values(FollowUpTask.status) == {"open", "done", "cancelled"}
-        churned = session.execute(select(Customer.churn_reason, Customer.stage_changed_at)
-                                  .where(Customer.lifecycle_stage == "churned")).all()
+        churned = session.execute(
+            select(Customer.churn_reason, Customer.stage_changed_at).where(Customer.lifecycle_stage == "churned")
+        ).all()
         assert churned and all(reason is not None and changed is not None for reason, changed in churned)
-        prospects = session.scalars(select(Customer.expected_close_date)
-                                    .where(Customer.lifecycle_stage.in_(("potential", "intent")))).all()
+        prospects = session.scalars(
+            select(Customer.expected_close_date).where(Customer.lifecycle_stage.in_(("potential", "intent")))
+        ).all()
         assert prospects and all(TODAY <= day <= TODAY + dt.timedelta(days=183) for day in prospects)
 
 
@@ -168,8 +171,9 @@ def test_new_rows_get_fresh_ids_after_the_load(sessions: Sessions) -> None:
 def test_open_tasks_never_duplicate_customer_and_purpose(sessions: Sessions) -> None:
     load(sessions, customers=400)
     with sessions.read() as session:
-        tasks = session.execute(select(FollowUpTask.customer_id, FollowUpTask.purpose, FollowUpTask.status,
-                                       FollowUpTask.open_key)).all()
+        tasks = session.execute(
+            select(FollowUpTask.customer_id, FollowUpTask.purpose, FollowUpTask.status, FollowUpTask.open_key)
+        ).all()
     open_keys = [key for _, _, status, key in tasks if status == "open"]
     assert open_keys and len(open_keys) == len(set(open_keys))
     for customer_id, purpose, status, key in tasks:
@@ -190,10 +194,18 @@ def test_open_tasks_include_overdue_today_and_this_week(sessions: Sessions) -> N
 def test_cached_follow_up_columns_match_activities_and_tasks(sessions: Sessions) -> None:
     load(sessions)
     with sessions.read() as session:
-        last = dict(session.execute(select(Activity.customer_id, func.max(Activity.occurred_at))
-                                    .group_by(Activity.customer_id)).all())
-        due = dict(session.execute(select(FollowUpTask.customer_id, func.min(FollowUpTask.due_at))
-                                   .where(FollowUpTask.status == "open").group_by(FollowUpTask.customer_id)).all())
+        last = dict(
+            session.execute(
+                select(Activity.customer_id, func.max(Activity.occurred_at)).group_by(Activity.customer_id)
+            ).all()
+        )
+        due = dict(
+            session.execute(
+                select(FollowUpTask.customer_id, func.min(FollowUpTask.due_at))
+                .where(FollowUpTask.status == "open")
+                .group_by(FollowUpTask.customer_id)
+            ).all()
+        )
         cached = session.execute(select(Customer.id, Customer.last_contact_at, Customer.next_follow_up_at)).all()
     for customer_id, last_contact_at, next_follow_up_at in cached:
         assert last_contact_at == last.get(customer_id)
@@ -203,9 +215,11 @@ def test_cached_follow_up_columns_match_activities_and_tasks(sessions: Sessions)
 def test_stage_history_ends_in_the_current_stage(sessions: Sessions) -> None:
     load(sessions)
     with sessions.read() as session:
-        changes = session.execute(select(StageChange.customer_id, StageChange.from_stage, StageChange.to_stage,
-                                         StageChange.changed_at).order_by(StageChange.customer_id,
-                                                                          StageChange.changed_at)).all()
+        changes = session.execute(
+            select(
+                StageChange.customer_id, StageChange.from_stage, StageChange.to_stage, StageChange.changed_at
+            ).order_by(StageChange.customer_id, StageChange.changed_at)
+        ).all()
         stages = dict(session.execute(select(Customer.id, Customer.lifecycle_stage)).all())
     paths: dict[int, list[tuple[str | None, str]]] = {}
     for customer_id, before, after, _ in changes:
@@ -220,9 +234,11 @@ def test_stage_history_ends_in_the_current_stage(sessions: Sessions) -> None:
 def test_only_customers_who_bought_have_orders_and_churned_ones_stopped(sessions: Sessions) -> None:
     load(sessions)
     with sessions.read() as session:
-        rows = session.execute(select(Customer.lifecycle_stage, func.max(Order.order_date), func.min(Order.amount),
-                                      func.max(Order.amount))
-                               .join(Order, Order.customer_id == Customer.id).group_by(Customer.id)).all()
+        rows = session.execute(
+            select(Customer.lifecycle_stage, func.max(Order.order_date), func.min(Order.amount), func.max(Order.amount))
+            .join(Order, Order.customer_id == Customer.id)
+            .group_by(Customer.id)
+        ).all()
     assert {stage for stage, *_ in rows} == {"signed", "churned"}
     for stage, last_order, smallest, largest in rows:
         assert 1000 <= smallest <= largest <= 500_000
@@ -235,8 +251,11 @@ def test_complaints_have_a_status_history_ending_in_their_status(sessions: Sessi
     load(sessions, customers=400)
     with sessions.read() as session:
         complaints = dict(session.execute(select(Complaint.id, Complaint.status)).all())
-        events = session.execute(select(ComplaintEvent.complaint_id, ComplaintEvent.to_status)
-                                 .order_by(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id)).all()
+        events = session.execute(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.to_status).order_by(
+                ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id
+            )
+        ).all()
     last: dict[int, str] = {}
     for complaint_id, status in events:
         last[complaint_id] = status
@@ -257,9 +276,13 @@ def test_every_survey_response_scores_every_dimension(sessions: Sessions) -> Non
 def test_staff_account_owns_a_share_and_viewer_none(sessions: Sessions) -> None:
     load(sessions, customers=1000)
     with sessions.read() as session:
-        owners = dict(session.execute(select(User.username, func.count(Customer.id))
-                                      .outerjoin(Customer, Customer.owner_id == User.id)
-                                      .group_by(User.username)).all())
+        owners = dict(
+            session.execute(
+                select(User.username, func.count(Customer.id))
+                .outerjoin(Customer, Customer.owner_id == User.id)
+                .group_by(User.username)
+            ).all()
+        )
         contacts = count(sessions, Contact)
     assert 100 <= owners["staff"] <= 200
     assert owners["viewer"] == 0 and owners["manager"] > 0
@@ -270,8 +293,7 @@ def test_demo_accounts_can_sign_in(sessions: Sessions) -> None:
     load(sessions)
     for account in DEMO_ACCOUNTS:
         user = authenticate(sessions, username=account.username, password=account.password)
-        assert (user.role, user.language, user.display_name) == (account.role, account.language,
-                                                                  account.display_name)
+        assert (user.role, user.language, user.display_name) == (account.role, account.language, account.display_name)
     assert {account.role for account in DEMO_ACCOUNTS} == {"admin", "manager", "staff", "viewer"}
     assert all(len(account.password) >= 8 for account in DEMO_ACCOUNTS)
 
@@ -291,8 +313,10 @@ def test_fast_sqlite_values_match_what_sqlalchemy_stores() -> None:
     dialect = sqlite.dialect()
     stored = Activity.__table__.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
     format_stamp = _sqlite_stamps()
-    for moment in (dt.datetime(2025, 6, 15, 1, 2, 3, tzinfo=dt.UTC), dt.datetime(1999, 12, 31, 23, 59, 59,
-                                                                                  tzinfo=dt.UTC)):
+    for moment in (
+        dt.datetime(2025, 6, 15, 1, 2, 3, tzinfo=dt.UTC),
+        dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+    ):
         assert format_stamp(int(moment.timestamp())) == stored(moment) == _sqlite_datetime(moment)
     precise = dt.datetime(2025, 6, 15, 9, 2, 3, 45, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert format_stamp(precise) == stored(precise)
@@ -318,18 +342,24 @@ def test_a_reset_replaces_demo_data_its_accounts_have_used(sessions: Sessions) -
     load(sessions)
     manager = authenticate(sessions, username="manager", password="manager-demo-1").as_actor()
     with sessions.read() as session:
-        customer_id, version = session.execute(select(Customer.id, Customer.version).where(
-            Customer.owner_id == manager.id).limit(1)).one()
-    update_customer(sessions, actor=manager, customer_id=customer_id, version=version,
-                    changes={"needs": "Tried the demo"}, today=TODAY)
+        customer_id, version = session.execute(
+            select(Customer.id, Customer.version).where(Customer.owner_id == manager.id).limit(1)
+        ).one()
+    update_customer(
+        sessions,
+        actor=manager,
+        customer_id=customer_id,
+        version=version,
+        changes={"needs": "Tried the demo"},
+        today=TODAY,
+    )
     run_daily(sessions, actor=SYSTEM)
     load(sessions, seed=8, reset=True)
     assert seed_rows(sessions) == 1 and count(sessions, Customer) == SMALL
 
 
 @pytest.mark.parametrize("real_work", ["another_account", "imported_customers", "no_demo_at_all"])
-def test_a_reset_refuses_a_database_holding_anything_the_demo_did_not_make(sessions: Sessions,
-                                                                           real_work: str) -> None:
+def test_a_reset_refuses_a_database_holding_anything_the_demo_did_not_make(sessions: Sessions, real_work: str) -> None:
     """Real customers, their history and accounts are never replaced by demo data with published passwords."""
     from crm.exchange.imports import import_file
     from crm.platform.permissions import SYSTEM
@@ -341,11 +371,18 @@ def test_a_reset_refuses_a_database_holding_anything_the_demo_did_not_make(sessi
         load(sessions)
     if real_work == "another_account":
         admin = authenticate(sessions, username="admin", password="admin-demo-1").as_actor()
-        create_user(sessions, actor=admin, username="alice", display_name="Alice", password="long-enough-1",
-                    role="staff")
+        create_user(
+            sessions, actor=admin, username="alice", display_name="Alice", password="long-enough-1", role="staff"
+        )
     else:
-        import_file(sessions, actor=SYSTEM, kind="customers", filename="real.csv",
-                    data=b"code,name\nR001,Real Customer Ltd\n", today=TODAY)
+        import_file(
+            sessions,
+            actor=SYSTEM,
+            kind="customers",
+            filename="real.csv",
+            data=b"code,name\nR001,Real Customer Ltd\n",
+            today=TODAY,
+        )
     before = count(sessions, Customer), count(sessions, User), count(sessions, AuditLog)
     with pytest.raises(CrmError) as caught:
         load(sessions, seed=8, reset=True)
@@ -359,7 +396,8 @@ def test_a_reset_refuses_a_database_holding_anything_the_demo_did_not_make(sessi
 
 @pytest.mark.parametrize("competitor", ["another_load", "first_admin"])
 def test_a_load_checks_the_database_is_empty_inside_the_transaction_that_writes(
-        sessions: Sessions, monkeypatch: pytest.MonkeyPatch, competitor: str) -> None:
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch, competitor: str
+) -> None:
     """Two browsers on the first-run screen: whatever the other one did while this load was generating wins."""
     from crm.demo import service as demo
     from crm.platform.users import create_first_admin
@@ -385,7 +423,8 @@ def test_a_load_checks_the_database_is_empty_inside_the_transaction_that_writes(
 
 
 def test_the_command_line_reset_refuses_real_data_with_exit_status_2(
-        tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from crm.cli import main
     from crm.platform.users import create_first_admin
     from db.engine import make_engine, make_session_factory, upgrade_database
@@ -404,8 +443,9 @@ def test_the_command_line_reset_refuses_real_data_with_exit_status_2(
     engine.dispose()
 
 
-def test_two_loads_at_the_same_moment_load_once_and_refuse_the_other(sessions: Sessions,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_loads_at_the_same_moment_load_once_and_refuse_the_other(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both found the database empty before writing; the second waits for the first and is refused, cleanly."""
     import threading
 

@@ -13,9 +13,11 @@ from crm.cli import main
 from db.engine import make_engine, make_session_factory
 from db.models import Customer, Order
 
-CUSTOMERS = ("客户编号,客户名称,行业,地区,联系人,手机\n"
-             "C001,北京星辰科技有限公司,软件与互联网,华北,张三,13812345678\n"
-             "C002,上海海风贸易有限公司,零售,华东,李四,13987654321\n")
+CUSTOMERS = (
+    "客户编号,客户名称,行业,地区,联系人,手机\n"
+    "C001,北京星辰科技有限公司,软件与互联网,华北,张三,13812345678\n"
+    "C002,上海海风贸易有限公司,零售,华东,李四,13987654321\n"
+)
 ORDERS = "customer_code,order_date,amount,product\nC001,2024-01-05,100.50,Widget\nC002,2024-01-06,20,Gadget\n"
 
 
@@ -42,7 +44,8 @@ def write(tmp_path: Path, name: str, data: bytes) -> str:
 
 
 def test_dry_run_writes_nothing_then_the_import_writes_everything(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "customers.csv", CUSTOMERS.encode("gbk"))
     assert main(["import", "customers", path, "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -57,7 +60,8 @@ def test_dry_run_writes_nothing_then_the_import_writes_everything(
 
 
 def test_bad_rows_are_listed_with_line_numbers_and_written_to_the_report(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "customers.csv", (CUSTOMERS + "C003,,,,,\n").encode("utf-8-sig"))
     report = tmp_path / "report.csv"
     assert main(["import", "customers", path, "--report", str(report), "--lang", "zh", "--dry-run"]) == 1
@@ -66,7 +70,8 @@ def test_bad_rows_are_listed_with_line_numbers_and_written_to_the_report(
 
 
 def test_all_or_nothing_imports_nothing_when_a_row_is_bad(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "customers.csv", (CUSTOMERS + "C003,,,,,\n").encode())
     assert main(["import", "customers", path, "--all-or-nothing"]) == 1
     out = capsys.readouterr().out
@@ -77,7 +82,8 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_bad(
 
 
 def test_orders_of_unknown_customers_need_create_missing(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "orders.csv", ORDERS.encode())
     assert main(["import", "orders", path]) == 1
     assert "No customer has the code C001" in capsys.readouterr().err
@@ -93,7 +99,8 @@ def test_a_missing_file_is_an_error(database: str, capsys: pytest.CaptureFixture
 
 
 def test_csv_export_goes_to_stdout_with_a_bom(
-        database: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    database: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode())])
     capsysbinary.readouterr()
     assert main(["export", "customers"]) == 0
@@ -106,12 +113,12 @@ def test_csv_export_goes_to_stdout_with_a_bom(
 
 
 def test_excel_export_needs_an_output_file_and_writes_a_workbook(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["import", "orders", write(tmp_path, "o.csv", ORDERS.encode()), "--create-missing"])
     assert main(["export", "orders", "--format", "xlsx"]) == 2
     target = tmp_path / "orders.xlsx"
-    assert main(["export", "orders", "--format", "xlsx", "-o", str(target), "--headers", "labels",
-                 "--lang", "zh"]) == 0
+    assert main(["export", "orders", "--format", "xlsx", "-o", str(target), "--headers", "labels", "--lang", "zh"]) == 0
     sheet = load_workbook(io.BytesIO(target.read_bytes()), read_only=True).worksheets[0]
     table = list(sheet.iter_rows(values_only=True))
     assert table[0][:4] == ("客户编号", "客户名称", "订单号", "订单日期")
@@ -119,15 +126,22 @@ def test_excel_export_needs_an_output_file_and_writes_a_workbook(
 
 
 def test_an_export_as_a_viewer_masks_phones_and_an_unknown_user_is_refused(
-        database: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    database: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     from crm.platform.permissions import SYSTEM
     from crm.platform.users import create_user
 
     main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode())])
     engine = make_engine(database)
     try:
-        create_user(make_session_factory(engine), actor=SYSTEM, username="vera", display_name="Vera Viewer",
-                    password="viewer-secret-1", role="viewer")
+        create_user(
+            make_session_factory(engine),
+            actor=SYSTEM,
+            username="vera",
+            display_name="Vera Viewer",
+            password="viewer-secret-1",
+            role="viewer",
+        )
     finally:
         engine.dispose()
     capsysbinary.readouterr()
@@ -144,7 +158,8 @@ def test_an_export_as_a_viewer_masks_phones_and_an_unknown_user_is_refused(
 
 
 def test_a_customer_file_without_codes_skips_likely_duplicates_unless_told_otherwise(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["import", "customers", write(tmp_path, "c.csv", CUSTOMERS.encode("utf-8"))])
     capsys.readouterr()
     codeless = write(tmp_path, "codeless.csv", "客户名称,手机\n北京星辰科技,\n新客户,\n".encode())
@@ -162,7 +177,8 @@ def test_a_customer_file_without_codes_skips_likely_duplicates_unless_told_other
 
 
 def test_identical_order_rows_are_counted_and_each_imported(
-        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     twice = ORDERS + "C001,2024-01-05,100.50,Widget\n"
     assert main(["import", "orders", write(tmp_path, "o.csv", twice.encode()), "--create-missing"]) == 0
     captured = capsys.readouterr()

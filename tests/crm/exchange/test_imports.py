@@ -32,12 +32,12 @@ CUSTOMERS_ZH = (
 
 @pytest.fixture
 def owner(sessions: Sessions) -> Actor:
-    return create_user(sessions, actor=SYSTEM, username="wang", display_name="王经理", password="wang-pass-123",
-                       role="staff").as_actor()
+    return create_user(
+        sessions, actor=SYSTEM, username="wang", display_name="王经理", password="wang-pass-123", role="staff"
+    ).as_actor()
 
 
-def run(sessions: Sessions, actor: Actor, kind: str, text: str | bytes, *, name: str = "file.csv",
-        **options: Any):  # type: ignore[no-untyped-def]
+def run(sessions: Sessions, actor: Actor, kind: str, text: str | bytes, *, name: str = "file.csv", **options: Any):  # type: ignore[no-untyped-def]
     data = text.encode("utf-8") if isinstance(text, str) else text
     return import_file(sessions, actor=actor, kind=kind, filename=name, data=data, today=TODAY, **options)
 
@@ -50,8 +50,14 @@ def count(sessions: Sessions, model: type) -> int:
 def audit_count(sessions: Sessions) -> int:
     """Audit rows about imported records (creating the test's users is audited too)."""
     with sessions.read() as session:
-        return int(session.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity_type.in_(("customers", "contacts", "orders")))) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.entity_type.in_(("customers", "contacts", "orders")))
+            )
+            or 0
+        )
 
 
 def customer(sessions: Sessions, code: str) -> Any:
@@ -69,8 +75,14 @@ def issues_of(report: Any, lang: str = "en") -> list[tuple[int, str, str, str]]:
 
 def test_gbk_utf8_and_bom_files_are_all_read_as_the_same_table() -> None:
     text = "客户编号,客户名称\nC001,北京星辰科技\n"
-    tables = {name: read_table("a.csv", data) for name, data in {
-        "gbk": text.encode("gbk"), "utf-8": text.encode("utf-8"), "bom": text.encode("utf-8-sig")}.items()}
+    tables = {
+        name: read_table("a.csv", data)
+        for name, data in {
+            "gbk": text.encode("gbk"),
+            "utf-8": text.encode("utf-8"),
+            "bom": text.encode("utf-8-sig"),
+        }.items()
+    }
     assert {t.encoding for t in tables.values()} == {"gb18030", "utf-8", "utf-8-sig"}
     assert {t.headers for t in tables.values()} == {("客户编号", "客户名称")}
     assert {tuple(t.rows) for t in tables.values()} == {((2, ("C001", "北京星辰科技")),)}
@@ -88,18 +100,53 @@ def test_an_unsupported_file_type_is_refused_with_a_message() -> None:
 
 
 def test_chinese_and_english_headers_are_recognised_whatever_the_case_and_spacing() -> None:
-    mapping = suggest_mapping("customers", ["客户编号", " Customer Name ", "电子邮件", "手机", "电话", "负责人",
-                                            "客户来源", "区域", "LIFECYCLE_STAGE", "金额(元)", "whatever"])
-    assert mapping == {"客户编号": "code", " Customer Name ": "name", "电子邮件": "email", "手机": "phone",
-                       "电话": None, "负责人": "owner", "客户来源": "source_channel", "区域": "region",
-                       "LIFECYCLE_STAGE": "lifecycle_stage", "金额(元)": None, "whatever": None}
+    mapping = suggest_mapping(
+        "customers",
+        [
+            "客户编号",
+            " Customer Name ",
+            "电子邮件",
+            "手机",
+            "电话",
+            "负责人",
+            "客户来源",
+            "区域",
+            "LIFECYCLE_STAGE",
+            "金额(元)",
+            "whatever",
+        ],
+    )
+    assert mapping == {
+        "客户编号": "code",
+        " Customer Name ": "name",
+        "电子邮件": "email",
+        "手机": "phone",
+        "电话": None,
+        "负责人": "owner",
+        "客户来源": "source_channel",
+        "区域": "region",
+        "LIFECYCLE_STAGE": "lifecycle_stage",
+        "金额(元)": None,
+        "whatever": None,
+    }
     orders = suggest_mapping("orders", ["客户代码", "订单日期", "金额（元）", "产品", "订单号"])
-    assert orders == {"客户代码": "customer_code", "订单日期": "order_date", "金额（元）": "amount",
-                      "产品": "product", "订单号": "order_no"}
-    contacts = suggest_mapping("contacts", ["customer_code", "name", "title", "phone", "email", "wechat",
-                                            "is_primary"])
-    assert list(contacts.values()) == ["customer_code", "contact_name", "contact_title", "phone", "email",
-                                       "wechat", "is_primary"]
+    assert orders == {
+        "客户代码": "customer_code",
+        "订单日期": "order_date",
+        "金额（元）": "amount",
+        "产品": "product",
+        "订单号": "order_no",
+    }
+    contacts = suggest_mapping("contacts", ["customer_code", "name", "title", "phone", "email", "wechat", "is_primary"])
+    assert list(contacts.values()) == [
+        "customer_code",
+        "contact_name",
+        "contact_title",
+        "phone",
+        "email",
+        "wechat",
+        "is_primary",
+    ]
 
 
 def test_preview_shows_the_suggested_mapping_and_the_first_rows() -> None:
@@ -114,34 +161,55 @@ def test_preview_shows_the_suggested_mapping_and_the_first_rows() -> None:
 
 
 def test_a_gbk_customer_file_with_chinese_headers_and_labels_is_imported(
-        sessions: Sessions, manager: Actor, owner: Actor) -> None:
+    sessions: Sessions, manager: Actor, owner: Actor
+) -> None:
     report = run(sessions, manager, "customers", CUSTOMERS_ZH.encode("gbk"))
     assert report.written and not report.issues
     assert report.counts == {"contacts.created": 2, "customers.created": 2}
     first = customer(sessions, "C001")
     assert (first.name, first.industry, first.region, first.source_channel, first.lifecycle_stage) == (
-        "北京星辰科技有限公司", "software", "north", "exhibition", "intent")
+        "北京星辰科技有限公司",
+        "software",
+        "north",
+        "exhibition",
+        "intent",
+    )
     assert first.owner_id == owner.id and first.version == 1 and first.name_key == "北京星辰科技"
     second = customer(sessions, "C002")
     assert (second.industry, second.region, second.source_channel, second.owner_id) == (
-        "retail", "east", "website", owner.id)  # the owner given by display name
+        "retail",
+        "east",
+        "website",
+        owner.id,
+    )  # the owner given by display name
     with sessions.read() as session:
-        contacts = session.execute(select(Contact.name, Contact.phone, Contact.email, Contact.is_primary)
-                                   .order_by(Contact.name)).all()
-        stages = session.execute(select(StageChange.from_stage, StageChange.to_stage)
-                                 .order_by(StageChange.to_stage)).all()
-        audit = session.execute(select(AuditLog.action, AuditLog.entity_type, AuditLog.field, AuditLog.username)
-                                .where(AuditLog.username == "boss")).all()
-    assert [tuple(c) for c in contacts] == [("张三", "13812345678", "zhang@example.com", True),
-                                            ("李四", "13987654321", "li@example.com", True)]
+        contacts = session.execute(
+            select(Contact.name, Contact.phone, Contact.email, Contact.is_primary).order_by(Contact.name)
+        ).all()
+        stages = session.execute(
+            select(StageChange.from_stage, StageChange.to_stage).order_by(StageChange.to_stage)
+        ).all()
+        audit = session.execute(
+            select(AuditLog.action, AuditLog.entity_type, AuditLog.field, AuditLog.username).where(
+                AuditLog.username == "boss"
+            )
+        ).all()
+    assert [tuple(c) for c in contacts] == [
+        ("张三", "13812345678", "zhang@example.com", True),
+        ("李四", "13987654321", "li@example.com", True),
+    ]
     assert [tuple(s) for s in stages] == [(None, "intent"), (None, "potential")]
     assert sorted((a.action, a.entity_type) for a in audit) == [
-        ("create", "contacts"), ("create", "contacts"), ("create", "customers"), ("create", "customers"),
-        ("import", "customers"), ("recompute", "classification")]
+        ("create", "contacts"),
+        ("create", "contacts"),
+        ("create", "customers"),
+        ("create", "customers"),
+        ("import", "customers"),
+        ("recompute", "classification"),
+    ]
 
 
-def test_an_excel_workbook_is_imported_with_numbers_and_dates_as_typed(
-        sessions: Sessions, manager: Actor) -> None:
+def test_an_excel_workbook_is_imported_with_numbers_and_dates_as_typed(sessions: Sessions, manager: Actor) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["Customer Code", "Customer Name", "Mobile", "First contact date"])
@@ -157,7 +225,8 @@ def test_an_excel_workbook_is_imported_with_numbers_and_dates_as_typed(
 
 
 def test_the_dry_run_reports_every_bad_row_with_line_column_and_reason_and_writes_nothing(
-        sessions: Sessions, manager: Actor, owner: Actor) -> None:
+    sessions: Sessions, manager: Actor, owner: Actor
+) -> None:
     text = (
         "code,name,email,phone,industry,owner,first_contact_date\n"
         "A1,Good One,a@example.com,13812345678,software,wang,2024-01-01\n"
@@ -166,8 +235,9 @@ def test_the_dry_run_reports_every_bad_row_with_line_column_and_reason_and_write
         "A1,Again,,,,,\n"
         f"A5,{'x' * 201},,,,,20240230\n"
     )
-    report = preview_import(sessions, actor=manager, kind="customers", filename="c.csv", data=text.encode(),
-                            today=TODAY)
+    report = preview_import(
+        sessions, actor=manager, kind="customers", filename="c.csv", data=text.encode(), today=TODAY
+    )
     assert report.dry_run and not report.written
     assert report.total_rows == 5 and report.bad_rows == 4 and report.valid_rows == 1
     found = issues_of(report)
@@ -218,17 +288,24 @@ def test_all_or_nothing_writes_nothing_when_any_row_is_bad(sessions: Sessions, m
 
 
 def test_a_missing_required_column_is_reported_on_line_1_and_nothing_is_imported(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     report = run(sessions, manager, "customers", "code,city\nA1,Beijing\n")
     assert not report.written and report.bad_rows == 1
-    assert issues_of(report) == [(1, "Customer name", "error",
-                                  "Required column missing: map a column of the file to it.")]
+    assert issues_of(report) == [
+        (1, "Customer name", "error", "Required column missing: map a column of the file to it.")
+    ]
     assert count(sessions, Customer) == 0
 
 
 def test_a_column_mapping_chosen_by_the_user_replaces_the_suggestion(sessions: Sessions, manager: Actor) -> None:
-    report = run(sessions, manager, "customers", "Kundennummer,Firma,Ort\nK1,Müller GmbH,Berlin\n",
-                 mapping={"Kundennummer": "code", "Firma": "name", "Ort": "address"})
+    report = run(
+        sessions,
+        manager,
+        "customers",
+        "Kundennummer,Firma,Ort\nK1,Müller GmbH,Berlin\n",
+        mapping={"Kundennummer": "code", "Firma": "name", "Ort": "address"},
+    )
     assert report.written and report.created == 1
     assert customer(sessions, "K1").address == "Berlin"
 
@@ -244,7 +321,8 @@ def test_reimporting_the_same_file_changes_nothing(sessions: Sessions, manager: 
 
 
 def test_reimporting_changed_rows_updates_fields_audits_them_and_records_the_stage_change(
-        sessions: Sessions, manager: Actor, owner: Actor) -> None:
+    sessions: Sessions, manager: Actor, owner: Actor
+) -> None:
     run(sessions, manager, "customers", CUSTOMERS_ZH)
     changed = CUSTOMERS_ZH.replace("意向", "签约").replace("软件与互联网", "金融")
     report = run(sessions, manager, "customers", changed)
@@ -253,14 +331,20 @@ def test_reimporting_changed_rows_updates_fields_audits_them_and_records_the_sta
     assert (first.industry, first.lifecycle_stage, first.version) == ("finance", "signed", 2)
     assert first.stage_changed_at is not None
     with sessions.read() as session:
-        updates = session.execute(select(AuditLog.field, AuditLog.old_value, AuditLog.new_value,
-                                         AuditLog.entity_version)
-                                  .where(AuditLog.action == "update", AuditLog.entity_type == "customers")
-                                  .order_by(AuditLog.field)).all()
-        moves = session.execute(select(StageChange.from_stage, StageChange.to_stage, StageChange.changed_by_id)
-                                .where(StageChange.from_stage.is_not(None))).all()
-    assert [tuple(u) for u in updates] == [("industry", "software", "finance", 2),
-                                           ("lifecycle_stage", "intent", "signed", 2)]
+        updates = session.execute(
+            select(AuditLog.field, AuditLog.old_value, AuditLog.new_value, AuditLog.entity_version)
+            .where(AuditLog.action == "update", AuditLog.entity_type == "customers")
+            .order_by(AuditLog.field)
+        ).all()
+        moves = session.execute(
+            select(StageChange.from_stage, StageChange.to_stage, StageChange.changed_by_id).where(
+                StageChange.from_stage.is_not(None)
+            )
+        ).all()
+    assert [tuple(u) for u in updates] == [
+        ("industry", "software", "finance", 2),
+        ("lifecycle_stage", "intent", "signed", 2),
+    ]
     assert [tuple(m) for m in moves] == [("intent", "signed", manager.id)]
 
 
@@ -291,24 +375,31 @@ def test_an_unknown_owner_is_an_error_for_that_row_only(sessions: Sessions, mana
 
 
 def test_possible_duplicates_of_other_existing_customers_are_warnings_not_errors(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     run(sessions, manager, "customers", "code,name,phone,email\nOLD,星辰科技有限公司,+86 138 1234 5678,A@X.com\n")
-    text = ("code,name,phone,email\n"
-            "NEW1,星辰科技,,\n"
-            "NEW2,Other,13812345678,\n"
-            "NEW3,Third,,a@x.com\n"
-            "OLD,星辰科技有限公司,13812345678,a@x.com\n")
+    text = (
+        "code,name,phone,email\n"
+        "NEW1,星辰科技,,\n"
+        "NEW2,Other,13812345678,\n"
+        "NEW3,Third,,a@x.com\n"
+        "OLD,星辰科技有限公司,13812345678,a@x.com\n"
+    )
     report = run(sessions, manager, "customers", text, dry_run=True)
     assert not report.errors
     assert [(i.line, i.field, i.key) for i in report.warnings] == [
-        (2, "name", "imports.possible_duplicate_name"), (3, "phone", "imports.possible_duplicate_phone"),
-        (4, "email", "imports.possible_duplicate_email"), (5, "name", "imports.same_name_in_file")]
+        (2, "name", "imports.possible_duplicate_name"),
+        (3, "phone", "imports.possible_duplicate_phone"),
+        (4, "email", "imports.possible_duplicate_email"),
+        (5, "name", "imports.same_name_in_file"),
+    ]
     assert "OLD" in report.warnings[0].message("en")
 
 
 def test_staff_and_viewers_may_not_import(sessions: Sessions, owner: Actor) -> None:
-    viewer = create_user(sessions, actor=SYSTEM, username="viewer", display_name="V", password="viewer-pass-1",
-                         role="viewer").as_actor()
+    viewer = create_user(
+        sessions, actor=SYSTEM, username="viewer", display_name="V", password="viewer-pass-1", role="viewer"
+    ).as_actor()
     for actor in (owner, viewer):
         with pytest.raises(PermissionDenied):
             run(sessions, actor, "customers", "code,name\nA1,Alpha\n", dry_run=True)
@@ -318,20 +409,25 @@ def test_staff_and_viewers_may_not_import(sessions: Sessions, owner: Actor) -> N
 
 
 def test_contacts_are_upserted_by_customer_and_name_with_one_primary_per_customer(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     run(sessions, manager, "customers", "code,name,contact,phone\nA1,Alpha,Ann,13812345678\n")
-    text = ("customer_code,name,title,phone,email,wechat,is_primary\n"
-            "A1,ann,CTO,+86 138-1234-5678,ann@alpha.com,,\n"
-            "A1,Bob,CEO,,bob@alpha.com,bobwx,是\n"
-            "A1,Cid,,,,,1\n"
-            "ZZ,Dan,,,,,\n")
+    text = (
+        "customer_code,name,title,phone,email,wechat,is_primary\n"
+        "A1,ann,CTO,+86 138-1234-5678,ann@alpha.com,,\n"
+        "A1,Bob,CEO,,bob@alpha.com,bobwx,是\n"
+        "A1,Cid,,,,,1\n"
+        "ZZ,Dan,,,,,\n"
+    )
     report = run(sessions, manager, "contacts", text)
-    assert [(i.line, i.key) for i in report.errors] == [(4, "imports.second_primary"),
-                                                        (5, "imports.unknown_customer")]
+    assert [(i.line, i.key) for i in report.errors] == [(4, "imports.second_primary"), (5, "imports.unknown_customer")]
     assert report.counts == {"contacts.created": 1, "contacts.updated": 1}
     with sessions.read() as session:
-        rows = session.execute(select(Contact.name, Contact.title, Contact.phone, Contact.is_primary, Contact.version)
-                               .order_by(Contact.name)).all()
+        rows = session.execute(
+            select(Contact.name, Contact.title, Contact.phone, Contact.is_primary, Contact.version).order_by(
+                Contact.name
+            )
+        ).all()
     # Ann keeps the phone as stored (same number), gets her title, and stops being the primary contact.
     assert [tuple(r) for r in rows] == [("Ann", "CTO", "13812345678", False, 2), ("Bob", "CEO", None, True, 1)]
     assert run(sessions, manager, "contacts", text).counts == {"contacts.unchanged": 2}
@@ -346,10 +442,12 @@ def test_contacts_for_missing_customers_can_create_them(sessions: Sessions, mana
 # --- orders ---------------------------------------------------------------------------------------------------
 
 
-ORDERS = ("customer_code,order_date,amount,product\n"
-          "A1,2024-01-05,100.50,Widget\n"
-          "A1,2024/1/6,\"1,000\",Gadget\n"
-          "A1,2024-01-05,100.50,Widget\n")
+ORDERS = (
+    "customer_code,order_date,amount,product\n"
+    "A1,2024-01-05,100.50,Widget\n"
+    'A1,2024/1/6,"1,000",Gadget\n'
+    "A1,2024-01-05,100.50,Widget\n"
+)
 
 
 def test_orders_are_imported_once_however_often_the_file_is_imported(sessions: Sessions, manager: Actor) -> None:
@@ -359,18 +457,27 @@ def test_orders_are_imported_once_however_often_the_file_is_imported(sessions: S
     second = run(sessions, manager, "orders", ORDERS)
     assert second.counts == {"orders.unchanged": 3, "orders.identical_rows": 1}
     with sessions.read() as session:
-        orders = session.execute(select(Order.order_date, Order.amount, Order.product, Order.currency,
-                                        Order.version).order_by(Order.order_date, Order.id)).all()
-        created = session.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity_type == "orders", AuditLog.action == "create"))
-    assert [tuple(o) for o in orders] == [(dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
-                                          (dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
-                                          (dt.date(2024, 1, 6), Decimal("1000.00"), "Gadget", "CNY", 1)]
+        orders = session.execute(
+            select(Order.order_date, Order.amount, Order.product, Order.currency, Order.version).order_by(
+                Order.order_date, Order.id
+            )
+        ).all()
+        created = session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity_type == "orders", AuditLog.action == "create")
+        )
+    assert [tuple(o) for o in orders] == [
+        (dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
+        (dt.date(2024, 1, 5), Decimal("100.50"), "Widget", "CNY", 1),
+        (dt.date(2024, 1, 6), Decimal("1000.00"), "Gadget", "CNY", 1),
+    ]
     assert created == 3
 
 
 def test_identical_order_rows_are_orders_of_their_own_matched_by_multiplicity(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     """A customer who bought the same thing twice a day: two orders; one more identical row adds exactly one."""
     run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
     twice = "customer_code,order_date,amount,product\n" + "A1,2024-01-05,10,W\n" * 2
@@ -381,7 +488,10 @@ def test_identical_order_rows_are_orders_of_their_own_matched_by_multiplicity(
     assert run(sessions, manager, "orders", twice).counts == {"orders.unchanged": 2, "orders.identical_rows": 1}
     thrice = twice + "A1,2024-01-05,10,W\n"
     assert run(sessions, manager, "orders", thrice).counts == {
-        "orders.created": 1, "orders.unchanged": 2, "orders.identical_rows": 2}
+        "orders.created": 1,
+        "orders.unchanged": 2,
+        "orders.identical_rows": 2,
+    }
     assert run(sessions, manager, "orders", thrice).counts == {"orders.unchanged": 3, "orders.identical_rows": 2}
     assert count(sessions, Order) == 3
     # A numbered row takes over one numberless order; the numberless rows still match the others.
@@ -394,8 +504,9 @@ def test_identical_order_rows_are_orders_of_their_own_matched_by_multiplicity(
 def test_orders_with_an_order_number_are_matched_by_it_and_updated(sessions: Sessions, manager: Actor) -> None:
     run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
     run(sessions, manager, "orders", "订单号,客户编号,订单日期,金额\nSO-1,A1,2024-01-05,100\n")
-    report = run(sessions, manager, "orders",
-                 "订单号,客户编号,订单日期,金额\nSO-1,A1,2024-01-05,120\nSO-1,A1,2024-01-06,1\n")
+    report = run(
+        sessions, manager, "orders", "订单号,客户编号,订单日期,金额\nSO-1,A1,2024-01-05,120\nSO-1,A1,2024-01-06,1\n"
+    )
     assert report.counts == {"orders.updated": 1}
     assert [(i.line, i.key) for i in report.errors] == [(3, "imports.duplicate_in_file")]
     with sessions.read() as session:
@@ -404,18 +515,24 @@ def test_orders_with_an_order_number_are_matched_by_it_and_updated(sessions: Ses
 
 def test_order_rows_are_validated_like_the_forms(sessions: Sessions, manager: Actor) -> None:
     run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
-    text = ("customer_code,order_date,amount,product\n"
-            "A1,2024-07-01,10,X\n"
-            "A1,2024-01-01,-5,X\n"
-            "A1,2024-01-01,1.005,X\n"
-            "A1,yesterday,1,X\n"
-            "A1,2024-01-01,,X\n"
-            "NOPE,2024-01-01,1,X\n")
+    text = (
+        "customer_code,order_date,amount,product\n"
+        "A1,2024-07-01,10,X\n"
+        "A1,2024-01-01,-5,X\n"
+        "A1,2024-01-01,1.005,X\n"
+        "A1,yesterday,1,X\n"
+        "A1,2024-01-01,,X\n"
+        "NOPE,2024-01-01,1,X\n"
+    )
     report = run(sessions, manager, "orders", text, dry_run=True)
     assert [(i.line, i.field, i.key) for i in report.errors] == [
-        (2, "order_date", "validation.future_date"), (3, "amount", "validation.amount"),
-        (4, "amount", "validation.amount"), (5, "order_date", "validation.date"),
-        (6, "amount", "validation.required"), (7, "customer_code", "imports.unknown_customer")]
+        (2, "order_date", "validation.future_date"),
+        (3, "amount", "validation.amount"),
+        (4, "amount", "validation.amount"),
+        (5, "order_date", "validation.date"),
+        (6, "amount", "validation.required"),
+        (7, "customer_code", "imports.unknown_customer"),
+    ]
 
 
 def test_unknown_customers_of_orders_are_created_when_asked(sessions: Sessions, manager: Actor) -> None:
@@ -425,8 +542,7 @@ def test_unknown_customers_of_orders_are_created_when_asked(sessions: Sessions, 
     assert (created.name, created.lifecycle_stage, created.version, created.name_key) == ("NEW", "potential", 1, "new")
 
 
-def test_orders_keep_bad_rows_out_and_all_or_nothing_keeps_everything_out(
-        sessions: Sessions, manager: Actor) -> None:
+def test_orders_keep_bad_rows_out_and_all_or_nothing_keeps_everything_out(sessions: Sessions, manager: Actor) -> None:
     run(sessions, manager, "customers", "code,name\nA1,Alpha\n")
     text = ORDERS + "A1,2024-01-07,abc,X\n"
     assert not run(sessions, manager, "orders", text, all_or_nothing=True).written
@@ -444,19 +560,22 @@ def test_a_row_for_an_archived_customer_is_imported_with_a_warning(sessions: Ses
 
 
 def test_an_import_issues_the_same_statements_for_ten_rows_as_for_nine_hundred(
-        sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Bulk statements, not one per row: the statement count does not grow with the file."""
     import crm.exchange.imports
 
     monkeypatch.setattr(crm.exchange.imports, "CLASSIFIED_KINDS", frozenset())  # count the import alone
-    manager = create_user(sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss",
-                          password="boss-pass-123", role="manager").as_actor()
+    manager = create_user(
+        sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123", role="manager"
+    ).as_actor()
     customers = "code,name,phone\n" + "".join(f"K{i},Name {i},1380000{i:04d}\n" for i in range(900))
     run(sqlite_sessions, manager, "customers", customers)
 
     def statements(rows: int, offset: int) -> int:
         text = "customer_code,order_date,amount,product\n" + "".join(
-            f"K{i},2024-01-{1 + i % 28:02d},{offset + i}.50,P\n" for i in range(rows))
+            f"K{i},2024-01-{1 + i % 28:02d},{offset + i}.50,P\n" for i in range(rows)
+        )
         seen: list[str] = []
 
         def count_statement(*args: Any) -> None:
@@ -481,12 +600,14 @@ def test_leaving_churned_clears_the_churn_reason(sessions: Sessions, manager: Ac
 
 
 def test_an_orders_import_refreshes_the_computed_classes(sessions: Sessions) -> None:
-    manager = create_user(sessions, actor=SYSTEM, username="boss", display_name="Boss",
-                          password="boss-pass-123", role="manager").as_actor()
+    manager = create_user(
+        sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123", role="manager"
+    ).as_actor()
     run(sessions, manager, "customers", "code,name\nK1,Big Buyer\n")
     recent = TODAY - dt.timedelta(days=3)
     orders = "customer_code,order_date,amount\n" + "".join(
-        f"K1,{recent - dt.timedelta(days=i)},200000.00\n" for i in range(20))
+        f"K1,{recent - dt.timedelta(days=i)},200000.00\n" for i in range(20)
+    )
     run(sessions, manager, "orders", orders)
     with sessions.read() as session:
         tier, frequency = session.execute(select(Customer.value_tier, Customer.rfm_frequency)).one()
@@ -495,23 +616,24 @@ def test_an_orders_import_refreshes_the_computed_classes(sessions: Sessions) -> 
 
 # --- customer files without a code column ---------------------------------------------------------------------
 
-CODELESS = ("客户名称,手机,邮箱\n"
-            "北京星辰科技有限公司,,\n"
-            "Beta Trading,139 1234 5678,\n"
-            "Gamma,,Gamma@Example.com\n"
-            "Delta,,\n")
+CODELESS = (
+    "客户名称,手机,邮箱\n北京星辰科技有限公司,,\nBeta Trading,139 1234 5678,\nGamma,,Gamma@Example.com\nDelta,,\n"
+)
 
 
 def existing_lookalikes(sessions: Sessions, manager: Actor) -> None:
     """Three existing customers: one with the same (folded) name, one with the phone, one with the email."""
-    run(sessions, manager, "customers", "code,name,phone,email\n"
-        "K1,北京星辰科技,,\n"
-        "K2,Other Name,+86 139-1234-5678,\n"
-        "K3,Someone,,gamma@example.com\n")
+    run(
+        sessions,
+        manager,
+        "customers",
+        "code,name,phone,email\nK1,北京星辰科技,,\nK2,Other Name,+86 139-1234-5678,\nK3,Someone,,gamma@example.com\n",
+    )
 
 
 def test_a_customer_file_without_codes_is_imported_with_codes_drawn_as_the_form_draws_them(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     from crm.customers.service import CustomerInput, create_customer
 
     create_customer(sessions, actor=manager, data=CustomerInput(name="Made in the form"), today=TODAY)
@@ -523,15 +645,21 @@ def test_a_customer_file_without_codes_is_imported_with_codes_drawn_as_the_form_
 
 
 def test_the_dry_run_lists_each_likely_duplicate_with_its_candidate_and_skips_them_by_default(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     existing_lookalikes(sessions, manager)
     dry = run(sessions, manager, "customers", CODELESS, dry_run=True)
     assert [(d.line, d.candidate.code, d.candidate.matched_on, d.action) for d in dry.duplicates] == [
-        (2, "K1", ("name",), "skip"), (3, "K2", ("phone",), "skip"), (4, "K3", ("email",), "skip")]
+        (2, "K1", ("name",), "skip"),
+        (3, "K2", ("phone",), "skip"),
+        (4, "K3", ("email",), "skip"),
+    ]
     assert dry.duplicates[0].message("zh") == "疑似与 K1「北京星辰科技」重复（名称相同）：跳过。"
     assert [(i.line, i.key) for i in dry.warnings] == [
-        (2, "imports.likely_duplicate.skip"), (3, "imports.likely_duplicate.skip"),
-        (4, "imports.likely_duplicate.skip")]
+        (2, "imports.likely_duplicate.skip"),
+        (3, "imports.likely_duplicate.skip"),
+        (4, "imports.likely_duplicate.skip"),
+    ]
     assert dry.counts == {"customers.created": 1, "customers.skipped": 3}
     before = count(sessions, Customer)
     assert run(sessions, manager, "customers", CODELESS).counts == {"customers.created": 1, "customers.skipped": 3}
@@ -541,14 +669,25 @@ def test_the_dry_run_lists_each_likely_duplicate_with_its_candidate_and_skips_th
 
 
 def test_likely_duplicates_update_their_match_or_are_imported_as_new_as_chosen_per_file_and_per_row(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     existing_lookalikes(sessions, manager)
     before = count(sessions, Customer)
-    report = run(sessions, manager, "customers", CODELESS.replace("Delta,,", "Delta,,d@example.com"),
-                 on_duplicate="update", row_choices={3: "new", 4: "skip"})
+    report = run(
+        sessions,
+        manager,
+        "customers",
+        CODELESS.replace("Delta,,", "Delta,,d@example.com"),
+        on_duplicate="update",
+        row_choices={3: "new", 4: "skip"},
+    )
     assert [(d.line, d.action) for d in report.duplicates] == [(2, "update"), (3, "new"), (4, "skip")]
-    assert report.counts == {"contacts.created": 2, "customers.created": 2, "customers.skipped": 1,
-                             "customers.updated": 1}
+    assert report.counts == {
+        "contacts.created": 2,
+        "customers.created": 2,
+        "customers.skipped": 1,
+        "customers.updated": 1,
+    }
     assert customer(sessions, "K1").name == "北京星辰科技有限公司"  # updated from the file
     assert count(sessions, Customer) == before + 2  # Beta Trading (as new) and Delta
     with pytest.raises(CrmError):
@@ -556,19 +695,26 @@ def test_likely_duplicates_update_their_match_or_are_imported_as_new_as_chosen_p
 
 
 def test_two_rows_of_a_file_without_codes_with_one_name_are_refused_not_guessed(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     report = run(sessions, manager, "customers", "name\nAlpha Ltd\nALPHA\n")
     assert report.created == 1
     assert [(i.line, i.key) for i in report.errors] == [(3, "imports.same_name_without_code")]
 
 
 def test_the_duplicate_lookup_of_a_file_without_codes_is_batched(
-        sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The duplicate lookup reads keys by the thousand (a phone has a few spellings), never a query per row."""
-    manager = create_user(sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss",
-                          password="boss-pass-123", role="manager").as_actor()
-    run(sqlite_sessions, manager, "customers", "code,name,phone\n" + "".join(
-        f"K{i},Name {i},1380000{i:04d}\n" for i in range(0, 900, 2)))
+    manager = create_user(
+        sqlite_sessions, actor=SYSTEM, username="boss", display_name="Boss", password="boss-pass-123", role="manager"
+    ).as_actor()
+    run(
+        sqlite_sessions,
+        manager,
+        "customers",
+        "code,name,phone\n" + "".join(f"K{i},Name {i},1380000{i:04d}\n" for i in range(0, 900, 2)),
+    )
 
     def statements(rows: int) -> int:
         text = "name,phone,email\n" + "".join(f"Name {i},1380000{i:04d},n{i}@example.com\n" for i in range(rows))
@@ -592,16 +738,25 @@ def test_the_duplicate_lookup_of_a_file_without_codes_is_batched(
 
 
 def test_a_nul_character_in_any_cell_is_refused_with_a_reason_and_nothing_of_the_row_is_written(
-        sessions: Sessions, manager: Actor) -> None:
-    report = run(sessions, manager, "customers", "code,name,notes,contact,wechat\n"
-                 "A1,Alpha,fine,Li,w1\n"
-                 "A2,Be\x00ta,,,\n"
-                 "A3,Gamma,a\x00b,,\n"
-                 "A\x004,Delta,,,\n"
-                 "A5,Eps,,Wang,w\x00\n")
+    sessions: Sessions, manager: Actor
+) -> None:
+    report = run(
+        sessions,
+        manager,
+        "customers",
+        "code,name,notes,contact,wechat\n"
+        "A1,Alpha,fine,Li,w1\n"
+        "A2,Be\x00ta,,,\n"
+        "A3,Gamma,a\x00b,,\n"
+        "A\x004,Delta,,,\n"
+        "A5,Eps,,Wang,w\x00\n",
+    )
     assert [(i.line, i.field, i.key) for i in report.errors] == [
-        (3, "name", "validation.nul"), (4, "notes", "validation.nul"), (5, "code", "validation.nul"),
-        (6, "wechat", "validation.nul")]
+        (3, "name", "validation.nul"),
+        (4, "notes", "validation.nul"),
+        (5, "code", "validation.nul"),
+        (6, "wechat", "validation.nul"),
+    ]
     assert "NUL" in report.errors[0].message("en") and "空字符" in report.errors[0].message("zh")
     assert (report.created, count(sessions, Customer), count(sessions, Contact)) == (1, 1, 1)
     contacts = run(sessions, manager, "contacts", "customer_code,name,notes\nA1,Zhao,n\x00\n")
@@ -612,11 +767,13 @@ def test_a_nul_character_in_any_cell_is_refused_with_a_reason_and_nothing_of_the
 
 @pytest.mark.parametrize("length", [50_000, 70_000])
 def test_texts_longer_than_the_forms_allow_are_refused_per_row_on_every_kind(
-        sessions: Sessions, manager: Actor, length: int) -> None:
+    sessions: Sessions, manager: Actor, length: int
+) -> None:
     long = "备" * length
     report = run(sessions, manager, "customers", f"code,name,notes,needs\nA1,Alpha,ok,ok\nA2,Beta,{long},ok\n")
     assert [(i.line, i.field, i.key, i.params) for i in report.errors] == [
-        (3, "notes", "validation.too_long", {"max": 10_000})]
+        (3, "notes", "validation.too_long", {"max": 10_000})
+    ]
     contacts = run(sessions, manager, "contacts", f"customer_code,name,notes\nA1,Li,{long}\n")
     orders = run(sessions, manager, "orders", f"customer_code,order_date,amount,notes\nA1,2024-01-05,1,{long}\n")
     assert [i.key for i in contacts.errors + orders.errors] == ["validation.too_long"] * 2
@@ -639,9 +796,13 @@ def _with_cached_values(data: bytes, values: dict[str, str]) -> bytes:
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = content.decode()
                 for ref, value in values.items():
-                    text = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v ?/>',
-                                  lambda m, v=value: f'<c r="{m.group(0)[6:].split(chr(34))[0]}" t="str">'
-                                                     f'<f>{m.group(2)}</f><v>{v}</v>', text)
+                    text = re.sub(
+                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v ?/>',
+                        lambda m, v=value: (
+                            f'<c r="{m.group(0)[6:].split(chr(34))[0]}" t="str"><f>{m.group(2)}</f><v>{v}</v>'
+                        ),
+                        text,
+                    )
                 content = text.encode()
             target.writestr(item, content)
     return out.getvalue()
@@ -660,10 +821,13 @@ def formula_workbook() -> bytes:
 
 
 def test_an_excel_formula_saved_without_its_result_is_an_error_that_says_what_to_do(
-        sessions: Sessions, manager: Actor) -> None:
+    sessions: Sessions, manager: Actor
+) -> None:
     report = run(sessions, manager, "customers", formula_workbook(), name="f.xlsx")
     assert [(i.line, i.field, i.key) for i in report.errors] == [
-        (2, "name", "imports.formula_without_value"), (3, "notes", "imports.formula_without_value")]
+        (2, "name", "imports.formula_without_value"),
+        (3, "notes", "imports.formula_without_value"),
+    ]
     assert "save it" in report.errors[0].message("en") and "粘贴为数值" in report.errors[0].message("zh")
     assert report.created == 1 and customer(sessions, "A3").name == "Gamma"
 

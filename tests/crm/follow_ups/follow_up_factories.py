@@ -20,16 +20,22 @@ _codes = itertools.count(1)
 
 
 def make_user(sessions: Sessions, username: str, role: str = "staff") -> Actor:
-    return create_user(sessions, actor=SYSTEM, username=username, display_name=username.title(),
-                       password="secret-pass-1", role=role).as_actor()
+    return create_user(
+        sessions, actor=SYSTEM, username=username, display_name=username.title(), password="secret-pass-1", role=role
+    ).as_actor()
 
 
 def make_customer(sessions: Sessions, *, owner: Actor | None, name: str | None = None, **fields: Any) -> int:
     number = next(_codes)
     name = name or f"Customer {number}"
     with transaction(sessions, actor=SYSTEM) as session:
-        customer = Customer(code=f"C{number:06d}", name=name, name_key=normalise_name(name),
-                            owner_id=owner.id if owner else None, **fields)
+        customer = Customer(
+            code=f"C{number:06d}",
+            name=name,
+            name_key=normalise_name(name),
+            owner_id=owner.id if owner else None,
+            **fields,
+        )
         session.add(customer)
         session.flush()
         return customer.id
@@ -59,8 +65,12 @@ def _snapshot(obj: Any) -> SimpleNamespace:
 def tasks_of(sessions: Sessions, customer_id: int) -> list[SimpleNamespace]:
     """The customer's tasks, oldest first, as plain snapshots of their columns."""
     with sessions.read() as session:
-        return [_snapshot(t) for t in session.scalars(select(FollowUpTask).where(
-            FollowUpTask.customer_id == customer_id).order_by(FollowUpTask.id))]
+        return [
+            _snapshot(t)
+            for t in session.scalars(
+                select(FollowUpTask).where(FollowUpTask.customer_id == customer_id).order_by(FollowUpTask.id)
+            )
+        ]
 
 
 def customer_row(sessions: Sessions, customer_id: int) -> SimpleNamespace:

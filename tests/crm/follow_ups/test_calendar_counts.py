@@ -47,17 +47,24 @@ def _in_step(sessions: Sessions) -> dict[tuple[int, dt.date], int]:
 
 def _plan(sessions: Sessions, owner: Actor, due_at: dt.datetime = DUE, purpose: str = "regular_revisit") -> int:
     customer_id = make_customer(sessions, owner=owner)
-    return plan_follow_up(sessions, actor=owner, customer_id=customer_id, due_at=due_at, purpose=purpose,
-                          now=NOW).id
+    return plan_follow_up(sessions, actor=owner, customer_id=customer_id, due_at=due_at, purpose=purpose, now=NOW).id
 
 
-def test_planning_rescheduling_and_reassigning_move_the_days_count(sessions: Sessions, staff: Actor,
-                                                                   manager: Actor) -> None:
+def test_planning_rescheduling_and_reassigning_move_the_days_count(
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     task_id = _plan(sessions, staff)
     assert _in_step(sessions) == {(staff.id, MONDAY): 1}
     # Half an hour later is already Tuesday in Shanghai.
-    task = reschedule_follow_up(sessions, actor=staff, task_id=task_id, version=1, due_at=DUE + dt.timedelta(hours=1),
-                                reason="customer travelling", now=NOW)
+    task = reschedule_follow_up(
+        sessions,
+        actor=staff,
+        task_id=task_id,
+        version=1,
+        due_at=DUE + dt.timedelta(hours=1),
+        reason="customer travelling",
+        now=NOW,
+    )
     assert _in_step(sessions) == {(staff.id, MONDAY + dt.timedelta(days=1)): 1}
     reassign_follow_up(sessions, actor=manager, task_id=task_id, version=task.version, owner_id=manager.id)
     assert _in_step(sessions) == {(manager.id, MONDAY + dt.timedelta(days=1)): 1}
@@ -66,8 +73,17 @@ def test_planning_rescheduling_and_reassigning_move_the_days_count(sessions: Ses
 def test_completing_cancelling_and_archiving_take_the_task_off_its_day(sessions: Sessions, staff: Actor) -> None:
     done, cancelled, archived = (_plan(sessions, staff) for _ in range(3))
     assert _in_step(sessions) == {(staff.id, MONDAY): 3}
-    complete_follow_up(sessions, actor=staff, task_id=done, version=1, channel="phone", occurred_at=NOW,
-                       summary="Called", outcome="reached", now=NOW)
+    complete_follow_up(
+        sessions,
+        actor=staff,
+        task_id=done,
+        version=1,
+        channel="phone",
+        occurred_at=NOW,
+        summary="Called",
+        outcome="reached",
+        now=NOW,
+    )
     assert _in_step(sessions) == {(staff.id, MONDAY): 2}
     cancel_follow_up(sessions, actor=staff, task_id=cancelled, version=1, reason="no longer needed")
     assert _in_step(sessions) == {(staff.id, MONDAY): 1}
@@ -86,12 +102,31 @@ def customer_of_task(sessions: Sessions, task_id: int) -> int:
 
 def test_a_logged_contact_with_a_next_step_counts_the_new_task(sessions: Sessions, staff: Actor) -> None:
     customer_id = make_customer(sessions, owner=staff)
-    log_contact(sessions, actor=staff, customer_id=customer_id, channel="wechat", occurred_at=NOW,
-                summary="Sent the quote", outcome="interested", next_step="Call back", next_due_at=DUE, now=NOW)
+    log_contact(
+        sessions,
+        actor=staff,
+        customer_id=customer_id,
+        channel="wechat",
+        occurred_at=NOW,
+        summary="Sent the quote",
+        outcome="interested",
+        next_step="Call back",
+        next_due_at=DUE,
+        now=NOW,
+    )
     assert _in_step(sessions) == {(staff.id, MONDAY): 1}
     # The next step moves the open task of that purpose rather than adding one.
-    log_contact(sessions, actor=staff, customer_id=customer_id, channel="phone", occurred_at=NOW,
-                summary="Still thinking", next_step="Call again", next_due_at=DUE + dt.timedelta(days=2), now=NOW)
+    log_contact(
+        sessions,
+        actor=staff,
+        customer_id=customer_id,
+        channel="phone",
+        occurred_at=NOW,
+        summary="Still thinking",
+        next_step="Call again",
+        next_due_at=DUE + dt.timedelta(days=2),
+        now=NOW,
+    )
     assert _in_step(sessions) == {(staff.id, MONDAY + dt.timedelta(days=2)): 1}
 
 
@@ -112,8 +147,7 @@ def test_the_rules_bulk_insert_counts_its_tasks(sessions: Sessions, staff: Actor
     assert sum(stored.values()) == 3 and {owner for owner, _day in stored} == {staff.id}
 
 
-def test_a_merge_that_cancels_the_duplicates_task_uncounts_it(sessions: Sessions, staff: Actor,
-                                                              manager: Actor) -> None:
+def test_a_merge_that_cancels_the_duplicates_task_uncounts_it(sessions: Sessions, staff: Actor, manager: Actor) -> None:
     survivor = customer_of_task(sessions, _plan(sessions, staff))
     duplicate = customer_of_task(sessions, _plan(sessions, staff, DUE + dt.timedelta(days=1)))
     assert _in_step(sessions) == {(staff.id, MONDAY): 1, (staff.id, MONDAY + dt.timedelta(days=1)): 1}

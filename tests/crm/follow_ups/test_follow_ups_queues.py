@@ -30,11 +30,18 @@ from tests.crm.follow_ups.follow_up_factories import customer_row, make_customer
 DUE = utc(2026, 11, 23, 15, 30)
 
 
-def _task(sessions: Sessions, owner: Actor, due_at: dt.datetime, purpose: str = "regular_revisit",
-          **customer: object) -> int:
+def _task(
+    sessions: Sessions, owner: Actor, due_at: dt.datetime, purpose: str = "regular_revisit", **customer: object
+) -> int:
     customer_id = make_customer(sessions, owner=owner, **customer)  # type: ignore[arg-type]
-    plan_follow_up(sessions, actor=owner, customer_id=customer_id, due_at=due_at, purpose=purpose,
-                   now=due_at - dt.timedelta(hours=12))
+    plan_follow_up(
+        sessions,
+        actor=owner,
+        customer_id=customer_id,
+        due_at=due_at,
+        purpose=purpose,
+        now=due_at - dt.timedelta(hours=12),
+    )
     return customer_id
 
 
@@ -43,24 +50,36 @@ def _sections(sessions: Sessions, actor: Actor, now: dt.datetime) -> dict[str, l
     return {code: [row.customer_id for row in section.rows] for code, section in queue.sections.items()}
 
 
-@pytest.mark.parametrize(("zone", "now", "section"), [
-    ("Asia/Shanghai", utc(2026, 11, 23, 15, 0), "today"),     # 23:00 in Shanghai, due 23:30
-    ("Asia/Shanghai", utc(2026, 11, 23, 15, 30), "today"),    # due this very minute: not yet overdue
-    ("Asia/Shanghai", utc(2026, 11, 23, 15, 31), "overdue"),  # one minute late
-    ("Asia/Shanghai", utc(2026, 11, 22, 15, 59), "week"),     # 23:59 the day before: tomorrow's task
-    ("Asia/Shanghai", utc(2026, 11, 16, 16, 0), "week"),      # seven days ahead, 00:00 local
-    ("Asia/Shanghai", utc(2026, 11, 16, 15, 59), None),       # one minute more than a week ahead
-    ("Europe/London", utc(2026, 11, 23, 10, 0), "today"),     # London: 15:30 today
-    ("America/Los_Angeles", utc(2026, 11, 23, 10, 0), "today"),  # 02:00 in LA, due 07:30 the same day
-    ("America/Los_Angeles", utc(2026, 11, 22, 10, 0), "week"),   # 02:00 the day before in LA
-])
+@pytest.mark.parametrize(
+    ("zone", "now", "section"),
+    [
+        ("Asia/Shanghai", utc(2026, 11, 23, 15, 0), "today"),  # 23:00 in Shanghai, due 23:30
+        ("Asia/Shanghai", utc(2026, 11, 23, 15, 30), "today"),  # due this very minute: not yet overdue
+        ("Asia/Shanghai", utc(2026, 11, 23, 15, 31), "overdue"),  # one minute late
+        ("Asia/Shanghai", utc(2026, 11, 22, 15, 59), "week"),  # 23:59 the day before: tomorrow's task
+        ("Asia/Shanghai", utc(2026, 11, 16, 16, 0), "week"),  # seven days ahead, 00:00 local
+        ("Asia/Shanghai", utc(2026, 11, 16, 15, 59), None),  # one minute more than a week ahead
+        ("Europe/London", utc(2026, 11, 23, 10, 0), "today"),  # London: 15:30 today
+        ("America/Los_Angeles", utc(2026, 11, 23, 10, 0), "today"),  # 02:00 in LA, due 07:30 the same day
+        ("America/Los_Angeles", utc(2026, 11, 22, 10, 0), "week"),  # 02:00 the day before in LA
+    ],
+)
 def test_due_today_overdue_and_this_week_follow_the_company_time_zone(
-        sessions: Sessions, staff: Actor, zone: str, now: dt.datetime, section: str | None) -> None:
+    sessions: Sessions, staff: Actor, zone: str, now: dt.datetime, section: str | None
+) -> None:
     set_timezone(sessions, zone)
     customer = make_customer(sessions, owner=staff, last_contact_at=now)
     with transaction(sessions, actor=staff) as session:
-        session.add(FollowUpTask(customer_id=customer, owner_id=staff.id, due_at=DUE, purpose="care",
-                                 status="open", open_key=f"{customer}:care"))
+        session.add(
+            FollowUpTask(
+                customer_id=customer,
+                owner_id=staff.id,
+                due_at=DUE,
+                purpose="care",
+                status="open",
+                open_key=f"{customer}:care",
+            )
+        )
     found = {code for code, ids in _sections(sessions, staff, now).items() if customer in ids}
     assert found == ({section} if section else set())
 
@@ -75,7 +94,8 @@ def test_the_same_instant_is_today_in_london_but_tomorrow_in_shanghai(sessions: 
 
 
 def test_out_of_cadence_lists_customers_with_nothing_planned_never_contacted_first(
-        sessions: Sessions, staff: Actor) -> None:
+    sessions: Sessions, staff: Actor
+) -> None:
     now = utc(2026, 11, 23, 2, 0)
     stale = make_customer(sessions, owner=staff, value_tier="medium", last_contact_at=now - dt.timedelta(days=61))
     never = make_customer(sessions, owner=staff, value_tier="low")
@@ -93,8 +113,7 @@ def test_logging_the_contact_takes_a_customer_off_the_out_of_cadence_list(sessio
     now = utc(2026, 11, 23, 2, 0)
     customer = make_customer(sessions, owner=staff)
     assert customer in _sections(sessions, staff, now)["out_of_cadence"]
-    log_contact(sessions, actor=staff, customer_id=customer, channel="phone", occurred_at=now, summary="Hello",
-                now=now)
+    log_contact(sessions, actor=staff, customer_id=customer, channel="phone", occurred_at=now, summary="Hello", now=now)
     assert customer not in _sections(sessions, staff, now)["out_of_cadence"]
 
 
@@ -110,8 +129,7 @@ def test_each_section_counts_everything_and_pages_by_limit(sessions: Sessions, s
     assert first.sections["overdue"].rows[0].due_at == now - dt.timedelta(hours=7)
 
 
-def test_staff_see_only_their_own_queue_and_managers_anyones(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+def test_staff_see_only_their_own_queue_and_managers_anyones(sessions: Sessions, staff: Actor, manager: Actor) -> None:
     now = utc(2026, 11, 23, 2, 0)
     colleague = make_user(sessions, "liuyang", "staff")
     theirs = _task(sessions, colleague, now + dt.timedelta(hours=1), last_contact_at=now)
@@ -148,8 +166,11 @@ def test_the_archive_hook_cancels_the_open_follow_ups_audited(sessions: Sessions
     assert (task.status, task.open_key, task.reschedule_reason) == ("cancelled", None, "Customer archived")
     assert customer_row(sessions, customer).next_follow_up_at is None
     with sessions.read() as session:
-        who = session.scalar(select(AuditLog.username).where(AuditLog.entity_type == "follow_up_tasks",
-                                                             AuditLog.field == "status", AuditLog.action == "update"))
+        who = session.scalar(
+            select(AuditLog.username).where(
+                AuditLog.entity_type == "follow_up_tasks", AuditLog.field == "status", AuditLog.action == "update"
+            )
+        )
     assert who == "lina"
 
 
@@ -192,18 +213,28 @@ def test_a_queue_costs_the_same_number_of_statements_however_many_rows(sessions:
 
 
 def test_the_team_view_counts_open_overdue_done_and_compliance_per_owner(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     now = utc(2026, 11, 25, 2, 0)  # Wednesday
     colleague = make_user(sessions, "liuyang", "staff")
-    overdue = _task(sessions, staff, now - dt.timedelta(hours=5), value_tier="high",
-                    last_contact_at=now - dt.timedelta(days=10))
+    overdue = _task(
+        sessions, staff, now - dt.timedelta(hours=5), value_tier="high", last_contact_at=now - dt.timedelta(days=10)
+    )
     _task(sessions, staff, now + dt.timedelta(days=3), value_tier="high", last_contact_at=now - dt.timedelta(days=40))
     done = make_customer(sessions, owner=colleague, value_tier="low", last_contact_at=now - dt.timedelta(days=200))
     task = plan_follow_up(sessions, actor=colleague, customer_id=done, due_at=now, now=now - dt.timedelta(days=1))
     from crm.follow_ups.service import complete_follow_up
 
-    complete_follow_up(sessions, actor=colleague, task_id=task.id, version=task.version, channel="phone",
-                       occurred_at=now - dt.timedelta(hours=1), summary="Done", now=now)
+    complete_follow_up(
+        sessions,
+        actor=colleague,
+        task_id=task.id,
+        version=task.version,
+        channel="phone",
+        occurred_at=now - dt.timedelta(hours=1),
+        summary="Done",
+        now=now,
+    )
     with pytest.raises(PermissionDenied):
         team_overview(sessions, actor=staff, now=now)
     team = team_overview(sessions, actor=manager, period="week", now=now)

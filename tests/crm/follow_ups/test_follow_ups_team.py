@@ -45,16 +45,26 @@ def _team_data(sessions: Sessions, staff: Actor, colleague: Actor) -> None:
         make_customer(sessions, owner=staff, value_tier=tier, last_contact_at=NOW - dt.timedelta(days=days))
     make_customer(sessions, owner=staff, lifecycle_stage="churned", last_contact_at=NOW)  # not counted
     overdue = make_customer(sessions, owner=staff, value_tier="low")
-    plan_follow_up(sessions, actor=staff, customer_id=overdue, due_at=NOW - dt.timedelta(hours=3),
-                   now=NOW - dt.timedelta(days=1))
+    plan_follow_up(
+        sessions, actor=staff, customer_id=overdue, due_at=NOW - dt.timedelta(hours=3), now=NOW - dt.timedelta(days=1)
+    )
     theirs = make_customer(sessions, owner=colleague, value_tier="low", last_contact_at=NOW - dt.timedelta(days=300))
     task = plan_follow_up(sessions, actor=colleague, customer_id=theirs, due_at=NOW, now=NOW - dt.timedelta(days=1))
-    complete_follow_up(sessions, actor=colleague, task_id=task.id, version=task.version, channel="phone",
-                       occurred_at=NOW - dt.timedelta(hours=1), summary="Done", now=NOW)
+    complete_follow_up(
+        sessions,
+        actor=colleague,
+        task_id=task.id,
+        version=task.version,
+        channel="phone",
+        occurred_at=NOW - dt.timedelta(hours=1),
+        summary="Done",
+        now=NOW,
+    )
 
 
 def test_the_snapshot_gives_the_same_figures_as_the_live_computation(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     colleague = make_user(sessions, "liuyang", "staff")
     _team_data(sessions, staff, colleague)
     for period in PERIODS:
@@ -69,11 +79,16 @@ def test_the_snapshot_gives_the_same_figures_as_the_live_computation(
     theirs = {row.owner_id: row for row in live.owners}[colleague.id]
     assert (theirs.done, theirs.contacts, theirs.customers, theirs.in_cadence) == (1, 1, 1, 1)
     assert {t.value_tier: (t.customers, t.in_cadence) for t in live.tiers} == {
-        "high": (2, 1), "medium": (1, 1), "low": (2, 1), "none": (1, 0)}
+        "high": (2, 1),
+        "medium": (1, 1),
+        "low": (2, 1),
+        "none": (1, 0),
+    }
 
 
 def test_a_fresh_snapshot_answers_and_a_stale_one_is_recomputed(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     make_customer(sessions, owner=staff, value_tier="high", last_contact_at=NOW)
     first = team_overview(sessions, actor=manager, now=NOW)
     assert not first.from_snapshot and first.max_age_minutes == 10
@@ -90,7 +105,8 @@ def test_a_fresh_snapshot_answers_and_a_stale_one_is_recomputed(
 
 
 def test_a_new_period_or_time_zone_recomputes_however_young_the_snapshot(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     set_timezone(sessions, "Asia/Shanghai")
     sunday_night = utc(2026, 11, 29, 15, 58)  # 23:58 on Sunday in Shanghai
     make_customer(sessions, owner=staff, last_contact_at=sunday_night)
@@ -106,7 +122,8 @@ def test_a_new_period_or_time_zone_recomputes_however_young_the_snapshot(
 
 
 def test_refresh_recomputes_a_fresh_snapshot_and_the_max_age_is_a_setting(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     team_overview(sessions, actor=manager, now=NOW)
     make_customer(sessions, owner=staff)
     refreshed = team_overview(sessions, actor=manager, now=NOW + dt.timedelta(minutes=1), refresh=True)
@@ -141,7 +158,8 @@ def test_an_older_computation_never_replaces_a_newer_one(sessions: Sessions) -> 
 
 
 def test_concurrent_refreshes_all_succeed_and_the_latest_stays(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     make_customer(sessions, owner=staff, value_tier="high", last_contact_at=NOW)
     barrier = threading.Barrier(4)
     failures: list[BaseException] = []
@@ -154,8 +172,9 @@ def test_concurrent_refreshes_all_succeed_and_the_latest_stays(
             else:
                 refresh_team_snapshots(sessions, actor=manager, now=NOW + dt.timedelta(seconds=offset))
             with sessions.begin() as session:  # a bare upsert racing on a key nobody has written yet
-                upsert_snapshot(session, key="race", payload={"offset": offset},
-                                computed_at=NOW + dt.timedelta(seconds=offset))
+                upsert_snapshot(
+                    session, key="race", payload={"offset": offset}, computed_at=NOW + dt.timedelta(seconds=offset)
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
 
@@ -172,7 +191,8 @@ def test_concurrent_refreshes_all_succeed_and_the_latest_stays(
 
 
 def test_the_daily_run_refreshes_the_snapshots_of_every_period(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     make_customer(sessions, owner=staff, value_tier="high", last_contact_at=NOW - dt.timedelta(days=100))
     created = run_daily(sessions, actor=SYSTEM, now=NOW)
     assert created["cadence_revisit"] == 1
@@ -185,7 +205,8 @@ def test_the_daily_run_refreshes_the_snapshots_of_every_period(
 
 
 def test_the_generate_command_refreshes_the_team_snapshots(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     assert main(["db", "upgrade"]) == 0
@@ -201,7 +222,8 @@ def test_the_generate_command_refreshes_the_team_snapshots(
 
 
 def test_a_team_view_from_its_snapshot_costs_the_same_statements_however_much_data(
-        sessions: Sessions, staff: Actor, manager: Actor) -> None:
+    sessions: Sessions, staff: Actor, manager: Actor
+) -> None:
     def statements(now: dt.datetime) -> int:
         count = 0
 
@@ -231,8 +253,13 @@ def test_my_queue_counts_stop_at_the_cap(sessions: Sessions, staff: Actor, monke
         make_customer(sessions, owner=staff)
     for hours in range(1, 6):
         customer = make_customer(sessions, owner=staff)
-        plan_follow_up(sessions, actor=staff, customer_id=customer, due_at=NOW - dt.timedelta(hours=hours),
-                       now=NOW - dt.timedelta(days=1))
+        plan_follow_up(
+            sessions,
+            actor=staff,
+            customer_id=customer,
+            due_at=NOW - dt.timedelta(hours=hours),
+            now=NOW - dt.timedelta(days=1),
+        )
     queue = my_queue(sessions, actor=staff, now=NOW, page_size=2, pages={"overdue": 9, "out_of_cadence": 9})
     overdue, cadence = queue.sections["overdue"], queue.sections["out_of_cadence"]
     assert (overdue.total, overdue.capped, overdue.pages, overdue.page) == (4, True, 2, 1)
@@ -245,7 +272,14 @@ def test_my_queue_counts_stop_at_the_cap(sessions: Sessions, staff: Actor, monke
 def test_logging_a_contact_does_not_touch_the_snapshot(sessions: Sessions, staff: Actor, manager: Actor) -> None:
     customer = make_customer(sessions, owner=staff)
     before = team_overview(sessions, actor=manager, now=NOW)
-    log_contact(sessions, actor=staff, customer_id=customer, channel="phone", occurred_at=NOW - dt.timedelta(hours=1),
-                summary="Call", now=NOW)
+    log_contact(
+        sessions,
+        actor=staff,
+        customer_id=customer,
+        channel="phone",
+        occurred_at=NOW - dt.timedelta(hours=1),
+        summary="Call",
+        now=NOW,
+    )
     after = team_overview(sessions, actor=manager, now=NOW + dt.timedelta(minutes=2))
     assert after.from_snapshot and dataclasses.replace(after, from_snapshot=False) == before

@@ -19,9 +19,14 @@ from db.models import AuditLog, Department, utcnow
 
 def _audit(sessions: Sessions, entity_type: str) -> list[tuple]:  # type: ignore[type-arg]
     with sessions.read() as session:
-        return [tuple(r) for r in session.execute(
-            select(AuditLog.username, AuditLog.action, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
-            .where(AuditLog.entity_type == entity_type).order_by(AuditLog.id))]
+        return [
+            tuple(r)
+            for r in session.execute(
+                select(AuditLog.username, AuditLog.action, AuditLog.field, AuditLog.old_value, AuditLog.new_value)
+                .where(AuditLog.entity_type == entity_type)
+                .order_by(AuditLog.id)
+            )
+        ]
 
 
 def test_create_update_archive_restore_are_audited_field_by_field(sessions: Sessions, admin: Actor) -> None:
@@ -59,8 +64,9 @@ def test_password_changes_are_audited_without_the_hash(sessions: Sessions, admin
 
 
 def test_a_stale_version_is_refused_naming_who_changed_what(sessions: Sessions, admin: Actor) -> None:
-    bob = create_user(sessions, actor=SYSTEM, username="bob", display_name="Bob", password="bob-pass-1",
-                      role="admin").as_actor()
+    bob = create_user(
+        sessions, actor=SYSTEM, username="bob", display_name="Bob", password="bob-pass-1", role="admin"
+    ).as_actor()
     with transaction(sessions, actor=admin) as session:
         department = Department(code="s", name="Sales", function="sales")
         session.add(department)
@@ -94,8 +100,9 @@ def test_audit_search_filters_and_pages_in_sql(sessions: Sessions, admin: Actor)
             session.add(Department(code=f"d{i}", name=f"D{i}", function="sales"))
     rows, total = search_audit(sessions, actor=admin, entity_type="departments", page=0, page_size=5)
     assert total > 7 and len(rows) == 5 and rows[0]["id"] > rows[-1]["id"]
-    _, none = search_audit(sessions, actor=admin, entity_type="departments",
-                           date_from=dt.date.today() + dt.timedelta(days=1))
+    _, none = search_audit(
+        sessions, actor=admin, entity_type="departments", date_from=dt.date.today() + dt.timedelta(days=1)
+    )
     assert none == 0
     with pytest.raises(ValidationError):
         search_audit(sessions, actor=admin, date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 1, 1))
@@ -103,7 +110,8 @@ def test_audit_search_filters_and_pages_in_sql(sessions: Sessions, admin: Actor)
 
 def test_staff_and_viewers_cannot_read_the_audit_trail(sessions: Sessions) -> None:
     for role in ("staff", "viewer"):
-        actor = create_user(sessions, actor=SYSTEM, username=role, display_name=role, password="pass-word-1",
-                            role=role).as_actor()
+        actor = create_user(
+            sessions, actor=SYSTEM, username=role, display_name=role, password="pass-word-1", role=role
+        ).as_actor()
         with pytest.raises(PermissionDenied):
             search_audit(sessions, actor=actor)

@@ -23,8 +23,9 @@ from db.models import SignInFailure, utcnow
 @pytest.fixture
 def alice(sessions: Sessions):  # type: ignore[no-untyped-def]
     create_user(sessions, actor=SYSTEM, username="root", display_name="Root", password="root-pass-1", role="admin")
-    return create_user(sessions, actor=SYSTEM, username="alice", display_name="Alice", password="alice-pass-1",
-                       role="staff")
+    return create_user(
+        sessions, actor=SYSTEM, username="alice", display_name="Alice", password="alice-pass-1", role="staff"
+    )
 
 
 def test_right_password_signs_in_and_wrong_one_does_not(sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
@@ -79,16 +80,19 @@ def test_a_name_no_account_can_have_is_refused_like_an_unknown_one(sessions: Ses
         authenticate(sessions, username=name, password="alice-pass-1")
 
 
-def test_unknown_username_does_the_same_bcrypt_work_as_a_wrong_password(sqlite_sessions: Sessions,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_username_does_the_same_bcrypt_work_as_a_wrong_password(
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import crm.platform.auth
 
-    create_user(sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1",
-                role="staff")
+    create_user(
+        sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1", role="staff"
+    )
     checked: list[str] = []
     real_check = crm.platform.auth.password_matches
-    monkeypatch.setattr(crm.platform.auth, "password_matches",
-                        lambda pw, hashed: checked.append(hashed) or real_check(pw, hashed))
+    monkeypatch.setattr(
+        crm.platform.auth, "password_matches", lambda pw, hashed: checked.append(hashed) or real_check(pw, hashed)
+    )
 
     def cost(hashed: str) -> str:
         return hashed.split("$")[2]  # "$2b$12$..." -> "12"
@@ -99,14 +103,16 @@ def test_unknown_username_does_the_same_bcrypt_work_as_a_wrong_password(sqlite_s
     assert len(checked) == 2 and cost(checked[0]) == cost(checked[1])
 
 
-def test_unknown_username_takes_about_as_long_as_a_wrong_password(sqlite_sessions: Sessions,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_username_takes_about_as_long_as_a_wrong_password(
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "10")
     import crm.platform.auth
 
     monkeypatch.setattr(crm.platform.auth, "_DUMMY_HASH", None)
-    create_user(sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1",
-                role="staff")
+    create_user(
+        sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1", role="staff"
+    )
 
     def timed(username: str) -> float:
         started = time.perf_counter()
@@ -155,8 +161,7 @@ def _answers(sessions: Sessions, username: str, attempts: list[tuple[str, dt.dat
     return keys
 
 
-def test_an_unknown_name_is_answered_like_an_account_and_locked_after_five_failures(
-        sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_name_is_answered_like_an_account_and_locked_after_five_failures(sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
     now = utcnow()
     attempts = [("wrong", now)] * MAX_FAILED_LOGINS + [("alice-pass-1", now + dt.timedelta(minutes=1))]
     expected = ["auth.invalid_credentials"] * (MAX_FAILED_LOGINS - 1) + ["auth.locked", "auth.locked"]
@@ -164,12 +169,12 @@ def test_an_unknown_name_is_answered_like_an_account_and_locked_after_five_failu
     assert _answers(sessions, "nobody-here", attempts) == expected
     assert "if this account exists" in t("auth.locked", "en") and "如果该账号存在" in t("auth.locked", "zh")
     after = [("wrong", now + LOCKOUT)]
-    assert _answers(sessions, "alice", after) == _answers(sessions, "nobody-here", after) \
-        == ["auth.invalid_credentials"]
+    assert (
+        _answers(sessions, "alice", after) == _answers(sessions, "nobody-here", after) == ["auth.invalid_credentials"]
+    )
 
 
-def test_failures_count_while_each_comes_within_fifteen_minutes_of_the_last(
-        sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
+def test_failures_count_while_each_comes_within_fifteen_minutes_of_the_last(sessions: Sessions, alice) -> None:  # type: ignore[no-untyped-def]
     start = utcnow()
     spread = [("wrong", start + i * (LOCKOUT + dt.timedelta(seconds=1))) for i in range(MAX_FAILED_LOGINS)]
     later = start + 10 * LOCKOUT
@@ -199,14 +204,16 @@ def test_unknown_names_are_kept_hashed_and_forgotten_after_the_lockout(sessions:
         assert list(session.scalars(select(SignInFailure.name_key))) == [name_key("someone")]
 
 
-def test_a_locked_unknown_name_takes_about_as_long_as_a_locked_account(sqlite_sessions: Sessions,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locked_unknown_name_takes_about_as_long_as_a_locked_account(
+    sqlite_sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRM_BCRYPT_ROUNDS", "10")
     import crm.platform.auth
 
     monkeypatch.setattr(crm.platform.auth, "_DUMMY_HASH", None)
-    create_user(sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1",
-                role="staff")
+    create_user(
+        sqlite_sessions, actor=SYSTEM, username="alice", display_name="A", password="alice-pass-1", role="staff"
+    )
     now = utcnow()
 
     def timed(username: str) -> float:

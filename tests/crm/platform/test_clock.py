@@ -74,10 +74,19 @@ def test_the_next_occurrence_of_a_recurring_follow_up_is_due_at_the_working_time
     staff = make_user(sessions, "li.na")
     customer = make_customer(sessions, owner=staff)
     with clock.frozen_at(ONE_AM_SHANGHAI):
-        task = plan_follow_up(sessions, actor=staff, customer_id=customer, due_at=utc(2026, 3, 5, 2, 0),
-                              recurrence_days=7)
-        log_contact(sessions, actor=staff, customer_id=customer, channel="phone", occurred_at=ONE_AM_SHANGHAI,
-                    summary="Weekly call", task_id=task.id, task_version=task.version)
+        task = plan_follow_up(
+            sessions, actor=staff, customer_id=customer, due_at=utc(2026, 3, 5, 2, 0), recurrence_days=7
+        )
+        log_contact(
+            sessions,
+            actor=staff,
+            customer_id=customer,
+            channel="phone",
+            occurred_at=ONE_AM_SHANGHAI,
+            summary="Weekly call",
+            task_id=task.id,
+            task_version=task.version,
+        )
     following = [t for t in tasks_of(sessions, customer) if t.status == "open"]
     assert [t.due_at.replace(tzinfo=dt.UTC) for t in following] == [utc(2026, 3, 12, 1, 0)]  # 09:00 Shanghai
 
@@ -114,7 +123,8 @@ def test_the_audit_trail_s_date_filter_reads_company_days(sessions: Sessions) ->
     set_timezone(sessions, "America/New_York")
     with sessions.begin() as session:
         session.execute(update(AuditLog).values(at=utc(2026, 3, 5, 3, 0)))  # 22:00 on 4 March in New York
-    on_the_fourth, total = search_audit(sessions, actor=SYSTEM, date_from=dt.date(2026, 3, 4),
-                                        date_to=dt.date(2026, 3, 4))
+    on_the_fourth, total = search_audit(
+        sessions, actor=SYSTEM, date_from=dt.date(2026, 3, 4), date_to=dt.date(2026, 3, 4)
+    )
     assert total > 0 and len(on_the_fourth) == total
     assert search_audit(sessions, actor=SYSTEM, date_from=dt.date(2026, 3, 5), date_to=dt.date(2026, 3, 5))[1] == 0

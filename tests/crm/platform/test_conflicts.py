@@ -23,8 +23,10 @@ def test_a_field_both_changed_differently_is_a_conflict_settled_as_theirs_by_def
     assert merge.conflicts == {"address": FieldConflict("address", "1 Old Road", "2 Manager Street", "3 Staff Lane")}
     assert merge.resolve()["address"] == "2 Manager Street"
     assert changes_from(merge.resolve(), theirs) == {"notes": "moved office"}
-    assert changes_from(merge.resolve({"address": YOURS}), theirs) == {"address": "3 Staff Lane",
-                                                                      "notes": "moved office"}
+    assert changes_from(merge.resolve({"address": YOURS}), theirs) == {
+        "address": "3 Staff Lane",
+        "notes": "moved office",
+    }
 
 
 def test_the_same_change_on_both_sides_is_no_conflict_and_nothing_to_save() -> None:
@@ -40,8 +42,10 @@ def test_only_the_given_fields_are_merged() -> None:
 
 
 def test_keeping_choices_on_the_forms_values_settles_each_conflict() -> None:
-    conflicts = [FieldConflict("address", "1 Old Road", "2 Manager Street", "3 Staff Lane"),
-                 FieldConflict("region", "east", "north", "south")]
+    conflicts = [
+        FieldConflict("address", "1 Old Road", "2 Manager Street", "3 Staff Lane"),
+        FieldConflict("region", "east", "north", "south"),
+    ]
     form = {**BASE, "address": "3 Staff Lane, floor 2", "region": "south"}
     settled = keep_choices(form, conflicts, {"address": YOURS, "region": THEIRS})
     assert (settled["address"], settled["region"]) == ("3 Staff Lane, floor 2", "north")

@@ -7,20 +7,40 @@ import pytest
 from crm.platform.names import normalise_name
 
 
-@pytest.mark.parametrize("spelling", [
-    "Acme Robotics Ltd", "ACME ROBOTICS LTD.", "Acme Robotics Co., Ltd.", "acme-robotics inc", "Acme Robotics, LLC",
-    "Acme Robotics GmbH", "Acme Robotics Corp.", "Acme Robotics Company", "Acme Robotics Limited",
-    "  Acme   Robotics  ", "ＡＣＭＥ　Ｒｏｂｏｔｉｃｓ", "Acme Robotics Group plc",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Acme Robotics Ltd",
+        "ACME ROBOTICS LTD.",
+        "Acme Robotics Co., Ltd.",
+        "acme-robotics inc",
+        "Acme Robotics, LLC",
+        "Acme Robotics GmbH",
+        "Acme Robotics Corp.",
+        "Acme Robotics Company",
+        "Acme Robotics Limited",
+        "  Acme   Robotics  ",
+        "ＡＣＭＥ　Ｒｏｂｏｔｉｃｓ",
+        "Acme Robotics Group plc",
+    ],
+)
 def test_latin_names_fold_case_width_punctuation_and_company_suffixes(spelling: str) -> None:
     assert normalise_name(spelling) == "acmerobotics"
 
 
-@pytest.mark.parametrize("spelling", [
-    "上海明达信息技术有限公司", "上海明达信息技术股份有限公司", "上海明达信息技术有限责任公司",
-    "上海明达信息技术集团有限公司",
-    "上海明达信息技术集团", "上海明达信息技术", "上海 明达 信息技术 有限公司", "上海明达信息技术有限公司。",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "上海明达信息技术有限公司",
+        "上海明达信息技术股份有限公司",
+        "上海明达信息技术有限责任公司",
+        "上海明达信息技术集团有限公司",
+        "上海明达信息技术集团",
+        "上海明达信息技术",
+        "上海 明达 信息技术 有限公司",
+        "上海明达信息技术有限公司。",
+    ],
+)
 def test_chinese_company_suffixes_and_spaces_are_ignored(spelling: str) -> None:
     assert normalise_name(spelling) == "上海明达信息技术"
 

@@ -12,8 +12,9 @@ from db.engine import Sessions
 
 
 def make(sessions: Sessions, username: str):  # type: ignore[no-untyped-def]
-    return create_user(sessions, actor=SYSTEM, username=username, display_name=username.title(),
-                       password="password-1", role="staff").as_actor()
+    return create_user(
+        sessions, actor=SYSTEM, username=username, display_name=username.title(), password="password-1", role="staff"
+    ).as_actor()
 
 
 def test_each_user_keeps_their_own_columns(sessions: Sessions) -> None:

@@ -29,8 +29,14 @@ def read_only(tmp_path: Path, migrated_sqlite_file: Callable[[Path], Path]) -> I
     """A migrated SQLite file with one staff account, then opened read-only."""
     path = migrated_sqlite_file(tmp_path / "crm.db")
     writable = make_engine(f"sqlite:///{path}")
-    create_user(make_session_factory(writable), actor=SYSTEM, username="alice", display_name="Alice",
-                password="alice-pass-1", role="manager")
+    create_user(
+        make_session_factory(writable),
+        actor=SYSTEM,
+        username="alice",
+        display_name="Alice",
+        password="alice-pass-1",
+        role="manager",
+    )
     writable.dispose()
     engine = make_engine(read_only_url(path))
     yield make_session_factory(engine)

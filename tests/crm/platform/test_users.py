@@ -21,8 +21,9 @@ from db.models import User
 
 
 def make(sessions: Sessions, username: str, role: str = "staff", password: str = "password-1"):  # type: ignore[no-untyped-def]
-    return create_user(sessions, actor=SYSTEM, username=username, display_name=username.title(),
-                       password=password, role=role)
+    return create_user(
+        sessions, actor=SYSTEM, username=username, display_name=username.title(), password=password, role=role
+    )
 
 
 def test_passwords_are_stored_as_bcrypt_hashes(sessions: Sessions) -> None:
@@ -34,8 +35,9 @@ def test_passwords_are_stored_as_bcrypt_hashes(sessions: Sessions) -> None:
 
 def test_new_user_is_validated_field_by_field(sessions: Sessions) -> None:
     with pytest.raises(ValidationError) as caught:
-        create_user(sessions, actor=SYSTEM, username="A", display_name=" ", password="short",
-                    role="king", email="not-an-email")
+        create_user(
+            sessions, actor=SYSTEM, username="A", display_name=" ", password="short", role="king", email="not-an-email"
+        )
     assert set(caught.value.fields) == {"username", "display_name", "password", "role", "email"}
     assert caught.value.fields["password"] == ("validation.password_short", {"min": 8})
     assert not has_users(sessions)
