@@ -35,7 +35,8 @@ def test_existing_rows_move_to_the_new_statuses_and_back(tmp_path: Path) -> None
                 text(
                     "INSERT INTO complaints (id, code, customer_id, channel, received_at, description, severity, "
                     "status, respond_due_at, resolve_due_at, resolved_at, paused_seconds, reopen_count, escalated, "
-                    f"version, created_at, updated_at) VALUES ({n}, 'CP{n}', 1, 'phone', {stamp}, 'x', 'high', '{status}', "
+                    "version, created_at, updated_at) "
+                    f"VALUES ({n}, 'CP{n}', 1, 'phone', {stamp}, 'x', 'high', '{status}', "
                     f"'2026-12-01 06:00:00.000000', '2026-12-04 02:00:00.000000', {resolved}, 0, 0, 0, 1, {stamp}, "
                     f"{stamp})"
                 )
