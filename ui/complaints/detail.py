@@ -128,7 +128,7 @@ def _header(c: ComplaintView) -> None:
     st.subheader(f"{c.code} · {inert(c.customer_name)}")
     badges = st.container(horizontal=True)
     with badges:
-        st.badge(status_label(c.status), color="blue", icon=":material/flag:")
+        st.badge(status_label(c.status), color="blue")
         st.badge(
             vocab("complaints.severity", c.severity), color="red" if c.severity in ("critical", "high") else "gray"
         )
@@ -196,37 +196,24 @@ def _facts(actor: Actor, c: ComplaintView) -> None:
 
 
 def _times(detail: ComplaintDetail) -> None:
+    """Each deadline with what is left of it (or when it was met), the waiting time and the time each department
+    held the complaint."""
     c, now = detail.complaint, utcnow()
-    cols = st.columns(2)
-    for col, label_key, due, done in (
-        (cols[0], "complaints.field.acknowledge_due_at", c.acknowledge_due_at, c.acknowledged_at),
-        (cols[1], "complaints.field.resolve_due_at", c.resolve_due_at, c.first_resolved_at),
-    ):
+    for label_key, due, done in (("complaints.field.acknowledge_due_at", c.acknowledge_due_at, c.acknowledged_at),
+                                 ("complaints.field.resolve_due_at", c.resolve_due_at, c.first_resolved_at)):
+        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        row.markdown(f"**{t(label_key)}:** {when(due) if due else '—'}")
         if done is not None:
             late = due is not None and done > due
-            col.metric(
-                t(label_key),
-                when(due) if due else "—",
-                t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
-                delta_color="inverse" if late else "normal",
-                delta_arrow="off",
-            )
+            row.badge(t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
+                      color="orange" if late else "green", icon=":material/check:")
         elif c.status == "waiting_customer" and label_key.endswith("resolve_due_at"):
-            col.metric(t(label_key), when(due) if due else "—", t("complaints.ui.paused"), delta_color="off")
-        else:
-            left = time_left(due, now) if c.status not in ("closed", "rejected") else ""
-            col.metric(
-                t(label_key),
-                when(due) if due else "—",
-                left or None,
-                delta_color="inverse" if due is not None and due < now else "normal",
-                delta_arrow="off",
-            )
+            row.badge(t("complaints.ui.paused"), color="gray", icon=":material/pause:")
+        elif due is not None and c.status not in ("closed", "rejected"):
+            row.badge(time_left(due, now), color="red" if due < now else "green", icon=":material/timer:")
     notes = [t("complaints.ui.waited", time=duration(detail.waiting_seconds))] if detail.waiting_seconds else []
-    notes += [
-        f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
-        for d in detail.department_times
-    ]
+    notes += [f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
+              for d in detail.department_times]
     if notes:
         st.caption(inert(t("complaints.ui.held_by") + " " + " · ".join(notes)))
 
