@@ -1,5 +1,5 @@
 """The complaint queues: mine, my department, all (managers), breached, waiting for confirmation; filtered and paged
-in SQL, the breached and soonest-due first."""
+in SQL, the breached and soonest-due first, then those with no deadline running (waiting, resolved, done)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from crm.complaints.common import actor_department
@@ -129,19 +129,37 @@ def complaint_queue(
                 conditions.append(Complaint.received_at >= local_midnight(flt.received_from, zone))
             if flt.received_to:
                 conditions.append(Complaint.received_at < local_midnight(flt.received_to + dt.timedelta(days=1), zone))
-        total = session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
-        # The page's ids first (an index walk on the queue's columns), then their names for those rows only.
+        total = int(session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0)
+        ids = _page_ids(session, conditions, max(0, page) * page_size, page_size)
+        rows = _rows(session, ids, now)
+        return QueuePage(rows=rows, total=int(total), page=max(0, page), page_size=page_size)
+
+
+def _page_ids(session: Any, conditions: list[Any], offset: int, limit: int) -> list[int]:
+    """The page's ids: complaints with a running deadline first, soonest (so the breached) first, then the others,
+    newest first. Two index-ordered reads instead of one ORDER BY CASE, which sorted every matching row."""
+    running = [*conditions, Complaint.next_due_at.is_not(None)]
+    with_deadline = int(session.scalar(select(func.count()).select_from(Complaint).where(*running)) or 0)
+    ids: list[int] = []
+    if offset < with_deadline:
         ids = list(
             session.scalars(
                 select(Complaint.id)
-                .where(*conditions)
-                .order_by(case((Complaint.next_due_at.is_(None), 1), else_=0), Complaint.next_due_at, Complaint.id)
-                .limit(page_size)
-                .offset(max(0, page) * page_size)
+                .where(*running)
+                .order_by(Complaint.next_due_at, Complaint.id)
+                .limit(limit)
+                .offset(offset)
             )
         )
-        rows = _rows(session, ids, now)
-        return QueuePage(rows=rows, total=int(total), page=max(0, page), page_size=page_size)
+    if len(ids) < limit:
+        ids += session.scalars(
+            select(Complaint.id)
+            .where(*conditions, Complaint.next_due_at.is_(None))
+            .order_by(Complaint.id.desc())
+            .limit(limit - len(ids))
+            .offset(max(0, offset - with_deadline))
+        )
+    return ids
 
 
 def _rows(session: Any, ids: list[int], now: dt.datetime) -> tuple[QueueRow, ...]:

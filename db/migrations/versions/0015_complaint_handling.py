@@ -152,11 +152,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("confirmed_at", TIMESTAMP, nullable=True))
         batch_op.add_column(sa.Column("confirmed_by", sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column("confirmation_channel", sa.String(length=16), nullable=True))
-        batch_op.create_index("ix_complaints_assignee_queue", ["assignee_id", "status", "next_due_at", "id"], unique=False)
+        batch_op.create_index("ix_complaints_assignee_queue", ["assignee_id", "status", "next_due_at", "archived_at", "id"], unique=False)
         batch_op.create_index("ix_complaints_customer_received", ["customer_id", "received_at"], unique=False)
-        batch_op.create_index("ix_complaints_department_queue", ["department_id", "status", "next_due_at", "id"], unique=False)
+        batch_op.create_index("ix_complaints_department_queue", ["department_id", "status", "next_due_at", "archived_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaints_received_by_id"), ["received_by_id"], unique=False)
-        batch_op.create_index("ix_complaints_status_due", ["status", "next_due_at", "id"], unique=False)
+        batch_op.create_index("ix_complaints_status_due", ["status", "next_due_at", "archived_at", "id"], unique=False)
+        batch_op.create_index("ix_complaints_archived_due", ["archived_at", "next_due_at", "id"], unique=False)
         batch_op.create_foreign_key(batch_op.f("fk_complaints_received_by_id_users"), "users", ["received_by_id"], ["id"])
 
     with op.batch_alter_table("departments", schema=None) as batch_op:
@@ -207,6 +208,7 @@ def downgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_complaints_received_by_id_users"), type_="foreignkey")
         batch_op.drop_index("ix_complaints_status_due")
+        batch_op.drop_index("ix_complaints_archived_due")
         batch_op.drop_index(batch_op.f("ix_complaints_received_by_id"))
         batch_op.drop_index("ix_complaints_department_queue")
         batch_op.drop_index("ix_complaints_customer_received")
