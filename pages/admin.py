@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.admin import keys
 from ui.admin.audit import audit_section
+from ui.admin.departments import departments_section
 from ui.admin.settings import settings_section
 from ui.admin.users import users_section
 from ui.auth import page_actor
@@ -15,6 +16,7 @@ SECTIONS = (
     Section("users", "admin.tab.users", users_section, "users.manage"),
     Section("audit", "admin.tab.audit", audit_section),  # the page's own permission, audit.view
     Section("settings", "admin.tab.settings", settings_section, "users.manage"),
+    Section("departments", "admin.tab.departments", departments_section, "departments.manage"),
 )
 
 actor = page_actor("audit.view")

@@ -194,3 +194,11 @@ def live_department(session: Session, department_id: int) -> Department | None:
     """The department if it exists and is not archived."""
     department = session.get(Department, department_id)
     return department if department is not None and department.archived_at is None else None
+
+
+def user_departments(sessions: Sessions, *, actor: Actor) -> dict[int, int | None]:
+    """Return each user's department ({user id: department id or None}), for the administrators' member list."""
+    require(actor, "departments.manage")
+    with sessions.read() as session:
+        return {user_id: department_id for user_id, department_id in session.execute(
+            select(User.id, User.department_id))}

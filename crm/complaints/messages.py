@@ -319,6 +319,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "complaints.ui.customer_complaints": ("Complaints · {n}", "投诉 · {n}"),
     "complaints.ui.to_page": ("Handle them on the complaints page", "在“投诉与建议”页面处理"),
+    "admin.tab.departments": ("Departments", "部门"),
+    "admin.departments.members": ("Members", "成员数"),
+    "admin.departments.edit": ("Department", "部门"),
+    "admin.departments.pick": ("Change", "修改"),
+    "admin.departments.new": ("New department", "新建部门"),
+    "admin.departments.saved": ("{name} saved.", "{name} 已保存。"),
+    "admin.departments.archive": ("Archive this department", "归档此部门"),
+    "admin.departments.archived": ("{name} archived.", "{name} 已归档。"),
+    "admin.departments.members_title": ("Who works where", "人员所属部门"),
+    "admin.departments.place": ("Put in the department", "调入该部门"),
+    "admin.departments.placed": ("{user}'s department saved.", "{user} 的部门已保存。"),
     "complaints.ui.categories_invalid": (
         "Each added category needs a code (letters, digits, _ or -, not one of the "
         "default list, not twice) and an English name.",

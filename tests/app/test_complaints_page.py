@@ -317,3 +317,34 @@ def test_the_customer_360_view_lists_the_customers_cases_and_files_a_new_complai
             "Second problem",
         ]
     assert t("complaints.ui.customer_complaints", n=2) in _texts(at)
+
+
+def test_an_administrator_creates_a_department_and_puts_a_user_in_it(
+        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    """As an administrator, on the Departments tab I create 客户服务部 with its head, and put the staff member in it."""
+    from db.models import Department, User
+
+    at = signed_in("admin")
+    at.switch_page("pages/admin.py").run()
+    at.session_state["admin_tab"] = t("admin.tab.departments")
+    at.run()
+    assert not at.exception, at.exception
+    form = "admin_department_new"
+    at.text_input(key=f"{form}_code").input("CS")
+    at.text_input(key=f"{form}_name_en").input("Customer service")
+    at.text_input(key=f"{form}_name_zh").input("客户服务部")
+    at.selectbox(key=f"{form}_head").set_value(_actor(role_accounts, "manager").id)
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    with role_accounts.read() as session:
+        department = session.scalars(select(Department)).one()
+        assert (department.name, department.name_zh, department.function) == ("Customer service", "客户服务部",
+                                                                               "service")
+        department_id = department.id
+    staff = _actor(role_accounts, "staff")
+    at.selectbox(key="admin_department_member_user").set_value(staff.id)
+    at.selectbox(key="admin_department_member_department").set_value(department_id)
+    at.button(key="admin_department_member_submit").click().run()
+    assert not at.exception, at.exception
+    with role_accounts.read() as session:
+        assert session.get(User, staff.id).department_id == department_id  # type: ignore[union-attr]

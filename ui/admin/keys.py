@@ -15,3 +15,9 @@ AUDIT_TO = "admin_audit_to"
 AUDIT_PAGE = "admin_audit_page"
 
 SETTINGS_FORM = "admin_settings"
+
+DEPARTMENTS_FLASH = "admin_departments_flash"
+DEPARTMENT_PICK = "admin_department_pick"
+DEPARTMENT_FORM = "admin_department"
+DEPARTMENT_ARCHIVE = "admin_department_archive"
+MEMBER_FORM = "admin_department_member"
