@@ -1486,7 +1486,7 @@ class _Builder:
         self.c_complained = [False] * self.n
         chance = {"signed": 0.12, "churned": 0.15, "intent": 0.03, "potential": 0.005}
         now_ts = self.anchor_ts
-        filed: list[tuple[int, int, int, int]] = []  # (received, customer index, lang, owner): numbered in order
+        filed: list[tuple[int, int, int, int | None]] = []  # (received, customer index, lang, owner): numbered in order
         for index in range(self.n):
             stage = self.c_stage[index]
             if r() >= chance[stage]:
