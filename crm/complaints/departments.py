@@ -200,5 +200,6 @@ def user_departments(sessions: Sessions, *, actor: Actor) -> dict[int, int | Non
     """Return each user's department ({user id: department id or None}), for the administrators' member list."""
     require(actor, "departments.manage")
     with sessions.read() as session:
-        return {user_id: department_id for user_id, department_id in session.execute(
-            select(User.id, User.department_id))}
+        return {
+            user_id: department_id for user_id, department_id in session.execute(select(User.id, User.department_id))
+        }
