@@ -24,7 +24,6 @@ from ui.widgets import describe, error_boundary, form_token, renew_form_token
 
 log = logging.getLogger("crm.ui")
 T = TypeVar("T")
-FLAG_ICONS = {"breached": "🔴", "at_risk": "🟠"}
 FLAG_COLORS = {"breached": "red", "at_risk": "orange"}
 
 
@@ -70,7 +69,8 @@ def assignees(actor: Actor) -> dict[int, str]:
 
 
 def flag_text(flag: str | None) -> str:
-    return f"{FLAG_ICONS[flag]} {t(f'complaints.flag.{flag}')}" if flag else ""
+    # Words, not coloured emoji: a browser without an emoji font showed a box.
+    return t(f"complaints.flag.{flag}") if flag else ""
 
 
 def duration(seconds: float) -> str:
