@@ -73,7 +73,7 @@ from crm.platform.vocab import (
     urgency_of,
 )
 from db.engine import Sessions
-from db.models import Complaint, Contact, Customer, CustomerTag, Department, StageChange, User
+from db.models import Complaint, Contact, Customer, CustomerTag, Department, StageChange, User, department_label
 
 PAGE_SIZES = (25, 50, 100)
 MAX_PAGE_SIZE = 200
@@ -392,7 +392,7 @@ def _rows_select(
         Customer.owner_id,
         owner.display_name.label("owner_name"),
         Customer.department_id,
-        Department.name.label("department_name"),
+        department_label().label("department_name"),
         Customer.lifecycle_stage,
         Customer.value_tier,
         Customer.size_class,
@@ -684,7 +684,9 @@ def filter_options(sessions: Sessions, *, actor: Actor, tag_limit: int = 500) ->
         departments = [
             Choice(i, n)
             for i, n in session.execute(
-                select(Department.id, Department.name).where(Department.archived_at.is_(None)).order_by(Department.name)
+                select(Department.id, department_label())
+                .where(Department.archived_at.is_(None))
+                .order_by(Department.name)
             )
         ]
         tags = list(session.scalars(select(CustomerTag.tag).distinct().order_by(CustomerTag.tag).limit(tag_limit)))
@@ -825,7 +827,7 @@ def customer_view_in(
     cadences = cadences or load_cadences(session)
     owner = aliased(User, name="owner")
     row = session.execute(
-        select(Customer, owner.display_name, Department.name, follow_up_state(cadences, now))
+        select(Customer, owner.display_name, department_label(), follow_up_state(cadences, now))
         .outerjoin(owner, owner.id == Customer.owner_id)
         .outerjoin(Department, Department.id == Customer.department_id)
         .where(Customer.id == customer_id)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.platform.i18n import CATALOG, DEFAULT_TIMEZONE, format_date, format_datetime, t
-from db.models import Department, User
+from db.models import Department, User, department_label
 
 # Audited fields whose values are codes of a vocabulary (catalog prefix of their labels).
 _VOCAB = {
@@ -110,7 +110,7 @@ def reference_names(session: Session, changes: Iterable[Mapping[str, Any]]) -> d
         departments = {
             i: n
             for i, n in session.execute(
-                select(Department.id, Department.name).where(Department.id.in_(wanted["department"]))
+                select(Department.id, department_label()).where(Department.id.in_(wanted["department"]))
             )
         }
         names.update({(f, str(i)): n for i, n in departments.items() for f in DEPARTMENT_FIELDS})

@@ -42,7 +42,16 @@ from db.models.customers import (
 )
 from db.models.follow_ups import Activity, AutomationRule, FollowUpDayCount, FollowUpTask, Holiday
 from db.models.kpis import KpiTarget
-from db.models.platform import AuditLog, Department, IdempotencyToken, KpiSnapshot, Setting, SignInFailure, User
+from db.models.platform import (
+    AuditLog,
+    Department,
+    IdempotencyToken,
+    KpiSnapshot,
+    Setting,
+    SignInFailure,
+    User,
+    department_label,
+)
 from db.models.satisfaction import SurveyCampaign, SurveyResponse, SurveyScore, SurveyTemplate
 
 __all__ = [
@@ -69,6 +78,7 @@ __all__ = [
     "CustomerSearchText",
     "CustomerTag",
     "Department",
+    "department_label",
     "FollowUpDayCount",
     "FollowUpTask",
     "Holiday",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, Integer, String, Text, and_, case
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, Versioned, utcnow
@@ -59,6 +59,12 @@ class Department(Versioned, Base):
     # key: users.department_id points here, and a key back would make the two tables a cycle that ordered deletes
     # and drops cannot untangle; users are deactivated, never deleted.
     head_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+def department_label() -> ColumnElement[str]:
+    """A department's name as lists show it to either language: "销售部 Sales", or the one name it has."""
+    has_chinese = and_(Department.name_zh.is_not(None), Department.name_zh != "", Department.name_zh != Department.name)
+    return case((has_chinese, Department.name_zh + " " + Department.name), else_=Department.name)
 
 
 class Setting(Base):

@@ -30,7 +30,7 @@ from crm.platform.errors import DuplicateSubmission, NotFound, PermissionDenied,
 from crm.platform.settings import update_settings
 from crm.platform.uow import transaction
 from db.engine import Sessions
-from db.models import AuditLog, Customer, StageChange, utcnow
+from db.models import AuditLog, Customer, Department, StageChange, utcnow
 from tests.crm.customers.customer_fixtures import TOMORROW, YESTERDAY, MakeCustomer, Team, count_statements
 
 
@@ -720,3 +720,25 @@ def test_the_default_list_reads_an_index_in_order_instead_of_sorting_the_table(
     plan = " | ".join(str(row[3]) for row in rows if row[1] == 0)
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
     assert "SCAN customers USING INDEX" in plan or "SEARCH customers USING INDEX" in plan, plan
+
+
+def test_a_department_with_a_chinese_name_is_shown_in_both_languages_in_the_list_filters_and_profile(
+    sessions: Sessions, team: Team, make_customer: MakeCustomer
+) -> None:
+    """Departments keep an English and a Chinese name; lists show "销售部 Sales" to readers of either."""
+    with sessions.begin() as session:
+        session.add_all(
+            [
+                Department(id=71, code="sales", name="Sales", name_zh="销售部", function="sales"),
+                Department(id=72, code="ops", name="Operations", name_zh=None, function="other"),
+            ]
+        )
+    made = make_customer("Acme", department_id=71)
+    make_customer("Beta", department_id=72)
+    rows = {row.name: row.department_name for row in list_customers(sessions, actor=team.manager).rows}
+    assert rows == {"Acme": "销售部 Sales", "Beta": "Operations"}
+    assert [c.label for c in filter_options(sessions, actor=team.manager).departments] == [
+        "Operations",
+        "销售部 Sales",
+    ]
+    assert get_customer(sessions, actor=team.manager, customer_id=made.id).department_name == "销售部 Sales"
