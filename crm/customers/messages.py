@@ -278,6 +278,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customers.timeline.kind.change": ("Change", "变更"),
     "customers.timeline.kind.activity": ("Follow-up", "跟进"),
     "customers.timeline.kind.complaint": ("Complaint", "投诉"),
+    "customers.timeline.kind.complaint_event": ("Complaint handled", "投诉处理"),
     "customers.timeline.kind.suggestion": ("Suggestion", "建议"),
     "customers.timeline.kind.survey": ("Survey", "满意度调查"),
     "customers.timeline.kind.stage": ("Stage", "阶段变化"),

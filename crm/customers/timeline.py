@@ -20,6 +20,7 @@ from db.models import (
     AuditLog,
     ClassChange,
     Complaint,
+    ComplaintEvent,
     Contact,
     Contract,
     ContractPayment,
@@ -30,7 +31,7 @@ from db.models import (
     User,
 )
 
-KINDS = ("change", "activity", "complaint", "suggestion", "survey", "stage", "class")
+KINDS = ("change", "activity", "complaint", "complaint_event", "suggestion", "survey", "stage", "class")
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 200
 # Fields whose changes the timeline leaves out: bookkeeping, or shown by their own history (stage, classes).
@@ -61,6 +62,8 @@ class TimelineEntry:
 
     kind 'change': entity (table), action, field, old, new. 'activity': field = channel, text = summary,
     detail = outcome. 'complaint': entity = code, field = severity, action = status, text = description.
+    'complaint_event': a later step of a complaint: entity = its code, action = the event's kind (transition,
+    handoff, severity, confirmation, note), old -> new status, text = the note.
     'suggestion': action = status, text = content. 'survey': field = channel, old = overall score (1-5),
     new = NPS (0-10), text = comment. 'stage': old -> new, text = reason. 'class': field = dimension,
     old -> new, text = explanation.
@@ -199,6 +202,35 @@ def _branches(customer_id: int, kinds: tuple[str, ...], limit: int) -> list[Any]
                 from_=Complaint,
                 where=[Complaint.customer_id == customer_id, Complaint.archived_at.is_(None)],
                 order=Complaint.received_at.desc(),
+                limit=limit,
+            )
+        )
+    if "complaint_event" in kinds:
+        branches.append(
+            _branch(
+                {
+                    "at": ComplaintEvent.at,
+                    "kind": _kind("complaint_event"),
+                    "ref_id": ComplaintEvent.id,
+                    "who": User.display_name,
+                    "entity": Complaint.code,
+                    "action": ComplaintEvent.kind,
+                    "old": ComplaintEvent.from_status,
+                    "new": ComplaintEvent.to_status,
+                    "text": _s(ComplaintEvent.note),
+                },
+                from_=ComplaintEvent,
+                joins=[
+                    (Complaint, Complaint.id == ComplaintEvent.complaint_id),
+                    (User, User.id == ComplaintEvent.actor_id),
+                ],
+                # The intake itself is the complaint's own entry.
+                where=[
+                    Complaint.customer_id == customer_id,
+                    Complaint.archived_at.is_(None),
+                    ComplaintEvent.from_status.is_not(None),
+                ],
+                order=ComplaintEvent.at.desc(),
                 limit=limit,
             )
         )

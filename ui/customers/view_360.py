@@ -744,6 +744,7 @@ _ICONS = {
     "change": ":material/edit_note:",
     "activity": ":material/forum:",
     "complaint": ":material/report:",
+    "complaint_event": ":material/assignment_turned_in:",
     "suggestion": ":material/lightbulb:",
     "survey": ":material/sentiment_satisfied:",
     "stage": ":material/trending_up:",
@@ -788,6 +789,11 @@ def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
             f"**{inert(entry.entity)}** · {_vocab('severity', entry.field)} · "
             f"{_vocab('complaint_status', entry.action)}"
         ), entry.text or ""
+    if entry.kind == "complaint_event":
+        step = _vocab("complaint_status", entry.new)
+        if entry.old != entry.new:
+            step = f"{_vocab('complaint_status', entry.old)} → **{step}**"
+        return f"**{inert(entry.entity)}** · {step}", entry.text or ""
     if entry.kind == "suggestion":
         return _vocab("suggestion_status", entry.action), entry.text or ""
     if entry.kind == "survey":

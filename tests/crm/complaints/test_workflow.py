@@ -368,3 +368,29 @@ def test_every_event_records_who_and_when(sessions: Sessions, world: World) -> N
         ).all()
         assert rows and all(actor is not None and at is not None for actor, at in rows)
         assert session.get(Complaint, complaint.id).status == "closed"  # type: ignore[union-attr]
+
+
+def test_the_customers_timeline_shows_each_step_of_a_complaint_after_its_intake(
+    sessions: Sessions, world: World
+) -> None:
+    """The 360 timeline holds the complaint's intake once and then every later step, with who took it."""
+    from crm.complaints import ComplaintInput, file_complaint
+    from crm.customers.timeline import customer_timeline
+
+    filed = file_complaint(
+        sessions,
+        actor=world.manager,
+        data=ComplaintInput(
+            customer_id=world.customer_id, channel="phone", description="Printer jams", severity="high"
+        ),
+        now=NOW,
+    )
+    act(sessions, world.manager, filed.id, "acknowledge", now=NOW + dt.timedelta(minutes=5))
+    act(sessions, world.manager, filed.id, "start", now=NOW + dt.timedelta(minutes=10))
+    entries = customer_timeline(sessions, actor=world.manager, customer_id=world.customer_id).entries
+    steps = [(e.entity, e.old, e.new, e.who) for e in entries if e.kind == "complaint_event"]
+    assert steps == [
+        (filed.code, "acknowledged", "in_progress", "Lina"),
+        (filed.code, "new", "acknowledged", "Lina"),
+    ]
+    assert [e.entity for e in entries if e.kind == "complaint"] == [filed.code]
