@@ -61,7 +61,9 @@ def describe(error: CrmError) -> str:
     if isinstance(error, VersionConflict):  # it quotes what others typed: escaped for Markdown
         return "\n\n".join(
             inert(part)
-            for part in describe_conflict(error.changes, lang(), key=error.key, tz=company_zone().key).split("\n\n")
+            for part in describe_conflict(
+                error.changes, lang(), key=error.key, tz=company_zone().key, params=error.params
+            ).split("\n\n")
         )
     params = {k: inert(when(v) if hasattr(v, "tzinfo") else v) for k, v in error.params.items()}
     return t(error.key, **params)

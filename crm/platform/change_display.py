@@ -125,9 +125,17 @@ def named(names: Mapping[tuple[str, str], str], field: str | None, value: Any) -
 
 
 def describe_conflict(
-    changes: Iterable[Mapping[str, Any]], lang: str, *, key: str = "error.version_conflict", tz: str = DEFAULT_TIMEZONE
+    changes: Iterable[Mapping[str, Any]],
+    lang: str,
+    *,
+    key: str = "error.version_conflict",
+    tz: str = DEFAULT_TIMEZONE,
+    params: Mapping[str, Any] | None = None,
 ) -> str:
-    """Say who changed which fields since the form was shown, then each change with its old and new value."""
+    """Say who changed which fields since the form was shown, then each change with its old and new value.
+
+    params: what else the message names (a complaint's conflict says the state it is in now).
+    """
     changes = list(changes)
     changed = [c for c in changes if c.get("field")]
 
@@ -141,5 +149,5 @@ def describe_conflict(
     )
     who = ", ".join(sorted({c.get("who") or c.get("username") or "?" for c in changes}))
     fields = ", ".join(dict.fromkeys(change_field_label(c["field"], lang) for c in changed))
-    base = t(key, lang, who=who, fields=fields)
+    base = t(key, lang, **{**(params or {}), "who": who, "fields": fields})
     return f"{base}\n\n{details}" if details else base

@@ -50,3 +50,12 @@ def test_keeping_choices_on_the_forms_values_settles_each_conflict() -> None:
     settled = keep_choices(form, conflicts, {"address": YOURS, "region": THEIRS})
     assert (settled["address"], settled["region"]) == ("3 Staff Lane, floor 2", "north")
     assert keep_choices(form, conflicts, {})["address"] == "2 Manager Street"
+
+
+def test_a_conflict_message_names_what_else_its_error_carries() -> None:
+    """A complaint's conflict also says the state it is in now; its template was shown raw ({state}) before."""
+    from crm.platform.change_display import describe_conflict
+
+    changes = [{"who": "Lina", "field": "status", "old_value": "new", "new_value": "acknowledged", "at": None}]
+    text = describe_conflict(changes, "en", key="complaints.error.stale", params={"state": "Acknowledged"})
+    assert "Lina" in text and "Acknowledged" in text and "{" not in text
