@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from crm.platform import i18n as catalog
 from ui.state import company_day, company_zone
@@ -15,13 +16,23 @@ LANG_KEY = "lang"
 LANG_CHOSEN_KEY = "lang_chosen"  # set when the user picked a language in this session (before sign-in: it wins)
 
 
+# The language of the last script run in this process. Streamlit's test harness (AppTest) formats a widget's
+# options again after the run, outside it, where no session is at hand; it then gets the run's language. A
+# server only formats options inside a run, where the session's own language is always read.
+_last_run_language = catalog.DEFAULT_LANGUAGE
+
+
 def lang() -> str:
     """Return the current language code ('en' or 'zh')."""
+    global _last_run_language
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_run_language
     value = st.session_state.get(LANG_KEY)
-    if value in catalog.LANGUAGES:
-        return str(value)
-    browser = (getattr(st.context, "locale", None) or "").lower()
-    return "zh" if browser.startswith("zh") else catalog.DEFAULT_LANGUAGE
+    if value not in catalog.LANGUAGES:
+        browser = (getattr(st.context, "locale", None) or "").lower()
+        value = "zh" if browser.startswith("zh") else catalog.DEFAULT_LANGUAGE
+    _last_run_language = str(value)
+    return _last_run_language
 
 
 _RENDERED_IN = "_widget_languages"  # session key: widget key -> the language it was last rendered in
