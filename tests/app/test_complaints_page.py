@@ -320,7 +320,8 @@ def test_the_customer_360_view_lists_the_customers_cases_and_files_a_new_complai
 
 
 def test_an_administrator_creates_a_department_and_puts_a_user_in_it(
-        signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
     """As an administrator, on the Departments tab I create 客户服务部 with its head, and put the staff member in it."""
     from db.models import Department, User
 
@@ -338,8 +339,11 @@ def test_an_administrator_creates_a_department_and_puts_a_user_in_it(
     assert not at.exception, at.exception
     with role_accounts.read() as session:
         department = session.scalars(select(Department)).one()
-        assert (department.name, department.name_zh, department.function) == ("Customer service", "客户服务部",
-                                                                               "service")
+        assert (department.name, department.name_zh, department.function) == (
+            "Customer service",
+            "客户服务部",
+            "service",
+        )
         department_id = department.id
     staff = _actor(role_accounts, "staff")
     at.selectbox(key="admin_department_member_user").set_value(staff.id)

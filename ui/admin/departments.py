@@ -35,11 +35,23 @@ def departments_section(sessions: Sessions, actor: Actor) -> None:
     if message:
         st.success(message, icon=":material/check_circle:")
     departments = {d.id: d for d in list_departments(sessions, actor=actor)}
-    data_table(pd.DataFrame([{
-        t("complaints.ui.col.code"): d.code, t("complaints.field.name_en"): d.name_en,
-        t("complaints.field.name_zh"): d.name_zh or "", t("complaints.field.function"): _function_label(d.function),
-        t("complaints.field.head_id"): d.head_name or "", t("admin.departments.members"): d.members,
-    } for d in departments.values()]), hide_index=True, width="stretch")
+    data_table(
+        pd.DataFrame(
+            [
+                {
+                    t("complaints.ui.col.code"): d.code,
+                    t("complaints.field.name_en"): d.name_en,
+                    t("complaints.field.name_zh"): d.name_zh or "",
+                    t("complaints.field.function"): _function_label(d.function),
+                    t("complaints.field.head_id"): d.head_name or "",
+                    t("admin.departments.members"): d.members,
+                }
+                for d in departments.values()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     users = [u for u in list_users(sessions, actor=actor) if u.is_active]
     edit_col, member_col = st.columns(2, gap="large")
     with edit_col:
@@ -48,52 +60,80 @@ def departments_section(sessions: Sessions, actor: Actor) -> None:
         _member_form(sessions, actor, departments, users)
 
 
-def _department_form(sessions: Sessions, actor: Actor, departments: dict[int, DepartmentView],
-                     people: dict[int, str]) -> None:
+def _department_form(
+    sessions: Sessions, actor: Actor, departments: dict[int, DepartmentView], people: dict[int, str]
+) -> None:
     st.subheader(t("admin.departments.edit"))
     options = [None, *departments]
-    picked = st.selectbox(t("admin.departments.pick"), options, key=keys.DEPARTMENT_PICK,
-                          format_func=lambda i: t("admin.departments.new") if i is None
-                          else departments[i].label(lang()))
+    picked = st.selectbox(
+        t("admin.departments.pick"),
+        options,
+        key=keys.DEPARTMENT_PICK,
+        format_func=lambda i: t("admin.departments.new") if i is None else departments[i].label(lang()),
+    )
     current = departments.get(picked)
     form = f"{keys.DEPARTMENT_FORM}_{picked or 'new'}"
     with st.form(form):
         code = st.text_input(t("complaints.ui.col.code"), value=current.code if current else "", key=f"{form}_code")
         field_error(form, "code")
-        name_en = st.text_input(t("complaints.field.name_en"), value=current.name_en if current else "",
-                                key=f"{form}_name_en")
+        name_en = st.text_input(
+            t("complaints.field.name_en"), value=current.name_en if current else "", key=f"{form}_name_en"
+        )
         field_error(form, "name_en")
-        name_zh = st.text_input(t("complaints.field.name_zh"), value=(current.name_zh or "") if current else "",
-                                key=f"{form}_name_zh")
+        name_zh = st.text_input(
+            t("complaints.field.name_zh"), value=(current.name_zh or "") if current else "", key=f"{form}_name_zh"
+        )
         field_error(form, "name_zh")
-        function = st.selectbox(t("complaints.field.function"), DEPARTMENT_FUNCTIONS, format_func=_function_label,
-                                index=DEPARTMENT_FUNCTIONS.index(current.function) if current else 1,
-                                key=f"{form}_function")
+        function = st.selectbox(
+            t("complaints.field.function"),
+            DEPARTMENT_FUNCTIONS,
+            format_func=_function_label,
+            index=DEPARTMENT_FUNCTIONS.index(current.function) if current else 1,
+            key=f"{form}_function",
+        )
         head_options = [None, *people]
-        head = st.selectbox(t("complaints.field.head_id"), head_options,
-                            index=head_options.index(current.head_id) if current and current.head_id in people else 0,
-                            format_func=lambda i: t("common.none") if i is None else people[i], key=f"{form}_head")
+        head = st.selectbox(
+            t("complaints.field.head_id"),
+            head_options,
+            index=head_options.index(current.head_id) if current and current.head_id in people else 0,
+            format_func=lambda i: t("common.none") if i is None else people[i],
+            key=f"{form}_head",
+        )
         field_error(form, "head_id")
         form_errors(form)
         saved = st.form_submit_button(t("common.save"), type="primary", key=f"{form}_submit")
     if saved:
         data = DepartmentInput(code=code, name_en=name_en, name_zh=name_zh or None, function=function, head_id=head)
-        result = run_action(form, lambda: save_department(
-            sessions, actor=actor, data=data, department_id=current.id if current else None,
-            version=current.version if current else None, token=form_token(form)))
+        result = run_action(
+            form,
+            lambda: save_department(
+                sessions,
+                actor=actor,
+                data=data,
+                department_id=current.id if current else None,
+                version=current.version if current else None,
+                token=form_token(form),
+            ),
+        )
         if result is not None:
             _done(t("admin.departments.saved", name=result.label(lang())))
-    if current is not None and st.button(t("admin.departments.archive"), icon=":material/archive:",
-                                         key=f"{keys.DEPARTMENT_ARCHIVE}_{current.id}"):
-        done = run_action(keys.DEPARTMENT_ARCHIVE, lambda: archive_department(
-            sessions, actor=actor, department_id=current.id, version=current.version) or True)
+    if current is not None and st.button(
+        t("admin.departments.archive"), icon=":material/archive:", key=f"{keys.DEPARTMENT_ARCHIVE}_{current.id}"
+    ):
+        done = run_action(
+            keys.DEPARTMENT_ARCHIVE,
+            lambda: (
+                archive_department(sessions, actor=actor, department_id=current.id, version=current.version) or True
+            ),
+        )
         if done:
             st.session_state.pop(keys.DEPARTMENT_PICK, None)
             _done(t("admin.departments.archived", name=current.label(lang())))
 
 
-def _member_form(sessions: Sessions, actor: Actor, departments: dict[int, DepartmentView],
-                 users: list[UserView]) -> None:
+def _member_form(
+    sessions: Sessions, actor: Actor, departments: dict[int, DepartmentView], users: list[UserView]
+) -> None:
     st.subheader(t("admin.departments.members_title"))
     placed = user_departments(sessions, actor=actor)
     labels = {u.id: u.display_name for u in users}
@@ -101,17 +141,33 @@ def _member_form(sessions: Sessions, actor: Actor, departments: dict[int, Depart
     with st.form(form):
         user_id = st.selectbox(t("admin.col.display_name"), list(labels), format_func=labels.get, key=f"{form}_user")
         options = [None, *departments]
-        department_id = st.selectbox(t("complaints.field.department_id"), options, key=f"{form}_department",
-                                     format_func=lambda i: t("common.none") if i is None else departments[i].label(
-                                         lang()))
+        department_id = st.selectbox(
+            t("complaints.field.department_id"),
+            options,
+            key=f"{form}_department",
+            format_func=lambda i: t("common.none") if i is None else departments[i].label(lang()),
+        )
         saved = st.form_submit_button(t("admin.departments.place"), key=f"{form}_submit")
     if saved and user_id is not None:
-        if run_action(form, lambda: set_user_department(sessions, actor=actor, user_id=user_id,
-                                                         department_id=department_id, token=form_token(form)) or True):
+        if run_action(
+            form,
+            lambda: (
+                set_user_department(
+                    sessions, actor=actor, user_id=user_id, department_id=department_id, token=form_token(form)
+                )
+                or True
+            ),
+        ):
             _done(t("admin.departments.placed", user=labels[user_id]))
-    rows = [{t("admin.col.display_name"): u.display_name,
-             t("complaints.field.department_id"): departments[placed[u.id]].label(lang())
-             if placed.get(u.id) in departments else ""} for u in users]
+    rows = [
+        {
+            t("admin.col.display_name"): u.display_name,
+            t("complaints.field.department_id"): departments[placed[u.id]].label(lang())
+            if placed.get(u.id) in departments
+            else "",
+        }
+        for u in users
+    ]
     data_table(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 

@@ -199,21 +199,28 @@ def _times(detail: ComplaintDetail) -> None:
     """Each deadline with what is left of it (or when it was met), the waiting time and the time each department
     held the complaint."""
     c, now = detail.complaint, utcnow()
-    for label_key, due, done in (("complaints.field.acknowledge_due_at", c.acknowledge_due_at, c.acknowledged_at),
-                                 ("complaints.field.resolve_due_at", c.resolve_due_at, c.first_resolved_at)):
+    for label_key, due, done in (
+        ("complaints.field.acknowledge_due_at", c.acknowledge_due_at, c.acknowledged_at),
+        ("complaints.field.resolve_due_at", c.resolve_due_at, c.first_resolved_at),
+    ):
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
         row.markdown(f"**{t(label_key)}:** {when(due) if due else '—'}")
         if done is not None:
             late = due is not None and done > due
-            row.badge(t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
-                      color="orange" if late else "green", icon=":material/check:")
+            row.badge(
+                t("complaints.ui.done_late" if late else "complaints.ui.done_on_time", when=when(done)),
+                color="orange" if late else "green",
+                icon=":material/check:",
+            )
         elif c.status == "waiting_customer" and label_key.endswith("resolve_due_at"):
             row.badge(t("complaints.ui.paused"), color="gray", icon=":material/pause:")
         elif due is not None and c.status not in ("closed", "rejected"):
             row.badge(time_left(due, now), color="red" if due < now else "green", icon=":material/timer:")
     notes = [t("complaints.ui.waited", time=duration(detail.waiting_seconds))] if detail.waiting_seconds else []
-    notes += [f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
-              for d in detail.department_times]
+    notes += [
+        f"{department_name(d.department_name_en, d.department_name_zh)}: {duration(d.seconds)}"
+        for d in detail.department_times
+    ]
     if notes:
         st.caption(inert(t("complaints.ui.held_by") + " " + " · ".join(notes)))
 
