@@ -27,6 +27,7 @@ from crm.exchange.imports import (
 from crm.platform.errors import CrmError
 from crm.platform.i18n import t as translate
 from crm.platform.permissions import Actor
+from ui.customers import keys
 from ui.i18n import lang, t
 from ui.reads import clear_after
 from ui.state import company_today, get_sessions
@@ -34,8 +35,6 @@ from ui.widgets import data_table, describe, form_token, run_action
 
 log = logging.getLogger("crm.ui")
 
-FORM_KEY = "customers_import"
-REPORT_KEY = "customers_import_report"
 SHOWN_ISSUES = 1000
 SHOWN_DUPLICATES = 200  # rows of a code-less file with a choice of their own; the rest follow the file's choice
 IGNORE = "ignore"  # the mapping choice for a column left out (a string: widgets round-trip strings best)
@@ -97,7 +96,7 @@ def render_import_report(report: ImportReport) -> None:
         mime="text/csv",
         on_click="ignore",
         icon=":material/download:",
-        key="customers_import_report_download",
+        key=keys.IMPORT_REPORT_DOWNLOAD,
     )
 
 
@@ -122,11 +121,11 @@ def render_import_panel(actor: Actor) -> None:
         t("imports.panel.kind"),
         KINDS,
         format_func=lambda k: translate(f"imports.kind.{k}", language),
-        key="customers_import_kind",
+        key=keys.IMPORT_KIND,
     )
-    uploaded = st.file_uploader(t("imports.panel.file"), type=["csv", "xlsx"], key="customers_import_file")
+    uploaded = st.file_uploader(t("imports.panel.file"), type=["csv", "xlsx"], key=keys.IMPORT_FILE)
     if uploaded is None:
-        st.session_state.pop(REPORT_KEY, None)
+        st.session_state.pop(keys.IMPORT_REPORT, None)
         return
     data = uploaded.getvalue()
     filename = uploaded.name
@@ -142,7 +141,7 @@ def render_import_panel(actor: Actor) -> None:
     # Widget keys carry the file's fingerprint: another file starts from its own suggested mapping.
     fingerprint = hashlib.sha1(data + kind.encode()).hexdigest()[:10]
     options = [IGNORE, *field_names(kind)]
-    with st.form(FORM_KEY):
+    with st.form(keys.IMPORT_FORM):
         st.markdown(f"**{t('imports.panel.mapping')}**")
         st.caption(t("imports.panel.mapping_help"))
         mapping: dict[str, str | None] = {}
@@ -154,15 +153,15 @@ def render_import_panel(actor: Actor) -> None:
                 options,
                 index=options.index(suggested),
                 format_func=_field_label(kind, language),
-                key=f"customers_import_map_{fingerprint}_{index}",
+                key=keys.import_mapping(fingerprint, index),
             )
             mapping[header] = None if chosen == IGNORE else chosen
         st.markdown(f"**{t('imports.panel.preview')}**")
         data_table(_preview_table(preview, mapping, kind), width="stretch")
-        all_or_nothing = st.checkbox(t("imports.panel.all_or_nothing"), key="customers_import_all_or_nothing")
+        all_or_nothing = st.checkbox(t("imports.panel.all_or_nothing"), key=keys.IMPORT_ALL_OR_NOTHING)
         create_missing = False
         if kind != "customers":
-            create_missing = st.checkbox(t("imports.panel.create_missing"), key="customers_import_create_missing")
+            create_missing = st.checkbox(t("imports.panel.create_missing"), key=keys.IMPORT_CREATE_MISSING)
         on_duplicate, row_choices = "skip", {}
         if kind == "customers" and "code" not in mapping.values():
             on_duplicate = st.radio(
@@ -171,22 +170,22 @@ def render_import_panel(actor: Actor) -> None:
                 horizontal=True,
                 format_func=lambda c: translate(f"imports.choice.{c}", language),
                 help=t("imports.panel.on_duplicate_help"),
-                key="customers_import_on_duplicate",
+                key=keys.IMPORT_ON_DUPLICATE,
             )
-            stored = st.session_state.get(REPORT_KEY)
+            stored = st.session_state.get(keys.IMPORT_REPORT)
             if stored is not None and stored[0] == fingerprint and stored[1].dry_run and stored[1].duplicates:
                 row_choices = _duplicate_choices(stored[1], fingerprint, on_duplicate, language)
         left, right = st.columns(2)
         dry_run = left.form_submit_button(
-            t("imports.panel.dry_run"), icon=":material/science:", key="customers_import_dry_run"
+            t("imports.panel.dry_run"), icon=":material/science:", key=keys.IMPORT_DRY_RUN
         )
         run = right.form_submit_button(
-            t("imports.panel.run"), type="primary", icon=":material/upload:", key="customers_import_run"
+            t("imports.panel.run"), type="primary", icon=":material/upload:", key=keys.IMPORT_RUN
         )
     if dry_run or run:
-        token = None if dry_run else form_token(FORM_KEY)
+        token = None if dry_run else form_token(keys.IMPORT_FORM)
         report = run_action(
-            FORM_KEY,
+            keys.IMPORT_FORM,
             lambda: import_file(
                 sessions,
                 actor=actor,
@@ -203,12 +202,12 @@ def render_import_panel(actor: Actor) -> None:
             ),
         )
         if report is not None:
-            st.session_state[REPORT_KEY] = (fingerprint, report)
+            st.session_state[keys.IMPORT_REPORT] = (fingerprint, report)
             if report.written:
                 clear_after("customer")
             if report.dry_run and {d.line for d in report.duplicates[:SHOWN_DUPLICATES]} != set(row_choices):
                 st.rerun()  # the form above was drawn before this dry run: draw its choice per duplicate now
-    stored = st.session_state.get(REPORT_KEY)
+    stored = st.session_state.get(keys.IMPORT_REPORT)
     if stored is not None and stored[0] == fingerprint:
         render_import_report(stored[1])
 
@@ -235,7 +234,7 @@ def _duplicate_choices(report: ImportReport, fingerprint: str, on_duplicate: str
             ON_DUPLICATE,
             index=ON_DUPLICATE.index(on_duplicate),
             format_func=lambda c: translate(f"imports.choice.{c}", language),
-            key=f"customers_import_dup_{fingerprint}_{on_duplicate}_{match.line}",
+            key=keys.import_duplicate(fingerprint, on_duplicate, match.line),
         )
     if len(report.duplicates) > SHOWN_DUPLICATES:
         st.caption(t("imports.panel.duplicates_more", more=f"{len(report.duplicates) - SHOWN_DUPLICATES:,}"))
@@ -274,7 +273,7 @@ def render_export_buttons(actor: Actor, customer_filter: Any = None) -> None:
         t("exports.kind"),
         EXPORT_KINDS,
         format_func=lambda k: translate(f"imports.kind.{k}", language),
-        key="customers_export_kind",
+        key=keys.EXPORT_KIND,
     )
     chosen_filter = customer_filter
     if customer_filter is not None:
@@ -283,7 +282,7 @@ def render_export_buttons(actor: Actor, customer_filter: Any = None) -> None:
             ("filtered", "all"),
             horizontal=True,
             format_func=lambda s: translate(f"exports.scope_{s}", language),
-            key="customers_export_scope",
+            key=keys.EXPORT_SCOPE,
         )
         chosen_filter = customer_filter if scope == "filtered" else None
     if not actor.can("contacts.unmasked"):
@@ -297,5 +296,5 @@ def render_export_buttons(actor: Actor, customer_filter: Any = None) -> None:
             mime=MIME_TYPES[fmt],
             on_click="ignore",
             icon=":material/download:",
-            key=f"customers_export_{fmt}",
+            key=keys.export(fmt),
         )

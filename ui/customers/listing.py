@@ -58,21 +58,6 @@ from ui.widgets import data_table, describe, field_error, form_token, run_action
 
 QUERY_PARAM = "customer"
 UNASSIGNED = 0  # owner filter choice for customers without an owner
-NEW_FORM = keys.NEW_FORM
-BULK_FORM = "customers_bulk"
-_FILTER_KEYS = (
-    "customers_f_mine",
-    "customers_f_owner",
-    "customers_f_department",
-    "customers_f_stage",
-    "customers_f_tier",
-    "customers_f_industry",
-    "customers_f_region",
-    "customers_f_source",
-    "customers_f_tag",
-    "customers_f_state",
-    "customers_f_archived",
-)
 
 
 # --- navigation -------------------------------------------------------------------------------------
@@ -171,14 +156,14 @@ def parse_tags(text: str | None) -> tuple[str, ...]:
 
 
 def _reset_filters() -> None:
-    for key in _FILTER_KEYS:
+    for key in keys.FILTERS:
         forget_widget_value(key)
-    st.session_state["customers_search"] = ""
+    st.session_state[keys.SEARCH] = ""
 
 
 def _preset_nothing_planned() -> None:
-    st.session_state["customers_f_mine"] = True
-    set_widget_value("customers_f_state", ["none", "out_of_cadence"])
+    st.session_state[keys.F_MINE] = True
+    set_widget_value(keys.F_STATE, ["none", "out_of_cadence"])
 
 
 def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
@@ -192,10 +177,10 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
         st.subheader(t("common.filters"))
         mine = False
         if actor.id is not None and actor.can("customers.edit_own"):
-            mine = st.toggle(t("customers.filter.mine"), key="customers_f_mine", persist_state="session")
+            mine = st.toggle(t("customers.filter.mine"), key=keys.F_MINE, persist_state="session")
             st.button(
                 t("customers.filter.nothing_planned"),
-                key="customers_preset_nothing_planned",
+                key=keys.PRESET_NOTHING_PLANNED,
                 on_click=_preset_nothing_planned,
                 icon=":material/event_busy:",
             )
@@ -203,7 +188,7 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
             t("customers.col.owner"),
             list(owners),
             format_func=owners.get,
-            key=lang_key("customers_f_owner"),
+            key=lang_key(keys.F_OWNER),
             disabled=mine,
             **keep,
         )
@@ -211,49 +196,49 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
             t("customers.col.department"),
             list(departments),
             format_func=departments.get,
-            key="customers_f_department",
+            key=keys.F_DEPARTMENT,
             **keep,
         )
         stages = st.multiselect(
-            t("customers.col.stage"), STAGES, format_func=labeller("stage"), key=lang_key("customers_f_stage"), **keep
+            t("customers.col.stage"), STAGES, format_func=labeller("stage"), key=lang_key(keys.F_STAGE), **keep
         )
         tiers = st.multiselect(
             t("customers.col.value_tier"),
             [*VALUE_TIERS, UNRATED],
             format_func=labeller("tier"),
-            key=lang_key("customers_f_tier"),
+            key=lang_key(keys.F_TIER),
             **keep,
         )
         industries = st.multiselect(
             t("customers.col.industry"),
             INDUSTRIES,
             format_func=labeller("industry"),
-            key=lang_key("customers_f_industry"),
+            key=lang_key(keys.F_INDUSTRY),
             **keep,
         )
         regions = st.multiselect(
             t("customers.col.region"),
             REGIONS,
             format_func=labeller("region"),
-            key=lang_key("customers_f_region"),
+            key=lang_key(keys.F_REGION),
             **keep,
         )
         sources = st.multiselect(
             t("customers.col.source"),
             SOURCES,
             format_func=labeller("source"),
-            key=lang_key("customers_f_source"),
+            key=lang_key(keys.F_SOURCE),
             **keep,
         )
-        tags = st.multiselect(t("customers.col.tags"), options.tags, key="customers_f_tag", **keep)
+        tags = st.multiselect(t("customers.col.tags"), options.tags, key=keys.F_TAG, **keep)
         states = st.multiselect(
             t("customers.col.follow_up_state"),
             FOLLOW_UP_STATES,
             format_func=labeller("follow_up_state"),
-            key=lang_key("customers_f_state"),
+            key=lang_key(keys.F_STATE),
             **keep,
         )
-        archived_key = lang_key("customers_f_archived")
+        archived_key = lang_key(keys.F_ARCHIVED)
         archived = st.segmented_control(
             t("customers.filter.archived"),
             ARCHIVED_CHOICES,
@@ -265,7 +250,7 @@ def filter_sidebar(sessions: Sessions, actor: Actor) -> CustomerFilter:
         )
         st.button(
             t("customers.filter.reset"),
-            key="customers_reset",
+            key=keys.RESET,
             on_click=_reset_filters,
             icon=":material/filter_alt_off:",
         )
@@ -291,13 +276,13 @@ def search_and_sort(flt: CustomerFilter) -> tuple[CustomerFilter, int]:
     keep = {"persist_state": "session"}
     search_col, sort_col, direction_col, size_col = st.columns([5, 2, 1.4, 1], vertical_alignment="bottom")
     search = search_col.text_input(
-        t("customers.search"), key="customers_search", placeholder=t("customers.search_placeholder"), **keep
+        t("customers.search"), key=keys.SEARCH, placeholder=t("customers.search_placeholder"), **keep
     )
     sort = sort_col.selectbox(
-        t("customers.sort"), SORTS, format_func=labeller("customers.sort"), key=lang_key("customers_sort"), **keep
+        t("customers.sort"), SORTS, format_func=labeller("customers.sort"), key=lang_key(keys.SORT), **keep
     )
-    descending = direction_col.toggle(t("customers.descending"), key="customers_desc", **keep)
-    page_size = size_col.selectbox(t("customers.page_size"), PAGE_SIZES, index=1, key="customers_page_size", **keep)
+    descending = direction_col.toggle(t("customers.descending"), key=keys.DESCENDING, **keep)
+    page_size = size_col.selectbox(t("customers.page_size"), PAGE_SIZES, index=1, key=keys.PAGE_SIZE, **keep)
     return (replace(flt, search=search or "", sort=sort or "name", descending=bool(descending)), int(page_size or 50))
 
 
@@ -358,7 +343,6 @@ _COLUMN_WIDTHS: dict[str, Any] = {
     "phone": 118,
     "email": 170,
 }
-COLUMNS_PICK = "customers_columns"
 
 
 def _cells(r: Any) -> dict[str, Any]:
@@ -395,20 +379,19 @@ def _saved_columns(value: Any) -> tuple[str, ...]:
 
 def list_columns(sessions: Sessions, actor: Actor) -> tuple[str, ...]:
     """The columns this user chose for the list (read from their account once per session), and the picker."""
-    owner_key = f"{COLUMNS_PICK}__user"
-    if st.session_state.get(owner_key) != actor.id or not has_widget_value(COLUMNS_PICK):
-        if st.session_state.get(owner_key) != actor.id:
-            st.session_state[f"{COLUMNS_PICK}__saved"] = _saved_columns(
+    if st.session_state.get(keys.COLUMNS_USER) != actor.id or not has_widget_value(keys.COLUMNS):
+        if st.session_state.get(keys.COLUMNS_USER) != actor.id:
+            st.session_state[keys.COLUMNS_SAVED] = _saved_columns(
                 get_preference(sessions, actor=actor, name=CUSTOMER_COLUMNS)
             )
-            st.session_state[owner_key] = actor.id
-        set_widget_value(COLUMNS_PICK, list(st.session_state[f"{COLUMNS_PICK}__saved"]))
+            st.session_state[keys.COLUMNS_USER] = actor.id
+        set_widget_value(keys.COLUMNS, list(st.session_state[keys.COLUMNS_SAVED]))
 
     def save(columns: tuple[str, ...] | None) -> None:
-        chosen = _saved_columns(widget_value(COLUMNS_PICK) if columns is None else columns)
+        chosen = _saved_columns(widget_value(keys.COLUMNS) if columns is None else columns)
         if columns is not None:
-            set_widget_value(COLUMNS_PICK, list(chosen))
-        st.session_state[f"{COLUMNS_PICK}__saved"] = chosen
+            set_widget_value(keys.COLUMNS, list(chosen))
+        st.session_state[keys.COLUMNS_SAVED] = chosen
         set_preference(
             sessions, actor=actor, name=CUSTOMER_COLUMNS, value=None if chosen == DEFAULT_COLUMNS else list(chosen)
         )
@@ -418,35 +401,35 @@ def list_columns(sessions: Sessions, actor: Actor) -> tuple[str, ...]:
             t("customers.columns.pick"),
             list(LIST_COLUMNS),
             format_func=lambda c: t(LIST_COLUMNS[c]),
-            key=lang_key(COLUMNS_PICK),
+            key=lang_key(keys.COLUMNS),
             on_change=save,
             args=(None,),
         )
         st.button(
             t("customers.columns.reset"),
-            key=f"{COLUMNS_PICK}_reset",
+            key=keys.COLUMNS_RESET,
             icon=":material/restart_alt:",
             on_click=save,
             args=(DEFAULT_COLUMNS,),
         )
-    return _saved_columns(widget_value(COLUMNS_PICK))
+    return _saved_columns(widget_value(keys.COLUMNS))
 
 
 def _on_table_select() -> None:
-    ids = st.session_state.get("customers_page_ids", [])
-    state = st.session_state.get("customers_table")
+    ids = st.session_state.get(keys.PAGE_IDS, [])
+    state = st.session_state.get(keys.TABLE)
     rows = list(state["selection"]["rows"]) if state else []
     picked = [ids[i] for i in rows if i < len(ids)]
-    if st.session_state.get("customers_bulk_enabled"):
-        st.session_state["customers_bulk_ids"] = picked
+    if st.session_state.get(keys.BULK_ENABLED):
+        st.session_state[keys.BULK_IDS] = picked
     elif picked:
         open_customer(picked[0])
 
 
 def _on_open_pick() -> None:
-    picked = st.session_state.get("customers_open")
+    picked = st.session_state.get(keys.OPEN)
     if picked is not None:
-        st.session_state["customers_open"] = None
+        st.session_state[keys.OPEN] = None
         open_customer(int(picked))
 
 
@@ -456,9 +439,9 @@ def customer_table(page: CustomerPage, *, bulk: bool, columns: tuple[str, ...] =
         st.info(t("customers.empty"))
         return
     labels = {r.id: f"{r.code} · {r.name}" for r in page.rows}
-    st.session_state["customers_page_ids"] = [r.id for r in page.rows]
-    st.session_state["customers_bulk_enabled"] = bulk
-    known = st.session_state.setdefault("customers_labels", {})
+    st.session_state[keys.PAGE_IDS] = [r.id for r in page.rows]
+    st.session_state[keys.BULK_ENABLED] = bulk
+    known = st.session_state.setdefault(keys.LABELS, {})
     known.update(labels)
     if page.masked:
         st.caption(t("customers.masked_note"))
@@ -477,7 +460,7 @@ def customer_table(page: CustomerPage, *, bulk: bool, columns: tuple[str, ...] =
         coloured,
         hide_index=True,
         width="stretch",
-        key="customers_table",
+        key=keys.TABLE,
         on_select=_on_table_select,
         column_config=widths,
         selection_mode="multi-row" if bulk else "single-row",
@@ -497,11 +480,11 @@ def pager(page: CustomerPage) -> None:
         index=None,
         format_func=labels.get,
         placeholder=t("customers.open_placeholder"),
-        key="customers_open",
+        key=keys.OPEN,
         on_change=_on_open_pick,
     )
     if page.pages > 1:
-        page_col.number_input(t("common.page"), min_value=1, max_value=page.pages, step=1, key="customers_page")
+        page_col.number_input(t("common.page"), min_value=1, max_value=page.pages, step=1, key=keys.PAGE)
     page_col.caption(t("common.page_of", page=page.page + 1, pages=number(page.pages), total=_total_text(page)))
 
 
@@ -510,13 +493,13 @@ def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
     flt = filter_sidebar(sessions, actor)
     flt, page_size = search_and_sort(flt)
     signature = repr((flt, page_size))
-    if st.session_state.get("customers_filter_signature") != signature:
-        st.session_state["customers_filter_signature"] = signature
-        st.session_state["customers_page"] = 1
-    requested = int(st.session_state.get("customers_page", 1)) - 1
+    if st.session_state.get(keys.FILTER_SIGNATURE) != signature:
+        st.session_state[keys.FILTER_SIGNATURE] = signature
+        st.session_state[keys.PAGE] = 1
+    requested = int(st.session_state.get(keys.PAGE, 1)) - 1
     page = list_customers(sessions, actor=actor, flt=flt, page=requested, page_size=page_size)
     if page.page != requested:
-        st.session_state["customers_page"] = page.page + 1
+        st.session_state[keys.PAGE] = page.page + 1
     metrics_row(page, count_label(flt, actor, list_scope(sessions, actor=actor)))
     if flt.search.strip() and page.total_capped:
         st.caption(t("customers.search.capped", cap=number(page.cap)))
@@ -533,21 +516,21 @@ def customer_list(sessions: Sessions, actor: Actor) -> CustomerFilter:
 
 def bulk_actions(sessions: Sessions, actor: Actor) -> None:
     """Reassign, tag, untag or archive the selected customers: one transaction, audited per customer."""
-    labels: dict[int, str] = st.session_state.get("customers_labels", {})
-    selected = [i for i in st.session_state.get("customers_bulk_ids", []) if i in labels]
-    st.session_state["customers_bulk_ids"] = selected
+    labels: dict[int, str] = st.session_state.get(keys.LABELS, {})
+    selected = [i for i in st.session_state.get(keys.BULK_IDS, []) if i in labels]
+    st.session_state[keys.BULK_IDS] = selected
     with st.expander(t("customers.bulk.title"), expanded=bool(selected), icon=":material/checklist:"):
-        options = list(dict.fromkeys([*st.session_state.get("customers_page_ids", []), *selected]))
+        options = list(dict.fromkeys([*st.session_state.get(keys.PAGE_IDS, []), *selected]))
         st.multiselect(
-            t("customers.bulk.selected"), options, format_func=lambda i: labels.get(i, str(i)), key="customers_bulk_ids"
+            t("customers.bulk.selected"), options, format_func=lambda i: labels.get(i, str(i)), key=keys.BULK_IDS
         )
-        field_error(BULK_FORM, "customer_ids")
-        if len(st.session_state.get("customers_bulk_ids", [])) == 1:
+        field_error(keys.BULK_FORM, "customer_ids")
+        if len(st.session_state.get(keys.BULK_IDS, [])) == 1:
             st.button(
                 t("customers.open"),
-                key="customers_bulk_open",
+                key=keys.BULK_OPEN,
                 icon=":material/open_in_new:",
-                on_click=lambda: open_customer(st.session_state["customers_bulk_ids"][0]),
+                on_click=lambda: open_customer(st.session_state[keys.BULK_IDS][0]),
             )
         action = st.segmented_control(
             t("customers.bulk.action"),
@@ -555,20 +538,18 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
             default="reassign",
             required=True,
             format_func=labeller("customers.bulk"),
-            key="customers_bulk_action",
+            key=keys.BULK_ACTION,
         )
         owners = {c.id: c.label for c in _owner_choices(sessions, actor)}
         if action == "reassign":
-            st.selectbox(t("customers.col.owner"), list(owners), format_func=owners.get, key="customers_bulk_owner")
-            field_error(BULK_FORM, "owner_id")
+            st.selectbox(t("customers.col.owner"), list(owners), format_func=owners.get, key=keys.BULK_OWNER)
+            field_error(keys.BULK_FORM, "owner_id")
         elif action in ("tag", "untag"):
-            st.text_input(t("customers.bulk.tag"), key="customers_bulk_tag", max_chars=40)
-            field_error(BULK_FORM, "tag")
-        ids = list(st.session_state.get("customers_bulk_ids", []))
-        if st.button(
-            t("customers.bulk.apply", n=len(ids)), key="customers_bulk_apply", type="primary", disabled=not ids
-        ):
-            token = form_token(BULK_FORM)
+            st.text_input(t("customers.bulk.tag"), key=keys.BULK_TAG, max_chars=40)
+            field_error(keys.BULK_FORM, "tag")
+        ids = list(st.session_state.get(keys.BULK_IDS, []))
+        if st.button(t("customers.bulk.apply", n=len(ids)), key=keys.BULK_APPLY, type="primary", disabled=not ids):
+            token = form_token(keys.BULK_FORM)
 
             def apply() -> Any:
                 if action == "reassign":
@@ -576,7 +557,7 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
                         sessions,
                         actor=actor,
                         customer_ids=ids,
-                        owner_id=st.session_state.get("customers_bulk_owner"),
+                        owner_id=st.session_state.get(keys.BULK_OWNER),
                         token=token,
                     )
                 if action in ("tag", "untag"):
@@ -584,19 +565,19 @@ def bulk_actions(sessions: Sessions, actor: Actor) -> None:
                         sessions,
                         actor=actor,
                         customer_ids=ids,
-                        tag=st.session_state.get("customers_bulk_tag") or "",
+                        tag=st.session_state.get(keys.BULK_TAG) or "",
                         remove=action == "untag",
                         token=token,
                     )
                 return bulk_archive(sessions, actor=actor, customer_ids=ids, token=token)
 
-            result = run_action(BULK_FORM, apply)
+            result = run_action(keys.BULK_FORM, apply)
             if result is not None:
                 clear_after("customer")
                 st.session_state[keys.NOTICE] = t(
                     "customers.bulk.done", changed=result.changed, unchanged=result.unchanged
                 )
-                st.session_state.pop("customers_bulk_ids", None)
+                st.session_state.pop(keys.BULK_IDS, None)
                 st.rerun()
 
 
@@ -649,106 +630,108 @@ def _candidates_table(candidates: list[DuplicateCandidate]) -> None:
 def new_customer_form(sessions: Sessions, actor: Actor) -> None:
     """Create a customer (with its first contact); likely duplicates are shown and must be confirmed."""
     owners = {c.id: c.label for c in _owner_choices(sessions, actor)}
-    if f"{NEW_FORM}_owner_id" not in st.session_state and actor.id in owners:
-        st.session_state[f"{NEW_FORM}_owner_id"] = actor.id
-    candidates: list[DuplicateCandidate] = st.session_state.get(f"{NEW_FORM}__candidates", [])
-    with st.form(NEW_FORM, enter_to_submit=False):
+    if f"{keys.NEW_FORM}_owner_id" not in st.session_state and actor.id in owners:
+        st.session_state[f"{keys.NEW_FORM}_owner_id"] = actor.id
+    candidates: list[DuplicateCandidate] = st.session_state.get(keys.NEW_CANDIDATES, [])
+    with st.form(keys.NEW_FORM, enter_to_submit=False):
         left, right = st.columns(2)
         with left:
-            st.text_input(t("customers.field.name"), key=f"{NEW_FORM}_name", max_chars=200)
-            field_error(NEW_FORM, "name")
+            st.text_input(t("customers.field.name"), key=f"{keys.NEW_FORM}_name", max_chars=200)
+            field_error(keys.NEW_FORM, "name")
             st.text_input(
                 t("customers.field.code"),
-                key=f"{NEW_FORM}_code",
+                key=f"{keys.NEW_FORM}_code",
                 max_chars=32,
                 placeholder=t("customers.field.code_auto"),
             )
-            field_error(NEW_FORM, "code")
+            field_error(keys.NEW_FORM, "code")
             st.selectbox(
                 t("customers.field.customer_type"),
                 CUSTOMER_TYPES,
                 format_func=labeller("customer_type"),
-                key=lang_key(f"{NEW_FORM}_customer_type"),
+                key=lang_key(f"{keys.NEW_FORM}_customer_type"),
             )
             st.selectbox(
                 t("customers.col.stage"),
                 STAGES[:3],
                 format_func=labeller("stage"),
-                key=lang_key(f"{NEW_FORM}_lifecycle_stage"),
+                key=lang_key(f"{keys.NEW_FORM}_lifecycle_stage"),
             )
             st.selectbox(
                 t("customers.col.industry"),
                 [None, *INDUSTRIES],
                 format_func=optional("industry"),
-                key=lang_key(f"{NEW_FORM}_industry"),
+                key=lang_key(f"{keys.NEW_FORM}_industry"),
             )
             st.selectbox(
                 t("customers.col.region"),
                 [None, *REGIONS],
                 format_func=optional("region"),
-                key=lang_key(f"{NEW_FORM}_region"),
+                key=lang_key(f"{keys.NEW_FORM}_region"),
             )
             st.selectbox(
                 t("customers.col.source"),
                 [None, *SOURCES],
                 format_func=optional("source"),
-                key=lang_key(f"{NEW_FORM}_source_channel"),
+                key=lang_key(f"{keys.NEW_FORM}_source_channel"),
             )
             st.selectbox(
                 t("customers.field.company_size"),
                 [None, *COMPANY_SIZES],
                 format_func=optional("company_size"),
-                key=lang_key(f"{NEW_FORM}_company_size"),
+                key=lang_key(f"{keys.NEW_FORM}_company_size"),
             )
         with right:
             st.date_input(
                 t("customers.field.first_contact_date"),
                 value=None,
                 max_value=company_today(),
-                key=f"{NEW_FORM}_first_contact_date",
+                key=f"{keys.NEW_FORM}_first_contact_date",
             )
-            field_error(NEW_FORM, "first_contact_date")
+            field_error(keys.NEW_FORM, "first_contact_date")
             if actor.can("customers.reassign"):
                 st.selectbox(
                     t("customers.col.owner"),
                     list(owners),
                     format_func=owners.get,
                     index=None,
-                    key=f"{NEW_FORM}_owner_id",
+                    key=f"{keys.NEW_FORM}_owner_id",
                     placeholder=t("customers.filter.unassigned"),
                 )
-                field_error(NEW_FORM, "owner_id")
-            st.text_input(t("customers.field.contact_name"), key=f"{NEW_FORM}_contact_name", max_chars=120)
-            field_error(NEW_FORM, "contact_name")
+                field_error(keys.NEW_FORM, "owner_id")
+            st.text_input(t("customers.field.contact_name"), key=f"{keys.NEW_FORM}_contact_name", max_chars=120)
+            field_error(keys.NEW_FORM, "contact_name")
             st.text_input(
                 t("customers.col.phone"),
-                key=f"{NEW_FORM}_contact_phone",
+                key=f"{keys.NEW_FORM}_contact_phone",
                 max_chars=32,
                 placeholder="13812345678 / 010-12345678 / +44 20 7946 0958",
             )
-            field_error(NEW_FORM, "contact_phone")
-            st.text_input(t("customers.col.email"), key=f"{NEW_FORM}_contact_email", max_chars=254)
-            field_error(NEW_FORM, "contact_email")
-            st.text_input(t("customers.field.tags"), key=f"{NEW_FORM}_tags", placeholder=t("customers.field.tags_help"))
-            field_error(NEW_FORM, "tags")
-            st.text_area(t("customers.field.needs"), key=f"{NEW_FORM}_needs", height=68)
+            field_error(keys.NEW_FORM, "contact_phone")
+            st.text_input(t("customers.col.email"), key=f"{keys.NEW_FORM}_contact_email", max_chars=254)
+            field_error(keys.NEW_FORM, "contact_email")
+            st.text_input(
+                t("customers.field.tags"), key=f"{keys.NEW_FORM}_tags", placeholder=t("customers.field.tags_help")
+            )
+            field_error(keys.NEW_FORM, "tags")
+            st.text_area(t("customers.field.needs"), key=f"{keys.NEW_FORM}_needs", height=68)
         if candidates:
             st.warning(t("customers.duplicates.warning", n=len(candidates)), icon=":material/content_copy:")
             _candidates_table(candidates)
-            st.checkbox(t("customers.duplicates.create_anyway"), key=f"{NEW_FORM}_confirm")
+            st.checkbox(t("customers.duplicates.create_anyway"), key=f"{keys.NEW_FORM}_confirm")
         submitted = st.form_submit_button(
-            t("customers.new.submit"), type="primary", icon=":material/person_add:", key=f"{NEW_FORM}_submit"
+            t("customers.new.submit"), type="primary", icon=":material/person_add:", key=f"{keys.NEW_FORM}_submit"
         )
     if submitted:
-        values = form_values(NEW_FORM, _NEW_FIELDS)
+        values = form_values(keys.NEW_FORM, _NEW_FIELDS)
 
         def create() -> Any:
             try:
                 return create_customer(
                     sessions,
                     actor=actor,
-                    token=form_token(NEW_FORM),
-                    confirm_duplicates=bool(st.session_state.get(f"{NEW_FORM}_confirm")),
+                    token=form_token(keys.NEW_FORM),
+                    confirm_duplicates=bool(st.session_state.get(f"{keys.NEW_FORM}_confirm")),
                     data=CustomerInput(
                         name=values["name"] or "",
                         code=values["code"] or "",
@@ -771,17 +754,17 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
                     ),
                 )
             except DuplicatesFound as found:
-                st.session_state[f"{NEW_FORM}__candidates"] = found.candidates
+                st.session_state[keys.NEW_CANDIDATES] = found.candidates
                 raise
 
-        created = run_action(NEW_FORM, create)
+        created = run_action(keys.NEW_FORM, create)
         if created is not None:
             clear_after("customer")
             for name in (*_NEW_FIELDS, "confirm"):
-                forget_widget_value(f"{NEW_FORM}_{name}")
-            st.session_state.pop(f"{NEW_FORM}__candidates", None)
+                forget_widget_value(f"{keys.NEW_FORM}_{name}")
+            st.session_state.pop(keys.NEW_CANDIDATES, None)
             st.session_state[keys.NOTICE] = inert_t("customers.new.created", code=created.code, name=created.name)
             open_customer(created.id)
             st.rerun()
-        elif st.session_state.get(f"{NEW_FORM}__candidates") and not candidates:
+        elif st.session_state.get(keys.NEW_CANDIDATES) and not candidates:
             st.rerun()  # show the candidates and the "create anyway" box inside the form

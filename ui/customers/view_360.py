@@ -156,7 +156,7 @@ def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     profile = detail.profile
     top = st.columns([4, 1], vertical_alignment="center")
     top[0].title(inert(profile.name), anchor=False)
-    top[1].button(t("customers.back"), key="customers_back", icon=":material/arrow_back:", on_click=close_customer)
+    top[1].button(t("customers.back"), key=keys.BACK, icon=":material/arrow_back:", on_click=close_customer)
     owner = inert(profile.owner_name) or t("customers.filter.unassigned")
     parts = [f"`{profile.code}`", t(f"customer_type.{profile.customer_type}"), f"{t('customers.col.owner')}: {owner}"]
     if profile.department_name:
@@ -200,8 +200,6 @@ def _header(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
 
 
 # --- profile ----------------------------------------------------------------------------------------
-
-PROFILE_FORM = "customers_edit"
 
 
 def _profile_fields(sessions: Sessions, actor: Actor, profile: CustomerView) -> list[Field]:
@@ -304,7 +302,7 @@ def _profile_facts(profile: CustomerView) -> None:
             value = getattr(profile, name)
             if value:
                 st.markdown(f"**{t(f'customers.field.{name}')}**")
-                long_text(value, key=f"customers_profile_{profile.id}_{name}", lines=6, chars=600)
+                long_text(value, key=keys.profile_text(profile.id, name), lines=6, chars=600)
 
 
 def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
@@ -317,27 +315,27 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         return
     fields = _profile_fields(sessions, actor, profile)
     names = _names(fields)
-    load_form(PROFILE_FORM, str(profile.id), _profile_values(profile, names), profile.version)
-    conflict = pending_conflict(PROFILE_FORM, str(profile.id))
+    load_form(keys.PROFILE_FORM, str(profile.id), _profile_values(profile, names), profile.version)
+    conflict = pending_conflict(keys.PROFILE_FORM, str(profile.id))
     st.subheader(t("customers.edit.title"))
-    with st.form(PROFILE_FORM, enter_to_submit=False):
-        conflict_panel(PROFILE_FORM, conflict, fields)  # above the inputs, where it is seen
-        render_fields(PROFILE_FORM, fields, columns=3)
+    with st.form(keys.PROFILE_FORM, enter_to_submit=False):
+        conflict_panel(keys.PROFILE_FORM, conflict, fields)  # above the inputs, where it is seen
+        render_fields(keys.PROFILE_FORM, fields, columns=3)
         submitted = st.form_submit_button(
-            t("common.save"), type="primary", icon=":material/save:", key=f"{PROFILE_FORM}_submit"
+            t("common.save"), type="primary", icon=":material/save:", key=f"{keys.PROFILE_FORM}_submit"
         )
     if submitted:
-        changes = changed_since_loaded(PROFILE_FORM, settled_values(PROFILE_FORM, names, conflict))
+        changes = changed_since_loaded(keys.PROFILE_FORM, settled_values(keys.PROFILE_FORM, names, conflict))
         if "tags" in changes:
             changes["tags"] = parse_tags(changes["tags"])
-        version = form_version(PROFILE_FORM)
+        version = form_version(keys.PROFILE_FORM)
 
         def now() -> tuple[dict[str, Any], int]:
             latest = get_customer(sessions, actor=actor, customer_id=profile.id)
             return _profile_values(latest, names), latest.version
 
         saved = save_or_merge(
-            PROFILE_FORM,
+            keys.PROFILE_FORM,
             str(profile.id),
             names,
             lambda: update_customer(
@@ -346,7 +344,7 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
                 customer_id=profile.id,
                 version=version,
                 changes=changes,
-                token=form_token(PROFILE_FORM),
+                token=form_token(keys.PROFILE_FORM),
             ),
             current=now,
         )
@@ -356,21 +354,21 @@ def profile_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
 
 def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) -> None:
     if profile.archived_at is None:
-        if st.button(t("customers.archive"), key="customers_archive", icon=":material/inventory_2:"):
+        if st.button(t("customers.archive"), key=keys.ARCHIVE, icon=":material/inventory_2:"):
             done = run_action(
-                "customers_archive",
+                keys.ARCHIVE,
                 lambda: archive_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
             )
             if done is not None:
-                forget_form(PROFILE_FORM)
+                forget_form(keys.PROFILE_FORM)
                 _done(inert_t("customers.archived_done", name=profile.name))
-    elif st.button(t("customers.restore"), key="customers_restore", icon=":material/unarchive:"):
+    elif st.button(t("customers.restore"), key=keys.RESTORE, icon=":material/unarchive:"):
         done = run_action(
-            "customers_restore",
+            keys.RESTORE,
             lambda: restore_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
         )
         if done is not None:
-            forget_form(PROFILE_FORM)
+            forget_form(keys.PROFILE_FORM)
             _done(inert_t("customers.restored_done", name=profile.name))
 
 
@@ -478,7 +476,7 @@ def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     ]
     customer_id = detail.profile.id
     _record_panel(
-        key="customers_contact",
+        key=keys.CONTACTS,
         records=contacts,
         fields=fields,
         add_label=t("customers.contact.add"),
@@ -574,7 +572,7 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         Field("notes", "customers.field.notes", "area"),
     ]
     _record_panel(
-        key="customers_order",
+        key=keys.ORDERS,
         records=detail.orders,
         fields=fields,
         add_label=t("customers.order.add"),
@@ -661,7 +659,7 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
         Field("payment_terms", "customers.contract.terms", max_chars=200),
     ]
     _record_panel(
-        key="customers_contract",
+        key=keys.CONTRACTS,
         records=detail.contracts,
         fields=fields,
         add_label=t("customers.contract.add"),
@@ -705,7 +703,7 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
     contract_id = st.selectbox(
         t("customers.payment.contract"),
         list(contracts),
-        key="customers_payment_contract",
+        key=keys.PAYMENT_CONTRACT,
         format_func=contract_labels.get,
     )
     contract = contracts[contract_id]
@@ -716,7 +714,7 @@ def _payments_panel(sessions: Sessions, actor: Actor, detail: Customer360) -> No
         Field("paid_amount", "customers.payment.paid_amount"),
     ]
     _record_panel(
-        key=f"customers_payment_{contract_id}",
+        key=keys.payments(contract_id),
         records=contract.payments,
         fields=fields,
         add_label=t("customers.payment.add"),
@@ -809,9 +807,8 @@ def describe_entry(entry: TimelineEntry) -> tuple[str, str]:
 
 def _entry_key(customer_id: int, entry: TimelineEntry, seen: set[str]) -> str:
     """A widget key that stays with the entry when newer entries arrive or older ones are loaded."""
-    key = (
-        f"customers_timeline_{customer_id}_{entry.kind}_{entry.ref_id or ''}_{entry.field or ''}_"
-        f"{int(entry.at.timestamp() * 1000)}"
+    key = keys.timeline_entry(
+        customer_id, f"{entry.kind}_{entry.ref_id or ''}_{entry.field or ''}_{int(entry.at.timestamp() * 1000)}"
     )
     while key in seen:
         key += "_"
@@ -820,7 +817,7 @@ def _entry_key(customer_id: int, entry: TimelineEntry, seen: set[str]) -> str:
 
 
 def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
-    limit_key = f"customers_timeline_limit_{customer_id}"
+    limit_key = keys.timeline_limit(customer_id)
     limit = int(st.session_state.get(limit_key, TIMELINE_STEP))
     page = customer_timeline(sessions, actor=actor, customer_id=customer_id, limit=limit)
     if not page.entries:
@@ -839,7 +836,7 @@ def timeline_tab(sessions: Sessions, actor: Actor, customer_id: int) -> None:
     if page.has_more:
         st.button(
             t("customers.timeline.more"),
-            key="customers_timeline_more",
+            key=keys.TIMELINE_MORE,
             icon=":material/expand_more:",
             on_click=lambda: st.session_state.__setitem__(limit_key, limit + TIMELINE_STEP),
         )
@@ -852,7 +849,7 @@ def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
     st.markdown(badge("follow_up_state", detail.profile.follow_up_state))
     if actor.can("follow_ups.log"):  # read-only roles would find nothing in it but a note
         with st.expander(t("customers.log_contact"), icon=":material/add_call:", expanded=False):
-            log_contact_form(actor, detail.profile.id, key_prefix="customers_log")
+            log_contact_form(actor, detail.profile.id, key_prefix=keys.LOG_CONTACT)
     st.subheader(t("customers.follow_ups.open"))
     if detail.open_tasks:
         data_table(
@@ -899,8 +896,6 @@ def follow_ups_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
 
 # --- duplicates and merge ---------------------------------------------------------------------------
 
-MERGE_FORM = "customers_merge"
-
 
 def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
     profile = detail.profile
@@ -930,7 +925,7 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
         return
     st.subheader(t("customers.merge.title"))
     st.caption(t("customers.merge.help"))
-    search = st.text_input(t("customers.merge.search"), key="customers_merge_search")
+    search = st.text_input(t("customers.merge.search"), key=keys.MERGE_SEARCH)
     options = {c.id: f"{c.code} · {c.name}" for c in candidates}
     if search.strip():
         options.update(
@@ -938,31 +933,31 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
         )
     if not options:
         return
-    with st.form(MERGE_FORM, enter_to_submit=False):
+    with st.form(keys.MERGE_FORM, enter_to_submit=False):
         other = st.selectbox(
-            t("customers.merge.other"), list(options), format_func=options.get, key=f"{MERGE_FORM}_other"
+            t("customers.merge.other"), list(options), format_func=options.get, key=f"{keys.MERGE_FORM}_other"
         )
         keep_labels = {k: inert_t(f"customers.merge.keep_{k}", name=profile.name) for k in ("this", "other")}
         keep = st.radio(
             t("customers.merge.keep"),
             list(keep_labels),
             horizontal=True,
-            key=f"{MERGE_FORM}_keep",
+            key=f"{keys.MERGE_FORM}_keep",
             format_func=keep_labels.get,
         )
-        confirm = st.checkbox(t("customers.merge.confirm"), key=f"{MERGE_FORM}_confirm")
-        field_error(MERGE_FORM, "confirm")
+        confirm = st.checkbox(t("customers.merge.confirm"), key=f"{keys.MERGE_FORM}_confirm")
+        field_error(keys.MERGE_FORM, "confirm")
         submitted = st.form_submit_button(
-            t("customers.merge.submit"), type="primary", icon=":material/merge:", key=f"{MERGE_FORM}_submit"
+            t("customers.merge.submit"), type="primary", icon=":material/merge:", key=f"{keys.MERGE_FORM}_submit"
         )
     if submitted:
         if not confirm:
-            st.session_state[f"{MERGE_FORM}__errors"] = {"confirm": t("customers.merge.confirm_required")}
+            st.session_state[f"{keys.MERGE_FORM}__errors"] = {"confirm": t("customers.merge.confirm_required")}
             st.rerun()
         survivor, duplicate = (profile.id, other) if keep == "this" else (other, profile.id)
         versions = {profile.id: profile.version}
         result = run_action(
-            MERGE_FORM,
+            keys.MERGE_FORM,
             lambda: merge_customers(
                 sessions,
                 actor=actor,
@@ -970,13 +965,13 @@ def duplicates_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> Non
                 duplicate_id=duplicate,
                 survivor_version=versions.get(survivor),
                 duplicate_version=versions.get(duplicate),
-                token=form_token(MERGE_FORM),
+                token=form_token(keys.MERGE_FORM),
             ),
         )
         if result is not None:
             for key in ("other", "keep", "confirm"):
-                st.session_state.pop(f"{MERGE_FORM}_{key}", None)
-            forget_form(PROFILE_FORM)
+                st.session_state.pop(f"{keys.MERGE_FORM}_{key}", None)
+            forget_form(keys.PROFILE_FORM)
             moved = sum(result.moved.values())
             open_customer(result.survivor_id)
             _done(t("customers.merge.done", moved=moved, cancelled=result.cancelled_tasks))
@@ -991,7 +986,7 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         detail = get_customer_360(sessions, actor=actor, customer_id=customer_id)
     except CrmError as error:
         st.error(describe_error(error))
-        st.button(t("customers.back"), key="customers_back", icon=":material/arrow_back:", on_click=close_customer)
+        st.button(t("customers.back"), key=keys.BACK, icon=":material/arrow_back:", on_click=close_customer)
         return
     _header(sessions, actor, detail)
     names = ["profile", "classes", "contacts", "orders", "contracts", "timeline", "follow_ups", "duplicates"]
