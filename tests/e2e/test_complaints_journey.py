@@ -3,6 +3,7 @@ reopened, resolved again, confirmed and closed, with its history shown."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from crm.customers.records import ContactInput
 from crm.customers.service import CustomerInput, create_customer
 from crm.platform.i18n import t
 from crm.platform.permissions import SYSTEM
+from db.engine import Sessions
 from db.models import Complaint, ComplaintEvent
 from tests.e2e.conftest import PASSWORDS, CrmServer
 from tests.e2e.test_sign_in_journey import (
@@ -44,6 +46,19 @@ def press(page: Page, label: str) -> None:
     """Press a form's submit button by its (Chinese) label and wait for the run it starts."""
     page.get_by_test_id("stFormSubmitButton").get_by_role("button", name=label, exact=True).click()
     wait_idle(page)
+
+
+def filed_code(page: Page, sessions: Sessions) -> str:
+    """The new complaint's reference, once its run has written it (on a loaded machine the run may start after
+    the page looked idle to the click)."""
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        with sessions.read() as session:
+            code = session.scalars(select(Complaint.code)).one_or_none()
+        if code:
+            return code
+        page.wait_for_timeout(250)
+    raise AssertionError("the complaint was not filed")
 
 
 def status_shown(page: Page, status: str) -> None:
@@ -106,8 +121,7 @@ def test_a_complaint_from_intake_to_closed_in_chinese(browser: Browser, crm_serv
             expect(description).to_be_visible(timeout=UI_TIMEOUT_MS)
             description.fill("第二批货物晚到两周，影响客户生产。")
             press(page, zh("complaints.ui.file"))
-            with sessions.read() as session:
-                code = session.scalars(select(Complaint.code)).one()
+            code = filed_code(page, sessions)
             expect(page.get_by_text(zh("complaints.ui.filed", code=code))).to_be_visible(timeout=UI_TIMEOUT_MS)
             status_shown(page, "new")
 

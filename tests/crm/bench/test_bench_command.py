@@ -15,8 +15,8 @@ from db.engine import make_engine, make_session_factory, upgrade_database
 from db.models import Customer, Order
 
 PAGES_OF = {
-    "manager": {"home", "follow_ups", "customers", "classification", "admin"},
-    "staff": {"home", "follow_ups", "customers", "classification"},
+    "manager": {"home", "follow_ups", "customers", "complaints", "classification", "admin"},
+    "staff": {"home", "follow_ups", "customers", "complaints", "classification"},
 }
 
 
