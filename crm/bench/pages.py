@@ -119,9 +119,8 @@ def measure(ctx: Context) -> list[Measurement]:
             account = next(a for a in DEMO_ACCOUNTS if a.role == role)
             at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
             screen = _timed_run(at)
-            # English, whatever the account's language: AppTest formats a widget's value outside the script run,
-            # where a Chinese session's labels are English, and the next run then fails to find it among its
-            # Chinese options (ValueError). Picking a language on the sign-in screen wins over the account's.
+            # English, whatever the account's language, so that runs compare with each other. Picking a language
+            # on the sign-in screen wins over the account's.
             for language in ("zh", "en"):
                 at.selectbox(key="public_language").set_value(language).run(timeout=TIMEOUT)
             at.text_input[0].input(account.username)
