@@ -28,7 +28,7 @@ from crm.platform.clock import company_zone, local_midnight
 from crm.platform.errors import ValidationCollector
 from crm.platform.permissions import Actor, require
 from db.engine import Sessions
-from db.models import Complaint, ComplaintEvent, Holiday, Suggestion
+from db.models import Complaint, ComplaintEvent, Customer, Holiday, Suggestion
 
 ALL = "all"
 
@@ -283,3 +283,62 @@ def what_if_on_time(
         WhatIfRow(department_id, severity, *values)
         for (department_id, severity), values in sorted(totals.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))
     ]
+
+
+@dataclass(frozen=True)
+class RootCauses:
+    """Complaints received per company month (the first day of the month) by category and by department, and
+    the customers who complained at least twice in the period (most complaints first, at most 20)."""
+
+    by_category: dict[tuple[dt.date, str | None], int]
+    by_department: dict[tuple[dt.date, int | None], int]
+    repeat_complainers: tuple[tuple[int, str, int], ...]  # (customer id, name, complaints)
+
+
+def root_causes(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.date, top: int = 20) -> RootCauses:
+    """Count the complaints received from start to end per company month and category / department, and find
+    the repeat complainers, in SQL (GROUP BY; each month is a range of instants in the company's zone)."""
+    require(actor, "kpi.view")
+    _check_period(start, end)
+    with sessions.read() as session:
+        zone = company_zone(session)
+        since, until = _bounds(session, start, end)
+        months: list[dt.date] = []
+        month = start.replace(day=1)
+        while month <= end:
+            months.append(month)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        starts = [max(since, local_midnight(m, zone)) for m in months]
+        bucket = case(*((Complaint.received_at >= s, i) for i, s in reversed(list(enumerate(starts)))), else_=0).label(
+            "month"
+        )
+        cohort = (Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until)
+        # The month is worked out in a subquery and grouped outside it: PostgreSQL refuses a GROUP BY repeating
+        # an expression with bound parameters (each use gets its own placeholder).
+        rows = select(bucket, Complaint.category, Complaint.department_id).where(*cohort).subquery()
+        by_category = {
+            (months[int(i)], category): int(n)
+            for i, category, n in session.execute(
+                select(rows.c.month, rows.c.category, func.count()).group_by(rows.c.month, rows.c.category)
+            )
+        }
+        by_department = {
+            (months[int(i)], department_id): int(n)
+            for i, department_id, n in session.execute(
+                select(rows.c.month, rows.c.department_id, func.count()).group_by(rows.c.month, rows.c.department_id)
+            )
+        }
+        complaints = func.count(Complaint.id)
+        repeat = tuple(
+            (int(customer_id), str(name), int(n))
+            for customer_id, name, n in session.execute(
+                select(Customer.id, Customer.name, complaints)
+                .join(Complaint, Complaint.customer_id == Customer.id)
+                .where(*cohort)
+                .group_by(Customer.id, Customer.name)
+                .having(complaints >= 2)
+                .order_by(complaints.desc(), Customer.name, Customer.id)
+                .limit(top)
+            )
+        )
+    return RootCauses(by_category=by_category, by_department=by_department, repeat_complainers=repeat)
