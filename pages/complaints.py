@@ -1,4 +1,5 @@
-"""Complaints & suggestions: queues, a new complaint, its detail, inquiries, suggestions and the time limits."""
+"""Complaints & suggestions: queues, a new complaint, its detail, inquiries, suggestions, root causes and the time
+limits."""
 
 import streamlit as st
 
@@ -8,6 +9,7 @@ from ui.complaints.detail import detail_section
 from ui.complaints.inquiries import inquiries_section
 from ui.complaints.intake import intake_section
 from ui.complaints.queue import queue_section
+from ui.complaints.root_causes import root_causes_section
 from ui.complaints.settings import settings_section
 from ui.complaints.suggestions import suggestions_section
 from ui.complaints.widgets import follow_next_tab
@@ -21,6 +23,7 @@ SECTIONS = (
     Section("detail", "complaints.tab.detail", detail_section),
     Section("inquiries", "complaints.tab.inquiries", inquiries_section),
     Section("suggestions", "complaints.tab.suggestions", suggestions_section),
+    Section("root_causes", "complaints.tab.root_causes", root_causes_section, "kpi.view"),
     Section("settings", "complaints.tab.settings", settings_section, "complaints.manage"),
 )
 

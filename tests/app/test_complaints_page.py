@@ -21,7 +21,7 @@ from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer
 
 PAGE = "pages/complaints.py"
 TAB = "complaints_tab"
-TABS = ("queue", "new", "detail", "inquiries", "suggestions", "settings")
+TABS = ("queue", "new", "detail", "inquiries", "suggestions", "root_causes", "settings")
 
 
 def _actor(sessions: Sessions, username: str) -> Actor:
@@ -86,7 +86,7 @@ def _open_detail(at: AppTest, complaint_id: int) -> None:
         ("admin", TABS),
         ("manager", TABS),
         ("staff", TABS[:5]),
-        ("viewer", ("queue", "detail", "inquiries", "suggestions")),
+        ("viewer", ("queue", "detail", "inquiries", "suggestions", "root_causes")),
     ],
 )
 def test_every_role_opens_each_of_its_tabs(
@@ -352,3 +352,115 @@ def test_an_administrator_creates_a_department_and_puts_a_user_in_it(
     assert not at.exception, at.exception
     with role_accounts.read() as session:
         assert session.get(User, staff.id).department_id == department_id  # type: ignore[union-attr]
+
+
+def _demo_like(sessions: Sessions) -> tuple[int, int]:
+    """Two departments, a customer with three complaints (one resolved on time), another with one: the shape of
+    the demo data. Returns the first customer's and the first department's ids."""
+    from crm.complaints import DepartmentInput, save_department
+
+    admin, manager = _actor(sessions, "admin"), _actor(sessions, "manager")
+    service = save_department(
+        sessions,
+        actor=admin,
+        data=DepartmentInput(code="svc", name_en="Service", name_zh="客服部", function="service", head_id=None),
+    ).id
+    tech = save_department(
+        sessions,
+        actor=admin,
+        data=DepartmentInput(code="tech", name_en="Engineering", name_zh="技术部", function="tech", head_id=None),
+    ).id
+    often = make_customer(sessions, owner=manager, name="Often Unhappy Ltd")
+    once = make_customer(sessions, owner=manager, name="Once Ltd")
+    now = db_utcnow()
+    first = _file(
+        sessions,
+        manager,
+        often,
+        category="delivery",
+        department_id=service,
+        received_at=now - dt.timedelta(days=40),
+    )
+    _file(sessions, manager, often, category="billing", department_id=tech, received_at=now - dt.timedelta(days=3))
+    _file(sessions, manager, often, category="delivery", department_id=service)
+    _file(sessions, manager, once, category="delivery", department_id=tech)
+    version = None
+    for action, at in (("acknowledge", 39.9), ("start", 39.8), ("resolve", 38)):  # resolved in 2 days
+        version = transition(
+            sessions,
+            actor=manager,
+            complaint_id=first,
+            version=version if version is not None else _version(sessions, first),
+            action=action,
+            note="Sent the missing parts." if action == "resolve" else None,
+            now=now - dt.timedelta(days=at),
+        ).version
+    return often, service
+
+
+def _version(sessions: Sessions, complaint_id: int) -> int:
+    with sessions.read() as session:
+        return session.get(Complaint, complaint_id).version  # type: ignore[union-attr]
+
+
+def test_root_causes_show_the_months_repeat_complainers_and_figures(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager, Root causes shows complaints by category and department per month, the customer who
+    complained three times, and the figures; a category opens the queue filtered on it."""
+    _demo_like(role_accounts)
+    at = _open(signed_in, "manager", "root_causes")
+    assert len(at.get("vega_lite_chart")) == 2
+    repeat, figures = (frame.value for frame in at.dataframe)
+    assert list(repeat.iloc[0]) == ["Often Unhappy Ltd", 3]
+    assert len(repeat) == 1
+    overall = figures.iloc[0]
+    assert overall[t("complaints.rc.scope")] == t("complaints.rc.overall")
+    assert overall[t("complaints.figure.received")] == "4"
+    assert overall[t("complaints.figure.on_time_rate")] == "100.0%"
+    assert overall[t("complaints.figure.resolution_rate")] == "0.0%"  # a denominator, no complaint closed
+    assert set(figures[t("complaints.rc.scope")]) >= {"Service", "Engineering", t("complaints.severity.high")}
+    at.selectbox(key="complaints_rc_category").set_value("delivery")
+    at.button(key="complaints_rc_category_open").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["complaints_q_category"] == ["delivery"]
+    assert at.session_state[TAB] == t("complaints.tab.queue")
+    assert len(at.dataframe[0].value) == 3  # the three delivery complaints, in the All queue
+
+
+def test_root_causes_of_an_empty_period_show_no_data_never_zero(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager who picks a period without complaints, the rates read "no data" (in both languages)."""
+    _demo_like(role_accounts)
+    for language in ("en", "zh"):
+        at = _open(signed_in, "manager", "root_causes", language)
+        at.date_input(key="complaints_rc_period").set_value((dt.date(2020, 1, 1), dt.date(2020, 3, 31))).run()
+        assert not at.exception, at.exception
+        assert t("complaints.rc.empty", language) in _texts(at)
+        overall = at.dataframe[-1].value.iloc[0]
+        assert overall[t("complaints.figure.received", language)] == "0"
+        for figure in ("resolution_rate", "on_time_rate", "reopen_rate", "median_resolve", "adoption_rate"):
+            assert overall[t(f"complaints.figure.{figure}", language)] == t("complaints.figure.no_data", language)
+
+
+def test_the_what_if_shows_the_on_time_rate_now_and_with_the_proposed_targets(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager, I propose resolving high severity within 1 day instead of 3 and see, before saving, that the
+    complaint resolved in 2 days would have been late; nothing is saved."""
+    from crm.complaints.limits import read_policy
+
+    _demo_like(role_accounts)
+    at = _open(signed_in, "manager", "settings")
+    at.number_input(key="complaints_sla_high_res").set_value(1)
+    at.button(key="complaints_what_if").click().run()
+    assert not at.exception, at.exception
+    frame = next(f.value for f in at.dataframe if t("complaints.whatif.proposed") in f.value.columns)
+    row = frame.iloc[0]
+    assert row[t("complaints.field.severity")] == t("complaints.severity.high")
+    assert row[t("complaints.field.department_id")] == "Service"
+    assert (row[t("complaints.whatif.now")], row[t("complaints.whatif.proposed")]) == ("100.0%", "0.0%")
+    assert t("complaints.whatif.not_saved") in _texts(at)
+    policy = read_policy(role_accounts, actor=_actor(role_accounts, "manager"))
+    assert policy.targets["high"].resolve_days == 3

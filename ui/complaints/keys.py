@@ -76,5 +76,15 @@ SLA_FORM = "complaints_sla"
 CATEGORIES_FORM = "complaints_categories"
 CATEGORIES_REVISION = "complaints_categories_rev"
 
+# --- root causes ----------------------------------------------------------------------------------------
+RC_PERIOD = "complaints_rc_period"
+RC_CATEGORY = "complaints_rc_category"
+RC_DEPARTMENT = "complaints_rc_department"
+RC_OPEN_CATEGORY = "complaints_rc_open_category"
+RC_OPEN_DEPARTMENT = "complaints_rc_open_department"
+
+# --- what-if --------------------------------------------------------------------------------------------
+WHAT_IF = "complaints_what_if"
+
 # --- the customer 360 view -------------------------------------------------------------------------------
 CUSTOMER_INTAKE = "complaints_360_intake"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from crm.complaints import DepartmentView, list_departments
+from crm.complaints import DepartmentView, PeriodFigures, WhatIfRow, list_departments, period_figures, what_if_on_time
+from crm.complaints.figures import RootCauses, root_causes
 from crm.complaints.limits import Category, list_categories, read_policy
 from crm.complaints.sla import SlaPolicy
 from crm.customers.service import Choice, owner_choices
@@ -36,7 +39,33 @@ def cached_assignees(actor: Actor) -> list[Choice]:
     return owner_choices(get_sessions(), actor=actor)
 
 
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
+def cached_figures(actor: Actor, start: dt.date, end: dt.date) -> PeriodFigures:
+    """The figures of the complaints and suggestions received in a period."""
+    return period_figures(get_sessions(), actor=actor, start=start, end=end)
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
+def cached_root_causes(actor: Actor, start: dt.date, end: dt.date) -> RootCauses:
+    """Complaints per month by category and department, and the repeat complainers, of a period."""
+    return root_causes(get_sessions(), actor=actor, start=start, end=end)
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
+def cached_what_if(actor: Actor, proposed: SlaPolicy, start: dt.date, end: dt.date) -> list[WhatIfRow]:
+    """The on-time rate per severity and department as it is and under the proposed time limits."""
+    return what_if_on_time(get_sessions(), actor=actor, proposed=proposed, start=start, end=end)
+
+
 def clear_complaint_reads() -> None:
     """Forget the departments, categories, time limits and people: after a write to any of them."""
-    for cached in (cached_departments, cached_categories, cached_policy, cached_assignees):
+    for cached in (
+        cached_departments,
+        cached_categories,
+        cached_policy,
+        cached_assignees,
+        cached_figures,
+        cached_root_causes,
+        cached_what_if,
+    ):
         cached.clear()

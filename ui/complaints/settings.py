@@ -11,11 +11,13 @@ from crm.complaints.vocab import SEVERITIES
 from crm.platform.permissions import Actor
 from db.engine import Sessions
 from ui.complaints import keys
-from ui.complaints.reads import cached_categories, cached_policy
+from ui.complaints.reads import cached_categories, cached_policy, cached_what_if
+from ui.complaints.root_causes import department_names, last_twelve_months, rate
 from ui.complaints.widgets import run_case, show_flash, token, vocab
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.reads import clear_after
-from ui.widgets import data_editor, field_error, field_errors, form_errors
+from ui.state import company_today
+from ui.widgets import data_editor, data_table, field_error, field_errors, form_errors
 
 
 def settings_section(sessions: Sessions, actor: Actor) -> None:
@@ -84,8 +86,10 @@ def _limits_form(sessions: Sessions, actor: Actor, policy: SlaPolicy) -> None:
         )
         st.caption(t("complaints.ui.limits_help"))
         form_errors(form)
-        submitted = st.form_submit_button(t("common.save"), type="primary", key=f"{form}_submit")
-    if not submitted:
+        buttons = st.columns(2)
+        submitted = buttons[0].form_submit_button(t("common.save"), type="primary", key=f"{form}_submit")
+        tried = buttons[1].form_submit_button(t("complaints.whatif.try"), icon=":material/science:", key=keys.WHAT_IF)
+    if not (submitted or tried):
         return
     proposed = SlaPolicy(
         mode=mode,
@@ -96,6 +100,9 @@ def _limits_form(sessions: Sessions, actor: Actor, policy: SlaPolicy) -> None:
         inquiry_answer_days=int(answer),
         version=policy.version,
     )
+    if tried:
+        _what_if(actor, proposed)
+        return
     if (
         run_case(
             form,
@@ -106,6 +113,44 @@ def _limits_form(sessions: Sessions, actor: Actor, policy: SlaPolicy) -> None:
     ):
         clear_after("complaint_settings")
         st.rerun()
+
+
+def _what_if(actor: Actor, proposed: SlaPolicy) -> None:
+    """The on-time rate of the last 12 months per severity and department, as it is and had the proposed targets
+    been in force; nothing is saved."""
+    start, end = last_twelve_months(company_today())
+    if proposed.work_end <= proposed.work_start:
+        st.error(t("complaints.error.work_hours"), icon=":material/error:")
+        return
+    rows = cached_what_if(actor, proposed, start, end)
+    st.markdown(f"**{t('complaints.whatif.title')}**")
+    st.caption(t("complaints.whatif.not_saved"))
+    if not rows:
+        st.info(t("complaints.whatif.empty"), icon=":material/info:")
+        return
+    names = department_names(actor)
+    frame = pd.DataFrame(
+        [
+            (
+                vocab("complaints.severity", row.severity),
+                names.get(row.department_id, "?")
+                if row.department_id is not None
+                else t("complaints.rc.no_department"),
+                number(row.resolved),
+                rate(row.rate_now),
+                rate(row.rate_proposed),
+            )
+            for row in sorted(rows, key=lambda r: (SEVERITIES.index(r.severity), r.department_id or 0))
+        ],
+        columns=[
+            t("complaints.field.severity"),
+            t("complaints.field.department_id"),
+            t("complaints.whatif.resolved"),
+            t("complaints.whatif.now"),
+            t("complaints.whatif.proposed"),
+        ],
+    )
+    data_table(frame, hide_index=True, width="stretch")
 
 
 def _categories_form(sessions: Sessions, actor: Actor) -> None:
