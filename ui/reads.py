@@ -32,8 +32,9 @@ CLEARS: dict[str, tuple[str, ...]] = {
     "follow_up": ("kpis", "follow_ups", "classification"),
     # the team snapshot recomputed (Refresh)
     "team_figures": ("follow_ups",),
-    # a complaint, inquiry or suggestion filed or moved (the overview counts open complaints)
-    "complaint": ("kpis",),
+    # a complaint, inquiry or suggestion filed or moved (the overview counts open complaints; the complaints
+    # page's figures and root causes count them)
+    "complaint": ("kpis", "complaints"),
     # departments, their members, the complaint time limits or categories saved (the complaints page's lists)
     "complaint_settings": ("complaints",),
 }
