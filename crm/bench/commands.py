@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sections = "; ".join(f"{section.name}: {section.help}" for section in SECTIONS)
     bench = subparsers.add_parser(
         "bench",
-        help="benchmark: time searches, follow-ups, classification, imports and pages on generated data",
+        help="benchmark: time searches, follow-ups, classification, imports, complaints and pages on generated data",
         description=f"Sections, run in this order: {sections}. Each scale gets the demo data set in a database of "
         "its own (never the configured one), reused by the next run at the same scale and seed.",
     )
@@ -84,6 +84,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="import: order rows to import (default 10 per customer, at most 100,000)",
     )
+    bench.add_argument(
+        "--complaints",
+        type=int,
+        default=None,
+        metavar="N",
+        help="complaints: bring the complaints table to N rows for the queues (default 1000; removed afterwards)",
+    )
     bench.set_defaults(func=_cmd_bench)
 
 
@@ -107,6 +114,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         fresh=args.fresh,
         warm_runs=max(0, args.warm_runs),
         orders=args.orders,
+        complaints=args.complaints,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(table(reports))
@@ -122,6 +130,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             "fresh": args.fresh,
             "warm_runs": args.warm_runs,
             "orders": args.orders,
+            "complaints": args.complaints,
         }
         write_json(path, as_json(reports, options=options, started_load=started_load))
         print(f"JSON report: {path}", file=sys.stderr)

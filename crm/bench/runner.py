@@ -43,6 +43,11 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "import", "order rows through the real import (CSV dry run, import, re-import; Excel)", "crm.bench.imports"
     ),
+    Section(
+        "complaints",
+        "the complaint queues' first page and total as a manager, at --complaints complaints",
+        "crm.bench.complaints",
+    ),
     Section("pages", "every page's server-side render (Streamlit AppTest) as manager and staff", "crm.bench.pages"),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
@@ -69,6 +74,7 @@ class Context:
     data: DataSet
     warm_runs: int = 5
     orders: int | None = None  # import: order rows (default: 10 per customer, at most 100,000)
+    complaints: int | None = None  # complaints: the table's size (default 1,000)
     progress: Progress = lambda _line: None
 
 
@@ -117,6 +123,7 @@ def run(
     fresh: bool = False,
     warm_runs: int = 5,
     orders: int | None = None,
+    complaints: int | None = None,
     progress: Progress = print,
 ) -> list[ScaleReport]:
     """For each scale: prepare the data set in the benchmark database, then run the chosen sections on it."""
@@ -129,7 +136,9 @@ def run(
             progress(f"--- {count:,} customers, {sessions.dialect}: {masked_url(url)}")
             data = prepare(sessions, customers=count, seed=seed, fresh=fresh, progress=progress)
             report = ScaleReport(count, masked_url(url), sessions.dialect, data)
-            ctx = Context(sessions, url, data, warm_runs=warm_runs, orders=orders, progress=progress)
+            ctx = Context(
+                sessions, url, data, warm_runs=warm_runs, orders=orders, complaints=complaints, progress=progress
+            )
             started = time.perf_counter()
             for section in chosen:
                 section_started = time.perf_counter()

@@ -25,6 +25,10 @@ MAX_PAGE_SIZE = 200
 # What a working queue holds unless a status filter says otherwise: open work, and resolutions the customer has
 # yet to confirm.
 WORKING_STATUSES = (*OPEN_STATUSES, "resolved")
+# A queue's total is counted up to this many complaints and shown as "1,000+" beyond: counting every complaint
+# twice a page made "all" 21 ms at 200,000 complaints against 3 ms at 1,000 (SQLite); a capped count reads at
+# most COUNT_CAP + 1 index entries, whatever the table holds. Past the cap one filters rather than pages.
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,20 @@ class QueueRow:
 @dataclass(frozen=True)
 class QueuePage:
     rows: tuple[QueueRow, ...]
-    total: int
+    total: int  # at most cap + 1: see total_capped
     page: int
     page_size: int
+    cap: int = COUNT_CAP
+
+    @property
+    def total_capped(self) -> bool:
+        """True when the queue holds more than `cap` complaints (the total is then a lower bound)."""
+        return self.total > self.cap
+
+    @property
+    def pages(self) -> int:
+        """The pages one can turn to: those of the capped total."""
+        return max(1, -(-min(self.total, self.cap) // self.page_size))
 
 
 def reads_every_complaint(actor: Actor) -> bool:
@@ -129,17 +144,24 @@ def complaint_queue(
                 conditions.append(Complaint.received_at >= local_midnight(flt.received_from, zone))
             if flt.received_to:
                 conditions.append(Complaint.received_at < local_midnight(flt.received_to + dt.timedelta(days=1), zone))
-        total = int(session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0)
+        total = _capped_count(session, conditions, COUNT_CAP + 1)
         ids = _page_ids(session, conditions, max(0, page) * page_size, page_size)
         rows = _rows(session, ids, now)
-        return QueuePage(rows=rows, total=int(total), page=max(0, page), page_size=page_size)
+        return QueuePage(rows=rows, total=total, page=max(0, page), page_size=page_size, cap=COUNT_CAP)
+
+
+def _capped_count(session: Any, conditions: list[Any], limit: int) -> int:
+    """How many complaints match, counted up to limit (an index walk that stops there, not a full count)."""
+    matching = select(Complaint.id).where(*conditions).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 def _page_ids(session: Any, conditions: list[Any], offset: int, limit: int) -> list[int]:
     """The page's ids: complaints with a running deadline first, soonest (so the breached) first, then the others,
-    newest first. Two index-ordered reads instead of one ORDER BY CASE, which sorted every matching row."""
+    newest first. Two index-ordered reads instead of one ORDER BY CASE, which sorted every matching row; the
+    running ones are counted only as far as the page's offset (past it, the first read tells where they end)."""
     running = [*conditions, Complaint.next_due_at.is_not(None)]
-    with_deadline = int(session.scalar(select(func.count()).select_from(Complaint).where(*running)) or 0)
+    with_deadline = _capped_count(session, running, offset + 1)
     ids: list[int] = []
     if offset < with_deadline:
         ids = list(
@@ -151,6 +173,7 @@ def _page_ids(session: Any, conditions: list[Any], offset: int, limit: int) -> l
                 .offset(offset)
             )
         )
+        with_deadline = offset + len(ids)  # exact when the page is short, and not read otherwise
     if len(ids) < limit:
         ids += session.scalars(
             select(Complaint.id)

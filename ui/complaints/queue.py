@@ -26,7 +26,7 @@ from ui.complaints.widgets import (
     time_left,
     vocab,
 )
-from ui.i18n import t, when
+from ui.i18n import number, t, when
 from ui.widgets import data_table, error_boundary, pager
 
 PAGE_SIZE = 25
@@ -155,7 +155,10 @@ def queue_section(sessions: Sessions, actor: Actor) -> None:
             result = complaint_queue(sessions, actor=actor, flt=flt, page=0, page_size=PAGE_SIZE)
         flagged = sum(1 for row in result.rows if row.flag)
         head = st.columns([1, 1, 3])
-        head[0].metric(t("complaints.ui.in_queue"), f"{result.total:,}")
+        shown_total = (
+            t("complaints.ui.in_queue_capped", cap=number(result.cap)) if result.total_capped else number(result.total)
+        )
+        head[0].metric(t("complaints.ui.in_queue"), shown_total)
         head[1].metric(t("complaints.ui.flagged_on_page"), flagged)
         if not result.rows:
             st.info(t("complaints.ui.queue_empty"), icon=":material/inbox:")
@@ -171,8 +174,10 @@ def queue_section(sessions: Sessions, actor: Actor) -> None:
         )
         st.caption(t("complaints.ui.click_row"))
         _row_opener(result.rows)
+        if result.total_capped:
+            st.caption(t("complaints.ui.queue_capped", cap=number(result.cap)))
         if result.total > PAGE_SIZE:
-            pager(keys.Q_PAGE, result.total, PAGE_SIZE)
+            pager(keys.Q_PAGE, min(result.total, result.cap), PAGE_SIZE)
 
 
 def _row_opener(rows: tuple[QueueRow, ...]) -> None:

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.cli import main
+from crm.complaints.queues import QUEUES
 from crm.platform.permissions import SYSTEM
 from crm.platform.users import create_user
 from db.engine import make_engine, make_session_factory, upgrade_database
-from db.models import Customer, Order
+from db.models import Complaint, Customer, Order
 
 PAGES_OF = {
     "manager": {"home", "follow_ups", "customers", "complaints", "classification", "admin"},
@@ -120,5 +121,23 @@ def test_an_unknown_section_is_refused_with_the_known_ones(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         main(["bench", "--sections", "search,nonsense"])
     assert (
-        "unknown section nonsense; choose from search,follow-ups,classification,import,pages" in capsys.readouterr().err
+        "unknown section nonsense; choose from search,follow-ups,classification,import,complaints,pages"
+        in capsys.readouterr().err
     )
+
+
+def test_the_complaints_section_fills_the_table_times_each_queue_and_leaves_the_data_as_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _bench(tmp_path, "--sections", "complaints", "--customers", "20", "--complaints", "30") == 0
+    out = capsys.readouterr().out
+    measurements = _report(tmp_path / "bench.json")["scales"][0]["measurements"]
+    assert [m["name"] for m in measurements] == [f"{queue} queue: page 1 of 25 + total" for queue in QUEUES]
+    assert all(m["section"] == "complaints" and m["cold_ms"] > 0 and m["warm_ms"] > 0 for m in measurements)
+    assert "all queue: page 1 of 25 + total" in out and "total 30 of 30 complaints" in out and "ERROR" not in out
+    assert _report(tmp_path / "bench.json")["options"]["complaints"] == 30
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path}/bench_20.db"))
+    with sessions.read() as session:  # the added complaints are gone again
+        assert session.scalar(select(func.count()).select_from(Complaint).where(Complaint.code.like("BENCH-%"))) == 0
+        assert (session.scalar(select(func.count()).select_from(Complaint)) or 0) < 30
+    sessions.engine.dispose()
