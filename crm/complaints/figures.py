@@ -260,6 +260,11 @@ def what_if_on_time(
             .order_by(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.id)
         ):
             events[event.complaint_id].append(event)
+        # Read while the session is open: the events are ORM rows, which the session's end expires.
+        paused = {
+            complaint_id: [(s, e) for s, e in pauses_of(complaint_events) if e is not None]
+            for complaint_id, complaint_events in events.items()
+        }
         holidays = frozenset(
             session.scalars(
                 select(Holiday.date).where(
@@ -273,7 +278,7 @@ def what_if_on_time(
     totals: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for complaint_id, department_id, severity, received, resolved, due in complaints:
         assert resolved is not None  # the cohort: resolved complaints
-        pauses = [(s, e) for s, e in pauses_of(events.get(complaint_id, [])) if e is not None]
+        pauses = paused.get(complaint_id, [])
         proposed_due = complaint_deadlines(proposed, severity, received, zone, holidays, pauses).resolve_due_at
         entry = totals[(department_id, severity)]
         entry[0] += 1

@@ -187,3 +187,24 @@ def test_staff_cannot_read_the_figures_or_the_what_if(sessions: Sessions, world:
         period_figures(sessions, actor=world.agent, start=DECEMBER[0], end=DECEMBER[1])
     with pytest.raises(PermissionDenied):
         what_if_on_time(sessions, actor=world.viewer, proposed=SlaPolicy(), start=DECEMBER[0], end=DECEMBER[1])
+
+
+def test_the_what_if_reads_the_pauses_of_complaints_that_waited_for_the_customer(
+    sessions: Sessions, world: World
+) -> None:
+    """A resolved complaint that waited for the customer is counted with its pause (it used to fail outright: its
+    events were read after their session had closed)."""
+    from crm.complaints import ComplaintInput, file_complaint
+    from tests.crm.complaints.test_workflow import act
+
+    received = local(2)
+    filed = file_complaint(
+        sessions,
+        actor=world.manager,
+        data=ComplaintInput(customer_id=world.customer_id, channel="phone", description="Late", severity="high"),
+        now=received,
+    )
+    for hours, action in enumerate(("acknowledge", "start", "wait_for_customer", "resume", "resolve"), start=1):
+        act(sessions, world.manager, filed.id, action, now=received + hours * 10 * H)
+    rows = what_if_on_time(sessions, actor=world.manager, proposed=SlaPolicy(), start=DECEMBER[0], end=DECEMBER[1])
+    assert [(r.severity, r.resolved) for r in rows] == [("high", 1)]
