@@ -68,7 +68,6 @@ ESCALATE_AT_REOPEN = 2
 ESCALATION_DUE = dt.timedelta(days=1)
 # Stored on the task (data, read in either language): both languages at once.
 ESCALATION_NOTE = "投诉 {code} 第二次重新打开，请部门负责人跟进 / Complaint {code} reopened twice: the head follows up"
-ROOT_CAUSE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -259,8 +258,8 @@ def transition(
     spec = TRANSITIONS.get(action)
     note = clean(note)
     errors = ValidationCollector()
-    check_length(errors, "note", note, 10_000)
-    check_length(errors, "root_cause", clean(root_cause), ROOT_CAUSE_MAX)
+    check_text(errors, "note", note, ComplaintEvent, "note")
+    check_text(errors, "root_cause", clean(root_cause), Complaint, "root_cause")
     errors.raise_if_any()
     with transaction(sessions, actor=actor, token=token, operation=f"complaints.{action}") as session:
         complaint = _load_for_write(session, actor, complaint_id, version)
@@ -389,7 +388,7 @@ def hand_off(
     now = now or utcnow()
     note = clean(note)
     errors = ValidationCollector()
-    check_length(errors, "note", note, 10_000)
+    check_text(errors, "note", note, ComplaintEvent, "note")
     if department_id is None and assignee_id is None:
         errors.add("department_id", "validation.required")
     with transaction(sessions, actor=actor, token=token, operation="complaints.hand_off") as session:
@@ -434,7 +433,7 @@ def change_severity(
     now = now or utcnow()
     errors = ValidationCollector()
     check_choice(errors, "severity", severity, SEVERITIES, required=True)
-    check_length(errors, "note", clean(note), 10_000)
+    check_text(errors, "note", clean(note), ComplaintEvent, "note")
     errors.raise_if_any()
     with transaction(sessions, actor=actor, token=token, operation="complaints.severity") as session:
         complaint = _load_for_write(session, actor, complaint_id, version)
@@ -480,7 +479,7 @@ def add_note(
     errors = ValidationCollector()
     if text is None:
         errors.add("note", "validation.required")
-    check_length(errors, "note", text, 10_000)
+    check_text(errors, "note", text, ComplaintEvent, "note")
     errors.raise_if_any()
     with transaction(sessions, actor=actor, token=token, operation="complaints.note") as session:
         complaint = _load_for_write(session, actor, complaint_id, version)
