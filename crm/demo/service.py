@@ -1783,8 +1783,11 @@ class _Builder:
         self.rows["survey_templates"] = [
             {
                 "id": 1,
+                "family_id": 1,
+                "revision": 1,
                 "name": "年度满意度调查 Annual satisfaction survey",
                 "dimensions": list(_SURVEY_DIMENSIONS),
+                "labels": {},
                 "is_active": True,
                 "version": 1,
                 "created_at": created,
@@ -1792,8 +1795,11 @@ class _Builder:
             },
             {
                 "id": 2,
+                "family_id": 2,
+                "revision": 1,
                 "name": "投诉回访 Post-complaint check",
                 "dimensions": list(_SURVEY_DIMENSIONS),
+                "labels": {},
                 "is_active": True,
                 "version": 1,
                 "created_at": created,
@@ -1869,6 +1875,7 @@ class _Builder:
                         "overall_score": overall,
                         "nps": nps,
                         "comment": comment,
+                        "alert": nps <= 6 or overall <= 2,
                         "version": 1,
                         "created_at": responded,
                         "updated_at": responded,

@@ -268,9 +268,9 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 
 def catalog_files() -> list[Path]:
-    """Every feature's catalog: crm/<feature>/messages.py, and crm/platform/messages/*.py."""
+    """Every feature's catalog: crm/<feature>/messages.py, or crm/<feature>/messages/*.py when it has several."""
     crm_root = Path(__file__).resolve().parents[1]
-    return sorted([*crm_root.glob("*/messages.py"), *crm_root.glob("platform/messages/[!_]*.py")])
+    return sorted([*crm_root.glob("*/messages.py"), *crm_root.glob("*/messages/[!_]*.py")])
 
 
 def _merge_module_catalogs() -> None:
@@ -282,7 +282,9 @@ def _merge_module_catalogs() -> None:
     import importlib.util
 
     for path in catalog_files():
-        spec = importlib.util.spec_from_file_location(f"_crm_catalog_{path.parent.name}_{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(
+            f"_crm_catalog_{path.parent.parent.name}_{path.parent.name}_{path.stem}", path
+        )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

@@ -37,7 +37,7 @@ CREDIT_RISKS = ("high", "medium", "low")
 
 CONTACT_CHANNELS = ("phone", "email", "wechat", "visit", "meeting", "online")
 OUTCOMES = ("reached", "no_answer", "interested", "not_interested", "deal", "issue_raised")
-TASK_PURPOSES = ("regular_revisit", "care", "win_back", "complaint", "survey")
+TASK_PURPOSES = ("regular_revisit", "care", "win_back", "complaint", "survey", "satisfaction_survey")
 TASK_PRIORITIES = ("low", "normal", "high")
 TASK_STATUSES = ("open", "done", "cancelled")
 

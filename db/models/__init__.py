@@ -52,7 +52,13 @@ from db.models.platform import (
     User,
     department_label,
 )
-from db.models.satisfaction import SurveyCampaign, SurveyResponse, SurveyScore, SurveyTemplate
+from db.models.satisfaction import (
+    SurveyCampaign,
+    SurveyCampaignMember,
+    SurveyResponse,
+    SurveyScore,
+    SurveyTemplate,
+)
 
 __all__ = [
     "MAX_ORDERS",
@@ -97,6 +103,7 @@ __all__ = [
     "StageChange",
     "Suggestion",
     "SurveyCampaign",
+    "SurveyCampaignMember",
     "SurveyResponse",
     "SurveyScore",
     "SurveyTemplate",
