@@ -105,11 +105,11 @@ def error_boundary(context: str) -> Iterator[None]:
         st.error(t("app.unexpected_error"))
 
 
-def pager(key: str, total: int, page_size: int) -> int:
-    """A page picker; returns the 0-based page index."""
+def pager(key: str, total: int, page_size: int, *, more: bool = False) -> int:
+    """A page picker; returns the 0-based page index. more: the total was counted only up to `total` ("1,000+")."""
     pages = max(1, math.ceil(total / page_size))
     page = st.number_input(t("common.page"), min_value=1, max_value=pages, value=1, step=1, key=key)
-    st.caption(t("common.page_of", page=page, pages=pages, total=f"{total:,}"))
+    st.caption(t("common.page_of", page=page, pages=pages, total=f"{total:,}" + ("+" if more else "")))
     return int(page) - 1
 
 

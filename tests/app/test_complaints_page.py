@@ -278,6 +278,18 @@ def test_queues_list_breached_complaints_first_and_all_only_for_managers(
     ]
 
 
+def test_a_viewer_starts_on_every_complaint_and_staff_on_their_own(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """A viewer handles no complaint, so "Mine" would always be empty: their queue opens on All."""
+    manager, staff = _actor(role_accounts, "manager"), _actor(role_accounts, "staff")
+    _file(role_accounts, manager, make_customer(role_accounts, owner=staff), description="Seen by the viewer")
+    viewer_at = _open(signed_in, "viewer")
+    assert viewer_at.button_group(key="complaints_queue").value == "all"
+    assert len(viewer_at.dataframe[0].value) == 1
+    assert _open(signed_in, "staff").button_group(key="complaints_queue").value == "mine"
+
+
 def test_the_page_speaks_chinese(signed_in: Callable[[str], AppTest], role_accounts: Sessions) -> None:
     """As a manager who reads Chinese, the page, its tabs and a complaint's detail are in Chinese."""
     manager = _actor(role_accounts, "manager")

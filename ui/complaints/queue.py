@@ -57,7 +57,8 @@ def queues_for(actor: Actor) -> list[str]:
 
 def _filters(actor: Actor) -> QueueFilter | None:
     queues = queues_for(actor)
-    default = "all" if "all" in queues and actor.id is None else "mine"
+    # Those who handle complaints start on their own; a viewer has none of their own and starts on all.
+    default = "mine" if actor.can("complaints.handle") or "all" not in queues else "all"
     queue = st.segmented_control(
         t("complaints.ui.queue"),
         queues,
@@ -177,7 +178,7 @@ def queue_section(sessions: Sessions, actor: Actor) -> None:
         if result.total_capped:
             st.caption(t("complaints.ui.queue_capped", cap=number(result.cap)))
         if result.total > PAGE_SIZE:
-            pager(keys.Q_PAGE, min(result.total, result.cap), PAGE_SIZE)
+            pager(keys.Q_PAGE, min(result.total, result.cap), PAGE_SIZE, more=result.total_capped)
 
 
 def _row_opener(rows: tuple[QueueRow, ...]) -> None:
