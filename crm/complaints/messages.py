@@ -280,6 +280,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "complaints.ui.moved": ("{code} is now {state}.", "{code} 当前状态：{state}。"),
     "complaints.ui.handed_off": ("{code} handed off.", "{code} 已移交。"),
     "complaints.ui.saved": ("{code} saved.", "{code} 已保存。"),
+    "complaints.ui.edit_facts": ("Correct what was recorded", "更正登记内容"),
     "complaints.ui.severity_help": (
         "The time limits are computed again from receipt under the new severity.",
         "将按新的严重程度从接收时间起重新计算处理时限。",

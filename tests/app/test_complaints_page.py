@@ -242,6 +242,39 @@ def test_the_whole_workflow_through_the_detail_tab(
     assert not {b for b in _buttons(at) if b.startswith(form)}  # nothing left to do on a closed complaint
 
 
+def test_staff_correct_the_recorded_facts_and_an_empty_description_is_refused_in_place(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """The detail's "Correct what was recorded" form saves description, impact and expected resolution; an emptied
+    description is refused under its field and nothing changes."""
+    staff = _actor(role_accounts, "staff")
+    complaint_id = _file(role_accounts, staff, make_customer(role_accounts, owner=staff), description="Lat")
+    at = _open(signed_in, "staff")
+    _open_detail(at, complaint_id)
+    form = f"complaints_act_{complaint_id}_edit"
+    assert at.text_area(key=f"{form}_description").value == "Lat"
+    at.text_area(key=f"{form}_description").input("")
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    assert t("validation.required") in _texts(at)
+    with role_accounts.read() as session:
+        assert session.get(Complaint, complaint_id).description == "Lat"  # type: ignore[union-attr]
+    at.text_area(key=f"{form}_description").input("Late delivery, twice")
+    at.selectbox(key=f"{form}_impact").set_value("one_site")
+    at.text_area(key=f"{form}_expected").input("A refund of the shipping")
+    at.button(key=f"{form}_submit").click().run()
+    assert not at.exception, at.exception
+    with role_accounts.read() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint is not None
+        assert (complaint.description, complaint.impact_scope, complaint.expected_resolution) == (
+            "Late delivery, twice",
+            "one_site",
+            "A refund of the shipping",
+        )
+        assert complaint.version == 2
+
+
 def test_queues_list_breached_complaints_first_and_all_only_for_managers(
     signed_in: Callable[[str], AppTest], role_accounts: Sessions
 ) -> None:

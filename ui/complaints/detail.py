@@ -10,6 +10,7 @@ import streamlit as st
 from crm.complaints import (
     AttachmentInput,
     ComplaintDetail,
+    ComplaintEdits,
     ComplaintView,
     Confirmation,
     EventView,
@@ -17,12 +18,13 @@ from crm.complaints import (
     add_note,
     change_severity,
     download_attachment,
+    edit_complaint,
     get_complaint,
     hand_off,
     transition,
 )
 from crm.complaints.intake import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
-from crm.complaints.vocab import CONFIRMATION_CHANNELS, SEVERITIES
+from crm.complaints.vocab import CONFIRMATION_CHANNELS, IMPACT_SCOPES, SEVERITIES
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor
 from db.engine import Sessions
@@ -31,7 +33,9 @@ from ui.complaints.intake import TIME_STEP, local_instant
 from ui.complaints.widgets import (
     FLAG_COLORS,
     assignees,
+    category_codes,
     category_label,
+    contacts_of,
     department_name,
     departments,
     duration,
@@ -47,7 +51,7 @@ from ui.i18n import t, when
 from ui.inert import inert, inert_t, long_text
 from ui.reads import clear_after
 from ui.state import company_zone, get_sessions
-from ui.widgets import field_error, form_errors
+from ui.widgets import error_boundary, field_error, form_errors
 
 STEP = "step"  # the one form of the actions that need no more than a note
 STEP_ACTIONS = ("acknowledge", "start", "wait_for_customer", "resume")
@@ -89,7 +93,7 @@ def offered_actions(detail: ComplaintDetail) -> tuple[str, ...]:
     if detail.may_change_severity:
         extra.append(keys.SEVERITY)
     if detail.may_attach:
-        extra += [keys.NOTE, keys.ATTACH]
+        extra += [keys.NOTE, keys.ATTACH, keys.EDIT]
     return (*detail.allowed_actions, *extra)
 
 
@@ -541,6 +545,95 @@ def _attach_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: in
             _done(c, t("complaints.ui.saved", code=moved.code))
 
 
+def _edit_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int, actions: list[str]) -> None:
+    """Correct what was recorded at intake (severity and routing have their own actions); audited field by field."""
+    form = keys.action_form(c.id, keys.EDIT)
+    contacts: dict[int, str] = {}
+    with error_boundary("complaints contacts"):
+        contacts, _primary = contacts_of(actor, c.customer_id)
+    zone = company_zone()
+    occurred = c.occurred_at.astimezone(zone) if c.occurred_at else None
+    received_day = c.received_at.astimezone(zone).date()
+    with st.expander(t("complaints.ui.edit_facts"), icon=":material/edit:"), st.form(form, border=False):
+        description = st.text_area(
+            t("complaints.field.description"),
+            value=c.description,
+            height=100,
+            max_chars=10_000,
+            key=f"{form}_description",
+        )
+        field_error(form, "description")
+        top = st.columns(2)
+        codes = [None, *category_codes(actor)]
+        category = top[0].selectbox(
+            t("complaints.field.category"),
+            codes,
+            index=codes.index(c.category) if c.category in codes else 0,
+            format_func=lambda code: t("common.none") if code is None else category_label(actor, code),
+            key=f"{form}_category",
+        )
+        field_error(form, "category")
+        contact_options, contact_label = options_with_none(contacts)
+        contact_id = top[1].selectbox(
+            t("complaints.field.contact_id"),
+            contact_options,
+            index=contact_options.index(c.contact_id) if c.contact_id in contacts else 0,
+            format_func=contact_label,
+            key=f"{form}_contact",
+        )
+        field_error(form, "contact_id")
+        impacts = [None, *IMPACT_SCOPES]
+        impact = st.selectbox(
+            t("complaints.field.impact_scope"),
+            impacts,
+            index=impacts.index(c.impact_scope) if c.impact_scope in impacts else 0,
+            format_func=lambda scope: t("common.none") if scope is None else vocab("complaints.impact", scope),
+            key=f"{form}_impact",
+        )
+        field_error(form, "impact_scope")
+        expected = st.text_area(
+            t("complaints.field.expected_resolution"),
+            value=c.expected_resolution or "",
+            height=68,
+            max_chars=4000,
+            key=f"{form}_expected",
+        )
+        field_error(form, "expected_resolution")
+        when_cols = st.columns(2)
+        occurred_day = when_cols[0].date_input(
+            t("complaints.ui.occurred_day"),
+            value=occurred.date() if occurred else None,
+            max_value=received_day,
+            format="YYYY-MM-DD",
+            key=f"{form}_oday",
+        )
+        occurred_time = when_cols[1].time_input(
+            t("complaints.ui.occurred_time"),
+            value=occurred.time().replace(second=0, microsecond=0) if occurred else None,
+            step=TIME_STEP,
+            key=f"{form}_otime",
+        )
+        field_error(form, "occurred_at")
+        submitted = st.form_submit_button(t("complaints.action.edit"), key=f"{form}_submit")
+    if submitted:
+        edits = ComplaintEdits(
+            description=description or "",
+            category=category,
+            contact_id=contact_id,
+            impact_scope=impact,
+            expected_resolution=expected or None,
+            occurred_at=local_instant(occurred_day, occurred_time),
+        )
+        moved = run_case(
+            form,
+            lambda: edit_complaint(
+                sessions, actor=actor, complaint_id=c.id, version=version, edits=edits, token=token(form)
+            ),
+        )
+        if moved is not None:
+            _done(c, t("complaints.ui.saved", code=moved.code))
+
+
 DRAW: dict[str, Callable[[Sessions, Actor, ComplaintView, int, list[str]], None]] = {
     STEP: _step_form,
     "resolve": _resolve_form,
@@ -550,4 +643,5 @@ DRAW: dict[str, Callable[[Sessions, Actor, ComplaintView, int, list[str]], None]
     keys.SEVERITY: _severity_form,
     keys.NOTE: _note_form,
     keys.ATTACH: _attach_form,
+    keys.EDIT: _edit_form,
 }

@@ -41,6 +41,7 @@ HAND_OFF = "hand_off"
 SEVERITY = "change_severity"
 NOTE = "note"
 ATTACH = "attach"
+EDIT = "edit"
 
 
 def download(attachment_id: int) -> str:
