@@ -108,6 +108,7 @@ from crm.complaints.figures import WhatIfRow as WhatIfRow
 from crm.complaints.figures import period_figures as period_figures
 from crm.complaints.figures import what_if_on_time as what_if_on_time
 from crm.complaints.inquiries import InquiryInput as InquiryInput
+from crm.complaints.inquiries import InquiryStep as InquiryStep
 from crm.complaints.inquiries import InquiryView as InquiryView
 from crm.complaints.inquiries import answer_inquiry as answer_inquiry
 from crm.complaints.inquiries import close_inquiry as close_inquiry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -25,6 +25,7 @@ from crm.complaints.sla import flag, inquiry_deadlines
 from crm.complaints.views import ComplaintView, load_view
 from crm.complaints.vocab import CHANNELS
 from crm.platform.access import can_read, load_readable
+from crm.platform.audit import changes_since
 from crm.platform.clock import company_zone, utcnow
 from crm.platform.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.platform.permissions import Actor, require
@@ -56,6 +57,22 @@ class InquiryInput:
 
 
 @dataclass(frozen=True)
+class InquiryStep:
+    """One step of an inquiry's history, read from the audit trail: received, then each change of its status,
+    routing or answer (field; old and new values as audited, people and departments by name)."""
+
+    at: dt.datetime
+    who: str | None
+    field: str  # "received", "status", "department_id", "assignee_id", "answer"
+    old: str | None
+    new: str | None
+
+
+# The fields whose changes make an inquiry's history (the deadlines and timestamps follow from these).
+HISTORY_FIELDS = ("status", "department_id", "assignee_id", "answer")
+
+
+@dataclass(frozen=True)
 class InquiryView:
     id: int
     code: str
@@ -81,6 +98,7 @@ class InquiryView:
     complaint_id: int | None  # the complaint it was turned into
     flag: str | None  # breached / at_risk for the limit running now (respond, then answer)
     allowed_actions: tuple[str, ...] = ()
+    history: tuple[InquiryStep, ...] = ()  # filled by get_inquiry only
 
 
 def _select() -> Select[Inquiry, str, str | None, str | None, str | None]:
@@ -369,7 +387,21 @@ def get_inquiry(sessions: Sessions, *, actor: Actor, inquiry_id: int, now: dt.da
             )
         ):
             raise PermissionDenied(permission="complaints.view")
-        return _load_view(session, actor, inquiry_id, now)
+        view = _load_view(session, actor, inquiry_id, now)
+        return replace(view, history=_history(session, inquiry))
+
+
+def _history(session: Session, inquiry: Inquiry) -> tuple[InquiryStep, ...]:
+    received_by = session.get(User, inquiry.received_by_id) if inquiry.received_by_id else None
+    steps = [
+        InquiryStep(inquiry.received_at, received_by.display_name if received_by else None, "received", None, None)
+    ]
+    steps += [
+        InquiryStep(change["at"], change["who"], change["field"], change["old_value"], change["new_value"])
+        for change in changes_since(session, "inquiries", inquiry.id, 1)
+        if change["field"] in HISTORY_FIELDS
+    ]
+    return tuple(steps)
 
 
 def list_inquiries(

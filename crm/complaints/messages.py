@@ -268,6 +268,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "complaints.ui.held_by": ("Time held:", "处理时长："),
     "complaints.ui.download": ("Download", "下载"),
     "complaints.ui.history": ("History", "处理记录"),
+    "complaints.ui.inquiry_received": ("Received", "已受理登记"),
+    "complaints.ui.inquiry_answered": ("Answered", "已答复"),
+    "complaints.ui.inquiry_answer_changed": ("Answer changed", "答复已修改"),
     "complaints.ui.event.filed": ("Complaint recorded", "投诉已登记"),
     "complaints.ui.event.moved": ("{old} → **{new}**", "{old} → **{new}**"),
     "complaints.ui.event.confirmed": (

@@ -7,6 +7,7 @@ import streamlit as st
 
 from crm.complaints.inquiries import (
     InquiryInput,
+    InquiryStep,
     InquiryView,
     answer_inquiry,
     close_inquiry,
@@ -166,6 +167,23 @@ def _inquiry_panel(sessions: Sessions, actor: Actor, q: InquiryView) -> None:
             _convert_form(sessions, actor, q, version, forms["convert"])
         if q.complaint_id:
             st.caption(t("complaints.ui.converted_note"))
+        if q.history:
+            with st.expander(t("complaints.ui.history"), icon=":material/history:"):
+                for step in q.history:
+                    st.markdown(inert(f"{when(step.at)} · {step.who or '—'} · {describe_step(step)}"))
+
+
+def describe_step(step: InquiryStep) -> str:
+    """A step of the history in the user's language: received, a status change, a hand-off, the answer."""
+    if step.field == "received":
+        return t("complaints.ui.inquiry_received")
+    if step.field == "status":
+        old = status_label(step.old, "inquiry") if step.old else "—"
+        return f"{old} → {status_label(step.new, 'inquiry') if step.new else '—'}"
+    if step.field == "answer":
+        return t("complaints.ui.inquiry_answer_changed" if step.old else "complaints.ui.inquiry_answered")
+    label = t(f"complaints.field.{step.field}")
+    return f"{label}: {step.old or '—'} → {step.new or '—'}"
 
 
 def _convert_form(sessions: Sessions, actor: Actor, q: InquiryView, version: int, form: str) -> None:

@@ -161,6 +161,14 @@ def test_an_inquiry_is_answered_then_closed_within_its_own_limits(sessions: Sess
     assert closed.status == "closed"
     rows, total = list_inquiries(sessions, actor=world.agent)
     assert total == 1 and rows[0].code == "Q-2026-000001"
+    history = get_inquiry(sessions, actor=world.manager, inquiry_id=inquiry.id).history
+    assert [(step.field, step.old, step.new) for step in history] == [
+        ("received", None, None),
+        ("answer", None, "Yes, since firmware 2.1."),
+        ("status", "new", "answered"),
+        ("status", "answered", "closed"),
+    ]
+    assert history[0].at == NOW and {step.who for step in history} == {"Agent"}
 
 
 def test_an_inquiry_turned_into_a_complaint_keeps_its_history(sessions: Sessions, world: World) -> None:
