@@ -1,6 +1,9 @@
 """The follow ups feature's public face: what other features may use."""
 
 from crm.follow_ups.automation import cancel_open_tasks as cancel_open_tasks
+from crm.follow_ups.automation import insert_open_tasks as insert_open_tasks
+from crm.follow_ups.automation import rule_settings as rule_settings
+from crm.follow_ups.automation import run_rules_for_customers as run_rules_for_customers
 from crm.follow_ups.cadence import CHURNED as CHURNED
 from crm.follow_ups.cadence import DEFAULT_CADENCES as DEFAULT_CADENCES
 from crm.follow_ups.cadence import Cadences as Cadences
@@ -10,5 +13,7 @@ from crm.follow_ups.cadence import load_cadences as load_cadences
 from crm.follow_ups.calendar_counts import apply_changes as apply_changes
 from crm.follow_ups.calendar_counts import rebuild as rebuild
 from crm.follow_ups.core import company_today as company_today
+from crm.follow_ups.core import open_key as open_key
 from crm.follow_ups.core import refresh_follow_up_columns as refresh_follow_up_columns
 from crm.follow_ups.core import today_for as today_for
+from crm.follow_ups.service import close_task as close_task

@@ -493,6 +493,30 @@ def _require_open(task: FollowUpTask) -> None:
         errors.raise_if_any()
 
 
+def close_task(
+    session: Session, *, task_id: int, status: str, at: dt.datetime, reason: str | None = None
+) -> FollowUpTask | None:
+    """Close an open task inside the caller's transaction, when another feature's work did it or voided it.
+
+    status "done" (a survey response answered it) or "cancelled" (the response it came from was archived);
+    audited by the ORM like any task change, and the customer's next follow-up refreshed. Returns the task,
+    or None when it is no longer open (nothing to do).
+    """
+    if status not in ("done", "cancelled"):
+        raise ValueError(f"a task closes as done or cancelled, not {status!r}")
+    task = session.get(FollowUpTask, task_id, with_for_update=True)
+    if task is None or task.archived_at is not None or task.status != "open":
+        return None
+    task.status, task.open_key = status, None
+    if status == "done":
+        task.completed_at = at
+    elif reason:
+        task.reschedule_reason = reason[:REASON_MAX]
+    session.flush()
+    refresh_follow_up_columns(session, [task.customer_id])
+    return task
+
+
 def _add_open_task(session: Session, task: FollowUpTask) -> FollowUpTask:
     """Add an open task; if one of that purpose is already open for the customer, refuse with a field error."""
     try:

@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "complaints.view": frozenset({"admin", "manager", "staff", "viewer"}),
     "complaints.handle": frozenset({"admin", "manager", "staff"}),
     "complaints.manage": frozenset({"admin", "manager"}),
+    # Satisfaction (crm/satisfaction): everyone reads; staff record responses for their own customers (checked per
+    # customer), managers and admins for all; managers and admins edit the survey templates.
+    "satisfaction.view": frozenset({"admin", "manager", "staff", "viewer"}),
+    "satisfaction.record": frozenset({"admin", "manager", "staff"}),
+    "satisfaction.manage": frozenset({"admin", "manager"}),
 }
 
 
