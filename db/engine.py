@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +124,40 @@ def is_read_only_error(error: BaseException) -> bool:
             return True
         seen = getattr(seen, "orig", None) or seen.__cause__
     return False
+
+
+# The database (or its disk) has no room left: SQLite, PostgreSQL (ENOSPC), MariaDB (a full table or disk).
+_FULL_MARKERS = ("database or disk is full", "No space left on device", "could not extend file", "is full")
+
+
+def _messages(error: BaseException) -> Iterator[str]:
+    seen: BaseException | None = error
+    for _ in range(5):  # the error, the driver's error inside it, what caused them
+        if seen is None:
+            return
+        yield str(seen)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+
+
+def is_disk_full_error(error: BaseException) -> bool:
+    """Tell whether a database error says there is no room left to write."""
+    return any(marker in message for message in _messages(error) for marker in _FULL_MARKERS)
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Tell whether a database error means the connection was lost or the server cannot be reached.
+
+    SQLAlchemy marks an error it recognises as a disconnect (connection_invalidated; the pool then replaces the
+    connection, so a retry opens a fresh one); a server that refuses new connections raises OperationalError
+    before any statement ran.
+    """
+    if getattr(error, "connection_invalidated", False):
+        return True
+    return isinstance(error, OperationalError) and any(
+        marker in message
+        for message in _messages(error)
+        for marker in ("Connection refused", "could not connect", "Can't connect", "Lost connection", "server closed")
+    )
 
 
 def hide_values(message: str) -> str:

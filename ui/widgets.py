@@ -13,6 +13,7 @@ import streamlit as st
 
 from crm.platform.change_display import describe_conflict
 from crm.platform.errors import CrmError, ValidationError, VersionConflict
+from db.engine import is_connection_lost
 from ui.i18n import lang, t, when
 from ui.inert import inert
 from ui.state import company_zone
@@ -83,7 +84,11 @@ def run_action(form_key: str, action: Callable[[], T], *, success: str | None = 
     except CrmError as error:
         st.error(describe(error))
         return None
-    except Exception:  # noqa: BLE001 - never a traceback on screen
+    except Exception as error:  # noqa: BLE001 - never a traceback on screen
+        if is_connection_lost(error):  # lost before the transaction began (reading what the form needs)
+            log.warning("database connection lost in %s", form_key)
+            st.error(t("error.database_unavailable"))
+            return None
         log.exception("unexpected error in %s", form_key)
         st.error(t("app.unexpected_error"))
         return None
@@ -100,7 +105,11 @@ def error_boundary(context: str) -> Iterator[None]:
         yield
     except CrmError as error:
         st.error(describe(error))
-    except Exception:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001
+        if is_connection_lost(error):
+            log.warning("database connection lost in %s", context)
+            st.error(t("error.database_unreachable"))
+            return
         log.exception("unexpected error in %s", context)
         st.error(t("app.unexpected_error"))
 

@@ -68,6 +68,19 @@ class DatabaseReadOnly(CrmError):
     key = "error.database_read_only"
 
 
+class DatabaseFull(CrmError):
+    """The database or its disk has no room left: the transaction rolled back, nothing was saved."""
+
+    key = "error.database_full"
+
+
+class DatabaseUnavailable(CrmError):
+    """The connection to the database was lost (or it cannot be reached): the transaction rolled back, nothing
+    was saved; the pool opens a fresh connection for the retry."""
+
+    key = "error.database_unavailable"
+
+
 class ValidationCollector:
     """Gather field errors, then raise them all at once."""
 

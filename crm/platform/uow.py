@@ -13,9 +13,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.platform.audit import changes_since
-from crm.platform.errors import DatabaseReadOnly, DuplicateSubmission, VersionConflict
+from crm.platform.errors import (
+    DatabaseFull,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    DuplicateSubmission,
+    VersionConflict,
+)
 from crm.platform.permissions import Actor
-from db.engine import Sessions, is_read_only_error, make_engine, make_session_factory, upgrade_database
+from db.engine import (
+    Sessions,
+    is_connection_lost,
+    is_disk_full_error,
+    is_read_only_error,
+    make_engine,
+    make_session_factory,
+    upgrade_database,
+)
 from db.models import IdempotencyToken, Versioned
 
 # session.info key: {(table, id): version it was read at} of every versioned record a flush writes.
@@ -53,6 +67,10 @@ def transaction(
     except DBAPIError as exc:
         if is_read_only_error(exc):
             raise DatabaseReadOnly() from exc
+        if is_disk_full_error(exc):
+            raise DatabaseFull() from exc
+        if is_connection_lost(exc):
+            raise DatabaseUnavailable() from exc
         raise
 
 
