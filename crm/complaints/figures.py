@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 
 from crm.complaints.sla import SlaPolicy, complaint_deadlines
 from crm.complaints.views import pauses_of
@@ -116,13 +116,20 @@ def _check_period(start: dt.date, end: dt.date) -> None:
         errors.raise_if_any()
 
 
-def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.date) -> PeriodFigures:
-    """Compute the figures of the complaints and suggestions received from start to end (company days)."""
+def period_figures(
+    sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.date, customers: Select[Any] | None = None
+) -> PeriodFigures:
+    """Compute the figures of the complaints and suggestions received from start to end (company days).
+
+    customers: a SELECT of customer ids to count only their complaints and suggestions (the dashboard's filters).
+    """
     require(actor, "kpi.view")
     _check_period(start, end)
     with sessions.read() as session:
         since, until = _bounds(session, start, end)
         cohort = and_(Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until)
+        if customers is not None:
+            cohort = and_(cohort, Complaint.customer_id.in_(customers))
 
         def count(condition: Any) -> Any:
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -168,7 +175,12 @@ def period_figures(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.
                 count(Suggestion.evaluation_result.is_not(None)),
                 count(Suggestion.evaluation_result.in_(("adopt", "adopt_partly"))),
             )
-            .where(Suggestion.archived_at.is_(None), Suggestion.received_at >= since, Suggestion.received_at < until)
+            .where(
+                Suggestion.archived_at.is_(None),
+                Suggestion.received_at >= since,
+                Suggestion.received_at < until,
+                *([] if customers is None else [Suggestion.customer_id.in_(customers)]),
+            )
             .group_by(Suggestion.department_id)
         ):
             suggestions[department_id] = (int(evaluated), int(adopted))
@@ -300,9 +312,19 @@ class RootCauses:
     repeat_complainers: tuple[tuple[int, str, int], ...]  # (customer id, name, complaints)
 
 
-def root_causes(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.date, top: int = 20) -> RootCauses:
+def root_causes(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    top: int = 20,
+    customers: Select[Any] | None = None,
+) -> RootCauses:
     """Count the complaints received from start to end per company month and category / department, and find
-    the repeat complainers, in SQL (GROUP BY; each month is a range of instants in the company's zone)."""
+    the repeat complainers, in SQL (GROUP BY; each month is a range of instants in the company's zone).
+
+    customers: a SELECT of customer ids to count only their complaints (the dashboard's filters)."""
     require(actor, "kpi.view")
     _check_period(start, end)
     with sessions.read() as session:
@@ -317,7 +339,13 @@ def root_causes(sessions: Sessions, *, actor: Actor, start: dt.date, end: dt.dat
         bucket = case(*((Complaint.received_at >= s, i) for i, s in reversed(list(enumerate(starts)))), else_=0).label(
             "month"
         )
-        cohort = (Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until)
+        cohort: tuple[Any, ...] = (
+            Complaint.archived_at.is_(None),
+            Complaint.received_at >= since,
+            Complaint.received_at < until,
+        )
+        if customers is not None:
+            cohort += (Complaint.customer_id.in_(customers),)
         # The month is worked out in a subquery and grouped outside it: PostgreSQL refuses a GROUP BY repeating
         # an expression with bound parameters (each use gets its own placeholder).
         rows = select(bucket, Complaint.category, Complaint.department_id).where(*cohort).subquery()

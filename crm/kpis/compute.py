@@ -1,14 +1,70 @@
-"""The KPIs computed in SQL for a period and filters, and the rows behind each figure (drill-down)."""
+"""The KPIs computed in SQL for a period and filters (definitions.py names them, README "KPIs" gives each formula).
+
+compute_kpis reads everything of its own in one read transaction with a statement or two per family of
+figures (GROUP BY, window functions, EXISTS), so its cost follows the indexes, not the tables' sizes; the
+complaint figures come from crm.complaints.period_figures and the satisfaction figures from crm.satisfaction,
+each limited to the same customers. Figures "at the period's end" are read at min(end, now): a period not yet
+over reads the current columns (stage, last contact, open follow-ups), an ended one the history (stage changes,
+logged contacts, when each follow-up was done).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
+from statistics import median
 from typing import Any
 
-from crm.kpis.definitions import NO_FILTERS, KpiFilters, KpiValue
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.complaints import period_figures
+from crm.follow_ups import cadence_due_since, load_cadences
+from crm.kpis.definitions import CODES, COMPLAINT_CODES, NO_FILTERS, SATISFACTION_CODES, KpiFilters, KpiValue
 from crm.kpis.periods import Period
-from crm.platform.permissions import Actor
+from crm.kpis.scope import (
+    Window,
+    customer_conditions,
+    customer_ids,
+    customers_at,
+    window,
+)
+from crm.platform.clock import utcnow
+from crm.platform.permissions import Actor, require
 from db.engine import Sessions
+from db.models import Activity, Customer, FollowUpTask, Order, StageChange
+
+STAGES = ("potential", "intent", "signed", "churned")
+TIERS = ("high", "medium", "low", "none")
+PROSPECT_STAGES = ("potential", "intent")
+TOP_SHARE = 0.2  # revenue_top20_share: the top 20% of buying customers
+REVENUE_SHARE = Decimal("0.8")  # customers_making_80: the customers making 80% of revenue
+
+
+def _rate(numerator: int | Decimal, denominator: int | Decimal) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def available_codes(actor: Actor, codes: Iterable[str] | None = None) -> list[str]:
+    """The KPI codes the actor gets, in display order: the complaint figures need kpi.view (staff have their
+    own start page), the satisfaction figures also the satisfaction package."""
+    require(actor, "customers.view")
+    wanted = set(CODES if codes is None else codes)
+    unknown = wanted - set(CODES)
+    if unknown:
+        raise ValueError(f"unknown KPI codes {sorted(unknown)}")
+    if not actor.can("kpi.view"):
+        wanted -= COMPLAINT_CODES | SATISFACTION_CODES
+    if not _satisfaction_available():
+        wanted -= SATISFACTION_CODES
+    return [code for code in CODES if code in wanted]
+
+
+def _satisfaction_available() -> bool:
+    import crm.satisfaction
+
+    return hasattr(crm.satisfaction, "satisfaction_figures")
 
 
 def compute_kpis(
@@ -19,20 +75,346 @@ def compute_kpis(
     filters: KpiFilters = NO_FILTERS,
     codes: Iterable[str] | None = None,
 ) -> dict[str, KpiValue]:
-    """Compute the KPIs (all, or those codes) for the period and filters, in display order."""
-    raise NotImplementedError
+    """Compute the KPIs (all, or those codes) for the period and filters, in display order.
+
+    Staff get their own customers' figures, other roles the company's; a rate without a denominator is None.
+    """
+    wanted = available_codes(actor, codes)
+    now = utcnow()
+    conditions = customer_conditions(actor, filters)
+    values: dict[str, KpiValue] = {}
+    with sessions.read() as session:
+        w = window(session, period, now)
+        for family, reader in _FAMILIES:
+            if family & set(wanted):
+                values.update(reader(session, w, conditions))
+    if COMPLAINT_CODES & set(wanted):
+        values.update(_complaint_values(sessions, actor, w, filters))
+    if SATISFACTION_CODES & set(wanted):
+        values.update(_satisfaction_values(sessions, actor, w, filters))
+    return {code: values[code] for code in wanted if code in values}
 
 
-def drill_down(
-    sessions: Sessions,
-    *,
-    actor: Actor,
-    code: str,
-    period: Period,
-    filters: KpiFilters = NO_FILTERS,
-    page: int = 0,
-    page_size: int = 50,
-    key: str | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """List one page of the customers, complaints, responses or tasks behind a figure (or a chart's bar)."""
-    raise NotImplementedError
+# --- customers and stages -----------------------------------------------------------------------------
+
+
+def stage_counts(
+    session: Session, instant: dt.datetime, now: dt.datetime, conditions: list[ColumnElement[bool]]
+) -> dict[tuple[str, str], int]:
+    """Customers existing at the instant, per (stage then, value tier now: "none" when not rated)."""
+    from_, stage, exist = customers_at(instant, now)
+    rows = (
+        select(stage.label("stage"), Customer.value_tier.label("tier"))
+        .select_from(from_)
+        .where(*conditions, *exist)
+        .subquery()
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for stage_code, tier, n in session.execute(
+        select(rows.c.stage, rows.c.tier, func.count()).group_by(rows.c.stage, rows.c.tier)
+    ):
+        key = (str(stage_code), tier or "none")
+        counts[key] = counts.get(key, 0) + int(n)
+    return counts
+
+
+def _stage_totals(counts: dict[tuple[str, str], int]) -> dict[str, int]:
+    return {s: sum(n for (stage, _), n in counts.items() if stage == s) for s in STAGES}
+
+
+def _customers(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> dict[str, KpiValue]:
+    end = stage_counts(session, w.as_of, w.now, conditions)
+    start = stage_counts(session, w.start_at, w.now, conditions)
+    at_end, at_start = _stage_totals(end), _stage_totals(start)
+    by_tier = {tier: sum(n for (_, t), n in end.items() if t == tier) for tier in TIERS}
+    total = sum(at_end.values())
+    moved = session.execute(
+        select(
+            func.count(func.distinct(case((StageChange.to_stage == "churned", StageChange.customer_id)))),
+            func.count(
+                func.distinct(
+                    case(
+                        (
+                            and_(StageChange.to_stage == "signed", StageChange.from_stage.in_(PROSPECT_STAGES)),
+                            StageChange.customer_id,
+                        )
+                    )
+                )
+            ),
+        )
+        .join(Customer, Customer.id == StageChange.customer_id)
+        .where(*conditions, StageChange.changed_at >= w.start_at, StageChange.changed_at < w.as_of)
+    ).one()
+    churned, converted = int(moved[0] or 0), int(moved[1] or 0)
+    signed_at_start = at_start["signed"]
+    prospect_count = int(session.scalar(select(func.count()).select_from(prospects(w, conditions).subquery())) or 0)
+    days = _days_to_sign(session, w, conditions)
+    return {
+        "customers": KpiValue("customers", total, total, None, {"by_stage": at_end, "by_tier": by_tier}),
+        "churned_customers": KpiValue("churned_customers", churned, churned, None),
+        "churn_rate": KpiValue(
+            "churn_rate",
+            _rate(churned, signed_at_start),
+            churned,
+            signed_at_start,
+            {"signed_at_start": signed_at_start},
+        ),
+        "conversion_rate": KpiValue(
+            "conversion_rate",
+            _rate(converted, prospect_count),
+            converted,
+            prospect_count,
+            {"by_stage_at_start": at_start, "prospects_at_start": at_start["potential"] + at_start["intent"]},
+        ),
+        "median_days_to_sign": KpiValue(
+            "median_days_to_sign", median(days) if days else None, None, len(days), {"customers": len(days)}
+        ),
+    }
+
+
+def prospects(w: Window, conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """SELECT of the customers in potential or intent at some moment of the period: at its start, or moved (or
+    created) there in it. Every customer converted in the period is one of them: the rate never passes 100%."""
+    entered = (
+        select(StageChange.id)
+        .where(
+            StageChange.customer_id == Customer.id,
+            StageChange.to_stage.in_(PROSPECT_STAGES),
+            StageChange.changed_at >= w.start_at,
+            StageChange.changed_at < w.as_of,
+        )
+        .exists()
+    )
+    from_, stage, exist = customers_at(w.start_at, w.now)
+    at_start = and_(*exist, stage.in_(PROSPECT_STAGES))
+    return select(Customer.id).select_from(from_).where(*conditions, or_(at_start, entered))
+
+
+def conversions(w: Window, conditions: list[ColumnElement[bool]]) -> Any:
+    """SELECT customer_id, signed_at (the first move from potential or intent to signed in the period), created_at."""
+    return (
+        select(
+            StageChange.customer_id.label("customer_id"),
+            func.min(StageChange.changed_at).label("signed_at"),
+            Customer.created_at.label("created_at"),
+        )
+        .join(Customer, Customer.id == StageChange.customer_id)
+        .where(
+            *conditions,
+            StageChange.to_stage == "signed",
+            StageChange.from_stage.in_(PROSPECT_STAGES),
+            StageChange.changed_at >= w.start_at,
+            StageChange.changed_at < w.as_of,
+        )
+        .group_by(StageChange.customer_id, Customer.created_at)
+    )
+
+
+def _days_to_sign(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> list[float]:
+    return [
+        max(0.0, (signed_at - created_at).total_seconds() / 86400)
+        for _, signed_at, created_at in session.execute(conversions(w, conditions))
+    ]
+
+
+# --- orders -------------------------------------------------------------------------------------------
+
+
+def new_customer_condition(w: Window) -> list[ColumnElement[bool]]:
+    """Customers whose first (non-archived) order is dated in the period."""
+    in_period = select(Order.customer_id).where(
+        Order.archived_at.is_(None), Order.order_date >= w.period.start, Order.order_date <= w.period.end
+    )
+    earlier = (
+        select(Order.id)
+        .where(Order.customer_id == Customer.id, Order.archived_at.is_(None), Order.order_date < w.period.start)
+        .exists()
+    )
+    return [Customer.id.in_(in_period), ~earlier]
+
+
+def _new_customers(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> dict[str, KpiValue]:
+    count = int(
+        session.scalar(select(func.count()).select_from(Customer).where(*conditions, *new_customer_condition(w))) or 0
+    )
+    return {"new_customers": KpiValue("new_customers", count, count, None)}
+
+
+def revenue_by_customer(w: Window, conditions: list[ColumnElement[bool]]) -> Any:
+    """Subquery: customer_id, revenue (sum of the period's orders), orders, per customer with an order in it."""
+    return (
+        select(
+            Order.customer_id.label("customer_id"),
+            func.sum(Order.amount).label("revenue"),
+            func.count().label("orders"),
+        )
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(
+            *conditions,
+            Order.archived_at.is_(None),
+            Order.order_date >= w.period.start,
+            Order.order_date <= w.period.end,
+        )
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+
+
+def ranked_revenue(revenue: Any) -> Any:
+    """Subquery over the buying customers (revenue > 0), largest first: revenue, rn, cum (running total), n, total."""
+    order = (revenue.c.revenue.desc(), revenue.c.customer_id)
+    return (
+        select(
+            revenue.c.customer_id,
+            revenue.c.revenue,
+            func.row_number().over(order_by=order).label("rn"),
+            func.sum(revenue.c.revenue).over(order_by=order, rows=(None, 0)).label("cum"),
+            func.count().over().label("n"),
+            func.sum(revenue.c.revenue).over().label("total"),
+        )
+        .where(revenue.c.revenue > 0)
+        .subquery()
+    )
+
+
+def _revenue(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> dict[str, KpiValue]:
+    revenue = revenue_by_customer(w, conditions)
+    total, orders, buyers = session.execute(
+        select(func.sum(revenue.c.revenue), func.sum(revenue.c.orders), func.count())
+    ).one()
+    total = Decimal(total or 0).quantize(Decimal("0.01"))
+    ranked = ranked_revenue(revenue)
+    n, positive, top, making = session.execute(
+        select(
+            func.max(ranked.c.n),
+            func.max(ranked.c.total),
+            # rn <= ceil(n / 5), without a division (integer division differs between the databases)
+            func.sum(case((ranked.c.rn * 5 <= ranked.c.n + 4, ranked.c.revenue), else_=0)),
+            func.sum(case((ranked.c.cum - ranked.c.revenue < ranked.c.total * REVENUE_SHARE, 1), else_=0)),
+        )
+    ).one()
+    n = int(n or 0)
+    positive = Decimal(positive or 0)
+    top = Decimal(top or 0)
+    making = int(making or 0)
+    return {
+        "revenue": KpiValue("revenue", total, total, None, {"orders": int(orders or 0), "customers": int(buyers or 0)}),
+        "revenue_top20_share": KpiValue(
+            "revenue_top20_share",
+            _rate(top, positive),
+            top.quantize(Decimal("0.01")),
+            positive.quantize(Decimal("0.01")),
+            {"buying_customers": n, "top_customers": (n + 4) // 5},
+        ),
+        "customers_making_80": KpiValue(
+            "customers_making_80",
+            making if n else None,
+            making,
+            n,
+            {"share_of_customers": _rate(making, n)},
+        ),
+    }
+
+
+# --- follow-ups ---------------------------------------------------------------------------------------
+
+
+def cadence_rows(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> tuple[Any, Any, list[Any]]:
+    """(FROM, in-cadence expression (1/0), conditions) over the customers cadence compliance counts at the period's
+    end: with an owner, not churned then; contacted within their class's cadence before that instant."""
+    cadences = load_cadences(session)
+    if w.live:
+        last_contact: Any = Customer.last_contact_at
+        in_cadence = case((last_contact >= cadence_due_since(cadences, w.now), 1), else_=0)
+        where = [*conditions, Customer.owner_id.is_not(None), Customer.lifecycle_stage != "churned"]
+        return Customer, in_cadence, where
+    from_, stage, exist = customers_at(w.as_of, w.now)
+    last_contact = (
+        select(func.max(Activity.occurred_at))
+        .where(Activity.customer_id == Customer.id, Activity.archived_at.is_(None), Activity.occurred_at < w.as_of)
+        .scalar_subquery()
+    )
+    in_cadence = case((last_contact >= cadence_due_since(cadences, w.as_of), 1), else_=0)
+    where = [*conditions, *exist, Customer.owner_id.is_not(None), stage != "churned"]
+    return from_, in_cadence, where
+
+
+def _cadence(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> dict[str, KpiValue]:
+    from_, in_cadence, where = cadence_rows(session, w, conditions)
+    customers, contacted = session.execute(
+        select(func.count(), func.sum(in_cadence)).select_from(from_).where(*where)
+    ).one()
+    customers, contacted = int(customers or 0), int(contacted or 0)
+    return {
+        "cadence_compliance": KpiValue("cadence_compliance", _rate(contacted, customers), contacted, customers),
+    }
+
+
+def open_task_conditions(w: Window) -> list[ColumnElement[bool]]:
+    """Follow-ups open at the period's end: created before it and not yet done or cancelled then (a cancelled
+    follow-up keeps no cancellation time: its last change stands for it)."""
+    if w.live:
+        return [FollowUpTask.archived_at.is_(None), FollowUpTask.status == "open"]
+    return [
+        FollowUpTask.archived_at.is_(None),
+        FollowUpTask.created_at < w.as_of,
+        or_(
+            FollowUpTask.status == "open",
+            and_(FollowUpTask.status == "done", FollowUpTask.completed_at >= w.as_of),
+            and_(FollowUpTask.status == "cancelled", FollowUpTask.updated_at >= w.as_of),
+        ),
+    ]
+
+
+def _overdue(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> dict[str, KpiValue]:
+    open_, overdue = session.execute(
+        select(func.count(), func.sum(case((FollowUpTask.due_at < w.as_of, 1), else_=0)))
+        .select_from(FollowUpTask)
+        .join(Customer, Customer.id == FollowUpTask.customer_id)
+        .where(*conditions, *open_task_conditions(w))
+    ).one()
+    overdue = int(overdue or 0)
+    return {"overdue_follow_ups": KpiValue("overdue_follow_ups", overdue, overdue, int(open_ or 0))}
+
+
+_FAMILIES: tuple[tuple[frozenset[str], Any], ...] = (
+    (
+        frozenset({"customers", "churned_customers", "churn_rate", "conversion_rate", "median_days_to_sign"}),
+        _customers,
+    ),
+    (frozenset({"new_customers"}), _new_customers),
+    (frozenset({"revenue", "revenue_top20_share", "customers_making_80"}), _revenue),
+    (frozenset({"cadence_compliance"}), _cadence),
+    (frozenset({"overdue_follow_ups"}), _overdue),
+)
+
+
+# --- complaints and satisfaction (their features' figures, limited to the same customers) -------------
+
+
+def _complaint_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiFilters) -> dict[str, KpiValue]:
+    figures = period_figures(
+        sessions, actor=actor, start=w.period.start, end=w.period.end, customers=customer_ids(actor, filters)
+    ).overall
+    resolve_hours = None if figures.median_resolve_seconds is None else figures.median_resolve_seconds / 3600
+    return {
+        "complaints_received": KpiValue("complaints_received", figures.received, figures.received, None),
+        "resolution_rate": KpiValue(
+            "resolution_rate", figures.resolution_rate, figures.closed_satisfied, figures.received
+        ),
+        "on_time_rate": KpiValue("on_time_rate", figures.on_time_rate, figures.resolved_on_time, figures.resolved),
+        "reopen_rate": KpiValue("reopen_rate", figures.reopen_rate, figures.reopened, figures.ever_resolved),
+        "median_hours_to_resolve": KpiValue(
+            "median_hours_to_resolve", resolve_hours, None, len(figures.resolve_seconds)
+        ),
+        "suggestion_adoption_rate": KpiValue(
+            "suggestion_adoption_rate",
+            figures.adoption_rate,
+            figures.suggestions_adopted,
+            figures.suggestions_evaluated,
+        ),
+    }
+
+
+def _satisfaction_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiFilters) -> dict[str, KpiValue]:
+    return {}

@@ -81,7 +81,7 @@ class KpiFilters:
         return cls.from_query(dict(part.split("=", 1) for part in text.split(",") if "=" in part))
 
 
-NO_FILTERS = KpiFilters()
+NO_FILTERS: KpiFilters = KpiFilters()
 
 
 @dataclass(frozen=True)
@@ -204,4 +204,4 @@ def _unjson(value: Any) -> Any:
 
 
 from crm.kpis.compute import compute_kpis as compute_kpis  # noqa: E402  (the computations use the types above)
-from crm.kpis.compute import drill_down as drill_down  # noqa: E402
+from crm.kpis.drill import drill_down as drill_down  # noqa: E402

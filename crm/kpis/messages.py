@@ -94,9 +94,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本期间流失客户数 ÷ 期初已签约客户数。",
     ),
     "kpis.formula.conversion_rate": (
-        "Customers moved from potential or intent to signed in the period ÷ customers in potential or intent at "
-        "the period's start.",
-        "本期间由潜在或意向转为签约的客户数 ÷ 期初处于潜在或意向阶段的客户数。",
+        "Customers moved from potential or intent to signed in the period ÷ customers in potential or intent at any "
+        "moment of the period (at its start, or created or moved there in it).",
+        "本期间由潜在或意向转为签约的客户数 ÷ 本期间内任一时刻处于潜在或意向阶段的客户数（期初已处于，或期间内新建、转入）。",
     ),
     "kpis.formula.median_days_to_sign": (
         "Median days from a customer's creation (entering potential) to its first move to signed in the period, "

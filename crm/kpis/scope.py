@@ -1,0 +1,118 @@
+"""What every KPI query shares: the customers the actor and the filters pick, the period's instants, and a
+customer's lifecycle stage at a past instant read from the stage history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from sqlalchemy.orm import Session
+
+from crm.kpis.definitions import KpiFilters
+from crm.kpis.periods import Period
+from crm.platform.clock import company_zone, local_midnight
+from crm.platform.permissions import Actor, require
+from db.models import Customer, StageChange
+
+
+@dataclass(frozen=True)
+class Window:
+    """The period as instants: [start_at, end_at) is the period's company-local days; as_of = min(end_at, now),
+    the instant "at the period's end" figures (customers, stages, cadence, overdue work) are read at."""
+
+    period: Period
+    start_at: dt.datetime
+    end_at: dt.datetime
+    as_of: dt.datetime
+    now: dt.datetime
+
+    @property
+    def live(self) -> bool:
+        """True when the period is not over: its end figures are read from the current columns."""
+        return self.as_of >= self.now
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day whose orders count (the period's end)."""
+        return self.period.end
+
+
+def window(session: Session, period: Period, now: dt.datetime) -> Window:
+    """The period's instants in the company's time zone."""
+    zone = company_zone(session)
+    start_at = local_midnight(period.start, zone)
+    end_at = local_midnight(period.end + dt.timedelta(days=1), zone)
+    return Window(period, start_at, end_at, min(end_at, now), now)
+
+
+def month_starts(session: Session, months: list[dt.date]) -> list[dt.datetime]:
+    """The instant each company-local month starts."""
+    zone = company_zone(session)
+    return [local_midnight(m, zone) for m in months]
+
+
+def own_scope(actor: Actor) -> bool:
+    """Staff get the figures of their own customers (as the overview); other roles the whole company."""
+    require(actor, "customers.view")
+    return not actor.can("customers.view_all")
+
+
+def customer_conditions(actor: Actor, filters: KpiFilters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions picking the live customers the figures count, for the actor and the filters."""
+    conditions: list[ColumnElement[bool]] = [Customer.archived_at.is_(None)]
+    if own_scope(actor):
+        conditions.append(Customer.owner_id == actor.id)
+    if filters.owner_id is not None:
+        conditions.append(Customer.owner_id == filters.owner_id)
+    if filters.department_id is not None:
+        conditions.append(Customer.department_id == filters.department_id)
+    if filters.value_tier is not None:
+        tier = filters.value_tier
+        conditions.append(Customer.value_tier.is_(None) if tier == "none" else Customer.value_tier == tier)
+    if filters.industry is not None:
+        conditions.append(Customer.industry == filters.industry)
+    if filters.region is not None:
+        conditions.append(Customer.region == filters.region)
+    return conditions
+
+
+def customer_ids(actor: Actor, filters: KpiFilters) -> Select[Any]:
+    """SELECT of the ids of the customers the figures count."""
+    return select(Customer.id).where(*customer_conditions(actor, filters))
+
+
+def first_change_since(instant: dt.datetime) -> Subquery:
+    """Each customer's first stage change at or after the instant: its from_stage is the stage held at the instant
+    (None: the customer was created after it). Customers without one still hold their current stage."""
+    ranked = (
+        select(
+            StageChange.customer_id.label("customer_id"),
+            StageChange.from_stage.label("from_stage"),
+            func.row_number()
+            .over(partition_by=StageChange.customer_id, order_by=(StageChange.changed_at, StageChange.id))
+            .label("rn"),
+        )
+        .where(StageChange.changed_at >= instant)
+        .subquery()
+    )
+    return select(ranked.c.customer_id, ranked.c.from_stage).where(ranked.c.rn == 1).subquery()
+
+
+def stage_at(first: Subquery | None) -> Any:
+    """The customer's stage at the instant `first` was built for (None: not yet created); the current stage when
+    first is None (the instant is now)."""
+    if first is None:
+        return Customer.lifecycle_stage
+    return case((first.c.customer_id.is_(None), Customer.lifecycle_stage), else_=first.c.from_stage)
+
+
+def customers_at(instant: dt.datetime, now: dt.datetime) -> tuple[Any, Any, list[Any]]:
+    """(FROM clause, stage expression, conditions) for the customers existing at the instant with their stage then."""
+    if instant >= now:
+        return Customer, Customer.lifecycle_stage, [Customer.created_at < instant]
+    first = first_change_since(instant)
+    stage = stage_at(first)
+    from_ = Customer.__table__.outerjoin(first, first.c.customer_id == Customer.id)
+    return from_, stage, [Customer.created_at < instant, stage.is_not(None)]
