@@ -35,7 +35,7 @@ Responses
   record_response(sessions, *, actor, data, token=None) -> id
   archive_response(sessions, *, actor, response_id, version, token=None)        (managers: a mistaken entry)
   response_detail(sessions, *, actor, response_id) -> ResponseDetail (scores: ScoreView per template dimension,
-      alert_open, contacted_at, task: TaskRef | None, links and names)
+      alert_open, alert_closed_at / _by_name, alert_note, contacted_at, task: TaskRef | None, links and names)
   customer_responses(sessions, *, actor, customer_id, limit=200) -> list[ResponseRow]        (customer 360)
   list_responses(sessions, *, actor, filters: ResponseFilters, page=0, page_size=25) -> (list[ResponseRow], total)
       ResponseFilters(start, end (company days, inclusive), channel, template_family_id, campaign_id, owner_id,
@@ -45,10 +45,16 @@ Responses
 
 Alerts
   open_alerts(sessions, *, actor, page=0, page_size=25, owner_id=None, department_id=None)
-      -> (list[AlertRow], total); AlertRow: response, customer, owner, scores, task (TaskRef | None)
-  close_alert(sessions, *, actor, response_id, version, note, token=None)
+      -> (list[AlertRow], total), longest waiting first; AlertRow: response_id, version, responded_at, customer
+      (id, code, name), owner_id / _name, department_id, channel, overall, nps, comment, scores,
+      task (TaskRef(id, purpose, status, owner_id, owner_name, due_at, completed_at, version) | None)
+  close_alert(sessions, *, actor, response_id, version, note, token=None)   (the customer's or the task's owner,
+      managers; the note goes to the audit trail; the callback task is completed)
 """
 
+from crm.satisfaction.alerts import AlertRow as AlertRow
+from crm.satisfaction.alerts import close_alert as close_alert
+from crm.satisfaction.alerts import open_alerts as open_alerts
 from crm.satisfaction.responses import ClosedComplaint as ClosedComplaint
 from crm.satisfaction.responses import ResponseDetail as ResponseDetail
 from crm.satisfaction.responses import ResponseFilters as ResponseFilters

@@ -44,6 +44,7 @@ from crm.satisfaction.vocab import (
 from db.engine import Sessions
 from db.models import (
     Activity,
+    AuditLog,
     Complaint,
     Contact,
     Customer,
@@ -57,6 +58,7 @@ from db.models import (
 )
 
 ALERT_RULE = "low_survey"
+ALERT_NOTE_FIELD = "alert_note"  # close_alert keeps its note in the audit trail, on the response
 # The record form offers the complaints closed this many days ago or less that no response answers yet.
 CHECK_WINDOW_DAYS = 90
 CUSTOMER_RESPONSES_LIMIT = 200
@@ -189,6 +191,7 @@ class ResponseDetail:
     alert_open: bool
     alert_closed_at: dt.datetime | None
     alert_closed_by_name: str | None
+    alert_note: str | None  # what the person who closed the alert wrote
     contacted_at: dt.datetime | None  # the first contact logged with the customer after the response
     task: TaskRef | None  # the callback task the alert created (or the customer's open one covering it)
     archived: bool
@@ -763,10 +766,25 @@ def response_detail(sessions: Sessions, *, actor: Actor, response_id: int) -> Re
             alert_open=alert_open,
             alert_closed_at=response.alert_closed_at,
             alert_closed_by_name=name_of(response.alert_closed_by_id),
+            alert_note=_alert_note(session, response.id) if response.alert_closed_at else None,
             contacted_at=contacted_at,
             task=alert_task(session, response.id, response.customer_id) if response.alert else None,
             archived=response.archived_at is not None,
         )
+
+
+def _alert_note(session: Session, response_id: int) -> str | None:
+    """The note the alert was closed with (kept in the audit trail, on the response)."""
+    return session.scalar(
+        select(AuditLog.new_value)
+        .where(
+            AuditLog.entity_type == "survey_responses",
+            AuditLog.entity_id == str(response_id),
+            AuditLog.field == ALERT_NOTE_FIELD,
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
 
 
 def closed_complaints_to_check(sessions: Sessions, *, actor: Actor, customer_id: int) -> list[ClosedComplaint]:
