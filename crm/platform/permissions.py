@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.export_all": frozenset({"admin", "manager", "viewer"}),
     "contacts.unmasked": frozenset({"admin", "manager", "staff"}),
     "kpi.view": frozenset({"admin", "manager", "viewer"}),
+    "kpi.targets": frozenset({"admin", "manager"}),  # set the dashboard's targets (crm/kpis/targets.py)
     "classification.manage": frozenset({"admin", "manager"}),
     "follow_ups.log": frozenset({"admin", "manager", "staff"}),
     "follow_ups.team": frozenset({"admin", "manager"}),
