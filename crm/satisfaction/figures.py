@@ -1,0 +1,708 @@
+"""The satisfaction figures of a period, in SQL: CSAT, NPS and its interval, the dimensions, the monthly trend, the
+breakdowns, the customers whose latest score fell, and the recovery after an alert.
+
+A period is a range of company days (start and end included), turned into UTC instants in the company's zone; a
+response belongs to the period (and to a month) by its `responded_at` in that zone. Archived responses never
+count. Every filter and breakdown reads the customer as it is now (its owner, tier, stage, ...), not as it was
+when the customer answered. Staff (no customers.view_all) count their own customers only.
+
+- responses: the responses in the period.
+- CSAT = the mean overall score (1-5) of the responses with one; satisfied share = overall 4-5 ÷ those responses.
+- per dimension: the mean of the answered scores; answered = responses with a score for it; unanswered =
+  responses whose template asks it and which left it blank (a response without a template asks nothing).
+- NPS = 100 × (p₊ − p₋) over the responses with a likelihood to recommend (0-10): promoters 9-10 (p₊ their
+  share), passives 7-8, detractors 0-6 (p₋). Its 95% confidence interval is the standard one for a difference
+  of two proportions of one multinomial sample: var = (p₊ + p₋ − (p₊ − p₋)²) / n, NPS ± 1.96 × 100 × √var,
+  clipped to [−100, 100]. Under 30 such responses the figure is marked a small sample.
+- recovery rate = recovered ÷ alerted customers with a later response. An alerted customer had an alert response
+  (NPS ≤ 6 or overall ≤ 2 when recorded) in the period; from their first one in it, their next response
+  (strictly later, at any time up to now, even after the period: a cohort, as the complaint figures count) is
+  "later"; recovered when that response is a promoter or passive (NPS ≥ 7) or satisfied (overall ≥ 4).
+- fallen scores: customers whose latest response in the period scored lower than their response before it (at
+  any earlier time): the overall scores when both have one, else the NPS when both have one.
+Anything without a denominator is None ("no data"), never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from crm.platform.clock import company_zone, local_midnight, utcnow
+from crm.platform.errors import ValidationCollector
+from crm.platform.i18n import t
+from crm.platform.permissions import Actor, require
+from crm.platform.vocab import INDUSTRIES, REGIONS, STAGES, VALUE_TIERS
+from db.engine import Sessions
+from db.models import Customer, Department, SurveyResponse, SurveyScore, SurveyTemplate, User
+
+BREAKDOWNS = ("value_tier", "lifecycle_stage", "owner", "department", "industry", "region")
+RECOVERY_BREAKDOWNS = ("owner", "department")
+SMALL_SAMPLE = 30  # NPS responses under which the figure is marked a small sample
+Z_95 = 1.96
+PROMOTER_MIN, PASSIVE_MIN = 9, 7  # NPS 9-10 promoters, 7-8 passives, 0-6 detractors
+SATISFIED_MIN = 4  # overall 4-5
+Key = str | int | None
+
+
+@dataclass(frozen=True)
+class SatisfactionFilters:
+    """Which responses count: their customer's owner, department, value tier ("none": not rated yet), stage,
+    industry and region (the customer's columns now), and the response's channel, template (any revision of the
+    family) and campaign. None: any."""
+
+    owner_id: int | None = None
+    department_id: int | None = None
+    value_tier: str | None = None
+    lifecycle_stage: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    channel: str | None = None
+    template_family_id: int | None = None
+    campaign_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Csat:
+    """CSAT: the responses with an overall score, their mean and how many scored 4-5 (score_sum / responses is
+    the mean, for whoever stores a numerator and a denominator)."""
+
+    responses: int = 0
+    mean: float | None = None
+    satisfied: int = 0
+    satisfied_share: float | None = None
+    score_sum: int = 0
+
+
+@dataclass(frozen=True)
+class Nps:
+    """NPS (-100..100) over the responses with a likelihood to recommend, with its 95% confidence interval."""
+
+    responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    score: float | None = None
+    low: float | None = None
+    high: float | None = None
+    small_sample: bool = True  # fewer than 30 responses (no responses included: the score is None then)
+
+
+@dataclass(frozen=True)
+class DimensionMean:
+    mean: float | None
+    answered: int
+    unanswered: int
+    score_sum: int = 0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    alerted_customers: int = 0
+    with_later_response: int = 0
+    recovered: int = 0
+    rate: float | None = None  # recovered / with_later_response
+
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    csat: Csat
+    nps: Nps
+    responses: int
+    dimensions: dict[str, DimensionMean]  # in the order the templates ask them
+    recovery: Recovery
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: dt.date  # its first day
+    csat: Csat
+    nps: Nps
+    responses: int = 0
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: Key  # the stored value (a tier, a stage, an owner's or a department's id...); None: not set
+    label: str  # in the language asked for
+    csat: Csat
+    nps: Nps
+    responses: int = 0
+
+
+@dataclass(frozen=True)
+class RecoveryRow:
+    key: int | None  # the owner's or the department's id; None: no owner / no department
+    label: str
+    recovery: Recovery
+
+
+@dataclass(frozen=True)
+class FallenScore:
+    """A customer whose latest response in the period scored lower than the one before; basis: what fell
+    ("overall" when both responses have an overall score, else "nps")."""
+
+    customer_id: int
+    customer_name: str
+    owner_id: int | None
+    owner_name: str | None
+    basis: str
+    previous_response_id: int
+    previous_at: dt.datetime
+    previous_overall: int | None
+    previous_nps: int | None
+    latest_response_id: int
+    latest_at: dt.datetime
+    latest_overall: int | None
+    latest_nps: int | None
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> Nps:
+    """Compute NPS = 100·(p₊ − p₋) and its 95% interval NPS ± 1.96·100·√((p₊ + p₋ − (p₊ − p₋)²)/n), clipped to
+    [−100, 100] (p₊, p₋: the shares of promoters and detractors among the n answers; None when n = 0)."""
+    n = promoters + passives + detractors
+    if n == 0:
+        return Nps()
+    plus, minus = promoters / n, detractors / n
+    score = 100 * (plus - minus)
+    variance = max(0.0, plus + minus - (plus - minus) ** 2) / n
+    half = Z_95 * 100 * math.sqrt(variance)
+    return Nps(
+        responses=n,
+        promoters=promoters,
+        passives=passives,
+        detractors=detractors,
+        score=score,
+        low=max(-100.0, score - half),
+        high=min(100.0, score + half),
+        small_sample=n < SMALL_SAMPLE,
+    )
+
+
+def csat_from_counts(responses: int, score_sum: int, satisfied: int) -> Csat:
+    """Compute CSAT from the responses with an overall score, their sum and how many scored 4-5."""
+    return Csat(
+        responses=responses,
+        mean=_rate(score_sum, responses),
+        satisfied=satisfied,
+        satisfied_share=_rate(satisfied, responses),
+        score_sum=score_sum,
+    )
+
+
+class _Tally(NamedTuple):
+    """What one GROUP BY row counts: every figure of CSAT and NPS is made from these."""
+
+    responses: int = 0
+    overall_answers: int = 0
+    overall_sum: int = 0
+    satisfied: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+
+    def plus(self, other: _Tally) -> _Tally:
+        return _Tally(*(a + b for a, b in zip(self, other, strict=True)))
+
+    @property
+    def csat(self) -> Csat:
+        return csat_from_counts(self.overall_answers, self.overall_sum, self.satisfied)
+
+    @property
+    def nps(self) -> Nps:
+        return nps_from_counts(self.promoters, self.passives, self.detractors)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _tally_columns(overall: Any, nps: Any) -> list[ColumnElement[Any]]:
+    return [
+        func.count(),
+        func.count(overall),
+        func.coalesce(func.sum(overall), 0),
+        _count_if(overall >= SATISFIED_MIN),
+        _count_if(nps >= PROMOTER_MIN),
+        _count_if(and_(nps >= PASSIVE_MIN, nps < PROMOTER_MIN)),
+        _count_if(nps < PASSIVE_MIN),
+    ]
+
+
+def _tally(values: Sequence[Any]) -> _Tally:
+    return _Tally(*(int(v or 0) for v in values))
+
+
+def _check_period(start: dt.date, end: dt.date) -> None:
+    if start > end:
+        errors = ValidationCollector()
+        errors.add("start", "satisfaction.figures.error.period")
+        errors.raise_if_any()
+
+
+def _check_by(by: str, allowed: tuple[str, ...]) -> None:
+    if by not in allowed:
+        errors = ValidationCollector()
+        errors.add("by", "satisfaction.figures.error.by")
+        errors.raise_if_any()
+
+
+def _bounds(session: Session, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = company_zone(session)
+    return local_midnight(start, zone), local_midnight(end + dt.timedelta(days=1), zone)
+
+
+def _response_filters(response: Any, filters: SatisfactionFilters) -> list[ColumnElement[bool]]:
+    """The filters on the response itself (not its period), for the table or one of its aliases."""
+    conditions = [response.archived_at.is_(None)]
+    if filters.channel is not None:
+        conditions.append(response.channel == filters.channel)
+    if filters.campaign_id is not None:
+        conditions.append(response.campaign_id == filters.campaign_id)
+    if filters.template_family_id is not None:
+        # A first revision's family_id is its own id (older rows may have left it empty).
+        family = func.coalesce(SurveyTemplate.family_id, SurveyTemplate.id) == filters.template_family_id
+        conditions.append(response.template_id.in_(select(SurveyTemplate.id).where(family)))
+    return conditions
+
+
+def _customer_filters(actor: Actor, filters: SatisfactionFilters) -> list[ColumnElement[bool]]:
+    """The scope (staff: their own customers) and the filters on the customer (beyond its being live)."""
+    conditions: list[ColumnElement[bool]] = []
+    if not actor.can("customers.view_all"):
+        conditions.append(Customer.owner_id == actor.id)
+    for name in ("owner_id", "department_id", "lifecycle_stage", "industry", "region"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(Customer, name) == value)
+    if filters.value_tier is not None:
+        tier = filters.value_tier
+        conditions.append(Customer.value_tier.is_(None) if tier == "none" else Customer.value_tier == tier)
+    return conditions
+
+
+class _Scope(NamedTuple):
+    """Whose responses of which period count: the actor (staff: their own customers), the period's instants
+    [since, until), the filters."""
+
+    actor: Actor
+    since: dt.datetime
+    until: dt.datetime
+    filters: SatisfactionFilters
+
+
+def _scope(session: Session, actor: Actor, start: dt.date, end: dt.date, filters: SatisfactionFilters) -> _Scope:
+    since, until = _bounds(session, start, end)
+    return _Scope(actor, since, until, filters)
+
+
+def _responses(columns: Sequence[Any], scope: _Scope, *, join_customers: bool = False) -> Select[Any]:
+    """SELECT columns FROM the responses in the period that pass the filters (customers joined when needed)."""
+    actor, since, until, filters = scope
+    customer_conditions = _customer_filters(actor, filters)
+    query = select(*columns).select_from(SurveyResponse)
+    if customer_conditions or join_customers:
+        query = query.join(Customer, Customer.id == SurveyResponse.customer_id)
+        customer_conditions.append(Customer.archived_at.is_(None))
+    else:
+        # Archived customers are few: leaving their ids out costs less than joining every response's customer.
+        archived = select(Customer.id).where(Customer.archived_at.is_not(None))
+        customer_conditions.append(SurveyResponse.customer_id.not_in(archived))
+    return query.where(
+        SurveyResponse.responded_at >= since,
+        SurveyResponse.responded_at < until,
+        *_response_filters(SurveyResponse, filters),
+        *customer_conditions,
+    )
+
+
+def satisfaction_figures(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    filters: SatisfactionFilters = SatisfactionFilters(),  # noqa: B008 - frozen, shared safely
+    now: dt.datetime | None = None,
+) -> SatisfactionFigures:
+    """Compute CSAT, NPS, the responses, the mean per dimension and the recovery for the period (company days,
+    end included); now (default: the clock) bounds the later responses the recovery reads."""
+    require(actor, "satisfaction.view")
+    _check_period(start, end)
+    with sessions.read() as session:
+        scope = _scope(session, actor, start, end, filters)
+        per_template: dict[int | None, _Tally] = {}
+        for template_id, *values in session.execute(
+            _responses(
+                [SurveyResponse.template_id, *_tally_columns(SurveyResponse.overall_score, SurveyResponse.nps)],
+                scope,
+            ).group_by(SurveyResponse.template_id)
+        ):
+            per_template[template_id] = _tally(values)
+        answered: dict[tuple[int | None, str], tuple[int, int]] = {}
+        if per_template:
+            for template_id, dimension, count, total in session.execute(
+                _responses(
+                    [
+                        SurveyResponse.template_id,
+                        SurveyScore.dimension,
+                        func.count(),
+                        func.coalesce(func.sum(SurveyScore.score), 0),
+                    ],
+                    scope,
+                )
+                .join(SurveyScore, SurveyScore.response_id == SurveyResponse.id)
+                .group_by(SurveyResponse.template_id, SurveyScore.dimension)
+            ):
+                answered[(template_id, dimension)] = (int(count), int(total or 0))
+        asked = _template_dimensions(session, [tid for tid in per_template if tid is not None])
+        recovery = _recoveries(session, scope, now=now or utcnow(), by=None).get(None, Recovery())
+    overall = _Tally()
+    for tally in per_template.values():
+        overall = overall.plus(tally)
+    return SatisfactionFigures(
+        csat=overall.csat,
+        nps=overall.nps,
+        responses=overall.responses,
+        dimensions=_dimension_means(per_template, answered, asked),
+        recovery=recovery,
+    )
+
+
+def _template_dimensions(session: Session, template_ids: list[int]) -> dict[int, list[str]]:
+    """The dimensions each template asks, in its order (a handful of rows: the templates answered)."""
+    if not template_ids:
+        return {}
+    rows = session.execute(
+        select(SurveyTemplate.id, SurveyTemplate.dimensions)
+        .where(SurveyTemplate.id.in_(template_ids))
+        .order_by(SurveyTemplate.id)
+    )
+    return {int(tid): [str(d) for d in (dimensions or [])] for tid, dimensions in rows}
+
+
+def _dimension_means(
+    per_template: dict[int | None, _Tally],
+    answered: dict[tuple[int | None, str], tuple[int, int]],
+    asked: dict[int, list[str]],
+) -> dict[str, DimensionMean]:
+    order: list[str] = []
+    for dimensions in asked.values():
+        order.extend(d for d in dimensions if d not in order)
+    order.extend(sorted({d for _tid, d in answered} - set(order)))
+    means = {}
+    for dimension in order:
+        count = sum(n for (_tid, d), (n, _total) in answered.items() if d == dimension)
+        total = sum(s for (_tid, d), (_n, s) in answered.items() if d == dimension)
+        unanswered = sum(
+            max(0, per_template[tid].responses - answered.get((tid, dimension), (0, 0))[0])
+            for tid, dimensions in asked.items()
+            if dimension in dimensions and tid in per_template
+        )
+        means[dimension] = DimensionMean(_rate(total, count), count, unanswered, total)
+    return means
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    months = []
+    month = start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def monthly_trend(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    filters: SatisfactionFilters = SatisfactionFilters(),  # noqa: B008 - frozen, shared safely
+) -> list[MonthFigures]:
+    """Compute CSAT and NPS per company month of the period (every month, an empty one with no data)."""
+    require(actor, "satisfaction.view")
+    _check_period(start, end)
+    months = _months(start, end)
+    tallies: dict[int, _Tally] = {}
+    with sessions.read() as session:
+        zone = company_zone(session)
+        scope = _scope(session, actor, start, end, filters)
+        starts = [max(scope.since, local_midnight(m, zone)) for m in months]
+        bucket = case(
+            *((SurveyResponse.responded_at >= s, i) for i, s in reversed(list(enumerate(starts)))), else_=0
+        ).label("month")
+        # The month is worked out in a subquery and grouped outside it: PostgreSQL refuses a GROUP BY repeating
+        # an expression with bound parameters (each use gets its own placeholder).
+        rows = _responses(
+            [bucket, SurveyResponse.overall_score.label("overall"), SurveyResponse.nps.label("nps")],
+            scope,
+        ).subquery()
+        for index, *values in session.execute(
+            select(rows.c.month, *_tally_columns(rows.c.overall, rows.c.nps)).group_by(rows.c.month)
+        ):
+            tallies[int(index)] = _tally(values)
+    return [
+        MonthFigures(month, tally.csat, tally.nps, tally.responses)
+        for month, tally in ((m, tallies.get(i, _Tally())) for i, m in enumerate(months))
+    ]
+
+
+def _group_column(by: str) -> Any:
+    """The customer's column a breakdown groups on."""
+    return getattr(Customer, {"owner": "owner_id", "department": "department_id"}.get(by, by))
+
+
+_VOCABULARIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "value_tier": ("tier", VALUE_TIERS),
+    "lifecycle_stage": ("stage", STAGES),
+    "industry": ("industry", INDUSTRIES),
+    "region": ("region", REGIONS),
+}
+_NONE_LABELS = {
+    "value_tier": "tier.none",
+    "owner": "satisfaction.figures.no_owner",
+    "department": "satisfaction.figures.no_department",
+}
+
+
+def _labels(session: Session, by: str, keys: Sequence[Key], lang: str) -> dict[Key, str]:
+    """Each key's label in the language: the vocabulary's, the owner's name, the department's name."""
+    none_label = t(_NONE_LABELS.get(by, "satisfaction.figures.not_set"), lang)
+    labels: dict[Key, str] = {None: none_label}
+    ids = [k for k in keys if isinstance(k, int)]
+    if by == "owner" and ids:
+        for user_id, name in session.execute(select(User.id, User.display_name).where(User.id.in_(ids))):
+            labels[user_id] = name
+    elif by == "department" and ids:
+        for department_id, name, name_zh in session.execute(
+            select(Department.id, Department.name, Department.name_zh).where(Department.id.in_(ids))
+        ):
+            labels[department_id] = (name_zh or name) if lang == "zh" else name
+    elif by in _VOCABULARIES:
+        prefix, _codes = _VOCABULARIES[by]
+        for key in keys:
+            if key is not None:
+                text = t(f"{prefix}.{key}", lang)
+                labels[key] = str(key) if text == f"{prefix}.{key}" else text
+    return {key: labels.get(key, str(key)) for key in keys}
+
+
+def _ordered(by: str, keys: Sequence[Key], labels: dict[Key, str]) -> list[Key]:
+    """The vocabulary's order (high, medium, low...), else by label; "not set" last."""
+    codes = _VOCABULARIES.get(by, ("", ()))[1]
+
+    def rank(key: Key) -> tuple[int, int, str]:
+        if key is None:
+            return (2, 0, "")
+        if key in codes:
+            return (0, codes.index(str(key)), "")
+        return (1, 0, labels[key].casefold())
+
+    return sorted(keys, key=rank)
+
+
+def breakdown(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    by: str,
+    filters: SatisfactionFilters = SatisfactionFilters(),  # noqa: B008 - frozen, shared safely
+    lang: str = "en",
+) -> list[BreakdownRow]:
+    """Compute CSAT and NPS per value tier, stage, owner, department, industry or region (by) for the period:
+    one row per group that has responses, labelled in lang."""
+    require(actor, "satisfaction.view")
+    _check_period(start, end)
+    _check_by(by, BREAKDOWNS)
+    column = _group_column(by)
+    with sessions.read() as session:
+        scope = _scope(session, actor, start, end, filters)
+        query = _responses(
+            [column, *_tally_columns(SurveyResponse.overall_score, SurveyResponse.nps)],
+            scope,
+            join_customers=True,
+        )
+        tallies = {key: _tally(values) for key, *values in session.execute(query.group_by(column))}
+        labels = _labels(session, by, list(tallies), lang)
+    return [
+        BreakdownRow(key, labels[key], tallies[key].csat, tallies[key].nps, tallies[key].responses)
+        for key in _ordered(by, list(tallies), labels)
+    ]
+
+
+def _recoveries(session: Session, scope: _Scope, *, now: dt.datetime, by: str | None) -> dict[Key, Recovery]:
+    """The recovery of the customers alerted in the period, overall (key None) or per owner / department.
+
+    Each alerted customer's first alert in the period comes from ix_survey_responses_alert_at, and their next
+    response from ix_survey_responses_customer_at (one index seek per customer): the responses themselves are
+    never scanned.
+    """
+    first = (
+        _responses(
+            [SurveyResponse.customer_id.label("customer_id"), func.min(SurveyResponse.responded_at).label("at")],
+            scope,
+        )
+        .where(SurveyResponse.alert == true())
+        .group_by(SurveyResponse.customer_id)
+        .subquery("first_alert")
+    )
+    later = aliased(SurveyResponse, name="later")
+    next_id = (
+        select(later.id)
+        .where(
+            later.customer_id == first.c.customer_id,
+            later.archived_at.is_(None),
+            later.responded_at > first.c.at,
+            later.responded_at <= now,
+        )
+        .order_by(later.responded_at, later.id)
+        .limit(1)
+        .correlate(first)
+        .scalar_subquery()
+    )
+    pairs = select(first.c.customer_id, next_id.label("next_id")).subquery("alerted")
+    following = aliased(SurveyResponse, name="following")
+    key = _group_column(by) if by else None
+    query = select(
+        *([key] if key is not None else []),
+        func.count(),
+        func.count(following.id),
+        _count_if(or_(following.nps >= PASSIVE_MIN, following.overall_score >= SATISFIED_MIN)),
+    ).select_from(pairs)
+    query = query.outerjoin(following, following.id == pairs.c.next_id)
+    if key is not None:
+        query = query.join(Customer, Customer.id == pairs.c.customer_id).group_by(key)
+    result: dict[Key, Recovery] = {}
+    for row in session.execute(query):
+        group: Key = row[0] if key is not None else None
+        alerted, later_count, recovered = (int(v or 0) for v in row[-3:])
+        if alerted:
+            result[group] = Recovery(alerted, later_count, recovered, _rate(recovered, later_count))
+    return result
+
+
+def recovery_by(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    by: str,
+    filters: SatisfactionFilters = SatisfactionFilters(),  # noqa: B008 - frozen, shared safely
+    lang: str = "en",
+    now: dt.datetime | None = None,
+) -> list[RecoveryRow]:
+    """Compute the recovery per owner or department (by) of the customers alerted in the period: one row per
+    group with an alerted customer, labelled in lang."""
+    require(actor, "satisfaction.view")
+    _check_period(start, end)
+    _check_by(by, RECOVERY_BREAKDOWNS)
+    with sessions.read() as session:
+        recoveries = _recoveries(session, _scope(session, actor, start, end, filters), now=now or utcnow(), by=by)
+        labels = _labels(session, by, list(recoveries), lang)
+    return [
+        RecoveryRow(None if key is None else int(key), labels[key], recoveries[key])
+        for key in _ordered(by, list(recoveries), labels)
+    ]
+
+
+def fallen_scores(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    filters: SatisfactionFilters = SatisfactionFilters(),  # noqa: B008 - frozen, shared safely
+    page: int = 0,
+    page_size: int = 25,
+) -> tuple[list[FallenScore], int]:
+    """List the customers whose latest response in the period scored lower than the one before it (page 0 first,
+    the most recent latest response first), and how many they are in all."""
+    require(actor, "satisfaction.view")
+    _check_period(start, end)
+    with sessions.read() as session:
+        scope = _scope(session, actor, start, end, filters)
+        latest_at = (
+            _responses(
+                [SurveyResponse.customer_id.label("customer_id"), func.max(SurveyResponse.responded_at).label("at")],
+                scope,
+            )
+            .group_by(SurveyResponse.customer_id)
+            .subquery("latest_at")
+        )
+        same, before = aliased(SurveyResponse, name="same"), aliased(SurveyResponse, name="before")
+        latest_id = (
+            select(same.id)
+            .where(
+                same.customer_id == latest_at.c.customer_id,
+                same.responded_at == latest_at.c.at,
+                *_response_filters(same, filters),
+            )
+            .order_by(same.id.desc())
+            .limit(1)
+            .correlate(latest_at)
+            .scalar_subquery()
+        )
+        previous_id = (
+            select(before.id)
+            .where(
+                before.customer_id == latest_at.c.customer_id,
+                before.responded_at < latest_at.c.at,
+                *_response_filters(before, filters),
+            )
+            .order_by(before.responded_at.desc(), before.id.desc())
+            .limit(1)
+            .correlate(latest_at)
+            .scalar_subquery()
+        )
+        pairs = select(
+            latest_at.c.customer_id, latest_id.label("latest_id"), previous_id.label("previous_id")
+        ).subquery("pairs")
+        latest, previous = aliased(SurveyResponse, name="latest"), aliased(SurveyResponse, name="previous")
+        both_overall = and_(latest.overall_score.is_not(None), previous.overall_score.is_not(None))
+        fell = or_(
+            and_(both_overall, latest.overall_score < previous.overall_score),
+            and_(~both_overall, latest.nps.is_not(None), previous.nps.is_not(None), latest.nps < previous.nps),
+        )
+        base = (
+            select(pairs.c.customer_id)
+            .join(latest, latest.id == pairs.c.latest_id)
+            .join(previous, previous.id == pairs.c.previous_id)
+            .where(fell)
+        )
+        total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+        rows = session.execute(
+            base.add_columns(
+                Customer.name,
+                Customer.owner_id,
+                User.display_name,
+                case((both_overall, "overall"), else_="nps"),
+                previous.id,
+                previous.responded_at,
+                previous.overall_score,
+                previous.nps,
+                latest.id,
+                latest.responded_at,
+                latest.overall_score,
+                latest.nps,
+            )
+            .join(Customer, Customer.id == pairs.c.customer_id)
+            .outerjoin(User, User.id == Customer.owner_id)
+            .order_by(latest.responded_at.desc(), pairs.c.customer_id)
+            .offset(max(0, page) * page_size)
+            .limit(page_size)
+        ).all()
+    return [FallenScore(*row) for row in rows], total
