@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,12 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 # MariaDB's TEXT holds 65,535 bytes, i.e. about 21,000 CJK characters; 10,000 leaves room for any script.
 TEXT_MAX = 10_000
 NUL = "\x00"  # PostgreSQL cannot store it in text at all; no form or file has a reason to hold one
+# Control characters no typed text holds (tab, newline and carriage return are text): Excel refuses them in a
+# cell, so one of them would break every later export of the record.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional overrides, embeddings and isolates: they reorder what follows on screen (a name that reads
+# "invoice.pdf" but is "fdp.exe..."). Right-to-left text itself (Arabic, Hebrew) needs none of them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def column_limit(model: Any, column: str) -> int | None:
@@ -40,6 +47,13 @@ def column_limit(model: Any, column: str) -> int | None:
 
 def has_nul(value: object) -> bool:
     return isinstance(value, str) and NUL in value
+
+
+def is_blank(value: object) -> bool:
+    """True for None and for text with nothing visible: spaces of any kind, zero-width and format characters."""
+    if value is None:
+        return True
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in str(value))
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -100,19 +114,26 @@ def parse_amount(raw: object) -> Decimal | None:
 
 
 def check_required(errors: ValidationCollector, field: str, value: str | None, max_length: int) -> None:
-    if value is None or not str(value).strip():
+    """Refuse an empty or invisible text (only spaces or zero-width characters), then check it as any text."""
+    if is_blank(value):
         errors.add(field, "validation.required")
     else:
         check_length(errors, field, value, max_length)
 
 
 def check_length(errors: ValidationCollector, field: str, value: str | None, max_length: int) -> None:
-    """Refuse a text longer than max_length, or holding a NUL character (every text check goes through here)."""
+    """Refuse a text longer than max_length, or holding a NUL, another control character or a bidirectional
+    override (every text check goes through here)."""
     if value is None:
         return
-    if has_nul(value):
+    text = str(value)
+    if has_nul(text):
         errors.add(field, "validation.nul")
-    elif len(str(value)) > max_length:
+    elif _CONTROL.search(text):
+        errors.add(field, "validation.control")
+    elif _BIDI_CONTROLS.search(text):
+        errors.add(field, "validation.bidi")
+    elif len(text) > max_length:
         errors.add(field, "validation.too_long", max=max_length)
 
 

@@ -22,4 +22,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "from another program).",
         "包含无法保存的空字符（\\x00）：请删除它（通常随从其他程序复制的文字一起带入）。",
     ),
+    "validation.control": (
+        "Contains an invisible control character, which cannot be saved (it would also break Excel exports): "
+        "remove it, e.g. by typing the text again.",
+        "包含不可见的控制字符，无法保存（它还会导致 Excel 导出失败）：请删除它，例如重新输入这段文字。",
+    ),
+    "validation.bidi": (
+        "Contains an invisible text-direction control (U+202A–U+202E, U+2066–U+2069) that reorders what is shown; "
+        "remove it. Right-to-left text itself is fine.",
+        "包含会打乱显示顺序的不可见文字方向控制符（U+202A–U+202E、U+2066–U+2069），请删除。从右到左书写的文字本身没有问题。",
+    ),
 }
