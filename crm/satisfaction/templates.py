@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crm.platform.audit import audit_row, write_audit
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.i18n import t
 from crm.platform.permissions import Actor, require
@@ -172,8 +173,19 @@ def create_template(sessions: Sessions, *, actor: Actor, data: TemplateInput, to
         template = SurveyTemplate(name=name, dimensions=codes, labels=labels, is_active=True, revision=1)
         session.add(template)
         session.flush()
-        template.family_id = template.id
-        session.flush()
+        # The family is the first revision's own id, known only now: a Core update, so the new template stays at
+        # version 1 (an ORM change would count as a second edit); the audit row says it all the same.
+        table = SurveyTemplate.__table__
+        session.execute(update(table).where(table.c.id == template.id).values(family_id=template.id))
+        session.expire(template, ["family_id"])
+        write_audit(
+            session,
+            [
+                audit_row(
+                    actor, "create", "survey_templates", template.id, field="family_id", new=template.id, version=1
+                )
+            ],
+        )
         return template.id
 
 
