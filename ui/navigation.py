@@ -24,10 +24,19 @@ class PageSpec:
 # URL paths equal the file names: a fresh server's very first request is routed by file name.
 # Every screen is registered here; the page itself re-checks the same permission at its top.
 PAGES: tuple[PageSpec, ...] = (
+    # First: the managers' and viewers' start page (staff, who may not see it, start on their follow-ups).
+    PageSpec("pages/dashboard.py", "nav.dashboard", ":material/monitoring:", "dashboard", "kpi.view"),
     PageSpec("pages/home.py", "nav.home", ":material/home:", "home", "customers.view"),
     PageSpec("pages/follow_ups.py", "nav.follow_ups", ":material/event_upcoming:", "follow_ups", "customers.view"),
     PageSpec("pages/customers.py", "nav.customers", ":material/groups:", "customers", "customers.view"),
     PageSpec("pages/complaints.py", "nav.complaints", ":material/support_agent:", "complaints", "complaints.view"),
+    PageSpec(
+        "pages/satisfaction.py",
+        "nav.satisfaction",
+        ":material/sentiment_satisfied:",
+        "satisfaction",
+        "satisfaction.view",
+    ),
     PageSpec(
         "pages/classification.py",
         "nav.classification",

@@ -37,6 +37,11 @@ CLEARS: dict[str, tuple[str, ...]] = {
     "complaint": ("kpis", "complaints"),
     # departments, their members, the complaint time limits or categories saved (the complaints page's lists)
     "complaint_settings": ("complaints",),
+    # a survey response recorded, archived or imported, an alert closed, a campaign run: the satisfaction figures,
+    # and the follow-ups they complete or plan (the overview's open tasks, the cadence exceptions' next follow-up)
+    "satisfaction": ("kpis", "classification", "satisfaction"),
+    # a survey template or campaign saved (the satisfaction page's lists)
+    "satisfaction_settings": ("satisfaction",),
 }
 # A classification write (classes recomputed or overridden, thresholds, credit events, service policies) calls
 # ui.classification.reads.clear_classification_reads, which clears the classification reads and the overview.
@@ -46,12 +51,14 @@ def _clear_functions() -> dict[str, Callable[[], None]]:
     # ui.classification.reads takes READ_TTL_SECONDS from this module: imported here, when first needed.
     from ui.classification.reads import clear_classification_reads
     from ui.complaints.reads import clear_complaint_reads
+    from ui.satisfaction.reads import clear_satisfaction_reads
 
     return {
         "kpis": clear_kpi_reads,
         "follow_ups": clear_follow_up_reads,
         "classification": clear_classification_reads,
         "complaints": clear_complaint_reads,
+        "satisfaction": clear_satisfaction_reads,
     }
 
 

@@ -81,6 +81,7 @@ from ui.follow_ups.log import log_contact_form
 from ui.i18n import date, day, lang, lang_key, number, t, when
 from ui.inert import inert, inert_t, long_text
 from ui.reads import clear_after
+from ui.satisfaction.customer import customer_satisfaction_tab
 from ui.state import company_today, company_zone
 from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
 
@@ -992,6 +993,8 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
     names = ["profile", "classes", "contacts", "orders", "contracts", "timeline", "follow_ups", "duplicates"]
     if actor.can("complaints.view"):
         names.insert(names.index("follow_ups") + 1, "complaints")
+    if actor.can("satisfaction.view"):
+        names.insert(names.index("follow_ups") + 1 + ("complaints" in names), "satisfaction")
     tabs = st.tabs([t(f"customers.tab.{n}") for n in names])
     panels: dict[str, Callable[[], None]] = {
         "profile": lambda: profile_tab(sessions, actor, detail),
@@ -1003,6 +1006,7 @@ def customer_360(sessions: Sessions, actor: Actor, customer_id: int) -> None:
         "follow_ups": lambda: follow_ups_tab(sessions, actor, detail),
         "duplicates": lambda: duplicates_tab(sessions, actor, detail),
         "complaints": lambda: customer_complaints_tab(sessions, actor, customer_id),
+        "satisfaction": lambda: customer_satisfaction_tab(sessions, actor, customer_id, detail.profile.owner_id),
     }
     for name, tab in zip(names, tabs, strict=True):
         with tab, error_boundary(f"customers.{name}"):
