@@ -62,6 +62,7 @@ def dimension(form: str, code: str) -> str:
 
 # --- templates --------------------------------------------------------------------------------------------
 T_PICK = "satisfaction_t_pick"
+T_PICK_NEXT = "satisfaction_t_pick_next"  # the template a save asks the picker to show on the next run
 T_NEW = "satisfaction_t_new"
 T_SHOW_RETIRED = "satisfaction_t_retired"
 

@@ -94,6 +94,8 @@ def templates_section(sessions: Sessions, actor: Actor) -> None:
         _template_form(sessions, actor, None)
     if not templates:
         return
+    if keys.T_PICK_NEXT in st.session_state:  # a save chose the revision to show: set before the picker is drawn
+        st.session_state[keys.T_PICK] = st.session_state.pop(keys.T_PICK_NEXT)
     labels = {tpl.id: f"{tpl.name} · {t('satisfaction.page.template.revision')} {tpl.revision}" for tpl in templates}
     if st.session_state.get(keys.T_PICK) not in labels:
         st.session_state.pop(keys.T_PICK, None)
@@ -188,7 +190,7 @@ def _template_form(sessions: Sessions, actor: Actor, template: TemplateRow | Non
         if created is None:
             return
         flash(t("satisfaction.page.template.created", name=inert(data.name.strip())))
-        st.session_state[keys.T_PICK] = created
+        st.session_state[keys.T_PICK_NEXT] = created
     else:
         saved = run_write(
             form,
@@ -209,7 +211,7 @@ def _template_form(sessions: Sessions, actor: Actor, template: TemplateRow | Non
             )
         else:
             flash(t("satisfaction.page.template.saved", name=inert(data.name.strip())))
-        st.session_state[keys.T_PICK] = saved
+        st.session_state[keys.T_PICK_NEXT] = saved
     st.session_state[revision_key] = int(st.session_state.get(revision_key, 0)) + 1
     clear_after("satisfaction_settings")
     st.rerun()
@@ -246,6 +248,6 @@ def _reactivate_button(sessions: Sessions, actor: Actor, template: TemplateRow) 
         if revived is None:
             return
         flash(t("satisfaction.page.template.reactivated", name=inert(template.name)))
-        st.session_state[keys.T_PICK] = revived
+        st.session_state[keys.T_PICK_NEXT] = revived
         clear_after("satisfaction_settings")
         st.rerun()
