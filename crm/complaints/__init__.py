@@ -89,6 +89,9 @@ Figures (complaints received in the period; a rate without a denominator is None
   period_figures(sessions, *, actor, start, end) -> PeriodFigures(overall, by_department, by_severity,
       by_department_and_severity: Figures). Figures: received, resolution_rate, on_time_rate, reopen_rate,
       median_acknowledge_seconds, median_resolve_seconds, adoption_rate (and the counts behind them).
+  root_causes(sessions, *, actor, start, end, top=20, customers=None) -> RootCauses(by_category,
+      by_department: {(month, key): complaints}, repeat_complainers)
+  (period_figures and root_causes take customers=, a SELECT of customer ids: only their complaints count.)
   what_if_on_time(sessions, *, actor, proposed: SlaPolicy, start, end) -> list[WhatIfRow(department_id,
       severity, resolved, on_time_now, on_time_proposed, rate_now, rate_proposed)]   (managers)
 """
@@ -106,6 +109,7 @@ from crm.complaints.figures import Figures as Figures
 from crm.complaints.figures import PeriodFigures as PeriodFigures
 from crm.complaints.figures import WhatIfRow as WhatIfRow
 from crm.complaints.figures import period_figures as period_figures
+from crm.complaints.figures import root_causes as root_causes
 from crm.complaints.figures import what_if_on_time as what_if_on_time
 from crm.complaints.inquiries import InquiryInput as InquiryInput
 from crm.complaints.inquiries import InquiryStep as InquiryStep

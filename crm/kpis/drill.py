@@ -109,6 +109,8 @@ def drill_down(
         total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
         rows = [dict(r._mapping) for r in session.execute(query.limit(page_size).offset(max(0, page) * page_size))]
     for row in rows:
+        if row.get("cumulative_share") is not None:
+            row["cumulative_share"] = float(row["cumulative_share"])
         if "signed_at" in row and "created_at" in row:
             row["days"] = round(max(0.0, (row["signed_at"] - row.pop("created_at")).total_seconds() / 86400), 1)
     return rows, total
@@ -136,9 +138,7 @@ def _customers(
     order: tuple[Any, ...] = (Customer.name, Customer.id)
     if code == "customers":
         from_, stage, exist = customers_at(w.as_of, w.now)
-        query = select(
-            *columns[:4], stage.label("stage"), columns[5], Customer.created_at.label("created")
-        ).select_from(from_)
+        query = select(*columns[:4], stage.label("stage"), columns[5]).select_from(from_)
         query = query.where(*exist)
         if "stage" in parts:
             query = query.where(stage == parts["stage"])

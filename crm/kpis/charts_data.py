@@ -1,0 +1,361 @@
+"""The dashboard charts' data, computed in SQL, as plain rows (lists of dicts: a DataFrame or a CSV each).
+
+Each function takes (sessions, *, actor, period, filters) and counts the same customers as compute_kpis; the keys
+of a row are what a chart encodes and what a bar's drill key (crm/kpis/drill.py parse_key) narrows by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.complaints import period_figures, root_causes
+from crm.kpis.compute import (
+    PROSPECT_STAGES,
+    STAGES,
+    cadence_rows,
+    new_customer_condition,
+    ranked_revenue,
+    revenue_by_customer,
+    satisfaction_face,
+    satisfaction_filters,
+)
+from crm.kpis.definitions import NO_FILTERS, KpiFilters
+from crm.kpis.periods import Period, month_end
+from crm.kpis.scope import Window, customer_conditions, customer_ids, customers_at, month_starts, window
+from crm.platform.clock import utcnow
+from crm.platform.permissions import Actor, require
+from db.engine import Sessions
+from db.models import Customer, Order, StageChange, User
+
+CURVE_POINTS = 100
+CLASS_DIMENSIONS = ("value_tier", "size_class", "importance")
+
+
+def _setup(session: Session, actor: Actor, period: Period, filters: KpiFilters) -> tuple[Window, list[Any]]:
+    return window(session, period, utcnow()), customer_conditions(actor, filters)
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+# --- funnel -------------------------------------------------------------------------------------------
+
+
+def funnel(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """The lifecycle funnel: per stage, the customers in it at the period's end ("customers"); for potential and
+    intent also the customers in it at some moment of the period ("in_period"), those who moved on to a later
+    stage in the period ("moved_on": potential -> intent or signed, intent -> signed) and conversion = moved_on ÷
+    in_period (None without a denominator). Drill key: the stage."""
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        from_, stage, exist = customers_at(w.as_of, w.now)
+        rows = select(stage.label("stage")).select_from(from_).where(*conditions, *exist).subquery()
+        at_end = {str(s): int(n) for s, n in session.execute(select(rows.c.stage, func.count()).group_by(rows.c.stage))}
+        later = {"potential": ("intent", "signed"), "intent": ("signed",)}
+        moved = session.execute(
+            select(
+                *(
+                    func.count(
+                        func.distinct(
+                            case(
+                                (
+                                    and_(StageChange.from_stage == s, StageChange.to_stage.in_(later[s])),
+                                    StageChange.customer_id,
+                                )
+                            )
+                        )
+                    )
+                    for s in PROSPECT_STAGES
+                )
+            )
+            .join(Customer, Customer.id == StageChange.customer_id)
+            .where(*conditions, StageChange.changed_at >= w.start_at, StageChange.changed_at < w.as_of)
+        ).one()
+        in_period: dict[str, int] = {}
+        for s in PROSPECT_STAGES:
+            from_, stage_then, exist_then = customers_at(w.start_at, w.now)
+            entered = (
+                select(StageChange.id)
+                .where(
+                    StageChange.customer_id == Customer.id,
+                    StageChange.to_stage == s,
+                    StageChange.changed_at >= w.start_at,
+                    StageChange.changed_at < w.as_of,
+                )
+                .exists()
+            )
+            in_period[s] = int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(from_)
+                    .where(*conditions, or_(and_(*exist_then, stage_then == s), entered))
+                )
+                or 0
+            )
+    result = []
+    for s in STAGES:
+        row: dict[str, Any] = {"stage": s, "customers": at_end.get(s, 0)}
+        if s in PROSPECT_STAGES:
+            moved_on = int(moved[PROSPECT_STAGES.index(s)] or 0)
+            row.update(in_period=in_period[s], moved_on=moved_on, conversion=_rate(moved_on, in_period[s]))
+        result.append(row)
+    return result
+
+
+# --- classes, concentration, region and industry -------------------------------------------------------
+
+
+def by_class(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """Customers at the period's end and the period's revenue per class: rows {dimension (value_tier, size_class,
+    importance), class ("none": not classed), customers, revenue (Decimal)}. Drill key: "dimension:class"."""
+    columns = [getattr(Customer, d) for d in CLASS_DIMENSIONS]
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        from_, _, exist = customers_at(w.as_of, w.now)
+        counted = session.execute(
+            select(*columns, func.count()).select_from(from_).where(*conditions, *exist).group_by(*columns)
+        ).all()
+        revenue = revenue_by_customer(w, conditions)
+        earned = session.execute(
+            select(*columns, func.sum(revenue.c.revenue))
+            .select_from(revenue)
+            .join(Customer, Customer.id == revenue.c.customer_id)
+            .group_by(*columns)
+        ).all()
+    totals: dict[tuple[str, str], list[Any]] = {}
+    for rows, slot in ((counted, 0), (earned, 1)):
+        for *classes, value in rows:
+            for dimension, class_value in zip(CLASS_DIMENSIONS, classes, strict=True):
+                entry = totals.setdefault((dimension, class_value or "none"), [0, Decimal(0)])
+                entry[slot] += int(value or 0) if slot == 0 else Decimal(value or 0)
+    return [
+        {"dimension": d, "class": c, "customers": n, "revenue": r.quantize(Decimal("0.01"))}
+        for (d, c), (n, r) in sorted(totals.items())
+    ]
+
+
+def concentration_curve(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """The Lorenz-style curve of the period's revenue: rows {customer_share, revenue_share, customers} from (0, 0) to
+    (1, 1), buying customers largest first, at most about 100 points picked in SQL (window functions; a row is kept
+    where its rank crosses a percentile of the customers: (rank * 100) mod n < 100)."""
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        ranked = ranked_revenue(revenue_by_customer(w, conditions))
+        points = session.execute(
+            select(ranked.c.rn, ranked.c.n, ranked.c.cum, ranked.c.total)
+            .where((ranked.c.rn * CURVE_POINTS) % ranked.c.n < CURVE_POINTS)
+            .order_by(ranked.c.rn)
+        ).all()
+    curve: list[dict[str, Any]] = [{"customer_share": 0.0, "revenue_share": 0.0, "customers": 0}]
+    for rn, n, cum, total in points:
+        curve.append(
+            {"customer_share": int(rn) / int(n), "revenue_share": float(cum) / float(total), "customers": int(rn)}
+        )
+    return curve if len(curve) > 1 else []
+
+
+def by_region_and_industry(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """Customers at the period's end and the period's revenue per region and industry: rows {region, industry
+    ("none" when not recorded), customers, revenue}. Drill key: "region:x,industry:y"."""
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        from_, _, exist = customers_at(w.as_of, w.now)
+        keys = (Customer.region, Customer.industry)
+        counted = session.execute(
+            select(*keys, func.count()).select_from(from_).where(*conditions, *exist).group_by(*keys)
+        ).all()
+        revenue = revenue_by_customer(w, conditions)
+        earned = session.execute(
+            select(*keys, func.sum(revenue.c.revenue))
+            .select_from(revenue)
+            .join(Customer, Customer.id == revenue.c.customer_id)
+            .group_by(*keys)
+        ).all()
+    totals: dict[tuple[str, str], list[Any]] = {}
+    for region, industry, n in counted:
+        totals.setdefault((region or "none", industry or "none"), [0, Decimal(0)])[0] += int(n)
+    for region, industry, amount in earned:
+        totals.setdefault((region or "none", industry or "none"), [0, Decimal(0)])[1] += Decimal(amount or 0)
+    return [
+        {"region": r, "industry": i, "customers": n, "revenue": a.quantize(Decimal("0.01"))}
+        for (r, i), (n, a) in sorted(totals.items())
+    ]
+
+
+# --- by month -----------------------------------------------------------------------------------------
+
+
+def _month_bucket(column: Any, starts: list[Any]) -> ColumnElement[int]:
+    """SQL: the index of the month the value falls in (starts ascending; earlier values: 0)."""
+    return case(*((column >= s, i) for i, s in reversed(list(enumerate(starts)))), else_=0)
+
+
+def new_vs_churned_by_month(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """New customers (first order in the month) and churned customers (moved to churned in the month) per month
+    of the period: rows {month (its first day), new, churned}. Drill: new_customers / churned_customers with the
+    key "YYYY-MM"."""
+    months = period.months()
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        firsts = (
+            select(func.min(Order.order_date).label("first_order"))
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(
+                *conditions,
+                *new_customer_condition(w),
+                Order.archived_at.is_(None),
+                Order.order_date >= period.start,
+                Order.order_date <= period.end,
+            )
+            .group_by(Order.customer_id)
+            .subquery()
+        )
+        day_starts = [max(period.start, m) for m in months]
+        new_rows = select(_month_bucket(firsts.c.first_order, day_starts).label("month")).subquery()
+        new: dict[int, int] = dict(
+            session.execute(select(new_rows.c.month, func.count()).group_by(new_rows.c.month)).all()
+        )
+        instants = [max(w.start_at, s) for s in month_starts(session, months)]
+        churns = (
+            select(
+                StageChange.customer_id.label("customer_id"),
+                _month_bucket(StageChange.changed_at, instants).label("month"),
+            )
+            .join(Customer, Customer.id == StageChange.customer_id)
+            .where(
+                *conditions,
+                StageChange.to_stage == "churned",
+                StageChange.changed_at >= w.start_at,
+                StageChange.changed_at < w.as_of,
+            )
+            .subquery()
+        )
+        churned: dict[int, int] = dict(
+            session.execute(
+                select(churns.c.month, func.count(func.distinct(churns.c.customer_id))).group_by(churns.c.month)
+            ).all()
+        )
+    return [{"month": m, "new": int(new.get(i, 0)), "churned": int(churned.get(i, 0))} for i, m in enumerate(months)]
+
+
+@dataclass(frozen=True)
+class ComplaintsByMonth:
+    """bars: {month, category ("none": not categorised), complaints}; line: {month, received, resolved, on_time,
+    on_time_rate (None: nothing resolved)}. Drill: complaints_received with "YYYY-MM,category:x"; on_time_rate
+    with "YYYY-MM"."""
+
+    bars: list[dict[str, Any]] = field(default_factory=list)
+    line: list[dict[str, Any]] = field(default_factory=list)
+
+
+def complaints_by_month_and_category(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> ComplaintsByMonth:
+    """Complaints received per month and category (crm.complaints.root_causes) and the on-time handling rate of
+    each month's complaints (crm.complaints.period_figures), both for the same customers."""
+    require(actor, "kpi.view")
+    scope = customer_ids(actor, filters)
+    causes = root_causes(sessions, actor=actor, start=period.start, end=period.end, top=0, customers=scope)
+    bars = [
+        {"month": month, "category": category or "none", "complaints": n}
+        for (month, category), n in sorted(causes.by_category.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    ]
+    line = []
+    for month in period.months():
+        start, end = max(period.start, month), min(period.end, month_end(month))
+        figures = period_figures(sessions, actor=actor, start=start, end=end, customers=scope).overall
+        line.append(
+            {
+                "month": month,
+                "received": figures.received,
+                "resolved": figures.resolved,
+                "on_time": figures.resolved_on_time,
+                "on_time_rate": figures.on_time_rate,
+            }
+        )
+    return ComplaintsByMonth(bars=bars, line=line)
+
+
+# --- follow-ups ---------------------------------------------------------------------------------------
+
+
+def cadence_by_owner(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """Cadence compliance per owner at the period's end: rows {owner_id, owner, customers, in_cadence, compliance},
+    lowest compliance first. Drill: cadence_compliance with the key "owner:ID"."""
+    with sessions.read() as session:
+        w, conditions = _setup(session, actor, period, filters)
+        from_, in_cadence, where = cadence_rows(session, w, conditions)
+        rows = (
+            select(Customer.owner_id.label("owner_id"), in_cadence.label("in_cadence"))
+            .select_from(from_)
+            .where(*where)
+            .subquery()
+        )
+        counted = session.execute(
+            select(rows.c.owner_id, func.count(), func.sum(rows.c.in_cadence)).group_by(rows.c.owner_id)
+        ).all()
+        names = dict(
+            session.execute(
+                select(User.id, User.display_name).where(User.id.in_([r[0] for r in counted if r[0] is not None]))
+            ).all()
+        )
+    result = [
+        {
+            "owner_id": int(owner_id),
+            "owner": names.get(owner_id, f"#{owner_id}"),
+            "customers": int(n),
+            "in_cadence": int(k or 0),
+            "compliance": _rate(int(k or 0), int(n)),
+        }
+        for owner_id, n, k in counted
+    ]
+    return sorted(result, key=lambda r: (r["compliance"] if r["compliance"] is not None else 2, r["owner"]))
+
+
+# --- satisfaction -------------------------------------------------------------------------------------
+
+
+def satisfaction_trend(
+    sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """CSAT and NPS per month of the period (crm.satisfaction's monthly trend): rows {month, csat, csat_responses,
+    nps, nps_low, nps_high, nps_responses, small_sample, responses}; None where a month has no data. Drill: csat or
+    nps with the key "YYYY-MM"."""
+    satisfaction = satisfaction_face()
+    if not hasattr(satisfaction, "monthly_trend"):
+        return []
+    months = satisfaction.monthly_trend(
+        sessions, actor=actor, start=period.start, end=period.end, filters=satisfaction_filters(filters)
+    )
+    return [
+        {
+            "month": m.month,
+            "csat": m.csat.mean,
+            "csat_responses": m.csat.responses,
+            "nps": m.nps.score,
+            "nps_low": m.nps.low,
+            "nps_high": m.nps.high,
+            "nps_responses": m.nps.responses,
+            "small_sample": m.nps.small_sample,
+            "responses": m.responses,
+        }
+        for m in months
+    ]
