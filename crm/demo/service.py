@@ -32,6 +32,7 @@ from crm.platform.errors import CrmError
 from crm.platform.names import normalise_name
 from crm.platform.permissions import SYSTEM
 from crm.platform.users import hash_password
+from crm.satisfaction import DEFAULT_DIMENSIONS
 from db.engine import Sessions, move_sequences_past_ids
 from db.models import Activity, AuditLog, Base, Customer, Setting, User, UTCDateTime
 from db.search_grams import load_all
@@ -210,7 +211,9 @@ _SUGGESTION_DEPARTMENT = {
     "pricing": "sales",
     "other": "management",
 }
-_SURVEY_DIMENSIONS = ["product", "attitude", "speed", "resolution"]
+# The running survey campaign asks signed customers of high and medium value; its tasks are due 14 days after its run.
+_RUNNING_CAMPAIGN_TARGET = {"lifecycle_stage": ["signed"], "value_tier": ["high", "medium"]}
+_RUNNING_CAMPAIGN_DUE_DAYS = 14
 _TAGS_EXTRA = ("reference", "newsletter", "expo-lead")
 
 _PRODUCTS = (
@@ -616,6 +619,7 @@ _TASK_NOTES = {
     "win_back": ("流失客户挽回", "Win-back call"),
     "complaint": ("投诉处理跟进", "Complaint follow-up"),
     "survey": ("满意度低分回访", "Call back after a low survey score"),
+    "satisfaction_survey": ("季度满意度调查", "Quarterly satisfaction survey"),
 }
 _STAGE_REASONS = {
     "potential": ("获取新线索", "New lead"),
@@ -705,6 +709,13 @@ _INQUIRIES = (
         ("能否提供产品培训？", "Can you train our staff on the product?"),
         ("可以，我们每月举办线上培训。", "Yes, we hold online training every month."),
     ),
+)
+_CALLBACK_SUMMARIES = (
+    (
+        "低分回访：已致电客户，了解不满原因并给出改进方案。",
+        "Low-score callback: called, heard the reasons, agreed a fix.",
+    ),
+    ("低分回访：客户反馈响应慢，已安排专人对接。", "Low-score callback: slow responses; a dedicated contact assigned."),
 )
 _SURVEY_COMMENTS = {
     True: (
@@ -1778,78 +1789,89 @@ class _Builder:
         ]
 
     def surveys(self) -> None:
+        """Templates, campaigns and responses as crm/satisfaction leaves them.
+
+        The five default dimensions, some left unanswered; alerts flagged (NPS <= 6 or overall <= 2); checks after
+        closed complaints linked to them; the running campaign's members (their tasks are made in follow_up).
+        """
         r, gauss, today = self.r, self.rng.gauss, self.today_ord
+        skip = random.Random(int(r() * 2**31)).random  # the new choices draw apart, leaving the main stream's order
         created = self.anchor_ts - 400 * DAY
         self.rows["survey_templates"] = [
             {
-                "id": 1,
-                "family_id": 1,
+                "id": family,
+                "family_id": family,
                 "revision": 1,
-                "name": "年度满意度调查 Annual satisfaction survey",
-                "dimensions": list(_SURVEY_DIMENSIONS),
+                "name": name,
+                "dimensions": list(DEFAULT_DIMENSIONS),
                 "labels": {},
                 "is_active": True,
                 "version": 1,
                 "created_at": created,
                 "updated_at": created,
-            },
-            {
-                "id": 2,
-                "family_id": 2,
-                "revision": 1,
-                "name": "投诉回访 Post-complaint check",
-                "dimensions": list(_SURVEY_DIMENSIONS),
-                "labels": {},
-                "is_active": True,
-                "version": 1,
-                "created_at": created,
-                "updated_at": created,
-            },
+            }
+            for family, name in ((1, "年度满意度调查 Annual satisfaction survey"), (2, "投诉回访 Post-complaint check"))
         ]
+        self.running_campaign_start = running = today - 12
         campaigns = (
-            (1, today - 300, today - 240, "年度满意度调查 Annual survey"),
-            (2, today - 60, today + 30, "季度回访 Quarterly pulse"),
+            (1, today - 300, today - 240, "年度满意度调查 Annual survey", {"lifecycle_stage": ["signed"]}, 7),
+            (2, running, today + 40, "季度回访 Quarterly pulse", _RUNNING_CAMPAIGN_TARGET, _RUNNING_CAMPAIGN_DUE_DAYS),
         )
         self.rows["survey_campaigns"] = [
             {
                 "id": cid,
                 "template_id": 1,
                 "name": f"{dt.date.fromordinal(start).year} {name}",
-                "target": {"lifecycle_stage": ["signed"]},
+                "target": target,
                 "starts_on": dt.date.fromordinal(start),
                 "ends_on": dt.date.fromordinal(end),
+                "due_in_days": due_days,
+                "last_run_at": self.day_ts(start) + 2 * 3600,  # 10:00 in Beijing on its first day
                 "version": 1,
                 "created_at": self.day_ts(start),
-                "updated_at": self.day_ts(start),
+                "updated_at": self.day_ts(start) + 2 * 3600,
             }
-            for cid, start, end, name in campaigns
+            for cid, start, end, name, target, due_days in campaigns
         ]
+        # The running campaign asks its target's customers who have an owner: index -> the response answering it.
+        self.campaign_members: dict[int, int | None] = {
+            index: None
+            for index in range(self.n)
+            if self.c_stage[index] == "signed"
+            and self.value_tier[index] in _RUNNING_CAMPAIGN_TARGET["value_tier"]
+            and self.c_owner[index] is not None
+        }
         responses = self.table("survey_responses")
         scores = self.table("survey_scores")
-        self.low_surveys: list[tuple[int, int, int]] = []  # (customer index, response id, responded ts)
+        self.alerts: dict[int, list[tuple[int, int]]] = {}  # customer index -> [(response id, responded ts)]
         closed_by_customer = {c[0]: c for c in self.closed_complaints if r() < 0.5}
         for index in range(self.n):
             post = closed_by_customer.get(index)
             annual = self.c_stage[index] == "signed" and r() < 0.3
-            if not (annual or post):
+            pulse = index in self.campaign_members and skip() < 0.35  # answered the running campaign already
+            if not (annual or post or pulse):
                 continue
             lang = self.c_lang[index]
             mood = 4.1 - (0.7 if self.c_complained[index] else 0.0) + gauss(0, 0.7)
-            for kind in ("annual", "post"):
+            for kind in ("annual", "pulse", "post"):
                 if kind == "annual":
                     if not annual:
                         continue
-                    roll = r()
-                    campaign = 1 if roll < 0.45 else (2 if roll < 0.8 else None)
+                    campaign = 1 if r() < 0.45 else None
                     if campaign == 1:
                         day = self.between(today - 300, today - 240)
-                    elif campaign == 2:
-                        day = self.between(today - 60, today - 1)
                     else:
                         day = self.between(today - 365, today - 1)
                     day = max(day, self.c_signed[index] or day)
                     responded = self.work_ts(min(day, today - 1))
                     template, complaint_id, channel = 1, None, self.one(("questionnaire", "online", "phone"))
+                    level = mood
+                elif kind == "pulse":
+                    if not pulse:
+                        continue
+                    campaign, template, complaint_id = 2, 1, None
+                    responded = self.work_ts(running + 1 + int(skip() * (today - running - 1)))
+                    channel = ("questionnaire", "online", "phone")[int(skip() * 3)]
                     level = mood
                 else:
                     if post is None:
@@ -1858,10 +1880,11 @@ class _Builder:
                     responded = min(post[2] + self.between(DAY, 7 * DAY), self.anchor_ts - 600)
                     level = mood + 0.4
                 response_id = len(responses) + 1
-                dimension_scores = [min(5, max(1, round(level + gauss(0, 0.6)))) for _ in _SURVEY_DIMENSIONS]
-                overall = min(5, max(1, round(sum(dimension_scores) / 4 + gauss(0, 0.3))))
-                nps = min(10, max(0, round((overall - 1) * 2.4 + gauss(0, 1.2))))
+                dimension_scores = [min(5, max(1, round(level + gauss(0, 0.6)))) for _ in DEFAULT_DIMENSIONS]
+                overall = min(5, max(1, round(sum(dimension_scores) / len(dimension_scores) + gauss(0, 0.3))))
+                nps = min(10, max(0, round((overall - 1) * 2.4 + 0.6 + gauss(0, 1.2))))
                 comment = self.text(_SURVEY_COMMENTS[overall >= 4], lang) if r() < 0.3 else None
+                alert = nps <= 6 or overall <= 2
                 responses.append(
                     {
                         "id": response_id,
@@ -1875,16 +1898,99 @@ class _Builder:
                         "overall_score": overall,
                         "nps": nps,
                         "comment": comment,
-                        "alert": nps <= 6 or overall <= 2,
+                        "recorded_by_id": self.c_owner[index],
+                        "alert": alert,
+                        "alert_closed_at": None,
+                        "alert_closed_by_id": None,
                         "version": 1,
                         "created_at": responded,
                         "updated_at": responded,
                     }
                 )
-                for dimension, score in zip(_SURVEY_DIMENSIONS, dimension_scores, strict=True):
-                    scores.append({"response_id": response_id, "dimension": dimension, "score": score})
-                if overall <= 2:
-                    self.low_surveys.append((index, response_id, responded))
+                # A questionnaire or an online form leaves a dimension blank now and then; at least one is answered.
+                blank = 0.15 if channel != "phone" else 0.05
+                answered = [skip() >= blank for _ in DEFAULT_DIMENSIONS]
+                if not any(answered):
+                    answered[0] = True
+                for dimension, score, kept in zip(DEFAULT_DIMENSIONS, dimension_scores, answered, strict=True):
+                    if kept:
+                        scores.append({"response_id": response_id, "dimension": dimension, "score": score})
+                if alert:
+                    self.alerts.setdefault(index, []).append((response_id, responded))
+                if campaign == 2 and self.campaign_members.get(index) is None:
+                    self.campaign_members[index] = response_id
+        self.survey_skip = skip
+
+    def _survey_follow_ups(self, work: _CustomerWork, index: int, owner: int | None) -> None:
+        """The callbacks of the customer's alerts and its running-campaign survey task, as the app leaves them.
+
+        Each alert of a customer with an owner gave the owner a callback (the low_survey rule). About half the
+        older ones were followed up by a logged call that completed it, a quarter closed by hand, the rest done
+        without a call logged (or, under two months old, still waiting); a recent one is open, or called back.
+        """
+        skip, responses = self.survey_skip, self.rows["survey_responses"]
+        for response_id, responded in self.alerts.get(index, ()) if owner is not None else ():
+            start = responded + 600  # the rule ran as the response was recorded
+            due = responded + 3 * DAY
+            age_days = (self.anchor_ts - responded) // DAY
+            roll = skip()
+            if age_days > 21 and roll < 0.5 or age_days > 3 and roll < 0.3:
+                called = min(responded + self.between(1, 5) * DAY, self.anchor_ts - 3600)
+                task_id = self._task(
+                    work,
+                    "survey",
+                    due,
+                    "done",
+                    completed=called,
+                    rule="low_survey",
+                    survey=response_id,
+                    created=start,
+                )
+                self._activity(work, called, "reached", task_id, summary=_CALLBACK_SUMMARIES)
+            elif age_days > 21 and roll < 0.75:
+                closed = min(responded + self.between(1, 7) * DAY, self.anchor_ts - 3600)
+                self._task(
+                    work,
+                    "survey",
+                    due,
+                    "done",
+                    completed=closed,
+                    rule="low_survey",
+                    survey=response_id,
+                    created=start,
+                )
+                responses[response_id - 1]["alert_closed_at"] = closed
+                responses[response_id - 1]["alert_closed_by_id"] = work.worker
+                responses[response_id - 1]["version"] = 2
+                responses[response_id - 1]["updated_at"] = closed
+            elif age_days > 60:  # done long ago, without a contact logged for it
+                done = min(responded + self.between(2, 10) * DAY, self.anchor_ts - 3600)
+                self._task(
+                    work, "survey", due, "done", completed=done, rule="low_survey", survey=response_id, created=start
+                )
+            else:
+                self._task(work, "survey", due, "open", rule="low_survey", survey=response_id, created=start)
+        if index not in self.campaign_members:
+            return
+        answered_by = self.campaign_members[index]
+        run_at = self.day_ts(self.running_campaign_start) + 2 * 3600
+        due = self.day_ts(self.running_campaign_start + _RUNNING_CAMPAIGN_DUE_DAYS) + 3600  # 09:00 in Beijing
+        if answered_by is None:
+            task_id = self._task(work, "satisfaction_survey", due, "open", created=run_at)
+        else:
+            answered_at = responses[answered_by - 1]["responded_at"]
+            task_id = self._task(
+                work, "satisfaction_survey", due, "done", completed=max(answered_at, run_at + 600), created=run_at
+            )
+        self.table("survey_campaign_members").append(
+            {
+                "campaign_id": 2,
+                "customer_id": index + 1,
+                "task_id": task_id or None,
+                "response_id": answered_by,
+                "added_at": run_at,
+            }
+        )
 
     # --- follow-up: activities and tasks -------------------------------------------------------
 
@@ -1896,7 +2002,6 @@ class _Builder:
         open_complaints: dict[int, list[tuple[int, int, int, int]]] = {}
         for item in self.open_complaints:
             open_complaints.setdefault(item[0], []).append(item)
-        low_surveys = {item[0]: item for item in self.low_surveys}
         stage_outcomes = {"potential": "reached", "intent": "interested", "signed": "deal", "churned": "not_interested"}
         for index in range(self.n):
             stage, owner, churned = self.c_stage[index], self.c_owner[index], self.c_churned[index]
@@ -1969,9 +2074,7 @@ class _Builder:
                     self._task(
                         work, "complaint", due, "open", priority="high", assignee=assignee, complaint=complaint_id
                     )
-            low_survey = low_surveys.get(index)
-            if low_survey is not None and r() < 0.7:
-                self._task(work, "survey", low_survey[2] + 3 * DAY, "open", rule="low_survey", survey=low_survey[1])
+            self._survey_follow_ups(work, index, owner)
             if r() < 0.03:
                 self._task(
                     work, self.one(("regular_revisit", "care")), self.work_ts(today - self.between(5, 120)), "cancelled"
@@ -1987,6 +2090,7 @@ class _Builder:
         task_id: int | None = None,
         before: str | None = None,
         after: str | None = None,
+        summary: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         r, lang = self.r, work.lang
         activities = self.table("activities")
@@ -2003,7 +2107,7 @@ class _Builder:
                 "owner_id": work.worker,
                 "channel": self.pick_channel(),
                 "occurred_at": when,
-                "summary": self.text(_SUMMARIES[outcome], lang),
+                "summary": self.text(summary or _SUMMARIES[outcome], lang),
                 "outcome": outcome,
                 "next_step": next_step,
                 "next_due_at": next_due_at,
@@ -2031,10 +2135,12 @@ class _Builder:
         assignee: int | None = None,
         complaint: int | None = None,
         survey: int | None = None,
+        created: int | None = None,
     ) -> int:
         tasks = self.table("follow_up_tasks")
         task_id = len(tasks) + 1
-        created = min(due, self.anchor_ts) - self.between(1, 30) * DAY - int(self.r() * 20_000)
+        if created is None:
+            created = min(due, self.anchor_ts) - self.between(1, 30) * DAY - int(self.r() * 20_000)
         open_key = None
         if status == "open":
             if purpose in work.open_purposes:  # at most one open task per customer and purpose

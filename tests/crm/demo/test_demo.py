@@ -25,6 +25,7 @@ from crm.platform.vocab import (
     TASK_PURPOSES,
     VALUE_TIERS,
 )
+from crm.satisfaction import DEFAULT_DIMENSIONS
 from db.engine import Sessions
 from db.models import (
     Activity,
@@ -262,15 +263,19 @@ def test_complaints_have_a_status_history_ending_in_their_status(sessions: Sessi
     assert complaints and last == complaints
 
 
-def test_every_survey_response_scores_every_dimension(sessions: Sessions) -> None:
+def test_survey_responses_score_some_of_the_five_dimensions_and_flag_their_alerts(sessions: Sessions) -> None:
     load(sessions)
     with sessions.read() as session:
-        responses = session.execute(select(SurveyResponse.id, SurveyResponse.overall_score, SurveyResponse.nps)).all()
+        responses = session.execute(
+            select(SurveyResponse.id, SurveyResponse.overall_score, SurveyResponse.nps, SurveyResponse.alert)
+        ).all()
         per_response = Counter(session.scalars(select(SurveyScore.response_id)))
-    assert responses
-    for response_id, overall, nps in responses:
-        assert 1 <= overall <= 5 and 0 <= nps <= 10
-        assert per_response[response_id] == 4
+        dimensions = set(session.scalars(select(SurveyScore.dimension).distinct()))
+    assert responses and dimensions == set(DEFAULT_DIMENSIONS)
+    for response_id, overall, nps, alert in responses:
+        assert 1 <= overall <= 5 and 0 <= nps <= 10 and alert == (nps <= 6 or overall <= 2)
+        assert 1 <= per_response[response_id] <= 5
+    assert any(per_response[r.id] < 5 for r in responses)  # a dimension left unanswered now and then
 
 
 def test_staff_account_owns_a_share_and_viewer_none(sessions: Sessions) -> None:
