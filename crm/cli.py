@@ -190,6 +190,8 @@ def _register_feature_commands(commands: argparse._SubParsersAction) -> None:
     for package in sorted(pkgutil.iter_modules(crm.__path__), key=lambda m: m.name):
         if package.ispkg and importlib.util.find_spec(f"crm.{package.name}.commands") is not None:
             importlib.import_module(f"crm.{package.name}.commands").register(commands)
+    # `satisfaction import` and `satisfaction campaign`, added to the command crm/satisfaction/commands.py makes.
+    importlib.import_module("crm.satisfaction.import_commands").register(commands)
 
 
 def _describe(error: CrmError) -> str:
