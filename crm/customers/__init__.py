@@ -9,3 +9,5 @@ from crm.customers.service import CODE_COUNTER as CODE_COUNTER
 from crm.customers.service import CODE_PREFIX as CODE_PREFIX
 from crm.customers.service import CustomerFilter as CustomerFilter
 from crm.customers.service import customer_query as customer_query
+from crm.customers.service import get_customer as get_customer
+from crm.customers.service import update_customer as update_customer

@@ -1,0 +1,489 @@
+"""One stress worker: a process that reads a record through the services, then saves it with the version it read.
+
+Each operation is what a user does on a page: open the record (the service's read), change it, save (the
+service's write with the version the page showed and a fresh form token). Its outcome says what the save did
+(accepted, refused as a conflict, refused by a rule, failed) and what the worker read and wrote, so that the
+checks (crm/stress/checks.py) can find each accepted write in the audit trail and compare its old values with
+what the writer had read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.complaints import Confirmation, get_complaint, hand_off, transition
+from crm.customers import get_customer, update_customer
+from crm.follow_ups import complete_follow_up, get_task, reschedule_follow_up
+from crm.platform.clock import utcnow
+from crm.platform.errors import CrmError, VersionConflict
+from crm.platform.permissions import Actor
+from db.engine import Sessions, make_engine, make_session_factory
+from db.models import Complaint, Customer, FollowUpTask
+
+# The kinds of operation and how often a worker picks each (a kind with nothing to act on falls back to another).
+KINDS: tuple[tuple[str, int], ...] = (
+    ("customer.fields", 20),
+    ("customer.tags", 15),
+    ("follow_up.complete", 15),
+    ("follow_up.reschedule", 15),
+    ("complaint.transition", 25),
+    ("complaint.hand_off", 10),
+)
+FALLBACK = "customer.fields"  # always possible: every worker has customers it may edit
+# The customer fields the workers edit: free text, so that each save writes a value nobody wrote before.
+TEXT_FIELDS = ("needs", "products_in_use", "decision_process", "competitors", "preferences", "notes")
+TAG_PREFIX = "stress-"
+STRESS_TAGS_KEPT = 3  # a customer keeps at most this many of the workers' tags (one goes when one comes)
+CHANNELS = ("phone", "email", "wechat", "visit", "meeting", "online")
+OUTCOMES = ("reached", "no_answer", "interested", "issue_raised")
+CONFIRMATION_CHANNELS = ("phone", "email", "online", "visit", "wechat")
+LIVE_COMPLAINT = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "reopened")
+# A resolved complaint: how often the customer is satisfied (closes it for good) rather than not (reopens it).
+SATISFIED_SHARE = 0.15
+
+ACCEPTED, CONFLICT, REFUSED, ERROR = "accepted", "conflict", "refused", "error"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What one worker does: as whom, on which records, how many operations, from which seed."""
+
+    index: int
+    url: str
+    ops: int
+    seed: int
+    actor: Actor
+    customer_ids: tuple[int, ...]  # the pool's customers this actor may edit
+    department_ids: tuple[int, ...]  # where a complaint can be handed off to
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One operation: what was read, what the save did, and how long the read and the save took."""
+
+    worker: int
+    seq: int
+    kind: str
+    username: str
+    result: str  # accepted / conflict / refused / error
+    entity: str  # the table of the record saved
+    record_id: int
+    read_version: int
+    new_version: int | None = None  # accepted: the version the save left the record at
+    read_values: dict[str, str | None] = field(default_factory=dict)  # field -> value read, as the audit keeps it
+    written: dict[str, str | None] = field(default_factory=dict)  # field -> value saved
+    read_ms: float = 0.0
+    save_ms: float = 0.0
+    key: str = ""  # the catalog key of a conflict or refusal; the exception's type for an error
+    params: dict[str, Any] = field(default_factory=dict)  # a conflict's or refusal's parameters (who, fields...)
+    changes: tuple[dict[str, Any], ...] = ()  # a conflict's changes: who changed which field from what to what
+    detail: str = ""  # an error's message and where it was raised
+    version_after: int | None = None  # refused: the record's version just after (changed: a race explains it)
+
+
+@dataclass
+class Context:
+    """A worker's state: its sessions, its random stream and its counters."""
+
+    spec: WorkerSpec
+    sessions: Sessions
+    rng: random.Random
+    seq: int = 0
+
+    @property
+    def actor(self) -> Actor:
+        return self.spec.actor
+
+    def token(self) -> str:
+        return uuid.uuid4().hex
+
+
+class Skip(Exception):
+    """The page, as read, offers nothing of the kind (the record moved on since the queue listed it): pick again."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a page showed before the save: the record's version, the values the save will overwrite."""
+
+    version: int
+    values: dict[str, str | None]
+    state: Any = None
+
+
+def as_text(value: Any) -> str | None:
+    """A value as the audit trail writes it (crm.platform.audit): ISO times, ids as digits, None kept."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def tags_text(tags: Any) -> str | None:
+    """A customer's set of tags as the audit trail keeps it ('a, b'; None for none)."""
+    return ", ".join(sorted(tags)) or None
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _run(
+    ctx: Context,
+    kind: str,
+    entity: str,
+    record_id: int,
+    read: Callable[[], Read],
+    save: Callable[[Read], tuple[int | None, dict[str, str | None]]],
+) -> Outcome | None:
+    """Read, then save with the version read; classify what happened (None: nothing to do on it after all)."""
+    outcome = Outcome(
+        worker=ctx.spec.index,
+        seq=ctx.seq,
+        kind=kind,
+        username=ctx.actor.username,
+        result=ERROR,
+        entity=entity,
+        record_id=record_id,
+        read_version=0,
+    )
+    started = time.perf_counter()
+    try:
+        seen = read()
+    except Exception as error:  # noqa: BLE001 - a failed read is an outcome the checks count
+        key, detail = _failure(error, "read")
+        return replace(outcome, read_ms=_ms(started), key=key, detail=detail)
+    outcome = replace(outcome, read_version=seen.version, read_values=seen.values, read_ms=_ms(started))
+    started = time.perf_counter()
+    try:
+        new_version, written = save(seen)
+    except Skip:
+        return None
+    except VersionConflict as conflict:
+        return replace(
+            outcome,
+            result=CONFLICT,
+            save_ms=_ms(started),
+            key=conflict.key,
+            params=_plain(conflict.params),
+            changes=tuple(_plain(c) for c in conflict.changes),
+        )
+    except CrmError as refusal:
+        return replace(
+            outcome,
+            result=REFUSED,
+            save_ms=_ms(started),
+            key=refusal.key,
+            params=_plain(refusal.params),
+            detail=str(refusal),
+            version_after=current_version(ctx.sessions, entity, record_id),
+        )
+    except Exception as error:  # noqa: BLE001 - an unhandled error is what the run exists to find
+        save_ms = _ms(started)
+        key, detail = _failure(error, "save")
+        return replace(outcome, save_ms=save_ms, key=key, detail=detail)
+    return replace(outcome, result=ACCEPTED, save_ms=_ms(started), new_version=new_version, written=written)
+
+
+def _plain(mapping: Any) -> dict[str, Any]:
+    """A dict of picklable values the parent can print (anything else becomes its text)."""
+    plain = (str, int, float, bool, type(None), dt.datetime, dt.date)
+    return {str(k): v if isinstance(v, plain) else str(v) for k, v in mapping.items()}
+
+
+def _failure(error: BaseException, stage: str) -> tuple[str, str]:
+    """The error's type, and its message with the stage and the line that raised it."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = next((f"{f.filename.rsplit('/', 2)[-2:]}:{f.lineno}" for f in reversed(frames)), "?")
+    message = " ".join(str(error).split())[:400]
+    return f"{type(error).__module__}.{type(error).__name__}", f"{stage}: {message} ({where})"
+
+
+_VERSIONED: dict[str, type[Customer] | type[FollowUpTask] | type[Complaint]] = {
+    "customers": Customer,
+    "follow_up_tasks": FollowUpTask,
+    "complaints": Complaint,
+}
+
+
+def current_version(sessions: Sessions, entity: str, record_id: int) -> int | None:
+    """The record's version now (for a refusal: did someone change it since it was read?)."""
+    table = _VERSIONED[entity].__table__
+    try:
+        with sessions.read() as session:
+            return session.scalar(select(table.c.version).where(table.c.id == record_id))
+    except Exception:  # noqa: BLE001 - the refusal is reported either way
+        return None
+
+
+# --- the operations ------------------------------------------------------------------------------------
+
+
+def _customer(ctx: Context) -> int:
+    return ctx.rng.choice(ctx.spec.customer_ids)
+
+
+def edit_customer_fields(ctx: Context) -> Outcome | None:
+    """Open a customer's profile, change one or two text fields, save."""
+    customer_id = _customer(ctx)
+    names = ctx.rng.sample(TEXT_FIELDS, ctx.rng.choice((1, 1, 2)))
+
+    def read() -> Read:
+        view = get_customer(ctx.sessions, actor=ctx.actor, customer_id=customer_id)
+        return Read(view.version, {name: as_text(getattr(view, name)) for name in names})
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        changes = {name: f"stress {ctx.actor.username} #{ctx.spec.index}.{ctx.seq} {name} 压力测试" for name in names}
+        view = update_customer(
+            ctx.sessions,
+            actor=ctx.actor,
+            customer_id=customer_id,
+            version=seen.version,
+            changes=changes,
+            token=ctx.token(),
+        )
+        return view.version, dict(changes)
+
+    return _run(ctx, "customer.fields", "customers", customer_id, read, save)
+
+
+def edit_customer_tags(ctx: Context) -> Outcome | None:
+    """Open a customer's profile, add a tag (dropping the oldest of the run's own when there are enough), save."""
+    customer_id = _customer(ctx)
+
+    def read() -> Read:
+        view = get_customer(ctx.sessions, actor=ctx.actor, customer_id=customer_id)
+        return Read(view.version, {"tags": tags_text(view.tags)}, view.tags)
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        tags = list(seen.state)
+        ours = [tag for tag in tags if tag.startswith(TAG_PREFIX)]
+        if len(ours) >= STRESS_TAGS_KEPT:
+            tags.remove(ctx.rng.choice(ours))
+        tags.append(f"{TAG_PREFIX}{ctx.spec.index}-{ctx.seq}")
+        view = update_customer(
+            ctx.sessions,
+            actor=ctx.actor,
+            customer_id=customer_id,
+            version=seen.version,
+            changes={"tags": tuple(tags)},
+            token=ctx.token(),
+        )
+        return view.version, {"tags": tags_text(view.tags)}
+
+    return _run(ctx, "customer.tags", "customers", customer_id, read, save)
+
+
+def _open_task(ctx: Context) -> int | None:
+    """An open follow-up of one of the worker's customers (what the follow-up queue would list)."""
+    with ctx.sessions.read() as session:
+        ids = session.scalars(
+            select(FollowUpTask.id).where(
+                FollowUpTask.customer_id.in_(ctx.spec.customer_ids), FollowUpTask.status == "open"
+            )
+        ).all()
+    return ctx.rng.choice(ids) if ids else None
+
+
+def _read_task(ctx: Context, task_id: int, name: str) -> Read:
+    view = get_task(ctx.sessions, actor=ctx.actor, task_id=task_id)
+    return Read(view.version, {name: as_text(getattr(view, name))}, view)
+
+
+def _still_open(seen: Read) -> None:
+    """The queue listed the task, but it was closed before its page opened: the page offers no save."""
+    if seen.state.status != "open":
+        raise Skip()
+
+
+def _future(ctx: Context, days: tuple[int, int]) -> dt.datetime:
+    moment = utcnow() + dt.timedelta(days=ctx.rng.randint(*days), minutes=ctx.rng.randint(0, 600))
+    return moment.replace(second=0, microsecond=0)
+
+
+def complete_task(ctx: Context) -> Outcome | None:
+    """Open a planned follow-up, log the contact that completes it (often planning the next one), save."""
+    task_id = _open_task(ctx)
+    if task_id is None:
+        return None
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        _still_open(seen)
+        plan_next = ctx.rng.random() < 0.7
+        complete_follow_up(
+            ctx.sessions,
+            actor=ctx.actor,
+            task_id=task_id,
+            version=seen.version,
+            channel=ctx.rng.choice(CHANNELS),
+            occurred_at=utcnow(),
+            summary=f"stress {ctx.actor.username} #{ctx.spec.index}.{ctx.seq} 回访",
+            outcome=ctx.rng.choice(OUTCOMES),
+            next_step="stress: call again / 再次回访" if plan_next else None,
+            next_due_at=_future(ctx, (1, 30)) if plan_next else None,
+            token=ctx.token(),
+        )
+        # A done task is never changed again by any operation here: its version now is the one this save left.
+        return current_version(ctx.sessions, "follow_up_tasks", task_id), {"status": "done"}
+
+    return _run(ctx, "follow_up.complete", "follow_up_tasks", task_id, lambda: _read_task(ctx, task_id, "status"), save)
+
+
+def reschedule_task(ctx: Context) -> Outcome | None:
+    """Open a planned follow-up, move it to another day with a reason, save."""
+    task_id = _open_task(ctx)
+    if task_id is None:
+        return None
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        _still_open(seen)
+        view = reschedule_follow_up(
+            ctx.sessions,
+            actor=ctx.actor,
+            task_id=task_id,
+            version=seen.version,
+            due_at=_future(ctx, (0, 45)) + dt.timedelta(days=1),
+            reason=f"stress #{ctx.spec.index}.{ctx.seq}: customer asked / 客户要求改期",
+            token=ctx.token(),
+        )
+        return view.version, {"due_at": as_text(view.due_at)}
+
+    return _run(
+        ctx, "follow_up.reschedule", "follow_up_tasks", task_id, lambda: _read_task(ctx, task_id, "due_at"), save
+    )
+
+
+def _live_complaint(ctx: Context) -> int | None:
+    """A complaint of one of the worker's customers that is not closed or rejected (what a queue would list)."""
+    with ctx.sessions.read() as session:
+        ids = session.scalars(
+            select(Complaint.id).where(
+                Complaint.customer_id.in_(ctx.spec.customer_ids),
+                Complaint.status.in_(LIVE_COMPLAINT),
+                Complaint.archived_at.is_(None),
+            )
+        ).all()
+    return ctx.rng.choice(ids) if ids else None
+
+
+def move_complaint(ctx: Context) -> Outcome | None:
+    """Open a complaint, take one of the actions the page offers (never reject), save."""
+    complaint_id = _live_complaint(ctx)
+    if complaint_id is None:
+        return None
+
+    def read() -> Read:
+        detail = get_complaint(ctx.sessions, actor=ctx.actor, complaint_id=complaint_id)
+        view = detail.complaint
+        return Read(view.version, {"status": view.status}, detail.allowed_actions)
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        actions = [a for a in seen.state if a != "reject"]
+        if not actions:  # nothing to offer (e.g. closed by someone since the queue was read): the page shows none
+            raise Skip()
+        if "confirm_satisfied" in actions:
+            action = "confirm_satisfied" if ctx.rng.random() < SATISFIED_SHARE else "confirm_not_satisfied"
+        else:
+            action = ctx.rng.choice(actions)
+        confirmation = None
+        if action.startswith("confirm_"):
+            confirmation = Confirmation(
+                confirmed_by="客户 stress",
+                channel=ctx.rng.choice(CONFIRMATION_CHANNELS),
+                satisfied=action == "confirm_satisfied",
+            )
+        view = transition(
+            ctx.sessions,
+            actor=ctx.actor,
+            complaint_id=complaint_id,
+            version=seen.version,
+            action=action,
+            note=f"stress #{ctx.spec.index}.{ctx.seq} {action}",
+            confirmation=confirmation,
+            token=ctx.token(),
+        )
+        return view.version, {"status": view.status}
+
+    return _run(ctx, "complaint.transition", "complaints", complaint_id, read, save)
+
+
+def hand_off_complaint(ctx: Context) -> Outcome | None:
+    """Open a complaint still being handled, hand it off to another department, save."""
+    complaint_id = _live_complaint(ctx)
+    if complaint_id is None:
+        return None
+
+    def read() -> Read:
+        detail = get_complaint(ctx.sessions, actor=ctx.actor, complaint_id=complaint_id)
+        view = detail.complaint
+        values = {"department_id": as_text(view.department_id), "assignee_id": as_text(view.assignee_id)}
+        return Read(view.version, values, (detail.may_hand_off, view.department_id))
+
+    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+        may_hand_off, current = seen.state
+        if not may_hand_off:
+            raise Skip()
+        department_id = ctx.rng.choice([d for d in ctx.spec.department_ids if d != current])
+        view = hand_off(
+            ctx.sessions,
+            actor=ctx.actor,
+            complaint_id=complaint_id,
+            version=seen.version,
+            department_id=department_id,
+            assignee_id=None,
+            note=f"stress #{ctx.spec.index}.{ctx.seq} hand-off / 移交",
+            token=ctx.token(),
+        )
+        return view.version, {"department_id": as_text(view.department_id), "assignee_id": None}
+
+    return _run(ctx, "complaint.hand_off", "complaints", complaint_id, read, save)
+
+
+OPERATIONS: dict[str, Callable[[Context], Outcome | None]] = {
+    "customer.fields": edit_customer_fields,
+    "customer.tags": edit_customer_tags,
+    "follow_up.complete": complete_task,
+    "follow_up.reschedule": reschedule_task,
+    "complaint.transition": move_complaint,
+    "complaint.hand_off": hand_off_complaint,
+}
+
+
+def run_operations(spec: WorkerSpec, sessions: Sessions, start: Callable[[], Any] = lambda: None) -> list[Outcome]:
+    """Do the spec's operations one after the other; return their outcomes."""
+    ctx = Context(spec=spec, sessions=sessions, rng=random.Random(f"{spec.seed}:{spec.index}"))
+    names = [name for name, _ in KINDS]
+    weights = [weight for _, weight in KINDS]
+    outcomes: list[Outcome] = []
+    start()
+    for seq in range(spec.ops):
+        ctx.seq = seq
+        kind = ctx.rng.choices(names, weights)[0]
+        outcome = OPERATIONS[kind](ctx) or OPERATIONS[FALLBACK](ctx)
+        assert outcome is not None
+        outcomes.append(outcome)
+    return outcomes
+
+
+def worker_main(spec: WorkerSpec, barrier: Any, results: Any) -> None:
+    """A worker process: its own engine, the start barrier shared with the others, its outcomes sent back."""
+    engine = make_engine(spec.url)
+    try:
+        outcomes = run_operations(spec, make_session_factory(engine), start=lambda: barrier.wait(120))
+        results.put((spec.index, outcomes, None))
+    except BaseException as error:  # noqa: BLE001 - the parent reports a worker that died
+        results.put((spec.index, [], "".join(traceback.format_exception(error))[-2000:]))
+    finally:
+        engine.dispose()
