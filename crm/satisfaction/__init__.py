@@ -50,11 +50,47 @@ Alerts
       task (TaskRef(id, purpose, status, owner_id, owner_name, due_at, completed_at, version) | None)
   close_alert(sessions, *, actor, response_id, version, note, token=None)   (the customer's or the task's owner,
       managers; the note goes to the audit trail; the callback task is completed)
+
+Campaigns (crm/satisfaction/campaigns.py; create, edit, preview and run: satisfaction.manage)
+  CampaignInput(name, template_id, starts_on, ends_on, due_in_days, value_tiers, stages, owner_ids, department_ids,
+                complaint_closed_within_days); .of(CampaignView) for the edit form
+  create_campaign(sessions, *, actor, data, token=None) -> id; edit_campaign(..., campaign_id, version, data) -> version
+  preview_campaign(sessions, *, actor, data, campaign_id=None) -> how many customers a run would ask now
+  run_campaign(sessions, *, actor, campaign_id) -> RunResult(added, tasks_created, already_members, skipped_no_owner)
+  list_campaigns / get_campaign -> CampaignView (members, responded, response_rate None = no data, tasks_open/_done)
+  campaign_members(sessions, *, actor, campaign_id, page=0, page_size=50, answered=None) -> (list[MemberRow], total)
+
+Import (crm/satisfaction/imports.py; satisfaction.manage)
+  preview_file(sessions, *, actor, filename, data, mapping=None) -> FilePreview; import_fields(...) -> ImportField...
+  import_responses(sessions, *, actor, filename, data, mapping=None, dry_run=False, all_or_nothing=False, token=None)
+      -> ImportReport(added, already_imported, bad_rows, issues: ImportIssue(line, column_label(lang), message(lang)))
+  dry_run_import(...); suggest_mapping(headers, dimensions=None); report_rows / report_csv(report, lang)
 """
 
 from crm.satisfaction.alerts import AlertRow as AlertRow
 from crm.satisfaction.alerts import close_alert as close_alert
 from crm.satisfaction.alerts import open_alerts as open_alerts
+from crm.satisfaction.campaigns import CampaignInput as CampaignInput
+from crm.satisfaction.campaigns import CampaignView as CampaignView
+from crm.satisfaction.campaigns import MemberRow as MemberRow
+from crm.satisfaction.campaigns import RunResult as RunResult
+from crm.satisfaction.campaigns import campaign_members as campaign_members
+from crm.satisfaction.campaigns import create_campaign as create_campaign
+from crm.satisfaction.campaigns import edit_campaign as edit_campaign
+from crm.satisfaction.campaigns import get_campaign as get_campaign
+from crm.satisfaction.campaigns import list_campaigns as list_campaigns
+from crm.satisfaction.campaigns import preview_campaign as preview_campaign
+from crm.satisfaction.campaigns import run_campaign as run_campaign
+from crm.satisfaction.imports import ImportField as ImportField
+from crm.satisfaction.imports import ImportIssue as ImportIssue
+from crm.satisfaction.imports import ImportReport as ImportReport
+from crm.satisfaction.imports import dry_run_import as dry_run_import
+from crm.satisfaction.imports import import_fields as import_fields
+from crm.satisfaction.imports import import_responses as import_responses
+from crm.satisfaction.imports import preview_file as preview_file
+from crm.satisfaction.imports import report_csv as report_csv
+from crm.satisfaction.imports import report_rows as report_rows
+from crm.satisfaction.imports import suggest_mapping as suggest_mapping
 from crm.satisfaction.responses import ClosedComplaint as ClosedComplaint
 from crm.satisfaction.responses import ResponseDetail as ResponseDetail
 from crm.satisfaction.responses import ResponseFilters as ResponseFilters
