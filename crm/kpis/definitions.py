@@ -1,15 +1,21 @@
 """Every KPI of the managers' dashboard, defined once: its code, unit, direction, drill-down and formula.
 
 The formulas (README "KPIs", and each card's tooltip from messages.py) are computed in SQL by
-crm/kpis/compute.py: `compute_kpis` and `drill_down` live there and are re-exported here.
+crm/kpis/compute.py and the rows behind them listed by crm/kpis/drill.py; compute_kpis and drill_down here hand
+over to them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from crm.kpis.periods import Period
+    from crm.platform.permissions import Actor
+    from db.engine import Sessions
 
 Unit = Literal["count", "rate", "money", "days", "hours", "score", "nps"]
 Drill = Literal["customers", "complaints", "responses", "tasks"]
@@ -203,5 +209,34 @@ def _unjson(value: Any) -> Any:
     return value
 
 
-from crm.kpis.compute import compute_kpis as compute_kpis  # noqa: E402  (the computations use the types above)
-from crm.kpis.drill import drill_down as drill_down  # noqa: E402
+def compute_kpis(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    period: Period,
+    filters: KpiFilters = NO_FILTERS,
+    codes: Iterable[str] | None = None,
+) -> dict[str, KpiValue]:
+    """Compute the KPIs (all, or those codes) for the period and filters, in display order (crm/kpis/compute.py)."""
+    from crm.kpis.compute import compute_kpis as compute
+
+    return compute(sessions, actor=actor, period=period, filters=filters, codes=codes)
+
+
+def drill_down(
+    sessions: Sessions,
+    *,
+    actor: Actor,
+    code: str,
+    period: Period,
+    filters: KpiFilters = NO_FILTERS,
+    page: int = 0,
+    page_size: int = 50,
+    key: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """List one page of the rows behind a figure or a chart's bar, with the total (crm/kpis/drill.py)."""
+    from crm.kpis.drill import drill_down as drill
+
+    return drill(
+        sessions, actor=actor, code=code, period=period, filters=filters, page=page, page_size=page_size, key=key
+    )
