@@ -14,6 +14,7 @@ from crm.platform.errors import PermissionDenied, ValidationError
 from crm.satisfaction import close_alert, open_alerts, record_response, response_detail
 from db.engine import Sessions
 from db.models import AuditLog
+from tests.crm.customers.customer_fixtures import count_statements
 from tests.crm.satisfaction.conftest import SurveyWorld, answer, make_customer, tasks_of
 
 
@@ -125,3 +126,21 @@ def test_staff_see_their_own_customers_alerts_and_managers_filter_by_owner(
     assert _alert_ids(sessions, w.manager, page=1, page_size=2) == ([unowned], 3)
     [row], _ = open_alerts(sessions, actor=w.manager, owner_id=None, page=1, page_size=2)
     assert row.task is None and tasks_of(sessions, unowned_customer) == []  # no owner, no callback task
+
+
+def test_a_page_of_alerts_costs_the_same_few_statements_however_many_rows(
+    sessions: Sessions, survey_world: SurveyWorld
+) -> None:
+    """The total, the page, its scores and its callback tasks (two reads): no query per alert."""
+    w = survey_world
+    for index in range(5):
+        customer_id, _ = make_customer(sessions, owner_id=w.staff.id)
+        record_response(sessions, actor=w.staff, data=answer(w, customer_id=customer_id, nps=index))
+    record_response(sessions, actor=w.staff, data=answer(w, nps=1))
+    record_response(sessions, actor=w.staff, data=answer(w, nps=2))  # covered by the customer's open callback
+    for size in (2, 7):
+        with count_statements(sessions) as statements:
+            rows, total = open_alerts(sessions, actor=w.manager, page_size=size)
+        assert (len(rows), total) == (size, 7)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 5
+    assert all(row.task is not None for row in rows)

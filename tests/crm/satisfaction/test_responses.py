@@ -25,6 +25,7 @@ from crm.satisfaction import (
 )
 from db.engine import Sessions
 from db.models import AuditLog, FollowUpTask, SurveyCampaign, SurveyCampaignMember, SurveyResponse, SurveyScore
+from tests.crm.customers.customer_fixtures import count_statements
 from tests.crm.satisfaction.conftest import (
     SurveyWorld,
     answer,
@@ -396,3 +397,17 @@ def test_a_manager_archives_a_mistaken_response_and_its_callback_is_cancelled(
     assert archived == ["archive"] and task_changes == ["cancelled"]
     with sessions.read() as session:
         assert session.scalar(select(FollowUpTask.source_survey_id)) == response_id
+
+
+def test_a_page_of_responses_costs_the_same_few_statements_however_many_rows(
+    sessions: Sessions, survey_world: SurveyWorld
+) -> None:
+    """The page, its total, the company's zone and the page's scores: no query per row."""
+    w = survey_world
+    for nps in range(6):
+        record_response(sessions, actor=w.staff, data=answer(w, nps=nps + 5))
+    for size in (2, 6):
+        with count_statements(sessions) as statements:
+            rows, total = list_responses(sessions, actor=w.manager, filters=ResponseFilters(), page_size=size)
+        assert (len(rows), total) == (size, 6)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 4
