@@ -31,13 +31,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.exchange import FilePreview, Table, defuse_formula, fold, parse_date, read_table
+from crm.follow_ups import run_rules_for_customers
 from crm.platform.audit import audit_row, write_audit
 from crm.platform.errors import CrmError, ValidationCollector
 from crm.platform.i18n import t
 from crm.platform.permissions import Actor, require
 from crm.platform.uow import transaction
 from crm.platform.validation import NUL
-from crm.satisfaction.responses import ResponseInput, check_response, insert_response
+from crm.satisfaction.responses import ALERT_RULE, ResponseInput, check_response, insert_response
 from crm.satisfaction.templates import default_template, dimension_label
 from crm.satisfaction.vocab import CHANNELS, DEFAULT_DIMENSIONS
 from db.engine import Sessions
@@ -754,8 +755,14 @@ class _Importer:
     # writing and the report
 
     def apply(self) -> None:
+        alerted: set[int] = set()
         for row, response in self.to_add:
-            self.written.append(insert_response(self.session, self.actor, response, import_key=row.key).id)
+            written = insert_response(self.session, self.actor, response, import_key=row.key, run_rules=False)
+            self.written.append(written.id)
+            if written.alert:
+                alerted.add(response.customer_id)
+        # The rule insert_response runs for each alert, run once for the file: one callback task per customer.
+        run_rules_for_customers(self.session, actor=self.actor, customer_ids=sorted(alerted), codes=[ALERT_RULE])
         summary = {
             "file": self.filename,
             "added": len(self.written),

@@ -372,9 +372,12 @@ def responded_at_of(session: Session, day: dt.date) -> dt.datetime:
 
 
 def insert_response(
-    session: Session, actor: Actor, data: ResponseInput, *, import_key: str | None = None
+    session: Session, actor: Actor, data: ResponseInput, *, import_key: str | None = None, run_rules: bool = True
 ) -> SurveyResponse:
-    """Write a checked response inside the caller's transaction, with everything it sets off (module docstring)."""
+    """Write a checked response inside the caller's transaction, with everything it sets off (module docstring).
+
+    run_rules=False leaves the low_survey rule to the caller, who runs it once for many responses (the import).
+    """
     now = clock.utcnow()
     alert = is_alert(data.overall, data.nps, alert_thresholds(session))
     response = SurveyResponse(
@@ -406,7 +409,7 @@ def insert_response(
     write_audit(session, audit)
     for task_id in sorted(tasks):
         close_task(session, task_id=task_id, status="done", at=now)
-    if alert:
+    if alert and run_rules:
         run_rules_for_customers(session, actor=actor, customer_ids=[data.customer_id], codes=[ALERT_RULE])
     return response
 
