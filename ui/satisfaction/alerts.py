@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from crm.platform.permissions import Actor
-from crm.satisfaction.alerts import AlertRow, close_alert, open_alerts
+from crm.satisfaction import AlertRow, close_alert, open_alerts
 from db.engine import Sessions
 from ui.complaints.reads import cached_assignees
 from ui.complaints.widgets import departments
@@ -17,7 +17,7 @@ from ui.reads import clear_after
 from ui.satisfaction import keys
 from ui.satisfaction.downloads import csv_download
 from ui.satisfaction.responses import open_response
-from ui.satisfaction.widgets import channel_label, choice, customer_link, flash, int_or_dash, run_write, show_flash
+from ui.satisfaction.widgets import choice, customer_link, flash, int_or_dash, run_write, show_flash
 from ui.widgets import data_table, field_error, form_errors, form_token, pager
 
 PAGE_SIZE = 25
@@ -92,7 +92,6 @@ def _frame(rows: list[AlertRow]) -> pd.DataFrame:
                 t("satisfaction.page.col.customer"): row.customer_name,
                 t("satisfaction.page.col.link"): customer_link(row.customer_id),
                 t("satisfaction.page.col.owner"): row.owner_name or "—",
-                t("satisfaction.page.col.channel"): channel_label(row.channel),
                 t("satisfaction.page.col.overall"): int_or_dash(row.overall),
                 t("satisfaction.page.col.nps"): int_or_dash(row.nps),
                 t("satisfaction.page.col.task"): task,

@@ -10,7 +10,7 @@ import streamlit as st
 
 from crm.platform.permissions import Actor
 from crm.platform.vocab import STAGES, VALUE_TIERS
-from crm.satisfaction.campaigns import (
+from crm.satisfaction import (
     CampaignInput,
     CampaignView,
     MemberRow,
@@ -89,10 +89,6 @@ def _frame(actor: Actor, campaigns: list[CampaignView]) -> pd.DataFrame:
             {
                 t("satisfaction.page.campaign.name"): c.name,
                 t("satisfaction.campaign.col.state"): t(f"satisfaction.campaign.state.{c.state}"),
-                t("satisfaction.campaign.col.template"): c.template_name or "—",
-                t("satisfaction.page.campaign.starts_on"): c.starts_on.isoformat(),
-                t("satisfaction.page.campaign.ends_on"): c.ends_on.isoformat() if c.ends_on else "",
-                t("satisfaction.page.campaign.target_summary"): _target_text(actor, c.target),
                 t("satisfaction.campaign.col.members"): c.members,
                 t("satisfaction.campaign.col.responded"): c.responded,
                 t("satisfaction.campaign.col.response_rate"): share_text(c.response_rate),
@@ -101,6 +97,10 @@ def _frame(actor: Actor, campaigns: list[CampaignView]) -> pd.DataFrame:
                 t("satisfaction.campaign.col.last_run_at"): when(c.last_run_at)
                 if c.last_run_at
                 else t("satisfaction.campaign.never_run"),
+                t("satisfaction.page.campaign.starts_on"): c.starts_on.isoformat(),
+                t("satisfaction.page.campaign.ends_on"): c.ends_on.isoformat() if c.ends_on else "",
+                t("satisfaction.campaign.col.template"): c.template_name or "—",
+                t("satisfaction.page.campaign.target_summary"): _target_text(actor, c.target),
             }
             for c in campaigns
         ]
@@ -224,10 +224,9 @@ def _campaign_panel(sessions: Sessions, actor: Actor, campaign: CampaignView) ->
     figures[0].metric(t("satisfaction.campaign.col.members"), number(campaign.members))
     figures[1].metric(t("satisfaction.campaign.col.responded"), number(campaign.responded))
     figures[2].metric(t("satisfaction.campaign.col.response_rate"), share_text(campaign.response_rate))
-    figures[3].metric(
-        t("satisfaction.campaign.col.last_run_at"),
-        when(campaign.last_run_at) if campaign.last_run_at else t("satisfaction.campaign.never_run"),
-    )
+    figures[3].metric(t("satisfaction.campaign.col.tasks_open"), number(campaign.tasks_open))
+    last_run = when(campaign.last_run_at) if campaign.last_run_at else t("satisfaction.campaign.never_run")
+    st.caption(f"{t('satisfaction.campaign.col.last_run_at')}: {last_run}")
     result_key = f"{keys.C_RESULT}_{campaign.id}"
     result = st.session_state.pop(result_key, None)
     if result:

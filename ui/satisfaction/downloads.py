@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +20,7 @@ from ui.state import company_today
 
 log = logging.getLogger("crm.ui")
 
+EXPORT_WIDTH = 720  # pixels (the PNG is drawn at twice that)
 MIME = {"csv": "text/csv", "png": "image/png", "svg": "image/svg+xml"}
 
 
@@ -44,11 +45,18 @@ def _chart_bytes(fmt: str) -> Callable[[Any], bytes]:
     return chart_png if fmt == "png" else chart_svg
 
 
+def _for_file(chart: Any) -> Any:
+    """The chart with a width of its own: on screen it stretches to its column, in a file it would be narrow."""
+    if getattr(chart, "width", alt.Undefined) is alt.Undefined:
+        return chart.properties(width=EXPORT_WIDTH)
+    return chart
+
+
 def _deferred_chart(chart: Any, fmt: str, language: str) -> Callable[[], bytes]:
     def build() -> bytes:
         # Runs when the button is clicked, on its own thread: no Streamlit calls in here.
         try:
-            return _chart_bytes(fmt)(chart)
+            return _chart_bytes(fmt)(_for_file(chart))
         except Exception:  # noqa: BLE001 - a download must never show a traceback
             log.exception("chart download as %s failed", fmt)
             return translate("satisfaction.page.download_failed", language).encode("utf-8")
@@ -64,9 +72,9 @@ def chart_downloads(name: str, chart: Any, container: Any = None) -> None:
     """PNG and SVG download buttons for one chart (the image is made only when one is clicked)."""
     place = container if container is not None else st
     language = lang()
-    cols = place.columns([1, 1, 6])
-    for column, fmt in zip(cols, ("png", "svg"), strict=False):
-        column.download_button(
+    row = place.container(horizontal=True)
+    for fmt in ("png", "svg"):
+        row.download_button(
             t(f"satisfaction.page.download_{fmt}"),
             data=_deferred_chart(chart, fmt, language),
             file_name=file_name(name, fmt),
@@ -98,7 +106,3 @@ def csv_download(name: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], co
         icon=":material/download:",
         key=keys.download(name, "csv"),
     )
-
-
-def day_text(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""

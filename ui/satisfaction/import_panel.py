@@ -12,7 +12,7 @@ import streamlit as st
 from crm.exchange import FilePreview
 from crm.platform.errors import CrmError
 from crm.platform.permissions import Actor
-from crm.satisfaction.imports import (
+from crm.satisfaction import (
     ImportReport,
     import_fields,
     import_responses,

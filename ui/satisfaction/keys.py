@@ -19,6 +19,7 @@ OV_MEASURE = "satisfaction_ov_measure"
 OV_BARS = "satisfaction_ov_bars"  # the breakdown chart: a clicked bar lists its responses
 OV_TREND_CSAT = "satisfaction_ov_trend_csat"
 OV_TREND_NPS = "satisfaction_ov_trend_nps"
+OV_DIMENSIONS = "satisfaction_ov_dimensions"
 OV_BEHIND = "satisfaction_ov_behind"  # the breakdown value whose responses are listed under the chart
 OV_BEHIND_PAGE = "satisfaction_ov_behind_page"
 

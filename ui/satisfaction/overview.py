@@ -51,13 +51,10 @@ def overview_section(sessions: Sessions, actor: Actor) -> None:
     _trends(actor, start, end, filters)
     st.subheader(t("satisfaction.page.breakdown"))
     _breakdown(actor, start, end, filters)
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader(t("satisfaction.page.dimensions"), help=t("satisfaction.figures.help.dimensions"))
-        _dimensions(actor, figures)
-    with right:
-        st.subheader(t("satisfaction.figures.fallen"), help=t("satisfaction.figures.help.fallen"))
-        _fallen(actor, start, end, filters)
+    st.subheader(t("satisfaction.page.dimensions"), help=t("satisfaction.figures.help.dimensions"))
+    _dimensions(actor, figures)
+    st.subheader(t("satisfaction.figures.fallen"), help=t("satisfaction.figures.help.fallen"))
+    _fallen(actor, start, end, filters)
 
 
 # --- filters ------------------------------------------------------------------------------------------
@@ -243,11 +240,13 @@ def _breakdown(actor: Actor, start: dt.date, end: dt.date, filters: Satisfaction
     )
     pick = alt.selection_point(name="pick", fields=["code"], on="click", clear="dblclick")
     chart = (
-        alt.Chart(chart_frame, title=f"{value_column} · {group}")
+        alt.Chart(chart_frame, title=f"{value_column} · {group}", height=300)
         .mark_bar(cursor="pointer")
         .encode(
             x=alt.X(f"{group}:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=160)),
-            y=alt.Y(f"{value_column}:Q", title=None),
+            y=alt.Y(
+                f"{value_column}:Q", title=None, scale=alt.Scale(domain=[0, 5]) if measure == "csat" else alt.Undefined
+            ),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
             tooltip=[group, value_column, t("satisfaction.page.count")],
         )
@@ -388,8 +387,30 @@ def _dimensions(actor: Actor, figures: SatisfactionFigures) -> None:
             for code, mean in figures.dimensions.items()
         ]
     )
-    data_table(frame, hide_index=True, width="stretch")
-    csv_download("dimensions", frame)
+    dimension, mean = t("satisfaction.figures.dimension"), t("satisfaction.figures.dimension_mean")
+    chart_frame = pd.DataFrame(
+        {
+            dimension: frame[dimension],
+            mean: [None if m.mean is None else round(m.mean, 2) for m in figures.dimensions.values()],
+            t("satisfaction.figures.answered"): frame[t("satisfaction.figures.answered")],
+        }
+    )
+    chart = (
+        alt.Chart(chart_frame, height=200)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{dimension}:N", sort=None, title=None, axis=alt.Axis(labelLimit=200)),
+            x=alt.X(f"{mean}:Q", scale=alt.Scale(domain=[0, 5]), title=None),
+            tooltip=list(chart_frame.columns),
+        )
+    )
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.altair_chart(chart, width="stretch", key=keys.OV_DIMENSIONS)
+        chart_downloads("dimensions", chart)
+    with right:
+        data_table(frame, hide_index=True, width="stretch")
+        csv_download("dimensions", frame)
 
 
 def _score_pair(overall: int | None, nps: int | None) -> str:

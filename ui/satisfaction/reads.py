@@ -8,8 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from crm.platform.permissions import Actor
-from crm.satisfaction import TemplateRow, list_templates
-from crm.satisfaction.campaigns import CampaignView, list_campaigns
+from crm.satisfaction import CampaignView, TemplateRow, list_campaigns, list_templates
 from crm.satisfaction.figures import (
     BreakdownRow,
     FallenScore,

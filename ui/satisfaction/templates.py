@@ -118,11 +118,11 @@ def _frame(templates: list[TemplateRow]) -> pd.DataFrame:
             {
                 t("satisfaction.page.template.name"): tpl.name,
                 t("satisfaction.page.template.revision"): tpl.revision,
-                t("satisfaction.page.template.dimensions"): " · ".join(d.label(lang()) for d in tpl.dimensions),
                 t("satisfaction.page.template.status"): t(
                     "satisfaction.page.template.active" if tpl.is_active else "satisfaction.page.template.retired"
                 ),
                 t("satisfaction.page.template.in_use"): tpl.responses,
+                t("satisfaction.page.template.dimensions"): " · ".join(d.label(lang()) for d in tpl.dimensions),
                 t("satisfaction.page.col.date"): when(tpl.created_at),
             }
             for tpl in templates

@@ -77,8 +77,7 @@ def period_picker(key: str, from_key: str, to_key: str, *, default: str = "last_
     Custom dates with the start after the end are refused with a message and the default period is used.
     """
     today = company_today()
-    cols = st.columns([3, 2, 2])
-    code = cols[0].segmented_control(
+    code = st.segmented_control(
         t("satisfaction.page.period"),
         PERIODS,
         default=default,
@@ -89,11 +88,12 @@ def period_picker(key: str, from_key: str, to_key: str, *, default: str = "last_
     code = code or default
     if code != "custom":
         start, end = period_range(code, today)
-        cols[1].caption(t("satisfaction.page.period_shown", start=start.isoformat(), end=end.isoformat()))
+        st.caption(t("satisfaction.page.period_shown", start=start.isoformat(), end=end.isoformat()))
         return start, end
     start_default, _ = period_range(default, today)
-    start = cols[1].date_input(t("common.from"), value=start_default, format="YYYY-MM-DD", key=from_key)
-    end = cols[2].date_input(t("common.to"), value=today, format="YYYY-MM-DD", key=to_key)
+    cols = st.columns([1, 1, 3])
+    start = cols[0].date_input(t("common.from"), value=start_default, format="YYYY-MM-DD", key=from_key)
+    end = cols[1].date_input(t("common.to"), value=today, format="YYYY-MM-DD", key=to_key)
     if start is None or end is None or start > end:
         st.error(t("satisfaction.page.period_order"), icon=":material/error:")
         return period_range(default, today)
