@@ -265,20 +265,33 @@ def test_the_figures_read_in_five_statements(sessions: Sessions, company: Compan
 
 
 def test_dimension_means_leave_unanswered_dimensions_out_and_count_them(sessions: Sessions, company: Company) -> None:
+    with transaction(sessions, actor=SYSTEM) as session:
+        pulse = SurveyTemplate(name="Pulse", dimensions=["value", "product"], labels={}, revision=1)
+        session.add(pulse)
+        session.flush()
+        pulse_id = pulse.id
     someone = customer(sessions, company.staff)
-    template = company.template_id  # asks product, attitude, speed
-    respond(sessions, someone, local(3, 2), overall=4, template_id=template, scores={"product": 5, "attitude": 4})
-    respond(sessions, someone, local(3, 3), overall=3, template_id=template, scores={"product": 2})
-    respond(sessions, someone, local(3, 4), overall=4, template_id=template, scores={"product": 4, "attitude": 3})
-    respond(sessions, someone, local(3, 5), overall=5, scores={"value": 2})  # no template: asks nothing known
+    annual = company.template_id  # asks product, attitude, speed
+    respond(sessions, someone, local(3, 2), overall=4, template_id=annual, scores={"product": 5, "attitude": 4})
+    respond(sessions, someone, local(3, 3), overall=3, template_id=annual, scores={"product": 2})
+    respond(sessions, someone, local(3, 4), overall=4, template_id=annual, scores={"product": 4, "attitude": 3})
+    respond(sessions, someone, local(3, 5), overall=5, template_id=pulse_id, scores={"value": 2})  # product blank
+    respond(sessions, someone, local(6, 5), overall=5, template_id=annual, scores={"speed": 5})  # after the period
     result = figures(sessions, company.manager)
     assert result.dimensions == {
-        "product": DimensionMean(mean=11 / 3, answered=3, unanswered=0, score_sum=11),
+        # product: 5, 2, 4 answered; asked by all four responses, left blank once (the pulse survey)
+        "product": DimensionMean(mean=11 / 3, answered=3, unanswered=1, score_sum=11),
         "attitude": DimensionMean(mean=3.5, answered=2, unanswered=1, score_sum=7),
         "speed": DimensionMean(mean=None, answered=0, unanswered=3, score_sum=0),  # asked three times, never answered
         "value": DimensionMean(mean=2.0, answered=1, unanswered=0, score_sum=2),
     }
-    assert list(result.dimensions) == ["product", "attitude", "speed", "value"]  # the template's order first
+    assert list(result.dimensions) == ["product", "attitude", "speed", "value"]  # the templates' order
+    assert figures(sessions, company.manager, template_family_id=pulse_id).dimensions == {
+        "product": DimensionMean(mean=None, answered=0, unanswered=1, score_sum=0),
+        "value": DimensionMean(mean=2.0, answered=1, unanswered=0, score_sum=2),
+    }
+    without = satisfaction_figures(sessions, actor=company.manager, start=START, end=END, dimensions=False)
+    assert without.dimensions == {} and without.responses == 4
 
 
 # --- filters and scope ------------------------------------------------------------------------------------------
