@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_cmd_demo)
     _register_feature_commands(commands)
+    from crm.kpis.report_commands import register_report  # `kpi report` joins the kpi group of crm/kpis/commands.py
+
+    register_report(commands)
     return parser
 
 

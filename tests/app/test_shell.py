@@ -112,7 +112,7 @@ def test_switching_to_chinese_translates_the_app_and_is_saved(
     at.selectbox(key="sidebar_language").set_value("zh").run()
     assert not at.exception
     assert "当前用户" in _texts(at)
-    assert at.title[0].value == "概览"
+    assert at.title[0].value == "经营看板"  # a manager starts on the dashboard
     user = get_user(role_accounts, username="manager")
     assert user is not None and user.language == "zh"
 

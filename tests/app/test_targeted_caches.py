@@ -77,7 +77,8 @@ def test_a_customer_save_leaves_the_team_figures_cached_and_refreshes_the_overvi
 ) -> None:
     """As a manager I create a customer: the overview counts it at once, while the team figures other managers
     read stay cached (they are a snapshot with its own age and Refresh); planning a follow-up clears them."""
-    at = signed_in("manager")  # the overview is the manager's first page
+    at = signed_in("manager")  # a manager starts on the dashboard
+    at.switch_page("pages/home.py").run()
     assert at.metric[0].value == "0"
     at.switch_page(FOLLOW_UPS).run()
     at.session_state["follow_ups_tab"] = "Team"

@@ -15,7 +15,8 @@ from crm.classification.reads import (
     rfm_grid,
 )
 from crm.platform.permissions import Actor
-from ui.reads import READ_TTL_SECONDS, cached_overview
+from ui.kpis.reads import clear_kpi_reads
+from ui.reads import READ_TTL_SECONDS
 from ui.state import get_sessions
 
 
@@ -66,7 +67,8 @@ _CLASSIFICATION_READS = (
 
 
 def clear_classification_reads() -> None:
-    """Forget what a classification write changes: this page's figures, and the overview's counts by stage and tier."""
+    """Forget what a classification write changes: this page's figures, and the KPI figures (the overview's counts
+    by stage and tier, the dashboard's filtered by tier)."""
     for read in _CLASSIFICATION_READS:
         read.clear()
-    cached_overview.clear()
+    clear_kpi_reads()
