@@ -91,6 +91,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="complaints: bring the complaints table to N rows for the queues (default 1000; removed afterwards)",
     )
+    bench.add_argument(
+        "--responses",
+        type=int,
+        default=None,
+        metavar="N",
+        help="satisfaction: bring the survey responses to N rows (default 1000; removed afterwards)",
+    )
     bench.set_defaults(func=_cmd_bench)
 
 
@@ -115,6 +122,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         warm_runs=max(0, args.warm_runs),
         orders=args.orders,
         complaints=args.complaints,
+        responses=args.responses,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(table(reports))
@@ -131,6 +139,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             "warm_runs": args.warm_runs,
             "orders": args.orders,
             "complaints": args.complaints,
+            "responses": args.responses,
         }
         write_json(path, as_json(reports, options=options, started_load=started_load))
         print(f"JSON report: {path}", file=sys.stderr)

@@ -48,6 +48,11 @@ SECTIONS: tuple[Section, ...] = (
         "the complaint queues' first page and total as a manager, at --complaints complaints",
         "crm.bench.complaints",
     ),
+    Section(
+        "satisfaction",
+        "the satisfaction overview's figures, trend and tier breakdown (last 12 months), at --responses responses",
+        "crm.bench.satisfaction",
+    ),
     Section("pages", "every page's server-side render (Streamlit AppTest) as manager and staff", "crm.bench.pages"),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
@@ -75,6 +80,7 @@ class Context:
     warm_runs: int = 5
     orders: int | None = None  # import: order rows (default: 10 per customer, at most 100,000)
     complaints: int | None = None  # complaints: the table's size (default 1,000)
+    responses: int | None = None  # satisfaction: the survey responses' count (default 1,000)
     progress: Progress = lambda _line: None
 
 
@@ -124,6 +130,7 @@ def run(
     warm_runs: int = 5,
     orders: int | None = None,
     complaints: int | None = None,
+    responses: int | None = None,
     progress: Progress = print,
 ) -> list[ScaleReport]:
     """For each scale: prepare the data set in the benchmark database, then run the chosen sections on it."""
@@ -137,7 +144,14 @@ def run(
             data = prepare(sessions, customers=count, seed=seed, fresh=fresh, progress=progress)
             report = ScaleReport(count, masked_url(url), sessions.dialect, data)
             ctx = Context(
-                sessions, url, data, warm_runs=warm_runs, orders=orders, complaints=complaints, progress=progress
+                sessions,
+                url,
+                data,
+                warm_runs=warm_runs,
+                orders=orders,
+                complaints=complaints,
+                responses=responses,
+                progress=progress,
             )
             started = time.perf_counter()
             for section in chosen:

@@ -121,7 +121,7 @@ def test_an_unknown_section_is_refused_with_the_known_ones(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         main(["bench", "--sections", "search,nonsense"])
     assert (
-        "unknown section nonsense; choose from search,follow-ups,classification,import,complaints,pages"
+        "unknown section nonsense; choose from search,follow-ups,classification,import,complaints,satisfaction,pages"
         in capsys.readouterr().err
     )
 
