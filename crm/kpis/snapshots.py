@@ -155,9 +155,8 @@ def kpi_series(
     if frozen and actor.can("kpi.view") and starts:
         keys = [snapshot_key(m, filters) for m in starts]
         with sessions.read() as session:
-            stored = dict(
-                session.execute(select(KpiSnapshot.key, KpiSnapshot.payload).where(KpiSnapshot.key.in_(keys)))
-            )
+            rows = session.execute(select(KpiSnapshot.key, KpiSnapshot.payload).where(KpiSnapshot.key.in_(keys)))
+            stored = {key: payload for key, payload in rows}
     series: list[tuple[dt.date, Any, bool]] = []
     for month in starts:
         payload = stored.get(snapshot_key(month, filters))

@@ -1,0 +1,87 @@
+"""`python -m crm kpi show | snapshot | target set`: the figures in the terminal and as JSON, equal to compute_kpis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crm.cli import main
+from crm.demo.service import load_demo
+from crm.kpis import KpiFilters, Period, compute_kpis, frozen_kpis, targets_for
+from crm.platform.permissions import SYSTEM
+from db.engine import Sessions, make_engine, make_session_factory
+from tests.crm.kpis.conftest import TODAY
+
+
+@pytest.fixture
+def cli_db(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: dt.datetime,
+    migrated_sqlite_file: Callable[[Path], Path],
+) -> Iterator[Sessions]:
+    """A SQLite file with the demo data that the command line opens (CRM_DATABASE_URL)."""
+    path = migrated_sqlite_file(tmp_path / "cli.db")
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    sessions = make_session_factory(engine)
+    load_demo(sessions, customers=120, seed=3, today=TODAY)
+    yield sessions
+    engine.dispose()
+
+
+def test_kpi_show_json_prints_every_kpi_with_numerator_and_denominator(
+    cli_db: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kpi", "show", "--period", "2026-Q3", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    expected = compute_kpis(cli_db, actor=SYSTEM, period=Period.quarter(2026, 3))
+    assert document["period"] == "2026-Q3" and document["start"] == "2026-07-01" and document["filters"] == {}
+    assert list(document["kpis"]) == list(expected)
+    for code, value in expected.items():
+        shown = document["kpis"][code]
+        for field in ("value", "numerator", "denominator"):
+            want = getattr(value, field)
+            assert shown[field] == (str(want) if isinstance(want, Decimal) else want), (code, field)
+    assert Decimal(document["kpis"]["revenue"]["value"]) == expected["revenue"].value
+
+
+def test_kpi_show_filters_by_owner_name_and_custom_dates(cli_db: Sessions, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kpi", "show", "--from", "2026-01-01", "--to", "2026-06-30", "--owner", "staff", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    staff_id = int(document["filters"]["owner"])
+    period = Period.custom(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    expected = compute_kpis(cli_db, actor=SYSTEM, period=period, filters=KpiFilters(owner_id=staff_id))
+    assert document["kpis"]["customers"]["value"] == expected["customers"].value > 0
+    with pytest.raises(SystemExit):
+        main(["kpi", "show", "--owner", "nobody-at-all"])
+
+
+def test_kpi_show_prints_a_table_in_either_language(cli_db: Sessions, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kpi", "show", "--period", "2026-11"]) == 0
+    out = capsys.readouterr().out
+    assert "Period: Nov 2026" in out and "On-time handling rate" in out and "Numerator" in out
+    assert main(["kpi", "show", "--period", "2019-01", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "投诉处理及时率" in out and "无数据" in out and "分母" in out
+
+
+def test_kpi_snapshot_and_target_set_from_the_command_line(
+    cli_db: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kpi", "snapshot", "--month", "2026-11"]) == 0
+    assert "2026-11" in capsys.readouterr().out
+    assert frozen_kpis(cli_db, dt.date(2026, 11, 1)) is not None
+    assert main(["kpi", "target", "set", "on_time_rate", "2026-Q4", "0.9"]) == 0
+    assert "90.0%" in capsys.readouterr().out
+    assert targets_for(cli_db, Period.month(2026, 11)) == {"on_time_rate": Decimal("0.9")}
+    with pytest.raises(SystemExit) as refused:
+        main(["kpi", "target", "set", "on_time_rate", "2026", "90"])
+    assert "month" in str(refused.value)
+    with pytest.raises(SystemExit):
+        main(["kpi", "snapshot", "--month", "2026-12"])  # not over yet
