@@ -32,10 +32,12 @@ from crm.platform.validation import (
     CODE_PATTERN,
     NUL,
     TEXT_MAX,
+    check_characters,
     check_email,
     check_length,
     check_phone,
     column_limit,
+    is_blank,
     normalise_phone,
     parse_amount,
 )
@@ -827,10 +829,11 @@ class _Importer:
             values: dict[str, str] = {}
             row = _Row(line, values)
             for name, index in positions:
-                if index < len(cells) and cells[index]:
+                if index < len(cells) and cells[index] and not is_blank(cells[index]):
                     cell = values[name] = cells[index]
-                    if NUL in cell:  # PostgreSQL cannot store it; refused here for every field, before parsing
-                        row.error(name, "validation.nul")
+                    # NUL (PostgreSQL cannot store it), other control characters and bidirectional overrides are
+                    # refused here for every field, before parsing, as the forms refuse them.
+                    check_characters(row.errors, name, cell)
                 elif formulas and (line, index) in formulas:
                     # Read as empty, but the cell holds a formula Excel never calculated: say so (before any
                     # "Required"), rather than import a blank.

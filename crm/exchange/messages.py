@@ -75,6 +75,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file cannot be read (line {line}: {reason}).",
         "无法读取该文件（第 {line} 行：{reason}）。",
     ),
+    "imports.too_large": (
+        "The file is {mb} MB; at most {max_mb} MB can be imported at once. Split it into smaller files (the header "
+        "row in each) and import them one after another.",
+        "文件大小为 {mb} MB，一次最多可导入 {max_mb} MB。请拆分为多个较小的文件（每个都保留表头行），依次导入。",
+    ),
+    "imports.binary_file": (
+        "This is not a CSV text file (it holds binary data: an image, an archive or a renamed workbook?). Save the "
+        "sheet as CSV UTF-8 or as an Excel .xlsx workbook.",
+        "这不是 CSV 文本文件（其中含有二进制数据：可能是图片、压缩包或被改名的工作簿）。请将表格另存为 CSV UTF-8 或 Excel .xlsx 工作簿。",
+    ),
     "imports.empty_file": (
         "The file is empty: it needs a header row and at least one data row.",
         "文件为空：需要一行表头和至少一行数据。",

@@ -45,8 +45,17 @@ def fold(text: str) -> str:
     return _IGNORED_IN_KEYS.sub("", text)
 
 
+# Larger files are refused before they are read: a file is imported in one transaction, held in memory, and
+# 20 MB of CSV is already about 150,000 customers. Split a bigger file, or use the command line in parts.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
 def read_table(filename: str, data: bytes) -> Table:
     """Read an uploaded CSV or XLSX file; raise CrmError with a catalog key if it cannot be read."""
+    if len(data) > MAX_FILE_BYTES:
+        raise CrmError(
+            "imports.too_large", mb=f"{len(data) / 1024 / 1024:,.1f}", max_mb=MAX_FILE_BYTES // (1024 * 1024)
+        )
     suffix = PurePath(filename or "").suffix.lower()
     if suffix in XLSX_SUFFIXES or (not suffix and data[:2] == b"PK"):
         return _read_xlsx(data)
@@ -99,6 +108,11 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_csv(data: bytes) -> Table:
+    sample = data[:65536]
+    if sample[:2] not in (b"\xff\xfe", b"\xfe\xff") and sample.count(0) > max(8, len(sample) // 100):
+        # Text holds no NUL bytes but UTF-16 (a stray one in a cell is reported on its row): an image, an archive
+        # or a workbook renamed .csv.
+        raise CrmError("imports.binary_file")
     text, encoding = decode_text(data)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))

@@ -127,14 +127,21 @@ def check_length(errors: ValidationCollector, field: str, value: str | None, max
     if value is None:
         return
     text = str(value)
+    if check_characters(errors, field, text) and len(text) > max_length:
+        errors.add(field, "validation.too_long", max=max_length)
+
+
+def check_characters(errors: ValidationCollector, field: str, text: str) -> bool:
+    """Refuse a NUL, another control character or a bidirectional override; return whether the text passed."""
     if has_nul(text):
         errors.add(field, "validation.nul")
     elif _CONTROL.search(text):
         errors.add(field, "validation.control")
     elif _BIDI_CONTROLS.search(text):
         errors.add(field, "validation.bidi")
-    elif len(text) > max_length:
-        errors.add(field, "validation.too_long", max=max_length)
+    else:
+        return True
+    return False
 
 
 def check_phone(errors: ValidationCollector, field: str, value: str | None) -> str | None:

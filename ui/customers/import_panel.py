@@ -24,6 +24,7 @@ from crm.exchange.imports import (
     report_rows,
     required_fields,
 )
+from crm.exchange.tabular import MAX_FILE_BYTES
 from crm.platform.errors import CrmError
 from crm.platform.i18n import t as translate
 from crm.platform.permissions import Actor
@@ -123,7 +124,12 @@ def render_import_panel(actor: Actor) -> None:
         format_func=lambda k: translate(f"imports.kind.{k}", language),
         key=keys.IMPORT_KIND,
     )
-    uploaded = st.file_uploader(t("imports.panel.file"), type=["csv", "xlsx"], key=keys.IMPORT_FILE)
+    uploaded = st.file_uploader(
+        t("imports.panel.file"),
+        type=["csv", "xlsx"],
+        max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
+        key=keys.IMPORT_FILE,
+    )
     if uploaded is None:
         st.session_state.pop(keys.IMPORT_REPORT, None)
         return
