@@ -517,21 +517,22 @@ def insert_open_tasks(session: Session, actor: Actor, rows: list[dict[str, Any]]
                 )
             )
         )
-    audit: list[dict[str, Any]] = []
-    for task_id, key in found:
-        row = by_key[key]
-        audit.append(audit_row(actor, "create", "follow_up_tasks", task_id, version=1))
-        audit.append(
-            audit_row(
-                actor,
-                "create",
-                "follow_up_tasks",
-                task_id,
-                field="created_by_rule",
-                new=row["created_by_rule"],
-                version=1,
-            )
+    # The creations first, then the rule of each: the ORM's bulk insert sends consecutive rows with the same
+    # columns set as one statement, so alternating the two kinds sent one statement per row (6,000 tasks: 9.8 s
+    # on PostgreSQL instead of 0.3).
+    audit = [audit_row(actor, "create", "follow_up_tasks", task_id, version=1) for task_id, _key in found]
+    audit.extend(
+        audit_row(
+            actor,
+            "create",
+            "follow_up_tasks",
+            task_id,
+            field="created_by_rule",
+            new=by_key[key]["created_by_rule"],
+            version=1,
         )
+        for task_id, key in found
+    )
     write_audit(session, audit)
     refresh_follow_up_columns(session, (row["customer_id"] for row in inserted))
     return sorted(task_id for task_id, _ in found)
