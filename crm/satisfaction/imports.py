@@ -51,7 +51,7 @@ IN_CHUNK = 1000
 PREVIEW_ROWS = 5
 RETRIES = 2  # a concurrent import of the same rows: plan again, and the rows it wrote are "already imported"
 _WHOLE = re.compile(r"^[+-]?\d+$")
-_COMPLAINT_CODE = re.compile(r"^[A-Za-z]-\d{4}-\d{1,6}$")
+_COMPLAINT_CODE = re.compile(r"^([A-Za-z])\s*-\s*(\d{4})\s*-\s*(\d{1,6})$")
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,8 @@ class ImportIssue:
         """Say what is wrong, in the language."""
         params = dict(self.params)
         if self.key == "satisfaction.import.unknown_channel":
-            params["allowed"] = ", ".join(t(f"satisfaction.channel.{c}", lang) for c in CHANNELS)
+            separator = t("imports.matched_on.separator", lang)  # ", " / "、"
+            params["allowed"] = separator.join(t(f"satisfaction.channel.{c}", lang) for c in CHANNELS)
         return t(self.key, lang, **params)
 
     def column_label(self, lang: str = "en") -> str:
@@ -449,6 +450,14 @@ def _channel_code(value: str) -> str | None:
     return next((code for spelling, code in _CHANNEL_SYNONYMS.items() if fold(spelling) == folded), None)
 
 
+def _complaint_code(reference: str) -> str | None:
+    """Spell a complaint reference as stored: c-2026-123 and C-2026-000123 are C-2026-000123."""
+    match = _COMPLAINT_CODE.match(unicodedata.normalize("NFKC", reference).strip())
+    if match is None:
+        return None
+    return f"{match.group(1).upper()}-{match.group(2)}-{int(match.group(3)):06d}"
+
+
 def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -655,7 +664,7 @@ class _Importer:
                     data["campaign_id"] = campaign
             data["complaint_id"] = None
             if "complaint" in values:
-                data["complaint_id"] = complaints.get(values["complaint"].strip().upper())
+                data["complaint_id"] = complaints.get(_complaint_code(values["complaint"]) or "")
                 if data["complaint_id"] is None:
                     row.error("complaint", "satisfaction.import.unknown_complaint", value=values["complaint"])
             data["contact_id"] = None
@@ -719,7 +728,7 @@ class _Importer:
         return lookup
 
     def _complaints(self, references: list[str]) -> dict[str, int]:
-        codes = sorted({r.strip().upper() for r in references if _COMPLAINT_CODE.match(r.strip())})
+        codes = sorted({code for code in map(_complaint_code, references) if code})
         found: dict[str, int] = {}
         for chunk in _chunks(codes):
             for complaint in self.session.scalars(select(Complaint).where(Complaint.code.in_(chunk))):

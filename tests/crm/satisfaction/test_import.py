@@ -288,7 +288,7 @@ def test_a_gbk_csv_names_the_complaint_and_the_campaign_it_answers(sessions: Ses
     data = csv_bytes(
         [
             ["客户编号", "日期", "总体满意度", "推荐意愿", "投诉编号", "调查活动"],
-            ["C001", "2026-12-06", "4", "9", "C-2026-000001", "Year-end survey"],
+            ["C001", "2026-12-06", "4", "9", "c-2026-1", "Year-end survey"],  # the reference as people type it
             ["C003", "2026-12-06", "5", "10", "", str(shop.campaign_id)],
         ],
         encoding="gbk",
@@ -387,6 +387,30 @@ def test_each_bad_row_is_reported_with_its_line_column_and_reason_and_only_good_
         )
     assert summary is not None and '"added": 1' in summary and '"bad_rows": 9' in summary
     assert count(sessions, AuditLog) > before
+
+
+def test_unknown_contacts_complaints_campaigns_and_channels_are_named(sessions: Sessions, shop: Shop) -> None:
+    data = csv_bytes(
+        [
+            ["客户编号", "日期", "推荐意愿", "联系人", "投诉编号", "调查活动", "调查方式"],
+            ["C001", "2026-11-03", "9", "李雷", "", "", ""],
+            ["C001", "2026-11-03", "9", "", "C-2026-000999", "", ""],
+            ["C002", "2026-11-03", "9", "", "C-2026-000001", "", ""],  # C001's complaint
+            ["C002", "2026-11-03", "9", "", "", "Spring survey", ""],
+            ["C002", "2026-11-03", "9", "", "", "", "fax"],
+        ]
+    )
+    report = dry_run_import(sessions, actor=shop.manager, filename="names.csv", data=data)
+    assert errors_by_line(report) == {
+        2: [("联系人", "The customer has no contact named “李雷”.")],
+        3: [("投诉编号", "No complaint has the reference “C-2026-000999”.")],
+        4: [("投诉编号", "This complaint is not the customer's.")],
+        5: [("调查活动", "No survey campaign is named or numbered “Spring survey”.")],
+        6: [("调查方式", "“fax” is not a survey channel; use one of: Phone, Questionnaire, Online, Visit.")],
+    }
+    assert errors_by_line(report, "zh")[6] == [
+        ("调查方式", "「fax」不是可识别的调查方式；可选：电话、问卷、在线、上门拜访。")
+    ]
 
 
 def test_a_formula_saved_without_its_result_is_an_error_not_an_empty_cell(sessions: Sessions, shop: Shop) -> None:
