@@ -195,6 +195,7 @@ def _register_feature_commands(commands: argparse._SubParsersAction) -> None:
             importlib.import_module(f"crm.{package.name}.commands").register(commands)
     # `satisfaction import` and `satisfaction campaign`, added to the command crm/satisfaction/commands.py makes.
     importlib.import_module("crm.satisfaction.import_commands").register(commands)
+    importlib.import_module("crm.satisfaction.figures_commands").register(commands)  # `satisfaction figures`
 
 
 def _describe(error: CrmError) -> str:

@@ -65,6 +65,19 @@ Import (crm/satisfaction/imports.py; satisfaction.manage)
   import_responses(sessions, *, actor, filename, data, mapping=None, dry_run=False, all_or_nothing=False, token=None)
       -> ImportReport(added, already_imported, bad_rows, issues: ImportIssue(line, column_label(lang), message(lang)))
   dry_run_import(...); suggest_mapping(headers, dimensions=None); report_rows / report_csv(report, lang)
+
+Figures (crm/satisfaction/figures.py, formulas in its docstring; satisfaction.view, staff count their own customers;
+None = no data, never 0; start and end are company days, both included)
+  SatisfactionFilters(owner_id, department_id (the customer's), value_tier ("none": not rated), lifecycle_stage,
+                      industry, region, channel, template_family_id, campaign_id)
+  satisfaction_figures(sessions, *, actor, start, end, filters=..., now=None, dimensions=True) -> SatisfactionFigures
+      (csat: Csat(responses, mean, satisfied, satisfied_share, score_sum), nps: Nps(responses, promoters, passives,
+      detractors, score, low, high, small_sample), responses, dimensions {code: DimensionMean(mean, answered,
+      unanswered, score_sum)}, recovery: Recovery(alerted_customers, with_later_response, recovered, rate))
+  monthly_trend(...) -> list[MonthFigures(month, csat, nps, responses)]      (every month, empty ones no data)
+  breakdown(..., by in BREAKDOWNS, lang="en") -> list[BreakdownRow(key, label, csat, nps, responses)]
+  recovery_by(..., by "owner" | "department", lang="en", now=None) -> list[RecoveryRow(key, label, recovery)]
+  fallen_scores(..., page=0, page_size=25) -> (list[FallenScore], total); nps_from_counts, csat_from_counts
 """
 
 from crm.satisfaction.alerts import AlertRow as AlertRow
@@ -81,6 +94,24 @@ from crm.satisfaction.campaigns import get_campaign as get_campaign
 from crm.satisfaction.campaigns import list_campaigns as list_campaigns
 from crm.satisfaction.campaigns import preview_campaign as preview_campaign
 from crm.satisfaction.campaigns import run_campaign as run_campaign
+from crm.satisfaction.figures import BREAKDOWNS as BREAKDOWNS
+from crm.satisfaction.figures import BreakdownRow as BreakdownRow
+from crm.satisfaction.figures import Csat as Csat
+from crm.satisfaction.figures import DimensionMean as DimensionMean
+from crm.satisfaction.figures import FallenScore as FallenScore
+from crm.satisfaction.figures import MonthFigures as MonthFigures
+from crm.satisfaction.figures import Nps as Nps
+from crm.satisfaction.figures import Recovery as Recovery
+from crm.satisfaction.figures import RecoveryRow as RecoveryRow
+from crm.satisfaction.figures import SatisfactionFigures as SatisfactionFigures
+from crm.satisfaction.figures import SatisfactionFilters as SatisfactionFilters
+from crm.satisfaction.figures import breakdown as breakdown
+from crm.satisfaction.figures import csat_from_counts as csat_from_counts
+from crm.satisfaction.figures import fallen_scores as fallen_scores
+from crm.satisfaction.figures import monthly_trend as monthly_trend
+from crm.satisfaction.figures import nps_from_counts as nps_from_counts
+from crm.satisfaction.figures import recovery_by as recovery_by
+from crm.satisfaction.figures import satisfaction_figures as satisfaction_figures
 from crm.satisfaction.imports import ImportField as ImportField
 from crm.satisfaction.imports import ImportIssue as ImportIssue
 from crm.satisfaction.imports import ImportReport as ImportReport
