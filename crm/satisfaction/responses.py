@@ -241,12 +241,20 @@ def contacted_since(customer_column: Any, since_column: Any) -> Any:
     )
 
 
+def callback_done(response_column: Any) -> Any:
+    """SQL: the callback task the alert created is done (a contact logged from the follow-up queue completes it;
+    the contact's time is what the user entered, rounded to five minutes, so it may read before the response)."""
+    return exists().where(FollowUpTask.source_survey_id == response_column, FollowUpTask.status == "done")
+
+
 def alert_open_condition() -> Any:
-    """SQL: the response is an alert nobody has followed up yet (closed by hand or by a contact after it)."""
+    """SQL: the response is an alert nobody has followed up yet (closed by hand, by a contact after it, or by its
+    callback task done)."""
     return (
         (SurveyResponse.alert.is_(True))
         & SurveyResponse.alert_closed_at.is_(None)
         & ~contacted_since(SurveyResponse.customer_id, SurveyResponse.responded_at)
+        & ~callback_done(SurveyResponse.id)
     )
 
 
@@ -737,7 +745,10 @@ def response_detail(sessions: Sessions, *, actor: Actor, response_id: int) -> Re
                 Activity.archived_at.is_(None),
             )
         )
+        task = alert_task(session, response.id, response.customer_id) if response.alert else None
+        task_done = task is not None and task.status == "done"
         alert_open = bool(response.alert) and response.alert_closed_at is None and contacted_at is None
+        alert_open = alert_open and not task_done
         return ResponseDetail(
             id=response.id,
             version=response.version,
@@ -771,7 +782,7 @@ def response_detail(sessions: Sessions, *, actor: Actor, response_id: int) -> Re
             alert_closed_by_name=name_of(response.alert_closed_by_id),
             alert_note=_alert_note(session, response.id) if response.alert_closed_at else None,
             contacted_at=contacted_at,
-            task=alert_task(session, response.id, response.customer_id) if response.alert else None,
+            task=task,
             archived=response.archived_at is not None,
         )
 

@@ -366,3 +366,34 @@ def test_the_customer_360_lists_the_responses_and_records_one(
     with role_accounts.read() as session:
         assert sorted(session.scalars(select(SurveyResponse.overall_score))) == [4, 5]
     assert t("satisfaction.page.customer_responses", n=2) in _texts(at)
+
+
+def test_an_alert_whose_callback_was_completed_is_no_longer_listed(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As staff, I complete the callback an NPS of 2 gave me, logging the call at the five-minute step the form
+    offers (before the minute the response was recorded): the Alerts tab no longer lists the alert."""
+    from crm.follow_ups.service import complete_follow_up
+
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
+    response = _record(role_accounts, staff, customer, _template(role_accounts), nps=2)
+    with role_accounts.read() as session:
+        task_id, version = session.execute(
+            select(FollowUpTask.id, FollowUpTask.version).where(FollowUpTask.source_survey_id == response)
+        ).one()
+        responded_at = session.get(SurveyResponse, response).responded_at  # type: ignore[union-attr]
+    at = _open(signed_in, "staff", "alerts")
+    assert [m.value for m in at.metric if m.label == t("satisfaction.page.alerts_count")] == ["1"]
+    complete_follow_up(
+        role_accounts,
+        actor=staff,
+        task_id=task_id,
+        version=version,
+        channel="phone",
+        occurred_at=responded_at.replace(second=0, microsecond=0) - dt.timedelta(minutes=3),
+        summary="Called back",
+    )
+    at.run()
+    _fine(at)
+    assert t("satisfaction.page.alerts_none") in [i.value for i in at.info]
