@@ -53,6 +53,12 @@ SECTIONS: tuple[Section, ...] = (
         "the satisfaction overview's figures, trend and tier breakdown (last 12 months), at --responses responses",
         "crm.bench.satisfaction",
     ),
+    Section(
+        "dashboard",
+        "the managers' dashboard: compute_kpis and every chart's data (last 12 months, no filter and 3 filters), "
+        "next to the naive pandas way",
+        "crm.bench.dashboard",
+    ),
     Section("pages", "every page's server-side render (Streamlit AppTest) as manager and staff", "crm.bench.pages"),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)

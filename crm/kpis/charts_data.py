@@ -21,7 +21,6 @@ from crm.kpis.compute import (
     new_customer_condition,
     ranked_revenue,
     revenue_by_customer,
-    satisfaction_face,
     satisfaction_filters,
 )
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
@@ -29,6 +28,7 @@ from crm.kpis.periods import Period, month_end
 from crm.kpis.scope import Window, customer_conditions, customer_ids, customers_at, month_starts, window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
+from crm.satisfaction import monthly_trend
 from db.engine import Sessions
 from db.models import Customer, Order, StageChange, User
 
@@ -339,10 +339,7 @@ def satisfaction_trend(
     """CSAT and NPS per month of the period (crm.satisfaction's monthly trend): rows {month, csat, csat_responses,
     nps, nps_low, nps_high, nps_responses, small_sample, responses}; None where a month has no data. Drill: csat or
     nps with the key "YYYY-MM"."""
-    satisfaction = satisfaction_face()
-    if not hasattr(satisfaction, "monthly_trend"):
-        return []
-    months = satisfaction.monthly_trend(
+    months = monthly_trend(
         sessions, actor=actor, start=period.start, end=period.end, filters=satisfaction_filters(filters)
     )
     return [

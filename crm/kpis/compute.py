@@ -32,6 +32,7 @@ from crm.kpis.scope import (
 )
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
+from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
 from db.models import Activity, Customer, FollowUpTask, Order, StageChange
 
@@ -56,13 +57,7 @@ def available_codes(actor: Actor, codes: Iterable[str] | None = None) -> list[st
         raise ValueError(f"unknown KPI codes {sorted(unknown)}")
     if not actor.can("kpi.view"):
         wanted -= COMPLAINT_CODES
-    if not _satisfaction_available():
-        wanted -= SATISFACTION_CODES
     return [code for code in CODES if code in wanted]
-
-
-def _satisfaction_available() -> bool:
-    return hasattr(satisfaction_face(), "satisfaction_figures")
 
 
 def compute_kpis(
@@ -417,14 +412,14 @@ def _complaint_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiF
 
 
 def _satisfaction_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiFilters) -> dict[str, KpiValue]:
-    satisfaction = satisfaction_face()
-    figures = satisfaction.satisfaction_figures(
+    figures = satisfaction_figures(
         sessions,
         actor=actor,
         start=w.period.start,
         end=w.period.end,
         filters=satisfaction_filters(filters),
         now=w.now,
+        dimensions=False,
     )
     csat, nps, recovery = figures.csat, figures.nps, figures.recovery
     return {
@@ -454,16 +449,9 @@ def _satisfaction_values(sessions: Sessions, actor: Actor, w: Window, filters: K
     }
 
 
-def satisfaction_face() -> Any:
-    """crm.satisfaction's public face (its figures are looked up by name: they joined it after this package)."""
-    import crm.satisfaction
-
-    return crm.satisfaction
-
-
-def satisfaction_filters(filters: KpiFilters) -> Any:
-    """The dashboard's filters as crm.satisfaction's SatisfactionFilters."""
-    return satisfaction_face().SatisfactionFilters(
+def satisfaction_filters(filters: KpiFilters) -> SatisfactionFilters:
+    """The dashboard's filters as crm.satisfaction's."""
+    return SatisfactionFilters(
         owner_id=filters.owner_id,
         department_id=filters.department_id,
         value_tier=filters.value_tier,

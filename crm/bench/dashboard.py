@@ -1,0 +1,132 @@
+"""Benchmark section `dashboard`: the managers' dashboard's reads (issue 17), cold and warm, as the demo manager,
+for the last 12 months, with no filter and with three filters at once (a department, a value tier, a region),
+next to the naive way.
+
+Timed: compute_kpis, each charts_data function, and the whole page's data (the KPIs of the period and of the one
+before it, for the cards' change, and every chart). The naive way (crm/bench/naive_kpis.py) loads the tables with
+pandas.read_sql and computes the same KPIs (not the charts) in pandas, for both periods; its speed-up is naive ÷
+the page's data, cold and warm (the issue asks at least 10× from 100,000 customers). The naive way runs once
+(--warm-runs does not repeat it): it is its own cold and warm.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from sqlalchemy import func, select
+
+from crm.bench.naive_kpis import load, reference
+from crm.bench.runner import Context, Measurement, time_call
+from crm.kpis import KpiFilters, Period, charts_data, compute_kpis
+from crm.platform.clock import company_today, utcnow
+from crm.platform.permissions import Actor
+from crm.platform.users import get_user
+from db.engine import Sessions
+from db.models import Customer
+
+SECTION = "dashboard"
+CHARTS: tuple[Callable[..., Any], ...] = (
+    charts_data.funnel,
+    charts_data.by_class,
+    charts_data.concentration_curve,
+    charts_data.new_vs_churned_by_month,
+    charts_data.complaints_by_month_and_category,
+    charts_data.satisfaction_trend,
+    charts_data.cadence_by_owner,
+    charts_data.by_region_and_industry,
+)
+
+
+def _manager(sessions: Sessions) -> Actor:
+    user = get_user(sessions, username="manager")
+    if user is None:
+        raise SystemExit("the data set has no demo manager")
+    return user.as_actor()
+
+
+def three_filters(sessions: Sessions) -> KpiFilters:
+    """The department and the region with the most customers, and the medium tier: a typical narrowed view."""
+    with sessions.read() as session:
+
+        def most(column: Any) -> Any:
+            return session.execute(
+                select(column)
+                .where(column.is_not(None), Customer.archived_at.is_(None))
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+                .limit(1)
+            ).scalar()
+
+        return KpiFilters(department_id=most(Customer.department_id), value_tier="medium", region=most(Customer.region))
+
+
+def page_data(sessions: Sessions, actor: Actor, period: Period, filters: KpiFilters) -> int:
+    """Everything the dashboard reads: the KPIs of the period and the one before, and every chart's rows."""
+    compute_kpis(sessions, actor=actor, period=period, filters=filters)
+    compute_kpis(sessions, actor=actor, period=period.previous(), filters=filters)
+    return sum(1 for chart in CHARTS if chart(sessions, actor=actor, period=period, filters=filters) is not None)
+
+
+def naive(sessions: Sessions, period: Period, filters: KpiFilters) -> int:
+    """The naive way: read_sql of every table the KPIs use, then both periods' KPIs in pandas."""
+    now = utcnow()
+    with sessions.engine.connect() as connection:
+        raw = load(connection)
+    reference(raw, period, filters, now)
+    reference(raw, period.previous(), filters, now)
+    return sum(len(frame) for frame in raw.frames.values())
+
+
+def measure(ctx: Context) -> list[Measurement]:
+    """Time the dashboard's reads with no filter and with three, and the naive way beside them."""
+    sessions, runs = ctx.sessions, ctx.warm_runs
+    actor = _manager(sessions)
+    with sessions.read() as session:
+        today = company_today(session)
+    period = Period.last_12_months(today)
+    rows: list[Measurement] = []
+    for label, filters in (("no filter", KpiFilters()), ("3 filters", three_filters(sessions))):
+        ctx.progress(f"dashboard, {label}: {filters.key()}")
+        rows.append(
+            time_call(
+                SECTION,
+                f"compute_kpis, {label}",
+                partial(compute_kpis, sessions, actor=actor, period=period, filters=filters),
+                warm_runs=runs,
+                note=lambda values: f"{len(values)} KPIs, {period.key()}",  # type: ignore[arg-type]
+            )
+        )
+        for chart in CHARTS:
+            rows.append(
+                time_call(
+                    SECTION,
+                    f"{chart.__name__}, {label}",
+                    partial(chart, sessions, actor=actor, period=period, filters=filters),
+                    warm_runs=runs,
+                )
+            )
+        page = time_call(
+            SECTION,
+            f"page data (KPIs x2 + 8 charts), {label}",
+            partial(page_data, sessions, actor, period, filters),
+            warm_runs=runs,
+        )
+        started = time.perf_counter()
+        loaded = naive(sessions, period, filters)
+        naive_ms = round((time.perf_counter() - started) * 1000, 1)
+        cold_x = naive_ms / page.cold_ms if page.cold_ms else 0
+        warm_x = naive_ms / page.warm_ms if page.warm_ms else 0
+        rows.append(page)
+        rows.append(
+            Measurement(
+                SECTION,
+                f"naive pandas (read_sql + KPIs x2), {label}",
+                naive_ms,
+                naive_ms,
+                f"{loaded:,} rows read; page data {cold_x:,.1f}x faster cold, {warm_x:,.1f}x warm",
+            )
+        )
+    return rows
