@@ -61,7 +61,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "nav.follow_ups": ("Follow-ups", "跟进"),
     "nav.complaints": ("Complaints", "投诉与建议"),
     "nav.satisfaction": ("Satisfaction", "满意度"),
-    "nav.dashboard": ("Dashboard", "管理看板"),
     "nav.section.work": ("Work", "工作"),
     "nav.section.manage": ("Manage", "管理"),
     # roles
