@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from crm.platform.users import has_users, set_language
+from ui.account import account_panel
 from ui.auth import build_authenticator, current_user, mark_entry_ran, render_login, sign_out, write_pending_cookie
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, language_picker, t
@@ -72,6 +73,7 @@ with st.sidebar:
     navigation_links(actor)
     st.divider()
     language_picker(key="sidebar_language", on_change=lambda lang: set_language(sessions, actor=actor, language=lang))
+    account_panel(sessions, authenticator, actor)
     if st.button(t("app.logout"), key="sidebar_logout", icon=":material/logout:"):
         sign_out(sessions, authenticator, actor)
         st.rerun()

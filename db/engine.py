@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -61,6 +62,19 @@ def masked_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparsable URL is shown as "invalid"
         return "<invalid URL>"
+
+
+class _HiddenRows(logging.Filter):
+    """SQLAlchemy logs each row it fetches once its logger is at DEBUG: a user's row holds their password hash
+    and email, a contact's their phone. The line stays, without the values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Row %r":
+            record.msg, record.args = "Row (values hidden)", ()
+        return True
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_HiddenRows())
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

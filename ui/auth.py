@@ -16,7 +16,7 @@ from crm.platform.auth import authenticate, session_user, sign_out_everywhere
 from crm.platform.errors import AccountLocked, AuthenticationFailed, DatabaseReadOnly
 from crm.platform.i18n import LANGUAGES
 from crm.platform.permissions import Actor
-from crm.platform.settings import cookie_key
+from crm.platform.settings import cookie_is_secure, cookie_key, cookie_secure_mode
 from crm.platform.users import UserView, set_language
 from db.engine import Sessions
 from db.models import utcnow
@@ -114,17 +114,29 @@ def build_authenticator(sessions: Sessions) -> stauth.Authenticate:
         # browser has loaded it (the cookie reader reporting back, a quick click) drops it, and the cookie.
         cookie_model.exp_date = cookie_model._set_exp_date()
         expires = dt.datetime.now() + dt.timedelta(days=COOKIE_EXPIRY_DAYS)
-        _queue_cookie_write(
-            "set",
-            cookie=COOKIE_NAME,
-            value=cookie_model._token_encode(),
-            options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"},
-        )
+        options: dict[str, Any] = {"path": "/", "expires": expires.isoformat(), "sameSite": "strict"}
+        if served_securely():
+            options["secure"] = True
+        _queue_cookie_write("set", cookie=COOKIE_NAME, value=cookie_model._token_encode(), options=options)
 
     model.check_credentials = check_credentials  # type: ignore[method-assign]
     authenticator.cookie_controller.get_cookie = get_cookie  # type: ignore[method-assign]
     authenticator.cookie_controller.set_cookie = set_cookie  # type: ignore[method-assign]
     return authenticator
+
+
+def served_securely() -> bool:
+    """Whether this browser reached the app over HTTPS (CRM_COOKIE_SECURE may force the answer either way)."""
+    headers = st.context.headers
+    return cookie_is_secure(
+        cookie_secure_mode(), page_url=st.context.url, forwarded_proto=headers.get("X-Forwarded-Proto")
+    )
+
+
+def keep_this_session(authenticator: stauth.Authenticate) -> None:
+    """After the user changed their own password, which voided every session: this one, and a new cookie, go on."""
+    st.session_state[SIGNED_IN_AT_KEY] = utcnow()
+    authenticator.cookie_controller.set_cookie()
 
 
 def _settle_language(sessions: Sessions, user: UserView) -> None:

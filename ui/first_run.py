@@ -40,7 +40,9 @@ def render_first_run(sessions: Sessions) -> None:
         field_error(FORM, "username")
         display_name = st.text_input(t("first_run.display_name"), key=f"{FORM}_display_name")
         field_error(FORM, "display_name")
-        password = st.text_input(t("auth.password"), type="password", key=f"{FORM}_password")
+        password = st.text_input(
+            t("auth.password"), type="password", key=f"{FORM}_password", help=t("account.password_rules")
+        )
         field_error(FORM, "password")
         repeat = st.text_input(t("first_run.password_repeat"), type="password", key=f"{FORM}_repeat")
         field_error(FORM, "repeat")

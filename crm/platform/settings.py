@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from typing import Any
 
@@ -99,3 +101,33 @@ def cookie_key(sessions: Sessions) -> str:
     except IntegrityError:  # another server generated it at the same moment: use theirs
         with sessions.read() as session:
             return str(session.scalar(select(Setting.value).where(Setting.key == "cookie_key")))
+
+
+# How the re-login cookie's Secure flag is set. A deployment setting, read from the environment (CRM_COOKIE_SECURE),
+# not kept in the database: it says how this server is reached, and servers behind different proxies may differ.
+COOKIE_SECURE_SETTING = "CRM_COOKIE_SECURE"
+COOKIE_SECURE_MODES = ("auto", "always", "never")
+
+
+def cookie_secure_mode() -> str:
+    """Return CRM_COOKIE_SECURE: auto (the default: Secure when the browser came over HTTPS), always or never."""
+    mode = os.environ.get(COOKIE_SECURE_SETTING, "").strip().lower() or "auto"
+    if mode not in COOKIE_SECURE_MODES:
+        logging.getLogger("crm.platform.settings").warning(
+            "%s=%r is none of %s: using auto", COOKIE_SECURE_SETTING, mode, ", ".join(COOKIE_SECURE_MODES)
+        )
+        return "auto"
+    return mode
+
+
+def cookie_is_secure(mode: str, *, page_url: str | None, forwarded_proto: str | None) -> bool:
+    """Tell whether to mark the re-login cookie Secure (sent over HTTPS only).
+
+    auto: when the page's address in the browser is https://, or a reverse proxy in front says so in
+    X-Forwarded-Proto (its first value: the scheme the browser used).
+    """
+    if mode != "auto":
+        return mode == "always"
+    if page_url and page_url.lower().startswith("https://"):
+        return True
+    return (forwarded_proto or "").split(",")[0].strip().lower() == "https"

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.platform.i18n import LANGUAGES
+from crm.platform.passwords import password_problem
 from crm.platform.permissions import ROLES, SYSTEM, Actor, require
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_length, has_nul
 from db.engine import Sessions
 from db.models import User
 
-MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -90,7 +90,7 @@ def _validate_new_user(
         check_length(errors, "display_name", display_name, 120)  # refuses NUL characters too
     if email and (has_nul(email) or not EMAIL_PATTERN.match(email)):
         errors.add("email", "validation.email")
-    _check_password(errors, password)
+    _check_password(errors, password, username=username)
     if role not in ROLES:
         errors.add("role", "validation.role")
     if language not in LANGUAGES:
@@ -98,11 +98,13 @@ def _validate_new_user(
     errors.raise_if_any()
 
 
-def _check_password(errors: ValidationCollector, password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.add(field, "validation.password_short", min=MIN_PASSWORD_LENGTH)
-    elif len(password.encode("utf-8")) > 72:  # bcrypt ignores bytes past 72
-        errors.add(field, "validation.too_long", max=72)
+def _check_password(
+    errors: ValidationCollector, password: str, field: str = "password", *, username: str | None = None
+) -> None:
+    problem = password_problem(password, username=username)
+    if problem is not None:
+        key, params = problem
+        errors.add(field, key, **params)
 
 
 def create_user(
@@ -260,10 +262,33 @@ def reset_password(sessions: Sessions, *, actor: Actor, user_id: int, new_passwo
     errors.raise_if_any()
     with transaction(sessions, actor=actor, operation="users.reset_password") as session:
         user = _load(session, user_id)
+        _check_password(errors, new_password, username=user.username)
+        errors.raise_if_any()
         user.password_hash = hash_password(new_password)
         user.sessions_valid_after = utcnow()
         user.failed_login_count = 0
         user.locked_until = None
+        session.flush()
+        return _view(user)
+
+
+def change_own_password(sessions: Sessions, *, actor: Actor, current_password: str, new_password: str) -> UserView:
+    """Change the signed-in user's password, given their current one; their other sessions are signed out.
+
+    A wrong current password is refused next to its field (a session left open must not let a passer-by take
+    the account over), as is a new password the rules refuse; nothing is written then.
+    """
+    if actor.id is None:
+        raise PermissionDenied(permission="users.change_password")
+    with transaction(sessions, actor=actor, operation="users.change_password") as session:
+        user = _load(session, actor.id)
+        errors = ValidationCollector()
+        if not password_matches(current_password, user.password_hash):
+            errors.add("current_password", "validation.password_wrong")
+        _check_password(errors, new_password, "new_password", username=user.username)
+        errors.raise_if_any()
+        user.password_hash = hash_password(new_password)
+        user.sessions_valid_after = utcnow()
         session.flush()
         return _view(user)
 

@@ -45,7 +45,7 @@ def test_first_run_creates_the_administrator_and_reports_bad_fields(app_sessions
     at.button[0].click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("lowercase letters" in e for e in errors) and any("At least 8" in e for e in errors)
+    assert any("lowercase letters" in e for e in errors) and any("At least 10" in e for e in errors)
     assert get_user(app_sessions, username="root") is None
 
     at.text_input(key="first_run_admin_username").input("root")

@@ -72,7 +72,9 @@ def _new_user_form(sessions: Sessions, actor: Actor) -> None:
             format_func=lambda code: LANGUAGES[code],
             key=lang_key("admin_new_language"),
         )
-        password = st.text_input(t("auth.password"), type="password", key="admin_new_password")
+        password = st.text_input(
+            t("auth.password"), type="password", key="admin_new_password", help=t("account.password_rules")
+        )
         field_error(form, "password")
         form_errors(form)
         clicked = st.form_submit_button(t("admin.create_user"), type="primary")
@@ -132,7 +134,9 @@ def _edit_user(sessions: Sessions, actor: Actor, users: list[UserView]) -> None:
             st.success(t("admin.role_changed", username=picked.username, role=_role_label(role)))
             st.rerun(scope="app")
         with st.form(keys.PASSWORD_FORM, clear_on_submit=True):
-            password = st.text_input(t("admin.new_password"), type="password", key="admin_password_value")
+            password = st.text_input(
+                t("admin.new_password"), type="password", key="admin_password_value", help=t("account.password_rules")
+            )
             field_error(keys.PASSWORD_FORM, "password")
             password_clicked = st.form_submit_button(t("admin.reset_password"))
         if (

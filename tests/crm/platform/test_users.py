@@ -39,7 +39,7 @@ def test_new_user_is_validated_field_by_field(sessions: Sessions) -> None:
             sessions, actor=SYSTEM, username="A", display_name=" ", password="short", role="king", email="not-an-email"
         )
     assert set(caught.value.fields) == {"username", "display_name", "password", "role", "email"}
-    assert caught.value.fields["password"] == ("validation.password_short", {"min": 8})
+    assert caught.value.fields["password"] == ("validation.password_short", {"min": 10})
     assert not has_users(sessions)
 
 
