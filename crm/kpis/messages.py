@@ -105,8 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "kpis.formula.revenue": ("Sum of the orders dated in the period.", "本期间内订单金额合计。"),
     "kpis.formula.revenue_top20_share": (
-        "Revenue of the top 20% of the period's buying customers (rounded up, largest first) ÷ the period's revenue.",
-        "本期间有订单的客户中收入最高的前 20%（向上取整）的收入 ÷ 本期间总收入。",
+        "Revenue of the top 20% of the period's buying customers (rounded up, largest first) ÷ their revenue.",
+        "本期间有订单的客户中收入最高的前 20%（向上取整）的收入 ÷ 这些有订单客户的总收入。",
     ),
     "kpis.formula.customers_making_80": (
         "The fewest customers whose revenue in the period adds up to 80% of it, largest first (out of the buying "
