@@ -397,3 +397,38 @@ def test_an_alert_whose_callback_was_completed_is_no_longer_listed(
     at.run()
     _fine(at)
     assert t("satisfaction.page.alerts_none") in [i.value for i in at.info]
+
+
+def test_the_tabs_do_not_grow_with_the_number_of_responses(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager, a rerun of the Responses and Alerts tabs costs as many statements with 24 low scores on the
+    page as with 2 of one customer (no query per row), and a rerun of the overview reads its figures from the
+    cache."""
+    from tests.app.test_query_counts import counting_statements
+
+    staff = _actor(role_accounts, "staff")
+    template = _template(role_accounts)
+    customers = [make_customer(role_accounts, owner=staff, name=f"Customer {i:02d}") for i in range(12)]
+    for nps in (1, 2):  # the second alert is covered by the callback the first one gave
+        _record(role_accounts, staff, customers[0], template, overall=1, nps=nps, scores={"product_quality": 1})
+    at = _open(signed_in, "manager")
+    at.run()
+    with counting_statements() as overview:
+        at.run()
+    counts: dict[str, int] = {}
+    for tab in ("responses", "alerts"):
+        _tab(at, tab)
+        with counting_statements() as few:
+            at.run()
+        counts[tab] = len(few)
+    for customer in customers[1:]:
+        for nps in (1, 2):
+            _record(role_accounts, staff, customer, template, overall=1, nps=nps, scores={"product_quality": 1})
+    for tab in ("responses", "alerts"):
+        _tab(at, tab)
+        with counting_statements() as many:
+            at.run()
+        _fine(at)
+        assert len(many) == counts[tab], (tab, counts[tab], many)
+    assert len(overview) <= 3, overview  # the sign-in checks; the figures come from the cache
