@@ -432,3 +432,36 @@ def test_the_tabs_do_not_grow_with_the_number_of_responses(
         _fine(at)
         assert len(many) == counts[tab], (tab, counts[tab], many)
     assert len(overview) <= 3, overview  # the sign-in checks; the figures come from the cache
+
+
+def test_a_manager_reads_a_response_and_archives_a_mistaken_one(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager, I open a response from the list: its scores per dimension (unanswered ones said so), its
+    comment and who recorded it; I archive it and it leaves the list."""
+    staff = _actor(role_accounts, "staff")
+    customer = make_customer(role_accounts, owner=staff, name="Acme Trading")
+    template = _template(role_accounts)
+    kept = _record(role_accounts, staff, customer, template, overall=5, nps=10, responded_on=dt.date(2026, 1, 5))
+    mistaken = _record(
+        role_accounts, staff, customer, template, overall=1, nps=0, scores={"product_quality": 1}, comment="Wrong one"
+    )
+    at = _open(signed_in, "manager", "responses")
+    assert [m.value for m in at.metric if m.label == t("satisfaction.page.in_list")] == ["2"]
+    at.selectbox(key="satisfaction_r_pick").set_value(mistaken)
+    at.button(key="satisfaction_r_pick_open").click().run()
+    _fine(at)
+    assert at.session_state["satisfaction_r_open"] == mistaken
+    scores = at.dataframe[1].value
+    assert list(scores[t("satisfaction.figures.dimension")][:2]) == [t("satisfaction.dimension.product_quality")] + [
+        t("satisfaction.dimension.service_attitude")
+    ]
+    assert list(scores[t("satisfaction.page.score")][:2]) == ["1", t("satisfaction.unanswered")]
+    assert "Staff User" in _texts(at) and "Wrong one" in [x.value for x in at.text]
+    at.button(key=f"satisfaction_r_archive_{mistaken}").click().run()
+    _fine(at)
+    assert t("satisfaction.page.archived") in [s.value for s in at.success]
+    assert [m.value for m in at.metric if m.label == t("satisfaction.page.in_list")] == ["1"]
+    with role_accounts.read() as session:
+        archived = dict(session.execute(select(SurveyResponse.id, SurveyResponse.archived_at)).tuples().all())
+    assert archived[mistaken] is not None and archived[kept] is None

@@ -27,6 +27,7 @@ from crm.satisfaction import (
 )
 from db.engine import Sessions
 from ui.complaints.reads import cached_assignees
+from ui.complaints.widgets import open_on_detail
 from ui.i18n import lang, number, set_widget_value, t, when
 from ui.inert import inert, inert_t, long_text, preview
 from ui.reads import clear_after
@@ -332,12 +333,22 @@ def detail_panel(sessions: Sessions, actor: Actor, response_id: int, *, archive:
         facts[2].metric(t("satisfaction.page.col.channel"), channel_label(detail.channel))
         facts[3].metric(t("satisfaction.page.col.alert"), alert_text(detail) or "—")
         st.markdown(_facts_line(detail))
-        st.page_link(
+        links = st.container(horizontal=True)
+        links.page_link(
             "pages/customers.py",
             label=t("satisfaction.page.open_customer"),
             icon=":material/person:",
             query_params={"customer": str(detail.customer_id)},
         )
+        if detail.complaint_id is not None and actor.can("complaints.view"):
+            if links.button(
+                t("satisfaction.page.open_complaint", code=detail.complaint_code or ""),
+                key=f"satisfaction_complaint_{detail.id}",
+                icon=":material/support_agent:",
+                type="tertiary",
+            ):
+                open_on_detail(detail.complaint_id)  # the complaints page opens on this complaint's detail
+                st.switch_page("pages/complaints.py")
         if detail.scores:
             st.markdown(f"**{t('satisfaction.page.scores')}**")
             data_table(

@@ -346,4 +346,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "satisfaction.page.alert.close_title": ("Close the alert of {customer}", "关闭 {customer} 的预警"),
     "satisfaction.page.import.added": ("Responses added", "新增调查结果"),
     "satisfaction.page.import.already": ("Already imported", "已导入过"),
+    "satisfaction.page.open_complaint": ("Open complaint {code}", "打开投诉 {code}"),
 }
