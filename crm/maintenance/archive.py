@@ -105,6 +105,7 @@ class ArchiveWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._partial = partial_path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._zip = zipfile.ZipFile(self._partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         self._open: IO[bytes] | None = None
 

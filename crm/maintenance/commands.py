@@ -76,6 +76,11 @@ def _run(action: Callable[[], int]) -> int:
         for lang in ("en", "zh"):
             print(t("app.db_charset_body", lang, charset=error.charset), file=sys.stderr)
         return 2
+    except OSError as error:  # a folder that cannot be written, a full disk
+        for lang in ("en", "zh"):
+            message = t("maintenance.file_error", lang, file=error.filename or "-", error=error.strerror or error)
+            print(t("maintenance.error", lang, message=message), file=sys.stderr)
+        return 2
 
 
 def _engine(url: str | None) -> Engine:

@@ -30,6 +30,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} exists already: a backup never overwrites a file, give it a new name.",
         "{file} 已存在：备份不会覆盖已有文件，请换一个文件名。",
     ),
+    "maintenance.file_error": (
+        "{file} could not be read or written ({error}); nothing was kept.",
+        "无法读取或写入 {file}（{error}）；未保留任何内容。",
+    ),
     "maintenance.not_a_backup": (
         "{file} is not a backup made by `python -m crm backup` (neither its zip archive nor a SQLite copy).",
         "{file} 不是由 `python -m crm backup` 生成的备份（既不是其 zip 归档，也不是 SQLite 副本）。",

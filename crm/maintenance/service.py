@@ -11,6 +11,7 @@ Users, settings, the audit trail and the search index are tables like the others
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,7 @@ def backup_sqlite_file(engine: Engine, path: Path) -> Path:
         raise MaintenanceRefused("maintenance.file_exists", file=str(path))
     partial = partial_path(path)
     partial.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     raw = engine.raw_connection()
     try:
         with snapshot(engine) as connection:  # refuse a database behind the app's schema, as the archive does
@@ -215,19 +217,28 @@ def restore(engine: Engine, path: Path, *, progress: Progress = lambda _: None) 
             if entry is None or entry.columns != plan.specs:
                 raise MaintenanceRefused("maintenance.backup_columns", table=plan.table.name)
 
+        reading = ""
+
         def rows_of(plan: TablePlan) -> Iterator[list[Any]]:
+            nonlocal reading
+            reading = plan.table.name
             return reader.rows(archived[plan.table.name])
+
+        def check_against_manifest(plan: TablePlan, read: TableDigest) -> None:
+            # The file as read against its own manifest: a damaged archive stops at its first damaged table.
+            entry = archived[plan.table.name]
+            if (read.rows, read.checksum) != (entry.rows, entry.checksum):
+                raise MaintenanceRefused("maintenance.backup_damaged", table=entry.name)
 
         try:
             with engine.begin() as connection:
-                written = load_tables(connection, plans, rows_of, progress=progress)
-                for plan in plans:  # the file as read against its own manifest: a damaged archive stops here
-                    entry, read = archived[plan.table.name], written[plan.table.name]
-                    if (read.rows, read.checksum) != (entry.rows, entry.checksum):
-                        raise MaintenanceRefused("maintenance.backup_damaged", table=entry.name)
+                written = load_tables(connection, plans, rows_of, after_table=check_against_manifest, progress=progress)
                 checks = _verify(connection, plans, written)
         except DBAPIError as error:
             raise _failed(error) from error
+        except (zipfile.BadZipFile, ValueError, TypeError, KeyError, ArithmeticError) as error:
+            # A line that is no JSON array, a value of the wrong kind, a member failing its CRC: rolled back.
+            raise MaintenanceRefused("maintenance.backup_damaged", table=reading) from error
     return TransferReport(manifest.revision, tuple(checks))
 
 

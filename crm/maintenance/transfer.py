@@ -198,17 +198,21 @@ def load_tables(
     plans: Sequence[TablePlan],
     rows_of: Callable[[TablePlan], Iterator[list[Any]]],
     *,
-    on_line: Callable[[TablePlan, bytes], None] = lambda _plan, _line: None,
+    after_table: Callable[[TablePlan, TableDigest], None] = lambda _plan, _digest: None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, TableDigest]:
-    """Insert every table's rows into the (empty) target, then the deferred keys; return what was written."""
+    """Insert every table's rows into the (empty) target, then the deferred keys; return what was written.
+
+    after_table sees each table's count and checksum as soon as it is written (and may stop the load).
+    """
     written: dict[str, TableDigest] = {}
     for plan in plans:
         writer = TableWriter(connection, plan)
         for encoded in rows_of(plan):
-            on_line(plan, writer.add(encoded))
+            writer.add(encoded)
         writer.flush()
         written[plan.table.name] = writer.digest
+        after_table(plan, writer.digest)
         progress(f"{plan.table.name}: {writer.digest.rows:,}")
     fill_deferred(connection, plans)
     move_sequences(connection, plans)

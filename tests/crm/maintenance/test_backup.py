@@ -227,6 +227,23 @@ def test_a_damaged_backup_restores_nothing(engine: Engine, tmp_path: Path, make_
     assert _count(target, "users") == _count(target, "customers") == 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_backup_whose_bytes_were_damaged_restores_nothing(
+    engine: Engine, tmp_path: Path, make_target: MakeTarget
+) -> None:
+    load_source(engine, customers=5)
+    backup(engine, tmp_path / "b.zip")
+    stored = _rewrite(tmp_path / "b.zip", tmp_path / "stored.zip", stored=True)
+    data = stored.read_bytes()
+    at = data.index("张伟 Zhang Wei".encode())  # in users.jsonl, stored uncompressed: flip one byte
+    stored.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    target = make_target("sqlite")
+    with pytest.raises(MaintenanceRefused) as refused:
+        restore(target, stored)
+    assert refused.value.key == "maintenance.backup_damaged" and refused.value.params == {"table": "users"}
+    assert _count(target, "departments") == _count(target, "users") == 0
+
+
 def _rewrite(
     source: Path,
     target: Path,
@@ -234,10 +251,13 @@ def _rewrite(
     manifest: dict | None = None,
     member: str | None = None,
     replace: tuple[str, str] = ("", ""),
+    stored: bool = False,
 ) -> Path:
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for item in old.infolist():
             data = old.read(item)
+            if stored:
+                item.compress_type = zipfile.ZIP_STORED
             if item.filename == "manifest.json" and manifest:
                 data = json.dumps({**json.loads(data), **manifest}).encode()
             if item.filename == member:

@@ -120,3 +120,14 @@ def test_a_sqlite_copy_is_made_with_the_online_backup_api_and_restores(
     assert _customers(_url(copy)) == 10
     assert main(["restore", str(copy), "--database", _url(tmp_path / "restored.db")]) == 0
     assert _customers(_url(tmp_path / "restored.db")) == 10
+
+
+def test_a_backup_into_a_folder_that_cannot_be_made_exits_2(
+    source: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    target = tmp_path / "a-file" / "b.zip"
+    assert main(["backup", str(target), "--database", _url(tmp_path / "source.db")]) == 2
+    err = capsys.readouterr().err
+    assert "could not be read or written" in err and "无法读取或写入" in err
+    assert not target.exists()
