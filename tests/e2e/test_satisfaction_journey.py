@@ -17,8 +17,7 @@ from crm.customers.records import ContactInput
 from crm.customers.service import CustomerInput, create_customer
 from crm.platform.i18n import t
 from crm.platform.permissions import SYSTEM
-from crm.satisfaction import TemplateInput, create_template
-from crm.satisfaction.figures import satisfaction_figures
+from crm.satisfaction import TemplateInput, create_template, satisfaction_figures
 from db.engine import Sessions
 from db.models import FollowUpTask, SurveyResponse
 from tests.e2e.conftest import PASSWORDS, CrmServer

@@ -12,8 +12,14 @@ import streamlit as st
 
 from crm.platform.permissions import Actor
 from crm.platform.vocab import INDUSTRIES, REGIONS, STAGES, VALUE_TIERS
-from crm.satisfaction import ResponseFilters, dimension_label
-from crm.satisfaction.figures import BREAKDOWNS, SMALL_SAMPLE, BreakdownRow, SatisfactionFigures, SatisfactionFilters
+from crm.satisfaction import (
+    BREAKDOWNS,
+    BreakdownRow,
+    ResponseFilters,
+    SatisfactionFigures,
+    SatisfactionFilters,
+    dimension_label,
+)
 from db.engine import Sessions
 from ui.complaints.reads import cached_assignees
 from ui.complaints.widgets import departments
@@ -114,7 +120,7 @@ def _cards(figures: SatisfactionFigures) -> None:
             t("satisfaction.page.nps_interval", low=nps_text(nps.low), high=nps_text(nps.high), n=number(nps.responses))
         )
         if nps.small_sample:
-            cards[1].warning(t("satisfaction.page.small_sample", n=SMALL_SAMPLE), icon=":material/warning:")
+            cards[1].warning(t("satisfaction.figures.small_sample"), icon=":material/warning:")
     cards[2].metric(t("satisfaction.page.responses"), number(figures.responses), border=True)
     cards[3].metric(
         t("satisfaction.figures.recovery_rate"),

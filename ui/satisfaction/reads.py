@@ -8,15 +8,18 @@ import datetime as dt
 import streamlit as st
 
 from crm.platform.permissions import Actor
-from crm.satisfaction import CampaignView, TemplateRow, list_campaigns, list_templates
-from crm.satisfaction.figures import (
+from crm.satisfaction import (
     BreakdownRow,
+    CampaignView,
     FallenScore,
     MonthFigures,
     SatisfactionFigures,
     SatisfactionFilters,
+    TemplateRow,
     breakdown,
     fallen_scores,
+    list_campaigns,
+    list_templates,
     monthly_trend,
     satisfaction_figures,
 )
