@@ -15,7 +15,7 @@ from crm.platform.permissions import Actor
 from crm.platform.users import get_user
 from crm.satisfaction import ResponseInput, TemplateInput, create_template, record_response
 from db.engine import Sessions
-from db.models import FollowUpTask, SurveyResponse, SurveyScore, SurveyTemplate
+from db.models import Customer, FollowUpTask, SurveyResponse, SurveyScore, SurveyTemplate
 from tests.crm.follow_ups.follow_up_factories import make_contact, make_customer
 
 PAGE = "pages/satisfaction.py"
@@ -465,3 +465,44 @@ def test_a_manager_reads_a_response_and_archives_a_mistaken_one(
     with role_accounts.read() as session:
         archived = dict(session.execute(select(SurveyResponse.id, SurveyResponse.archived_at)).tuples().all())
     assert archived[mistaken] is not None and archived[kept] is None
+
+
+def test_a_manager_dry_runs_and_imports_a_file_of_responses(
+    signed_in: Callable[[str], AppTest], role_accounts: Sessions
+) -> None:
+    """As a manager, I upload a file of two responses, one with an NPS of 11: the dry run names the bad row and
+    writes nothing; the import writes the good one; importing the file again adds nothing."""
+    staff = _actor(role_accounts, "staff")
+    make_customer(role_accounts, owner=staff, name="Acme Trading")
+    with role_accounts.read() as session:
+        code = session.scalars(select(Customer.code)).one()
+    _template(role_accounts)
+    data = (
+        "customer code,date,channel,template,overall,nps,comment\n"
+        f"{code},2026-03-02,phone,Quarterly survey,4,9,Fine\n"
+        f"{code},2026-03-03,phone,Quarterly survey,2,11,Typo\n"
+    ).encode("utf-8-sig")
+    at = _open(signed_in, "manager", "import")
+    at.file_uploader(key="satisfaction_import_file").set_value(("responses.csv", data, "text/csv"))
+    at.run()
+    _fine(at)
+    at.button(key="satisfaction_import_dry_run").click().run()
+    _fine(at)
+    assert t("imports.panel.dry_run_done") in [i.value for i in at.info]
+    counts = {m.label: m.value for m in at.metric}
+    assert (counts[t("satisfaction.page.import.added")], counts[t("imports.count.bad")]) == ("1", "1")
+    problems = at.dataframe[-1].value
+    assert list(problems[t("imports.report.line")]) == [3]
+    with role_accounts.read() as session:
+        assert session.scalars(select(SurveyResponse)).first() is None
+    at.button(key="satisfaction_import_run").click().run()
+    _fine(at)
+    assert t("imports.panel.done") in [s.value for s in at.success]
+    with role_accounts.read() as session:
+        assert [(r.nps, r.comment) for r in session.scalars(select(SurveyResponse))] == [(9, "Fine")]
+    at.button(key="satisfaction_import_run").click().run()
+    _fine(at)
+    counts = {m.label: m.value for m in at.metric}
+    assert (counts[t("satisfaction.page.import.added")], counts[t("satisfaction.page.import.already")]) == ("0", "1")
+    with role_accounts.read() as session:
+        assert len(session.scalars(select(SurveyResponse)).all()) == 1
