@@ -315,8 +315,14 @@ def _responses(columns: Sequence[Any], scope: _Scope, *, join_customers: bool = 
     actor, since, until, filters = scope
     customer_conditions = _customer_filters(actor, filters)
     query = select(*columns).select_from(SurveyResponse)
-    if customer_conditions or join_customers:
+    if customer_conditions:
         query = query.join(Customer, Customer.id == SurveyResponse.customer_id)
+        customer_conditions.append(Customer.archived_at.is_(None))
+    elif join_customers:
+        # Every live customer counts: read the period's responses in order and look each customer up. Joined on
+        # customer_id + 0, as SQLite may otherwise start from the customers and fetch each one's responses
+        # through the (customer_id, responded_at) index, all over the table (5 s against 1 s at 500,000).
+        query = query.join(Customer, Customer.id == SurveyResponse.customer_id + literal_column("0"))
         customer_conditions.append(Customer.archived_at.is_(None))
     else:
         # Archived customers are few: leaving their ids out costs less than joining every response's customer.
