@@ -168,7 +168,7 @@ def funnel_chart(rows: Sequence[Mapping[str, Any]], lang: str, clickable: bool) 
 
 def _class_label(dimension: str, code: str, lang: str) -> str:
     if code in ("none", "", None):
-        return t("kpis.tier.none", lang)
+        return t("kpis.tier.none" if dimension == "value_tier" else "dashboard.chart.unclassed", lang)
     prefix = {"value_tier": "tier", "size_class": "size_class", "importance": "importance"}[dimension]
     return t(f"{prefix}.{code}", lang)
 

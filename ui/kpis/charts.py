@@ -14,7 +14,7 @@ from ui.i18n import lang, t
 from ui.kpis import keys
 from ui.kpis.drill import open_drill
 from ui.kpis.filters import current_view
-from ui.kpis.reads import cached_chart_data
+from ui.kpis.reads import cached_chart_spec
 from ui.widgets import error_boundary
 
 
@@ -27,18 +27,17 @@ def charts_section(actor: Actor) -> None:
     for start in range(0, len(charts), 2):
         for column, chart in zip(st.columns(2, gap="medium"), charts[start : start + 2], strict=False):
             with column, error_boundary(f"dashboard:chart:{chart.name}"):
-                data = cached_chart_data(actor, chart.name, view.period, view.filters)
-                part = chart.build(data, language, True)
-                if part.clickable:
-                    st.altair_chart(
-                        part.chart,
+                spec, clickable = cached_chart_spec(actor, chart.name, view.period, view.filters, language)
+                if clickable:
+                    st.vega_lite_chart(
+                        spec=spec,
                         width="stretch",
                         key=keys.chart(chart.name),
                         on_select=lambda chart=chart: _picked(chart),
                         selection_mode=PICK,
                     )
                 else:
-                    st.altair_chart(part.chart, width="stretch", key=keys.chart(chart.name))
+                    st.vega_lite_chart(spec=spec, width="stretch", key=keys.chart(chart.name))
 
 
 def _picked(chart: ChartDef) -> None:

@@ -107,6 +107,7 @@ def rows_frame(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list[str] | No
 
 
 def _header(column: str) -> str:
+    column = {"value_tier": "tier"}.get(column, column)
     for key in (f"kpis.col.{column}", f"dashboard.col.{column}"):
         if key in CATALOG:
             return t(key)

@@ -17,7 +17,7 @@ from crm.kpis import KpiFilters, Period
 from crm.platform.errors import ValidationError
 from crm.platform.permissions import Actor
 from crm.platform.vocab import INDUSTRIES, REGIONS, VALUE_TIERS
-from ui.i18n import lang, lang_key, set_widget_value, t
+from ui.i18n import has_widget_value, lang, lang_key, set_widget_value, t
 from ui.kpis import keys
 from ui.kpis.reads import cached_department_choices, cached_owner_choices
 from ui.state import company_today
@@ -149,7 +149,10 @@ def filter_bar(actor: Actor) -> DashboardView:
     today = company_today()
     url = _url_query()
     view, readable = view_of(url, today)
-    if st.session_state.get(keys.URL_SEEN) != url:
+    # The URL wins: on a first load, when it changed behind the widgets' back (a pasted link, Back), and when
+    # Streamlit dropped the widgets' values while another page was open.
+    widgets_lost = not all(has_widget_value(key) for key in (keys.PERIOD_KIND, keys.OWNER, keys.REGION))
+    if st.session_state.get(keys.URL_SEEN) != url or widgets_lost:
         _preset_widgets(view, today)
     if not readable:
         st.warning(t("dashboard.filter.unreadable"), icon=":material/link_off:")

@@ -79,6 +79,17 @@ def cached_chart_data(actor: Actor, name: str, period: Period, filters: KpiFilte
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
+def cached_chart_spec(
+    actor: Actor, name: str, period: Period, filters: KpiFilters, language: str
+) -> tuple[dict[str, Any], bool]:
+    """One chart's Vega-Lite spec (clickable) in the language, and whether its bars can be clicked: built and
+    validated by Altair once, not on every rerun."""
+    chart = CHART_BY_NAME[name]
+    part = chart.build(cached_chart_data(actor, name, period, filters), language, True)
+    return part.chart.to_dict(), part.clickable
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def cached_series(actor: Actor, code: str, months: tuple[dt.date, ...], filters: KpiFilters, frozen: bool) -> Any:
     """A KPI month by month, frozen month-end values where kept (frozen=True), else live ones."""
     return kpi_series(get_sessions(), actor=actor, code=code, months=list(months), filters=filters, frozen=frozen)
@@ -95,6 +106,7 @@ def clear_kpi_reads() -> None:
         cached_target_list,
         cached_targets,
         cached_chart_data,
+        cached_chart_spec,
         cached_series,
     ):
         read.clear()

@@ -154,4 +154,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "按地区与行业的收入（格内为客户数）",
     ),
     "dashboard.chart.unknown": ("Not given", "未填写"),
+    "dashboard.chart.unclassed": ("Not classified", "未分类"),
 }
