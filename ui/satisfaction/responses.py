@@ -183,9 +183,7 @@ def alert_text(row: ResponseRow | ResponseDetail) -> str:
 
 
 def _row_values(row: ResponseRow) -> dict[str, Any]:
-    template = row.template_name or ""
-    if template and row.template_revision and row.template_revision > 1:
-        template = f"{template} ({t('satisfaction.template.revision', revision=row.template_revision)})"
+    template = template_text(row.template_name, row.template_revision)
     return {
         "date": when(row.responded_at),
         "customer": row.customer_name,
@@ -375,18 +373,34 @@ def detail_panel(sessions: Sessions, actor: Actor, response_id: int, *, archive:
             _archive(sessions, actor, detail)
 
 
+def _fact(label_key: str, value: str) -> str:
+    return t("satisfaction.page.fact", label=t(label_key), value=inert(value))
+
+
+def template_text(name: str | None, revision: int | None) -> str:
+    """A template's name, with its revision after the first."""
+    if not name:
+        return ""
+    if not revision or revision <= 1:
+        return name
+    return t(
+        "satisfaction.page.name_revision", name=name, revision=t("satisfaction.template.revision", revision=revision)
+    )
+
+
 def _facts_line(detail: ResponseDetail) -> str:
-    parts = [f"{t('satisfaction.page.col.owner')}: {inert(detail.owner_name or '—')}"]
+    parts = [_fact("satisfaction.page.col.owner", detail.owner_name or "—")]
     if detail.contact_name:
-        parts.append(f"{t('satisfaction.page.col.contact')}: {inert(detail.contact_name)}")
+        parts.append(_fact("satisfaction.page.col.contact", detail.contact_name))
     if detail.template_name:
         revision = t("satisfaction.template.revision", revision=detail.template_revision or 1)
-        parts.append(f"{t('satisfaction.page.col.template')}: {inert(detail.template_name)} ({revision})")
+        name = t("satisfaction.page.name_revision", name=detail.template_name, revision=revision)
+        parts.append(_fact("satisfaction.page.col.template", name))
     if detail.campaign_name:
-        parts.append(f"{t('satisfaction.page.col.campaign')}: {inert(detail.campaign_name)}")
+        parts.append(_fact("satisfaction.page.col.campaign", detail.campaign_name))
     if detail.complaint_code:
-        parts.append(f"{t('satisfaction.page.col.complaint')}: {inert(detail.complaint_code)}")
-    parts.append(f"{t('satisfaction.page.col.recorded_by')}: {inert(detail.recorded_by_name or '—')}")
+        parts.append(_fact("satisfaction.page.col.complaint", detail.complaint_code))
+    parts.append(_fact("satisfaction.page.col.recorded_by", detail.recorded_by_name or "—"))
     return "  \n".join(parts)
 
 

@@ -270,4 +270,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "satisfaction.page.import.added": ("Responses added", "新增调查结果"),
     "satisfaction.page.import.already": ("Already imported", "已导入过"),
     "satisfaction.page.open_complaint": ("Open complaint {code}", "打开投诉 {code}"),
+    "satisfaction.page.fact": ("{label}: {value}", "{label}：{value}"),
+    "satisfaction.page.name_revision": ("{name} ({revision})", "{name}（{revision}）"),
 }
