@@ -8,10 +8,13 @@ import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from crm.cli import main
+from crm.complaints import DepartmentInput, save_department
 from crm.kpis import KpiFilters, Period
 from crm.kpis.report import build_report, chart_csv, report_csvs, report_html, report_pdf
 from crm.kpis.targets import set_target
@@ -135,3 +138,39 @@ def test_each_charts_data_is_a_csv_that_spreadsheets_read_safely(base: Sessions)
         data = chart_csv(chart)
         assert data.startswith("\ufeff".encode())  # Excel reads UTF-8 Chinese with the byte-order mark
         assert "=HYPERLINK" not in data.decode("utf-8-sig").replace("'=HYPERLINK", "")
+
+
+def test_the_report_command_writes_the_html_and_the_pdf_and_the_charts_csv(
+    base: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", base.engine.url.render_as_string(hide_password=False))
+    html, pdf, csv = tmp_path / "out" / "may.html", tmp_path / "may.pdf", tmp_path / "csv"
+
+    assert main(["kpi", "report", "--period", "2026-05", "--lang", "zh", "--owner", "lina", "-o", str(html)]) == 0
+    assert main(["kpi", "report", "--from", "2026-05-01", "--to", "2026-05-31", "-o", str(pdf), "--csv", str(csv)]) == 0
+
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "负责人: 李娜" in page and MAY.label("zh") in page
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert {p.name for p in csv.iterdir()} >= {"funnel.csv", "by_class.csv", "new_vs_churned.csv", "cadence.csv"}
+    assert "2026年5月" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["kpi", "report", "--period", "2026-05", "-o", str(tmp_path / "may.docx")])
+
+
+def test_the_report_names_the_department_filtered_on_every_database(sessions: Sessions) -> None:
+    admin = create_user(
+        sessions, actor=SYSTEM, username="root", display_name="Root", password="password-1", role="admin"
+    ).as_actor()
+    sales = save_department(
+        sessions, actor=admin, data=DepartmentInput(code="SALES", name_en="Sales", name_zh="销售部", function="sales")
+    )
+    customer = add_customer(sessions, "D1", name="北京益华", department_id=sales.id, value_tier="medium")
+    add_orders(sessions, customer, [(dt.date(2026, 5, 9), "800")])
+
+    report = build_report(sessions, actor=admin, period=MAY, filters=KpiFilters(department_id=sales.id), lang="zh")
+
+    assert ("部门", "销售部") in report.filters
+    assert _card(report, "revenue").value == format_money_compact(Decimal("800"), "zh")
+    assert _card(report, "new_customers").value == "1"
+    assert {chart.name for chart in report.charts} >= {"funnel", "by_class", "concentration", "complaints"}
