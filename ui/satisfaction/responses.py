@@ -32,7 +32,7 @@ from ui.i18n import lang, number, set_widget_value, t, when
 from ui.inert import inert, inert_t, long_text, preview
 from ui.reads import clear_after
 from ui.satisfaction import keys
-from ui.satisfaction.downloads import MIME, file_name
+from ui.satisfaction.downloads import MIME, csv_download, file_name
 from ui.satisfaction.reads import cached_campaigns, cached_templates
 from ui.satisfaction.widgets import channel_label, choice, flash, int_or_dash, run_write, show_flash
 from ui.state import get_sessions
@@ -349,19 +349,17 @@ def detail_panel(sessions: Sessions, actor: Actor, response_id: int, *, archive:
                 st.switch_page("pages/complaints.py")
         if detail.scores:
             st.markdown(f"**{t('satisfaction.page.scores')}**")
-            data_table(
-                pd.DataFrame(
-                    [
-                        {
-                            t("satisfaction.figures.dimension"): s.label(lang()),
-                            t("satisfaction.page.score"): t("satisfaction.unanswered") if s.score is None else s.score,
-                        }
-                        for s in detail.scores
-                    ]
-                ).astype(str),
-                hide_index=True,
-                width="stretch",
-            )
+            scores = pd.DataFrame(
+                [
+                    {
+                        t("satisfaction.figures.dimension"): s.label(lang()),
+                        t("satisfaction.page.score"): t("satisfaction.unanswered") if s.score is None else s.score,
+                    }
+                    for s in detail.scores
+                ]
+            ).astype(str)
+            data_table(scores, hide_index=True, width="stretch")
+            csv_download(f"response-{detail.id}", scores)
         st.markdown(f"**{t('satisfaction.page.col.comment')}**")
         if detail.comment:
             long_text(detail.comment, key=f"satisfaction_comment_{detail.id}")

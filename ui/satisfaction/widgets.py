@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from crm.platform.errors import CrmError, ValidationError
-from ui.i18n import lang_key, t
+from ui.i18n import date, lang_key, t
 from ui.satisfaction import keys
 from ui.state import company_today
 from ui.widgets import describe, renew_form_token
@@ -88,7 +88,7 @@ def period_picker(key: str, from_key: str, to_key: str, *, default: str = "last_
     code = code or default
     if code != "custom":
         start, end = period_range(code, today)
-        st.caption(t("satisfaction.page.period_shown", start=start.isoformat(), end=end.isoformat()))
+        st.caption(t("satisfaction.page.period_shown", start=date(start), end=date(end)))
         return start, end
     start_default, _ = period_range(default, today)
     cols = st.columns([1, 1, 3])
