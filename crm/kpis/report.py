@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from crm.platform.i18n import (
 from crm.platform.permissions import Actor
 from db.engine import Sessions
 from db.models import Department, User
+
+log = logging.getLogger("crm.kpis.report")
 
 # The cards' groups, in the page's order (KPIs the definitions add later go to a last group of their own).
 CARD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -315,6 +318,7 @@ def report_html(report: Report) -> bytes:
 # --- PDF --------------------------------------------------------------------------------------------------------
 
 PDF_FONT = "cjk"
+PDF_CHARTS_PER_ROW = 3  # the cards and eight charts on one A4 page
 _GREY = (87, 96, 106)
 _BORDER = (208, 215, 222)
 
@@ -353,7 +357,7 @@ def report_pdf(report: Report) -> bytes:
     )
     pdf.set_text_color(0, 0, 0)
 
-    per_row, gap, height = 6, 2.0, 17.0
+    per_row, gap, height = 6, 2.0, 15.0
     card_width = (width - gap * (per_row - 1)) / per_row
     for group, cards in report.groups:
         pdf.ln(1.5)
@@ -371,10 +375,10 @@ def report_pdf(report: Report) -> bytes:
 
     if report.charts:
         pdf.ln(1)
-        chart_gap = 4.0
-        chart_width = (width - chart_gap) / 2
-        for start in range(0, len(report.charts), 2):
-            pair = report.charts[start : start + 2]
+        chart_gap, per_chart_row = 3.0, PDF_CHARTS_PER_ROW
+        chart_width = (width - chart_gap * (per_chart_row - 1)) / per_chart_row
+        for start in range(0, len(report.charts), per_chart_row):
+            pair = report.charts[start : start + per_chart_row]
             images = [(chart, chart_png(chart.chart, scale=2)) for chart in pair]
             heights = [chart_width * _png_ratio(png) for _, png in images]
             row_height = max(heights)
@@ -388,7 +392,7 @@ def report_pdf(report: Report) -> bytes:
     if report.note:
         pdf.set_font(PDF_FONT, size=7.5)
         pdf.set_text_color(*_GREY)
-        pdf.multi_cell(width, 3.8, report.note, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width, 3.4, report.note, align="L", wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
@@ -399,10 +403,12 @@ def _pdf_card(pdf: FPDF, card: ReportCard, x: float, y: float, w: float, h: floa
     pdf.set_font(PDF_FONT, size=6.5)
     pdf.set_text_color(*_GREY)
     pdf.set_xy(x + 1.2, y + 1)
-    pdf.multi_cell(w - 2.4, 2.8, card.label, wrapmode=wrap, max_line_height=2.8, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        w - 2.4, 2.6, card.label, align="L", wrapmode=wrap, max_line_height=2.6, new_x=XPos.LEFT, new_y=YPos.NEXT
+    )
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(PDF_FONT, size=11)
-    pdf.set_xy(x + 1.2, y + 6.8)
+    pdf.set_xy(x + 1.2, y + 6.2)
     pdf.cell(w - 2.4, 5, card.value)
     line = " ".join(part for part in (card.delta,) if part)
     pdf.set_font(PDF_FONT, size=6)
@@ -412,7 +418,7 @@ def _pdf_card(pdf: FPDF, card: ReportCard, x: float, y: float, w: float, h: floa
     else:
         pdf.set_text_color(*_GREY)
     if line:
-        pdf.set_xy(x + 1.2, y + h - 4)
+        pdf.set_xy(x + 1.2, y + h - 3.6)
         pdf.cell(w - 2.4, 3, line)
     pdf.set_text_color(0, 0, 0)
 
@@ -473,6 +479,13 @@ def build_report(
     values = compute_kpis(sessions, actor=actor, period=period, filters=filters)
     previous = compute_kpis(sessions, actor=actor, period=period.previous(), filters=filters)
     statuses, targets = target_marks(sessions, actor=actor, period=period, values=values)
+    if charts is None:
+        charts = report_charts(sessions, actor=actor, period=period, filters=filters, lang=lang)
+    wanted = [c for c in CHARTS if not c.permission or actor.can(c.permission)]
+    missing = [t(c.title_key, lang) for c in wanted if c.name not in {chart.name for chart in charts}]
+    note = t("report.note", lang, previous=previous_label(period, lang))
+    if missing:
+        note += " " + t("report.missing_charts", lang, charts="; ".join(missing))
     zone = zone_named(company_zone_name(sessions))
     generated = t("report.generated", lang, when=format_datetime(utcnow(), lang, zone), who=actor.display_name)
     return Report(
@@ -482,10 +495,8 @@ def build_report(
         filters=filters_in_words(sessions, period, filters, lang),
         generated=generated,
         groups=report_cards(values, previous, statuses, targets, lang),
-        charts=charts
-        if charts is not None
-        else report_charts(sessions, actor=actor, period=period, filters=filters, lang=lang),
-        note=t("report.note", lang, previous=previous_label(period, lang)),
+        charts=charts,
+        note=note,
     )
 
 
@@ -528,6 +539,10 @@ def report_charts(
     for chart in CHARTS:
         if (only is not None and chart.name not in only) or (chart.permission and not actor.can(chart.permission)):
             continue
-        part = chart.build(chart.data(sessions, actor=actor, period=period, filters=filters), lang, False)
+        try:
+            part = chart.build(chart.data(sessions, actor=actor, period=period, filters=filters), lang, False)
+        except Exception:  # noqa: BLE001 - one chart that fails leaves the rest of the report to send
+            log.exception("the report's chart %s could not be made", chart.name)
+            continue
         charts.append(ReportChart(chart.name, t(chart.title_key, lang), part.chart, part.table))
     return charts

@@ -15,6 +15,7 @@ from ui.kpis.drill import open_drill
 from ui.kpis.filters import DashboardView
 
 PER_ROW = 4
+CARD_HEIGHT = 172  # pixels: label, figure, change, then the mark and the List button
 
 
 def cards_section(
@@ -54,7 +55,8 @@ def _card(
     view: DashboardView,
 ) -> None:
     language = lang()
-    with st.container(border=True):
+    # One height for every card, whether it has a change, a mark or a List button, so the rows line up.
+    with st.container(border=True, height=CARD_HEIGHT):
         st.metric(
             t(definition.label_key),
             format_value(definition, value.value, language),
