@@ -121,7 +121,8 @@ def period_figures(
 ) -> PeriodFigures:
     """Compute the figures of the complaints and suggestions received from start to end (company days).
 
-    customers: a SELECT of customer ids to count only their complaints and suggestions (the dashboard's filters).
+    customers: a SELECT of customers.id with conditions on customers (the dashboard's filters), to count only those
+    customers' complaints and suggestions; read as EXISTS per complaint (a key lookup), not as a list of ids.
     """
     require(actor, "kpi.view")
     _check_period(start, end)
@@ -129,7 +130,7 @@ def period_figures(
         since, until = _bounds(session, start, end)
         cohort = and_(Complaint.archived_at.is_(None), Complaint.received_at >= since, Complaint.received_at < until)
         if customers is not None:
-            cohort = and_(cohort, Complaint.customer_id.in_(customers))
+            cohort = and_(cohort, customers.where(Customer.id == Complaint.customer_id).correlate(Complaint).exists())
 
         def count(condition: Any) -> Any:
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -179,7 +180,11 @@ def period_figures(
                 Suggestion.archived_at.is_(None),
                 Suggestion.received_at >= since,
                 Suggestion.received_at < until,
-                *([] if customers is None else [Suggestion.customer_id.in_(customers)]),
+                *(
+                    []
+                    if customers is None
+                    else [customers.where(Customer.id == Suggestion.customer_id).correlate(Suggestion).exists()]
+                ),
             )
             .group_by(Suggestion.department_id)
         ):
@@ -324,7 +329,8 @@ def root_causes(
     """Count the complaints received from start to end per company month and category / department, and find
     the repeat complainers, in SQL (GROUP BY; each month is a range of instants in the company's zone).
 
-    customers: a SELECT of customer ids to count only their complaints (the dashboard's filters)."""
+    customers: a SELECT of customers.id with conditions on customers (the dashboard's filters), to count only those
+    customers' complaints (EXISTS per complaint)."""
     require(actor, "kpi.view")
     _check_period(start, end)
     with sessions.read() as session:
@@ -345,7 +351,7 @@ def root_causes(
             Complaint.received_at < until,
         )
         if customers is not None:
-            cohort += (Complaint.customer_id.in_(customers),)
+            cohort += (customers.where(Customer.id == Complaint.customer_id).correlate(Complaint).exists(),)
         # The month is worked out in a subquery and grouped outside it: PostgreSQL refuses a GROUP BY repeating
         # an expression with bound parameters (each use gets its own placeholder).
         rows = select(bucket, Complaint.category, Complaint.department_id).where(*cohort).subquery()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from crm.complaints import period_figures, root_causes
@@ -18,26 +18,29 @@ from crm.kpis.compute import (
     PROSPECT_STAGES,
     STAGES,
     cadence_rows,
-    new_customer_condition,
+    entered_count,
+    first_orders,
     ranked_revenue,
     revenue_by_customer,
     satisfaction_filters,
+    stage_counts,
+    stage_totals,
 )
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
 from crm.kpis.periods import Period, month_end
-from crm.kpis.scope import Window, customer_conditions, customer_ids, customers_at, month_starts, window
+from crm.kpis.scope import Scope, Window, customer_ids, customers_at, month_starts, scope_for, window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from crm.satisfaction import monthly_trend
 from db.engine import Sessions
-from db.models import Customer, Order, StageChange, User
+from db.models import Customer, StageChange, User
 
 CURVE_POINTS = 100
 CLASS_DIMENSIONS = ("value_tier", "size_class", "importance")
 
 
-def _setup(session: Session, actor: Actor, period: Period, filters: KpiFilters) -> tuple[Window, list[Any]]:
-    return window(session, period, utcnow()), customer_conditions(actor, filters)
+def _setup(session: Session, actor: Actor, period: Period, filters: KpiFilters) -> tuple[Window, Scope]:
+    return window(session, period, utcnow()), scope_for(actor, filters)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -55,10 +58,9 @@ def funnel(
     stage in the period ("moved_on": potential -> intent or signed, intent -> signed) and conversion = moved_on ÷
     in_period (None without a denominator). Drill key: the stage."""
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
-        from_, stage, exist = customers_at(w.as_of, w.now)
-        rows = select(stage.label("stage")).select_from(from_).where(*conditions, *exist).subquery()
-        at_end = {str(s): int(n) for s, n in session.execute(select(rows.c.stage, func.count()).group_by(rows.c.stage))}
+        w, scope = _setup(session, actor, period, filters)
+        at_end = stage_totals(stage_counts(session, w.as_of, w.now, scope))
+        at_start = stage_totals(stage_counts(session, w.start_at, w.now, scope))
         later = {"potential": ("intent", "signed"), "intent": ("signed",)}
         moved = session.execute(
             select(
@@ -75,31 +77,13 @@ def funnel(
                     )
                     for s in PROSPECT_STAGES
                 )
+            ).where(
+                scope.records(StageChange.customer_id),
+                StageChange.changed_at >= w.start_at,
+                StageChange.changed_at < w.as_of,
             )
-            .join(Customer, Customer.id == StageChange.customer_id)
-            .where(*conditions, StageChange.changed_at >= w.start_at, StageChange.changed_at < w.as_of)
         ).one()
-        in_period: dict[str, int] = {}
-        for s in PROSPECT_STAGES:
-            from_, stage_then, exist_then = customers_at(w.start_at, w.now)
-            entered = (
-                select(StageChange.id)
-                .where(
-                    StageChange.customer_id == Customer.id,
-                    StageChange.to_stage == s,
-                    StageChange.changed_at >= w.start_at,
-                    StageChange.changed_at < w.as_of,
-                )
-                .exists()
-            )
-            in_period[s] = int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(from_)
-                    .where(*conditions, or_(and_(*exist_then, stage_then == s), entered))
-                )
-                or 0
-            )
+        in_period = {s: at_start[s] + entered_count(session, w, scope, (s,)) for s in PROSPECT_STAGES}
     result = []
     for s in STAGES:
         row: dict[str, Any] = {"stage": s, "customers": at_end.get(s, 0)}
@@ -120,12 +104,12 @@ def by_class(
     importance), class ("none": not classed), customers, revenue (Decimal)}. Drill key: "dimension:class"."""
     columns = [getattr(Customer, d) for d in CLASS_DIMENSIONS]
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
+        w, scope = _setup(session, actor, period, filters)
         from_, _, exist = customers_at(w.as_of, w.now)
         counted = session.execute(
-            select(*columns, func.count()).select_from(from_).where(*conditions, *exist).group_by(*columns)
+            select(*columns, func.count()).select_from(from_).where(*scope.conditions, *exist).group_by(*columns)
         ).all()
-        revenue = revenue_by_customer(w, conditions)
+        revenue = revenue_by_customer(w, scope)
         earned = session.execute(
             select(*columns, func.sum(revenue.c.revenue))
             .select_from(revenue)
@@ -151,8 +135,8 @@ def concentration_curve(
     (1, 1), buying customers largest first, at most about 100 points picked in SQL (window functions; a row is kept
     where its rank crosses a percentile of the customers: (rank * 100) mod n < 100)."""
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
-        ranked = ranked_revenue(revenue_by_customer(w, conditions))
+        w, scope = _setup(session, actor, period, filters)
+        ranked = ranked_revenue(revenue_by_customer(w, scope))
         points = session.execute(
             select(ranked.c.rn, ranked.c.n, ranked.c.cum, ranked.c.total)
             .where((ranked.c.rn * CURVE_POINTS) % ranked.c.n < CURVE_POINTS)
@@ -172,13 +156,13 @@ def by_region_and_industry(
     """Customers at the period's end and the period's revenue per region and industry: rows {region, industry
     ("none" when not recorded), customers, revenue}. Drill key: "region:x,industry:y"."""
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
+        w, scope = _setup(session, actor, period, filters)
         from_, _, exist = customers_at(w.as_of, w.now)
         keys = (Customer.region, Customer.industry)
         counted = session.execute(
-            select(*keys, func.count()).select_from(from_).where(*conditions, *exist).group_by(*keys)
+            select(*keys, func.count()).select_from(from_).where(*scope.conditions, *exist).group_by(*keys)
         ).all()
-        revenue = revenue_by_customer(w, conditions)
+        revenue = revenue_by_customer(w, scope)
         earned = session.execute(
             select(*keys, func.sum(revenue.c.revenue))
             .select_from(revenue)
@@ -212,20 +196,8 @@ def new_vs_churned_by_month(
     key "YYYY-MM"."""
     months = period.months()
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
-        firsts = (
-            select(func.min(Order.order_date).label("first_order"))
-            .join(Customer, Customer.id == Order.customer_id)
-            .where(
-                *conditions,
-                *new_customer_condition(w),
-                Order.archived_at.is_(None),
-                Order.order_date >= period.start,
-                Order.order_date <= period.end,
-            )
-            .group_by(Order.customer_id)
-            .subquery()
-        )
+        w, scope = _setup(session, actor, period, filters)
+        firsts = first_orders(w, scope)
         day_starts = [max(period.start, m) for m in months]
         new_rows = select(_month_bucket(firsts.c.first_order, day_starts).label("month")).subquery()
         new: dict[int, int] = dict(
@@ -237,9 +209,8 @@ def new_vs_churned_by_month(
                 StageChange.customer_id.label("customer_id"),
                 _month_bucket(StageChange.changed_at, instants).label("month"),
             )
-            .join(Customer, Customer.id == StageChange.customer_id)
             .where(
-                *conditions,
+                scope.records(StageChange.customer_id),
                 StageChange.to_stage == "churned",
                 StageChange.changed_at >= w.start_at,
                 StageChange.changed_at < w.as_of,
@@ -301,8 +272,8 @@ def cadence_by_owner(
     """Cadence compliance per owner at the period's end: rows {owner_id, owner, customers, in_cadence, compliance},
     lowest compliance first. Drill: cadence_compliance with the key "owner:ID"."""
     with sessions.read() as session:
-        w, conditions = _setup(session, actor, period, filters)
-        from_, in_cadence, where = cadence_rows(session, w, conditions)
+        w, scope = _setup(session, actor, period, filters)
+        from_, in_cadence, where = cadence_rows(session, w, list(scope.conditions))
         rows = (
             select(Customer.owner_id.label("owner_id"), in_cadence.label("in_cadence"))
             .select_from(from_)

@@ -166,7 +166,7 @@ def _customers(
         )
         order = (signed.c.signed_at.desc(), Customer.id)
     elif code in ("revenue", "revenue_top20_share", "customers_making_80"):
-        revenue = revenue_by_customer(w, [])
+        revenue = revenue_by_customer(w, None)
         ranked = ranked_revenue(revenue)
         query = select(
             *columns,

@@ -78,6 +78,30 @@ def customer_conditions(actor: Actor, filters: KpiFilters) -> list[ColumnElement
     return conditions
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The customers the figures count: conditions on customers, and how a record's customer_id is held to them."""
+
+    conditions: tuple[ColumnElement[bool], ...]
+    everyone: bool  # no filter and the whole company: only archived customers are left out
+
+    def records(self, customer_id: Any) -> ColumnElement[bool]:
+        """The record's customer is counted: NOT IN the (few) archived customers when everyone counts, else EXISTS
+        the customer under the conditions (a key lookup per record, never a list of every customer's id)."""
+        # correlate_except: the customers table stays the subquery's own even where the outer query joins it.
+        if self.everyone:
+            archived = select(Customer.id).where(Customer.archived_at.is_not(None)).correlate_except(Customer)
+            return customer_id.not_in(archived)
+        own = select(Customer.id).where(Customer.id == customer_id, *self.conditions).correlate_except(Customer)
+        return own.exists()
+
+
+def scope_for(actor: Actor, filters: KpiFilters) -> Scope:
+    """The scope of the actor (staff: their own customers) under the filters."""
+    conditions = customer_conditions(actor, filters)
+    return Scope(tuple(conditions), everyone=len(conditions) == 1 and filters.is_empty())
+
+
 def customer_ids(actor: Actor, filters: KpiFilters) -> Select[Any]:
     """SELECT of the ids of the customers the figures count."""
     return select(Customer.id).where(*customer_conditions(actor, filters))

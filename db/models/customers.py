@@ -78,6 +78,8 @@ class Customer(Versioned, Base):
     audit_ignored_fields: ClassVar[frozenset[str]] = frozenset({"name_key", "stage_changed_at"})
     __table_args__ = (
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
+        # 0017_kpi_indexes: the dashboard's customers per stage and tier, index-only in group order.
+        Index("ix_customers_kpi_stage", "lifecycle_stage", "value_tier", "archived_at", "created_at"),
         # Each sort of the list (0012_customer_sort_indexes): the column then id, the list's tie-breaker, so a
         # page is read in order from the index even where thousands of customers share a value.
         Index("ix_customers_archived_name_id", "archived_at", "name", "id"),
@@ -142,7 +144,11 @@ class Order(Versioned, Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     notes: Mapped[str | None] = mapped_column(Text)
     # Covers the classification's per-customer aggregates (migration 0002) and customer order lists.
-    __table_args__ = (Index("ix_orders_customer_rfm", "customer_id", "order_date", "amount", "archived_at"),)
+    __table_args__ = (
+        Index("ix_orders_customer_rfm", "customer_id", "order_date", "amount", "archived_at"),
+        # 0017_kpi_indexes: a period's orders and revenue per customer, index-only (crm/kpis).
+        Index("ix_orders_kpi_date", "order_date", "customer_id", "amount", "archived_at"),
+    )
 
 
 class Contract(Versioned, Base):
@@ -177,7 +183,11 @@ class StageChange(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    __table_args__ = (Index("ix_stage_changes_customer_at", "customer_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_customer_at", "customer_id", "changed_at"),
+        # 0017_kpi_indexes: each customer's first change after an instant, index-only (crm/kpis).
+        Index("ix_stage_changes_kpi", "customer_id", "changed_at", "id", "from_stage", "to_stage"),
+    )
 
 
 class CustomerSearchText(Base):

@@ -65,6 +65,8 @@ class FollowUpTask(Versioned, Base):
         # 0003_follow_ups: the customer's earliest open task; done per owner and period.
         Index("ix_follow_up_tasks_customer_status_due", "customer_id", "status", "due_at"),
         Index("ix_follow_up_tasks_owner_status_completed", "owner_id", "status", "completed_at"),
+        # 0017_kpi_indexes: open and overdue follow-ups of the dashboard's customers, index-only (crm/kpis).
+        Index("ix_follow_up_tasks_kpi", "status", "due_at", "archived_at", "customer_id"),
     )
 
 
