@@ -8,9 +8,11 @@ from sqlalchemy import ColumnElement, String, cast, select
 from sqlalchemy.orm import Session
 
 from crm.platform.errors import NotFound, PermissionDenied
-from crm.platform.permissions import Actor, require
+from crm.platform.permissions import Actor, allowed, require
 from crm.platform.settings import get_setting
 from db.models import Customer, Setting
+
+STAFF_MAY_READ = "staff_can_read_all"  # the setting letting staff read every customer (OPERATIONS' third column)
 
 
 def masks_contacts(actor: Actor) -> bool:
@@ -18,12 +20,31 @@ def masks_contacts(actor: Actor) -> bool:
     return not actor.can("contacts.unmasked")
 
 
+def staff_may_read(session: Session) -> bool:
+    """Tell whether the settings let staff read every customer."""
+    return bool(get_setting(session, STAFF_MAY_READ))
+
+
+def permits(session: Session, actor: Actor, operation: str, *, owner_id: int | None) -> bool:
+    """Tell whether the actor may do the operation on a record of a customer with this owner (OPERATIONS).
+
+    The setting is read only when it decides (staff on someone else's customer), so other roles' reads cost
+    no statement more.
+    """
+    own = actor.id is not None and owner_id == actor.id
+    if allowed(actor, operation, own=own, staff_may_read=False):
+        return True
+    if own or not allowed(actor, operation, own=False, staff_may_read=True):
+        return False
+    return staff_may_read(session)
+
+
 def visibility(session: Session, actor: Actor) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions limiting customers to those the actor may read."""
     require(actor, "customers.view")
-    if actor.can("customers.view_all"):
+    if allowed(actor, "customers.view", own=False, staff_may_read=False):
         return []
-    if get_setting(session, "staff_can_read_all"):
+    if allowed(actor, "customers.view", own=False, staff_may_read=True) and staff_may_read(session):
         return []
     return [Customer.owner_id == actor.id]
 
@@ -35,17 +56,14 @@ def reads_all(session: Session, actor: Actor) -> bool:
 
 def can_edit(actor: Actor, owner_id: int | None) -> bool:
     """Tell whether the actor may change a customer with this owner (and its contacts, orders, contracts)."""
-    if actor.can("customers.edit_all"):
-        return True
-    return actor.can("customers.edit_own") and actor.id is not None and owner_id == actor.id
+    own = actor.id is not None and owner_id == actor.id
+    return allowed(actor, "customers.edit", own=own, staff_may_read=False)
 
 
 def can_read(session: Session, actor: Actor, owner_id: int | None) -> bool:
     """Tell whether the actor may read a customer with this owner."""
     require(actor, "customers.view")
-    if actor.can("customers.view_all") or (actor.id is not None and owner_id == actor.id):
-        return True
-    return bool(get_setting(session, "staff_can_read_all"))
+    return permits(session, actor, "customers.view", owner_id=owner_id)
 
 
 def load_readable(session: Session, actor: Actor, customer_id: int) -> Customer:
