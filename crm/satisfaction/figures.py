@@ -48,6 +48,7 @@ SMALL_SAMPLE = 30  # NPS responses under which the figure is marked a small samp
 Z_95 = 1.96
 PROMOTER_MIN, PASSIVE_MIN = 9, 7  # NPS 9-10 promoters, 7-8 passives, 0-6 detractors
 SATISFIED_MIN = 4  # overall 4-5
+MONTHS_PER_STATEMENT = 120  # a trend's months per UNION ALL (SQLite takes at most 500 SELECTs in one)
 Key = str | int | None
 # The responses table under other names, made once: building an alias adapts every column (some 20 ms a call).
 _LATER = aliased(SurveyResponse, name="later")
@@ -445,8 +446,9 @@ def monthly_trend(
             )
             for index in range(len(months))
         ]
-        for index, *values in session.execute(union_all(*parts)):
-            tallies[int(index)] = _tally(values)
+        for first in range(0, len(parts), MONTHS_PER_STATEMENT):
+            for index, *values in session.execute(union_all(*parts[first : first + MONTHS_PER_STATEMENT])):
+                tallies[int(index)] = _tally(values)
     return [
         MonthFigures(month, tally.csat, tally.nps, tally.responses)
         for month, tally in ((m, tallies.get(i, _Tally())) for i, m in enumerate(months))
@@ -631,12 +633,10 @@ def fallen_scores(
     _check_period(start, end)
     with sessions.read() as session:
         scope = _scope(session, actor, start, end, filters)
+        customer = (SurveyResponse.customer_id + literal_column("0")).label("customer_id")  # as in _recoveries
         latest_at = (
-            _responses(
-                [SurveyResponse.customer_id.label("customer_id"), func.max(SurveyResponse.responded_at).label("at")],
-                scope,
-            )
-            .group_by(SurveyResponse.customer_id)
+            _responses([customer, func.max(SurveyResponse.responded_at).label("at")], scope)
+            .group_by(customer)
             .subquery("latest_at")
         )
         same, before = _SAME, _BEFORE

@@ -379,6 +379,18 @@ def test_the_trend_has_every_month_an_empty_one_with_no_data(sessions: Sessions,
     assert trend[1].csat == Csat() and trend[1].nps == Nps()
 
 
+def test_a_trend_of_twelve_years_has_every_month(sessions: Sessions, company: Company) -> None:
+    someone = customer(sessions, company.staff)
+    respond(sessions, someone, dt.datetime(2015, 1, 10, 2, tzinfo=dt.UTC), overall=3)
+    respond(sessions, someone, local(12, 10), overall=5)
+    trend = monthly_trend(sessions, actor=company.manager, start=dt.date(2015, 1, 1), end=dt.date(2026, 12, 31))
+    assert len(trend) == 144 and trend[-1].month == dt.date(2026, 12, 1)  # read 120 months per statement
+    assert [(m.month, m.csat.mean) for m in trend if m.responses] == [
+        (dt.date(2015, 1, 1), 3.0),
+        (dt.date(2026, 12, 1), 5.0),
+    ]
+
+
 def test_a_trend_starting_mid_month_counts_from_its_first_day(sessions: Sessions, company: Company) -> None:
     someone = customer(sessions, company.staff)
     respond(sessions, someone, local(3, 14), overall=1)
