@@ -473,7 +473,7 @@ def test_a_manager_dry_runs_and_imports_a_file_of_responses(
     signed_in: Callable[[str], AppTest], role_accounts: Sessions
 ) -> None:
     """As a manager, I upload a file of two responses, one with an NPS of 11: the dry run names the bad row and
-    writes nothing; the import writes the good one; importing the file again adds nothing."""
+    writes nothing; the import writes the good one; a dry run of the same file then finds it already imported."""
     staff = _actor(role_accounts, "staff")
     make_customer(role_accounts, owner=staff, name="Acme Trading")
     with role_accounts.read() as session:
@@ -502,12 +502,10 @@ def test_a_manager_dry_runs_and_imports_a_file_of_responses(
     assert t("imports.panel.done") in [s.value for s in at.success]
     with role_accounts.read() as session:
         assert [(r.nps, r.comment) for r in session.scalars(select(SurveyResponse))] == [(9, "Fine")]
-    at.button(key="satisfaction_import_run").click().run()
+    at.button(key="satisfaction_import_dry_run").click().run()
     _fine(at)
     counts = {m.label: m.value for m in at.metric}
     assert (counts[t("satisfaction.page.import.added")], counts[t("satisfaction.page.import.already")]) == ("0", "1")
-    with role_accounts.read() as session:
-        assert len(session.scalars(select(SurveyResponse)).all()) == 1
 
 
 @pytest.fixture
