@@ -42,6 +42,8 @@ CLEARS: dict[str, tuple[str, ...]] = {
     "satisfaction": ("kpis", "classification", "satisfaction"),
     # a survey template or campaign saved (the satisfaction page's lists)
     "satisfaction_settings": ("satisfaction",),
+    # a KPI target set on the dashboard (its cards' marks and the targets list)
+    "kpi_target": ("kpis",),
 }
 # A classification write (classes recomputed or overridden, thresholds, credit events, service policies) calls
 # ui.classification.reads.clear_classification_reads, which clears the classification reads and the overview.

@@ -65,6 +65,7 @@ def drill_section(actor: Actor) -> None:
             return
         if not rows and page > 0:  # the list shrank under a later page: back to the first
             rows, total = cached_drill(actor, code, key, view.period, view.filters, 0, PAGE_SIZE)
+        st.caption(t("dashboard.drill.count", count=number(total)))
         frame, links = rows_frame(rows)
         column_config: dict[str, Any] = {}
         if links is not None:

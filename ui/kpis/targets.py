@@ -17,7 +17,8 @@ from crm.platform.permissions import Actor
 from ui.i18n import lang, lang_key, t
 from ui.kpis import keys
 from ui.kpis.filters import current_view
-from ui.kpis.reads import cached_kpis, cached_target_list, clear_kpi_reads
+from ui.kpis.reads import cached_kpis, cached_target_list
+from ui.reads import clear_after
 from ui.state import company_today, get_sessions
 from ui.widgets import data_table, field_error, form_errors, form_token, run_action
 
@@ -136,5 +137,5 @@ def _target_form(actor: Actor, period_key: str) -> None:
         success=t("dashboard.targets.saved"),
     )
     if saved is not None:
-        clear_kpi_reads()
+        clear_after("kpi_target")
         st.rerun()

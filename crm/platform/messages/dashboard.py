@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # drill-down
     "dashboard.drill.title": ("{what} · {period}", "{what} · {period}"),
     "dashboard.drill.close": ("Close", "关闭"),
+    "dashboard.drill.count": (
+        "{count} in all, the same filters as the figures.",
+        "共 {count} 条，筛选条件与指标相同。",
+    ),
     "dashboard.drill.empty": ("Nothing to list for this figure.", "该指标下没有可列出的记录。"),
     "dashboard.drill.open": ("360", "360"),
     "dashboard.drill.open_text": ("Open", "打开"),
