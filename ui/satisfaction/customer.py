@@ -24,7 +24,7 @@ def customer_satisfaction_tab(sessions: Sessions, actor: Actor, customer_id: int
     st.markdown(f"**{t('satisfaction.page.customer_responses', n=len(rows))}**")
     if rows:
         table_key = f"{keys.CUSTOMER_RECORD}_table"
-        frame = response_frame(rows)
+        frame = response_frame(rows, customer=False)
         event = data_table(
             frame, hide_index=True, width="stretch", key=table_key, on_select="rerun", selection_mode="single-row"
         )

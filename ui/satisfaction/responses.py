@@ -198,10 +198,12 @@ def _row_values(row: ResponseRow) -> dict[str, Any]:
     }
 
 
-def response_frame(rows: list[ResponseRow]) -> pd.DataFrame:
-    names = _columns()
+def response_frame(rows: list[ResponseRow], *, customer: bool = True) -> pd.DataFrame:
+    """The responses as the table shows them (without the customer's column in that customer's own view)."""
+    names = {k: v for k, v in _columns().items() if customer or k != "customer"}
     return pd.DataFrame(
-        [{names[k]: v for k, v in _row_values(row).items()} for row in rows], columns=list(names.values())
+        [{names[k]: v for k, v in _row_values(row).items() if k in names} for row in rows],
+        columns=list(names.values()),
     )
 
 
