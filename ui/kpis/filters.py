@@ -29,7 +29,7 @@ DEFAULT_PERIOD_KEY = "last12"
 NO_TIER = "none"  # customers not yet given a value tier
 MONTHS_OFFERED, QUARTERS_OFFERED, YEARS_OFFERED = 36, 12, 6
 ALL = "*"  # the choice "All" of a filter (a selectbox holding None would show no choice at all)
-KIND_OF_KEY = {"month": "month", "quarter": "quarter", "year": "year", "last_12_months": "last_12_months"}
+PERIOD_KINDS = ("last_12_months", "month", "quarter", "year", "custom")  # in the picker's order
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,6 @@ class DashboardView:
     def query(self) -> dict[str, str]:
         """The view as the URL's query string."""
         return {PERIOD_PARAM: self.period.key(), **self.filters.to_query()}
-
-    def cache_key(self) -> tuple[str, str, str, str]:
-        """A hashable, stable key for cached reads: the period (its dates, for "last12") and the filters."""
-        return (self.period.kind, self.period.start.isoformat(), self.period.end.isoformat(), self.filters.key())
 
 
 def view_of(query: dict[str, str], today: dt.date) -> tuple[DashboardView, bool]:
@@ -160,7 +156,7 @@ def filter_bar(actor: Actor) -> DashboardView:
     owners = {c.id: c.label for c in cached_owner_choices(actor)}
     departments = dict(cached_department_choices(actor, lang()))
     top = st.columns([1.1, 1.5, 1.7, 1.7], vertical_alignment="bottom")
-    kind = _select(top[0], t("dashboard.filter.period"), (*KIND_OF_KEY, "custom"), keys.PERIOD_KIND, _kind_label)
+    kind = _select(top[0], t("dashboard.filter.period"), PERIOD_KINDS, keys.PERIOD_KIND, _kind_label)
     period = _period_picker(top[1], kind, view.period, today)
     owner = _filter(
         top[2],
