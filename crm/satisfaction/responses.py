@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm.follow_ups import close_task, rule_settings, run_rules_for_customers
@@ -354,7 +354,9 @@ def _check_date(session: Session, day: dt.date | None, errors: ValidationCollect
 
 
 def _check_task(session: Session, data: ResponseInput, errors: ValidationCollector) -> None:
-    task = session.get(FollowUpTask, data.task_id) if _is_int(data.task_id) else None
+    # Locked, so that a task another save is closing right now is read as that save leaves it: two people answering
+    # one survey task at once record one response, not two (found by python -m crm stress on PostgreSQL).
+    task = session.get(FollowUpTask, data.task_id, with_for_update=True) if _is_int(data.task_id) else None
     if task is None or task.archived_at is not None or task.customer_id != data.customer_id:
         errors.add("task_id", "satisfaction.error.task_not_customers")
     elif task.status != "open":
@@ -387,6 +389,10 @@ def insert_response(
     run_rules=False leaves the low_survey rule to the caller, who runs it once for many responses (the import).
     """
     now = clock.utcnow()
+    if data.campaign_id is None and data.complaint_id is None:
+        # Recorded without naming the campaign that asked: it answers the customer's open membership anyway,
+        # so the campaign's response rate and its survey task do not wait for someone to pick it.
+        data = replace(data, campaign_id=_open_membership(session, data.customer_id, data.responded_on))
     alert = is_alert(data.overall, data.nps, alert_thresholds(session))
     response = SurveyResponse(
         customer_id=data.customer_id,
@@ -420,6 +426,23 @@ def insert_response(
     if alert and run_rules:
         run_rules_for_customers(session, actor=actor, customer_ids=[data.customer_id], codes=[ALERT_RULE])
     return response
+
+
+def _open_membership(session: Session, customer_id: int, responded_on: dt.date) -> int | None:
+    """The latest campaign running on that day of which the customer is a member that has not answered yet."""
+    return session.scalar(
+        select(SurveyCampaign.id)
+        .join(SurveyCampaignMember, SurveyCampaignMember.campaign_id == SurveyCampaign.id)
+        .where(
+            SurveyCampaignMember.customer_id == customer_id,
+            SurveyCampaignMember.response_id.is_(None),
+            SurveyCampaign.archived_at.is_(None),
+            SurveyCampaign.starts_on <= responded_on,
+            or_(SurveyCampaign.ends_on.is_(None), SurveyCampaign.ends_on >= responded_on),
+        )
+        .order_by(SurveyCampaign.starts_on.desc(), SurveyCampaign.id.desc())
+        .limit(1)
+    )
 
 
 def _tasks_answered(session: Session, data: ResponseInput) -> set[int]:

@@ -517,3 +517,36 @@ def test_a_campaign_runs_only_between_its_start_and_end(sessions: Sessions, worl
         run_campaign(sessions, actor=world.manager, campaign_id=campaign_id, now=late)
     assert caught.value.key == "satisfaction.campaign.ended"
     assert members(sessions, campaign_id) == set()
+
+
+def test_a_response_recorded_without_naming_the_campaign_answers_the_customers_open_membership(
+    sessions: Sessions, world: World
+) -> None:
+    """Staff record a survey a campaign asked for but leave its campaign box empty: the membership is answered and
+    the survey task done all the same; another member who has not answered stays unanswered."""
+    from crm.satisfaction.responses import ResponseInput, record_response
+
+    today = dt.date.today()
+    asked, checked = (customer(sessions, owner_id=world.staff.id) for _ in range(2))
+    campaign_id, _ = create_and_run(sessions, world, starts_on=today - dt.timedelta(days=10), ends_on=None)
+    response_id = record_response(
+        sessions,
+        actor=world.staff,
+        data=ResponseInput(
+            customer_id=asked,
+            responded_on=today,
+            channel="phone",
+            template_id=world.template_id,
+            scores={},
+            overall=4,
+            nps=9,
+        ),
+    )
+    with sessions.read() as session:
+        member = session.get_one(SurveyCampaignMember, (campaign_id, asked))
+        assert member.response_id == response_id
+        assert session.get_one(SurveyResponse, response_id).campaign_id == campaign_id
+        assert session.get_one(FollowUpTask, member.task_id).status == "done"
+        assert session.get_one(SurveyCampaignMember, (campaign_id, checked)).response_id is None
+    view = get_campaign(sessions, actor=world.viewer, campaign_id=campaign_id)
+    assert (view.responded, view.members) == (1, 2)
