@@ -15,7 +15,7 @@ from ui.state import get_sessions
 SECTIONS = (
     Section("users", "admin.tab.users", users_section, "users.manage"),
     Section("audit", "admin.tab.audit", audit_section),  # the page's own permission, audit.view
-    Section("settings", "admin.tab.settings", settings_section, "users.manage"),
+    Section("settings", "admin.tab.settings", settings_section, "settings.manage"),
     Section("departments", "admin.tab.departments", departments_section, "departments.manage"),
 )
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from crm.classification.admin import record_credit_event, save_policies, set_override
 from crm.classification.judged import set_judged
+from crm.classification.reads import visible_customers
 from crm.classification.service import Thresholds, preview_thresholds, recompute
 from crm.complaints.departments import (
     DepartmentInput,
@@ -516,6 +517,13 @@ def _in_list(c: Cell) -> bool:
 def _picked(c: Cell) -> bool:
     made = c.customer()
     return c.act(lambda: made.id in {p.id for p in pick_customers(c.sessions, actor=c.actor, search=made.name)})
+
+
+@runs("customers.view", "offered by the classification page's picker")
+def _classification_picker(c: Cell) -> bool:
+    made = c.customer()
+    rows = lambda: visible_customers(c.sessions, actor=c.actor, search=made.name)  # noqa: E731
+    return c.act(lambda: made.id in {row["id"] for row in rows()})
 
 
 @runs("customers.view", "the timeline")
