@@ -139,7 +139,7 @@ def concentration_curve(
         ranked = ranked_revenue(revenue_by_customer(w, scope))
         points = session.execute(
             select(ranked.c.rn, ranked.c.n, ranked.c.cum, ranked.c.total)
-            .where((ranked.c.rn * CURVE_POINTS) % ranked.c.n < CURVE_POINTS)
+            .where(ranked.c.revenue > 0, (ranked.c.rn * CURVE_POINTS) % ranked.c.n < CURVE_POINTS)
             .order_by(ranked.c.rn)
         ).all()
     curve: list[dict[str, Any]] = [{"customer_share": 0.0, "revenue_share": 0.0, "customers": 0}]

@@ -303,38 +303,40 @@ def revenue_by_customer(w: Window, scope: Scope | None) -> Any:
 
 
 def ranked_revenue(revenue: Any) -> Any:
-    """Subquery over the buying customers (revenue > 0), largest first: revenue, rn, cum (running total), n, total."""
+    """Subquery over the customers of revenue_by_customer, largest first: customer_id, revenue, orders, rn (rank),
+    cum (running total), and over the buying ones (revenue > 0, who come first) n (how many) and total (their
+    revenue). Lists and curves keep `revenue > 0`."""
     order = (revenue.c.revenue.desc(), revenue.c.customer_id)
-    return (
-        select(
-            revenue.c.customer_id,
-            revenue.c.revenue,
-            func.row_number().over(order_by=order).label("rn"),
-            func.sum(revenue.c.revenue).over(order_by=order, rows=(None, 0)).label("cum"),
-            func.count().over().label("n"),
-            func.sum(revenue.c.revenue).over().label("total"),
-        )
-        .where(revenue.c.revenue > 0)
-        .subquery()
-    )
+    buying = revenue.c.revenue > 0
+    return select(
+        revenue.c.customer_id,
+        revenue.c.revenue,
+        revenue.c.orders,
+        func.row_number().over(order_by=order).label("rn"),
+        func.sum(revenue.c.revenue).over(order_by=order, rows=(None, 0)).label("cum"),
+        func.sum(case((buying, 1), else_=0)).over().label("n"),
+        func.sum(case((buying, revenue.c.revenue), else_=0)).over().label("total"),
+    ).subquery()
 
 
 def _revenue(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    revenue = revenue_by_customer(w, scope)
-    total, orders, buyers = session.execute(
-        select(func.sum(revenue.c.revenue), func.sum(revenue.c.orders), func.count())
-    ).one()
-    total = Decimal(total or 0).quantize(Decimal("0.01"))
-    ranked = ranked_revenue(revenue)
-    n, positive, top, making = session.execute(
+    ranked = ranked_revenue(revenue_by_customer(w, scope))
+    buying = ranked.c.revenue > 0
+    total, orders, buyers, n, positive, top, making = session.execute(
         select(
+            func.sum(ranked.c.revenue),
+            func.sum(ranked.c.orders),
+            func.count(),
             func.max(ranked.c.n),
             func.max(ranked.c.total),
             # rn <= ceil(n / 5), without a division (integer division differs between the databases)
-            func.sum(case((ranked.c.rn * 5 <= ranked.c.n + 4, ranked.c.revenue), else_=0)),
-            func.sum(case((ranked.c.cum - ranked.c.revenue < ranked.c.total * REVENUE_SHARE, 1), else_=0)),
+            func.sum(case((and_(buying, ranked.c.rn * 5 <= ranked.c.n + 4), ranked.c.revenue), else_=0)),
+            func.sum(
+                case((and_(buying, ranked.c.cum - ranked.c.revenue < ranked.c.total * REVENUE_SHARE), 1), else_=0)
+            ),
         )
     ).one()
+    total = Decimal(total or 0).quantize(Decimal("0.01"))
     n = int(n or 0)
     positive = Decimal(positive or 0)
     top = Decimal(top or 0)

@@ -173,7 +173,7 @@ def _customers(
             ranked.c.revenue,
             ranked.c.rn.label("rank"),
             (ranked.c.cum / ranked.c.total).label("cumulative_share"),
-        ).join(ranked, ranked.c.customer_id == Customer.id)
+        ).join(ranked, and_(ranked.c.customer_id == Customer.id, ranked.c.revenue > 0))
         if code == "revenue_top20_share":
             query = query.where(ranked.c.rn * 5 <= ranked.c.n + 4)
         elif code == "customers_making_80":

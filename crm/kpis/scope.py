@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, Subquery, case, select
+from sqlalchemy.orm import Session, aliased
 
 from crm.kpis.definitions import KpiFilters
 from crm.kpis.periods import Period
@@ -109,19 +109,27 @@ def customer_ids(actor: Actor, filters: KpiFilters) -> Select[Any]:
 
 def first_change_since(instant: dt.datetime) -> Subquery:
     """Each customer's first stage change at or after the instant: its from_stage is the stage held at the instant
-    (None: the customer was created after it). Customers without one still hold their current stage."""
-    ranked = (
-        select(
-            StageChange.customer_id.label("customer_id"),
-            StageChange.from_stage.label("from_stage"),
-            func.row_number()
-            .over(partition_by=StageChange.customer_id, order_by=(StageChange.changed_at, StageChange.id))
-            .label("rn"),
-        )
+    (None: the customer was created after it). Customers without one still hold their current stage.
+
+    The customers changed since the instant come from a range of the changes' time index; each one's first change
+    is then one lookup in (customer_id, changed_at, id, from_stage): a short period costs its own changes, not a
+    pass over everyone's history.
+    """
+    changed = (
+        select(StageChange.customer_id.label("customer_id"))
         .where(StageChange.changed_at >= instant)
+        .distinct()
         .subquery()
     )
-    return select(ranked.c.customer_id, ranked.c.from_stage).where(ranked.c.rn == 1).subquery()
+    later = aliased(StageChange)
+    held = (
+        select(later.from_stage)
+        .where(later.customer_id == changed.c.customer_id, later.changed_at >= instant)
+        .order_by(later.changed_at, later.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(changed.c.customer_id, held.label("from_stage")).subquery()
 
 
 def stage_at(first: Subquery | None) -> Any:

@@ -185,8 +185,9 @@ class StageChange(Base):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     __table_args__ = (
         Index("ix_stage_changes_customer_at", "customer_id", "changed_at"),
-        # 0017_kpi_indexes: each customer's first change after an instant, index-only (crm/kpis).
+        # 0017_kpi_indexes: a period's moves, and each customer's first change after an instant, index-only (crm/kpis).
         Index("ix_stage_changes_kpi", "customer_id", "changed_at", "id", "from_stage", "to_stage"),
+        Index("ix_stage_changes_kpi_at", "changed_at", "to_stage", "from_stage", "customer_id"),
     )
 
 

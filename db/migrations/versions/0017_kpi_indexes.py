@@ -2,8 +2,9 @@
 
 - customers (lifecycle_stage, value_tier, archived_at, created_at): customers per stage and tier, in group order;
 - orders (order_date, customer_id, amount, archived_at): a period's orders, revenue per customer, first orders;
-- stage_changes (customer_id, changed_at, id, from_stage, to_stage): each customer's first change after an instant
-  (the stage it held then) and the moves of a period;
+- stage_changes (changed_at, to_stage, from_stage, customer_id): a period's moves (churned, converted, entered) and
+  the customers changed since an instant; (customer_id, changed_at, id, from_stage, to_stage): each of those
+  customers' first change after the instant (the stage it held then), one lookup each;
 - follow_up_tasks (status, due_at, archived_at, customer_id): open and overdue follow-ups.
 
 Revision ID: 0017_kpi_indexes
@@ -22,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = (
     ("ix_customers_kpi_stage", "customers", ["lifecycle_stage", "value_tier", "archived_at", "created_at"]),
     ("ix_orders_kpi_date", "orders", ["order_date", "customer_id", "amount", "archived_at"]),
+    ("ix_stage_changes_kpi_at", "stage_changes", ["changed_at", "to_stage", "from_stage", "customer_id"]),
     ("ix_stage_changes_kpi", "stage_changes", ["customer_id", "changed_at", "id", "from_stage", "to_stage"]),
     ("ix_follow_up_tasks_kpi", "follow_up_tasks", ["status", "due_at", "archived_at", "customer_id"]),
 )
