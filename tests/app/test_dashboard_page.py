@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
+import streamlit as st
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +20,7 @@ from crm.platform.users import get_user
 from db.engine import Sessions
 from db.models import Customer
 from tests.app.conftest import TIMEOUT
+from tests.app.test_query_counts import counting_statements
 from tests.crm.classification.classification_data import add_customer, add_orders
 from ui.navigation import PROJECT_ROOT
 from ui.reads import clear_after
@@ -215,3 +217,28 @@ def test_a_staff_members_save_shows_on_the_managers_next_rerun(
     clear_after("customer")  # what the customer screens call after their save
     at.run()
     assert _metric(at, "Customers") == "4"
+
+
+def test_a_warm_rerun_reads_nothing_and_a_cold_one_does_not_grow_with_the_customers(
+    base: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
+    """The figures are cached per view: a rerun costs the app's own two statements (has_users, the session
+    check), filtered or not; computing them costs the same number of statements for 3 customers and for 23."""
+    at = _open(signed_in("manager"), period="2026-05", tier="high", region="east")
+    with counting_statements() as warm:
+        at.run()
+    assert len(warm) == 2, warm
+
+    st.cache_data.clear()
+    with counting_statements() as few:
+        at.run()
+    staff = _actor(base, "staff")
+    for n in range(20):
+        customer = add_customer(base, f"X{n:02d}", owner_id=staff.id, value_tier="high", region="east")
+        add_orders(base, customer, [(dt.date(2026, 5, 1 + n), "100")])
+    _created_in_january(base)
+    st.cache_data.clear()
+    with counting_statements() as many:
+        at.run()
+    assert _metric(at, "Customers") == "20"
+    assert len(many) == len(few), (len(few), len(many))
