@@ -967,6 +967,26 @@ def _complete(c: Cell) -> bool:
     )
 
 
+# A follow-up given to someone is theirs to do, on whoever's customer: the holder may complete it.
+@runs("follow_ups.log", "complete a follow-up one holds", expect=lambda c: c.can("follow_ups.log"))
+def _complete_held(c: Cell) -> bool:
+    task_id = task_of(c)
+    with transaction(c.sessions, actor=SYSTEM) as session:
+        session.get_one(FollowUpTask, task_id).owner_id = c.actor.id
+    version = version_of(c.sessions, FollowUpTask, task_id)
+    return c.act(
+        lambda: complete_follow_up(
+            c.sessions,
+            actor=c.actor,
+            task_id=task_id,
+            version=version,
+            channel="phone",
+            occurred_at=clock.utcnow() - dt.timedelta(minutes=30),
+            summary="Done",
+        )
+    )
+
+
 @runs("follow_ups.team", "the team overview")
 def _team_overview(c: Cell) -> bool:
     return c.act(lambda: team_overview(c.sessions, actor=c.actor))
@@ -1041,6 +1061,22 @@ def _download(c: Cell) -> bool:
             select(ComplaintAttachment.id).where(ComplaintAttachment.complaint_id == complaint_id)
         )
     return c.act(lambda: download_attachment(c.sessions, actor=c.actor, attachment_id=int(attachment_id)))
+
+
+# A complaint routed to no one is the shared inbox: every staff member may read it and pick it up.
+@runs(
+    "complaints.view",
+    "a complaint routed to no one yet",
+    expect=lambda c: c.allowed("complaints.view") or c.can("complaints.handle"),
+)
+def _unrouted(c: Cell) -> bool:
+    made = c.customer()
+    view = file_complaint(
+        c.sessions,
+        actor=SYSTEM,
+        data=ComplaintInput(customer_id=made.id, channel="phone", description="Noisy fan", severity="low"),
+    )
+    return c.act(lambda: get_complaint(c.sessions, actor=c.actor, complaint_id=view.id))
 
 
 # The queue of every complaint is a work list: staff keep theirs and their department's, whatever the setting.
