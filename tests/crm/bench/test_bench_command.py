@@ -16,8 +16,17 @@ from db.engine import make_engine, make_session_factory, upgrade_database
 from db.models import Complaint, Customer, Order
 
 PAGES_OF = {
-    "manager": {"home", "follow_ups", "customers", "complaints", "classification", "admin"},
-    "staff": {"home", "follow_ups", "customers", "complaints", "classification"},
+    "manager": {
+        "dashboard",
+        "home",
+        "follow_ups",
+        "customers",
+        "complaints",
+        "satisfaction",
+        "classification",
+        "admin",
+    },
+    "staff": {"home", "follow_ups", "customers", "complaints", "satisfaction", "classification"},
 }
 
 
@@ -121,8 +130,8 @@ def test_an_unknown_section_is_refused_with_the_known_ones(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         main(["bench", "--sections", "search,nonsense"])
     assert (
-        "unknown section nonsense; choose from search,follow-ups,classification,import,complaints,satisfaction,pages"
-        in capsys.readouterr().err
+        "unknown section nonsense; choose from search,follow-ups,classification,import,complaints,satisfaction,"
+        "dashboard,pages" in capsys.readouterr().err
     )
 
 
