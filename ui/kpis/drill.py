@@ -12,7 +12,7 @@ import streamlit as st
 
 from crm.platform.i18n import CATALOG
 from crm.platform.permissions import Actor
-from ui.i18n import date, lang, money, number, t
+from ui.i18n import date, day, lang, money, number, t
 from ui.inert import inert
 from ui.kpis import keys
 from ui.kpis.filters import DashboardView, current_view
@@ -22,16 +22,21 @@ from ui.widgets import data_table, pager
 PAGE_SIZE = 20
 CUSTOMER_ID = "customer_id"
 CUSTOMERS_PAGE = "pages/customers.py"
-# Columns whose codes are shown through a vocabulary's labels.
-VOCABULARIES = {
-    "stage": "stage",
-    "tier": "tier",
-    "value_tier": "tier",
-    "severity": "complaints.severity",
-    "status": "complaint_status",
-    "industry": "industry",
-    "region": "region",
+# Columns whose codes are shown through a vocabulary's labels (the first of the catalog's keys that exists).
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "stage": ("stage",),
+    "tier": ("tier",),
+    "value_tier": ("tier",),
+    "severity": ("complaints.severity",),
+    "category": ("complaints.category",),
+    "status": ("complaint_status", "task_status"),
+    "churn_reason": ("churn_reason",),
+    "purpose": ("purpose",),
+    "channel": ("channel", "complaints.channel"),
+    "industry": ("industry",),
+    "region": ("region",),
 }
+SHARE_COLUMNS = {"cumulative_share"}
 MONEY_COLUMNS = {"revenue", "amount"}
 
 
@@ -119,14 +124,18 @@ def _cell(column: str, value: Any) -> Any:
     if value is None:
         return ""
     if column in VOCABULARIES and isinstance(value, str):
-        label_key = f"{VOCABULARIES[column]}.{value}"
-        return t(label_key) if label_key in CATALOG else value
+        for vocabulary in VOCABULARIES[column]:
+            if f"{vocabulary}.{value}" in CATALOG:
+                return t(f"{vocabulary}.{value}")
+        return value
+    if column in SHARE_COLUMNS and isinstance(value, int | float | Decimal):
+        return f"{float(value):.1%}"
     if column in MONEY_COLUMNS and isinstance(value, int | float | Decimal):
         return money(value)
     if isinstance(value, bool):
         return t("common.yes") if value else t("common.no")
     if isinstance(value, dt.datetime):
-        return date(value.date())
+        return day(value)  # the company-local day of the instant
     if isinstance(value, dt.date):
         return date(value)
     if isinstance(value, float | Decimal):
