@@ -12,6 +12,8 @@ import streamlit as st
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
+from crm.kpis import KpiFilters
+from crm.kpis.snapshots import snapshot_month
 from crm.kpis.targets import list_targets
 from crm.platform import clock
 from crm.platform.i18n import t
@@ -242,3 +244,23 @@ def test_a_warm_rerun_reads_nothing_and_a_cold_one_does_not_grow_with_the_custom
         at.run()
     assert _metric(at, "Customers") == "20"
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_the_trend_says_whether_its_months_are_frozen_or_live(
+    base: Sessions, signed_in: Callable[[str], AppTest]
+) -> None:
+    """As a manager reading a trend I am told which months show frozen month-end values and which live ones."""
+    at = _open(signed_in("manager"))
+    at.session_state[TAB] = "Trends"
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert t("dashboard.trend.says_frozen", frozen=0, live=12) in captions  # nothing frozen yet
+    assert t("dashboard.trend.month_to_date", month="2026-06") in captions
+    at.toggle(key="dashboard_trend_frozen").set_value(False).run()
+    assert t("dashboard.trend.says_live") in " ".join(c.value for c in at.caption)
+
+    snapshot_month(base, actor=_actor(base, "manager"), month=dt.date(2026, 5, 1), filters=[KpiFilters()])
+    clear_after("kpi_target")  # what a snapshot run leaves stale: the KPI reads
+    at.toggle(key="dashboard_trend_frozen").set_value(True).run()
+    assert t("dashboard.trend.says_frozen", frozen=1, live=11) in " ".join(c.value for c in at.caption)

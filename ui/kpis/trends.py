@@ -16,6 +16,7 @@ from ui.i18n import lang, lang_key, t
 from ui.kpis import keys
 from ui.kpis.filters import current_view
 from ui.kpis.reads import cached_series
+from ui.state import company_today
 
 MIN_MONTHS = 12
 DEFAULT_KPI = "revenue"
@@ -49,6 +50,9 @@ def trends_section(actor: Actor) -> None:
         st.caption(t("dashboard.trend.says_frozen", frozen=frozen_count, live=len(series) - frozen_count))
     else:
         st.caption(t("dashboard.trend.says_live"))
+    today = company_today()
+    if series and series[-1][0] == today.replace(day=1):
+        st.caption(t("dashboard.trend.month_to_date", month=series[-1][0].strftime("%Y-%m")))
     language = lang()
     month_col, value_col, kind_col = t("dashboard.chart.month"), t(definition.label_key), t("dashboard.trend.kind")
     frame = pd.DataFrame(

@@ -137,6 +137,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{frozen} month(s) show the values frozen at month end, {live} month(s) live values (not yet frozen, or the filters are not among the frozen breakdowns).",
         "{frozen} 个月为月末冻结值，{live} 个月为实时值（尚未冻结，或该筛选组合不在冻结的维度中）。",
     ),
+    "dashboard.trend.month_to_date": (
+        "{month} is not over: its figure counts the month so far.",
+        "{month} 尚未结束：其数值为本月截至今天的累计。",
+    ),
     "dashboard.trend.says_live": (
         "Live values: every month recomputed from today's records (a later edit of old records moves them).",
         "实时值：每个月都按当前记录重新计算（之后修改旧记录会改变这些数值）。",
