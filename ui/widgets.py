@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,9 @@ log = logging.getLogger("crm.ui")
 T = TypeVar("T")
 
 
+RESUBMISSION_WINDOW_S = 30.0  # a browser that has not redrawn the form after a success sends it again within it
+
+
 def form_token(form_key: str) -> str:
     """Return this rendering's idempotency token for a form (a new one after each success)."""
     state_key = f"{form_key}__token"
@@ -30,8 +35,52 @@ def form_token(form_key: str) -> str:
     return str(st.session_state[state_key])
 
 
+def create_token(form_key: str) -> str:
+    """Return the token of a form that creates a record, whose key stays the same after a success.
+
+    A double click reaches the app as two runs, each sending the form as the browser drew it; the second may come
+    after the first has saved and renewed the token. The same input sent again that soon gets the token the save
+    used, so the service refuses it instead of creating the record twice. (A form whose key changes after each
+    success, like the complaint intake, needs none of this: the old form's button is gone.) Not for edits and
+    transitions: their version check refuses a repeat already, and the same input may rightly move a record again.
+    """
+    st.session_state[f"{form_key}__creates"] = True
+    done = st.session_state.get(f"{form_key}__done")
+    if done is not None:
+        token, sent, at = done
+        if sent is not None and time.monotonic() - at <= RESUBMISSION_WINDOW_S and sent == _sent_input():
+            return str(token)
+    return form_token(form_key)
+
+
 def renew_form_token(form_key: str) -> None:
-    st.session_state.pop(f"{form_key}__token", None)
+    """After a success: the next submission gets a new token (create_token: unless it sends the same input)."""
+    token = st.session_state.pop(f"{form_key}__token", None)
+    if token is not None and st.session_state.get(f"{form_key}__creates"):
+        st.session_state[f"{form_key}__done"] = (token, _sent_input(), time.monotonic())
+
+
+def _sent_input() -> str | None:
+    """A digest of what this run was sent: the value of each keyed widget drawn so far and the URL's query.
+
+    Streamlit has no public list of the widgets drawn; without it the check is off (never a false refusal).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    try:
+        keys = sorted(get_script_run_ctx().shared.widget_user_keys_this_run.snapshot())  # type: ignore[union-attr]
+    except AttributeError:
+        return None
+    values = []
+    for key in keys:
+        try:
+            values.append((key, repr(st.session_state[key])))
+        except (KeyError, AttributeError):
+            continue
+    if not values:
+        return None
+    values.append(("?", repr(sorted(st.query_params.to_dict().items()))))
+    return hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def field_errors(form_key: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from db.engine import Sessions
 from ui.admin import keys
 from ui.i18n import lang, t
 from ui.reads import clear_after
-from ui.widgets import data_table, field_error, form_errors, form_token, run_action
+from ui.widgets import create_token, data_table, field_error, form_errors, form_token, run_action
 
 
 def _function_label(code: str) -> str:
@@ -112,7 +112,7 @@ def _department_form(
                 data=data,
                 department_id=current.id if current else None,
                 version=current.version if current else None,
-                token=form_token(form),
+                token=form_token(form) if current else create_token(form),
             ),
         )
         if result is not None:
@@ -123,7 +123,14 @@ def _department_form(
         done = run_action(
             keys.DEPARTMENT_ARCHIVE,
             lambda: (
-                archive_department(sessions, actor=actor, department_id=current.id, version=current.version) or True
+                archive_department(
+                    sessions,
+                    actor=actor,
+                    department_id=current.id,
+                    version=current.version,
+                    token=form_token(keys.DEPARTMENT_ARCHIVE),
+                )
+                or True
             ),
         )
         if done:

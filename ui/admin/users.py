@@ -11,7 +11,7 @@ from crm.platform.users import UserView, create_user, list_users, reset_password
 from db.engine import Sessions
 from ui.admin import keys
 from ui.i18n import lang_key, t, when
-from ui.widgets import data_table, error_boundary, field_error, form_errors, form_token, run_action
+from ui.widgets import create_token, data_table, error_boundary, field_error, form_errors, run_action
 
 
 def _role_label(code: str) -> str:
@@ -90,7 +90,7 @@ def _new_user_form(sessions: Sessions, actor: Actor) -> None:
                 role=role,
                 email=email,
                 language=language,
-                token=form_token(form),
+                token=create_token(form),
             ),
         )
         if created is not None:

@@ -14,7 +14,7 @@ from ui.classification.picker import customer_picker
 from ui.classification.reads import clear_classification_reads
 from ui.i18n import date, money, t
 from ui.state import company_today
-from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
+from ui.widgets import create_token, data_table, error_boundary, field_error, form_token, run_action
 
 
 def credit_section(sessions: Sessions, actor: Actor) -> None:
@@ -124,7 +124,7 @@ def _event_form(sessions: Sessions, actor: Actor, customer_id: int) -> None:
                     amount=amount or None,
                     days_late=int(days_late) or None,
                     note=note,
-                    token=form_token(form),
+                    token=create_token(form),
                 ),
                 success=t("common.saved"),
             )

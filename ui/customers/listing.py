@@ -54,7 +54,7 @@ from ui.i18n import (
 from ui.inert import inert_t
 from ui.reads import clear_after
 from ui.state import company_today
-from ui.widgets import data_table, describe, field_error, form_token, run_action
+from ui.widgets import create_token, data_table, describe, field_error, form_token, run_action
 
 QUERY_PARAM = "customer"
 UNASSIGNED = 0  # owner filter choice for customers without an owner
@@ -730,7 +730,7 @@ def new_customer_form(sessions: Sessions, actor: Actor) -> None:
                 return create_customer(
                     sessions,
                     actor=actor,
-                    token=form_token(keys.NEW_FORM),
+                    token=create_token(keys.NEW_FORM),
                     confirm_duplicates=bool(st.session_state.get(f"{keys.NEW_FORM}_confirm")),
                     data=CustomerInput(
                         name=values["name"] or "",

@@ -83,7 +83,7 @@ from ui.inert import inert, inert_t, long_text
 from ui.reads import clear_after
 from ui.satisfaction.customer import customer_satisfaction_tab
 from ui.state import company_today, company_zone
-from ui.widgets import data_table, error_boundary, field_error, form_token, run_action
+from ui.widgets import create_token, data_table, error_boundary, field_error, form_token, run_action
 
 TIMELINE_STEP = 30
 INLINE_CHARS = 120  # a changed value longer than this (or on several lines) goes under the entry
@@ -358,7 +358,13 @@ def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) ->
         if st.button(t("customers.archive"), key=keys.ARCHIVE, icon=":material/inventory_2:"):
             done = run_action(
                 keys.ARCHIVE,
-                lambda: archive_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
+                lambda: archive_customer(
+                    sessions,
+                    actor=actor,
+                    customer_id=profile.id,
+                    version=profile.version,
+                    token=form_token(keys.ARCHIVE),
+                ),
             )
             if done is not None:
                 forget_form(keys.PROFILE_FORM)
@@ -366,7 +372,9 @@ def _archive_buttons(sessions: Sessions, actor: Actor, profile: CustomerView) ->
     elif st.button(t("customers.restore"), key=keys.RESTORE, icon=":material/unarchive:"):
         done = run_action(
             keys.RESTORE,
-            lambda: restore_customer(sessions, actor=actor, customer_id=profile.id, version=profile.version),
+            lambda: restore_customer(
+                sessions, actor=actor, customer_id=profile.id, version=profile.version, token=form_token(keys.RESTORE)
+            ),
         )
         if done is not None:
             forget_form(keys.PROFILE_FORM)
@@ -387,7 +395,7 @@ def _record_panel(
     make_input: Callable[[dict], Any],
     add: Callable[[Any, str], Any] | None,
     update: Callable[[Any, Any, int, str], Any],
-    archive: Callable[[Any, int], Any] | None,
+    archive: Callable[[Any, int, str], Any] | None,
     latest: Callable[[Any], Any],
     add_label: str,
 ) -> None:
@@ -411,7 +419,7 @@ def _record_panel(
         )
     if submitted:
         data = make_input(settled_values(form_key, names, conflict))
-        token = form_token(form_key)
+        token = create_token(form_key) if record is None else form_token(form_key)
         if record is None and add is not None:
             result = run_action(form_key, lambda: add(data, token))
             if result is not None:
@@ -434,7 +442,8 @@ def _record_panel(
         and archive is not None
         and st.button(t("customers.records.archive"), key=f"{key}_archive", icon=":material/delete:")
     ):
-        if run_action(f"{key}_archive", lambda: archive(record, record.version)) is not None:
+        archive_token = form_token(f"{key}_archive")
+        if run_action(f"{key}_archive", lambda: archive(record, record.version, archive_token)) is not None:
             st.session_state.pop(f"{key}_pick", None)
             forget_form(form_key)
             _done(t("customers.records.archived"))
@@ -507,8 +516,8 @@ def contacts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         update=lambda c, data, version, token: update_contact(
             sessions, actor=actor, contact_id=c.id, version=version, data=data, token=token
         ),
-        archive=lambda c, version: set_contact_archived(
-            sessions, actor=actor, contact_id=c.id, version=version, archived=True
+        archive=lambda c, version, token: set_contact_archived(
+            sessions, actor=actor, contact_id=c.id, version=version, archived=True, token=token
         ),
         latest=lambda c: _latest(sessions, actor, customer_id, "contacts", c.id),
     )
@@ -599,8 +608,8 @@ def orders_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None:
         update=lambda o, data, version, token: update_order(
             sessions, actor=actor, order_id=o.id, version=version, data=data, token=token
         ),
-        archive=lambda o, version: set_order_archived(
-            sessions, actor=actor, order_id=o.id, version=version, archived=True
+        archive=lambda o, version, token: set_order_archived(
+            sessions, actor=actor, order_id=o.id, version=version, archived=True, token=token
         ),
         latest=lambda o: _latest(sessions, actor, customer_id, "orders", o.id),
     )
@@ -688,8 +697,8 @@ def contracts_tab(sessions: Sessions, actor: Actor, detail: Customer360) -> None
         update=lambda c, data, version, token: update_contract(
             sessions, actor=actor, contract_id=c.id, version=version, data=data, token=token
         ),
-        archive=lambda c, version: set_contract_archived(
-            sessions, actor=actor, contract_id=c.id, version=version, archived=True
+        archive=lambda c, version, token: set_contract_archived(
+            sessions, actor=actor, contract_id=c.id, version=version, archived=True, token=token
         ),
         latest=lambda c: _latest(sessions, actor, customer_id, "contracts", c.id),
     )

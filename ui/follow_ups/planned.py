@@ -28,7 +28,7 @@ from ui.follow_ups.widgets import TIME_STEP, customer_picker, local, option_labe
 from ui.i18n import t
 from ui.reads import clear_after
 from ui.state import company_today, company_working_time, company_zone, get_sessions
-from ui.widgets import data_table, error_boundary, field_error, form_token, pager, run_action
+from ui.widgets import create_token, data_table, error_boundary, field_error, form_token, pager, run_action
 
 PAGE_SIZE = 20
 
@@ -231,7 +231,7 @@ def plan_form(sessions: Sessions, actor: Actor) -> None:
                     recurrence_days=int(repeat) or None,
                     note=note,
                     owner_id=owner,
-                    token=form_token(form),
+                    token=create_token(form),
                 ),
             )
             is not None
