@@ -2,10 +2,12 @@
 
 - every accepted write is in the audit trail: a row by its writer at the version the save left the record at;
 - no lost update: between the version a writer read and the one its save left, only its own changes are audited,
-  and each field's old value there equals what the writer had read;
+  and each field's old value there equals what the writer had read; and nothing is closed twice (a follow-up done
+  by a logged contact and by a survey response, a survey alert closed by two people);
 - each conflict names who changed the record and which fields;
-- a save refused by a rule (the task was closed, the complaint moved on) happened on a record someone changed since
-  it was read; other errors (database is locked, deadlock, integrity) are none;
+- a save refused by a rule (the task was closed, the alert was handled) happened on a page out of date: the record
+  changed since it was read, or the page would no longer offer the save;
+- there are no other errors (database is locked, deadlock, integrity);
 - the derived figures equal a recount: the calendar's day counts (crm.follow_ups' calendar counts) and each
   customer's cached next follow-up and last contact (refresh_follow_up_columns' formulas).
 """
@@ -201,6 +203,19 @@ def audit_problems(outcome: Outcome, rows: AuditRows) -> tuple[str | None, str |
     return missing, None
 
 
+def closed_twice(accepted: Iterable[Outcome]) -> list[str]:
+    """One line per accepted save that closed a record another accepted save had already closed."""
+    closings: dict[tuple[str, int], list[Outcome]] = defaultdict(list)
+    for outcome in accepted:
+        if outcome.closes is not None:
+            closings[outcome.closes].append(outcome)
+    found = []
+    for (entity, record_id), saves in sorted(closings.items()):
+        who = ", ".join(f"{o.kind} by {o.username} (read v{o.read_version})" for o in saves)
+        found += [f"{entity} #{record_id} closed {len(saves)} times: {who}"] * (len(saves) - 1)
+    return found
+
+
 def derived_drift(sessions: Sessions) -> tuple[int, int, int, list[str]]:
     """Compare the maintained figures with a recount: calendar day counts, next follow-up, last contact."""
     samples: list[str] = []
@@ -258,7 +273,7 @@ def check(
     for o in unnamed:
         note("conflicts_unnamed", f"{o.kind} #{o.record_id}: {o.key} {o.params}")
     refused = [o for o in outcomes if o.result == REFUSED]
-    unexplained = [o for o in refused if o.version_after == o.read_version]
+    unexplained = [o for o in refused if not o.explained]
     for o in unexplained:
         note("refusals_unexplained", f"{o.kind} #{o.record_id} v{o.read_version} by {o.username}: {o.detail}")
     errors = [o for o in outcomes if o.result == ERROR]
@@ -267,6 +282,9 @@ def check(
 
     accepted = [o for o in outcomes if o.result == ACCEPTED]
     missing = lost = 0
+    for text in closed_twice(accepted):
+        lost += 1
+        note("lost_updates", text)
     for entity in sorted({o.entity for o in accepted}):
         mine = [o for o in accepted if o.entity == entity]
         rows = _audit_rows(sessions, entity, (o.record_id for o in mine))
@@ -284,7 +302,8 @@ def check(
     example = ""
     if conflicts:
         first = next((o for o in conflicts if conflict_named(o)), conflicts[0])
-        example = describe_conflict(first.changes, "en", key=first.key, params=first.params).split("\n\n")[0]
+        example = describe_conflict(first.changes, first.language, key=first.key, params=first.params)
+        example = example.split("\n\n")[0]
     return Report(
         database=database,
         dialect=sessions.dialect,

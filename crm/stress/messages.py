@@ -23,7 +23,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stress.kind.follow_up.reschedule": ("follow-up rescheduled", "跟进改期"),
     "stress.kind.complaint.transition": ("complaint moved", "投诉流转"),
     "stress.kind.complaint.hand_off": ("complaint handed off", "投诉移交"),
-    "stress.kind.survey.response": ("survey response", "满意度回访"),
+    "stress.kind.survey.response": ("survey response recorded", "录入满意度回访"),
+    "stress.kind.survey.close_alert": ("survey alert closed", "关闭满意度预警"),
     "stress.kind.all": ("all", "合计"),
     "stress.checks": ("Checks", "检查"),
     "stress.check.accepted": ("accepted writes", "已保存的写入"),
@@ -32,10 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "conflicts not naming who changed which fields",
         "未指明何人修改了哪些字段的冲突",
     ),
-    "stress.check.refused": ("refused by a rule after someone changed the record", "记录被他人修改后按规则被拒"),
+    "stress.check.refused": ("refused by a rule on a page out of date", "页面已过时而按规则被拒"),
     "stress.check.refusals_unexplained": (
-        "refused by a rule on a record nobody had changed",
-        "记录未被修改却按规则被拒",
+        "refused by a rule on a page still up to date",
+        "页面未过时却按规则被拒",
     ),
     "stress.check.errors": (
         "other errors (database locked, deadlock, integrity...)",

@@ -22,12 +22,13 @@ from sqlalchemy import select
 
 from crm.complaints import Confirmation, get_complaint, hand_off, transition
 from crm.customers import get_customer, update_customer
-from crm.follow_ups import complete_follow_up, get_task, reschedule_follow_up
+from crm.follow_ups import complete_follow_up, get_task, reschedule_follow_up, today_for
 from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError, VersionConflict
 from crm.platform.permissions import Actor
+from crm.satisfaction import ResponseInput, close_alert, list_templates, open_alerts, record_response
 from db.engine import Sessions, make_engine, make_session_factory
-from db.models import Complaint, Customer, FollowUpTask
+from db.models import Complaint, Customer, FollowUpTask, SurveyResponse
 
 # The kinds of operation and how often a worker picks each (a kind with nothing to act on falls back to another).
 KINDS: tuple[tuple[str, int], ...] = (
@@ -37,6 +38,8 @@ KINDS: tuple[tuple[str, int], ...] = (
     ("follow_up.reschedule", 15),
     ("complaint.transition", 25),
     ("complaint.hand_off", 10),
+    ("survey.response", 10),
+    ("survey.close_alert", 5),
 )
 FALLBACK = "customer.fields"  # always possible: every worker has customers it may edit
 # The customer fields the workers edit: free text, so that each save writes a value nobody wrote before.
@@ -46,6 +49,8 @@ STRESS_TAGS_KEPT = 3  # a customer keeps at most this many of the workers' tags 
 CHANNELS = ("phone", "email", "wechat", "visit", "meeting", "online")
 OUTCOMES = ("reached", "no_answer", "interested", "issue_raised")
 CONFIRMATION_CHANNELS = ("phone", "email", "online", "visit", "wechat")
+SURVEY_CHANNELS = ("phone", "questionnaire", "online", "visit")
+SURVEY_TASK_PURPOSES = ("satisfaction_survey", "survey")
 LIVE_COMPLAINT = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "reopened")
 # A resolved complaint: how often the customer is satisfied (closes it for good) rather than not (reopens it).
 SATISFIED_SHARE = 0.15
@@ -87,7 +92,12 @@ class Outcome:
     params: dict[str, Any] = field(default_factory=dict)  # a conflict's or refusal's parameters (who, fields...)
     changes: tuple[dict[str, Any], ...] = ()  # a conflict's changes: who changed which field from what to what
     detail: str = ""  # an error's message and where it was raised
-    version_after: int | None = None  # refused: the record's version just after (changed: a race explains it)
+    language: str = "en"  # the actor's: a conflict's message names the state in it
+    # The record whose version the save relied on, (table, id, version read): the record saved, or the survey task
+    # a response answers (a refusal on a page out of date is one where it has changed since).
+    watch: tuple[str, int, int] | None = None
+    closes: tuple[str, int] | None = None  # the record the save closed for good (a task done): once only, ever
+    explained: bool | None = None  # refused: was the page out of date (the record changed, or no longer offered)?
 
 
 @dataclass
@@ -118,6 +128,18 @@ class Read:
     version: int
     values: dict[str, str | None]
     state: Any = None
+    watch: tuple[str, int, int] | None = None  # default: the record saved, at the version read
+    still_offered: Callable[[], bool] | None = None  # would the page still offer the save (after a refusal)?
+    closes: tuple[str, int] | None = None  # the record an accepted save closes for good
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What an accepted save left: the record's version, the values written, the id of a record it created."""
+
+    version: int | None
+    written: dict[str, str | None]
+    record_id: int | None = None
 
 
 def as_text(value: Any) -> str | None:
@@ -146,7 +168,7 @@ def _run(
     entity: str,
     record_id: int,
     read: Callable[[], Read],
-    save: Callable[[Read], tuple[int | None, dict[str, str | None]]],
+    save: Callable[[Read], Saved],
 ) -> Outcome | None:
     """Read, then save with the version read; classify what happened (None: nothing to do on it after all)."""
     outcome = Outcome(
@@ -158,6 +180,7 @@ def _run(
         entity=entity,
         record_id=record_id,
         read_version=0,
+        language=ctx.actor.language,
     )
     started = time.perf_counter()
     try:
@@ -165,10 +188,11 @@ def _run(
     except Exception as error:  # noqa: BLE001 - a failed read is an outcome the checks count
         key, detail = _failure(error, "read")
         return replace(outcome, read_ms=_ms(started), key=key, detail=detail)
-    outcome = replace(outcome, read_version=seen.version, read_values=seen.values, read_ms=_ms(started))
+    watch = seen.watch or ((entity, record_id, seen.version) if record_id else None)
+    outcome = replace(outcome, read_version=seen.version, read_values=seen.values, read_ms=_ms(started), watch=watch)
     started = time.perf_counter()
     try:
-        new_version, written = save(seen)
+        saved = save(seen)
     except Skip:
         return None
     except VersionConflict as conflict:
@@ -181,20 +205,39 @@ def _run(
             changes=tuple(_plain(c) for c in conflict.changes),
         )
     except CrmError as refusal:
+        save_ms = _ms(started)
         return replace(
             outcome,
             result=REFUSED,
-            save_ms=_ms(started),
+            save_ms=save_ms,
             key=refusal.key,
             params=_plain(refusal.params),
             detail=str(refusal),
-            version_after=current_version(ctx.sessions, entity, record_id),
+            explained=_out_of_date(ctx, watch, seen.still_offered),
         )
     except Exception as error:  # noqa: BLE001 - an unhandled error is what the run exists to find
         save_ms = _ms(started)
         key, detail = _failure(error, "save")
         return replace(outcome, save_ms=save_ms, key=key, detail=detail)
-    return replace(outcome, result=ACCEPTED, save_ms=_ms(started), new_version=new_version, written=written)
+    return replace(
+        outcome,
+        result=ACCEPTED,
+        save_ms=_ms(started),
+        new_version=saved.version,
+        written=saved.written,
+        record_id=saved.record_id or record_id,
+        closes=seen.closes,
+    )
+
+
+def _out_of_date(ctx: Context, watch: tuple[str, int, int] | None, still_offered: Callable[[], bool] | None) -> bool:
+    """After a refusal: had the record changed since it was read, or would the page no longer offer the save?"""
+    if watch is not None and current_version(ctx.sessions, watch[0], watch[1]) != watch[2]:
+        return True
+    try:
+        return still_offered is not None and not still_offered()
+    except Exception:  # noqa: BLE001 - unexplained, then
+        return False
 
 
 def _plain(mapping: Any) -> dict[str, Any]:
@@ -211,10 +254,11 @@ def _failure(error: BaseException, stage: str) -> tuple[str, str]:
     return f"{type(error).__module__}.{type(error).__name__}", f"{stage}: {message} ({where})"
 
 
-_VERSIONED: dict[str, type[Customer] | type[FollowUpTask] | type[Complaint]] = {
+_VERSIONED: dict[str, type[Customer] | type[FollowUpTask] | type[Complaint] | type[SurveyResponse]] = {
     "customers": Customer,
     "follow_up_tasks": FollowUpTask,
     "complaints": Complaint,
+    "survey_responses": SurveyResponse,
 }
 
 
@@ -244,7 +288,7 @@ def edit_customer_fields(ctx: Context) -> Outcome | None:
         view = get_customer(ctx.sessions, actor=ctx.actor, customer_id=customer_id)
         return Read(view.version, {name: as_text(getattr(view, name)) for name in names})
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         changes = {name: f"stress {ctx.actor.username} #{ctx.spec.index}.{ctx.seq} {name} 压力测试" for name in names}
         view = update_customer(
             ctx.sessions,
@@ -254,7 +298,7 @@ def edit_customer_fields(ctx: Context) -> Outcome | None:
             changes=changes,
             token=ctx.token(),
         )
-        return view.version, dict(changes)
+        return Saved(view.version, dict(changes))
 
     return _run(ctx, "customer.fields", "customers", customer_id, read, save)
 
@@ -267,7 +311,7 @@ def edit_customer_tags(ctx: Context) -> Outcome | None:
         view = get_customer(ctx.sessions, actor=ctx.actor, customer_id=customer_id)
         return Read(view.version, {"tags": tags_text(view.tags)}, view.tags)
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         tags = list(seen.state)
         ours = [tag for tag in tags if tag.startswith(TAG_PREFIX)]
         if len(ours) >= STRESS_TAGS_KEPT:
@@ -281,7 +325,7 @@ def edit_customer_tags(ctx: Context) -> Outcome | None:
             changes={"tags": tuple(tags)},
             token=ctx.token(),
         )
-        return view.version, {"tags": tags_text(view.tags)}
+        return Saved(view.version, {"tags": tags_text(view.tags)})
 
     return _run(ctx, "customer.tags", "customers", customer_id, read, save)
 
@@ -297,9 +341,10 @@ def _open_task(ctx: Context) -> int | None:
     return ctx.rng.choice(ids) if ids else None
 
 
-def _read_task(ctx: Context, task_id: int, name: str) -> Read:
+def _read_task(ctx: Context, task_id: int, name: str, *, closes: bool = False) -> Read:
     view = get_task(ctx.sessions, actor=ctx.actor, task_id=task_id)
-    return Read(view.version, {name: as_text(getattr(view, name))}, view)
+    done = ("follow_up_tasks", task_id) if closes else None
+    return Read(view.version, {name: as_text(getattr(view, name))}, view, closes=done)
 
 
 def _still_open(seen: Read) -> None:
@@ -319,7 +364,7 @@ def complete_task(ctx: Context) -> Outcome | None:
     if task_id is None:
         return None
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         _still_open(seen)
         plan_next = ctx.rng.random() < 0.7
         complete_follow_up(
@@ -336,9 +381,16 @@ def complete_task(ctx: Context) -> Outcome | None:
             token=ctx.token(),
         )
         # A done task is never changed again by any operation here: its version now is the one this save left.
-        return current_version(ctx.sessions, "follow_up_tasks", task_id), {"status": "done"}
+        return Saved(current_version(ctx.sessions, "follow_up_tasks", task_id), {"status": "done"})
 
-    return _run(ctx, "follow_up.complete", "follow_up_tasks", task_id, lambda: _read_task(ctx, task_id, "status"), save)
+    return _run(
+        ctx,
+        "follow_up.complete",
+        "follow_up_tasks",
+        task_id,
+        lambda: _read_task(ctx, task_id, "status", closes=True),
+        save,
+    )
 
 
 def reschedule_task(ctx: Context) -> Outcome | None:
@@ -347,7 +399,7 @@ def reschedule_task(ctx: Context) -> Outcome | None:
     if task_id is None:
         return None
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         _still_open(seen)
         view = reschedule_follow_up(
             ctx.sessions,
@@ -358,7 +410,7 @@ def reschedule_task(ctx: Context) -> Outcome | None:
             reason=f"stress #{ctx.spec.index}.{ctx.seq}: customer asked / 客户要求改期",
             token=ctx.token(),
         )
-        return view.version, {"due_at": as_text(view.due_at)}
+        return Saved(view.version, {"due_at": as_text(view.due_at)})
 
     return _run(
         ctx, "follow_up.reschedule", "follow_up_tasks", task_id, lambda: _read_task(ctx, task_id, "due_at"), save
@@ -389,7 +441,7 @@ def move_complaint(ctx: Context) -> Outcome | None:
         view = detail.complaint
         return Read(view.version, {"status": view.status}, detail.allowed_actions)
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         actions = [a for a in seen.state if a != "reject"]
         if not actions:  # nothing to offer (e.g. closed by someone since the queue was read): the page shows none
             raise Skip()
@@ -414,7 +466,7 @@ def move_complaint(ctx: Context) -> Outcome | None:
             confirmation=confirmation,
             token=ctx.token(),
         )
-        return view.version, {"status": view.status}
+        return Saved(view.version, {"status": view.status})
 
     return _run(ctx, "complaint.transition", "complaints", complaint_id, read, save)
 
@@ -431,7 +483,7 @@ def hand_off_complaint(ctx: Context) -> Outcome | None:
         values = {"department_id": as_text(view.department_id), "assignee_id": as_text(view.assignee_id)}
         return Read(view.version, values, (detail.may_hand_off, view.department_id))
 
-    def save(seen: Read) -> tuple[int | None, dict[str, str | None]]:
+    def save(seen: Read) -> Saved:
         may_hand_off, current = seen.state
         if not may_hand_off:
             raise Skip()
@@ -446,9 +498,111 @@ def hand_off_complaint(ctx: Context) -> Outcome | None:
             note=f"stress #{ctx.spec.index}.{ctx.seq} hand-off / 移交",
             token=ctx.token(),
         )
-        return view.version, {"department_id": as_text(view.department_id), "assignee_id": None}
+        return Saved(view.version, {"department_id": as_text(view.department_id), "assignee_id": None})
 
     return _run(ctx, "complaint.hand_off", "complaints", complaint_id, read, save)
+
+
+def _open_survey_task(ctx: Context, customer_id: int) -> int | None:
+    """An open task of the customer a survey response answers (a campaign's survey call, a complaint's check)."""
+    with ctx.sessions.read() as session:
+        return session.scalar(
+            select(FollowUpTask.id)
+            .where(
+                FollowUpTask.customer_id == customer_id,
+                FollowUpTask.status == "open",
+                FollowUpTask.purpose.in_(SURVEY_TASK_PURPOSES),
+            )
+            .order_by(FollowUpTask.id)
+            .limit(1)
+        )
+
+
+def record_survey(ctx: Context) -> Outcome | None:
+    """Open the survey form of a customer (from their open survey task when there is one), record the answers.
+
+    A quarter of the answers are low (NPS 0-6 or overall 1-2): an alert, and the owner's callback task.
+    """
+    customer_id = _customer(ctx)
+    task_id = _open_survey_task(ctx, customer_id) if ctx.rng.random() < 0.6 else None
+
+    def read() -> Read:
+        templates = list_templates(ctx.sessions, actor=ctx.actor)
+        if not templates:
+            raise Skip()
+        watch = closes = None
+        if task_id is not None:
+            task = get_task(ctx.sessions, actor=ctx.actor, task_id=task_id)
+            if task.status != "open":
+                raise Skip()
+            watch, closes = ("follow_up_tasks", task_id, task.version), ("follow_up_tasks", task_id)
+        return Read(0, {}, (templates[0], today_for(ctx.sessions)), watch=watch, closes=closes)
+
+    def save(seen: Read) -> Saved:
+        template, today = seen.state
+        low = ctx.rng.random() < 0.25
+        scores = {code: ctx.rng.randint(1, 2) if low else ctx.rng.randint(3, 5) for code in template.dimension_codes}
+        overall, nps = (
+            (ctx.rng.randint(1, 2), ctx.rng.randint(0, 6)) if low else (ctx.rng.randint(3, 5), ctx.rng.randint(7, 10))
+        )
+        response_id = record_response(
+            ctx.sessions,
+            actor=ctx.actor,
+            data=ResponseInput(
+                customer_id=customer_id,
+                responded_on=today,
+                channel=ctx.rng.choice(SURVEY_CHANNELS),
+                template_id=template.id,
+                scores=scores,
+                overall=overall,
+                nps=nps,
+                comment=f"stress #{ctx.spec.index}.{ctx.seq} 满意度",
+                task_id=task_id,
+            ),
+            token=ctx.token(),
+        )
+        return Saved(1, {"overall_score": str(overall), "nps": str(nps)}, record_id=response_id)
+
+    return _run(ctx, "survey.response", "survey_responses", 0, read, save)
+
+
+def close_survey_alert(ctx: Context) -> Outcome | None:
+    """Open the alerts tab, close an alert of one of the worker's customers with a note saying how it was handled."""
+
+    def listed() -> dict[int, int]:
+        rows, _total = open_alerts(ctx.sessions, actor=ctx.actor, page_size=500)
+        mine = set(ctx.spec.customer_ids)
+        return {row.response_id: row.version for row in rows if row.customer_id in mine}
+
+    alerts = listed()
+    if not alerts:
+        return None
+    response_id = ctx.rng.choice(sorted(alerts))
+
+    def read() -> Read:
+        version = listed().get(response_id)
+        if version is None:
+            raise Skip()
+        return Read(
+            version,
+            {"alert_closed_at": None},
+            still_offered=lambda: response_id in listed(),
+            closes=("survey_alerts", response_id),
+        )
+
+    def save(seen: Read) -> Saved:
+        close_alert(
+            ctx.sessions,
+            actor=ctx.actor,
+            response_id=response_id,
+            version=seen.version,
+            note=f"stress #{ctx.spec.index}.{ctx.seq}: called back / 已回访",
+            token=ctx.token(),
+        )
+        # A closed alert is never changed again by any operation here: its version now is the one this save left.
+        return Saved(current_version(ctx.sessions, "survey_responses", response_id), {"alert_closed_at": "set"})
+
+    return _run(ctx, "survey.close_alert", "survey_responses", response_id, read, save)
 
 
 OPERATIONS: dict[str, Callable[[Context], Outcome | None]] = {
@@ -458,6 +612,8 @@ OPERATIONS: dict[str, Callable[[Context], Outcome | None]] = {
     "follow_up.reschedule": reschedule_task,
     "complaint.transition": move_complaint,
     "complaint.hand_off": hand_off_complaint,
+    "survey.response": record_survey,
+    "survey.close_alert": close_survey_alert,
 }
 
 

@@ -8,7 +8,6 @@ manager and the administrator on every customer of the pool, each staff member o
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import queue
@@ -44,6 +43,7 @@ DEMO_CUSTOMERS = 200
 POOL_CUSTOMERS = 40  # the shared pool: few enough that workers meet on the same records
 POOL_COMPLAINTS = 16  # open complaints among the pool's customers at the start (the demo has a few; more are filed)
 WORKER_TIMEOUT_S = 3600
+POLL_S = 2.0  # how often the parent looks whether workers that sent nothing are still alive
 
 
 class StressRefused(Exception):
@@ -102,7 +102,8 @@ def _actors(sessions: Sessions, workers: int) -> tuple[Actor, ...]:
 
 
 def _pool(sessions: Sessions, actors: tuple[Actor, ...], size: int, rng: random.Random) -> dict[int, int | None]:
-    """Pick the shared customers: spread over the acting staff members' own customers and the managers' own."""
+    """Pick the shared customers: spread over the acting staff members' own and the managers' own, at least one each
+    (so the pool may hold more than `size` when more people act than that)."""
     owners = sorted({a.id for a in actors if a.id is not None})
     with sessions.read() as session:
         rows = session.execute(
@@ -119,8 +120,15 @@ def _pool(sessions: Sessions, actors: tuple[Actor, ...], size: int, rng: random.
     for ids in by_owner.values():  # customers with a live complaint first, then a seeded shuffle of the rest
         rng.shuffle(ids)
         ids.sort(key=lambda i: i not in with_complaints)
-    share = math.ceil(size / max(1, len(by_owner)))
-    picked = [i for owner in sorted(by_owner, key=lambda o: o or 0) for i in by_owner[owner][:share]][:size]
+    # Round robin over the owners, one customer each per round: every acting staff member gets at least one.
+    picked: list[int] = []
+    owners_in_turn = sorted(by_owner, key=lambda o: o or 0)
+    for turn in range(max((len(ids) for ids in by_owner.values()), default=0)):
+        if turn and len(picked) >= size:
+            break
+        for owner in owners_in_turn:
+            if turn < len(by_owner[owner]) and (turn == 0 or len(picked) < size):
+                picked.append(by_owner[owner][turn])
     owner_of = dict(rows)
     return {i: owner_of[i] for i in sorted(picked)}
 
@@ -226,12 +234,23 @@ def run_workers(worker_specs: list[WorkerSpec]) -> tuple[list[Outcome], list[str
     outcomes: list[Outcome] = []
     failures: list[str] = []
     deadline = time.monotonic() + WORKER_TIMEOUT_S
-    for _ in processes:
+    pending = len(processes)
+    while pending:
         try:
-            index, worker_outcomes, failure = results.get(timeout=max(1.0, deadline - time.monotonic()))
+            index, worker_outcomes, failure = results.get(timeout=POLL_S)
         except queue.Empty:
-            failures.append("a worker sent no result before the timeout")
-            break
+            if time.monotonic() > deadline:
+                failures.append(f"{pending} worker(s) sent no result within {WORKER_TIMEOUT_S} s")
+                break
+            if any(process.is_alive() for process in processes):
+                continue
+            try:  # every worker has exited: what one sent just before may still be in the pipe
+                index, worker_outcomes, failure = results.get(timeout=POLL_S)
+            except queue.Empty:
+                codes = ", ".join(str(process.exitcode) for process in processes)
+                failures.append(f"{pending} worker(s) exited without a result (exit statuses {codes})")
+                break
+        pending -= 1
         outcomes.extend(worker_outcomes)
         if failure:
             failures.append(f"worker {index}: {failure}")
