@@ -200,7 +200,7 @@ def reference(
             )
         ]
     overdue = int((open_.due_at < as_of).sum())
-    out["overdue_follow_ups"] = (overdue, overdue, len(open_))
+    out["overdue_follow_ups"] = (overdue, overdue, None)
 
     k = f["complaints"]
     k = k[k.archived_at.isna() & (k.received_at >= start_at) & (k.received_at < end_at) & k.customer_id.isin(ids)]

@@ -411,13 +411,17 @@ def open_task_conditions(w: Window) -> list[ColumnElement[bool]]:
 
 
 def _overdue(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    open_, overdue = session.execute(
-        select(func.count(), func.sum(case((FollowUpTask.due_at < w.as_of, 1), else_=0)))
-        .select_from(FollowUpTask)
-        .where(scope.records(FollowUpTask.customer_id), *open_task_conditions(w))
-    ).one()
-    overdue = int(overdue or 0)
-    return {"overdue_follow_ups": KpiValue("overdue_follow_ups", overdue, overdue, int(open_ or 0))}
+    # Only the overdue ones are counted: each status is then a range of (status, due_at) (SQLite reads them as a
+    # MULTI-INDEX OR), where counting every follow-up open at a past instant read the whole table.
+    overdue = int(
+        session.scalar(
+            select(func.count())
+            .select_from(FollowUpTask)
+            .where(scope.records(FollowUpTask.customer_id), *open_task_conditions(w), FollowUpTask.due_at < w.as_of)
+        )
+        or 0
+    )
+    return {"overdue_follow_ups": KpiValue("overdue_follow_ups", overdue, overdue, None)}
 
 
 _FAMILIES: tuple[tuple[frozenset[str], Any], ...] = (
