@@ -15,6 +15,7 @@ import streamlit as st
 
 from crm.platform.change_display import describe_conflict
 from crm.platform.errors import CrmError, ValidationError, VersionConflict
+from crm.platform.uow import retry_when_busy
 from db.engine import is_connection_lost
 from ui.i18n import lang, t, when
 from ui.inert import inert
@@ -123,7 +124,7 @@ def run_action(form_key: str, action: Callable[[], T], *, success: str | None = 
     """Call one crm use case for a submitted form; show success, field errors or a message."""
     st.session_state.pop(f"{form_key}__errors", None)
     try:
-        result = action()
+        result = retry_when_busy(action)  # a deadlock victim rolled back whole: run it again, unseen
     except ValidationError as error:
         st.session_state[f"{form_key}__errors"] = {
             field: t(key, **params) for field, (key, params) in error.fields.items()

@@ -81,6 +81,18 @@ class DatabaseUnavailable(CrmError):
     key = "error.database_unavailable"
 
 
+class DatabaseBusy(CrmError):
+    """Other transactions held the records this one needed: the database gave it up (a deadlock victim) or it
+    waited too long for a lock. It rolled back, nothing was saved; `retryable` when running it again at once may
+    succeed (crm.platform.uow.retry_when_busy does, for the pages)."""
+
+    key = "error.database_busy"
+
+    def __init__(self, *, retryable: bool) -> None:
+        super().__init__()
+        self.retryable = retryable
+
+
 class ValidationCollector:
     """Gather field errors, then raise them all at once."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -14,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.platform.audit import changes_since
 from crm.platform.errors import (
+    DatabaseBusy,
     DatabaseFull,
     DatabaseReadOnly,
     DatabaseUnavailable,
@@ -38,6 +41,15 @@ _WRITTEN = "crm_written_versions"
 _STALE_LOOKUPS = 20
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
 _UNKNOWN_CHANGE = {"username": "?", "field": None, "at": None, "old_value": None, "new_value": None}
+# A transaction the database gave up for another's locks: MariaDB/MySQL deadlock (1213) and lock wait timeout (1205),
+# PostgreSQL deadlock (40P01), serialization failure (40001) and lock not available (55P03), SQLite's busy timeout.
+_DEADLOCK_CODES = {1213}
+_LOCK_TIMEOUT_CODES = {1205}
+_RETRYABLE_STATES = {"40P01", "40001"}
+_LOCK_TIMEOUT_STATES = {"55P03"}
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+BUSY_ATTEMPTS = 3  # a use case given up as a deadlock victim is run this many times at most
+T = TypeVar("T")
 
 
 def open_sessions() -> Sessions:
@@ -71,7 +83,45 @@ def transaction(
             raise DatabaseFull() from exc
         if is_connection_lost(exc):
             raise DatabaseUnavailable() from exc
+        busy = _busy(exc)
+        if busy is not None:
+            raise DatabaseBusy(retryable=busy) from exc
         raise
+
+
+def _busy(error: DBAPIError) -> bool | None:
+    """Whether the database gave the transaction up for another's locks: True when running it again at once may
+    succeed (a deadlock victim), False when it already waited out a lock timeout, None for any other error."""
+    orig = error.orig
+    args = getattr(orig, "args", ())
+    code = args[0] if args else None
+    state = getattr(orig, "sqlstate", None)
+    if code in _DEADLOCK_CODES or state in _RETRYABLE_STATES:
+        return True
+    if code in _LOCK_TIMEOUT_CODES or state in _LOCK_TIMEOUT_STATES or any(m in str(orig) for m in _SQLITE_BUSY):
+        return False
+    return None
+
+
+def retry_when_busy(
+    use_case: Callable[[], T], *, attempts: int = BUSY_ATTEMPTS, on_retry: Callable[[DatabaseBusy], None] | None = None
+) -> T:
+    """Call a use case; when the database gave it up as a deadlock victim, call it again (at most `attempts` times).
+
+    Safe because the victim's transaction rolled back whole (its form token too): the next run reads the records
+    again and checks their versions, so it saves or refuses as if it had come a moment later. A lock timeout is
+    not retried (it has already waited); nor is anything else.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return use_case()
+        except DatabaseBusy as busy:
+            if not busy.retryable or attempt == attempts:
+                raise
+            if on_retry is not None:
+                on_retry(busy)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # the winner commits meanwhile
+    raise AssertionError("unreachable")
 
 
 @event.listens_for(Session, "before_flush")

@@ -43,6 +43,7 @@ class KindFigures:
     conflicts: int
     refused: int
     errors: int
+    retried: int  # saves run again after the database gave them up as deadlock victims (then saved or refused)
     read_p50_ms: float | None
     read_p95_ms: float | None
     save_p50_ms: float | None
@@ -122,6 +123,7 @@ def figures(kind: str, outcomes: Sequence[Outcome]) -> KindFigures:
         conflicts=results[CONFLICT],
         refused=results[REFUSED],
         errors=results[ERROR],
+        retried=sum(1 for o in outcomes if o.retries),
         read_p50_ms=percentile(reads, 0.5),
         read_p95_ms=percentile(reads, 0.95),
         save_p50_ms=percentile(saves, 0.5),

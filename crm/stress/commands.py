@@ -136,6 +136,7 @@ def render(report: Report, lang: str = "en") -> str:
         line("conflicts_unnamed", report.conflicts_unnamed),
         line("refused", report.total.refused - report.refusals_unexplained, judged=False),
         line("refusals_unexplained", report.refusals_unexplained),
+        line("retried", report.total.retried, judged=False),
         line("errors", report.errors),
         line("audit_missing", report.audit_missing),
         line("lost_updates", report.lost_updates),

@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "refused by a rule on a page still up to date",
         "页面未过时却按规则被拒",
     ),
+    "stress.check.retried": (
+        "saves run again after the database gave them up (deadlock victims)",
+        "被数据库放弃（死锁）后重新执行的保存",
+    ),
     "stress.check.errors": (
         "other errors (database locked, deadlock, integrity...)",
         "其他错误（数据库锁定、死锁、完整性……）",

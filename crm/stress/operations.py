@@ -24,8 +24,16 @@ from crm.complaints import Confirmation, get_complaint, hand_off, transition
 from crm.customers import get_customer, update_customer
 from crm.follow_ups import complete_follow_up, get_task, reschedule_follow_up, today_for
 from crm.platform.clock import utcnow
-from crm.platform.errors import CrmError, VersionConflict
+from crm.platform.errors import (
+    CrmError,
+    DatabaseBusy,
+    DatabaseFull,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    VersionConflict,
+)
 from crm.platform.permissions import Actor
+from crm.platform.uow import retry_when_busy
 from crm.satisfaction import ResponseInput, close_alert, list_templates, open_alerts, record_response
 from db.engine import Sessions, make_engine, make_session_factory
 from db.models import Complaint, Customer, FollowUpTask, SurveyResponse
@@ -97,6 +105,7 @@ class Outcome:
     # a response answers (a refusal on a page out of date is one where it has changed since).
     watch: tuple[str, int, int] | None = None
     closes: tuple[str, int] | None = None  # the record the save closed for good (a task done): once only, ever
+    retries: int = 0  # times the save was run again after the database gave it up as a deadlock victim
     explained: bool | None = None  # refused: was the page out of date (the record changed, or no longer offered)?
 
 
@@ -191,10 +200,15 @@ def _run(
     watch = seen.watch or ((entity, record_id, seen.version) if record_id else None)
     outcome = replace(outcome, read_version=seen.version, read_values=seen.values, read_ms=_ms(started), watch=watch)
     started = time.perf_counter()
+    retries: list[DatabaseBusy] = []
     try:
-        saved = save(seen)
+        saved = retry_when_busy(lambda: save(seen), on_retry=retries.append)  # as the pages' run_action does
     except Skip:
         return None
+    except (DatabaseBusy, DatabaseFull, DatabaseReadOnly, DatabaseUnavailable) as failure:
+        # Handled (the page says nothing was saved), but the save failed for the database's sake, not the user's.
+        save_ms = _ms(started)
+        return replace(outcome, save_ms=save_ms, key=failure.key, detail=str(failure), retries=len(retries))
     except VersionConflict as conflict:
         return replace(
             outcome,
@@ -203,6 +217,7 @@ def _run(
             key=conflict.key,
             params=_plain(conflict.params),
             changes=tuple(_plain(c) for c in conflict.changes),
+            retries=len(retries),
         )
     except CrmError as refusal:
         save_ms = _ms(started)
@@ -214,11 +229,12 @@ def _run(
             params=_plain(refusal.params),
             detail=str(refusal),
             explained=_out_of_date(ctx, watch, seen.still_offered),
+            retries=len(retries),
         )
     except Exception as error:  # noqa: BLE001 - an unhandled error is what the run exists to find
         save_ms = _ms(started)
         key, detail = _failure(error, "save")
-        return replace(outcome, save_ms=save_ms, key=key, detail=detail)
+        return replace(outcome, save_ms=save_ms, key=key, detail=detail, retries=len(retries))
     return replace(
         outcome,
         result=ACCEPTED,
@@ -227,6 +243,7 @@ def _run(
         written=saved.written,
         record_id=saved.record_id or record_id,
         closes=seen.closes,
+        retries=len(retries),
     )
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from crm.follow_ups import open_key
 from crm.platform import clock
-from crm.platform.errors import ValidationError
+from crm.platform.errors import DatabaseBusy, ValidationError
 from crm.platform.permissions import SYSTEM
-from crm.platform.uow import transaction
+from crm.platform.uow import retry_when_busy, transaction
 from crm.satisfaction import DEFAULT_DIMENSIONS, ResponseInput, TemplateInput, create_template, record_response
 from db.engine import Sessions
-from db.models import FollowUpTask, SurveyResponse
+from db.models import FollowUpTask, Setting, SurveyResponse
 from tests.crm.satisfaction.conftest import make_customer, make_user
 
 HOLD_SECONDS = 1.5  # long enough for the second save to reach the task while the first still holds it
@@ -79,3 +80,74 @@ def test_a_survey_task_being_answered_refuses_a_second_answer_instead_of_recordi
     assert outcome[0].fields == {"task_id": ("satisfaction.error.task_closed", {})}
     with sessions.read() as session:
         assert session.scalar(select(func.count()).select_from(SurveyResponse)) == 0
+
+
+def _crossing_saves(sessions: Sessions) -> tuple[Callable[[], str], Callable[[], str], list[int]]:
+    """Two use cases that each change row a then row b, in opposite orders, both holding their first row before
+    either takes its second (on SQLite, which runs one write at a time, the second waits for the first instead)."""
+    with transaction(sessions, actor=SYSTEM) as session:
+        session.add_all([Setting(key="stress.a", value=0), Setting(key="stress.b", value=0)])
+    both_hold_one = threading.Barrier(2)
+    attempts = [0, 0]
+
+    def save(index: int, first: str, second: str) -> Callable[[], str]:
+        def use_case() -> str:
+            attempts[index] += 1
+            with transaction(sessions, actor=SYSTEM) as session:
+                session.execute(update(Setting).where(Setting.key == first).values(value=index))
+                if attempts[index] == 1:
+                    try:
+                        both_hold_one.wait(3)
+                    except threading.BrokenBarrierError:
+                        pass  # SQLite: the other one is waiting for this transaction to finish
+                session.execute(update(Setting).where(Setting.key == second).values(value=index))
+            return f"saved {index}"
+
+        return use_case
+
+    return save(0, "stress.a", "stress.b"), save(1, "stress.b", "stress.a"), attempts
+
+
+def _together(*calls: Callable[[], Any]) -> list[Any]:
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test reads
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_a_deadlock_victim_is_refused_as_busy_and_nothing_of_it_is_saved(sessions: Sessions, backend: str) -> None:
+    """MariaDB gave update_customer up as a deadlock victim under the stress run (6 of 1,600 saves): the page must
+    get a typed, retryable refusal (nothing half-written), never the driver's OperationalError."""
+    first, second, _attempts = _crossing_saves(sessions)
+    results = _together(first, second)
+    refused = [r for r in results if isinstance(r, DatabaseBusy)]
+    if backend == "sqlite":  # one writer at a time: the second waited, then saved
+        assert sorted(results) == ["saved 0", "saved 1"]
+        return
+    assert len(refused) == 1 and refused[0].retryable and refused[0].key == "error.database_busy", results
+    winner = next(r for r in results if isinstance(r, str))
+    with sessions.read() as session:  # only the winner's two changes are there
+        values = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.like("stress.%"))).all())
+    assert values == {"stress.a": int(winner[-1]), "stress.b": int(winner[-1])}
+
+
+def test_a_deadlock_victim_is_run_again_and_both_saves_go_through(sessions: Sessions, backend: str) -> None:
+    """What the pages' run_action and the stress workers do: retry_when_busy runs the victim again, unseen."""
+    first, second, attempts = _crossing_saves(sessions)
+    retried: list[DatabaseBusy] = []
+    results = _together(
+        lambda: retry_when_busy(first, on_retry=retried.append),
+        lambda: retry_when_busy(second, on_retry=retried.append),
+    )
+    assert sorted(results) == ["saved 0", "saved 1"]
+    assert len(retried) == (0 if backend == "sqlite" else 1) and sorted(attempts) == ([1, 1] if not retried else [1, 2])
