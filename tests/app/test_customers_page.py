@@ -196,6 +196,7 @@ def test_a_deep_link_opens_the_customer_360_view(customers, open_page) -> None: 
         "Timeline",
         "Follow-ups",
         "Complaints",
+        "Satisfaction",
         "Duplicates",
     ]
     assert ":blue-badge[Intent]" in texts(at)
