@@ -728,6 +728,31 @@ _SURVEY_COMMENTS = {
     ),
 }
 
+# --- the story the managers' dashboard tells (issue 17) ---------------------------------------------
+# Orders and signings by month of the year: the rush before the Spring Festival, its holiday lull, a summer dip and
+# the year-end peak.
+_SEASON = {1: 1.5, 2: 0.6, 3: 1.0, 4: 1.0, 5: 1.05, 6: 1.1, 7: 0.65, 8: 0.55, 9: 1.0, 10: 0.95, 11: 1.4, 12: 1.8}
+# A logistics partner failed four and five months ago: delivery complaints at several times their usual count for
+# those two months, mostly handled late, then resolved and closed with the customers satisfied.
+_SPIKE_CATEGORY = "delivery"
+_SPIKE_SHARE = 0.008  # extra complaints per customer over the two months
+_SPIKE_TEXTS = (
+    ("新物流服务商发货延误，货物迟到十天。", "The new logistics partner shipped ten days late."),
+    ("物流转运中货物破损，需要补发。", "Goods damaged in transit by the carrier; a reshipment is needed."),
+    ("物流信息长时间不更新，无法确认到货时间。", "Tracking has not moved for days; no delivery date in sight."),
+)
+_SPIKE_RESOLUTIONS = (
+    ("已更换物流服务商并补发货物，客户确认收货", "Carrier replaced and goods reshipped; the customer confirms receipt"),
+    ("已赔偿运费并加急补发，客户满意", "Freight refunded and an express reshipment sent; the customer is satisfied"),
+)
+# Low-value customers drifting to churn: signed customers lost on price to cheaper competitors over the last six
+# months, more each month.
+_DRIFT_SHARE = 0.08  # of the signed customers
+_DRIFT_REASONS = (("price", 55), ("competitor", 45))
+# One owner behind on cadence: most of David Miller's customers were last contacted long ago, and many of their
+# revisits are overdue.
+_LAGGARD_ID = 8
+
 _CARE_LABELS = {
     "partnership": ("合作周年", "Partnership anniversary"),
     "founding": ("公司成立纪念日", "Company founding day"),
@@ -866,7 +891,12 @@ class _Builder:
         self.pick_old_status = _chooser(rng, _STATUSES_OLD)
         self.pick_suggestion_category = _chooser(rng, _SUGGESTION_CATEGORIES)
         self.pick_impact = _chooser(rng, _IMPACT_SCOPES)
+        self.pick_drift_reason = _chooser(rng, _DRIFT_REASONS)
         self.used_names: set[str] = set()
+        # Cumulative seasonal weights of every day the demo dates (season_day draws from them).
+        self.season_origin = origin = self.today_ord - 2_000
+        fromordinal = dt.date.fromordinal
+        self.season_cum = list(accumulate(_SEASON[fromordinal(day).month] for day in range(origin, origin + 3_200)))
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -897,6 +927,13 @@ class _Builder:
 
     def text(self, pairs: Sequence[tuple[str, str]], lang: int) -> str:
         return pairs[int(self.r() * len(pairs))][lang]
+
+    def season_day(self, low: int, high: int) -> int:
+        """Return a day in [low, high], busy months (_SEASON) more likely than quiet ones."""
+        cum, origin = self.season_cum, self.season_origin
+        low, high = max(low, origin), min(high, origin + len(cum) - 1)
+        base = cum[low - origin - 1] if low > origin else 0.0
+        return min(high, origin + bisect_right(cum, base + self.r() * (cum[high - origin] - base)))
 
     # --- accounts and organisation -------------------------------------------------------------
 
@@ -1056,6 +1093,7 @@ class _Builder:
         self.c_size: list[str | None] = []
         self.c_products: list[list[int]] = []
         self.c_path: list[list[tuple[str | None, str, int]]] = []
+        self.c_drift: list[bool] = []  # lost on price lately (_DRIFT_SHARE)
         birth_start = dt.date(1962, 1, 1).toordinal()
         for cid in range(1, n + 1):
             zh = r() < 0.6
@@ -1063,6 +1101,9 @@ class _Builder:
             lang = 0 if zh else 1
             company = r() < 0.85
             stage = self.pick_stage()
+            drift = stage == "signed" and r() < _DRIFT_SHARE
+            if drift:
+                stage = "churned"
             owner: int | None = self.pick_owner()
             if stage == "potential" and r() < 0.03:
                 owner = None  # an unassigned lead from marketing, waiting for a manager to hand it out
@@ -1097,11 +1138,18 @@ class _Builder:
                 first_day = intent_day - self.between(7, 150)
             else:
                 if stage == "signed":
-                    ago = self.between(7, 180) if r() < 0.3 else self.between(181, 1460)
+                    recent = r() < 0.3
+                    signed_day = (
+                        self.season_day(today - 365, today - 7)
+                        if recent
+                        else self.season_day(today - 1460, today - 366)
+                    )
                 else:
-                    ago = self.between(300, 1460)
-                    churn_day = today - self.between(30, min(540, ago - 120))
-                signed_day = today - ago
+                    signed_day = self.season_day(today - 1460, today - 300)
+                    if drift:  # the last six months, more each month
+                        churn_day = today - 1 - int(179 * (1 - math.sqrt(r())))
+                    else:
+                        churn_day = today - self.between(30, min(540, today - signed_day - 120))
                 intent_day = signed_day - self.between(14, 120)
                 first_day = intent_day - self.between(7, 180)
             created = self.work_ts(first_day)
@@ -1112,7 +1160,7 @@ class _Builder:
                 path.append(("intent", "signed", signed_day, self.work_ts(signed_day)))
             churn_reason = None
             if churn_day is not None:
-                churn_reason = self.pick_churn()
+                churn_reason = self.pick_drift_reason() if drift else self.pick_churn()
                 path.append(("signed", "churned", churn_day, self.work_ts(churn_day)))
             for before, after, _, ts in path:
                 if after == "churned":
@@ -1230,6 +1278,7 @@ class _Builder:
             self.c_contacts.append((first_contact_id, count))
             self.c_path.append([(before, after, ts) for before, after, _, ts in path])
             self.c_size.append(size)
+            self.c_drift.append(drift)
 
     # --- orders, contracts, payments, credit -----------------------------------------------------
 
@@ -1262,13 +1311,17 @@ class _Builder:
             roll = r()
             # Heavy-tailed: most customers order 1-10 times in two years, a few 20-60 times.
             base = self.between(1, 10) if roll < 0.8 else self.between(11, 19) if roll < 0.96 else self.between(20, 60)
+            drift = self.c_drift[index]
+            if drift:  # small, price-sensitive buyers: low value
+                base = min(base, 4)
             count = max(1, round(base * (high - low + 1) / 730))
-            days = sorted(low + int(r() * (high - low + 1)) for _ in range(count))
+            season_day = self.season_day
+            days = sorted(season_day(low, high) for _ in range(count))
             if signed >= window_start:
                 days[0] = signed  # the first deal is the signing
             products = sorted({self.pick_product() for _ in range(1 + int(r() * 3))})
             self.c_products[index] = products
-            mu = math.log(12_000) + _SIZE_SPEND[self.c_size[index]] + gauss(0, 0.5)
+            mu = math.log(12_000) + _SIZE_SPEND[self.c_size[index]] + gauss(0, 0.5) - (0.8 if drift else 0.0)
             total = 0
             for day in days:  # the hottest loop of all: kept to plain local operations
                 product = products[int(r() * len(products))] if r() < 0.85 else self.pick_product()
@@ -1497,7 +1550,8 @@ class _Builder:
         self.c_complained = [False] * self.n
         chance = {"signed": 0.12, "churned": 0.15, "intent": 0.03, "potential": 0.005}
         now_ts = self.anchor_ts
-        filed: list[tuple[int, int, int, int | None]] = []  # (received, customer index, lang, owner): numbered in order
+        # (received, customer index, lang, owner, in the spike): numbered in order
+        filed: list[tuple[int, int, int, int | None, bool]] = []
         for index in range(self.n):
             stage = self.c_stage[index]
             if r() >= chance[stage]:
@@ -1506,23 +1560,41 @@ class _Builder:
             for _ in range(2 if r() < 0.15 else 1):
                 first = max(self.c_created[index], today - 364)  # inside the credit window
                 filed.append(
-                    (self.work_ts(self.between(first, today - 1)), index, self.c_lang[index], self.c_owner[index])
+                    (
+                        self.work_ts(self.between(first, today - 1)),
+                        index,
+                        self.c_lang[index],
+                        self.c_owner[index],
+                        False,
+                    )
                 )
+        # The spike: the calendar months five and four before today's month.
+        this_month = self.today.replace(day=1)
+        spike_start = (this_month - dt.timedelta(days=140)).replace(day=1).toordinal()
+        spike_end = (this_month - dt.timedelta(days=80)).replace(day=1).toordinal() - 1
+        buyers = [i for i in range(self.n) if self.c_signed[i] is not None and self.c_signed[i] < spike_start]  # type: ignore[operator]
+        for _ in range(round(self.n * _SPIKE_SHARE) if buyers else 0):
+            index = self.one(buyers)
+            self.c_complained[index] = True
+            received = self.work_ts(self.between(spike_start, spike_end))
+            filed.append((received, index, self.c_lang[index], self.c_owner[index], True))
         filed.sort()
         numbers: dict[int, int] = {}
-        for received, index, lang, owner in filed:
+        for received, index, lang, owner, spike in filed:
             cid = index + 1
             age_days = (now_ts - received) // DAY
             status = self.pick_recent_status() if age_days <= 14 else self.pick_old_status()
             severity = self.pick_severity()
             category = self.pick_category()
+            if spike:  # resolved since: closed with the customer satisfied, a few still awaiting confirmation
+                category, status = _SPIKE_CATEGORY, "closed" if r() < 0.9 else "resolved"
             respond_h, resolve_h = _COMPLAINT_LIMITS[severity]
             department = _DEPARTMENT_ID[_COMPLAINT_DEPARTMENT[category]]
             members = _DEPARTMENT_MEMBERS[department]
             assignee = self.one(members) if members else _SERVICE_IDS[0]
             recorder = owner or _MARKETING_ID
-            late_response = r() < 0.15
-            late_resolution = r() < 0.2
+            late_response = r() < (0.4 if spike else 0.15)
+            late_resolution = r() < (0.95 if spike else 0.2)
             # The status path to the current status, with offsets in seconds from receipt.
             steps: list[tuple[str, int]] = [("new", 0)]
             respond = int(respond_h * 3600 * (1 + 2 * r() if late_response else 0.1 + 0.85 * r()))
@@ -1545,7 +1617,7 @@ class _Builder:
                     limit = resolve_h * 3600 + paused
                     solved = int(limit * (1.1 + r() if late_resolution else 0.3 + 0.65 * r()))
                     steps.append(("resolved", max(solved, steps[-1][1] + 600)))
-                    reopened = status == "reopened" or (status == "closed" and r() < 0.1)
+                    reopened = status == "reopened" or (status == "closed" and r() < 0.1 and not spike)
                     if reopened:  # the customer was not satisfied with the resolution
                         steps.append(("reopened", steps[-1][1] + self.between(DAY, 4 * DAY)))
                     if status == "closed":
@@ -1596,7 +1668,7 @@ class _Builder:
                     "received_at": received,
                     "received_by_id": recorder,
                     "occurred_at": received - self.between(0, 3 * DAY),
-                    "description": self.text(_COMPLAINT_TEXTS[category], lang),
+                    "description": self.text(_SPIKE_TEXTS if spike else _COMPLAINT_TEXTS[category], lang),
                     "impact_scope": self.pick_impact(),
                     "severity": severity,
                     "expected_resolution": self.text(_EXPECTED, lang),
@@ -1619,8 +1691,10 @@ class _Builder:
                     "reopen_count": reopen_count,
                     "escalated": False,
                     "escalated_at": None,
-                    "root_cause": self.one(_ROOT_CAUSES[category]) if resolved_ts else None,
-                    "resolution": self.text(_RESOLUTIONS, lang) if "resolved" in times else None,
+                    "root_cause": ("logistics" if spike else self.one(_ROOT_CAUSES[category])) if resolved_ts else None,
+                    "resolution": self.text(_SPIKE_RESOLUTIONS if spike else _RESOLUTIONS, lang)
+                    if "resolved" in times
+                    else None,
                     "rejection_reason": (
                         ("不属于产品责任" if lang == 0 else "Not caused by our product")
                         if status == "rejected"
@@ -2014,8 +2088,11 @@ class _Builder:
                     self._activity(work, ts, stage_outcomes[after], before=before, after=after)
             # Routine contacts over the last year, some of them completing a planned task.
             low, pick_outcome = max(self.c_created[index], year_ago), self.pick_outcome[stage]
+            behind = owner == _LAGGARD_ID and r() < 0.95  # not called for months
             for _ in range(self.one(_ACTIVITY_COUNTS[stage])):
                 last_day = today - 1 if churned is None or r() < 0.2 else min(today - 1, churned)
+                if behind:
+                    last_day = min(last_day, today - 130)
                 if last_day < low:
                     continue
                 ts = self.work_ts(self.between(low, last_day))
@@ -2041,7 +2118,9 @@ class _Builder:
             cadence = _CADENCE["strategic"] if strategic else _CADENCE[stage if prospect else tier]
             if owner is not None and stage != "churned" and r() < 0.9:
                 roll = r()
-                if roll < 0.2:
+                if behind and roll < 0.8:
+                    due_day = today - self.between(10, 120)  # long overdue
+                elif roll < 0.2:
                     due_day = today - self.between(1, 45)  # overdue
                 elif roll < 0.28:
                     due_day = today
