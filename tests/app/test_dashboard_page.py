@@ -154,7 +154,7 @@ def test_an_empty_database_reads_no_data_instead_of_zero_rates(
 ) -> None:
     at = signed_in("manager")
     assert _metric(at, "Customers") == "0"
-    for rate in ("Churn rate", "Conversion rate", "On-time handling rate", "Follow-up cadence compliance"):
+    for rate in ("Churn rate", "Conversion rate", "On-time handling rate", "Cadence compliance"):
         assert _metric(at, rate) == "No data", rate
     assert t("dashboard.empty") in [i.value for i in at.info]
 

@@ -43,7 +43,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dashboard.card.interval": ("95% interval {low} to {high}", "95% 置信区间 {low} 至 {high}"),
     "dashboard.delta.points": ("{value} pp", "{value} 个百分点"),
     # drill-down
-    "dashboard.drill.title": ("{what} · {period}", "{what} · {period}"),
+    "dashboard.drill.title": ("{what} · {period}", "{what}（{period}）"),
     "dashboard.drill.close": ("Close", "关闭"),
     "dashboard.drill.count": (
         "{count} in all, the same filters as the figures.",
