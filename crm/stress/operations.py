@@ -194,6 +194,8 @@ def _run(
     started = time.perf_counter()
     try:
         seen = read()
+    except Skip:
+        return None
     except Exception as error:  # noqa: BLE001 - a failed read is an outcome the checks count
         key, detail = _failure(error, "read")
         return replace(outcome, read_ms=_ms(started), key=key, detail=detail)
