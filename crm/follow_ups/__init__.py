@@ -12,8 +12,7 @@ from crm.follow_ups.cadence import follow_up_state as follow_up_state
 from crm.follow_ups.cadence import load_cadences as load_cadences
 from crm.follow_ups.calendar_counts import apply_changes as apply_changes
 from crm.follow_ups.calendar_counts import rebuild as rebuild
-from crm.follow_ups.calendar_counts import recount as recount_day_counts
-from crm.follow_ups.calendar_counts import stored as stored_day_counts
+from crm.follow_ups.calendar_counts import recount, stored
 from crm.follow_ups.core import company_today as company_today
 from crm.follow_ups.core import open_key as open_key
 from crm.follow_ups.core import refresh_follow_up_columns as refresh_follow_up_columns
@@ -22,3 +21,7 @@ from crm.follow_ups.service import close_task as close_task
 from crm.follow_ups.service import complete_follow_up as complete_follow_up
 from crm.follow_ups.service import get_task as get_task
 from crm.follow_ups.service import reschedule_follow_up as reschedule_follow_up
+
+# The calendar's stored day counts and a recount from the open follow-ups, under names that say what they count.
+recount_day_counts = recount
+stored_day_counts = stored
