@@ -107,12 +107,22 @@ def format_value(definition: KpiDefinition, value: Any, lang: str) -> str:
     return format_number(number, lang)
 
 
+SMALL_SAMPLE = 30  # responses under which a satisfaction figure is a small sample (as the NPS says)
+
+
+def _is_small_sample(value: KpiValue) -> bool:
+    responses = _number(value.denominator)
+    return responses is not None and responses < SMALL_SAMPLE
+
+
 def format_delta(definition: KpiDefinition, value: KpiValue, previous: KpiValue | None, lang: str) -> str | None:
     """The change against the previous period in the figure's unit (percentage points for rates); None without
     both figures."""
     now, before = _number(value.value), _number(previous.value if previous is not None else None)
     if now is None or before is None:
         return None
+    if definition.unit in ("score", "nps") and previous is not None and _is_small_sample(previous):
+        return None  # a mean or an NPS of a handful of responses is no base to compare with (NPS marks < 30 small)
     change = now - before
     sign = "+" if change >= 0 else MINUS
     size = abs(change)
