@@ -614,7 +614,7 @@ def _edit_form(sessions: Sessions, actor: Actor, c: ComplaintView, version: int,
             key=f"{form}_otime",
         )
         field_error(form, "occurred_at")
-        submitted = st.form_submit_button(t("complaints.action.edit"), key=f"{form}_submit")
+        submitted = st.form_submit_button(t("common.save"), key=f"{form}_submit")
     if submitted:
         edits = ComplaintEdits(
             description=description or "",
