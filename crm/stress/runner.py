@@ -8,12 +8,16 @@ manager and the administrator on every customer of the pool, each staff member o
 
 from __future__ import annotations
 
+import importlib.machinery
 import multiprocessing
 import os
 import queue
 import random
+import sys
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,14 +227,30 @@ def specs(url: str, setup: Setup, *, ops: int, seed: int) -> list[WorkerSpec]:
     return result
 
 
+@contextmanager
+def _main_script_not_rerun() -> Iterator[None]:
+    """A spawned process first runs the parent's __main__ script again. The workers need nothing from it, and a host
+    whose __main__ is some script (Streamlit's AppTest leaves app.py there in the test suite; a user's own script
+    without a __name__ guard) would have each worker run that script: hide it while the workers start."""
+    main = sys.modules["__main__"]
+    stand_in = types.ModuleType("__main__")
+    stand_in.__spec__ = importlib.machinery.ModuleSpec("__main__", None)  # spawn skips a main named __main__
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def run_workers(worker_specs: list[WorkerSpec]) -> tuple[list[Outcome], list[str]]:
     """Start one process per spec (spawned: a fresh interpreter each), all released at one barrier; collect."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(worker_specs))
     results = context.Queue()
     processes = [context.Process(target=worker_main, args=(spec, barrier, results)) for spec in worker_specs]
-    for process in processes:
-        process.start()
+    with _main_script_not_rerun():
+        for process in processes:
+            process.start()
     outcomes: list[Outcome] = []
     failures: list[str] = []
     deadline = time.monotonic() + WORKER_TIMEOUT_S
