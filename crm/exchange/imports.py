@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, func, insert, select, update
@@ -411,7 +411,23 @@ class FilePreview:
     total_rows: int
 
 
-def report_rows(report: ImportReport, lang: str = "en") -> list[dict[str, Any]]:
+class ReportedIssue(Protocol):
+    """What a report's table and CSV read of an issue (the customer import's and the survey import's alike)."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def severity(self) -> str: ...
+    def column_label(self, lang: str = "en") -> str: ...
+    def message(self, lang: str = "en") -> str: ...
+
+
+class IssueReport(Protocol):
+    @property
+    def issues(self) -> Sequence[ReportedIssue]: ...
+
+
+def report_rows(report: IssueReport, lang: str = "en") -> list[dict[str, Any]]:
     """Return the report as rows with headers in the language (for a table or a CSV)."""
     return [
         {
@@ -424,7 +440,7 @@ def report_rows(report: ImportReport, lang: str = "en") -> list[dict[str, Any]]:
     ]
 
 
-def report_csv(report: ImportReport, lang: str = "en") -> bytes:
+def report_csv(report: IssueReport, lang: str = "en") -> bytes:
     """Return the report as a CSV file in UTF-8 with a BOM, so Excel shows Chinese correctly."""
     import csv
     import io

@@ -80,6 +80,8 @@ None = no data, never 0; start and end are company days, both included)
   fallen_scores(..., page=0, page_size=25) -> (list[FallenScore], total); nps_from_counts, csat_from_counts
 """
 
+from crm.exchange import report_csv as report_csv
+from crm.exchange import report_rows as report_rows
 from crm.satisfaction.alerts import AlertRow as AlertRow
 from crm.satisfaction.alerts import close_alert as close_alert
 from crm.satisfaction.alerts import open_alerts as open_alerts
@@ -119,8 +121,6 @@ from crm.satisfaction.imports import dry_run_import as dry_run_import
 from crm.satisfaction.imports import import_fields as import_fields
 from crm.satisfaction.imports import import_responses as import_responses
 from crm.satisfaction.imports import preview_file as preview_file
-from crm.satisfaction.imports import report_csv as report_csv
-from crm.satisfaction.imports import report_rows as report_rows
 from crm.satisfaction.imports import suggest_mapping as suggest_mapping
 from crm.satisfaction.responses import ClosedComplaint as ClosedComplaint
 from crm.satisfaction.responses import ResponseDetail as ResponseDetail

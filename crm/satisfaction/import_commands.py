@@ -87,8 +87,9 @@ def _actor(sessions: Sessions, username: str | None) -> Actor | None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from crm.exchange import report_csv
     from crm.platform.uow import open_sessions
-    from crm.satisfaction.imports import import_responses, parse_mapping_options, preview_file, report_csv
+    from crm.satisfaction.imports import import_responses, parse_mapping_options, preview_file
 
     path = Path(args.file)
     if not path.is_file():

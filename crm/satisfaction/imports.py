@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm.exchange import FilePreview, Table, defuse_formula, fold, parse_date, read_table
+from crm.exchange import FilePreview, Table, fold, parse_date, read_table
 from crm.follow_ups import run_rules_for_customers
 from crm.platform.audit import audit_row, write_audit
 from crm.platform.errors import CrmError, ValidationCollector
@@ -253,39 +253,6 @@ def field_label(name: str, lang: str = "en", labels: Mapping[str, object] | None
         code = name[len(SCORE) :]
         return t("satisfaction.import.field.score", lang, dimension=dimension_label(code, labels, lang))
     return t(f"satisfaction.import.field.{name}", lang)
-
-
-def report_rows(report: ImportReport, lang: str = "en") -> list[dict[str, Any]]:
-    """Return the report's issues as rows with headers in the language (for a table or a CSV)."""
-    return [
-        {
-            t("imports.report.line", lang): issue.line,
-            t("imports.report.column", lang): issue.column_label(lang),
-            t("imports.report.severity", lang): t(f"imports.severity.{issue.severity}", lang),
-            t("imports.report.message", lang): issue.message(lang),
-        }
-        for issue in report.issues
-    ]
-
-
-def report_csv(report: ImportReport, lang: str = "en") -> bytes:
-    """Return the report as a CSV file in UTF-8 with a BOM; the file's own text in it is defused for Excel."""
-    import csv
-    import io
-
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow([t(f"imports.report.{name}", lang) for name in ("line", "column", "severity", "message")])
-    for issue in report.issues:
-        writer.writerow(
-            [
-                issue.line,
-                defuse_formula(issue.column_label(lang)),
-                t(f"imports.severity.{issue.severity}", lang),
-                defuse_formula(issue.message(lang)),
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 # --- headers and mapping -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from crm.platform.names import normalise_name
 from crm.platform.permissions import SYSTEM, Actor
 from crm.platform.uow import transaction
 from crm.platform.users import create_user
+from crm.satisfaction import report_csv, report_rows
 from crm.satisfaction.campaigns import CampaignInput, create_campaign, get_campaign, run_campaign
 from crm.satisfaction.imports import (
     ImportReport,
@@ -31,8 +32,6 @@ from crm.satisfaction.imports import (
     import_key,
     import_responses,
     preview_file,
-    report_csv,
-    report_rows,
     suggest_mapping,
 )
 from db.engine import Sessions
