@@ -247,3 +247,22 @@ def audited_entity_types(sessions: Any) -> list[str]:
     """Return the record types present in the audit trail (for the filter)."""
     with sessions.read() as session:
         return list(session.scalars(select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)))
+
+
+# How far back data_version looks for rows committed late: a transaction holding an id below the newest one
+# commits after it is read; counting the rows of the last window ids sees it arrive.
+_LATE_COMMIT_WINDOW = 1_000
+
+
+def data_version(sessions: Any) -> tuple[int, int]:
+    """A cheap stamp of everything written so far: (the newest audit row's id, how many of the rows near it exist).
+
+    Every write leaves audit rows in its transaction, so a stamp that differs means something changed: the cached
+    figures of every app server key on it and follow another server's save on the next rerun. Two index reads."""
+    with sessions.read() as session:
+        newest = int(session.scalar(select(func.max(AuditLog.id))) or 0)
+        recent = int(
+            session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.id > newest - _LATE_COMMIT_WINDOW))
+            or 0
+        )
+    return newest, recent

@@ -4,6 +4,7 @@ from the URL, a card's drill-down, "No data" on an empty database, Chinese, the 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import streamlit as st
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
+from crm.customers.service import CustomerInput, create_customer
 from crm.kpis import KpiFilters
 from crm.kpis.snapshots import snapshot_month
 from crm.kpis.targets import list_targets
@@ -24,6 +26,7 @@ from db.models import Customer
 from tests.app.conftest import TIMEOUT
 from tests.app.test_query_counts import counting_statements
 from tests.crm.classification.classification_data import add_customer, add_orders
+from ui.kpis.reads import VERSION_TTL_SECONDS
 from ui.navigation import PROJECT_ROOT
 from ui.reads import clear_after
 
@@ -209,27 +212,33 @@ def test_the_report_tab_offers_the_html_and_pdf_reports_and_each_charts_csv(
 def test_a_staff_members_save_shows_on_the_managers_next_rerun(
     base: Sessions, signed_in: Callable[[str], AppTest]
 ) -> None:
-    """A staff member adds a customer: the manager's next rerun counts it, without waiting for the cache's minute."""
+    """A staff member adds a customer, on this server or another (nothing clears this server's cache): the
+    manager's next rerun counts it, as the cached figures key on the database's data version."""
     at = signed_in("manager")
     assert _metric(at, "Customers") == "3"
-    add_customer(base, "N1", owner_id=_actor(base, "staff").id, name="New Co")
+    create_customer(base, actor=_actor(base, "staff"), data=CustomerInput(name="New Co"))  # audited, as every save
     _created_in_january(base)
-    at.run()
-    assert _metric(at, "Customers") == "3"  # cached: nothing told the cache yet
-    clear_after("customer")  # what the customer screens call after their save
+    time.sleep(VERSION_TTL_SECONDS + 0.1)
     at.run()
     assert _metric(at, "Customers") == "4"
+    add_customer(base, "N2", owner_id=_actor(base, "staff").id, name="Newer Co")  # not audited: the version stays
+    _created_in_january(base)
+    clear_after("customer")  # what the customer screens of this server call after their save: no wait at all
+    at.run()
+    assert _metric(at, "Customers") == "5"
 
 
 def test_a_warm_rerun_reads_nothing_and_a_cold_one_does_not_grow_with_the_customers(
     base: Sessions, signed_in: Callable[[str], AppTest]
 ) -> None:
-    """The figures are cached per view: a rerun costs the app's own two statements (has_users, the session
-    check), filtered or not; computing them costs the same number of statements for 3 customers and for 23."""
+    """The figures are cached per view and data version: a rerun costs the app's own two statements (has_users,
+    the session check) and the data version's two, filtered or not; computing them costs the same number of
+    statements for 3 customers and for 23."""
     at = _open(signed_in("manager"), period="2026-05", tier="high", region="east")
+    time.sleep(VERSION_TTL_SECONDS + 0.1)
     with counting_statements() as warm:
         at.run()
-    assert len(warm) == 2, warm
+    assert len(warm) == 4, warm
 
     st.cache_data.clear()
     with counting_statements() as few:

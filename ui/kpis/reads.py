@@ -1,5 +1,9 @@
-"""The KPI screens' cached reads, keyed by their arguments (the actor, the period, the filters), and the one
-function that forgets them."""
+"""The KPI screens' cached reads, keyed by their arguments (the actor, the period, the filters) and the database's
+data version, and the one function that forgets them.
+
+Each public read asks for the data version first (crm.platform.audit.data_version: two index reads, remembered for
+a second): a save on any app server changes it, so a manager's next rerun recomputes what the save may have moved
+while an unchanged database is answered from the cache (a warm rerun costs those two reads)."""
 
 from __future__ import annotations
 
@@ -15,25 +19,50 @@ from crm.kpis import KpiFilters, KpiValue, Overview, Period, compute_kpis, drill
 from crm.kpis.chart_specs import CHART_BY_NAME
 from crm.kpis.snapshots import kpi_series
 from crm.kpis.targets import TargetView, list_targets, targets_for
+from crm.platform.audit import data_version
 from crm.platform.permissions import Actor
-from ui.state import READ_TTL_SECONDS, get_sessions
+from ui.state import get_sessions
+
+# Figures keyed by the data version never go stale; the limit only bounds the memory kept for old versions.
+KPI_TTL_SECONDS = 3_600
+VERSION_TTL_SECONDS = 1
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_overview(actor: Actor) -> Overview:
+@st.cache_data(ttl=VERSION_TTL_SECONDS, show_spinner=False)
+def _version() -> tuple[int, int]:
+    return data_version(get_sessions())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _overview_read(actor: Actor, version: tuple[int, int]) -> Overview:
     """The overview's headline figures visible to the actor."""
     return overview(get_sessions(), actor=actor)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_kpis(actor: Actor, period: Period, filters: KpiFilters) -> dict[str, KpiValue]:
+def cached_overview(actor: Actor) -> Overview:
+    return _overview_read(actor, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _kpis_read(actor: Actor, period: Period, filters: KpiFilters, version: tuple[int, int]) -> dict[str, KpiValue]:
     """Every KPI of the period for the filtered customers."""
     return compute_kpis(get_sessions(), actor=actor, period=period, filters=filters)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_drill(
-    actor: Actor, code: str, key: str | None, period: Period, filters: KpiFilters, page: int, page_size: int
+def cached_kpis(actor: Actor, period: Period, filters: KpiFilters) -> dict[str, KpiValue]:
+    return _kpis_read(actor, period, filters, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _drill_read(
+    actor: Actor,
+    code: str,
+    key: str | None,
+    period: Period,
+    filters: KpiFilters,
+    page: int,
+    page_size: int,
+    version: tuple[int, int],
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of what a figure or a chart's bar counts, and how many there are."""
     return drill_down(
@@ -48,39 +77,65 @@ def cached_drill(
     )
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_owner_choices(actor: Actor) -> list[Choice]:
+def cached_drill(
+    actor: Actor, code: str, key: str | None, period: Period, filters: KpiFilters, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    return _drill_read(actor, code, key, period, filters, page, page_size, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _owner_choices_read(actor: Actor, version: tuple[int, int]) -> list[Choice]:
     """The people who may own customers (the owner filter)."""
     return owner_choices(get_sessions(), actor=actor)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_department_choices(actor: Actor, language: str) -> list[tuple[int, str]]:
+def cached_owner_choices(actor: Actor) -> list[Choice]:
+    return _owner_choices_read(actor, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _department_choices_read(actor: Actor, language: str, version: tuple[int, int]) -> list[tuple[int, str]]:
     """(id, name in the language) of every department, archived ones too (their customers still count)."""
     return [(d.id, d.label(language)) for d in list_departments(get_sessions(), actor=actor, include_archived=True)]
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_target_list(actor: Actor, period_key: str) -> list[TargetView]:
+def cached_department_choices(actor: Actor, language: str) -> list[tuple[int, str]]:
+    return _department_choices_read(actor, language, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _target_list_read(actor: Actor, period_key: str, version: tuple[int, int]) -> list[TargetView]:
     """The targets set for one month or quarter."""
     return list_targets(get_sessions(), actor=actor, period_key=period_key)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_targets(actor: Actor, period: Period) -> dict[str, Decimal]:
+def cached_target_list(actor: Actor, period_key: str) -> list[TargetView]:
+    return _target_list_read(actor, period_key, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _targets_read(actor: Actor, period: Period, version: tuple[int, int]) -> dict[str, Decimal]:
     """The targets a period's figures are held to (a month takes its quarter's where it has none)."""
     return targets_for(get_sessions(), period)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_chart_data(actor: Actor, name: str, period: Period, filters: KpiFilters) -> Any:
+def cached_targets(actor: Actor, period: Period) -> dict[str, Decimal]:
+    return _targets_read(actor, period, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _chart_data_read(actor: Actor, name: str, period: Period, filters: KpiFilters, version: tuple[int, int]) -> Any:
     """The data one chart of the dashboard draws."""
     return CHART_BY_NAME[name].data(get_sessions(), actor=actor, period=period, filters=filters)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_chart_spec(
-    actor: Actor, name: str, period: Period, filters: KpiFilters, language: str
+def cached_chart_data(actor: Actor, name: str, period: Period, filters: KpiFilters) -> Any:
+    return _chart_data_read(actor, name, period, filters, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _chart_spec_read(
+    actor: Actor, name: str, period: Period, filters: KpiFilters, language: str, version: tuple[int, int]
 ) -> tuple[dict[str, Any], bool]:
     """One chart's Vega-Lite spec (clickable) in the language, and whether its bars can be clicked: built and
     validated by Altair once, not on every rerun."""
@@ -89,24 +144,37 @@ def cached_chart_spec(
     return part.chart.to_dict(), part.clickable
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def cached_series(actor: Actor, code: str, months: tuple[dt.date, ...], filters: KpiFilters, frozen: bool) -> Any:
+def cached_chart_spec(
+    actor: Actor, name: str, period: Period, filters: KpiFilters, language: str
+) -> tuple[dict[str, Any], bool]:
+    return _chart_spec_read(actor, name, period, filters, language, _version())
+
+
+@st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
+def _series_read(
+    actor: Actor, code: str, months: tuple[dt.date, ...], filters: KpiFilters, frozen: bool, version: tuple[int, int]
+) -> Any:
     """A KPI month by month, frozen month-end values where kept (frozen=True), else live ones."""
     return kpi_series(get_sessions(), actor=actor, code=code, months=list(months), filters=filters, frozen=frozen)
+
+
+def cached_series(actor: Actor, code: str, months: tuple[dt.date, ...], filters: KpiFilters, frozen: bool) -> Any:
+    return _series_read(actor, code, months, filters, frozen, _version())
 
 
 def clear_kpi_reads() -> None:
     """Forget the KPI figures: after a write to customers, orders, complaints, follow-ups, surveys or targets."""
     for read in (
-        cached_overview,
-        cached_kpis,
-        cached_drill,
-        cached_owner_choices,
-        cached_department_choices,
-        cached_target_list,
-        cached_targets,
-        cached_chart_data,
-        cached_chart_spec,
-        cached_series,
+        _overview_read,
+        _kpis_read,
+        _drill_read,
+        _owner_choices_read,
+        _department_choices_read,
+        _target_list_read,
+        _targets_read,
+        _chart_data_read,
+        _chart_spec_read,
+        _series_read,
+        _version,
     ):
         read.clear()
