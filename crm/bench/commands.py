@@ -34,7 +34,7 @@ def _scales(text: str) -> list[int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the bench command."""
-    from crm.bench.dataset import DEFAULT_URL
+    from crm.bench.dataset import DEFAULT_URL, ISSUE_SCALE_URL
     from crm.bench.runner import SECTIONS
 
     sections = "; ".join(f"{section.name}: {section.help}" for section in SECTIONS)
@@ -50,9 +50,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--customers",
         type=_scales,
-        default=[1_000],
+        default=None,
         metavar="N[,N...]",
         help="the scales: customers in the data set, one run per scale (default 1000)",
+    )
+    bench.add_argument(
+        "--issue-scale",
+        action="store_true",
+        help="the dashboard issue's data set instead: the demo at 100,000 customers multiplied in SQL to exactly "
+        "1,000,000 customers, 10,000,000 orders and logged contacts, 200,000 complaints, 500,000 survey responses "
+        f"(default --url {ISSUE_SCALE_URL}; reused by the next run)",
+    )
+    bench.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load (or reuse) the data set and run no section",
     )
     bench.add_argument(
         "--url",
@@ -102,20 +114,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from crm.bench.dataset import DEFAULT_URL
+    from crm.bench.dataset import DEFAULT_URL, ISSUE_SCALE_URL
     from crm.bench.runner import SECTION_NAMES, as_json, load_average, run, table, write_json
+    from crm.bench.scale import ISSUE_SCALE
     from db.engine import PROJECT_ROOT, masked_url
 
-    sections = args.sections or list(SECTION_NAMES)
-    url = args.url or DEFAULT_URL
-    if len(args.customers) > 1 and "{customers}" not in url:
+    sections = [] if args.load_only else args.sections or list(SECTION_NAMES)
+    scaled = ISSUE_SCALE if args.issue_scale else None
+    if scaled and args.customers:
+        print("--issue-scale sets the customers (1,000,000): give no --customers", file=sys.stderr)
+        return 2
+    customers = [scaled.customers] if scaled else args.customers or [1_000]
+    url = args.url or (ISSUE_SCALE_URL if scaled else DEFAULT_URL)
+    if len(customers) > 1 and "{customers}" not in url:
         print(
             "note: every scale reloads the same database (put {customers} in --url for one per scale)", file=sys.stderr
         )
     started_load = load_average()
     reports = run(
         sections=sections,
-        customers=args.customers,
+        customers=customers,
         url_template=url,
         seed=args.seed,
         fresh=args.fresh,
@@ -124,6 +142,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         complaints=args.complaints,
         responses=args.responses,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
+        scaled=scaled,
     )
     print(table(reports))
     errors = sum(1 for report in reports for m in report.measurements if m.error)
@@ -132,7 +151,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         shown_url = masked_url(url).replace("%7B", "{").replace("%7D", "}")  # the {customers} placeholder
         options = {
             "sections": sections,
-            "customers": args.customers,
+            "customers": customers,
+            "issue_scale": args.issue_scale,
             "url": shown_url,
             "seed": args.seed,
             "fresh": args.fresh,

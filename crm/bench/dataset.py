@@ -1,5 +1,6 @@
 """The benchmark's one data set: the demo's customer base (every module's rows, the demo accounts), loaded into a
-database of the benchmark's own, never the configured one, and reused while it is the same scale and seed."""
+database of the benchmark's own, never the configured one, and reused while it is the same scale and seed; or the
+dashboard issue's scale, the demo multiplied in SQL (crm/bench/scale.py, `--issue-scale`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from crm.bench.scale import GENERATOR as SCALED
+from crm.bench.scale import Targets, replicate
 from crm.demo import load_demo
 from db.engine import (
     PROJECT_ROOT,
@@ -27,7 +30,8 @@ from db.models import Customer, Setting, User
 # The settings row that says the database was filled by the benchmark, and with what.
 MARKER = "bench_data"
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data'}/bench_{{customers}}.db"
-_COUNTED = ("customers", "contacts", "orders", "activities", "follow_up_tasks", "complaints")
+ISSUE_SCALE_URL = f"sqlite:///{PROJECT_ROOT / 'data'}/bench_issue.db"  # --issue-scale's default
+_COUNTED = ("customers", "contacts", "orders", "activities", "follow_up_tasks", "complaints", "survey_responses")
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,18 @@ def prepare(
     seed: int = 42,
     fresh: bool = False,
     progress: Callable[[str], None] = lambda _line: None,
+    scaled: Targets | None = None,
 ) -> DataSet:
     """Load the demo data set of `customers` customers, or reuse the one there from an earlier run.
 
     An empty database is filled; one the benchmark filled before is reused when its scale and seed match (and not
     `fresh`), else replaced; any other database is refused, so real data is never touched.
+
+    scaled: build the demo at scaled.base customers and multiply it to the targets in SQL (`customers` is then
+    scaled.customers); a database holding that very base (an earlier run at that scale and seed) is multiplied
+    in place rather than loaded again.
     """
-    wanted = {"customers": customers, "seed": seed, "generator": "demo"}
+    wanted = {"customers": customers, "seed": seed, "generator": SCALED if scaled else "demo"}
     with sessions.read() as session:
         marker = session.scalar(select(Setting.value).where(Setting.key == MARKER))
         holds_data = (
@@ -91,13 +100,21 @@ def prepare(
     reused = marker == wanted and not fresh
     seconds = 0.0
     if not reused:
-        progress(f"loading the demo data set: {customers:,} customers, seed {seed}")
         started = time.perf_counter()
-        load_demo(sessions, customers=customers, seed=seed, delete_everything=marker is not None)
-        with sessions.begin() as session:
-            session.add(Setting(key=MARKER, value=wanted))
+        demo = scaled.base if scaled else customers
+        base = {"customers": demo, "seed": seed, "generator": "demo"}
+        if marker != base or fresh:
+            progress(f"loading the demo data set: {demo:,} customers, seed {seed}")
+            load_demo(sessions, customers=demo, seed=seed, delete_everything=marker is not None)
+            _mark(sessions, base)
+            progress(f"loaded in {time.perf_counter() - started:.1f} s")
+        if scaled:
+            progress(f"multiplying it to {scaled.customers:,} customers")
+            _mark(sessions, {**wanted, "generator": f"{SCALED} (unfinished)"})  # a stopped build is loaded again
+            replicate(sessions, targets=scaled, progress=progress)
+            _mark(sessions, wanted)
         seconds = round(time.perf_counter() - started, 1)
-        progress(f"loaded in {seconds:.1f} s")
+        progress(f"data set ready in {seconds:.1f} s")
     with sessions.read() as session:
         rows = {table: int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0) for table in _COUNTED}
         rows["open follow-ups"] = int(
@@ -105,3 +122,9 @@ def prepare(
         )
         rows["users"] = int(session.scalar(select(func.count()).select_from(User)) or 0)
     return DataSet(customers, seed, reused, seconds, rows)
+
+
+def _mark(sessions: Sessions, value: dict[str, object]) -> None:
+    """Write the marker: what the benchmark database holds."""
+    with sessions.begin() as session:
+        session.merge(Setting(key=MARKER, value=value))

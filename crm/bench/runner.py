@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crm.bench.dataset import DataSet, open_bench_database, prepare
+from crm.bench.scale import Targets
 from db.engine import Sessions, masked_url
 
 Progress = Callable[[str], None]
@@ -138,8 +139,12 @@ def run(
     complaints: int | None = None,
     responses: int | None = None,
     progress: Progress = print,
+    scaled: Targets | None = None,
 ) -> list[ScaleReport]:
-    """For each scale: prepare the data set in the benchmark database, then run the chosen sections on it."""
+    """For each scale: prepare the data set in the benchmark database, then run the chosen sections on it.
+
+    scaled: the data set is the demo multiplied in SQL to these totals (crm/bench/scale.py); customers is then
+    [scaled.customers]."""
     chosen = [section for section in SECTIONS if section.name in sections]
     reports = []
     for count in customers:
@@ -147,7 +152,7 @@ def run(
         sessions = open_bench_database(url)
         try:
             progress(f"--- {count:,} customers, {sessions.dialect}: {masked_url(url)}")
-            data = prepare(sessions, customers=count, seed=seed, fresh=fresh, progress=progress)
+            data = prepare(sessions, customers=count, seed=seed, fresh=fresh, progress=progress, scaled=scaled)
             report = ScaleReport(count, masked_url(url), sessions.dialect, data)
             ctx = Context(
                 sessions,
