@@ -51,7 +51,7 @@ from db.search_grams import SEPARATOR, count_grams
 
 Progress = Callable[[str], None]
 GENERATOR = "issue-scale"
-SQLITE_CACHE_KIB = 1_048_576  # 1 GiB: the pages of the indexes being written stay in memory
+SQLITE_CACHE_KIB = 4_194_304  # 4 GiB: the pages a copy writes stay in memory until its commit
 SHIFT_DAYS = 5  # extra copies of orders and logged contacts: this many days back per round
 # Ordering by this spreads a partial round's pick over every customer copy rather than the lowest ids.
 _SPREAD = "((s.id * 2654435761) % 4294967296)"
@@ -223,7 +223,10 @@ def _step(progress: Progress, label: str) -> Iterator[None]:
 
 
 class _Replication:
-    def __init__(self, connection: Connection, targets: Targets, progress: Progress) -> None:
+    """The replication's state: the tables' figures before the copies, and the connection of the running step."""
+
+    def __init__(self, sessions: Sessions, connection: Connection, targets: Targets, progress: Progress) -> None:
+        self.sessions = sessions
         self.connection = connection
         self.sql = _Sql(connection)
         self.targets = targets
@@ -274,17 +277,25 @@ class _Replication:
         copies = math.ceil(self.targets.customers / base.rows) - 1
         for k in range(1, copies + 1):
             wanted = min(base.rows, self.targets.customers - k * base.rows)
-            cutoff = base.largest
-            if wanted < base.rows:  # the last copy: the first `wanted` customers by id
-                cutoff = int(
-                    self.connection.execute(
-                        text("SELECT id FROM customers WHERE id <= :largest ORDER BY id LIMIT 1 OFFSET :skip"),
-                        {"largest": base.largest, "skip": wanted - 1},
-                    ).scalar_one()
-                )
-            with _step(self.progress, f"customer copy {k} of {copies} ({wanted:,} customers)"):
+            started, seconds = time.perf_counter(), {}
+            with _writing(self.sessions, self):  # a transaction per copy: SQLite's WAL stays a copy's size
+                cutoff = base.largest
+                if wanted < base.rows:  # the last copy: the first `wanted` customers by id
+                    cutoff = int(
+                        self.connection.execute(
+                            text("SELECT id FROM customers WHERE id <= :largest ORDER BY id LIMIT 1 OFFSET :skip"),
+                            {"largest": base.largest, "skip": wanted - 1},
+                        ).scalar_one()
+                    )
                 for table in _WITH_CUSTOMERS:
+                    table_started = time.perf_counter()
                     self._copy_table(table, k, cutoff)
+                    seconds[table] = time.perf_counter() - table_started
+            slowest = ", ".join(f"{t} {n:.1f}" for t, n in sorted(seconds.items(), key=lambda i: -i[1])[:3])
+            self.progress(
+                f"customer copy {k} of {copies} ({wanted:,} customers): "
+                f"{time.perf_counter() - started:.1f} s (slowest: {slowest})"
+            )
 
     def _copy_table(self, table: str, k: int, cutoff: int) -> None:
         sql = self.sql
@@ -333,17 +344,17 @@ class _Replication:
 
     def extra_rows(self, table: str, target: int, children: Sequence[str] = ()) -> None:
         """Copy the table's rows (as they are after the customer copies) round after round up to target; or remove
-        copies from the last ones down to it."""
-        connection = self.connection
-        have = _count(connection, table)
+        copies from the last ones down to it. A transaction per round."""
         base = self.tables[table]
         if target < base.rows:
             raise ValueError(f"{table}: the target {target:,} is below the base's {base.rows:,} rows")
-        if have > target:
-            with _step(self.progress, f"{table}: removing {have - target:,} copies"):
-                self._trim(table, have - target)
-            return
-        largest = _largest_id(connection, table)
+        with _writing(self.sessions, self) as (_session, connection):
+            have = _count(connection, table)
+            largest = _largest_id(connection, table)
+            if have > target:
+                with _step(self.progress, f"{table}: removing {have - target:,} copies"):
+                    self._trim(table, have - target)
+                return
         offset = offset_for(largest)
         rounds = math.ceil((target - have) / have) if target > have else 0
         for r in range(1, rounds + 1):
@@ -353,7 +364,10 @@ class _Replication:
                 if wanted < have
                 else f"(SELECT s.id FROM {table} s WHERE s.id <= {largest})"
             )
-            with _step(self.progress, f"{table}: extra round {r} of {rounds} ({wanted:,} rows)"):
+            with (
+                _writing(self.sessions, self),
+                _step(self.progress, f"{table}: extra round {r} of {rounds} ({wanted:,} rows)"),
+            ):
                 self._extra_round(table, r, offset, pick)
                 for child in children:
                     self._extra_children(child, table, r, offset, pick)
@@ -446,23 +460,23 @@ def _writing(sessions: Sessions, replication: _Replication | None = None) -> Ite
 def replicate(sessions: Sessions, *, targets: Targets, progress: Progress = lambda _line: None) -> dict[str, int]:
     """Multiply the demo data set in the database (its `targets.base` customers) to the targets; return row counts.
 
-    Each step is its own transaction: a build stopped half way leaves a database the caller must load again.
+    Each copy and each round is its own transaction: a build stopped half way leaves a database the caller must
+    load again (crm.bench.dataset marks it unfinished first).
     """
     started = time.perf_counter()
     with _writing(sessions) as (session, connection):
-        replication = _Replication(connection, targets, progress)
+        replication = _Replication(sessions, connection, targets, progress)
         if replication.customers.rows != targets.base:
             raise ValueError(f"the base holds {replication.customers.rows:,} customers, not {targets.base:,}")
         today = company_today(session)
-        replication.copy_customers()
+    replication.copy_customers()
     for table, target, children in (
         ("orders", targets.orders, ()),
         ("activities", targets.activities, ()),
         ("complaints", targets.complaints, ("complaint_events",)),
         ("survey_responses", targets.survey_responses, ("survey_scores",)),
     ):
-        with _writing(sessions, replication):
-            replication.extra_rows(table, target, children)
+        replication.extra_rows(table, target, children)
     with _writing(sessions, replication) as (session, connection):
         with _step(progress, "rfm_frequency and rfm_monetary counted again"):
             replication.recount_rfm(today)
