@@ -31,6 +31,7 @@ from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError
 from crm.platform.names import normalise_name
 from crm.platform.permissions import SYSTEM
+from crm.platform.rollups import rebuild_all as rebuild_rollups
 from crm.platform.users import hash_password
 from crm.satisfaction import DEFAULT_DIMENSIONS
 from db.engine import Sessions, move_sequences_past_ids
@@ -2636,6 +2637,7 @@ def load_demo(
                 load_all(session.connection(), search_texts)
                 counts["customer_search_texts"] = len(search_texts)
                 counts["follow_up_day_counts"] = rebuild_calendar_counts(session.connection())
+                counts.update(rebuild_rollups(session.connection()))
             record_loaded_run(session, as_of=today)  # the classes were computed above, as a run would
             write_audit(
                 session, [audit_row(SYSTEM, "seed", "database", "demo", new=f"{customers} customers, seed {seed}")]

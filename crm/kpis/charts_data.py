@@ -31,6 +31,7 @@ from crm.kpis.periods import Period, month_end
 from crm.kpis.scope import Scope, Window, customer_ids, customers_at, month_starts, scope_for, window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import ensure_built
 from crm.satisfaction import monthly_trend
 from db.engine import Sessions
 from db.models import Customer, StageChange, User
@@ -57,6 +58,7 @@ def funnel(
     intent also the customers in it at some moment of the period ("in_period"), those who moved on to a later
     stage in the period ("moved_on": potential -> intent or signed, intent -> signed) and conversion = moved_on ÷
     in_period (None without a denominator). Drill key: the stage."""
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         at_end = stage_totals(stage_counts(session, w.as_of, w.now, scope))
@@ -103,6 +105,7 @@ def by_class(
     """Customers at the period's end and the period's revenue per class: rows {dimension (value_tier, size_class,
     importance), class ("none": not classed), customers, revenue (Decimal)}. Drill key: "dimension:class"."""
     columns = [getattr(Customer, d) for d in CLASS_DIMENSIONS]
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         from_, _, exist = customers_at(w.as_of, w.now)
@@ -134,6 +137,7 @@ def concentration_curve(
     """The Lorenz-style curve of the period's revenue: rows {customer_share, revenue_share, customers} from (0, 0) to
     (1, 1), buying customers largest first, at most about 100 points picked in SQL (window functions; a row is kept
     where its rank crosses a percentile of the customers: (rank * 100) mod n < 100)."""
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         ranked = ranked_revenue(revenue_by_customer(w, scope))
@@ -155,6 +159,7 @@ def by_region_and_industry(
 ) -> list[dict[str, Any]]:
     """Customers at the period's end and the period's revenue per region and industry: rows {region, industry
     ("none" when not recorded), customers, revenue}. Drill key: "region:x,industry:y"."""
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         from_, _, exist = customers_at(w.as_of, w.now)
@@ -195,6 +200,7 @@ def new_vs_churned_by_month(
     of the period: rows {month (its first day), new, churned}. Drill: new_customers / churned_customers with the
     key "YYYY-MM"."""
     months = period.months()
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         firsts = first_orders(w, scope)
@@ -271,6 +277,7 @@ def cadence_by_owner(
 ) -> list[dict[str, Any]]:
     """Cadence compliance per owner at the period's end: rows {owner_id, owner, customers, in_cadence, compliance},
     lowest compliance first. Drill: cadence_compliance with the key "owner:ID"."""
+    ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         from_, in_cadence, where = cadence_rows(session, w, list(scope.conditions))

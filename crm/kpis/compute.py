@@ -23,6 +23,7 @@ from crm.complaints import period_figures
 from crm.follow_ups import cadence_due_since, load_cadences
 from crm.kpis.definitions import CODES, COMPLAINT_CODES, NO_FILTERS, SATISFACTION_CODES, KpiFilters, KpiValue
 from crm.kpis.periods import Period
+from crm.kpis.rollups import partial_ranges, rollup_months, stage_counts_at
 from crm.kpis.scope import (
     Scope,
     Window,
@@ -34,9 +35,10 @@ from crm.kpis.scope import (
 )
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
-from db.models import Activity, Customer, FollowUpTask, Order, StageChange
+from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, Order, StageChange
 
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
@@ -75,6 +77,7 @@ def compute_kpis(
     Staff get their own customers' figures, other roles the company's; a rate without a denominator is None.
     """
     wanted = available_codes(actor, codes)
+    ensure_built(sessions)
     now = utcnow()
     scope = scope_for(actor, filters)
     values: dict[str, KpiValue] = {}
@@ -96,35 +99,17 @@ def compute_kpis(
 def stage_counts(session: Session, instant: dt.datetime, now: dt.datetime, scope: Scope) -> dict[tuple[str, str], int]:
     """Customers existing (created) at the instant, per (stage then, value tier now: "none" when not rated).
 
-    Read as the customers by their current stage (an index-only count), corrected by those whose stage changed
-    since the instant: for each of them, its first change after the instant says the stage it held (from_stage;
-    None: created after it). So a past instant costs the changes since it, not a pass over every customer's
-    history.
-    """
-    tier = Customer.value_tier
-    counts: dict[tuple[str, str], int] = {}
-    for stage, tier_code, n in session.execute(
-        select(Customer.lifecycle_stage, tier, func.count())
-        .where(*scope.conditions, Customer.created_at < instant)
-        .group_by(Customer.lifecycle_stage, tier)
-    ):
-        key = (str(stage), tier_code or "none")
-        counts[key] = counts.get(key, 0) + int(n)
-    if instant < now:
-        first = first_change_since(instant)
-        for current, held, tier_code, n in session.execute(
-            select(Customer.lifecycle_stage, first.c.from_stage, tier, func.count())
-            .select_from(first)
-            .join(Customer, Customer.id == first.c.customer_id)
-            .where(*scope.conditions, Customer.created_at < instant)
-            .group_by(Customer.lifecycle_stage, first.c.from_stage, tier)
-        ):
-            key = (str(current), tier_code or "none")
-            counts[key] = counts.get(key, 0) - int(n)
-            if held is not None:
-                key = (str(held), tier_code or "none")
-                counts[key] = counts.get(key, 0) + int(n)
-    return {key: n for key, n in counts.items() if n}
+    Read from the stage counts kept at each month's start (crm/kpis/rollups.py), moved by the events of the
+    instant's month before it: the cost of a month of changes at most, whatever the number of customers."""
+    # At (or after) now, everything recorded up to now counts, a change stamped this very instant included.
+    at = instant if instant < now else now + dt.timedelta(microseconds=1)
+    return stage_counts_at(
+        session,
+        at,
+        owner_id=scope.owner_id,
+        filters=scope.filters,
+        customer_conditions=list(scope.conditions),
+    )
 
 
 def stage_totals(counts: dict[tuple[str, str], int]) -> dict[str, int]:
@@ -279,8 +264,46 @@ def first_orders(w: Window, scope: Scope) -> Any:
     )
 
 
+def first_orders_between(start: dt.date, end: dt.date, scope: Scope) -> Any:
+    """Subquery: customer_id, first_order, of the customers counted whose first order is dated in [start, end]."""
+    buyers = (
+        select(Order.customer_id.label("customer_id"), func.min(Order.order_date).label("first_order"))
+        .where(Order.archived_at.is_(None), Order.order_date >= start, Order.order_date <= end)
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+    order = aliased(Order)
+    earlier = (
+        select(order.id)
+        .where(order.customer_id == buyers.c.customer_id, order.archived_at.is_(None), order.order_date < start)
+        .exists()
+    )
+    return (
+        select(buyers.c.customer_id, buyers.c.first_order)
+        .where(~earlier, scope.records(buyers.c.customer_id))
+        .subquery()
+    )
+
+
+def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Scope) -> int:
+    """Customers counted whose first order is dated in [start, end]: whole months from the rollup, the rest from
+    the orders (crm/kpis/rollups.py partial_ranges)."""
+    kept = KpiNewCustomerMonth
+    months = rollup_months(start, end)
+    total = 0
+    if months:
+        total = int(
+            session.scalar(select(func.sum(kept.customers)).where(kept.month.in_(months), *scope.on(kept))) or 0
+        )
+    for lo, hi, sign in partial_ranges(start, end):
+        if sign:
+            firsts = first_orders_between(lo, hi, scope)
+            total += sign * int(session.scalar(select(func.count()).select_from(firsts)) or 0)
+    return total
+
+
 def _new_customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    count = int(session.scalar(select(func.count()).select_from(first_orders(w, scope))) or 0)
+    count = new_customer_count(session, w.period.start, w.period.end, scope)
     return {"new_customers": KpiValue("new_customers", count, count, None)}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.kpis.definitions import KpiFilters
 from crm.kpis.periods import Period
+from crm.kpis.rollups import segment_conditions
 from crm.platform.clock import company_zone, local_midnight
 from crm.platform.permissions import Actor, require
 from db.models import Customer, StageChange
@@ -84,6 +85,12 @@ class Scope:
 
     conditions: tuple[ColumnElement[bool], ...]
     everyone: bool  # no filter and the whole company: only archived customers are left out
+    owner_id: int | None = None  # staff: their own customers only
+    filters: KpiFilters = KpiFilters()
+
+    def on(self, rollup: Any) -> list[ColumnElement[bool]]:
+        """The same customers as conditions on a rollup's segment columns (crm/kpis/rollups.py)."""
+        return segment_conditions(rollup, self.owner_id, self.filters)
 
     def records(self, customer_id: Any) -> ColumnElement[bool]:
         """The record's customer is counted: NOT IN the (few) archived customers when everyone counts, else EXISTS
@@ -99,7 +106,12 @@ class Scope:
 def scope_for(actor: Actor, filters: KpiFilters) -> Scope:
     """The scope of the actor (staff: their own customers) under the filters."""
     conditions = customer_conditions(actor, filters)
-    return Scope(tuple(conditions), everyone=len(conditions) == 1 and filters.is_empty())
+    return Scope(
+        tuple(conditions),
+        everyone=len(conditions) == 1 and filters.is_empty(),
+        owner_id=actor.id if own_scope(actor) else None,
+        filters=filters,
+    )
 
 
 def customer_ids(actor: Actor, filters: KpiFilters) -> Select[Any]:

@@ -52,6 +52,7 @@ from db.models.platform import (
     User,
     department_label,
 )
+from db.models.rollups import KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
 from db.models.satisfaction import (
     SurveyCampaign,
     SurveyCampaignMember,
@@ -92,6 +93,10 @@ __all__ = [
     "Inquiry",
     "KeyDate",
     "KpiSnapshot",
+    "KpiMonth",
+    "KpiNewCustomerMonth",
+    "KpiOrderMonth",
+    "KpiStageMonth",
     "KpiTarget",
     "Money",
     "MoneySum",

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 
 from crm.platform.permissions import Actor
+from crm.platform.rollups import added, moving
 from crm.platform.users import create_user
 from db.engine import Sessions
 from db.models import Complaint, CreditEvent, Customer, Order, utcnow
@@ -47,7 +48,9 @@ def add_customer(
                 **extra,
             )
         )
-        return int(result.inserted_primary_key[0])
+        customer_id = int(result.inserted_primary_key[0])
+        added(session.connection(), [customer_id])  # the KPI rollups, as the app's ORM writes keep them
+        return customer_id
 
 
 def add_orders(sessions: Sessions, customer_id: int, orders: Iterable[tuple[dt.date, str | Decimal]]) -> None:
@@ -65,7 +68,7 @@ def add_orders(sessions: Sessions, customer_id: int, orders: Iterable[tuple[dt.d
         for day, amount in orders
     ]
     if rows:
-        with sessions.begin() as session:
+        with sessions.begin() as session, moving(session.connection(), [customer_id]):
             session.execute(insert(Order), rows)
 
 

@@ -1,0 +1,392 @@
+"""The dashboard's rollups (db/models/rollups.py), kept in step by crm.platform.rollups, and how the KPIs read them.
+
+- kpi_order_months: orders and revenue per month and segment;
+- kpi_new_customer_months: customers whose first order falls in the month, per segment;
+- kpi_stage_months: customers per lifecycle stage at each month's start, per segment, as crm/kpis/scope.py reads a
+  customer's stage at an instant (the stage held at T is the from_stage of its first change at or after T, or the
+  current stage; a customer counts from its creation on); an instant inside a month adds the month's events
+  before it, read from the records.
+
+A period rarely starts and ends on month boundaries in every figure (the last 12 months end today; a year ago
+today for the previous one; custom dates anywhere), so a figure is read as the rollup's whole months plus, for a
+partial month, the records of the part of that month that counts (or the whole month's rollup less the records
+of the part that does not, whichever part is shorter).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from crm.kpis.periods import month_start
+from crm.platform.rollups import (
+    Rollup,
+    customer_ids_of,
+    live_customers,
+    register,
+    segment_group,
+    segment_of,
+)
+from db.models import Customer, Order, StageChange
+from db.models.rollups import NO_CLASS, NO_ID, KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
+
+# --- contributions -------------------------------------------------------------------------------------------
+
+
+def _month_of_date(column: Any) -> Any:
+    return and_(column >= KpiMonth.month, column < KpiMonth.next_month)
+
+
+def _month_of_instant(column: Any) -> Any:
+    return and_(column >= KpiMonth.start_at, column < KpiMonth.end_at)
+
+
+def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    return (
+        select(
+            KpiMonth.month.label("month"),
+            *segment_of(),
+            func.count().label("orders"),
+            func.sum(Order.amount).label("revenue"),
+        )
+        .select_from(Order)
+        .join(Customer, Customer.id == Order.customer_id)
+        .join(KpiMonth, _month_of_date(Order.order_date))
+        .where(*live_customers(condition), Order.archived_at.is_(None))
+        .group_by(KpiMonth.month, *segment_group())
+    )
+
+
+def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
+    """Subquery: customer_id, first_order (the first not archived order's date) of the live customers picked."""
+    return (
+        select(Order.customer_id.label("customer_id"), func.min(Order.order_date).label("first_order"))
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(*live_customers(condition), Order.archived_at.is_(None))
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+
+
+def new_customer_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    first = first_order_dates(condition)
+    return (
+        select(KpiMonth.month.label("month"), *segment_of(), func.count().label("customers"))
+        .select_from(first)
+        .join(Customer, Customer.id == first.c.customer_id)
+        .join(KpiMonth, _month_of_date(first.c.first_order))
+        .group_by(KpiMonth.month, *segment_group())
+    )
+
+
+def stage_events(condition: ColumnElement[bool] | None) -> Any:
+    """Subquery: customer_id, at, stage, next_at: each live customer's creation (into the stage it first holds) and
+    each later stage change (into the stage held after it), with the time of its next event (None: the last).
+    The stage an event leads to holds at the instants after `at` up to `next_at` included, as crm/kpis/scope.py
+    reads a stage at an instant: from_stage of the first change at or after it, else the current stage; changes
+    at or before the creation never count."""
+    ordering = (StageChange.changed_at, StageChange.id)
+    window: dict[str, Any] = {"partition_by": StageChange.customer_id, "order_by": ordering}
+    changes = (
+        select(
+            StageChange.customer_id.label("customer_id"),
+            StageChange.changed_at.label("changed_at"),
+            StageChange.id.label("id"),
+            StageChange.from_stage.label("from_stage"),
+            func.lead(StageChange.from_stage).over(**window).label("next_from"),
+            func.lead(StageChange.id).over(**window).label("next_id"),
+            func.row_number().over(**window).label("rn"),
+        )
+        .join(Customer, Customer.id == StageChange.customer_id)
+        .where(*live_customers(condition), StageChange.changed_at > Customer.created_at)
+        .subquery()
+    )
+    moves = select(
+        changes.c.customer_id.label("customer_id"),
+        changes.c.changed_at.label("at"),
+        changes.c.id.label("seq"),
+        case((changes.c.next_id.is_(None), Customer.lifecycle_stage), else_=changes.c.next_from).label("stage"),
+    ).join(Customer, Customer.id == changes.c.customer_id)
+    first = aliased(changes)
+    creations = (
+        select(
+            Customer.id.label("customer_id"),
+            Customer.created_at.label("at"),
+            literal(-1).label("seq"),
+            case((first.c.customer_id.is_(None), Customer.lifecycle_stage), else_=first.c.from_stage).label("stage"),
+        )
+        .select_from(Customer)
+        .outerjoin(first, and_(first.c.customer_id == Customer.id, first.c.rn == 1))
+        .where(*live_customers(condition))
+    )
+    events = union_all(moves, creations).subquery()
+    following: dict[str, Any] = {"partition_by": events.c.customer_id, "order_by": (events.c.at, events.c.seq)}
+    return select(
+        events.c.customer_id,
+        events.c.at,
+        events.c.stage,
+        func.lead(events.c.at).over(**following).label("next_at"),
+    ).subquery()
+
+
+def stage_month_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    events = stage_events(condition)
+    return (
+        select(
+            KpiMonth.month.label("month"),
+            *segment_of(),
+            events.c.stage.label("stage"),
+            func.count().label("customers"),
+        )
+        .select_from(events)
+        .join(Customer, Customer.id == events.c.customer_id)
+        .join(
+            KpiMonth,
+            and_(
+                KpiMonth.stage_counted,
+                KpiMonth.start_at > events.c.at,
+                or_(events.c.next_at.is_(None), KpiMonth.start_at <= events.c.next_at),
+            ),
+        )
+        .where(events.c.stage.is_not(None))
+        .group_by(KpiMonth.month, *segment_group(), events.c.stage)
+    )
+
+
+ORDERS = register(
+    Rollup(
+        "order_months",
+        KpiOrderMonth,
+        ("orders", "revenue"),
+        order_contributions,
+        lambda session: customer_ids_of(session, Order),
+    )
+)
+NEW_CUSTOMERS = register(
+    Rollup(
+        "new_customer_months",
+        KpiNewCustomerMonth,
+        ("customers",),
+        new_customer_contributions,
+        lambda session: customer_ids_of(session, Order),
+    )
+)
+STAGE_MONTHS = register(
+    Rollup(
+        "stage_months",
+        KpiStageMonth,
+        ("customers",),
+        stage_month_contributions,
+        lambda session: customer_ids_of(session, StageChange),
+    )
+)
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+
+def segment_conditions(model: Any, owner_id: int | None, filters: Any) -> list[ColumnElement[bool]]:
+    """Conditions on a rollup's segment columns for an owner (staff's own figures) and the dashboard's filters."""
+    conditions: list[ColumnElement[bool]] = []
+    for owner in {owner_id, filters.owner_id} - {None}:
+        conditions.append(model.owner_id == owner)
+    if filters.department_id is not None:
+        conditions.append(model.department_id == filters.department_id)
+    if filters.value_tier is not None:
+        conditions.append(model.value_tier == (NO_CLASS if filters.value_tier == "none" else filters.value_tier))
+    if filters.industry is not None:
+        conditions.append(model.industry == filters.industry)
+    if filters.region is not None:
+        conditions.append(model.region == filters.region)
+    return conditions
+
+
+def month_containing(session: Session, instant: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """(first day, start instant, end instant) of the company-local month the instant falls in."""
+    row = session.execute(
+        select(KpiMonth.month, KpiMonth.start_at, KpiMonth.end_at)
+        .where(KpiMonth.start_at <= instant)
+        .order_by(KpiMonth.start_at.desc())
+        .limit(1)
+    ).one()
+    return row[0], row[1], row[2]
+
+
+def _next_from(customer_id: Any, at: Any, change_id: Any | None) -> Any:
+    """SQL: the from_stage of the customer's first change after (at, change_id) in (changed_at, id) order (after
+    `at` itself when change_id is None: a creation), '~' standing for a NULL one; NULL when there is none."""
+    later = aliased(StageChange)
+    after = later.changed_at > at
+    if change_id is not None:
+        after = or_(after, and_(later.changed_at == at, later.id > change_id))
+    return (
+        select(func.coalesce(later.from_stage, "~"))
+        .where(later.customer_id == customer_id, after)
+        .order_by(later.changed_at, later.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _held_after(next_from: Any) -> Any:
+    return case((next_from.is_(None), Customer.lifecycle_stage), (next_from == "~", None), else_=next_from)
+
+
+def raw_stage_events(
+    session: Session, start: dt.datetime, end: dt.datetime, conditions: list[ColumnElement[bool]]
+) -> Counter[tuple[str, str, str]]:
+    """The stage flows of [start, end) read from the records: {(from_stage, to_stage, tier): customers} ("" for
+    none), for the customers the conditions (on customers) pick."""
+    flows: Counter[tuple[str, str, str]] = Counter()
+    tier = func.coalesce(Customer.value_tier, NO_CLASS)
+    held = _held_after(_next_from(StageChange.customer_id, StageChange.changed_at, StageChange.id))
+    moves = (
+        select(StageChange.from_stage, held, tier, func.count())
+        .join(Customer, Customer.id == StageChange.customer_id)
+        .where(
+            *conditions,
+            StageChange.changed_at >= start,
+            StageChange.changed_at < end,
+            StageChange.changed_at > Customer.created_at,
+        )
+        .group_by(StageChange.from_stage, held, tier)
+    )
+    # Changes at or before the creation are not moves (changed_at > created_at above), as in the rollup.
+    first = _held_after(_next_from(Customer.id, Customer.created_at, None))
+    creations = (
+        select(literal(None), first, tier, func.count())
+        .where(*conditions, Customer.created_at >= start, Customer.created_at < end)
+        .group_by(first, tier)
+    )
+    for query in (moves, creations):
+        for from_stage, to_stage, tier_code, n in session.execute(query):
+            if (from_stage or NO_CLASS) != (to_stage or NO_CLASS):
+                flows[(from_stage or NO_CLASS, to_stage or NO_CLASS, tier_code or NO_CLASS)] += int(n)
+    return flows
+
+
+def stage_counts_at(
+    session: Session,
+    instant: dt.datetime,
+    *,
+    owner_id: int | None,
+    filters: Any,
+    customer_conditions: list[ColumnElement[bool]],
+) -> dict[tuple[str, str], int]:
+    """Customers existing at the instant per (stage then, value tier now: "none" when not rated): the counts at the
+    start of the instant's month from the rollup, moved by the events of the month before the instant read from
+    the records."""
+    month, start_at, _end_at = month_containing(session, instant)
+    kept = KpiStageMonth
+    counts: Counter[tuple[str, str]] = Counter()
+    for stage, tier_code, n in session.execute(
+        select(kept.stage, kept.value_tier, func.sum(kept.customers))
+        .where(kept.month == month, *segment_conditions(kept, owner_id, filters))
+        .group_by(kept.stage, kept.value_tier)
+    ):
+        counts[(stage, tier_code or "none")] += int(n or 0)
+    if instant > start_at:
+        for (from_stage, to_stage, tier_code), n in raw_stage_events(
+            session, start_at, instant, customer_conditions
+        ).items():
+            _move(counts, from_stage, to_stage, tier_code, n)
+    return {key: n for key, n in counts.items() if n}
+
+
+def _move(counts: Counter[tuple[str, str]], from_stage: str, to_stage: str, tier_code: str, n: int) -> None:
+    tier = tier_code or "none"
+    if from_stage:
+        counts[(from_stage, tier)] -= n
+    if to_stage:
+        counts[(to_stage, tier)] += n
+
+
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """(first, last) whole month inside the days [start, end] (both None when there is none)."""
+    first = start if start.day == 1 else _next_month(start)
+    last_end = _next_month(end)  # the month after end's month starts after end
+    last = month_start(end) if end == last_end - dt.timedelta(days=1) else _previous_month(month_start(end))
+    if first > last:
+        return None, None
+    return first, last
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _previous_month(first: dt.date) -> dt.date:
+    return dt.date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+
+
+def partial_ranges(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, int]]:
+    """The parts of the days [start, end] outside its whole months, each as (from, to, sign): sign +1 = read
+    these days' records and add them; -1 = they lie in a month read whole from the rollup: subtract them. The
+    shorter way is taken per partial month."""
+    first, last = whole_months(start, end)
+    parts: list[tuple[dt.date, dt.date]] = []
+    if first is None or last is None:
+        months = sorted({month_start(start), month_start(end)})
+        if len(months) == 1:
+            parts.append((start, end))
+        else:
+            parts += [(start, _next_month(start) - dt.timedelta(days=1)), (month_start(end), end)]
+    else:
+        if start < first:
+            parts.append((start, first - dt.timedelta(days=1)))
+        if end >= _next_month(last):
+            parts.append((_next_month(last), end))
+    ranges: list[tuple[dt.date, dt.date, int]] = []
+    for lo, hi in parts:
+        month = month_start(lo)
+        month_last = _next_month(month) - dt.timedelta(days=1)
+        inside = (hi - lo).days + 1
+        outside = (month_last - month).days + 1 - inside
+        if outside < inside:
+            # The whole month from the rollup, less its days outside [lo, hi].
+            ranges.append((month, month_last, 0))  # marker: read the month from the rollup
+            if lo > month:
+                ranges.append((month, lo - dt.timedelta(days=1), -1))
+            if hi < month_last:
+                ranges.append((hi + dt.timedelta(days=1), month_last, -1))
+        else:
+            ranges.append((lo, hi, 1))
+    return ranges
+
+
+def rollup_months(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The months read whole from a rollup for the days [start, end] (partial_ranges's sign-0 months included)."""
+    first, last = whole_months(start, end)
+    months = []
+    if first is not None and last is not None:
+        month = first
+        while month <= last:
+            months.append(month)
+            month = _next_month(month)
+    months += [lo for lo, _hi, sign in partial_ranges(start, end) if sign == 0]
+    return sorted(months)
+
+
+def _sum(values: list[Any]) -> Decimal:
+    return sum((Decimal(v or 0) for v in values), Decimal(0))
+
+
+__all__ = [
+    "NEW_CUSTOMERS",
+    "NO_CLASS",
+    "NO_ID",
+    "ORDERS",
+    "STAGE_MONTHS",
+    "month_containing",
+    "partial_ranges",
+    "raw_stage_events",
+    "rollup_months",
+    "segment_conditions",
+    "stage_counts_at",
+    "whole_months",
+]

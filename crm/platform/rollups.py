@@ -1,0 +1,398 @@
+"""Rollups kept in step with the records they sum, in the same transaction as every write.
+
+A rollup (db/models/rollups.py) holds measures per company-local month and customer segment (what the dashboard
+filters by). Each one is defined by the query of what some customers contribute to it (`contributions`, grouped by
+the rollup's keys) and by which customers a flush's pending changes touch (`touched`). Around every flush, the
+contributions of the touched customers are read before (the database still holds the old records) and after (it
+holds the new ones), and the difference is added to the stored rows as `measure = measure + delta` upserts in key
+order: concurrent transactions serialise on the rows they share and never lose an increment. A customer whose
+segment, stage, creation time or archiving changes is touched for every rollup, so its whole history moves with it.
+
+So there is one rule to keep, not one per write path: ORM writes are covered by the listeners below; Core writes
+that move records between customers or change customers' classes wrap themselves in `moving(...)`; bulk loads
+(demo data, benchmarks, restores) and tests that insert raw rows call `rebuild`. A change of the company's time
+zone moves the months: the calendar and every rollup are rebuilt in that transaction. `check` compares the stored
+rows with a recount (tests, `python -m crm kpi rollups check`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Connection, Select, delete, event, func, insert, inspect, literal_column, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crm.platform.clock import company_today, company_zone, local_midnight, today, zone_named
+from db.models import Base, Customer, Setting
+from db.models.rollups import NO_CLASS, NO_ID, KpiMonth
+
+SEGMENT = ("owner_id", "department_id", "value_tier", "size_class", "importance", "industry", "region")
+# A change to any of these moves the customer's contributions to every rollup.
+CUSTOMER_ATTRIBUTES = (*SEGMENT, "archived_at", "lifecycle_stage", "created_at")
+CALENDAR_FIRST_YEAR = 1900
+CALENDAR_LAST_YEAR = 2200
+STAGE_YEARS_AHEAD = 4  # stage counts are kept up to January of the year this many years after today's
+CHUNK = 500  # customers per contributions query (an IN list every database takes)
+BATCH = 2_000  # rows per upsert statement
+
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup table: its model, its measure columns, what customers contribute, who a flush touches."""
+
+    name: str
+    model: type[Base]
+    measures: tuple[str, ...]
+    # SELECT <key columns..., measure columns...> (labelled as the table's) of the live customers the condition
+    # picks (None: every customer), grouped by the keys.
+    contributions: Callable[[ColumnElement[bool] | None], Select[Any]]
+    # The customer ids whose contributions the session's pending changes (new, dirty, deleted) may move.
+    touched: Callable[[Session], set[int]]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.model.__table__.primary_key.columns)
+
+
+_ROLLUPS: dict[str, Rollup] = {}
+_PENDING = "crm_rollups_pending"
+
+
+def register(rollup: Rollup) -> Rollup:
+    """Keep this rollup in step from now on (module import time)."""
+    _ROLLUPS[rollup.name] = rollup
+    return rollup
+
+
+def rollups() -> list[Rollup]:
+    return list(_ROLLUPS.values())
+
+
+# --- what a rollup's contributions query builds on -----------------------------------------------------------
+
+
+def _segment_terms() -> list[Any]:
+    # The defaults inline (not bound parameters): PostgreSQL takes GROUP BY coalesce(x, $2) for another
+    # expression than SELECT coalesce(x, $1).
+    ids = [func.coalesce(getattr(Customer, name), literal_column(str(NO_ID))) for name in SEGMENT[:2]]
+    classes = [func.coalesce(getattr(Customer, name), literal_column(f"'{NO_CLASS}'")) for name in SEGMENT[2:]]
+    return [*ids, *classes]
+
+
+def segment_of() -> list[Any]:
+    """The customer's segment as rollup keys (labelled): 0 / "" where not set."""
+    return [term.label(name) for term, name in zip(_segment_terms(), SEGMENT, strict=True)]
+
+
+def segment_group() -> list[Any]:
+    """GROUP BY terms matching segment_of."""
+    return _segment_terms()
+
+
+def live_customers(condition: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """The customers a contributions query counts: live ones, those the condition picks."""
+    return [Customer.archived_at.is_(None), *([] if condition is None else [condition])]
+
+
+def customer_ids_of(session: Session, model: type[Base], attribute: str = "customer_id") -> set[int]:
+    """`touched` for a record kind: the customer (old and new) of each new, changed or deleted record."""
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, model):
+            continue
+        value = getattr(obj, attribute, None)
+        if value is not None:
+            ids.add(int(value))
+        if obj in session.dirty or obj in session.deleted:
+            history = inspect(obj).attrs[attribute].history
+            ids.update(int(v) for v in (*history.deleted, *history.unchanged) if v is not None)
+    return ids
+
+
+# --- reading and applying contributions ----------------------------------------------------------------
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def contributions(connection: Connection, rollup: Rollup, customer_ids: Iterable[int]) -> dict[Key, list[Any]]:
+    """What those customers contribute now: {keys: [measures]}."""
+    found: dict[Key, list[Any]] = {}
+    for chunk in _chunks(customer_ids):
+        for key, values in _rows(connection, rollup, Customer.id.in_(chunk)):
+            if key in found:
+                found[key] = [a + b for a, b in zip(found[key], values, strict=True)]
+            else:
+                found[key] = values
+    return found
+
+
+def ordered(rollup: Rollup, condition: ColumnElement[bool] | None) -> Select[Any]:
+    """The contributions query with its columns in the table's order (keys, then measures)."""
+    query = rollup.contributions(condition).subquery()
+    return select(*(query.c[name] for name in (*rollup.keys, *rollup.measures)))
+
+
+def _rows(
+    connection: Connection, rollup: Rollup, condition: ColumnElement[bool] | None
+) -> Iterator[tuple[Key, list[Any]]]:
+    width = len(rollup.keys)
+    for row in connection.execute(ordered(rollup, condition)):
+        yield tuple(row[:width]), list(row[width:])
+
+
+def _difference(before: dict[Key, list[Any]], after: dict[Key, list[Any]]) -> dict[Key, list[Any]]:
+    deltas: dict[Key, list[Any]] = {}
+    for key in before.keys() | after.keys():
+        old, new = before.get(key), after.get(key)
+        if old is None:
+            delta = list(new or [])
+        elif new is None:
+            delta = [-v for v in old]
+        else:
+            delta = [b - a for a, b in zip(old, new, strict=True)]
+        if any(delta):
+            deltas[key] = delta
+    return deltas
+
+
+def apply(connection: Connection, rollup: Rollup, deltas: dict[Key, list[Any]]) -> None:
+    """Add the deltas to the stored rows (a row is created at its first delta), in key order."""
+    if not deltas:
+        return
+    table = rollup.model.__table__
+    names = (*rollup.keys, *rollup.measures)
+    rows = [dict(zip(names, (*key, *values), strict=True)) for key, values in sorted(deltas.items(), key=_order)]
+    dialect = connection.dialect.name
+    statement: Any
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        statement = statement.on_duplicate_key_update(
+            {m: table.c[m] + getattr(statement.inserted, m) for m in rollup.measures}
+        )
+    else:
+        statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[k] for k in rollup.keys],
+            set_={m: table.c[m] + statement.excluded[m] for m in rollup.measures},
+        )
+    for start in range(0, len(rows), BATCH):
+        connection.execute(statement, rows[start : start + BATCH])
+
+
+def _order(item: tuple[Key, list[Any]]) -> tuple[str, ...]:
+    return tuple(str(part) for part in item[0])
+
+
+@contextmanager
+def moving(connection: Connection, customer_ids: Iterable[int]) -> Iterator[None]:
+    """Around Core writes that change those customers' records or classes: their contributions before and after
+    the block, the difference applied to every rollup (inside the caller's transaction)."""
+    ids = set(customer_ids)
+    before = {r.name: contributions(connection, r, ids) for r in rollups()} if ids else {}
+    yield
+    for rollup in rollups() if ids else []:
+        apply(connection, rollup, _difference(before[rollup.name], contributions(connection, rollup, ids)))
+
+
+def added(connection: Connection, customer_ids: Iterable[int]) -> None:
+    """Customers inserted by Core (with their records): their contributions added to every rollup."""
+    ids = set(customer_ids)
+    for rollup in rollups() if ids else []:
+        apply(connection, rollup, contributions(connection, rollup, ids))
+
+
+# --- the calendar, rebuilding and checking ---------------------------------------------------------------
+
+
+def stage_horizon(today: dt.date) -> dt.date:
+    """The last month whose stage counts a calendar built today keeps."""
+    return dt.date(today.year + STAGE_YEARS_AHEAD, 1, 1)
+
+
+def calendar_rows(zone: ZoneInfo) -> list[dict[str, Any]]:
+    horizon = stage_horizon(today(zone))
+    rows = []
+    for year in range(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR + 1):
+        for month in range(1, 13):
+            first = dt.date(year, month, 1)
+            following = dt.date(year + month // 12, month % 12 + 1, 1)
+            rows.append(
+                {
+                    "month": first,
+                    "next_month": following,
+                    "start_at": local_midnight(first, zone),
+                    "end_at": local_midnight(following, zone),
+                    "stage_counted": first <= horizon,
+                }
+            )
+    return rows
+
+
+def rebuild_calendar(connection: Connection, zone: ZoneInfo | None = None) -> None:
+    """The company-local months, from the time zone setting (or the one given), stage counts kept up to the
+    horizon from today."""
+    rows = calendar_rows(zone or company_zone(connection))
+    connection.execute(delete(KpiMonth))
+    for start in range(0, len(rows), BATCH):
+        connection.execute(insert(KpiMonth), rows[start : start + BATCH])
+
+
+def rebuild(
+    connection: Connection, names: Iterable[str] | None = None, *, zone: ZoneInfo | None = None
+) -> dict[str, int]:
+    """Recount the rollups (all, or those named) from the records, inside the caller's transaction: {table: rows}.
+
+    The calendar is rebuilt first when it is empty, a zone is given (the zone changed) or its stage horizon is
+    less than a year away."""
+    horizon = connection.scalar(select(func.max(KpiMonth.month)).where(KpiMonth.stage_counted))
+    if zone is not None or horizon is None or horizon < company_today(connection) + dt.timedelta(days=366):
+        rebuild_calendar(connection, zone)
+    chosen = [r for r in rollups() if names is None or r.name in set(names)]
+    counts = {}
+    for rollup in chosen:
+        table = rollup.model.__table__
+        connection.execute(delete(table))
+        columns = [table.c[name] for name in (*rollup.keys, *rollup.measures)]
+        connection.execute(insert(table).from_select(columns, ordered(rollup, None)))
+        counts[table.name] = int(connection.scalar(select(func.count()).select_from(table)) or 0)
+    return counts
+
+
+def stored(connection: Connection, rollup: Rollup) -> dict[Key, list[Any]]:
+    """The stored rows, rows of zeros left out."""
+    table = rollup.model.__table__
+    width = len(rollup.keys)
+    rows: dict[Key, list[Any]] = {}
+    for row in connection.execute(select(*(table.c[n] for n in (*rollup.keys, *rollup.measures)))):
+        values = list(row[width:])
+        if any(values):
+            rows[tuple(row[:width])] = values
+    return rows
+
+
+def recount(connection: Connection, rollup: Rollup) -> dict[Key, list[Any]]:
+    """What the rows should be, from the records (reads them all: for checks)."""
+    return {key: values for key, values in _rows(connection, rollup, None) if any(values)}
+
+
+def check(connection: Connection) -> dict[str, int]:
+    """How many keys of each rollup differ from a recount (0 everywhere: in step)."""
+    differences = {}
+    for rollup in rollups():
+        have, want = stored(connection, rollup), recount(connection, rollup)
+        differences[rollup.name] = sum(
+            1 for key in have.keys() | want.keys() if _normal(have.get(key)) != _normal(want.get(key))
+        )
+    return differences
+
+
+def _normal(values: list[Any] | None) -> list[Any] | None:
+    if values is None:
+        return None
+    return [Decimal(v) if isinstance(v, Decimal | float) else v for v in values]
+
+
+# --- keeping the rollups in step with ORM flushes ----------------------------------------------------------
+
+
+def _customer_changes(session: Session) -> tuple[set[int], list[Customer]]:
+    """(existing customers whose segment, stage, creation or archiving change in this flush, new customers)."""
+    changed: set[int] = set()
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Customer) and obj.id is not None:
+            state = inspect(obj)
+            if obj in session.deleted or any(state.attrs[n].history.has_changes() for n in CUSTOMER_ATTRIBUTES):
+                changed.add(int(obj.id))
+    created = [obj for obj in session.new if isinstance(obj, Customer)]
+    return changed, created
+
+
+def _new_zone(session: Session) -> ZoneInfo | None:
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Setting) and obj.key == "timezone" and inspect(obj).attrs["value"].history.has_changes():
+            return zone_named(obj.value)
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if not _ROLLUPS:
+        return
+    changed, created = _customer_changes(session)
+    touched: dict[str, set[int]] = {r.name: r.touched(session) | changed for r in rollups()}
+    if not created and not any(touched.values()):
+        return
+    connection = session.connection()
+    before = {r.name: contributions(connection, r, touched[r.name]) for r in rollups() if touched[r.name]}
+    session.info[_PENDING] = (touched, created, before)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    zone = _new_zone(session)
+    pending = session.info.pop(_PENDING, None)
+    if zone is not None:
+        rebuild(session.connection(), zone=zone)
+        return
+    if pending is None:
+        return
+    touched, created, before = pending
+    connection = session.connection()
+    new_ids = {int(c.id) for c in created if c.id is not None}
+    for rollup in rollups():
+        ids = touched[rollup.name] | new_ids
+        if ids:
+            after = contributions(connection, rollup, ids)
+            apply(connection, rollup, _difference(before.get(rollup.name, {}), after))
+
+
+# --- built once, on the first read after the migration ---------------------------------------------------
+
+MARKER = "kpi_rollups"
+# Raise when a rollup's definition changes: every database rebuilds its rollups on its next read.
+DEFINITION = 1
+
+
+def is_built(connection: Connection) -> bool:
+    return connection.scalar(select(Setting.value).where(Setting.key == MARKER)) == {"definition": DEFINITION}
+
+
+def mark_built(connection: Connection) -> None:
+    """Record that the rollups hold every record (after a rebuild inside the same transaction)."""
+    connection.execute(delete(Setting).where(Setting.key == MARKER))
+    connection.execute(insert(Setting).values(key=MARKER, value={"definition": DEFINITION}))
+
+
+def rebuild_all(connection: Connection, *, zone: ZoneInfo | None = None) -> dict[str, int]:
+    """Rebuild the calendar's horizon if due, every rollup, and mark them built (bulk loads, restores, tests)."""
+    counts = rebuild(connection, zone=zone)
+    mark_built(connection)
+    return counts
+
+
+def ensure_built(sessions: Any) -> None:
+    """Build the rollups if this database has never had them (the first read after migration 0018, or after their
+    definition changed). Two servers doing it at once: the second waits on the first's marker row, then finds the
+    work done."""
+    with sessions.read() as session:
+        if is_built(session.connection()):
+            return
+    with sessions.begin() as session:
+        connection = session.connection()
+        # The marker row locked first: a concurrent builder waits here (SQLite: the write lock) and then sees it.
+        connection.execute(select(Setting.key).where(Setting.key == MARKER).with_for_update())
+        if not is_built(connection):
+            rebuild_all(connection)
