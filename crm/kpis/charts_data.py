@@ -18,9 +18,11 @@ from crm.kpis.compute import (
     PROSPECT_STAGES,
     STAGES,
     cadence_rows,
+    customers_at_by,
     entered_count,
-    first_orders,
+    new_customer_count,
     ranked_revenue,
+    revenue_by,
     revenue_by_customer,
     satisfaction_filters,
     stage_counts,
@@ -28,7 +30,7 @@ from crm.kpis.compute import (
 )
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
 from crm.kpis.periods import Period, month_end
-from crm.kpis.scope import Scope, Window, customer_ids, customers_at, month_starts, scope_for, window
+from crm.kpis.scope import Scope, Window, customer_ids, month_starts, scope_for, window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
@@ -99,32 +101,34 @@ def funnel(
 # --- classes, concentration, region and industry -------------------------------------------------------
 
 
+def _customers_and_revenue(
+    sessions: Sessions, actor: Actor, period: Period, filters: KpiFilters, by: tuple[str, ...]
+) -> dict[tuple[Any, ...], list[Any]]:
+    """{(*segment values `by`): [customers at the period's end, the period's revenue]}, from the rollups."""
+    ensure_built(sessions)
+    with sessions.read() as session:
+        w, scope = _setup(session, actor, period, filters)
+        counted = customers_at_by(session, w.as_of, w.now, scope, by)
+        earned = revenue_by(session, w, scope, by)
+    totals: dict[tuple[Any, ...], list[Any]] = {}
+    for key, n in counted.items():
+        totals.setdefault(key, [0, Decimal(0)])[0] += n
+    for key, (_orders, revenue) in earned.items():
+        totals.setdefault(key, [0, Decimal(0)])[1] += Decimal(revenue or 0)
+    return {key: value for key, value in totals.items() if value[0] or value[1]}
+
+
 def by_class(
     sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
 ) -> list[dict[str, Any]]:
     """Customers at the period's end and the period's revenue per class: rows {dimension (value_tier, size_class,
     importance), class ("none": not classed), customers, revenue (Decimal)}. Drill key: "dimension:class"."""
-    columns = [getattr(Customer, d) for d in CLASS_DIMENSIONS]
-    ensure_built(sessions)
-    with sessions.read() as session:
-        w, scope = _setup(session, actor, period, filters)
-        from_, _, exist = customers_at(w.as_of, w.now)
-        counted = session.execute(
-            select(*columns, func.count()).select_from(from_).where(*scope.conditions, *exist).group_by(*columns)
-        ).all()
-        revenue = revenue_by_customer(w, scope)
-        earned = session.execute(
-            select(*columns, func.sum(revenue.c.revenue))
-            .select_from(revenue)
-            .join(Customer, Customer.id == revenue.c.customer_id)
-            .group_by(*columns)
-        ).all()
     totals: dict[tuple[str, str], list[Any]] = {}
-    for rows, slot in ((counted, 0), (earned, 1)):
-        for *classes, value in rows:
-            for dimension, class_value in zip(CLASS_DIMENSIONS, classes, strict=True):
-                entry = totals.setdefault((dimension, class_value or "none"), [0, Decimal(0)])
-                entry[slot] += int(value or 0) if slot == 0 else Decimal(value or 0)
+    for classes, (n, revenue) in _customers_and_revenue(sessions, actor, period, filters, CLASS_DIMENSIONS).items():
+        for dimension, class_value in zip(CLASS_DIMENSIONS, classes, strict=True):
+            entry = totals.setdefault((dimension, class_value or "none"), [0, Decimal(0)])
+            entry[0] += n
+            entry[1] += revenue
     return [
         {"dimension": d, "class": c, "customers": n, "revenue": r.quantize(Decimal("0.01"))}
         for (d, c), (n, r) in sorted(totals.items())
@@ -159,28 +163,9 @@ def by_region_and_industry(
 ) -> list[dict[str, Any]]:
     """Customers at the period's end and the period's revenue per region and industry: rows {region, industry
     ("none" when not recorded), customers, revenue}. Drill key: "region:x,industry:y"."""
-    ensure_built(sessions)
-    with sessions.read() as session:
-        w, scope = _setup(session, actor, period, filters)
-        from_, _, exist = customers_at(w.as_of, w.now)
-        keys = (Customer.region, Customer.industry)
-        counted = session.execute(
-            select(*keys, func.count()).select_from(from_).where(*scope.conditions, *exist).group_by(*keys)
-        ).all()
-        revenue = revenue_by_customer(w, scope)
-        earned = session.execute(
-            select(*keys, func.sum(revenue.c.revenue))
-            .select_from(revenue)
-            .join(Customer, Customer.id == revenue.c.customer_id)
-            .group_by(*keys)
-        ).all()
-    totals: dict[tuple[str, str], list[Any]] = {}
-    for region, industry, n in counted:
-        totals.setdefault((region or "none", industry or "none"), [0, Decimal(0)])[0] += int(n)
-    for region, industry, amount in earned:
-        totals.setdefault((region or "none", industry or "none"), [0, Decimal(0)])[1] += Decimal(amount or 0)
+    totals = _customers_and_revenue(sessions, actor, period, filters, ("region", "industry"))
     return [
-        {"region": r, "industry": i, "customers": n, "revenue": a.quantize(Decimal("0.01"))}
+        {"region": r or "none", "industry": i or "none", "customers": n, "revenue": a.quantize(Decimal("0.01"))}
         for (r, i), (n, a) in sorted(totals.items())
     ]
 
@@ -203,12 +188,10 @@ def new_vs_churned_by_month(
     ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
-        firsts = first_orders(w, scope)
-        day_starts = [max(period.start, m) for m in months]
-        new_rows = select(_month_bucket(firsts.c.first_order, day_starts).label("month")).subquery()
-        new: dict[int, int] = dict(
-            session.execute(select(new_rows.c.month, func.count()).group_by(new_rows.c.month)).all()
-        )
+        new = {
+            i: new_customer_count(session, max(period.start, m), min(period.end, month_end(m)), scope)
+            for i, m in enumerate(months)
+        }
         instants = [max(w.start_at, s) for s in month_starts(session, months)]
         churns = (
             select(

@@ -35,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     snapshot.add_argument("--month", help="YYYY-MM: freeze (again) this ended month")
     snapshot.add_argument("--lang", choices=("en", "zh"), default="en")
     snapshot.set_defaults(func=_cmd_snapshot)
+    rollups = commands.add_parser(
+        "rollups", help="the dashboard's rollups: rebuild them from the records, or check them against a recount"
+    ).add_subparsers(dest="rollups_command", required=True)
+    rebuild = rollups.add_parser(
+        "rebuild", help="recount every rollup from the records (after edits made outside the app or a bulk load)"
+    )
+    rebuild.set_defaults(func=_cmd_rollups_rebuild)
+    check = rollups.add_parser("check", help="compare every rollup with a recount; exit 1 if any row differs")
+    check.set_defaults(func=_cmd_rollups_check)
     target = commands.add_parser("target", help="KPI targets").add_subparsers(dest="target_command", required=True)
     set_ = target.add_parser("set", help="set the target of a KPI for a month or a quarter")
     set_.add_argument("kpi", help="a KPI code, e.g. on_time_rate")
@@ -211,3 +220,31 @@ def _cmd_target_set(args: argparse.Namespace) -> int:
     name = t(KPI_BY_CODE[target.kpi].label_key, lang)
     print(t("kpis.cli.target_set", lang, kpi=name, period=target.period, value=format_value(target.target, unit, lang)))
     return 0
+
+
+def _cmd_rollups_rebuild(args: argparse.Namespace) -> int:
+    import time
+
+    from crm.platform.rollups import rebuild_all
+    from crm.platform.uow import open_sessions
+
+    sessions = open_sessions()
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        counts = rebuild_all(session.connection())
+    for table, rows in counts.items():
+        print(f"{table}: {rows:,} rows")
+    print(f"rebuilt in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_rollups_check(args: argparse.Namespace) -> int:
+    from crm.platform.rollups import check
+    from crm.platform.uow import open_sessions
+
+    sessions = open_sessions()
+    with sessions.read() as session:
+        differences = check(session.connection())
+    for name, differing in differences.items():
+        print(f"{name}: {'in step' if not differing else f'{differing:,} keys differ from a recount'}")
+    return 1 if any(differences.values()) else 0

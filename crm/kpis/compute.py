@@ -11,6 +11,7 @@ logged contacts, when each follow-up was done).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from statistics import median
@@ -23,7 +24,14 @@ from crm.complaints import period_figures
 from crm.follow_ups import cadence_due_since, load_cadences
 from crm.kpis.definitions import CODES, COMPLAINT_CODES, NO_FILTERS, SATISFACTION_CODES, KpiFilters, KpiValue
 from crm.kpis.periods import Period
-from crm.kpis.rollups import partial_ranges, rollup_months, stage_counts_at
+from crm.kpis.rollups import (
+    customer_terms,
+    date_rollup,
+    partial_ranges,
+    rollup_months,
+    stage_counts_at,
+    stage_counts_by,
+)
 from crm.kpis.scope import (
     Scope,
     Window,
@@ -38,7 +46,7 @@ from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
-from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, Order, StageChange
+from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, KpiOrderMonth, Order, StageChange
 
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
@@ -101,14 +109,52 @@ def stage_counts(session: Session, instant: dt.datetime, now: dt.datetime, scope
 
     Read from the stage counts kept at each month's start (crm/kpis/rollups.py), moved by the events of the
     instant's month before it: the cost of a month of changes at most, whatever the number of customers."""
-    # At (or after) now, everything recorded up to now counts, a change stamped this very instant included.
-    at = instant if instant < now else now + dt.timedelta(microseconds=1)
     return stage_counts_at(
         session,
-        at,
+        _instant(instant, now),
         owner_id=scope.owner_id,
         filters=scope.filters,
         customer_conditions=list(scope.conditions),
+    )
+
+
+def _instant(instant: dt.datetime, now: dt.datetime) -> dt.datetime:
+    # At (or after) now, everything recorded up to now counts, a change stamped this very instant included.
+    return instant if instant < now else now + dt.timedelta(microseconds=1)
+
+
+def customers_at_by(
+    session: Session, instant: dt.datetime, now: dt.datetime, scope: Scope, by: tuple[str, ...]
+) -> Counter[tuple[Any, ...]]:
+    """Customers existing at the instant (any stage) per segment columns `by` ("" / 0 when not set)."""
+    counts = stage_counts_by(
+        session,
+        _instant(instant, now),
+        owner_id=scope.owner_id,
+        filters=scope.filters,
+        customer_conditions=list(scope.conditions),
+        by=by,
+    )
+    totals: Counter[tuple[Any, ...]] = Counter()
+    for (_stage, *keys), n in counts.items():
+        totals[tuple(keys)] += n
+    return totals
+
+
+def revenue_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...]) -> dict[tuple[Any, ...], list[Any]]:
+    """The period's orders and revenue per segment columns `by`: {keys: [orders, revenue]} (rollup + records)."""
+    terms = customer_terms(by)
+
+    def raw(lo: dt.date, hi: dt.date) -> Any:
+        return session.execute(
+            select(*terms, func.count(), func.sum(Order.amount))
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(*scope.conditions, Order.archived_at.is_(None), Order.order_date >= lo, Order.order_date <= hi)
+            .group_by(*terms)
+        )
+
+    return date_rollup(
+        session, KpiOrderMonth, ("orders", "revenue"), w.period.start, w.period.end, scope.on(KpiOrderMonth), by, raw
     )
 
 

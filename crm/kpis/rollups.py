@@ -20,7 +20,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from crm.kpis.periods import month_start
@@ -237,16 +237,32 @@ def _held_after(next_from: Any) -> Any:
     return case((next_from.is_(None), Customer.lifecycle_stage), (next_from == "~", None), else_=next_from)
 
 
+_ID_COLUMNS = ("owner_id", "department_id")
+
+
+def customer_terms(by: tuple[str, ...]) -> list[Any]:
+    """The customer's segment columns named, NULL read as the rollups' "not set" (0 / "", inline: see
+    crm.platform.rollups.segment_of)."""
+    return [
+        func.coalesce(getattr(Customer, name), literal_column(str(NO_ID) if name in _ID_COLUMNS else "''"))
+        for name in by
+    ]
+
+
 def raw_stage_events(
-    session: Session, start: dt.datetime, end: dt.datetime, conditions: list[ColumnElement[bool]]
-) -> Counter[tuple[str, str, str]]:
-    """The stage flows of [start, end) read from the records: {(from_stage, to_stage, tier): customers} ("" for
-    none), for the customers the conditions (on customers) pick."""
-    flows: Counter[tuple[str, str, str]] = Counter()
-    tier = func.coalesce(Customer.value_tier, NO_CLASS)
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    conditions: list[ColumnElement[bool]],
+    by: tuple[str, ...] = ("value_tier",),
+) -> Counter[tuple[Any, ...]]:
+    """The stage events of [start, end) read from the records: {(from_stage, to_stage, *segment columns `by`):
+    customers} ("" for none), for the customers the conditions (on customers) pick."""
+    flows: Counter[tuple[Any, ...]] = Counter()
+    terms = customer_terms(by)
     held = _held_after(_next_from(StageChange.customer_id, StageChange.changed_at, StageChange.id))
     moves = (
-        select(StageChange.from_stage, held, tier, func.count())
+        select(StageChange.from_stage, held, *terms, func.count())
         .join(Customer, Customer.id == StageChange.customer_id)
         .where(
             *conditions,
@@ -254,20 +270,53 @@ def raw_stage_events(
             StageChange.changed_at < end,
             StageChange.changed_at > Customer.created_at,
         )
-        .group_by(StageChange.from_stage, held, tier)
+        .group_by(StageChange.from_stage, held, *terms)
     )
     # Changes at or before the creation are not moves (changed_at > created_at above), as in the rollup.
     first = _held_after(_next_from(Customer.id, Customer.created_at, None))
     creations = (
-        select(literal(None), first, tier, func.count())
+        select(literal(None), first, *terms, func.count())
         .where(*conditions, Customer.created_at >= start, Customer.created_at < end)
-        .group_by(first, tier)
+        .group_by(first, *terms)
     )
     for query in (moves, creations):
-        for from_stage, to_stage, tier_code, n in session.execute(query):
+        for from_stage, to_stage, *keys, n in session.execute(query):
             if (from_stage or NO_CLASS) != (to_stage or NO_CLASS):
-                flows[(from_stage or NO_CLASS, to_stage or NO_CLASS, tier_code or NO_CLASS)] += int(n)
+                flows[(from_stage or NO_CLASS, to_stage or NO_CLASS, *keys)] += int(n)
     return flows
+
+
+def stage_counts_by(
+    session: Session,
+    instant: dt.datetime,
+    *,
+    owner_id: int | None,
+    filters: Any,
+    customer_conditions: list[ColumnElement[bool]],
+    by: tuple[str, ...] = ("value_tier",),
+) -> Counter[tuple[Any, ...]]:
+    """Customers existing at the instant per (stage then, *segment columns `by` now; 0 / "" when not set): the
+    counts at the start of the instant's month from the rollup, moved by the events of the month before the
+    instant read from the records."""
+    month, start_at, _end_at = month_containing(session, instant)
+    kept = KpiStageMonth
+    columns = [getattr(kept, name) for name in by]
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for stage, *keys, n in session.execute(
+        select(kept.stage, *columns, func.sum(kept.customers))
+        .where(kept.month == month, *segment_conditions(kept, owner_id, filters))
+        .group_by(kept.stage, *columns)
+    ):
+        counts[(stage, *keys)] += int(n or 0)
+    if instant > start_at:
+        for (from_stage, to_stage, *keys), n in raw_stage_events(
+            session, start_at, instant, customer_conditions, by
+        ).items():
+            if from_stage:
+                counts[(from_stage, *keys)] -= n
+            if to_stage:
+                counts[(to_stage, *keys)] += n
+    return Counter({key: n for key, n in counts.items() if n})
 
 
 def stage_counts_at(
@@ -278,32 +327,48 @@ def stage_counts_at(
     filters: Any,
     customer_conditions: list[ColumnElement[bool]],
 ) -> dict[tuple[str, str], int]:
-    """Customers existing at the instant per (stage then, value tier now: "none" when not rated): the counts at the
-    start of the instant's month from the rollup, moved by the events of the month before the instant read from
-    the records."""
-    month, start_at, _end_at = month_containing(session, instant)
-    kept = KpiStageMonth
-    counts: Counter[tuple[str, str]] = Counter()
-    for stage, tier_code, n in session.execute(
-        select(kept.stage, kept.value_tier, func.sum(kept.customers))
-        .where(kept.month == month, *segment_conditions(kept, owner_id, filters))
-        .group_by(kept.stage, kept.value_tier)
-    ):
-        counts[(stage, tier_code or "none")] += int(n or 0)
-    if instant > start_at:
-        for (from_stage, to_stage, tier_code), n in raw_stage_events(
-            session, start_at, instant, customer_conditions
-        ).items():
-            _move(counts, from_stage, to_stage, tier_code, n)
-    return {key: n for key, n in counts.items() if n}
+    """Customers existing at the instant per (stage then, value tier now: "none" when not rated)."""
+    counts = stage_counts_by(
+        session, instant, owner_id=owner_id, filters=filters, customer_conditions=customer_conditions
+    )
+    return {(stage, tier or "none"): n for (stage, tier), n in counts.items()}
 
 
-def _move(counts: Counter[tuple[str, str]], from_stage: str, to_stage: str, tier_code: str, n: int) -> None:
-    tier = tier_code or "none"
-    if from_stage:
-        counts[(from_stage, tier)] -= n
-    if to_stage:
-        counts[(to_stage, tier)] += n
+def date_rollup(
+    session: Session,
+    model: Any,
+    measures: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    conditions: list[ColumnElement[bool]],
+    by: tuple[str, ...],
+    raw: Any,
+) -> dict[tuple[Any, ...], list[Any]]:
+    """A date-keyed rollup's measures summed over the days [start, end] per segment columns `by`: whole months
+    from the rollup (its rows picked by the conditions on its columns), the rest from raw(lo, hi) -> rows of
+    (*by values, *measures) read from the records, added or subtracted as partial_ranges says."""
+    totals: dict[tuple[Any, ...], list[Any]] = {}
+
+    def add(row: Any, sign: int) -> None:
+        key, values = tuple(row[: len(by)]), list(row[len(by) :])
+        current = totals.setdefault(key, [0] * len(measures))
+        for index, value in enumerate(values):
+            current[index] += sign * (value or 0)
+
+    months = rollup_months(start, end)
+    if months:
+        columns = [getattr(model, name) for name in by]
+        for row in session.execute(
+            select(*columns, *(func.sum(getattr(model, m)) for m in measures))
+            .where(model.month.in_(months), *conditions)
+            .group_by(*columns)
+        ):
+            add(row, 1)
+    for lo, hi, sign in partial_ranges(start, end):
+        if sign:
+            for row in raw(lo, hi):
+                add(row, sign)
+    return totals
 
 
 def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -387,6 +452,9 @@ __all__ = [
     "raw_stage_events",
     "rollup_months",
     "segment_conditions",
+    "customer_terms",
+    "date_rollup",
     "stage_counts_at",
+    "stage_counts_by",
     "whole_months",
 ]
