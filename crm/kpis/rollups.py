@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from crm.kpis.periods import month_start
 from crm.platform.rollups import (
     Rollup,
+    SegmentFilter,
     customer_ids_of,
     live_customers,
     register,
@@ -190,20 +191,15 @@ STAGE_MONTHS = register(
 # --- reading -----------------------------------------------------------------------------------------------
 
 
+def segment_filter(owner_id: int | None, filters: Any) -> SegmentFilter:
+    """The dashboard's filters (KpiFilters) and staff's own scope as a rollup SegmentFilter."""
+    owners = tuple(o for o in (owner_id, filters.owner_id) if o is not None)
+    return SegmentFilter(owners, filters.department_id, filters.value_tier, filters.industry, filters.region)
+
+
 def segment_conditions(model: Any, owner_id: int | None, filters: Any) -> list[ColumnElement[bool]]:
     """Conditions on a rollup's segment columns for an owner (staff's own figures) and the dashboard's filters."""
-    conditions: list[ColumnElement[bool]] = []
-    for owner in {owner_id, filters.owner_id} - {None}:
-        conditions.append(model.owner_id == owner)
-    if filters.department_id is not None:
-        conditions.append(model.department_id == filters.department_id)
-    if filters.value_tier is not None:
-        conditions.append(model.value_tier == (NO_CLASS if filters.value_tier == "none" else filters.value_tier))
-    if filters.industry is not None:
-        conditions.append(model.industry == filters.industry)
-    if filters.region is not None:
-        conditions.append(model.region == filters.region)
-    return conditions
+    return segment_filter(owner_id, filters).on(model)
 
 
 def month_containing(session: Session, instant: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
@@ -452,6 +448,7 @@ __all__ = [
     "raw_stage_events",
     "rollup_months",
     "segment_conditions",
+    "segment_filter",
     "customer_terms",
     "date_rollup",
     "stage_counts_at",

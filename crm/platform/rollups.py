@@ -77,6 +77,31 @@ def rollups() -> list[Rollup]:
     return list(_ROLLUPS.values())
 
 
+@dataclass(frozen=True)
+class SegmentFilter:
+    """The customers a figure read from a rollup counts, as conditions on the rollup's segment columns: the
+    dashboard's filters (value_tier "none": not rated), and owners (a filter and staff's own scope may both
+    name one: owner_ids holds them all)."""
+
+    owner_ids: tuple[int, ...] = ()
+    department_id: int | None = None
+    value_tier: str | None = None
+    industry: str | None = None
+    region: str | None = None
+
+    def on(self, model: Any) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [model.owner_id == owner for owner in sorted(set(self.owner_ids))]
+        if self.department_id is not None:
+            conditions.append(model.department_id == self.department_id)
+        if self.value_tier is not None:
+            conditions.append(model.value_tier == (NO_CLASS if self.value_tier == "none" else self.value_tier))
+        if self.industry is not None:
+            conditions.append(model.industry == self.industry)
+        if self.region is not None:
+            conditions.append(model.region == self.region)
+        return conditions
+
+
 # --- what a rollup's contributions query builds on -----------------------------------------------------------
 
 
