@@ -92,10 +92,18 @@ Figures (complaints received in the period; a rate without a denominator is None
   root_causes(sessions, *, actor, start, end, top=20, customers=None) -> RootCauses(by_category,
       by_department: {(month, key): complaints}, repeat_complainers)
   (period_figures and root_causes take customers=, a SELECT of customer ids: only their complaints count.)
+  Segments, read from the complaint rollups (crm/complaints/rollups.py, kept in step with every write): the
+  live customers of a crm.platform.rollups.SegmentFilter(owner_ids, department_id, value_tier, industry, region)
+  period_figures(..., segment=) -> PeriodFigures with overall only (medians exact; by_* empty)
+  monthly_figures(sessions, *, actor, start, end, segment=None) -> [(month, Figures)] per company month, counts
+      and rates only (no medians), in one pass
+  root_causes(..., segment=, departments=True) -> by_category from the rollups; by_department (departments=False:
+      empty) and repeat complainers (top=0: none) from the complaints
   what_if_on_time(sessions, *, actor, proposed: SlaPolicy, start, end) -> list[WhatIfRow(department_id,
       severity, resolved, on_time_now, on_time_proposed, rate_now, rate_proposed)]   (managers)
 """
 
+import crm.complaints.rollups  # noqa: F401  (registers the complaint rollups: kept in step from every flush on)
 from crm.complaints.common import StaleCase as StaleCase
 from crm.complaints.common import TransitionNotAllowed as TransitionNotAllowed
 from crm.complaints.departments import DepartmentInput as DepartmentInput
@@ -108,6 +116,7 @@ from crm.complaints.departments import set_user_department as set_user_departmen
 from crm.complaints.figures import Figures as Figures
 from crm.complaints.figures import PeriodFigures as PeriodFigures
 from crm.complaints.figures import WhatIfRow as WhatIfRow
+from crm.complaints.figures import monthly_figures as monthly_figures
 from crm.complaints.figures import period_figures as period_figures
 from crm.complaints.figures import root_causes as root_causes
 from crm.complaints.figures import what_if_on_time as what_if_on_time

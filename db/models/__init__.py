@@ -18,6 +18,7 @@ from db.models.base import (
     utcnow,
 )
 from db.models.classification import ClassChange, ClassOverride, CreditEvent, ServicePolicy
+from db.models.complaint_rollups import ComplaintMonth, ComplaintTimeMonth
 from db.models.complaints import (
     Complaint,
     ComplaintAttachment,
@@ -75,6 +76,8 @@ __all__ = [
     "Complaint",
     "ComplaintAttachment",
     "ComplaintEvent",
+    "ComplaintMonth",
+    "ComplaintTimeMonth",
     "Contact",
     "Contract",
     "ContractPayment",

@@ -1,0 +1,468 @@
+"""The complaint rollups (db/models/complaint_rollups.py), kept in step by crm.platform.rollups, and how the
+complaint figures read them for a customer segment.
+
+- complaint_months: per month of receipt, segment and category, the counts behind every rate of
+  crm.complaints.figures (and the suggestions evaluated / adopted, under category "");
+- complaint_time_months: per month, segment and exact duration in microseconds, how many complaints took that long
+  to be acknowledged or resolved, so the medians are exact: the histogram is walked in buckets of BUCKET_MICROS
+  (one query, a few hundred rows), then only the middle bucket's exact durations are read (an index range).
+
+A period is read as its whole company months from the rollups plus, for a month it covers in part, the records of
+the days it covers (or the whole month from the rollups less the records of the days it does not cover, whichever
+is fewer days), as crm/kpis/rollups.py does for the KPI rollups. Durations are whole microseconds computed by the
+database (micros_between), the same expression for the rollup and for the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, cast, func, literal_column, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from crm.platform.clock import local_midnight
+from crm.platform.rollups import (
+    SEGMENT,
+    Rollup,
+    SegmentFilter,
+    customer_ids_of,
+    live_customers,
+    register,
+    segment_of,
+)
+from db.models import Complaint, ComplaintMonth, ComplaintTimeMonth, Customer, Suggestion
+from db.models.rollups import NO_CLASS, KpiMonth
+
+COMPLAINT_MEASURES = (
+    "received",
+    "closed_satisfied",
+    "resolved",
+    "resolved_on_time",
+    "ever_resolved",
+    "reopened",
+    "acknowledged",
+)
+SUGGESTION_MEASURES = ("suggestions_evaluated", "suggestions_adopted")
+MONTH_MEASURES = (*COMPLAINT_MEASURES, *SUGGESTION_MEASURES)
+TIMINGS = ("acknowledge", "resolve")
+BUCKET_MICROS = 600 * 1_000_000  # ten minutes: the medians' first walk
+# Added before the integer division so that a (nonsensical) negative duration still floors: ~19 years of buckets.
+_SHIFT_BUCKETS = 1_000_000
+
+
+# --- durations in whole microseconds, computed by each database -------------------------------------------
+
+
+class micros_between(FunctionElement[int]):  # noqa: N801  (a SQL function's name)
+    """SQL: end - start in whole microseconds (BIGINT), exactly, on every database."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "micros_between"
+
+
+@compiles(micros_between)
+def _micros_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    # Timestamps are text 'YYYY-MM-DD HH:MM:SS.ffffff' (the fraction may be shorter or missing: padded with zeros).
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+
+    def seconds(value: str) -> str:
+        return f"CAST(strftime('%s', {value}) AS INTEGER)"
+
+    def fraction(value: str) -> str:
+        return f"CAST(substr({value} || '000000', 21, 6) AS INTEGER)"
+
+    return f"(({seconds(end)} - {seconds(start)}) * 1000000 + {fraction(end)} - {fraction(start)})"
+
+
+@compiles(micros_between, "postgresql")
+def _micros_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
+
+
+@compiles(micros_between, "mysql")
+@compiles(micros_between, "mariadb")
+def _micros_mysql(element: Any, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"TIMESTAMPDIFF(MICROSECOND, {start}, {end})"
+
+
+class _bucket_of(FunctionElement[int]):  # noqa: N801
+    """SQL: floor(micros / BUCKET_MICROS) as an integer division (MariaDB's `/` is a decimal one)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "bucket_of"
+
+
+@compiles(_bucket_of)
+def _bucket_default(element: Any, compiler: Any, **kw: Any) -> str:
+    (micros,) = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(({micros} + {_SHIFT_BUCKETS * BUCKET_MICROS}) / {BUCKET_MICROS} - {_SHIFT_BUCKETS})"
+
+
+@compiles(_bucket_of, "mysql")
+@compiles(_bucket_of, "mariadb")
+def _bucket_mysql(element: Any, compiler: Any, **kw: Any) -> str:
+    (micros,) = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(({micros} + {_SHIFT_BUCKETS * BUCKET_MICROS}) DIV {BUCKET_MICROS} - {_SHIFT_BUCKETS})"
+
+
+def bucket(micros: int) -> int:
+    return micros // BUCKET_MICROS
+
+
+def duration(timing: str) -> Any:
+    """SQL: a complaint's time to be acknowledged or resolved in microseconds (pauses left out of the latter)."""
+    if timing == "acknowledge":
+        return micros_between(Complaint.received_at, Complaint.responded_at)
+    paused = cast(func.coalesce(Complaint.paused_seconds, 0), BigInteger) * literal_column("1000000", BigInteger)
+    return micros_between(Complaint.received_at, Complaint.resolved_at) - paused
+
+
+def timed(timing: str) -> ColumnElement[bool]:
+    return (Complaint.responded_at if timing == "acknowledge" else Complaint.resolved_at).is_not(None)
+
+
+# --- contributions ---------------------------------------------------------------------------------------
+
+
+def _month_of(instant: Any) -> Any:
+    return and_(instant >= KpiMonth.start_at, instant < KpiMonth.end_at)
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def complaint_flags() -> dict[str, Any]:
+    """SQL per complaint: 1 / 0 for each of COMPLAINT_MEASURES (as crm.complaints.figures defines them)."""
+    resolved = Complaint.resolved_at.is_not(None)
+    ever = Complaint.first_resolved_at.is_not(None)
+    return {
+        "received": literal_column("1"),
+        "closed_satisfied": _flag((Complaint.status == "closed") & Complaint.customer_satisfied.is_(True)),
+        "resolved": _flag(resolved),
+        "resolved_on_time": _flag(resolved & (Complaint.resolved_at <= Complaint.resolve_due_at)),
+        "ever_resolved": _flag(ever),
+        "reopened": _flag(ever & (Complaint.reopen_count > 0)),
+        "acknowledged": _flag(Complaint.responded_at.is_not(None)),
+    }
+
+
+def suggestion_flags() -> dict[str, Any]:
+    return {
+        "suggestions_evaluated": _flag(Suggestion.evaluation_result.is_not(None)),
+        "suggestions_adopted": _flag(Suggestion.evaluation_result.in_(("adopt", "adopt_partly"))),
+    }
+
+
+def _category() -> Any:
+    # Inline default, as segment_of's: PostgreSQL groups by the same expression only without bound parameters.
+    return func.coalesce(Complaint.category, literal_column(f"'{NO_CLASS}'"))
+
+
+def month_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    zero: Any = literal_column("0")
+    complaints = complaint_flags()
+    suggestions = suggestion_flags()
+    rows = union_all(
+        select(
+            KpiMonth.month.label("month"),
+            *segment_of(),
+            _category().label("category"),
+            *(complaints[m].label(m) for m in COMPLAINT_MEASURES),
+            *(zero.label(m) for m in SUGGESTION_MEASURES),
+        )
+        .select_from(Complaint)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .join(KpiMonth, _month_of(Complaint.received_at))
+        .where(*live_customers(condition), Complaint.archived_at.is_(None)),
+        select(
+            KpiMonth.month.label("month"),
+            *segment_of(),
+            literal_column(f"'{NO_CLASS}'").label("category"),
+            *(zero.label(m) for m in COMPLAINT_MEASURES),
+            *(suggestions[m].label(m) for m in SUGGESTION_MEASURES),
+        )
+        .select_from(Suggestion)
+        .join(Customer, Customer.id == Suggestion.customer_id)
+        .join(KpiMonth, _month_of(Suggestion.received_at))
+        .where(*live_customers(condition), Suggestion.archived_at.is_(None)),
+    ).subquery()
+    keys = [rows.c.month, *(rows.c[name] for name in SEGMENT), rows.c.category]
+    return select(*keys, *(func.sum(rows.c[m]).label(m) for m in MONTH_MEASURES)).group_by(*keys)
+
+
+def time_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    parts = [
+        select(
+            KpiMonth.month.label("month"),
+            *segment_of(),
+            literal_column(f"'{timing}'").label("timing"),
+            duration(timing).label("micros"),
+        )
+        .select_from(Complaint)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .join(KpiMonth, _month_of(Complaint.received_at))
+        .where(*live_customers(condition), Complaint.archived_at.is_(None), timed(timing))
+        for timing in TIMINGS
+    ]
+    rows = union_all(*parts).subquery()
+    keys = [rows.c.month, *(rows.c[name] for name in SEGMENT), rows.c.timing, rows.c.micros]
+    return select(*keys, func.count().label("complaints")).group_by(*keys)
+
+
+def _touched(session: Session) -> set[int]:
+    return customer_ids_of(session, Complaint) | customer_ids_of(session, Suggestion)
+
+
+MONTHS = register(Rollup("complaint_months", ComplaintMonth, MONTH_MEASURES, month_contributions, _touched))
+TIMES = register(Rollup("complaint_time_months", ComplaintTimeMonth, ("complaints",), time_contributions, _touched))
+
+
+# --- which parts of a period come from the rollups, which from the records -------------------------------
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Part:
+    """Days [first, last] of `month` read from the records, added (sign 1) or subtracted (-1)."""
+
+    month: dt.date
+    first: dt.date
+    last: dt.date
+    sign: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    months: tuple[dt.date, ...]  # every company month the period touches, in order
+    whole: tuple[dt.date, ...]  # those read from the rollups
+    parts: tuple[Part, ...]
+
+
+def plan(start: dt.date, end: dt.date) -> Plan:
+    """Split the days [start, end]: months read whole from the rollups, and days read from the records. A month
+    covered in part is read as its days (sign 1), or as the whole month less the days outside (sign -1) when those
+    are fewer."""
+    months: list[dt.date] = []
+    whole: list[dt.date] = []
+    parts: list[Part] = []
+    month = start.replace(day=1)
+    while month <= end:
+        following = _next_month(month)
+        last_day = following - dt.timedelta(days=1)
+        lo, hi = max(start, month), min(end, last_day)
+        months.append(month)
+        inside = (hi - lo).days + 1
+        outside = (last_day - month).days + 1 - inside
+        if outside == 0:
+            whole.append(month)
+        elif outside < inside:
+            whole.append(month)
+            if lo > month:
+                parts.append(Part(month, month, lo - dt.timedelta(days=1), -1))
+            if hi < last_day:
+                parts.append(Part(month, hi + dt.timedelta(days=1), last_day, -1))
+        else:
+            parts.append(Part(month, lo, hi, 1))
+        month = following
+    return Plan(tuple(months), tuple(whole), tuple(parts))
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def customer_conditions(segment: SegmentFilter) -> list[ColumnElement[bool]]:
+    """The segment as conditions on customers (live ones), for the records read beside the rollups."""
+    conditions: list[ColumnElement[bool]] = [Customer.archived_at.is_(None)]
+    conditions += [Customer.owner_id == owner for owner in sorted(set(segment.owner_ids))]
+    if segment.department_id is not None:
+        conditions.append(Customer.department_id == segment.department_id)
+    if segment.value_tier is not None:
+        tier = segment.value_tier
+        conditions.append(Customer.value_tier.is_(None) if tier == "none" else Customer.value_tier == tier)
+    if segment.industry is not None:
+        conditions.append(Customer.industry == segment.industry)
+    if segment.region is not None:
+        conditions.append(Customer.region == segment.region)
+    return conditions
+
+
+def _of_customers(customer_id: Any, segment: SegmentFilter) -> ColumnElement[bool]:
+    # EXISTS per record (a key lookup), the customers table the subquery's own even where the outer query joins it.
+    return (
+        select(Customer.id)
+        .where(Customer.id == customer_id, *customer_conditions(segment))
+        .correlate_except(Customer)
+        .exists()
+    )
+
+
+def _bounds(part: Part, zone: Any) -> tuple[dt.datetime, dt.datetime]:
+    return local_midnight(part.first, zone), local_midnight(part.last + dt.timedelta(days=1), zone)
+
+
+Key = tuple[dt.date | None, str | None]
+
+
+def counts(
+    session: Session,
+    zone: Any,
+    period: Plan,
+    segment: SegmentFilter,
+    *,
+    by_month: bool,
+    by_category: bool,
+    suggestions: bool = True,
+) -> dict[Key, list[int]]:
+    """MONTH_MEASURES summed per (month or None, category or None) over the plan: the rollup's whole months plus
+    or minus the records of the parts."""
+    totals: dict[Key, list[int]] = {}
+
+    def add(key: Key, values: Iterable[Any], sign: int, offset: int = 0) -> None:
+        current = totals.setdefault(key, [0] * len(MONTH_MEASURES))
+        for index, value in enumerate(values, start=offset):
+            current[index] += sign * int(value or 0)
+
+    kept = ComplaintMonth
+    if period.whole:
+        keys = [*([kept.month] if by_month else []), *([kept.category] if by_category else [])]
+        measures = MONTH_MEASURES if suggestions else COMPLAINT_MEASURES
+        for row in session.execute(
+            select(*keys, *(func.sum(getattr(kept, m)) for m in measures))
+            .where(kept.month.in_(period.whole), *segment.on(kept))
+            .group_by(*keys)
+        ):
+            key: Any = (row[0] if by_month else None, row[len(keys) - 1] if by_category else None)
+            add(key, row[len(keys) :], 1)
+    flags = complaint_flags()
+    suggestion = suggestion_flags()
+    for part in period.parts:
+        since, until = _bounds(part, zone)
+        month = part.month if by_month else None
+        grouping: list[Any] = [_category()] if by_category else []
+        for row in session.execute(
+            select(*grouping, *(func.coalesce(func.sum(flags[m]), 0) for m in COMPLAINT_MEASURES))
+            .where(
+                Complaint.archived_at.is_(None),
+                Complaint.received_at >= since,
+                Complaint.received_at < until,
+                _of_customers(Complaint.customer_id, segment),
+            )
+            .group_by(*grouping)
+        ):
+            add((month, str(row[0]) if by_category else None), row[len(grouping) :], part.sign)
+        if suggestions:
+            evaluated_adopted = session.execute(
+                select(*(func.coalesce(func.sum(suggestion[m]), 0) for m in SUGGESTION_MEASURES)).where(
+                    Suggestion.archived_at.is_(None),
+                    Suggestion.received_at >= since,
+                    Suggestion.received_at < until,
+                    _of_customers(Suggestion.customer_id, segment),
+                )
+            ).one()
+            add((month, NO_CLASS if by_category else None), evaluated_adopted, part.sign, len(COMPLAINT_MEASURES))
+    return totals
+
+
+def _record_durations(session: Session, zone: Any, period: Plan, segment: SegmentFilter, timing: str) -> Counter[int]:
+    """The exact durations of the parts' complaints, with their signs: {micros: complaints}."""
+    found: Counter[int] = Counter()
+    micros = duration(timing)
+    for part in period.parts:
+        since, until = _bounds(part, zone)
+        inner = (
+            select(micros.label("micros"))
+            .where(
+                Complaint.archived_at.is_(None),
+                Complaint.received_at >= since,
+                Complaint.received_at < until,
+                timed(timing),
+                _of_customers(Complaint.customer_id, segment),
+            )
+            .subquery()
+        )
+        for value, n in session.execute(select(inner.c.micros, func.count()).group_by(inner.c.micros)):
+            found[int(value)] += part.sign * int(n)
+    return found
+
+
+def median_micros(session: Session, zone: Any, period: Plan, segment: SegmentFilter, timing: str) -> float | None:
+    """The exact median duration (microseconds; the mean of the two middle ones for an even count), None when no
+    complaint of the period and segment has one: the histogram walked in buckets, then the middle buckets' exact
+    durations read."""
+    kept = ComplaintTimeMonth
+    scope = [kept.timing == timing, kept.month.in_(period.whole), *segment.on(kept)]
+    records = _record_durations(session, zone, period, segment, timing)
+    buckets: Counter[int] = Counter()
+    if period.whole:
+        slot = _bucket_of(kept.micros)
+        inner = select(slot.label("slot"), kept.complaints).where(*scope).subquery()
+        for slot_value, n in session.execute(select(inner.c.slot, func.sum(inner.c.complaints)).group_by(inner.c.slot)):
+            buckets[int(slot_value)] += int(n or 0)
+    for value, n in records.items():
+        buckets[bucket(value)] += n
+    total = sum(buckets.values())
+    if total <= 0:
+        return None
+    ranks = sorted({(total - 1) // 2, total // 2})  # 0-based ranks of the middle one(s)
+    wanted: dict[int, int] = {}  # bucket -> complaints in the buckets before it
+    seen = 0
+    for slot_value in sorted(buckets):
+        n = buckets[slot_value]
+        if any(seen <= rank < seen + n for rank in ranks):
+            wanted[slot_value] = seen
+        seen += n
+    values: dict[int, int] = {}
+    for slot_value, before in wanted.items():
+        exact: Counter[int] = Counter()
+        lo, hi = slot_value * BUCKET_MICROS, (slot_value + 1) * BUCKET_MICROS
+        if period.whole:
+            for value, n in session.execute(
+                select(kept.micros, func.sum(kept.complaints))
+                .where(*scope, kept.micros >= lo, kept.micros < hi)
+                .group_by(kept.micros)
+            ):
+                exact[int(value)] += int(n or 0)
+        for value, n in records.items():
+            if lo <= value < hi:
+                exact[value] += n
+        position = before
+        for value in sorted(exact):
+            n = exact[value]
+            for rank in ranks:
+                if position <= rank < position + n:
+                    values[rank] = value
+            position += n
+    return sum(values[rank] for rank in ranks) / len(ranks)
+
+
+__all__ = [
+    "BUCKET_MICROS",
+    "COMPLAINT_MEASURES",
+    "MONTHS",
+    "MONTH_MEASURES",
+    "SUGGESTION_MEASURES",
+    "TIMES",
+    "Part",
+    "Plan",
+    "counts",
+    "customer_conditions",
+    "duration",
+    "median_micros",
+    "micros_between",
+    "plan",
+]
