@@ -78,8 +78,11 @@ None = no data, never 0; start and end are company days, both included)
   breakdown(..., by in BREAKDOWNS, lang="en") -> list[BreakdownRow(key, label, csat, nps, responses)]
   recovery_by(..., by "owner" | "department", lang="en", now=None) -> list[RecoveryRow(key, label, recovery)]
   fallen_scores(..., page=0, page_size=25) -> (list[FallenScore], total); nps_from_counts, csat_from_counts
+  The figures without dimensions and the trend read the rollups of crm/satisfaction/rollups.py (satisfaction_months,
+  satisfaction_alert_months) for whole months when only the customer's segment is filtered on.
 """
 
+import crm.satisfaction.rollups  # noqa: F401  (registers the satisfaction rollups, kept in step on every flush)
 from crm.exchange import report_csv as report_csv
 from crm.exchange import report_rows as report_rows
 from crm.satisfaction.alerts import AlertRow as AlertRow

@@ -27,20 +27,44 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from crm.platform.clock import company_zone, local_midnight, utcnow
 from crm.platform.errors import ValidationCollector
 from crm.platform.i18n import t
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import SegmentFilter, ensure_built
 from crm.platform.vocab import INDUSTRIES, REGIONS, STAGES, VALUE_TIERS
 from db.engine import Sessions
-from db.models import Customer, Department, SurveyResponse, SurveyScore, SurveyTemplate, User
+from db.models import (
+    Customer,
+    Department,
+    SatisfactionAlertMonth,
+    SatisfactionMonth,
+    SurveyResponse,
+    SurveyScore,
+    SurveyTemplate,
+    User,
+)
 
 BREAKDOWNS = ("value_tier", "lifecycle_stage", "owner", "department", "industry", "region")
 RECOVERY_BREAKDOWNS = ("owner", "department")
@@ -57,6 +81,7 @@ _SAME = aliased(SurveyResponse, name="same")
 _BEFORE = aliased(SurveyResponse, name="before")
 _LATEST = aliased(SurveyResponse, name="latest")
 _PREVIOUS = aliased(SurveyResponse, name="previous")
+_ALERT = aliased(SurveyResponse, name="alert")
 
 
 @dataclass(frozen=True)
@@ -337,6 +362,194 @@ def _responses(columns: Sequence[Any], scope: _Scope, *, join_customers: bool = 
     )
 
 
+# --- reading the rollups (crm/satisfaction/rollups.py) ---------------------------------------------------------
+#
+# The figures without dimensions and the trend, when the filters are all on the customer's segment (owner,
+# department, tier, industry, region): a month inside the period is read from satisfaction_months, a month the
+# period covers in part from the responses of that part (or the whole month less the responses of the days left
+# out, when those are fewer). The recovery reads its whole months from satisfaction_alert_months and the days
+# before and after them from the responses (_rollup_recovery).
+
+ROLLUP_FILTERS = ("owner_id", "department_id", "value_tier", "industry", "region")
+_MONTH_MEASURES = (
+    SatisfactionMonth.responses,
+    SatisfactionMonth.csat_responses,
+    SatisfactionMonth.csat_score_sum,
+    SatisfactionMonth.satisfied,
+    SatisfactionMonth.promoters,
+    SatisfactionMonth.passives,
+    SatisfactionMonth.detractors,
+)
+
+
+def _segment(actor: Actor, filters: SatisfactionFilters) -> SegmentFilter | None:
+    """The scope and the filters as conditions on the rollups' segment; None when a filter is not on it (the stage,
+    the channel, the template, the campaign): the figures are then read from the responses."""
+    if any(
+        getattr(filters, name) is not None
+        for name in SatisfactionFilters.__dataclass_fields__
+        if name not in ROLLUP_FILTERS
+    ):
+        return None
+    owners = [filters.owner_id] if filters.owner_id is not None else []
+    if not actor.can("customers.view_all"):
+        if actor.id is None:
+            return None
+        owners.append(actor.id)
+    return SegmentFilter(tuple(owners), filters.department_id, filters.value_tier, filters.industry, filters.region)
+
+
+def _zoned_scope(
+    session: Session, actor: Actor, start: dt.date, end: dt.date, filters: SatisfactionFilters
+) -> tuple[_Scope, ZoneInfo]:
+    zone = company_zone(session)
+    since, until = local_midnight(start, zone), local_midnight(end + dt.timedelta(days=1), zone)
+    return _Scope(actor, since, until, filters), zone
+
+
+def _total(tallies: Iterable[_Tally]) -> _Tally:
+    return _Tally(*(sum(values) for values in zip(_Tally(), *tallies, strict=False)))
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+class _Days(NamedTuple):
+    """Days [first, last] of a month, read from the responses and added (sign 1) or subtracted (-1)."""
+
+    month: dt.date
+    first: dt.date
+    last: dt.date
+    sign: int
+
+
+def _month_reads(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[_Days]]:
+    """How the days [start, end] are read: (the months read whole from the rollup, the days read from the
+    responses). A month the period covers in part is read from the responses of those days, or whole from the
+    rollup less the responses of the days left out, whichever reads fewer days."""
+    whole: list[dt.date] = []
+    days: list[_Days] = []
+    for month in _months(start, end):
+        last_day = _next_month(month) - dt.timedelta(days=1)
+        first, last = max(start, month), min(end, last_day)
+        inside = (last - first).days + 1
+        if inside == (last_day - month).days + 1:
+            whole.append(month)
+        elif 2 * inside <= (last_day - month).days + 1:
+            days.append(_Days(month, first, last, 1))
+        else:
+            whole.append(month)
+            if first > month:
+                days.append(_Days(month, month, first - dt.timedelta(days=1), -1))
+            if last < last_day:
+                days.append(_Days(month, last + dt.timedelta(days=1), last_day, -1))
+    return whole, days
+
+
+def _month_tallies(
+    session: Session, zone: ZoneInfo, scope: _Scope, segment: SegmentFilter, start: dt.date, end: dt.date
+) -> dict[dt.date, _Tally]:
+    """CSAT and NPS counts per month of the days [start, end] (months without responses left out)."""
+    whole, days = _month_reads(start, end)
+    tallies: dict[dt.date, _Tally] = {}
+    if whole:
+        kept = SatisfactionMonth
+        for month, *values in session.execute(
+            select(kept.month, *(func.sum(m) for m in _MONTH_MEASURES))
+            .where(kept.month.in_(whole), *segment.on(kept))
+            .group_by(kept.month)
+        ):
+            tallies[month] = _tally(values)
+    parts = [
+        _responses(
+            [literal_column(str(index)), *_tally_columns(SurveyResponse.overall_score, SurveyResponse.nps)],
+            scope._replace(
+                since=local_midnight(part.first, zone), until=local_midnight(part.last + dt.timedelta(days=1), zone)
+            ),
+        )
+        for index, part in enumerate(days)
+    ]
+    if parts:
+        for index, *values in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            part = days[int(index)]
+            read = _tally(values)
+            if part.sign < 0:
+                read = _Tally(*(-v for v in read))
+            tallies[part.month] = _total([tallies.get(part.month, _Tally()), read])
+    return tallies
+
+
+def _rollup_recovery(
+    session: Session,
+    zone: ZoneInfo,
+    scope: _Scope,
+    segment: SegmentFilter,
+    start: dt.date,
+    end: dt.date,
+    *,
+    now: dt.datetime,
+) -> Recovery:
+    """The recovery of the customers alerted in the period, its whole months read from satisfaction_alert_months.
+
+    A customer alerted in the period is counted at their first alert in it: in the days before its first whole
+    month (read from the responses), else in the whole months (the rollup's row of their first month alerted there,
+    whose previous alert lies before those months; less the customers alerted in the days before, whose previous
+    alert lies there), else in the days after them (read from the responses: those not alerted earlier in the
+    period). The rollup holds what followed each alert at any time: when a response is dated after now (the later
+    responses counted end there), the recovery is read from the responses alone."""
+    whole = [m for m in _months(start, end) if m >= start and _next_month(m) - dt.timedelta(days=1) <= end]
+    future = session.scalar(select(SurveyResponse.id).where(SurveyResponse.responded_at > now).limit(1))
+    if not whole or future is not None:
+        return _recoveries(session, scope, now=now, by=None).get(None, Recovery())
+    kept = SatisfactionAlertMonth
+    row = session.execute(
+        select(func.sum(kept.customers), func.sum(kept.followed), func.sum(kept.recovered)).where(
+            kept.month >= whole[0], kept.month <= whole[-1], kept.previous_alert < whole[0], *segment.on(kept)
+        )
+    ).one()
+    counts = [int(v or 0) for v in row]
+    whole_since, whole_until = local_midnight(whole[0], zone), local_midnight(_next_month(whole[-1]), zone)
+    if scope.since < whole_since:
+        before = _first_alerts(scope._replace(until=whole_since)).subquery("first_alert")
+        alert = _ALERT
+        in_whole = (
+            select(alert.responded_at)
+            .where(
+                alert.customer_id == before.c.customer_id,
+                alert.alert == true(),
+                alert.archived_at.is_(None),
+                alert.responded_at >= whole_since,
+                alert.responded_at < whole_until,
+            )
+            .order_by(alert.responded_at)
+            .limit(1)
+            .correlate(before)
+            .scalar_subquery()
+        )
+        counted_twice = select(before.c.customer_id, in_whole.label("at")).subquery("counted_twice")
+        for sign, first in ((1, before), (-1, counted_twice)):
+            counts = [c + sign * n for c, n in zip(counts, _follow_counts(session, first, now=now), strict=True)]
+    if whole_until < scope.until:
+        after = _first_alerts(scope._replace(since=whole_until)).subquery("first_alert")
+        alert = _ALERT
+        earlier = (
+            select(alert.id)
+            .where(
+                alert.customer_id == after.c.customer_id,
+                alert.alert == true(),
+                alert.archived_at.is_(None),
+                alert.responded_at >= scope.since,
+                alert.responded_at < whole_until,
+            )
+            .correlate(after)
+        )
+        first_here = select(after.c.customer_id, after.c.at).where(~exists(earlier)).subquery("first_here")
+        counts = [c + n for c, n in zip(counts, _follow_counts(session, first_here, now=now), strict=True)]
+    alerted, later, recovered = counts
+    return Recovery(alerted, later, recovered, _rate(recovered, later))
+
+
 def satisfaction_figures(
     sessions: Sessions,
     *,
@@ -352,6 +565,17 @@ def satisfaction_figures(
     leaves the dimensions out (an empty dict) and skips their query, the costliest (one row per score)."""
     require(actor, "satisfaction.view")
     _check_period(start, end)
+    now = now or utcnow()
+    segment = None if dimensions else _segment(actor, filters)
+    if segment is not None:
+        ensure_built(sessions)
+        with sessions.read() as session:
+            scope, zone = _zoned_scope(session, actor, start, end, filters)
+            tally = _total(_month_tallies(session, zone, scope, segment, start, end).values())
+            recovery = _rollup_recovery(session, zone, scope, segment, start, end, now=now)
+        return SatisfactionFigures(
+            csat=tally.csat, nps=tally.nps, responses=tally.responses, dimensions={}, recovery=recovery
+        )
     with sessions.read() as session:
         scope = _scope(session, actor, start, end, filters)
         asked_by = _asking_templates(session) if dimensions else {}
@@ -386,7 +610,7 @@ def satisfaction_figures(
                 ).join(SurveyScore, SurveyScore.response_id == SurveyResponse.id)
             ).one()
             answered = {code: (int(sums[2 * k] or 0), int(sums[2 * k + 1] or 0)) for k, code in enumerate(codes)}
-        recovery = _recoveries(session, scope, now=now or utcnow(), by=None).get(None, Recovery())
+        recovery = _recoveries(session, scope, now=now, by=None).get(None, Recovery())
     means = {}
     for code, ids in asked_by.items():
         count, total = answered.get(code, (0, 0))
@@ -432,6 +656,15 @@ def monthly_trend(
     require(actor, "satisfaction.view")
     _check_period(start, end)
     months = _months(start, end)
+    segment = _segment(actor, filters)
+    if segment is not None:
+        ensure_built(sessions)
+        with sessions.read() as session:
+            scope, zone = _zoned_scope(session, actor, start, end, filters)
+            by_month = _month_tallies(session, zone, scope, segment, start, end)
+        return [
+            MonthFigures(m, t.csat, t.nps, t.responses) for m, t in ((m, by_month.get(m, _Tally())) for m in months)
+        ]
     tallies: dict[int, _Tally] = {}
     with sessions.read() as session:
         zone = company_zone(session)
@@ -547,16 +780,31 @@ def _recoveries(session: Session, scope: _Scope, *, now: dt.datetime, by: str | 
     response from ix_survey_responses_customer_at (one index seek per customer): the responses themselves are
     never scanned.
     """
+    return _followed(session, _first_alerts(scope).subquery("first_alert"), now=now, by=by)
+
+
+def _first_alerts(scope: _Scope) -> Select[Any]:
+    """SELECT customer_id, at: each customer's first alert in the scope's period (of the responses it counts)."""
     # Grouped on customer_id + 0, not the column itself: offered the column, SQLite walks the whole
     # (customer_id, responded_at) index for its order and visits every response ever given, where the alerts of
     # the period are a range of ix_survey_responses_alert_at.
     customer = (SurveyResponse.customer_id + literal_column("0")).label("customer_id")
-    first = (
+    return (
         _responses([customer, func.min(SurveyResponse.responded_at).label("at")], scope)
         .where(SurveyResponse.alert == true())
         .group_by(customer)
-        .subquery("first_alert")
     )
+
+
+def _follow_counts(session: Session, first: Subquery, *, now: dt.datetime) -> list[int]:
+    """[customers, with a later response, recovered] of the first alerts (customer_id, at; at None: none)."""
+    found = _followed(session, first, now=now, by=None).get(None, Recovery())
+    return [found.alerted_customers, found.with_later_response, found.recovered]
+
+
+def _followed(session: Session, first: Subquery, *, now: dt.datetime, by: str | None) -> dict[Key, Recovery]:
+    """The recovery of the customers whose alert is followed (first: customer_id, at; rows with no at left
+    out): each one's next response is one seek in ix_survey_responses_customer_at."""
     later = _LATER
     next_id = (
         select(later.id)
@@ -571,7 +819,7 @@ def _recoveries(session: Session, scope: _Scope, *, now: dt.datetime, by: str | 
         .correlate(first)
         .scalar_subquery()
     )
-    pairs = select(first.c.customer_id, next_id.label("next_id")).subquery("alerted")
+    pairs = select(first.c.customer_id, next_id.label("next_id")).where(first.c.at.is_not(None)).subquery("alerted")
     following = _FOLLOWING
     key = _group_column(by) if by else None
     query = select(

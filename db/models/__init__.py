@@ -53,7 +53,14 @@ from db.models.platform import (
     User,
     department_label,
 )
-from db.models.rollups import KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
+from db.models.rollups import (
+    KpiMonth,
+    KpiNewCustomerMonth,
+    KpiOrderMonth,
+    KpiRevenueWindow,
+    KpiStageMonth,
+    KpiWindowRevenue,
+)
 from db.models.satisfaction import (
     SurveyCampaign,
     SurveyCampaignMember,
@@ -61,6 +68,7 @@ from db.models.satisfaction import (
     SurveyScore,
     SurveyTemplate,
 )
+from db.models.satisfaction_rollups import SatisfactionAlertMonth, SatisfactionMonth
 
 __all__ = [
     "MAX_ORDERS",
@@ -99,12 +107,16 @@ __all__ = [
     "KpiMonth",
     "KpiNewCustomerMonth",
     "KpiOrderMonth",
+    "KpiRevenueWindow",
     "KpiStageMonth",
+    "KpiWindowRevenue",
     "KpiTarget",
     "Money",
     "MoneySum",
     "Order",
     "ReferenceCounter",
+    "SatisfactionAlertMonth",
+    "SatisfactionMonth",
     "ServicePolicy",
     "Setting",
     "SignInFailure",
