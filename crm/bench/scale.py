@@ -19,8 +19,8 @@ How the copies are made:
   the same way at the same dates (codes "+r", with their events and scores), or copies are removed from the last
   ones when the customer copies brought more than the target.
 - Afterwards, as the demo loader ends: the follow-up calendar's counts are rebuilt, the search grams counted
-  again, the classification's last-run record written again, the PostgreSQL sequences moved past the ids, and
-  the planner's statistics refreshed (ANALYZE).
+  again, the KPI rollups (crm.platform.rollups) rebuilt, the classification's last-run record written again,
+  the PostgreSQL sequences moved past the ids, and the planner's statistics refreshed (ANALYZE).
 
 Derived columns: the copies are copies of consistent rows (last_contact_at, next_follow_up_at, the classes and
 RFM figures are their original's and true of the copy). The extra orders and logged contacts lie at or before
@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from crm.classification import company_today, record_loaded_run
 from crm.follow_ups import rebuild as rebuild_calendar_counts
+from crm.platform.rollups import rebuild_all as rebuild_rollups
 from db.engine import Sessions, move_sequences_past_ids, refresh_statistics
 from db.models import Base
 from db.search_grams import SEPARATOR, count_grams
@@ -484,6 +485,8 @@ def replicate(sessions: Sessions, *, targets: Targets, progress: Progress = lamb
             rebuild_calendar_counts(connection)
         with _step(progress, "search grams counted again"):
             count_grams(connection)
+        with _step(progress, "KPI rollups rebuilt"):
+            rebuild_rollups(connection)
         with _step(progress, "classification's last run recorded again"):
             record_loaded_run(session, as_of=today)
         if connection.dialect.name == "postgresql":

@@ -13,6 +13,7 @@ from crm.classification import company_today
 from crm.cli import main
 from crm.demo import load_demo
 from crm.follow_ups import calendar_counts
+from crm.platform import rollups
 from db.engine import Sessions, make_engine, make_session_factory, upgrade_database
 from db.models import Activity, Customer, Order, Setting
 
@@ -157,6 +158,7 @@ def test_copies_keep_their_originals_attributes_and_dates_stay_in_range(replicat
             select(func.count()).select_from(Order).where(Order.archived_at.is_(None))
         )
         assert calendar_counts.stored(connection) == calendar_counts.recount(connection)
+        assert set(rollups.check(connection).values()) == {0}  # the KPI rollups hold every copy
 
 
 def test_the_bench_data_set_is_built_once_then_reused(tmp_path: Path) -> None:
