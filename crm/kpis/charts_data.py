@@ -21,9 +21,8 @@ from crm.kpis.compute import (
     customers_at_by,
     entered_count,
     new_customer_count,
-    ranked_revenue,
     revenue_by,
-    revenue_by_customer,
+    revenue_figures,
     satisfaction_filters,
     stage_counts,
     stage_totals,
@@ -31,6 +30,7 @@ from crm.kpis.compute import (
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
 from crm.kpis.periods import Period, month_end
 from crm.kpis.scope import Scope, Window, customer_ids, month_starts, scope_for, window
+from crm.kpis.windows import revenue_window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
@@ -139,23 +139,30 @@ def concentration_curve(
     sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
 ) -> list[dict[str, Any]]:
     """The Lorenz-style curve of the period's revenue: rows {customer_share, revenue_share, customers} from (0, 0) to
-    (1, 1), buying customers largest first, at most about 100 points picked in SQL (window functions; a row is kept
-    where its rank crosses a percentile of the customers: (rank * 100) mod n < 100)."""
+    (1, 1), buying customers largest first, at most about 100 points: exact cumulative shares at the ends of the
+    revenue buckets the period's window is read in (crm/kpis/windows.py)."""
     ensure_built(sessions)
+    window_id = revenue_window(sessions, period.start, period.end)
     with sessions.read() as session:
-        w, scope = _setup(session, actor, period, filters)
-        ranked = ranked_revenue(revenue_by_customer(w, scope))
-        points = session.execute(
-            select(ranked.c.rn, ranked.c.n, ranked.c.cum, ranked.c.total)
-            .where(ranked.c.revenue > 0, (ranked.c.rn * CURVE_POINTS) % ranked.c.n < CURVE_POINTS)
-            .order_by(ranked.c.rn)
-        ).all()
+        _w, scope = _setup(session, actor, period, filters)
+        figures = revenue_figures(session, window_id, scope)
+    if not figures.buying or figures.positive <= 0:
+        return []
+    points = figures.curve
+    step = max(1, len(points) // CURVE_POINTS)
+    kept = [*points[step - 1 :: step]]
+    if kept[-1] != points[-1]:
+        kept.append(points[-1])
     curve: list[dict[str, Any]] = [{"customer_share": 0.0, "revenue_share": 0.0, "customers": 0}]
-    for rn, n, cum, total in points:
+    for customers, revenue in kept:
         curve.append(
-            {"customer_share": int(rn) / int(n), "revenue_share": float(cum) / float(total), "customers": int(rn)}
+            {
+                "customer_share": customers / figures.buying,
+                "revenue_share": float(revenue / figures.positive),
+                "customers": customers,
+            }
         )
-    return curve if len(curve) > 1 else []
+    return curve
 
 
 def by_region_and_industry(

@@ -201,6 +201,18 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     else:
         labels = ", ".join(f"{m.year:04d}-{m.month:02d}" for m in months)
         print(t("kpis.cli.frozen", lang, count=len(months), months=labels))
+    if not args.month:
+        # The daily run also prepares the usual periods' revenue windows (crm/kpis/windows.py) and moves the
+        # rollups' stage horizon on when it comes within a year (crm.platform.rollups).
+        from crm.kpis.windows import prepare_usual_windows
+        from crm.platform.rollups import ensure_built, horizon_due, rebuild_all
+
+        ensure_built(sessions)
+        with sessions.begin() as session:
+            if horizon_due(session.connection()):
+                rebuild_all(session.connection())
+        windows = prepare_usual_windows(sessions)
+        print(t("kpis.cli.windows", lang, made=windows["made"], deleted=windows["deleted"]))
     return 0
 
 

@@ -29,6 +29,7 @@ from crm.kpis.rollups import (
     date_rollup,
     partial_ranges,
     rollup_months,
+    segment_filter,
     stage_counts_at,
     stage_counts_by,
 )
@@ -41,6 +42,7 @@ from crm.kpis.scope import (
     scope_for,
     window,
 )
+from crm.kpis.windows import Concentration, concentration, revenue_window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
@@ -51,6 +53,7 @@ from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, Kpi
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
 PROSPECT_STAGES = ("potential", "intent")
+REVENUE_CODES = frozenset({"revenue", "revenue_top20_share", "customers_making_80"})
 TOP_SHARE = 0.2  # revenue_top20_share: the top 20% of buying customers
 REVENUE_SHARE = Decimal("0.8")  # customers_making_80: the customers making 80% of revenue
 
@@ -89,11 +92,14 @@ def compute_kpis(
     now = utcnow()
     scope = scope_for(actor, filters)
     values: dict[str, KpiValue] = {}
+    window_id = revenue_window(sessions, period.start, period.end) if REVENUE_CODES & set(wanted) else None
     with sessions.read() as session:
         w = window(session, period, now)
         for family, reader in _FAMILIES:
             if family & set(wanted):
                 values.update(reader(session, w, scope))
+        if window_id is not None:
+            values.update(_revenue(session, window_id, scope))
     if COMPLAINT_CODES & set(wanted):
         values.update(_complaint_values(sessions, actor, w, filters))
     if SATISFACTION_CODES & set(wanted):
@@ -388,30 +394,17 @@ def ranked_revenue(revenue: Any) -> Any:
     ).subquery()
 
 
-def _revenue(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    ranked = ranked_revenue(revenue_by_customer(w, scope))
-    buying = ranked.c.revenue > 0
-    total, orders, buyers, n, positive, top, making = session.execute(
-        select(
-            func.sum(ranked.c.revenue),
-            func.sum(ranked.c.orders),
-            func.count(),
-            func.max(ranked.c.n),
-            func.max(ranked.c.total),
-            # rn <= ceil(n / 5), without a division (integer division differs between the databases)
-            func.sum(case((and_(buying, ranked.c.rn * 5 <= ranked.c.n + 4), ranked.c.revenue), else_=0)),
-            func.sum(
-                case((and_(buying, ranked.c.cum - ranked.c.revenue < ranked.c.total * REVENUE_SHARE), 1), else_=0)
-            ),
-        )
-    ).one()
-    total = Decimal(total or 0).quantize(Decimal("0.01"))
-    n = int(n or 0)
-    positive = Decimal(positive or 0)
-    top = Decimal(top or 0)
-    making = int(making or 0)
+def revenue_figures(session: Session, window_id: int, scope: Scope) -> Concentration:
+    """The period's revenue and its concentration for the customers counted, from the period's revenue window."""
+    return concentration(session.connection(), window_id, segment_filter(scope.owner_id, scope.filters))
+
+
+def _revenue(session: Session, window_id: int, scope: Scope) -> dict[str, KpiValue]:
+    figures = revenue_figures(session, window_id, scope)
+    total = figures.revenue.quantize(Decimal("0.01"))
+    n, positive, top, making = figures.buying, figures.positive, figures.top20, figures.making80
     return {
-        "revenue": KpiValue("revenue", total, total, None, {"orders": int(orders or 0), "customers": int(buyers or 0)}),
+        "revenue": KpiValue("revenue", total, total, None, {"orders": figures.orders, "customers": figures.customers}),
         "revenue_top20_share": KpiValue(
             "revenue_top20_share",
             _rate(top, positive),
@@ -499,7 +492,6 @@ _FAMILIES: tuple[tuple[frozenset[str], Any], ...] = (
         _customers,
     ),
     (frozenset({"new_customers"}), _new_customers),
-    (frozenset({"revenue", "revenue_top20_share", "customers_making_80"}), _revenue),
     (frozenset({"cadence_compliance"}), _cadence),
     (frozenset({"overdue_follow_ups"}), _overdue),
 )

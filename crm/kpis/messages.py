@@ -194,6 +194,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kpis.cli.denominator": ("Denominator", "分母"),
     "kpis.cli.frozen": ("Froze {count} month(s): {months}", "已冻结 {count} 个月：{months}"),
     "kpis.cli.nothing_to_freeze": ("Every ended month is already frozen.", "所有已结束的月份均已冻结。"),
+    "kpis.cli.windows": (
+        "Revenue windows: {made} made for the usual periods, {deleted} old ones deleted.",
+        "收入窗口：为常用期间新建 {made} 个，删除旧窗口 {deleted} 个。",
+    ),
     "kpis.cli.target_set": ("Target of {kpi} for {period}: {value}", "{kpi} 在 {period} 的目标：{value}"),
     "kpis.cli.no_user": ("No user named {name}.", "没有名为 {name} 的用户。"),
     "kpis.cli.no_department": ("No department named {name}.", "没有名为 {name} 的部门。"),

@@ -57,6 +57,9 @@ class Rollup:
     contributions: Callable[[ColumnElement[bool] | None], Select[Any]]
     # The customer ids whose contributions the session's pending changes (new, dirty, deleted) may move.
     touched: Callable[[Session], set[int]]
+    # Run before the contributions are read for a write (e.g. share-lock rows a rebuild of part of the rollup
+    # takes exclusively, so the two never interleave).
+    lock: Callable[[Connection], None] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -217,6 +220,12 @@ def apply(connection: Connection, rollup: Rollup, deltas: dict[Key, list[Any]]) 
         connection.execute(statement, rows[start : start + BATCH])
 
 
+def _lock(connection: Connection, chosen: Iterable[Rollup]) -> None:
+    for rollup in chosen:
+        if rollup.lock is not None:
+            rollup.lock(connection)
+
+
 def _order(item: tuple[Key, list[Any]]) -> tuple[str, ...]:
     return tuple(str(part) for part in item[0])
 
@@ -226,6 +235,8 @@ def moving(connection: Connection, customer_ids: Iterable[int]) -> Iterator[None
     """Around Core writes that change those customers' records or classes: their contributions before and after
     the block, the difference applied to every rollup (inside the caller's transaction)."""
     ids = set(customer_ids)
+    if ids:
+        _lock(connection, rollups())
     before = {r.name: contributions(connection, r, ids) for r in rollups()} if ids else {}
     yield
     for rollup in rollups() if ids else []:
@@ -275,6 +286,12 @@ def rebuild_calendar(connection: Connection, zone: ZoneInfo | None = None) -> No
         connection.execute(insert(KpiMonth), rows[start : start + BATCH])
 
 
+def horizon_due(connection: Connection) -> bool:
+    """True when the calendar is empty or its stage horizon is less than a year away."""
+    horizon = connection.scalar(select(func.max(KpiMonth.month)).where(KpiMonth.stage_counted))
+    return horizon is None or horizon < company_today(connection) + dt.timedelta(days=366)
+
+
 def rebuild(
     connection: Connection, names: Iterable[str] | None = None, *, zone: ZoneInfo | None = None
 ) -> dict[str, int]:
@@ -282,8 +299,7 @@ def rebuild(
 
     The calendar is rebuilt first when it is empty, a zone is given (the zone changed) or its stage horizon is
     less than a year away."""
-    horizon = connection.scalar(select(func.max(KpiMonth.month)).where(KpiMonth.stage_counted))
-    if zone is not None or horizon is None or horizon < company_today(connection) + dt.timedelta(days=366):
+    if zone is not None or horizon_due(connection):
         rebuild_calendar(connection, zone)
     chosen = [r for r in rollups() if names is None or r.name in set(names)]
     counts = {}
@@ -361,6 +377,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     if not created and not any(touched.values()):
         return
     connection = session.connection()
+    _lock(connection, [r for r in rollups() if touched[r.name] or created])
     before = {r.name: contributions(connection, r, touched[r.name]) for r in rollups() if touched[r.name]}
     session.info[_PENDING] = (touched, created, before)
 

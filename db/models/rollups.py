@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, MoneySum, UTCDateTime
@@ -71,3 +71,37 @@ class KpiStageMonth(Segmented, Base):
     __tablename__ = "kpi_stage_months"
     stage: Mapped[str] = mapped_column(String(16), primary_key=True)
     customers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiRevenueWindow(Base):
+    """A period (first and last day) whose revenue per customer is kept (kpi_window_revenue), for the revenue
+    concentration KPIs: the daily run prepares the dashboard's usual periods, another period gets its window on
+    first use. Readers use a window once built (its rows recounted after the row was committed, so every write
+    since is in it)."""
+
+    __tablename__ = "kpi_revenue_windows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    built: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("first_day", "last_day"),)
+
+
+class KpiWindowRevenue(Base):
+    """Each live customer's orders and revenue in each window, under its segment (a key: a customer changing
+    segment leaves a row of zeros behind and adds one under the new segment)."""
+
+    __tablename__ = "kpi_window_revenue"
+    window_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value_tier: Mapped[str] = mapped_column(String(8), primary_key=True)
+    size_class: Mapped[str] = mapped_column(String(8), primary_key=True)
+    importance: Mapped[str] = mapped_column(String(16), primary_key=True)
+    industry: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(MoneySum, default=Decimal(0))
+    __table_args__ = (Index("ix_kpi_window_revenue_rank", "window_id", "revenue"),)
