@@ -5,6 +5,13 @@ to a given size (`--complaints`, default 1,000).
 The demo data set holds few complaints, so the section inserts the rest in bulk (numbered BENCH-C.., statuses,
 severities, departments, assignees and deadlines spread like a working year's) and deletes them afterwards, so the
 data set keeps its shape. The issue's target: a queue's page and total within 1.5x between 1,000 and 200,000.
+
+Then the dashboard's complaint reads (issue 17: under 250 ms cold together), last 12 months, with no filter and
+with three filters (the most common department, value tier "medium", the most common region): the figures of
+the period and of the previous one, complaints per month and category, and each month's figures; the way the
+dashboard reads them today (customers=, an EXISTS per complaint, a period_figures call per month) and from the
+complaint rollups (segment=, monthly_figures). Bulk inserts bypass the ORM: the complaint rollups are rebuilt
+after the fill and after the clean-up.
 """
 
 from __future__ import annotations
@@ -16,9 +23,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text
 
 from crm.bench.runner import Context, Measurement, time_call
+from crm.complaints import monthly_figures, period_figures, root_causes
 from crm.complaints.queues import QUEUES, QueueFilter, QueuePage, complaint_queue
+from crm.complaints.rollups import MONTHS, TIMES
 from crm.complaints.vocab import CHANNELS, DEFAULT_CATEGORIES, SEVERITIES
+from crm.kpis.periods import Period
+from crm.platform.clock import company_today
 from crm.platform.permissions import Actor
+from crm.platform.rollups import SegmentFilter, rebuild
 from db.engine import Sessions
 from db.models import Complaint, Customer, Department, User, utcnow
 
@@ -39,8 +51,21 @@ _STATUSES = (
 
 
 def _delete_bench_complaints(sessions: Sessions) -> None:
+    ours = Complaint.code.like(f"{CODE_PREFIX}%")
     with sessions.begin() as session:
-        session.execute(delete(Complaint).where(Complaint.code.like(f"{CODE_PREFIX}%")))
+        found = session.scalar(select(Complaint.id).where(ours).limit(1)) is not None
+        session.execute(delete(Complaint).where(ours))
+    if found:
+        rebuild_complaint_rollups(sessions)
+
+
+def rebuild_complaint_rollups(sessions: Sessions) -> None:
+    """Recount the complaint rollups after Core inserts or deletes of complaints (no flush kept them in step)."""
+    with sessions.begin() as session:
+        rebuild(session.connection(), [MONTHS.name, TIMES.name])
+    if sessions.dialect == "postgresql":
+        with sessions.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE complaint_months, complaint_time_months"))
 
 
 def _complaint_rows(
@@ -102,6 +127,8 @@ def fill(sessions: Sessions, target: int) -> int:
         # queue counts read the index alone. Timed before it, every count visits the table's new rows.
         with sessions.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE complaints"))
+    if added:
+        rebuild_complaint_rollups(sessions)
     return added
 
 
@@ -148,6 +175,105 @@ def measure(ctx: Context) -> list[Measurement]:
                     note=lambda page: _note(page, target),
                 )
             )
+        rows += dashboard_reads(ctx, actor)
         return rows
     finally:
         _delete_bench_complaints(sessions)
+
+
+def three_filters(sessions: Sessions) -> SegmentFilter:
+    """The dashboard bench's three filters: the most common department and region, value tier "medium"."""
+    with sessions.read() as session:
+
+        def most(column: Any) -> Any:
+            return session.execute(
+                select(column)
+                .where(column.is_not(None), Customer.archived_at.is_(None))
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+                .limit(1)
+            ).scalar()
+
+        return SegmentFilter(
+            department_id=most(Customer.department_id), value_tier="medium", region=most(Customer.region)
+        )
+
+
+def customers_of(segment: SegmentFilter) -> Any:
+    """The same customers as a SELECT of ids, as the dashboard passes them today (crm.kpis.scope.customer_ids)."""
+    conditions: list[Any] = [Customer.archived_at.is_(None)]
+    if segment.department_id is not None:
+        conditions.append(Customer.department_id == segment.department_id)
+    if segment.value_tier is not None:
+        conditions.append(Customer.value_tier == segment.value_tier)
+    if segment.region is not None:
+        conditions.append(Customer.region == segment.region)
+    return select(Customer.id).where(*conditions)
+
+
+def old_reads(sessions: Sessions, actor: Actor, period: Period, segment: SegmentFilter) -> int:
+    """The dashboard's complaint reads as crm/kpis does them today: customers=, one period_figures per month."""
+    customers = customers_of(segment)
+    figures = period_figures(sessions, actor=actor, start=period.start, end=period.end, customers=customers)
+    previous = period.previous()
+    period_figures(sessions, actor=actor, start=previous.start, end=previous.end, customers=customers)
+    root_causes(sessions, actor=actor, start=period.start, end=period.end, top=0, customers=customers)
+    for month in period.months():
+        last = min(period.end, (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1))
+        period_figures(sessions, actor=actor, start=max(period.start, month), end=last, customers=customers)
+    return figures.overall.received
+
+
+def rollup_reads(sessions: Sessions, actor: Actor, period: Period, segment: SegmentFilter) -> int:
+    """The same figures from the complaint rollups: period_figures(segment=) for the period and the previous one,
+    root_causes(segment=, top=0, departments=False), monthly_figures."""
+    figures = period_figures(sessions, actor=actor, start=period.start, end=period.end, segment=segment)
+    previous = period.previous()
+    period_figures(sessions, actor=actor, start=previous.start, end=previous.end, segment=segment)
+    root_causes(sessions, actor=actor, start=period.start, end=period.end, top=0, segment=segment, departments=False)
+    monthly_figures(sessions, actor=actor, start=period.start, end=period.end, segment=segment)
+    return figures.overall.received
+
+
+def dashboard_reads(ctx: Context, actor: Actor) -> list[Measurement]:
+    """Time the dashboard's complaint reads for the last 12 months, the old way and from the rollups."""
+    sessions = ctx.sessions
+    with sessions.read() as session:
+        period = Period.last_12_months(company_today(session))
+    rows = []
+    for label, segment in (("no filter", SegmentFilter()), ("3 filters", three_filters(sessions))):
+        ctx.progress(f"complaints: dashboard reads, {label}")
+        note = f"{{}} complaints received in the last 12 months ({label})"
+        for way, reads in (("customers= (today)", old_reads), ("rollups", rollup_reads)):
+            rows.append(
+                time_call(
+                    "complaints",
+                    f"dashboard, {label}: 2 periods + categories + 12 months, {way}",
+                    lambda reads=reads, segment=segment: reads(sessions, actor, period, segment),  # type: ignore[misc]
+                    warm_runs=ctx.warm_runs,
+                    note=lambda received, note=note: note.format(f"{received:,}"),  # type: ignore[misc]
+                )
+            )
+        parts = (
+            (
+                "period figures (12 months, medians)",
+                lambda segment=segment: period_figures(
+                    sessions, actor=actor, start=period.start, end=period.end, segment=segment
+                ),
+            ),
+            (
+                "monthly figures (12 months)",
+                lambda segment=segment: monthly_figures(
+                    sessions, actor=actor, start=period.start, end=period.end, segment=segment
+                ),
+            ),
+            (
+                "complaints per month and category",
+                lambda segment=segment: root_causes(
+                    sessions, actor=actor, start=period.start, end=period.end, top=0, segment=segment, departments=False
+                ),
+            ),
+        )
+        for name, call in parts:
+            rows.append(time_call("complaints", f"rollups, {label}: {name}", call, warm_runs=ctx.warm_runs))
+    return rows

@@ -263,10 +263,15 @@ def _segment_overall(sessions: Sessions, start: dt.date, end: dt.date, segment: 
     with sessions.read() as session:
         zone = company_zone(session)
         period = rollups.plan(start, end)
-        totals = rollups.counts(session, zone, period, segment, by_month=False, by_category=False)
+        records = rollups.read_records(
+            session, zone, period, segment, by_month=False, by_category=False, timings=rollups.TIMINGS
+        )
+        totals = rollups.counts(session, period, segment, records, by_month=False, by_category=False)
         values = totals.get((None, None), [0] * len(MONTH_MEASURES))
-        acknowledge = rollups.median_micros(session, zone, period, segment, "acknowledge") if values[6] else None
-        resolve = rollups.median_micros(session, zone, period, segment, "resolve") if values[2] else None
+        acknowledge, resolve = (
+            rollups.median_micros(session, period, segment, timing, records.durations[timing]) if values[n] else None
+            for timing, n in (("acknowledge", MONTH_MEASURES.index("acknowledged")), ("resolve", 2))
+        )
     return _from_counts(values, acknowledge, resolve)
 
 
@@ -288,7 +293,8 @@ def monthly_figures(
     with sessions.read() as session:
         zone = company_zone(session)
         period = rollups.plan(start, end)
-        totals = rollups.counts(session, zone, period, chosen, by_month=True, by_category=False)
+        records = rollups.read_records(session, zone, period, chosen, by_month=True, by_category=False)
+        totals = rollups.counts(session, period, chosen, records, by_month=True, by_category=False)
     zeros = [0] * len(MONTH_MEASURES)
     return [(month, _from_counts(totals.get((month, None), zeros), None, None)) for month in period.months]
 
@@ -487,7 +493,10 @@ def _segment_root_causes(
     with sessions.read() as session:
         zone = company_zone(session)
         period = rollups.plan(start, end)
-        totals = rollups.counts(session, zone, period, segment, by_month=True, by_category=True, suggestions=False)
+        records = rollups.read_records(
+            session, zone, period, segment, by_month=True, by_category=True, suggestions=False
+        )
+        totals = rollups.counts(session, period, segment, records, by_month=True, by_category=True, suggestions=False)
     by_category = {
         (month, category or None): values[0]
         for (month, category), values in totals.items()
@@ -497,7 +506,7 @@ def _segment_root_causes(
     repeat: tuple[tuple[int, str, int], ...] = ()
     if departments or top > 0:
         customers = select(Customer.id).where(*rollups.customer_conditions(segment))
-        records = root_causes(sessions, actor=actor, start=start, end=end, top=top, customers=customers)
-        by_department = records.by_department if departments else {}
-        repeat = records.repeat_complainers
+        recounted = root_causes(sessions, actor=actor, start=start, end=end, top=top, customers=customers)
+        by_department = recounted.by_department if departments else {}
+        repeat = recounted.repeat_complainers
     return RootCauses(by_category=by_category, by_department=by_department, repeat_complainers=repeat)

@@ -116,6 +116,35 @@ def _bucket_mysql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"(({micros} + {_SHIFT_BUCKETS * BUCKET_MICROS}) DIV {BUCKET_MICROS} - {_SHIFT_BUCKETS})"
 
 
+class _unindexed(FunctionElement[Any]):  # noqa: N801
+    """The column hidden from the planner's choice of index (SQLite `+column`, MariaDB `IFNULL(column, NULL)`): the
+    records of a few days are found by their received_at, never by scanning every not archived complaint (which
+    SQLite picks without statistics)."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_unindexed)
+def _unindexed_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(_unindexed, "mysql")
+@compiles(_unindexed, "mariadb")
+def _unindexed_mysql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"IFNULL({compiler.process(element.clauses, **kw)}, NULL)"
+
+
 def bucket(micros: int) -> int:
     return micros // BUCKET_MICROS
 
@@ -302,6 +331,10 @@ def customer_conditions(segment: SegmentFilter) -> list[ColumnElement[bool]]:
 
 
 def _of_customers(customer_id: Any, segment: SegmentFilter) -> ColumnElement[bool]:
+    if segment == SegmentFilter():
+        # Every live customer: NOT IN the (few) archived ones, rather than a lookup of each record's customer.
+        archived = select(Customer.id).where(Customer.archived_at.is_not(None)).correlate_except(Customer)
+        return customer_id.not_in(archived)
     # EXISTS per record (a key lookup), the customers table the subquery's own even where the outer query joins it.
     return (
         select(Customer.id)
@@ -318,7 +351,22 @@ def _bounds(part: Part, zone: Any) -> tuple[dt.datetime, dt.datetime]:
 Key = tuple[dt.date | None, str | None]
 
 
-def counts(
+@dataclass
+class Records:
+    """What the parts of a plan hold, read from the records once (each sign applied): MONTH_MEASURES per (month or
+    None, category or None), and the exact durations {micros: complaints} per timing."""
+
+    counts: dict[Key, list[int]]
+    durations: dict[str, Counter[int]]
+
+
+def _add(totals: dict[Key, list[int]], key: Key, values: Iterable[Any], sign: int, offset: int = 0) -> None:
+    current = totals.setdefault(key, [0] * len(MONTH_MEASURES))
+    for index, value in enumerate(values, start=offset):
+        current[index] += sign * int(value or 0)
+
+
+def read_records(
     session: Session,
     zone: Any,
     period: Plan,
@@ -327,16 +375,78 @@ def counts(
     by_month: bool,
     by_category: bool,
     suggestions: bool = True,
+    timings: tuple[str, ...] = (),
+) -> Records:
+    """The parts' complaints in one query (their counts, and their durations grouped by value), and their
+    suggestions in another; nothing when the plan has no part."""
+    found = Records({}, {timing: Counter() for timing in timings})
+    if not period.parts:
+        return found
+    flags = complaint_flags()
+    selects = []
+    for index, part in enumerate(period.parts):
+        since, until = _bounds(part, zone)
+        selects.append(
+            select(
+                literal_column(str(index)).label("part"),
+                _category().label("category"),
+                *(flags[m].label(m) for m in COMPLAINT_MEASURES),
+                *(case((timed(t), duration(t)), else_=None).label(t) for t in timings),
+            ).where(
+                _unindexed(Complaint.archived_at).is_(None),
+                Complaint.received_at >= since,
+                Complaint.received_at < until,
+                _of_customers(Complaint.customer_id, segment),
+            )
+        )
+    rows = union_all(*selects).subquery()
+    keys = [rows.c.part, *([rows.c.category] if by_category else []), *(rows.c[t] for t in timings)]
+    for row in session.execute(select(*keys, *(func.sum(rows.c[m]) for m in COMPLAINT_MEASURES)).group_by(*keys)):
+        part = period.parts[int(row[0])]
+        key: Any = (part.month if by_month else None, str(row[1]) if by_category else None)
+        values = row[len(keys) :]
+        _add(found.counts, key, values, part.sign)
+        for position, timing in enumerate(timings, start=len(keys) - len(timings)):
+            if row[position] is not None:
+                found.durations[timing][int(row[position])] += part.sign * int(values[0] or 0)
+    if suggestions:
+        flagged = suggestion_flags()
+        chosen = []
+        for index, part in enumerate(period.parts):
+            since, until = _bounds(part, zone)
+            chosen.append(
+                select(
+                    literal_column(str(index)).label("part"), *(flagged[m].label(m) for m in SUGGESTION_MEASURES)
+                ).where(
+                    _unindexed(Suggestion.archived_at).is_(None),
+                    Suggestion.received_at >= since,
+                    Suggestion.received_at < until,
+                    _of_customers(Suggestion.customer_id, segment),
+                )
+            )
+        picked = union_all(*chosen).subquery()
+        for row in session.execute(
+            select(picked.c.part, *(func.sum(picked.c[m]) for m in SUGGESTION_MEASURES)).group_by(picked.c.part)
+        ):
+            part = period.parts[int(row[0])]
+            key = (part.month if by_month else None, NO_CLASS if by_category else None)
+            _add(found.counts, key, row[1:], part.sign, len(COMPLAINT_MEASURES))
+    return found
+
+
+def counts(
+    session: Session,
+    period: Plan,
+    segment: SegmentFilter,
+    records: Records,
+    *,
+    by_month: bool,
+    by_category: bool,
+    suggestions: bool = True,
 ) -> dict[Key, list[int]]:
     """MONTH_MEASURES summed per (month or None, category or None) over the plan: the rollup's whole months plus
-    or minus the records of the parts."""
+    or minus the records of the parts (read_records, with the same by_month and by_category)."""
     totals: dict[Key, list[int]] = {}
-
-    def add(key: Key, values: Iterable[Any], sign: int, offset: int = 0) -> None:
-        current = totals.setdefault(key, [0] * len(MONTH_MEASURES))
-        for index, value in enumerate(values, start=offset):
-            current[index] += sign * int(value or 0)
-
     kept = ComplaintMonth
     if period.whole:
         keys = [*([kept.month] if by_month else []), *([kept.category] if by_category else [])]
@@ -347,66 +457,20 @@ def counts(
             .group_by(*keys)
         ):
             key: Any = (row[0] if by_month else None, row[len(keys) - 1] if by_category else None)
-            add(key, row[len(keys) :], 1)
-    flags = complaint_flags()
-    suggestion = suggestion_flags()
-    for part in period.parts:
-        since, until = _bounds(part, zone)
-        month = part.month if by_month else None
-        grouping: list[Any] = [_category()] if by_category else []
-        for row in session.execute(
-            select(*grouping, *(func.coalesce(func.sum(flags[m]), 0) for m in COMPLAINT_MEASURES))
-            .where(
-                Complaint.archived_at.is_(None),
-                Complaint.received_at >= since,
-                Complaint.received_at < until,
-                _of_customers(Complaint.customer_id, segment),
-            )
-            .group_by(*grouping)
-        ):
-            add((month, str(row[0]) if by_category else None), row[len(grouping) :], part.sign)
-        if suggestions:
-            evaluated_adopted = session.execute(
-                select(*(func.coalesce(func.sum(suggestion[m]), 0) for m in SUGGESTION_MEASURES)).where(
-                    Suggestion.archived_at.is_(None),
-                    Suggestion.received_at >= since,
-                    Suggestion.received_at < until,
-                    _of_customers(Suggestion.customer_id, segment),
-                )
-            ).one()
-            add((month, NO_CLASS if by_category else None), evaluated_adopted, part.sign, len(COMPLAINT_MEASURES))
+            _add(totals, key, row[len(keys) :], 1)
+    for key, values in records.counts.items():
+        _add(totals, key, values, 1)
     return totals
 
 
-def _record_durations(session: Session, zone: Any, period: Plan, segment: SegmentFilter, timing: str) -> Counter[int]:
-    """The exact durations of the parts' complaints, with their signs: {micros: complaints}."""
-    found: Counter[int] = Counter()
-    micros = duration(timing)
-    for part in period.parts:
-        since, until = _bounds(part, zone)
-        inner = (
-            select(micros.label("micros"))
-            .where(
-                Complaint.archived_at.is_(None),
-                Complaint.received_at >= since,
-                Complaint.received_at < until,
-                timed(timing),
-                _of_customers(Complaint.customer_id, segment),
-            )
-            .subquery()
-        )
-        for value, n in session.execute(select(inner.c.micros, func.count()).group_by(inner.c.micros)):
-            found[int(value)] += part.sign * int(n)
-    return found
-
-
-def median_micros(session: Session, zone: Any, period: Plan, segment: SegmentFilter, timing: str) -> float | None:
+def median_micros(
+    session: Session, period: Plan, segment: SegmentFilter, timing: str, records: Counter[int]
+) -> float | None:
     """The exact median duration (microseconds; the mean of the two middle ones for an even count), None when no
     complaint of the period and segment has one: the histogram walked in buckets, then the middle buckets' exact
-    durations read."""
+    durations read. records: the parts' durations (read_records)."""
     kept = ComplaintTimeMonth
     scope = [kept.timing == timing, kept.month.in_(period.whole), *segment.on(kept)]
-    records = _record_durations(session, zone, period, segment, timing)
     buckets: Counter[int] = Counter()
     if period.whole:
         slot = _bucket_of(kept.micros)
@@ -459,10 +523,12 @@ __all__ = [
     "TIMES",
     "Part",
     "Plan",
+    "Records",
     "counts",
     "customer_conditions",
     "duration",
     "median_micros",
     "micros_between",
     "plan",
+    "read_records",
 ]

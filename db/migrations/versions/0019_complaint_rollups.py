@@ -3,7 +3,8 @@
 complaint_months (per category: complaints received, closed satisfied, resolved, resolved on time, ever resolved,
 reopened, acknowledged; suggestions evaluated and adopted under category "") and complaint_time_months (how many
 complaints took exactly so many microseconds to be acknowledged or resolved: the exact medians) are keyed by the
-month of receipt and the segment like the kpi_* rollups (0018). They are filled by the application on its next
+month of receipt and the segment like the kpi_* rollups (0018); ix_complaints_received_figures covers the reads of
+the complaints of a period's partial months. They are filled by the application on its next
 read: the kpi_rollups setting is removed here, so every rollup is rebuilt (crm.platform.rollups.ensure_built) and
 kept in step with every write from then on.
 
@@ -21,7 +22,7 @@ down_revision: str | None = "0018_kpi_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KEYS = ["month", "owner_id", "department_id", "value_tier", "size_class", "importance", "industry", "region"]
+SEGMENT_KEYS = ["owner_id", "department_id", "value_tier", "size_class", "importance", "industry", "region"]
 MONTH_MEASURES = (
     "received",
     "closed_satisfied",
@@ -32,6 +33,20 @@ MONTH_MEASURES = (
     "acknowledged",
     "suggestions_evaluated",
     "suggestions_adopted",
+)
+FIGURE_COLUMNS = (
+    "received_at",
+    "archived_at",
+    "customer_id",
+    "category",
+    "status",
+    "customer_satisfied",
+    "resolved_at",
+    "resolve_due_at",
+    "first_resolved_at",
+    "reopen_count",
+    "responded_at",
+    "paused_seconds",
 )
 
 
@@ -54,12 +69,14 @@ def _forget_built_rollups() -> None:
 
 
 def upgrade() -> None:
+    # Each primary key starts with what the reads range over and group by; SQLite keeps the rows in it.
     op.create_table(
         "complaint_months",
         *_segment(),
         sa.Column("category", sa.String(32), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in MONTH_MEASURES),
-        sa.PrimaryKeyConstraint(*KEYS, "category", name="pk_complaint_months"),
+        sa.PrimaryKeyConstraint("month", "category", *SEGMENT_KEYS, name="pk_complaint_months"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "complaint_time_months",
@@ -67,13 +84,15 @@ def upgrade() -> None:
         sa.Column("timing", sa.String(12), nullable=False),
         sa.Column("micros", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("complaints", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(*KEYS, "timing", "micros", name="pk_complaint_time_months"),
+        sa.PrimaryKeyConstraint("timing", "month", "micros", *SEGMENT_KEYS, name="pk_complaint_time_months"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_complaint_time_months_micros", "complaint_time_months", ["timing", "micros", "month"])
+    # The partial months' reads of the complaints themselves, from this index alone.
+    op.create_index("ix_complaints_received_figures", "complaints", list(FIGURE_COLUMNS))
     _forget_built_rollups()
 
 
 def downgrade() -> None:
-    op.drop_index("ix_complaint_time_months_micros", table_name="complaint_time_months")
+    op.drop_index("ix_complaints_received_figures", table_name="complaints")
     op.drop_table("complaint_time_months")
     op.drop_table("complaint_months")
