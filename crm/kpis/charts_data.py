@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from crm.complaints import period_figures, root_causes
+from crm.complaints import monthly_figures, root_causes
 from crm.kpis.compute import (
     PROSPECT_STAGES,
     STAGES,
     cadence_rows,
     customers_at_by,
     entered_count,
+    kpi_segment,
     new_customer_count,
     revenue_by,
     revenue_figures,
@@ -29,7 +30,7 @@ from crm.kpis.compute import (
 )
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
 from crm.kpis.periods import Period, month_end
-from crm.kpis.scope import Scope, Window, customer_ids, month_starts, scope_for, window
+from crm.kpis.scope import Scope, Window, month_starts, scope_for, window
 from crm.kpis.windows import revenue_window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
@@ -235,27 +236,29 @@ def complaints_by_month_and_category(
     sessions: Sessions, *, actor: Actor, period: Period, filters: KpiFilters = NO_FILTERS
 ) -> ComplaintsByMonth:
     """Complaints received per month and category (crm.complaints.root_causes) and the on-time handling rate of
-    each month's complaints (crm.complaints.period_figures), both for the same customers."""
+    each month's complaints (crm.complaints.monthly_figures), both for the same customers, from the complaint
+    rollups."""
     require(actor, "kpi.view")
-    scope = customer_ids(actor, filters)
-    causes = root_causes(sessions, actor=actor, start=period.start, end=period.end, top=0, customers=scope)
+    segment = kpi_segment(actor, filters)
+    causes = root_causes(
+        sessions, actor=actor, start=period.start, end=period.end, top=0, segment=segment, departments=False
+    )
     bars = [
         {"month": month, "category": category or "none", "complaints": n}
         for (month, category), n in sorted(causes.by_category.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     ]
-    line = []
-    for month in period.months():
-        start, end = max(period.start, month), min(period.end, month_end(month))
-        figures = period_figures(sessions, actor=actor, start=start, end=end, customers=scope).overall
-        line.append(
-            {
-                "month": month,
-                "received": figures.received,
-                "resolved": figures.resolved,
-                "on_time": figures.resolved_on_time,
-                "on_time_rate": figures.on_time_rate,
-            }
+    line = [
+        {
+            "month": month,
+            "received": figures.received,
+            "resolved": figures.resolved,
+            "on_time": figures.resolved_on_time,
+            "on_time_rate": figures.on_time_rate,
+        }
+        for month, figures in monthly_figures(
+            sessions, actor=actor, start=period.start, end=period.end, segment=segment
         )
+    ]
     return ComplaintsByMonth(bars=bars, line=line)
 
 

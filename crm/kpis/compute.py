@@ -36,7 +36,6 @@ from crm.kpis.rollups import (
 from crm.kpis.scope import (
     Scope,
     Window,
-    customer_ids,
     customers_at,
     first_change_since,
     scope_for,
@@ -45,7 +44,7 @@ from crm.kpis.scope import (
 from crm.kpis.windows import Concentration, concentration, revenue_window
 from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
-from crm.platform.rollups import ensure_built
+from crm.platform.rollups import SegmentFilter, ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
 from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, KpiOrderMonth, Order, StageChange
@@ -502,7 +501,11 @@ _FAMILIES: tuple[tuple[frozenset[str], Any], ...] = (
 
 def _complaint_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiFilters) -> dict[str, KpiValue]:
     figures = period_figures(
-        sessions, actor=actor, start=w.period.start, end=w.period.end, customers=customer_ids(actor, filters)
+        sessions,
+        actor=actor,
+        start=w.period.start,
+        end=w.period.end,
+        segment=kpi_segment(actor, filters),
     ).overall
     resolve_hours = None if figures.median_resolve_seconds is None else figures.median_resolve_seconds / 3600
     return {
@@ -513,7 +516,7 @@ def _complaint_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiF
         "on_time_rate": KpiValue("on_time_rate", figures.on_time_rate, figures.resolved_on_time, figures.resolved),
         "reopen_rate": KpiValue("reopen_rate", figures.reopen_rate, figures.reopened, figures.ever_resolved),
         "median_hours_to_resolve": KpiValue(
-            "median_hours_to_resolve", resolve_hours, None, len(figures.resolve_seconds)
+            "median_hours_to_resolve", resolve_hours, None, figures.resolved
         ),
         "suggestion_adoption_rate": KpiValue(
             "suggestion_adoption_rate",
@@ -560,6 +563,12 @@ def _satisfaction_values(sessions: Sessions, actor: Actor, w: Window, filters: K
             {"alerted_customers": recovery.alerted_customers},
         ),
     }
+
+
+def kpi_segment(actor: Actor, filters: KpiFilters) -> SegmentFilter:
+    """The customers the actor's figures count under the filters, as a rollup SegmentFilter."""
+    scope = scope_for(actor, filters)
+    return segment_filter(scope.owner_id, filters)
 
 
 def satisfaction_filters(filters: KpiFilters) -> SatisfactionFilters:
