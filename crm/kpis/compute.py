@@ -202,32 +202,26 @@ def _customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]
     at_end, at_start = stage_totals(end), stage_totals(start)
     by_tier = {tier: sum(n for (_, t), n in end.items() if t == tier) for tier in TIERS}
     total = sum(at_end.values())
-    moved = session.execute(
-        select(
-            func.count(func.distinct(case((StageChange.to_stage == "churned", StageChange.customer_id)))),
-            func.count(
-                func.distinct(
-                    case(
-                        (
-                            and_(StageChange.to_stage == "signed", StageChange.from_stage.in_(PROSPECT_STAGES)),
-                            StageChange.customer_id,
-                        )
-                    )
-                )
-            ),
-        ).where(
-            scope.records(StageChange.customer_id),
-            StageChange.changed_at >= w.start_at,
-            StageChange.changed_at < w.as_of,
+    # One range of (to_stage, changed_at) each: the churned ones, and the conversions (each converted customer's
+    # first move to signed, which also gives the days to sign).
+    churned = int(
+        session.scalar(
+            select(func.count(func.distinct(StageChange.customer_id))).where(
+                StageChange.to_stage == "churned",
+                StageChange.changed_at >= w.start_at,
+                StageChange.changed_at < w.as_of,
+                scope.records(StageChange.customer_id),
+            )
         )
-    ).one()
-    churned, converted = int(moved[0] or 0), int(moved[1] or 0)
+        or 0
+    )
+    days = _days_to_sign(session, w, list(scope.conditions))
+    converted = len(days)
     signed_at_start = at_start["signed"]
     prospects_at_start = at_start["potential"] + at_start["intent"]
     # Every customer in potential or intent at some moment of the period: every one converted in it is one of
     # them, so the rate never passes 100% (prospects at the start alone: 117% for a year of the demo's data).
     prospect_count = prospects_at_start + entered_count(session, w, scope, PROSPECT_STAGES)
-    days = _days_to_sign(session, w, list(scope.conditions))
     return {
         "customers": KpiValue("customers", total, total, None, {"by_stage": at_end, "by_tier": by_tier}),
         "churned_customers": KpiValue("churned_customers", churned, churned, None),
@@ -515,9 +509,7 @@ def _complaint_values(sessions: Sessions, actor: Actor, w: Window, filters: KpiF
         ),
         "on_time_rate": KpiValue("on_time_rate", figures.on_time_rate, figures.resolved_on_time, figures.resolved),
         "reopen_rate": KpiValue("reopen_rate", figures.reopen_rate, figures.reopened, figures.ever_resolved),
-        "median_hours_to_resolve": KpiValue(
-            "median_hours_to_resolve", resolve_hours, None, figures.resolved
-        ),
+        "median_hours_to_resolve": KpiValue("median_hours_to_resolve", resolve_hours, None, figures.resolved),
         "suggestion_adoption_rate": KpiValue(
             "suggestion_adoption_rate",
             figures.adoption_rate,

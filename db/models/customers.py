@@ -188,6 +188,8 @@ class StageChange(Base):
         # 0017_kpi_indexes: a period's moves, and each customer's first change after an instant, index-only (crm/kpis).
         Index("ix_stage_changes_kpi", "customer_id", "changed_at", "id", "from_stage", "to_stage"),
         Index("ix_stage_changes_kpi_at", "changed_at", "to_stage", "from_stage", "customer_id"),
+        # 0021: one target stage's moves in a period (churned, signed), index-only.
+        Index("ix_stage_changes_kpi_to", "to_stage", "changed_at", "from_stage", "customer_id"),
     )
 
 

@@ -2,7 +2,8 @@
 
 kpi_revenue_windows names a period (first and last day; built once its rows are recounted); kpi_window_revenue
 holds each live customer's orders and revenue in it per segment (crm/kpis/windows.py). Both start empty: the
-dashboard makes a window on first use of a period and the daily run makes the usual periods' ones.
+dashboard makes a window on first use of a period and the daily run makes the usual periods' ones. Also
+stage_changes (to_stage, changed_at, from_stage, customer_id): one target stage's moves in a period, index-only.
 
 Revision ID: 0021_revenue_windows
 Revises: 0020_satisfaction_rollups
@@ -61,9 +62,13 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_kpi_window_revenue_rank", "kpi_window_revenue", ["window_id", "revenue"])
+    op.create_index(
+        "ix_stage_changes_kpi_to", "stage_changes", ["to_stage", "changed_at", "from_stage", "customer_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stage_changes_kpi_to", table_name="stage_changes")
     op.drop_index("ix_kpi_window_revenue_rank", table_name="kpi_window_revenue")
     op.drop_table("kpi_window_revenue")
     op.drop_table("kpi_revenue_windows")
