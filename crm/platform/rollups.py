@@ -38,7 +38,8 @@ SEGMENT = ("owner_id", "department_id", "value_tier", "size_class", "importance"
 CUSTOMER_ATTRIBUTES = (*SEGMENT, "archived_at", "lifecycle_stage", "created_at")
 CALENDAR_FIRST_YEAR = 1900
 CALENDAR_LAST_YEAR = 2200
-STAGE_YEARS_AHEAD = 4  # stage counts are kept up to January of the year this many years after today's
+STAGE_YEARS_AHEAD = 2  # stage counts are kept up to January of the year this many years after today's: every
+# customer counts once per month up to there, so a rebuild costs customers x months; it comes once a year
 CHUNK = 500  # customers per contributions query (an IN list every database takes)
 BATCH = 2_000  # rows per upsert statement
 
