@@ -268,9 +268,12 @@ def _segment_overall(sessions: Sessions, start: dt.date, end: dt.date, segment: 
         )
         totals = rollups.counts(session, period, segment, records, by_month=False, by_category=False)
         values = totals.get((None, None), [0] * len(MONTH_MEASURES))
+        # A median only where some complaint has the duration (acknowledged: responded_at; resolved: resolved_at).
         acknowledge, resolve = (
-            rollups.median_micros(session, period, segment, timing, records.durations[timing]) if values[n] else None
-            for timing, n in (("acknowledge", MONTH_MEASURES.index("acknowledged")), ("resolve", 2))
+            rollups.median_micros(session, period, segment, timing, records.durations[timing])
+            if values[MONTH_MEASURES.index(count)]
+            else None
+            for timing, count in (("acknowledge", "acknowledged"), ("resolve", "resolved"))
         )
     return _from_counts(values, acknowledge, resolve)
 
