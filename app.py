@@ -12,6 +12,7 @@ from ui.auth import build_authenticator, current_user, mark_entry_ran, render_lo
 from ui.first_run import demo_accounts_table, render_first_run
 from ui.i18n import LANG_CHOSEN_KEY, LANG_KEY, language_picker, t
 from ui.inert import inert_t
+from ui.kpis.reads import forget_data_version
 from ui.navigation import PAGES, build_navigation, navigation_links
 from ui.state import get_sessions
 
@@ -20,6 +21,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 st.set_page_config(page_title="CRM", page_icon=":material/groups:", layout="wide")
 
 sessions = get_sessions()
+forget_data_version()  # the cached KPI figures read the database's data version once per run
 
 
 def _public_chrome() -> None:

@@ -248,9 +248,10 @@ def _top_sum(
     for digits, first, n, bucket_total in buckets:
         if left <= 0:
             break
-        if n <= left:
+        if n < left:
             total, left = total + bucket_total, left - n
             continue
+        # The bucket holding rank k is always read (one query whatever the data: no N+1 to hide).
         largest = connection.scalars(
             select(KpiWindowRevenue.revenue)
             .where(*_in_bucket(picked, digits, first))

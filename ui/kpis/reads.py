@@ -1,9 +1,10 @@
 """The KPI screens' cached reads, keyed by their arguments (the actor, the period, the filters) and the database's
 data version, and the one function that forgets them.
 
-Each public read asks for the data version first (crm.platform.audit.data_version: two index reads, remembered for
-a second): a save on any app server changes it, so a manager's next rerun recomputes what the save may have moved
-while an unchanged database is answered from the cache (a warm rerun costs those two reads)."""
+Each public read asks for the data version first (crm.platform.audit.data_version: two index reads, read once per
+rerun of the session: app.py forgets it at the start of every run): a save on any app server changes it, so a
+manager's next rerun recomputes what the save may have moved while an unchanged database is answered from the
+cache (a warm rerun costs those two reads)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,20 @@ from ui.state import get_sessions
 
 # Figures keyed by the data version never go stale; the limit only bounds the memory kept for old versions.
 KPI_TTL_SECONDS = 3_600
-VERSION_TTL_SECONDS = 1
+_VERSION_KEY = "kpi_data_version"
 
 
-@st.cache_data(ttl=VERSION_TTL_SECONDS, show_spinner=False)
+def forget_data_version() -> None:
+    """At the start of every run: the next KPI read of this rerun reads the data version again."""
+    st.session_state.pop(_VERSION_KEY, None)
+
+
 def _version() -> tuple[int, int]:
-    return data_version(get_sessions())
+    version = st.session_state.get(_VERSION_KEY)
+    if version is None:
+        version = data_version(get_sessions())
+        st.session_state[_VERSION_KEY] = version
+    return tuple(version)
 
 
 @st.cache_data(ttl=KPI_TTL_SECONDS, show_spinner=False)
@@ -175,6 +184,6 @@ def clear_kpi_reads() -> None:
         _chart_data_read,
         _chart_spec_read,
         _series_read,
-        _version,
     ):
         read.clear()
+    forget_data_version()
