@@ -80,6 +80,8 @@ class Customer(Versioned, Base):
         Index("ix_customers_owner_stage", "owner_id", "lifecycle_stage"),
         # 0017_kpi_indexes: the dashboard's customers per stage and tier, index-only in group order.
         Index("ix_customers_kpi_stage", "lifecycle_stage", "value_tier", "archived_at", "created_at"),
+        # 0021: the customers created in part of a month (the KPIs' stage counts at an instant inside it).
+        Index("ix_customers_created_at", "created_at"),
         # Each sort of the list (0012_customer_sort_indexes): the column then id, the list's tie-breaker, so a
         # page is read in order from the index even where thousands of customers share a value.
         Index("ix_customers_archived_name_id", "archived_at", "name", "id"),

@@ -3,7 +3,8 @@
 kpi_revenue_windows names a period (first and last day; built once its rows are recounted); kpi_window_revenue
 holds each live customer's orders and revenue in it per segment (crm/kpis/windows.py). Both start empty: the
 dashboard makes a window on first use of a period and the daily run makes the usual periods' ones. Also
-stage_changes (to_stage, changed_at, from_stage, customer_id): one target stage's moves in a period, index-only.
+stage_changes (to_stage, changed_at, from_stage, customer_id): one target stage's moves in a period, index-only;
+customers (created_at): the customers created in part of a month.
 
 Revision ID: 0021_revenue_windows
 Revises: 0020_satisfaction_rollups
@@ -65,9 +66,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_stage_changes_kpi_to", "stage_changes", ["to_stage", "changed_at", "from_stage", "customer_id"]
     )
+    op.create_index("ix_customers_created_at", "customers", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_created_at", table_name="customers")
     op.drop_index("ix_stage_changes_kpi_to", table_name="stage_changes")
     op.drop_index("ix_kpi_window_revenue_rank", table_name="kpi_window_revenue")
     op.drop_table("kpi_window_revenue")
