@@ -424,19 +424,24 @@ class _Days(NamedTuple):
     sign: int
 
 
-def _month_reads(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[_Days]]:
+def _month_reads(start: dt.date, end: dt.date, today: dt.date) -> tuple[list[dt.date], list[_Days]]:
     """How the days [start, end] are read: (the months read whole from the rollup, the days read from the
     responses). A month the period covers in part is read from the responses of those days, or whole from the
-    rollup less the responses of the days left out, whichever reads fewer days."""
+    rollup less the responses of the days left out, whichever reads fewer days up to today (later days hold no
+    responses, or few: the current month of a period ending today is read whole, less its days still to come)."""
     whole: list[dt.date] = []
     days: list[_Days] = []
     for month in _months(start, end):
         last_day = _next_month(month) - dt.timedelta(days=1)
         first, last = max(start, month), min(end, last_day)
-        inside = (last - first).days + 1
-        if inside == (last_day - month).days + 1:
+        if first == month and last == last_day:
             whole.append(month)
-        elif 2 * inside <= (last_day - month).days + 1:
+            continue
+        inside = _days_up_to(first, last, today)
+        outside = _days_up_to(month, first - dt.timedelta(days=1), today) + _days_up_to(
+            last + dt.timedelta(days=1), last_day, today
+        )
+        if inside <= outside:
             days.append(_Days(month, first, last, 1))
         else:
             whole.append(month)
@@ -447,11 +452,16 @@ def _month_reads(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[_Day
     return whole, days
 
 
+def _days_up_to(first: dt.date, last: dt.date, today: dt.date) -> int:
+    """How many of the days [first, last] are not after today."""
+    return max(0, (min(last, today) - first).days + 1)
+
+
 def _month_tallies(
     session: Session, zone: ZoneInfo, scope: _Scope, segment: SegmentFilter, start: dt.date, end: dt.date
 ) -> dict[dt.date, _Tally]:
     """CSAT and NPS counts per month of the days [start, end] (months without responses left out)."""
-    whole, days = _month_reads(start, end)
+    whole, days = _month_reads(start, end, utcnow().astimezone(zone).date())
     tallies: dict[dt.date, _Tally] = {}
     if whole:
         kept = SatisfactionMonth
@@ -497,9 +507,15 @@ def _rollup_recovery(
     whose previous alert lies before those months; less the customers alerted in the days before, whose previous
     alert lies there), else in the days after them (read from the responses: those not alerted earlier in the
     period). The rollup holds what followed each alert at any time: when a response is dated after now (the later
-    responses counted end there), the recovery is read from the responses alone."""
+    responses counted end there), the recovery is read from the responses alone; when none is, a period running
+    past now reads its last month whole."""
     whole = [m for m in _months(start, end) if m >= start and _next_month(m) - dt.timedelta(days=1) <= end]
     future = session.scalar(select(SurveyResponse.id).where(SurveyResponse.responded_at > now).limit(1))
+    last_month = end.replace(day=1)
+    if future is None and scope.until > now and start <= last_month and last_month not in whole:
+        # Nothing is dated after now, so the month a period running past now ends in has no response after the
+        # period: read it whole.
+        whole.append(last_month)
     if not whole or future is not None:
         return _recoveries(session, scope, now=now, by=None).get(None, Recovery())
     kept = SatisfactionAlertMonth

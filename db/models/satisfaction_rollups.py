@@ -2,7 +2,9 @@
 customer segment (db/models/rollups.py), kept in step with the responses by crm.platform.rollups, so CSAT, NPS and
 the recovery of a year read a few thousand rows where the responses are hundreds of thousands.
 
-Only live customers' responses that are not archived count, as in crm/satisfaction/figures.py.
+Only live customers' responses that are not archived count, as in crm/satisfaction/figures.py. Size class and
+importance are not kept (always ""): no satisfaction figure is filtered or broken down by them, and they multiply
+the rows a period reads.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def local(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
 @pytest.fixture
 def spread(sessions: Sessions) -> dict[str, Any]:
     """Customers of two owners in two departments, of every tier, industry and region, with some 700 responses from
-    October 2025 to January 2027 (a few after now): alerts followed and not, at midnight on a month's first day
+    October 2025 to 20 January 2027 (a few after now): alerts followed and not, at midnight on a month's first day
     and late on its last, several at the same instant, some archived; one customer archived."""
     manager = make_user(sessions, "lina", "manager")
     staff = make_user(sessions, "wei", "staff")
@@ -206,6 +206,7 @@ def spread(sessions: Sessions) -> dict[str, Any]:
                 at = local(next_month - dt.timedelta(days=1), 23, 59)  # the last minute of the month
             else:
                 at = local(day, rng.randrange(24), rng.randrange(60))
+            at = min(at, local(last, 23, 59))
             overall = rng.choice([None, 1, 2, 3, 4, 4, 5, 5])
             nps = rng.choice([None, 0, 3, 6, 7, 8, 9, 10, 10])
             copies = 2 if rng.random() < 0.05 else 1  # the same customer answering twice at one instant
@@ -244,7 +245,12 @@ PERIODS = [
     (dt.date(2026, 6, 1), dt.date(2026, 6, 1)),  # one day, a month's first
     (dt.date(2020, 1, 1), dt.date(2020, 12, 31)),  # before the first response
     (dt.date(2027, 3, 1), dt.date(2027, 5, 31)),  # after the last
+    (dt.date(2026, 2, 1), dt.date(2027, 1, 21)),  # running past LAST_ANSWERED, into the month of the last answers
+    (dt.date(2027, 1, 1), dt.date(2027, 1, 21)),
+    (dt.date(2026, 10, 10), dt.date(2027, 1, 25)),
 ]
+# Just after the last response (20 January 2027, 23:59 in Shanghai): no response is dated after it.
+LAST_ANSWERED = dt.datetime(2027, 1, 20, 18, 0, tzinfo=dt.UTC)
 
 
 def filter_sets(world: dict[str, Any]) -> list[SatisfactionFilters]:
@@ -262,7 +268,11 @@ def from_responses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(figures_module, "_segment", lambda _actor, _filters: None)
 
 
-@pytest.mark.parametrize("now", [NOW, dt.datetime(2027, 6, 1, tzinfo=dt.UTC)], ids=["responses-after-now", "later"])
+@pytest.mark.parametrize(
+    "now",
+    [NOW, LAST_ANSWERED, dt.datetime(2027, 6, 1, tzinfo=dt.UTC)],
+    ids=["responses-after-now", "just-after-the-last-response", "later"],
+)
 def test_the_figures_from_the_rollups_equal_the_figures_from_the_responses(
     sessions: Sessions, spread: dict[str, Any], monkeypatch: pytest.MonkeyPatch, now: dt.datetime
 ) -> None:
