@@ -2,7 +2,8 @@
 
 satisfaction_months (responses; CSAT's answers, score sum and satisfied; NPS's promoters, passives, detractors) and
 satisfaction_alert_months (customers alerted in the month per the month of their previous alert, with what
-followed their first alert of the month) are keyed by month and segment like the kpi_* rollups (0018). They are
+followed their first alert of the month) are keyed by month and segment like the kpi_* rollups (0018; size class
+and importance always '': no satisfaction figure reads them). They are
 filled by the application on its next read: the kpi_rollups setting is removed here, so every rollup is rebuilt
 (crm.platform.rollups.ensure_built) and kept in step with every write from then on.
 
