@@ -40,7 +40,7 @@ CALENDAR_FIRST_YEAR = 1900
 CALENDAR_LAST_YEAR = 2200
 STAGE_YEARS_AHEAD = 2  # stage counts are kept up to January of the year this many years after today's: every
 # customer counts once per month up to there, so a rebuild costs customers x months; it comes once a year
-CHUNK = 500  # customers per contributions query (an IN list every database takes)
+CHUNK = 1_000  # customers per contributions query (an IN list every database takes)
 BATCH = 2_000  # rows per upsert statement
 
 Key = tuple[Any, ...]

@@ -141,7 +141,11 @@ def test_the_complaints_section_fills_the_table_times_each_queue_and_leaves_the_
     assert _bench(tmp_path, "--sections", "complaints", "--customers", "20", "--complaints", "30") == 0
     out = capsys.readouterr().out
     measurements = _report(tmp_path / "bench.json")["scales"][0]["measurements"]
-    assert [m["name"] for m in measurements] == [f"{queue} queue: page 1 of 25 + total" for queue in QUEUES]
+    names = [m["name"] for m in measurements]
+    assert [n for n in names if "queue:" in n] == [f"{queue} queue: page 1 of 25 + total" for queue in QUEUES]
+    # The dashboard's complaint reads, the customers= way and from the rollups, with no filter and three.
+    assert any(n.startswith("dashboard, no filter: ") for n in names)
+    assert any(n.startswith("dashboard, 3 filters: ") for n in names)
     assert all(m["section"] == "complaints" and m["cold_ms"] > 0 and m["warm_ms"] > 0 for m in measurements)
     assert "all queue: page 1 of 25 + total" in out and "total 30 of 30 complaints" in out and "ERROR" not in out
     assert _report(tmp_path / "bench.json")["options"]["complaints"] == 30

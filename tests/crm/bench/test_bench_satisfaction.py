@@ -21,7 +21,12 @@ def test_the_satisfaction_section_fills_the_responses_times_the_overview_and_lea
     out = capsys.readouterr().out
     report = _report(tmp_path / "bench.json")
     measurements = report["scales"][0]["measurements"]
-    assert [m["name"] for m in measurements] == [
+    names = [m["name"] for m in measurements]
+    reads = ("both periods' figures + monthly trend", "figures without dimensions, last 12 months")
+    # The dashboard's reads first (from the rollups, cold), then the overview's.
+    assert [n for n in names if n.startswith("dashboard, ")] == names[:8]
+    assert all(f"dashboard, {label}: {read}" in names for label in ("no filter", "3 filters") for read in reads)
+    assert names[8:] == [
         "figures (CSAT, NPS, dimensions, recovery)",
         "monthly trend (12 months)",
         "breakdown by value tier",
@@ -29,7 +34,7 @@ def test_the_satisfaction_section_fills_the_responses_times_the_overview_and_lea
     ]
     assert all(m["section"] == "satisfaction" and m["cold_ms"] > 0 and m["warm_ms"] > 0 for m in measurements)
     # 300 responses in the past 365 days; those of the last 12 calendar months (this one included) are counted.
-    assert re.fullmatch(r"\d{3} responses, NPS -?\d+\.\d, \d+ alerted", measurements[0]["note"])
+    assert re.fullmatch(r"\d{3} responses, NPS -?\d+\.\d, \d+ alerted", measurements[8]["note"])
     assert "12 rows" in out and "ERROR" not in out
     assert report["options"]["responses"] == 300
     sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path}/bench_20.db"))
