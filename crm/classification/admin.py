@@ -28,6 +28,7 @@ from crm.platform.access import visibility
 from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import SEGMENT, moving
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_amount, check_choice, check_length, check_not_future, check_required
 from crm.platform.vocab import IMPORTANCE, VALUE_TIERS
@@ -51,11 +52,14 @@ def _set_cached(
     if old == new:
         return
     now = utcnow()
-    session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id)
-        .values({dimension: new, "classified_at": now, "updated_at": Customer.updated_at})
-    )
+    # A bulk UPDATE passes the rollups' flush listener: a class they segment by moves the customer's history here.
+    session.flush()
+    with moving(session.connection(), [customer_id] if dimension in SEGMENT else []):
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values({dimension: new, "classified_at": now, "updated_at": Customer.updated_at})
+        )
     session.execute(
         insert(ClassChange).values(
             customer_id=customer_id,

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from crm.classification.rfm import COMPUTED_DIMENSIONS, Thresholds
+from crm.platform.rollups import moving
 from db.models import ClassChange, Customer, MoneySum, UTCDateTime
 
 CHUNK = 50_000
@@ -353,15 +354,17 @@ def write_changes(
             )
         )
     if class_changed.any():
-        connection.execute(
-            update(target)
-            .where(target.c.id == class_table.c.id, rfm_table.c.id == class_table.c.id)
-            .values(
-                {dim: class_table.c[dim] for dim in COMPUTED_DIMENSIONS}
-                | {name: rfm_table.c[name] for name in RFM_COLUMNS}
-                | {"classified_at": now, "updated_at": target.c.updated_at}
+        # The rollups segment customers by value tier and size class: their histories move with them.
+        with moving(connection, frame["id"].to_numpy()[class_changed].tolist()):
+            connection.execute(
+                update(target)
+                .where(target.c.id == class_table.c.id, rfm_table.c.id == class_table.c.id)
+                .values(
+                    {dim: class_table.c[dim] for dim in COMPUTED_DIMENSIONS}
+                    | {name: rfm_table.c[name] for name in RFM_COLUMNS}
+                    | {"classified_at": now, "updated_at": target.c.updated_at}
+                )
             )
-        )
     rfm_table.drop(connection)
     class_table.drop(connection)
     return int(touched.sum()), changed, reclassified

@@ -18,6 +18,7 @@ from crm.platform.clock import utcnow
 from crm.platform.errors import CrmError, NotFound, ValidationCollector
 from crm.platform.names import normalise_name
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import moving
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import normalise_phone
 from db.engine import Sessions
@@ -440,38 +441,44 @@ def merge_customers(
             )
             is not None
         )
-        for model in MOVED:
-            table = cast(Table, model.__table__)  # type: ignore[attr-defined]
-            ids = [
-                (r[0], r[1])
-                for r in session.execute(
-                    select(table.c.id, table.c.version).where(table.c.customer_id == duplicate_id).order_by(table.c.id)
-                )
-            ]
-            extra = None
-            if model is Contact and survivor_has_primary:
-                primaries = [
+        # The orders move by Core UPDATE, past the rollups' flush listener: both customers' contributions move
+        # here. Flushed first, so that no ORM change of theirs is flushed (and counted) inside the block too.
+        session.flush()
+        with moving(session.connection(), [survivor_id, duplicate_id]):
+            for model in MOVED:
+                table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+                ids = [
                     (r[0], r[1])
                     for r in session.execute(
-                        select(Contact.id, Contact.version).where(
-                            Contact.customer_id == duplicate_id, Contact.is_primary.is_(True)
-                        )
+                        select(table.c.id, table.c.version)
+                        .where(table.c.customer_id == duplicate_id)
+                        .order_by(table.c.id)
                     )
                 ]
-                extra = {"is_primary": False}
-                write_audit(
-                    session,
-                    [
-                        audit_row(
-                            actor, "update", "contacts", cid, field="is_primary", old=True, new=False, version=v + 1
+                extra = None
+                if model is Contact and survivor_has_primary:
+                    primaries = [
+                        (r[0], r[1])
+                        for r in session.execute(
+                            select(Contact.id, Contact.version).where(
+                                Contact.customer_id == duplicate_id, Contact.is_primary.is_(True)
+                            )
                         )
-                        for cid, v in primaries
-                    ],
+                    ]
+                    extra = {"is_primary": False}
+                    write_audit(
+                        session,
+                        [
+                            audit_row(
+                                actor, "update", "contacts", cid, field="is_primary", old=True, new=False, version=v + 1
+                            )
+                            for cid, v in primaries
+                        ],
+                    )
+                _move_rows(
+                    session, actor, model, ids, survivor_id=survivor_id, duplicate_id=duplicate_id, now=now, extra=extra
                 )
-            _move_rows(
-                session, actor, model, ids, survivor_id=survivor_id, duplicate_id=duplicate_id, now=now, extra=extra
-            )
-            moved[table.name] = len(ids) + (rekeyed + cancelled if model is FollowUpTask else 0)
+                moved[table.name] = len(ids) + (rekeyed + cancelled if model is FollowUpTask else 0)
         filled = []
         for name in FILLED_FIELDS:
             if getattr(survivor, name) in (None, "") and getattr(duplicate, name) not in (None, ""):

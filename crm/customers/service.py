@@ -57,6 +57,7 @@ from crm.platform.errors import NotFound, ValidationCollector
 from crm.platform.masking import MASK, mask_email_sql, mask_phone_sql
 from crm.platform.names import normalise_name
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import moving
 from crm.platform.stages import apply_stage_change, check_stage_change
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import TEXT_MAX, check_choice, check_code, check_length, check_not_future, check_required
@@ -1302,11 +1303,13 @@ def bulk_reassign(
         rows = _bulk_load(session, ids, Customer.owner_id)
         changing = [r for r in rows if r.owner_id != owner_id]
         if changing:
-            session.execute(
-                update(_CUSTOMERS)
-                .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
-                .values(owner_id=owner_id, version=_CUSTOMERS.c.version + 1, updated_at=utcnow())
-            )
+            # A Core UPDATE passes the rollups' flush listener: the customers' histories move owner here.
+            with moving(session.connection(), [r.id for r in changing]):
+                session.execute(
+                    update(_CUSTOMERS)
+                    .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                    .values(owner_id=owner_id, version=_CUSTOMERS.c.version + 1, updated_at=utcnow())
+                )
             write_audit(
                 session,
                 [
@@ -1401,11 +1404,12 @@ def bulk_archive(
         changing = [r for r in rows if r.archived_at is None]
         if changing:
             now = utcnow()
-            session.execute(
-                update(_CUSTOMERS)
-                .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
-                .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now)
-            )
+            with moving(session.connection(), [r.id for r in changing]):  # their histories leave the rollups
+                session.execute(
+                    update(_CUSTOMERS)
+                    .where(_CUSTOMERS.c.id.in_([r.id for r in changing]))
+                    .values(archived_at=now, version=_CUSTOMERS.c.version + 1, updated_at=now)
+                )
             write_audit(
                 session,
                 [

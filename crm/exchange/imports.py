@@ -26,6 +26,7 @@ from crm.platform.errors import CrmError, ValidationCollector
 from crm.platform.i18n import t
 from crm.platform.names import normalise_name
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import CUSTOMER_ATTRIBUTES, added, moving
 from crm.platform.stages import check_stage_change
 from crm.platform.uow import transaction
 from crm.platform.validation import (
@@ -818,6 +819,7 @@ class _Importer:
         self.new_customers: dict[str, dict[str, Any]] = {}
         self.customer_ids: dict[str, int] = {}
         self.search_changed: set[int] = set()  # customers whose name or contacts changed (crm.customers.search_index)
+        self.created_ids: set[int] = set()  # customers inserted: added to the KPI rollups with their records
 
     # mapping and rows
 
@@ -964,6 +966,7 @@ class _Importer:
             code = key_of[drawn]
             self.customer_ids[code] = customer_id
             self.search_changed.add(customer_id)
+            self.created_ids.add(customer_id)
             values = self.new_customers[code]
             self.audit.append(audit_row(self.actor, "create", "customers", customer_id, version=1))
             stage_rows.append(
@@ -1027,6 +1030,8 @@ class _Importer:
                     raise CrmError("imports.concurrent_change")
 
     def _finish(self) -> None:
+        # Core inserts pass the rollups' flush listener: the new customers count from here, with their orders.
+        added(self.session.connection(), self.created_ids)
         reindex_customers(self.session, self.search_changed)
         summary: dict[str, Any] = dict(sorted(self.counts.items()))
         summary["file"] = self.filename
@@ -1460,24 +1465,27 @@ class _CustomerImporter(_Importer):
     def apply(self) -> None:
         self._insert_new_customers()
         updated_ids = {code: r.id for code, r in self.existing.items()}
-        self._update_versioned(
-            _CUSTOMERS, "customers", self.changes, silent=frozenset({"name_key", "stage_changed_at"})
-        )
+        # Core writes pass the rollups' flush listener: customers whose segment or stage changes move here.
+        moved = [i for i, _version, fields in self.changes if set(fields) & set(CUSTOMER_ATTRIBUTES)]
+        with moving(self.session.connection(), moved):
+            self._update_versioned(
+                _CUSTOMERS, "customers", self.changes, silent=frozenset({"name_key", "stage_changed_at"})
+            )
+            self._executemany(
+                insert(_STAGE_CHANGES),
+                [
+                    {
+                        "customer_id": updated_ids[code],
+                        "from_stage": old,
+                        "to_stage": new,
+                        "reason": None,
+                        "changed_at": self.now,
+                        "changed_by_id": self.actor.id,
+                    }
+                    for code, old, new in self.stage_rows
+                ],
+            )
         self.search_changed.update(customer_id for customer_id, _version, fields in self.changes if "name" in fields)
-        self._executemany(
-            insert(_STAGE_CHANGES),
-            [
-                {
-                    "customer_id": updated_ids[code],
-                    "from_stage": old,
-                    "to_stage": new,
-                    "reason": None,
-                    "changed_at": self.now,
-                    "changed_by_id": self.actor.id,
-                }
-                for code, old, new in self.stage_rows
-            ],
-        )
         self.contacts.apply()
         self._finish()
 
@@ -1622,6 +1630,7 @@ class _OrderImporter(_Importer):
         by_key = self._existing_keys(good)  # key -> existing orders with it, oldest first
         self.new_orders: list[tuple[str, dict[str, Any]]] = []
         self.changes: list[_Change] = []
+        self.moved_customers: set[int] = set()  # existing customers (old and new) of the orders updated
         seen_no: dict[str, int] = {}
         matched: set[int] = set()  # existing orders a row of the file already stands for
         numbered: list[tuple[_Row, int | None, tuple[Any, ...]]] = []
@@ -1769,15 +1778,20 @@ class _OrderImporter(_Importer):
         fields = {c: (getattr(current, c), v) for c, v in wanted.items() if v is not None and getattr(current, c) != v}
         if fields:
             self.changes.append((current.id, current.version, fields))
+            self.moved_customers.update((current.customer_id, customer_id))
             self.count("orders.updated")
         else:
             self.count("orders.unchanged")
 
     def apply(self) -> None:
+        # Core writes pass the rollups' flush listener: the existing customers whose orders change move here, the
+        # customers created on the way are added with their orders at the end (_finish).
+        moved = self.moved_customers | {self.customer_ids[c] for c, _r in self.new_orders if c in self.customer_ids}
         self._insert_new_customers()
-        self._update_versioned(_ORDERS, "orders", self.changes)
-        records = [{**record, "customer_id": self.customer_ids[code]} for code, record in self.new_orders]
-        created = self._insert_returning(_ORDERS, records)
+        with moving(self.session.connection(), moved):
+            self._update_versioned(_ORDERS, "orders", self.changes)
+            records = [{**record, "customer_id": self.customer_ids[code]} for code, record in self.new_orders]
+            created = self._insert_returning(_ORDERS, records)
         template = audit_row(self.actor, "create", "orders", 0, version=1)
         self.audit.extend({**template, "entity_id": str(row.id)} for row in created)
         self._finish()

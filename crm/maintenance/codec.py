@@ -130,6 +130,10 @@ def _encode(spec: ColumnSpec, value: Any) -> Any:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
         if spec.scale is not None:
             number = number.quantize(Decimal(1).scaleb(-spec.scale))
+        if number.is_zero():
+            # A sum SQLite keeps as a REAL (a KPI rollup's revenue) can drift to -1e-12, read as -0.00; every
+            # database stores that back as 0, so the backup says 0.00 and the restored table checks as equal.
+            number = abs(number)
         return format(number, "f")
     if kind == "float":
         return float(value)
