@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.kpis.periods import month_start
 from crm.platform.rollups import (
+    SEGMENT,
     Rollup,
     SegmentFilter,
     customer_ids_of,
@@ -159,6 +160,52 @@ def stage_month_contributions(condition: ColumnElement[bool] | None) -> Select[A
     )
 
 
+def stage_months_rebuilt() -> Select[Any]:
+    """Every row of kpi_stage_months at once, from each month's flows rather than customers x months (which grows
+    past an hour at a million customers): an event adds its customer to its stage at the start of the month after
+    the one it falls in and removes it at the start of the month after the one its next event falls in (as
+    stage_month_contributions counts it: start_at > at and start_at <= next_at); the running sum of the flows per
+    segment and stage, held from each flow's month up to the next, is the count."""
+    events = stage_events(None)
+    sign = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery()
+    instant = case((sign.c.sign == 1, events.c.at), else_=events.c.next_at)
+    keys = [*SEGMENT, "stage"]
+    flows = (
+        select(
+            KpiMonth.next_month.label("month"),
+            *segment_of(),
+            events.c.stage.label("stage"),
+            func.sum(sign.c.sign).label("flow"),
+        )
+        .select_from(events)
+        .join(sign, literal(True))
+        .join(Customer, Customer.id == events.c.customer_id)
+        .join(KpiMonth, _month_of_instant(instant))
+        .where(events.c.stage.is_not(None), or_(sign.c.sign == 1, events.c.next_at.is_not(None)))
+        .group_by(KpiMonth.next_month, *segment_group(), events.c.stage)
+        .subquery()
+    )
+    per_key: dict[str, Any] = {"partition_by": [flows.c[k] for k in keys], "order_by": flows.c.month}
+    running = select(
+        *(flows.c[k] for k in keys),
+        flows.c.month,
+        func.sum(flows.c.flow).over(**per_key).label("customers"),
+        func.lead(flows.c.month).over(**per_key).label("until"),
+    ).subquery()
+    return (
+        select(KpiMonth.month.label("month"), *(running.c[k] for k in keys), running.c.customers)
+        .join(
+            KpiMonth,
+            and_(
+                KpiMonth.stage_counted,
+                KpiMonth.month >= running.c.month,
+                or_(running.c.until.is_(None), KpiMonth.month < running.c.until),
+            ),
+        )
+        .where(running.c.customers != 0)
+    )
+
+
 ORDERS = register(
     Rollup(
         "order_months",
@@ -184,6 +231,7 @@ STAGE_MONTHS = register(
         ("customers",),
         stage_month_contributions,
         lambda session: customer_ids_of(session, StageChange),
+        rebuilt=stage_months_rebuilt,
     )
 )
 

@@ -38,8 +38,8 @@ SEGMENT = ("owner_id", "department_id", "value_tier", "size_class", "importance"
 CUSTOMER_ATTRIBUTES = (*SEGMENT, "archived_at", "lifecycle_stage", "created_at")
 CALENDAR_FIRST_YEAR = 1900
 CALENDAR_LAST_YEAR = 2200
-STAGE_YEARS_AHEAD = 2  # stage counts are kept up to January of the year this many years after today's: every
-# customer counts once per month up to there, so a rebuild costs customers x months; it comes once a year
+STAGE_YEARS_AHEAD = 2  # stage counts are kept up to January of the year this many years after today's: the
+# calendar and the stage counts are rebuilt once a year to move it
 CHUNK = 1_000  # customers per contributions query (an IN list every database takes)
 BATCH = 2_000  # rows per upsert statement
 
@@ -61,6 +61,9 @@ class Rollup:
     # Run before the contributions are read for a write (e.g. share-lock rows a rebuild of part of the rollup
     # takes exclusively, so the two never interleave).
     lock: Callable[[Connection], None] | None = None
+    # SELECT of the whole table's rows like ordered(rollup, None), for a rollup whose contributions query is too
+    # slow over every customer at once (rebuild only: check still recounts with the contributions).
+    rebuilt: Callable[[], Select[Any]] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -170,8 +173,13 @@ def contributions(connection: Connection, rollup: Rollup, customer_ids: Iterable
 
 def ordered(rollup: Rollup, condition: ColumnElement[bool] | None) -> Select[Any]:
     """The contributions query with its columns in the table's order (keys, then measures)."""
-    query = rollup.contributions(condition).subquery()
-    return select(*(query.c[name] for name in (*rollup.keys, *rollup.measures)))
+    return in_table_order(rollup, rollup.contributions(condition))
+
+
+def in_table_order(rollup: Rollup, query: Select[Any]) -> Select[Any]:
+    """The query's columns (labelled as the table's) in the table's order: keys, then measures."""
+    rows = query.subquery()
+    return select(*(rows.c[name] for name in (*rollup.keys, *rollup.measures)))
 
 
 def _rows(
@@ -308,7 +316,8 @@ def rebuild(
         table = rollup.model.__table__
         connection.execute(delete(table))
         columns = [table.c[name] for name in (*rollup.keys, *rollup.measures)]
-        connection.execute(insert(table).from_select(columns, ordered(rollup, None)))
+        query = ordered(rollup, None) if rollup.rebuilt is None else in_table_order(rollup, rollup.rebuilt())
+        connection.execute(insert(table).from_select(columns, query))
         counts[table.name] = int(connection.scalar(select(func.count()).select_from(table)) or 0)
     return counts
 

@@ -37,11 +37,11 @@ from crm.kpis.rollups import NEW_CUSTOMERS, ORDERS, STAGE_MONTHS
 from crm.maintenance import backup, migrate_data, restore
 from crm.platform.clock import frozen_at
 from crm.platform.permissions import Actor
-from crm.platform.rollups import check, rollups, stored
+from crm.platform.rollups import check, rebuild, rollups, stored
 from crm.platform.settings import update_settings
 from crm.platform.users import get_user
 from db.engine import Sessions, make_engine, make_session_factory
-from db.models import Customer, Department, Order, User
+from db.models import Customer, Department, KpiMonth, Order, StageChange, User
 from tests.conftest import empty_tables
 
 TODAY = dt.date(2026, 12, 7)
@@ -598,3 +598,32 @@ def test_every_order_amount_counts_once_to_the_cent(demo: Sessions) -> None:
         )
     rows = rollup_rows(demo)["order_months"]
     assert sum((Decimal(v[1]) for v in rows.values()), Decimal(0)) == Decimal(total)
+
+
+# --- 12. the stage counts' rebuild from monthly flows --------------------------------------------------------
+
+
+def test_the_stage_counts_rebuilt_from_flows_equal_the_recount_customer_by_customer(demo: Sessions) -> None:
+    """rebuild reads kpi_stage_months from each month's flows (a running sum), not customers x months: on awkward
+    histories it must give exactly the rows the per-customer contributions give (check compares with those)."""
+    with demo.begin() as session:
+        zone_start = session.scalar(select(KpiMonth.start_at).where(KpiMonth.month == dt.date(2026, 3, 1)))
+        ids = list(session.scalars(select(Customer.id).where(Customer.archived_at.is_(None)).limit(4)))
+        for offset, customer_id in enumerate(ids):
+            customer = session.get(Customer, customer_id)
+            assert customer is not None and zone_start is not None
+            customer.created_at = zone_start - dt.timedelta(days=40 + offset)
+            stamps = [
+                # at the creation: not a move; a day after it, from no stage (the customer held none till then)
+                customer.created_at + dt.timedelta(days=offset // 3),
+                zone_start,  # exactly a month's first instant: counts from the next month's start
+                zone_start + dt.timedelta(days=3),  # a second move in the same month
+                zone_start + dt.timedelta(days=3),  # and a third at the same instant (id order)
+            ]
+            stages = ["intent", "signed", "churned", "potential"][: 2 + offset % 3]
+            for stamp, (before, after) in zip(stamps, zip([None, *stages], stages, strict=False), strict=False):
+                session.add(StageChange(customer_id=customer_id, from_stage=before, to_stage=after, changed_at=stamp))
+            customer.lifecycle_stage = stages[-1]
+    with demo.begin() as session:
+        rebuild(session.connection(), ["stage_months"])
+    assert differences(demo)["stage_months"] == 0
