@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,15 @@ _QUOTED_VALUES = (
     (re.compile(r'(invalid input [^:\n]*: )"[^\n]*"'), r"\1(value hidden)"),
     (re.compile(r"(Duplicate entry |value: )'.*?'( for )", re.DOTALL), r"\1(value hidden)\2"),
 )
+
+
+def _sqlite_table_hint(_compiler: SQLiteCompiler, _table: Any, text: str | None) -> str | None:
+    return text
+
+
+# SQLAlchemy's SQLite compiler drops table hints; SQLite's are INDEXED BY / NOT INDEXED after the table name, and a
+# few KPI reads need them where the planner walks the wrong index (crm/kpis: `with_hint(..., "sqlite")`).
+SQLiteCompiler.get_from_hint_text = _sqlite_table_hint  # type: ignore[method-assign,assignment]
 
 
 def database_url() -> str:

@@ -139,7 +139,8 @@ def reference(
     out["conversion_rate"] = (_rate(converted, len(prospects)), converted, len(prospects))
     first_signed = conversions.groupby("customer_id").changed_at.min()
     created = c.set_index("id").created_at
-    days = [max(0.0, (first_signed[i] - created[i]).total_seconds() / 86400) for i in first_signed.index]
+    # Whole days elapsed (the floor), never negative.
+    days = [max(0, (first_signed[i] - created[i]) // pd.Timedelta(days=1)) for i in first_signed.index]
     out["median_days_to_sign"] = (float(pd.Series(days).median()) if days else None, None, len(days))
 
     orders = f["orders"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.models import Customer, ServicePolicy, UTCDateTime
@@ -73,6 +74,41 @@ def cadence_due_since(cadences: Cadences, now: dt.datetime) -> ColumnElement[dt.
     for tier_value in tiers:
         whens.append((tier == tier_value, _instant(now, cadences.for_customer(tier_value, None))))
     return case(*whens, else_=_instant(now, cadences.for_customer(None, None)))
+
+
+def _policy_days(dimension: str, class_value: Any) -> Any:
+    return (
+        select(ServicePolicy.cadence_days)
+        .where(
+            ServicePolicy.dimension == dimension,
+            ServicePolicy.class_value == class_value,
+            ServicePolicy.archived_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _default_days(dimension: str, class_value: Any) -> Any:
+    whens = [(class_value == value, days) for (kind, value), days in DEFAULT_CADENCES.items() if kind == dimension]
+    return case(*whens, else_=None)
+
+
+def cadence_days_sql() -> ColumnElement[int]:
+    """SQL: the customer's effective cadence in days, read from the service policies as Cadences.for_customer
+    reads load_cadences (for queries that cannot take the cadences as parameters: rollup contributions)."""
+    tier = func.coalesce(Customer.value_tier, UNRATED_TIER)
+    tier_days = func.coalesce(
+        _policy_days("value_tier", tier),
+        _default_days("value_tier", tier),
+        _policy_days("value_tier", UNRATED_TIER),
+        _default_days("value_tier", literal(UNRATED_TIER)),
+        120,
+    )
+    importance = func.coalesce(Customer.importance, "")
+    importance_days = func.coalesce(_policy_days("importance", importance), _default_days("importance", importance))
+    shorter = and_(importance_days.is_not(None), importance_days != 0, importance_days < tier_days)
+    return case((shorter, importance_days), else_=tier_days)
 
 
 def _instant(now: dt.datetime, days_before: int) -> ColumnElement[dt.datetime]:

@@ -10,16 +10,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.orm import Session
 
 from crm.complaints import monthly_figures, root_causes
 from crm.kpis.compute import (
     PROSPECT_STAGES,
     STAGES,
-    cadence_rows,
+    cadence_by,
     customers_at_by,
-    entered_count,
     kpi_segment,
     new_customer_count,
     revenue_by,
@@ -29,6 +28,7 @@ from crm.kpis.compute import (
     stage_totals,
 )
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
+from crm.kpis.moves import CHURNED, ENTERED_KIND, INTENT_ON, POTENTIAL_ON, customers_of, moves_each, moves_in
 from crm.kpis.periods import Period, month_end
 from crm.kpis.scope import Scope, Window, month_starts, scope_for, window
 from crm.kpis.windows import revenue_window
@@ -37,7 +37,7 @@ from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
 from crm.satisfaction import monthly_trend
 from db.engine import Sessions
-from db.models import Customer, StageChange, User
+from db.models import User
 
 CURVE_POINTS = 100
 CLASS_DIMENSIONS = ("value_tier", "size_class", "importance")
@@ -66,35 +66,18 @@ def funnel(
         w, scope = _setup(session, actor, period, filters)
         at_end = stage_totals(stage_counts(session, w.as_of, w.now, scope))
         at_start = stage_totals(stage_counts(session, w.start_at, w.now, scope))
-        later = {"potential": ("intent", "signed"), "intent": ("signed",)}
-        moved = session.execute(
-            select(
-                *(
-                    func.count(
-                        func.distinct(
-                            case(
-                                (
-                                    and_(StageChange.from_stage == s, StageChange.to_stage.in_(later[s])),
-                                    StageChange.customer_id,
-                                )
-                            )
-                        )
-                    )
-                    for s in PROSPECT_STAGES
-                )
-            ).where(
-                scope.records(StageChange.customer_id),
-                StageChange.changed_at >= w.start_at,
-                StageChange.changed_at < w.as_of,
-            )
-        ).one()
-        in_period = {s: at_start[s] + entered_count(session, w, scope, (s,)) for s in PROSPECT_STAGES}
+        # Each customer moved on from, or entered, potential and intent in the period once, from the stage-move
+        # rollups (crm/kpis/moves.py).
+        moved_on = {"potential": POTENTIAL_ON, "intent": INTENT_ON}
+        entered = {s: ENTERED_KIND[(s,)] for s in PROSPECT_STAGES}
+        moves = moves_in(session, w, scope, (*moved_on.values(), *entered.values()))
+        in_period = {s: at_start[s] + customers_of(moves, entered[s]) for s in PROSPECT_STAGES}
     result = []
     for s in STAGES:
         row: dict[str, Any] = {"stage": s, "customers": at_end.get(s, 0)}
         if s in PROSPECT_STAGES:
-            moved_on = int(moved[PROSPECT_STAGES.index(s)] or 0)
-            row.update(in_period=in_period[s], moved_on=moved_on, conversion=_rate(moved_on, in_period[s]))
+            moved = customers_of(moves, moved_on[s])
+            row.update(in_period=in_period[s], moved_on=moved, conversion=_rate(moved, in_period[s]))
         result.append(row)
     return result
 
@@ -200,25 +183,14 @@ def new_vs_churned_by_month(
             i: new_customer_count(session, max(period.start, m), min(period.end, month_end(m)), scope)
             for i, m in enumerate(months)
         }
-        instants = [max(w.start_at, s) for s in month_starts(session, months)]
-        churns = (
-            select(
-                StageChange.customer_id.label("customer_id"),
-                _month_bucket(StageChange.changed_at, instants).label("month"),
-            )
-            .where(
-                scope.records(StageChange.customer_id),
-                StageChange.to_stage == "churned",
-                StageChange.changed_at >= w.start_at,
-                StageChange.changed_at < w.as_of,
-            )
-            .subquery()
-        )
-        churned: dict[int, int] = dict(
-            session.execute(
-                select(churns.c.month, func.count(func.distinct(churns.c.customer_id))).group_by(churns.c.month)
-            ).all()
-        )
+        # Each month's churned customers (each once) from the stage-move rollups (crm/kpis/moves.py): the month's
+        # part of [start, as_of).
+        starts = [max(w.start_at, s) for s in month_starts(session, months)]
+        ends = [*starts[1:], w.as_of]
+        parts = [(a, min(b, w.as_of)) for a, b in zip(starts, ends, strict=True)]
+        churned = {
+            i: customers_of(moves, CHURNED) for i, moves in enumerate(moves_each(session, scope, (CHURNED,), parts))
+        }
     return [{"month": m, "new": int(new.get(i, 0)), "churned": int(churned.get(i, 0))} for i, m in enumerate(months)]
 
 
@@ -273,16 +245,7 @@ def cadence_by_owner(
     ensure_built(sessions)
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
-        from_, in_cadence, where = cadence_rows(session, w, list(scope.conditions))
-        rows = (
-            select(Customer.owner_id.label("owner_id"), in_cadence.label("in_cadence"))
-            .select_from(from_)
-            .where(*where)
-            .subquery()
-        )
-        counted = session.execute(
-            select(rows.c.owner_id, func.count(), func.sum(rows.c.in_cadence)).group_by(rows.c.owner_id)
-        ).all()
+        counted = [(owner, n, k) for (owner,), (n, k) in cadence_by(session, w, scope, ("owner_id",)).items() if n]
         names = dict(
             session.execute(
                 select(User.id, User.display_name).where(User.id.in_([r[0] for r in counted if r[0] is not None]))

@@ -14,17 +14,19 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
-from statistics import median
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crm.complaints import period_figures
-from crm.follow_ups import cadence_due_since, load_cadences
+from crm.kpis.cadence import cadence_rows as cadence_rows
+from crm.kpis.cadence import in_cadence_at
 from crm.kpis.definitions import CODES, COMPLAINT_CODES, NO_FILTERS, SATISFACTION_CODES, KpiFilters, KpiValue
+from crm.kpis.moves import CHURNED, ENTERED_KIND, SIGNED, Counts, customers_of, days_of, median_of, moves_in
 from crm.kpis.periods import Period
 from crm.kpis.rollups import (
+    NO_ID,
     customer_terms,
     date_rollup,
     partial_ranges,
@@ -36,8 +38,6 @@ from crm.kpis.rollups import (
 from crm.kpis.scope import (
     Scope,
     Window,
-    customers_at,
-    first_change_since,
     scope_for,
     window,
 )
@@ -47,7 +47,7 @@ from crm.platform.permissions import Actor, require
 from crm.platform.rollups import SegmentFilter, ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
-from db.models import Activity, Customer, FollowUpTask, KpiNewCustomerMonth, KpiOrderMonth, Order, StageChange
+from db.models import Customer, FollowUpTask, KpiNewCustomerMonth, KpiOrderMonth, Order, StageChange
 
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
@@ -170,30 +170,10 @@ def stage_totals(counts: dict[tuple[str, str], int]) -> dict[str, int]:
 
 def entered_count(session: Session, w: Window, scope: Scope, stages: tuple[str, ...]) -> int:
     """Customers moved (or created) into one of the stages in the period who were not in one of them at its start:
-    with the customers in them at the start, the customers in them at some moment of the period."""
-    if w.start_at >= w.as_of:
-        return 0
-    first = first_change_since(w.start_at)
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(StageChange.customer_id)))
-            .select_from(StageChange)
-            .join(first, first.c.customer_id == StageChange.customer_id)
-            .join(Customer, Customer.id == StageChange.customer_id)
-            .where(
-                *scope.conditions,
-                StageChange.to_stage.in_(stages),
-                StageChange.changed_at >= w.start_at,
-                StageChange.changed_at < w.as_of,
-                or_(
-                    Customer.created_at >= w.start_at,
-                    first.c.from_stage.is_(None),
-                    first.c.from_stage.not_in(stages),
-                ),
-            )
-        )
-        or 0
-    )
+    with the customers in them at the start, the customers in them at some moment of the period. Read from the
+    stage-move rollups (crm/kpis/moves.py), not the period's stage changes."""
+    kind = ENTERED_KIND[tuple(s for s in STAGES if s in stages)]
+    return customers_of(moves_in(session, w, scope, (kind,)), kind)
 
 
 def _customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
@@ -202,26 +182,18 @@ def _customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]
     at_end, at_start = stage_totals(end), stage_totals(start)
     by_tier = {tier: sum(n for (_, t), n in end.items() if t == tier) for tier in TIERS}
     total = sum(at_end.values())
-    # One range of (to_stage, changed_at) each: the churned ones, and the conversions (each converted customer's
-    # first move to signed, which also gives the days to sign).
-    churned = int(
-        session.scalar(
-            select(func.count(func.distinct(StageChange.customer_id))).where(
-                StageChange.to_stage == "churned",
-                StageChange.changed_at >= w.start_at,
-                StageChange.changed_at < w.as_of,
-                scope.records(StageChange.customer_id),
-            )
-        )
-        or 0
-    )
-    days = _days_to_sign(session, w, list(scope.conditions))
-    converted = len(days)
+    # Each customer churned, converted (its first conversion, with its days to sign) or entered potential/intent
+    # in the period once, from the stage-move rollups (crm/kpis/moves.py): no stage change of the period is read.
+    prospects = ENTERED_KIND[PROSPECT_STAGES]
+    moves = moves_in(session, w, scope, (CHURNED, SIGNED, prospects))
+    churned = customers_of(moves, CHURNED)
+    days = _days_to_sign(moves)
+    converted = sum(days.values())
     signed_at_start = at_start["signed"]
     prospects_at_start = at_start["potential"] + at_start["intent"]
     # Every customer in potential or intent at some moment of the period: every one converted in it is one of
     # them, so the rate never passes 100% (prospects at the start alone: 117% for a year of the demo's data).
-    prospect_count = prospects_at_start + entered_count(session, w, scope, PROSPECT_STAGES)
+    prospect_count = prospects_at_start + customers_of(moves, prospects)
     return {
         "customers": KpiValue("customers", total, total, None, {"by_stage": at_end, "by_tier": by_tier}),
         "churned_customers": KpiValue("churned_customers", churned, churned, None),
@@ -240,7 +212,7 @@ def _customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]
             {"by_stage_at_start": at_start, "prospects_at_start": prospects_at_start},
         ),
         "median_days_to_sign": KpiValue(
-            "median_days_to_sign", median(days) if days else None, None, len(days), {"customers": len(days)}
+            "median_days_to_sign", median_of(days), None, converted, {"customers": converted}
         ),
     }
 
@@ -265,11 +237,9 @@ def conversions(w: Window, conditions: list[ColumnElement[bool]]) -> Any:
     )
 
 
-def _days_to_sign(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> list[float]:
-    return [
-        max(0.0, (signed_at - created_at).total_seconds() / 86400)
-        for _, signed_at, created_at in session.execute(conversions(w, conditions))
-    ]
+def _days_to_sign(moves: Counts) -> Counter[int]:
+    """{whole days from creation to signing: customers} of the conversions counted (each one's first)."""
+    return days_of(moves, SIGNED)
 
 
 # --- orders -------------------------------------------------------------------------------------------
@@ -418,32 +388,30 @@ def _revenue(session: Session, window_id: int, scope: Scope) -> dict[str, KpiVal
 # --- follow-ups ---------------------------------------------------------------------------------------
 
 
-def cadence_rows(session: Session, w: Window, conditions: list[ColumnElement[bool]]) -> tuple[Any, Any, list[Any]]:
-    """(FROM, in-cadence expression (1/0), conditions) over the customers cadence compliance counts at the period's
-    end: with an owner, not churned then; contacted within their class's cadence before that instant."""
-    cadences = load_cadences(session)
-    if w.live:
-        last_contact: Any = Customer.last_contact_at
-        in_cadence = case((last_contact >= cadence_due_since(cadences, w.now), 1), else_=0)
-        where = [*conditions, Customer.owner_id.is_not(None), Customer.lifecycle_stage != "churned"]
-        return Customer, in_cadence, where
-    from_, stage, exist = customers_at(w.as_of, w.now)
-    last_contact = (
-        select(func.max(Activity.occurred_at))
-        .where(Activity.customer_id == Customer.id, Activity.archived_at.is_(None), Activity.occurred_at < w.as_of)
-        .scalar_subquery()
+def cadence_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...] = ()) -> dict[tuple[Any, ...], list[int]]:
+    """Cadence compliance at the period's end per segment columns `by`: {keys: [customers counted, in cadence]}.
+    Customers counted: with an owner, existing and not churned then (the stage counts); in cadence: the cadence
+    rollups (crm/kpis/cadence.py)."""
+    pool = stage_counts_by(
+        session,
+        _instant(w.as_of, w.now),
+        owner_id=scope.owner_id,
+        filters=scope.filters,
+        customer_conditions=list(scope.conditions),
+        by=("owner_id", *by),
     )
-    in_cadence = case((last_contact >= cadence_due_since(cadences, w.as_of), 1), else_=0)
-    where = [*conditions, *exist, Customer.owner_id.is_not(None), stage != "churned"]
-    return from_, in_cadence, where
+    figures: dict[tuple[Any, ...], list[int]] = {}
+    for (stage, owner, *keys), n in pool.items():
+        if stage != "churned" and owner != NO_ID:
+            figures.setdefault(tuple(keys), [0, 0])[0] += n
+    segment = segment_filter(scope.owner_id, scope.filters)
+    for key, n in in_cadence_at(session, w.as_of, w.now, segment, list(scope.conditions), by).items():
+        figures.setdefault(key, [0, 0])[1] += n
+    return figures
 
 
 def _cadence(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    from_, in_cadence, where = cadence_rows(session, w, list(scope.conditions))
-    customers, contacted = session.execute(
-        select(func.count(), func.sum(in_cadence)).select_from(from_).where(*where)
-    ).one()
-    customers, contacted = int(customers or 0), int(contacted or 0)
+    customers, contacted = cadence_by(session, w, scope).get((), [0, 0])
     return {
         "cadence_compliance": KpiValue("cadence_compliance", _rate(contacted, customers), contacted, customers),
     }

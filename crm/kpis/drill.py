@@ -20,6 +20,7 @@ from crm.kpis.compute import (
     revenue_by_customer,
 )
 from crm.kpis.definitions import KPI_BY_CODE, NO_FILTERS, KpiFilters
+from crm.kpis.moves import days_between
 from crm.kpis.periods import Period
 from crm.kpis.scope import Window, customer_conditions, customers_at, window
 from crm.platform.clock import utcnow
@@ -112,7 +113,7 @@ def drill_down(
         if row.get("cumulative_share") is not None:
             row["cumulative_share"] = float(row["cumulative_share"])
         if "signed_at" in row and "created_at" in row:
-            row["days"] = round(max(0.0, (row["signed_at"] - row.pop("created_at")).total_seconds() / 86400), 1)
+            row["days"] = days_between(row.pop("created_at"), row["signed_at"])
     return rows, total
 
 
@@ -180,7 +181,7 @@ def _customers(
             query = query.where(ranked.c.cum - ranked.c.revenue < ranked.c.total * REVENUE_SHARE)
         order = (ranked.c.rn,)
     elif code == "cadence_compliance":
-        from_, in_cadence, where = cadence_rows(session, w, [])
+        from_, in_cadence, where = cadence_rows(session, w.as_of, w.now, [])
         if w.live:
             last_contact: Any = Customer.last_contact_at
         else:

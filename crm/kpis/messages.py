@@ -99,9 +99,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本期间由潜在或意向转为签约的客户数 ÷ 本期间内任一时刻处于潜在或意向阶段的客户数（期初已处于，或期间内新建、转入）。",
     ),
     "kpis.formula.median_days_to_sign": (
-        "Median days from a customer's creation (entering potential) to its first move to signed in the period, "
-        "over the customers converted in the period.",
-        "本期间转化客户从建档（进入潜在阶段）到转为签约所用天数的中位数。",
+        "Median of the whole days (rounded down) from a customer's creation (entering potential) to its first move "
+        "to signed in the period, over the customers converted in the period.",
+        "本期间转化客户从建档（进入潜在阶段）到首次转为签约所经过的整天数（不足一天的部分不计）的中位数。",
     ),
     "kpis.formula.revenue": ("Sum of the orders dated in the period.", "本期间内订单金额合计。"),
     "kpis.formula.revenue_top20_share": (

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.kpis.periods import month_start
 from crm.platform.rollups import (
+    CALENDAR_FIRST_YEAR,
+    CALENDAR_LAST_YEAR,
     SEGMENT,
     Rollup,
     SegmentFilter,
@@ -40,28 +42,35 @@ from db.models.rollups import NO_CLASS, NO_ID, KpiMonth, KpiNewCustomerMonth, Kp
 # --- contributions -------------------------------------------------------------------------------------------
 
 
-def _month_of_date(column: Any) -> Any:
-    return and_(column >= KpiMonth.month, column < KpiMonth.next_month)
+def _month_of_date(day: Any) -> Any:
+    """SQL: the calendar month (its first day) the date falls in: one probe of the calendar's key per record (joined
+    on month <= d < next_month instead, the planners may walk the 3,600 months for every order: hours at 10,000,000
+    orders). NULL outside the calendar."""
+    return select(func.max(KpiMonth.month)).where(KpiMonth.month <= day).scalar_subquery()
 
 
-def _month_of_instant(column: Any) -> Any:
-    return and_(column >= KpiMonth.start_at, column < KpiMonth.end_at)
+def _month_after_instant(instant: Any) -> Any:
+    """SQL: the first month starting after the instant (one probe of the calendar's start_at index)."""
+    return select(func.min(KpiMonth.month)).where(KpiMonth.start_at > instant).scalar_subquery()
+
+
+def _in_calendar(day: Any) -> ColumnElement[bool]:
+    return and_(day >= dt.date(CALENDAR_FIRST_YEAR, 1, 1), day < dt.date(CALENDAR_LAST_YEAR + 1, 1, 1))
+
+
+def _grouped_by_month(dated: Any, *measures: Any) -> Select[Any]:
+    keys = [dated.c.month, *(dated.c[name] for name in SEGMENT)]
+    return select(*keys, *measures).group_by(*keys)
 
 
 def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
-    return (
-        select(
-            KpiMonth.month.label("month"),
-            *segment_of(),
-            func.count().label("orders"),
-            func.sum(Order.amount).label("revenue"),
-        )
-        .select_from(Order)
+    dated = (
+        select(_month_of_date(Order.order_date).label("month"), *segment_of(), Order.amount.label("amount"))
         .join(Customer, Customer.id == Order.customer_id)
-        .join(KpiMonth, _month_of_date(Order.order_date))
-        .where(*live_customers(condition), Order.archived_at.is_(None))
-        .group_by(KpiMonth.month, *segment_group())
+        .where(*live_customers(condition), Order.archived_at.is_(None), _in_calendar(Order.order_date))
+        .subquery("dated")
     )
+    return _grouped_by_month(dated, func.count().label("orders"), func.sum(dated.c.amount).label("revenue"))
 
 
 def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
@@ -77,13 +86,14 @@ def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
 
 def new_customer_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     first = first_order_dates(condition)
-    return (
-        select(KpiMonth.month.label("month"), *segment_of(), func.count().label("customers"))
+    dated = (
+        select(_month_of_date(first.c.first_order).label("month"), *segment_of())
         .select_from(first)
         .join(Customer, Customer.id == first.c.customer_id)
-        .join(KpiMonth, _month_of_date(first.c.first_order))
-        .group_by(KpiMonth.month, *segment_group())
+        .where(_in_calendar(first.c.first_order))
+        .subquery("dated")
     )
+    return _grouped_by_month(dated, func.count().label("customers"))
 
 
 def stage_events(condition: ColumnElement[bool] | None) -> Any:
@@ -170,20 +180,25 @@ def stage_months_rebuilt() -> Select[Any]:
     sign = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery()
     instant = case((sign.c.sign == 1, events.c.at), else_=events.c.next_at)
     keys = [*SEGMENT, "stage"]
-    flows = (
+    moved = (
         select(
-            KpiMonth.next_month.label("month"),
+            _month_after_instant(instant).label("month"),
             *segment_of(),
             events.c.stage.label("stage"),
-            func.sum(sign.c.sign).label("flow"),
+            sign.c.sign.label("sign"),
         )
         .select_from(events)
         .join(sign, literal(True))
         .join(Customer, Customer.id == events.c.customer_id)
-        .join(KpiMonth, _month_of_instant(instant))
         .where(events.c.stage.is_not(None), or_(sign.c.sign == 1, events.c.next_at.is_not(None)))
-        .group_by(KpiMonth.next_month, *segment_group(), events.c.stage)
-        .subquery()
+        .subquery("moved")
+    )
+    flow_keys = [moved.c.month, *(moved.c[k] for k in keys)]
+    flows = (
+        select(*flow_keys, func.sum(moved.c.sign).label("flow"))
+        .where(moved.c.month.is_not(None))
+        .group_by(*flow_keys)
+        .subquery("flows")
     )
     per_key: dict[str, Any] = {"partition_by": [flows.c[k] for k in keys], "order_by": flows.c.month}
     running = select(
@@ -199,7 +214,9 @@ def stage_months_rebuilt() -> Select[Any]:
             and_(
                 KpiMonth.stage_counted,
                 KpiMonth.month >= running.c.month,
-                or_(running.c.until.is_(None), KpiMonth.month < running.c.until),
+                # COALESCE, not OR: a range of the calendar's key for each row (with OR the planners test every
+                # month against every row).
+                KpiMonth.month < func.coalesce(running.c.until, dt.date(CALENDAR_LAST_YEAR + 1, 1, 1)),
             ),
         )
         .where(running.c.customers != 0)
@@ -324,6 +341,8 @@ def raw_stage_events(
     first = _held_after(_next_from(Customer.id, Customer.created_at, None))
     creations = (
         select(literal(None), first, *terms, func.count())
+        # SQLite otherwise walks every live customer by the archived_at index.
+        .with_hint(Customer, "INDEXED BY ix_customers_created_at", "sqlite")
         .where(*conditions, Customer.created_at >= start, Customer.created_at < end)
         .group_by(first, *terms)
     )

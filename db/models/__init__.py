@@ -17,6 +17,7 @@ from db.models.base import (
     Versioned,
     utcnow,
 )
+from db.models.cadence_rollups import KpiCadenceDay, KpiCadenceMonth, KpiZoneOffset
 from db.models.classification import ClassChange, ClassOverride, CreditEvent, ServicePolicy
 from db.models.complaint_rollups import ComplaintMonth, ComplaintTimeMonth
 from db.models.complaints import (
@@ -78,6 +79,9 @@ __all__ = [
     "Activity",
     "AuditLog",
     "AutomationRule",
+    "KpiCadenceDay",
+    "KpiCadenceMonth",
+    "KpiZoneOffset",
     "Base",
     "ClassChange",
     "ClassOverride",

@@ -31,6 +31,8 @@ class Activity(Versioned, Base):
     __table_args__ = (
         Index("ix_activities_customer_at", "customer_id", "occurred_at"),
         Index("ix_activities_owner_at", "owner_id", "occurred_at"),
+        # 0023: the contacts of a range of time (cadence running out today: crm/kpis/cadence.py).
+        Index("ix_activities_occurred_at", "occurred_at", "customer_id"),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, MoneySum, UTCDateTime
@@ -105,3 +105,54 @@ class KpiWindowRevenue(Base):
     orders: Mapped[int] = mapped_column(BigInteger, default=0)
     revenue: Mapped[Decimal] = mapped_column(MoneySum, default=Decimal(0))
     __table_args__ = (Index("ix_kpi_window_revenue_rank", "window_id", "revenue"),)
+
+
+# A stage move's `since_at` when the customer has no earlier instant that bounds it: before every record.
+NO_INSTANT = dt.datetime(1000, 1, 1, tzinfo=dt.UTC)
+MOVE_KEYS = ("kind", "since_at", "days", "owner_id", "department_id", "value_tier", "size_class", "importance")
+
+
+class KpiStageMoveMonth(Segmented, Base):
+    """Stage moves per company-local month of the move, kind and segment (size class and importance kept blank:
+    nothing reads them), counted so that a period counts each customer once (crm/kpis/moves.py).
+
+    Each row stands for moves e of one kind (churned; signed from potential or intent, with `days`, the whole days
+    from the customer's creation to it; potential or intent moved on; entered into {potential, intent},
+    {potential} or {intent}) and an instant `since_at` before them: a period [S, E) counts the row's `customers`
+    (a signed sum) when since_at < S <= e < E. For a plain kind (churned, signed, moved on) since_at is the
+    customer's previous move of the kind (NO_INSTANT: none), so a period counts each customer's first move of the
+    kind in it; an entered kind's rows add and take off the instants S the customer was outside the set at."""
+
+    __tablename__ = "kpi_stage_move_months"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    since_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        PrimaryKeyConstraint("month", *MOVE_KEYS, "industry", "region"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class KpiStageMoveHour(Base):
+    """The rows of kpi_stage_move_months per UTC hour of the move instead of its local month: the part of a period
+    outside its whole months is read from here (whole hours; the minutes around them from the records)."""
+
+    __tablename__ = "kpi_stage_move_hours"
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    since_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value_tier: Mapped[str] = mapped_column(String(8), primary_key=True)
+    size_class: Mapped[str] = mapped_column(String(8), primary_key=True)
+    importance: Mapped[str] = mapped_column(String(16), primary_key=True)
+    industry: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    # The kind first: a figure reads a range of hours of each kind it counts.
+    __table_args__ = (
+        PrimaryKeyConstraint("kind", "hour", *MOVE_KEYS[1:], "industry", "region"),
+        {"sqlite_with_rowid": False},
+    )

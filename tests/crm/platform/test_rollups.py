@@ -33,6 +33,8 @@ from crm.demo.service import load_demo
 from crm.exchange.imports import import_file
 from crm.follow_ups.automation import generate_follow_ups
 from crm.follow_ups.service import AUTO_STAGE, log_contact
+from crm.kpis.cadence import CADENCE_DAYS, CADENCE_MONTHS
+from crm.kpis.moves import MOVE_HOURS, MOVE_MONTHS
 from crm.kpis.rollups import NEW_CUSTOMERS, ORDERS, STAGE_MONTHS
 from crm.maintenance import backup, migrate_data, restore
 from crm.platform.clock import frozen_at
@@ -46,7 +48,13 @@ from tests.conftest import empty_tables
 
 TODAY = dt.date(2026, 12, 7)
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)  # Monday 11:00 in Shanghai: the demo's today
-EVERY_KPI = {r.name for r in (ORDERS, NEW_CUSTOMERS, STAGE_MONTHS)}
+EVERY_KPI = {r.name for r in (ORDERS, NEW_CUSTOMERS, STAGE_MONTHS, MOVE_MONTHS, MOVE_HOURS)}
+# Checked in step after every write path too (which writes move them: tests/crm/kpis/test_cadence.py).
+CADENCE = {CADENCE_DAYS.name, CADENCE_MONTHS.name}
+# What a stage change moves: the stage counts and the stage moves.
+STAGES = {r.name for r in (STAGE_MONTHS, MOVE_MONTHS, MOVE_HOURS)}
+# The stage moves keep importance and size class blank: a change of those alone leaves them be.
+NOT_BY_CLASS = EVERY_KPI - {MOVE_MONTHS.name, MOVE_HOURS.name}
 
 Rows = dict[str, dict[Any, list[Any]]]
 
@@ -70,7 +78,7 @@ def differences(sessions: Sessions) -> dict[str, int]:
     """Keys of each KPI rollup whose stored measures differ from a recount (other features' rollups have their
     own tests)."""
     with sessions.read() as session:
-        return {name: n for name, n in check(session.connection()).items() if name in EVERY_KPI}
+        return {name: n for name, n in check(session.connection()).items() if name in EVERY_KPI | CADENCE}
 
 
 def rollup_rows(sessions: Sessions) -> Rows:
@@ -87,7 +95,7 @@ def moved(before: Rows, after: Rows) -> set[str]:
 def assert_in_step(sessions: Sessions, before: Rows | None = None, *, moving: set[str] | None = None) -> None:
     """The KPI rollups equal a recount; with `before`, exactly those named in `moving` changed (so the write under
     test did reach them)."""
-    assert differences(sessions) == dict.fromkeys(EVERY_KPI, 0)
+    assert differences(sessions) == dict.fromkeys(EVERY_KPI | CADENCE, 0)
     if before is not None:
         assert moved(before, rollup_rows(sessions)) == (moving or set())
 
@@ -199,7 +207,7 @@ def test_creating_customers_with_and_without_a_stage_keeps_the_rollups_in_step(d
         confirm_duplicates=True,
         today=TODAY,
     )
-    assert_in_step(demo, before, moving={"stage_months"})
+    assert_in_step(demo, before, moving=STAGES)
 
 
 @pytest.mark.parametrize(
@@ -225,7 +233,7 @@ def test_changing_a_segment_field_or_the_stage_moves_the_customers_history(demo:
         changes["churn_reason"] = "price"
     before = rollup_rows(demo)
     update(demo, manager, customer_id, **changes)
-    assert_in_step(demo, before, moving={"stage_months"} if field == "lifecycle_stage" else EVERY_KPI)
+    assert_in_step(demo, before, moving={"lifecycle_stage": STAGES, "importance": NOT_BY_CLASS}.get(field, EVERY_KPI))
 
 
 def test_a_new_customers_orders_and_segment_changes_keep_the_rollups_in_step(demo: Sessions) -> None:
@@ -348,7 +356,7 @@ def test_judged_importance_and_stage_set_in_bulk_keep_the_rollups_in_step(demo: 
     ids = [customer_with_orders(demo), *customers_without_orders(demo, 3)]
     before = rollup_rows(demo)
     set_judged(demo, actor=manager, customer_ids=ids, importance="strategic")
-    assert_in_step(demo, before, moving=EVERY_KPI)
+    assert_in_step(demo, before, moving=NOT_BY_CLASS)
     with demo.read() as session:
         potential = list(
             session.scalars(
@@ -361,10 +369,10 @@ def test_judged_importance_and_stage_set_in_bulk_keep_the_rollups_in_step(demo: 
     before = rollup_rows(demo)
     result = set_judged(demo, actor=manager, customer_ids=potential, stage="intent")
     assert result.stage_changes == len(potential)
-    assert_in_step(demo, before, moving={"stage_months"})
+    assert_in_step(demo, before, moving=STAGES)
     before = rollup_rows(demo)
     set_judged(demo, actor=manager, customer_ids=ids, clear=("importance",))
-    assert_in_step(demo, before, moving=EVERY_KPI)
+    assert_in_step(demo, before, moving=NOT_BY_CLASS)
 
 
 # --- 4. merging duplicates ---------------------------------------------------------------------------------
@@ -497,8 +505,9 @@ def test_a_new_company_time_zone_rebuilds_the_rollups_in_its_months(demo: Sessio
     manager = account(demo, "manager")
     before = rollup_rows(demo)
     update_settings(demo, actor=admin, changes={"timezone": "America/New_York"})
-    # Orders count in the month of their date, whatever the zone; the stage counts, at each month's first instant.
-    assert_in_step(demo, before, moving={"stage_months"})
+    # Orders count in the month of their date, whatever the zone; the stage counts, at each month's first instant;
+    # the stage moves in their local month (and in their UTC hour, whatever the zone).
+    assert_in_step(demo, before, moving={STAGE_MONTHS.name, MOVE_MONTHS.name})
     # And kept in step in the new zone's months afterwards.
     yesterday = TODAY - dt.timedelta(days=1)  # NOW is still the 6th in New York
     add_order(
@@ -538,7 +547,7 @@ def test_the_follow_up_rules_and_logged_contacts_keep_the_rollups_in_step(demo: 
         move_stage=AUTO_STAGE,
         now=NOW,
     )
-    assert_in_step(demo, before, moving={"stage_months"})
+    assert_in_step(demo, before, moving=STAGES)
 
 
 # --- 9. backup, restore and migrate-data ----------------------------------------------------------------------

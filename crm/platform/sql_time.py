@@ -1,0 +1,134 @@
+"""Instants and days as integers in SQL, the same on SQLite, PostgreSQL and MariaDB.
+
+Rollups keyed by the company-local day (crm/kpis/cadence.py) need, for a stored instant, the local day it falls in,
+and an instant some days later. Timestamps are stored as naive UTC (db.models.base.UTCDateTime); each database
+has its own date arithmetic, so the instant is turned into whole seconds since 1970-01-01 UTC (`epoch_seconds`),
+where adding days is adding 86,400s, and the local day is found from the zone's UTC offsets
+(kpi_zone_offsets, built with the calendar: `local_day`). Day numbers count days since 1970-01-01.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Date, Integer, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
+
+from db.models.cadence_rollups import KpiZoneOffset
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+DAY_SECONDS = 86_400
+# Added before the integer division and taken off after it: every database then divides non-negative numbers,
+# where truncation is the floor (instants back to 1860 stay positive).
+_SHIFT_DAYS = 40_000
+
+
+class epoch_seconds(FunctionElement[int]):  # noqa: N801 (an SQL function)
+    """SQL: whole seconds from 1970-01-01 UTC to a stored instant (fractions dropped)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "mysql")
+@compiles(epoch_seconds, "mariadb")
+def _epoch_mysql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {compiler.process(element.clauses, **kw)})"
+
+
+class date_of_day(FunctionElement[dt.date]):  # noqa: N801 (an SQL function)
+    """SQL: the date of a day number (days since 1970-01-01)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(date_of_day, "sqlite")
+def _date_sqlite(element: date_of_day, compiler: Any, **kw: Any) -> str:
+    return f"date(({compiler.process(element.clauses, **kw)}) * 86400, 'unixepoch')"
+
+
+@compiles(date_of_day, "postgresql")
+def _date_postgresql(element: date_of_day, compiler: Any, **kw: Any) -> str:
+    return f"(DATE '1970-01-01' + CAST({compiler.process(element.clauses, **kw)} AS INTEGER))"
+
+
+@compiles(date_of_day, "mysql")
+@compiles(date_of_day, "mariadb")
+def _date_mysql(element: date_of_day, compiler: Any, **kw: Any) -> str:
+    return f"DATE_ADD(DATE '1970-01-01', INTERVAL ({compiler.process(element.clauses, **kw)}) DAY)"
+
+
+def offset_at(epoch: Any) -> Any:
+    """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets."""
+    # The row found by MAX(from_epoch): one index probe on every database (MariaDB scans the table for each
+    # instant with ORDER BY from_epoch DESC LIMIT 1).
+    earlier = aliased(KpiZoneOffset)
+    since = select(func.max(earlier.from_epoch)).where(earlier.from_epoch <= epoch).scalar_subquery()
+    return select(KpiZoneOffset.offset_seconds).where(KpiZoneOffset.from_epoch == since).scalar_subquery()
+
+
+def local_day(epoch: Any) -> Any:
+    """SQL: the number of the company-local day the instant (seconds since the epoch) falls in."""
+    shifted = epoch + offset_at(epoch) + literal(_SHIFT_DAYS * DAY_SECONDS, BigInteger)
+    return (shifted // DAY_SECONDS).cast(Integer) - _SHIFT_DAYS
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH.date()).days
+
+
+def day_of_number(number: int) -> dt.date:
+    return EPOCH.date() + dt.timedelta(days=number)
+
+
+@lru_cache(maxsize=16)
+def zone_offsets(zone_key: str, first_year: int, last_year: int) -> tuple[tuple[int, int], ...]:
+    """((from_epoch, offset_seconds), ...): the zone's UTC offset from each instant on, first_year to last_year.
+
+    zoneinfo does not list its transitions: each day's offset is compared with the previous day's, and a change is
+    narrowed down to its second."""
+    zone = ZoneInfo(zone_key)
+
+    def offset(epoch: int) -> int:
+        delta = (EPOCH + dt.timedelta(seconds=epoch)).astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    start = int((dt.datetime(first_year, 1, 1, tzinfo=dt.UTC) - EPOCH).total_seconds())
+    end = int((dt.datetime(last_year + 1, 1, 1, tzinfo=dt.UTC) - EPOCH).total_seconds())
+    rows = [(-(10**13), offset(start))]  # every earlier instant: the first year's offset
+    previous = start
+    for moment in range(start + DAY_SECONDS, end + 1, DAY_SECONDS):
+        if offset(moment) != rows[-1][1]:
+            low, high = previous, moment  # offset(low) is the old one, offset(high) the new
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset(middle) == rows[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            rows.append((high, offset(high)))
+        previous = moment
+    return tuple(rows)
+
+
+def offset_rows(zone: ZoneInfo, first_year: int, last_year: int) -> list[dict[str, int]]:
+    return [
+        {"from_epoch": from_epoch, "offset_seconds": seconds}
+        for from_epoch, seconds in zone_offsets(zone.key, first_year, last_year)
+    ]
