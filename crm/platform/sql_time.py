@@ -14,12 +14,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, func, literal, select
+from sqlalchemy import BigInteger, Date, Integer, literal
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
-
-from db.models.cadence_rollups import KpiZoneOffset
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DAY_SECONDS = 86_400
@@ -74,13 +71,34 @@ def _date_mysql(element: date_of_day, compiler: Any, **kw: Any) -> str:
     return f"DATE_ADD(DATE '1970-01-01', INTERVAL ({compiler.process(element.clauses, **kw)}) DAY)"
 
 
-def offset_at(epoch: Any) -> Any:
-    """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets."""
-    # The row found by MAX(from_epoch): one index probe on every database (MariaDB scans the table for each
-    # instant with ORDER BY from_epoch DESC LIMIT 1).
-    earlier = aliased(KpiZoneOffset)
-    since = select(func.max(earlier.from_epoch)).where(earlier.from_epoch <= epoch).scalar_subquery()
-    return select(KpiZoneOffset.offset_seconds).where(KpiZoneOffset.from_epoch == since).scalar_subquery()
+class offset_at(FunctionElement[int]):  # noqa: N801 (an SQL function)
+    """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets: the
+    row with the greatest from_epoch not after it."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(offset_at)
+def _offset_default(element: offset_at, compiler: Any, **kw: Any) -> str:
+    # SQLite and PostgreSQL: one probe of the key, backwards. (A MAX() subquery nested in this one gave SQLite
+    # wrong rows when the instant was itself an expression over a flattened subquery.)
+    epoch = compiler.process(element.clauses, **kw)
+    return (
+        "(SELECT kpi_zone_offsets.offset_seconds FROM kpi_zone_offsets "
+        f"WHERE kpi_zone_offsets.from_epoch <= {epoch} ORDER BY kpi_zone_offsets.from_epoch DESC LIMIT 1)"
+    )
+
+
+@compiles(offset_at, "mysql")
+@compiles(offset_at, "mariadb")
+def _offset_mysql(element: offset_at, compiler: Any, **kw: Any) -> str:
+    # MariaDB scans the table for each instant with ORDER BY ... DESC LIMIT 1; MAX() is one probe.
+    epoch = compiler.process(element.clauses, **kw)
+    return (
+        "(SELECT zone_offset.offset_seconds FROM kpi_zone_offsets AS zone_offset WHERE zone_offset.from_epoch = "
+        f"(SELECT MAX(earlier.from_epoch) FROM kpi_zone_offsets AS earlier WHERE earlier.from_epoch <= {epoch}))"
+    )
 
 
 def local_day(epoch: Any) -> Any:
