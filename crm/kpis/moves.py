@@ -60,17 +60,19 @@ from crm.kpis.rollups import segment_filter
 from crm.kpis.scope import Scope, Window
 from crm.platform.rollups import (
     CHUNK,
+    NOT_FILTERED,
     SEGMENT,
     Rollup,
     SegmentFilter,
     customer_ids_of,
+    filter_segment_of,
     live_customers,
+    month_of,
     register,
-    segment_of,
 )
 from db.models import Customer, KpiMonth, StageChange
 from db.models.base import UTCDateTime
-from db.models.rollups import NO_CLASS, NO_INSTANT, KpiStageMoveHour, KpiStageMoveMonth
+from db.models.rollups import NO_INSTANT, KpiStageMoveHour, KpiStageMoveMonth
 
 CHURNED = "churned"
 SIGNED = "signed"  # from potential or intent to signed (a conversion), with its days to sign
@@ -85,9 +87,6 @@ ENTERED = {
 }
 ENTERED_KIND = {stages: kind for kind, stages in ENTERED.items()}
 KINDS = (CHURNED, SIGNED, POTENTIAL_ON, INTENT_ON, *ENTERED)
-# Segment columns these rollups keep blank: nothing filters or breaks the moves down by them, and they multiply
-# the rows a period reads.
-NOT_KEPT = ("size_class", "importance")
 HOUR = dt.timedelta(hours=1)
 DAY_MICROS = 86_400_000_000
 
@@ -189,12 +188,6 @@ def _plain_kinds(from_stage: Any, to_stage: Any) -> dict[str, ColumnElement[bool
     }
 
 
-def _segment() -> list[Any]:
-    """The customer's segment as these rollups key it (labelled), size class and importance blank."""
-    blank: ColumnElement[str] = literal_column(f"'{NO_CLASS}'")
-    return [blank.label(term.name) if term.name in NOT_KEPT else term for term in segment_of()]
-
-
 def _changes(condition: ColumnElement[bool] | None, ids: list[int] | None = None) -> Any:
     """Subquery: every change of the live customers picked (or of those ids), with its customer's segment and
     creation, the instant of the change before it, of the customer's previous move of each plain kind, and of its
@@ -214,7 +207,7 @@ def _changes(condition: ColumnElement[bool] | None, ids: list[int] | None = None
     for kind, stages in ENTERED.items():
         following = func.min(case((change.to_stage.in_(stages), change.changed_at))).over(**window, rows=(0, None))
         columns.append(following.label(f"next_{kind}"))
-    customer = [Customer.created_at.label("created_at"), *_segment()]
+    customer = [Customer.created_at.label("created_at"), *filter_segment_of()]
     if ids is None:
         return (
             select(*columns, *customer)
@@ -302,24 +295,12 @@ def move_rows(condition: ColumnElement[bool] | None, ids: list[int] | None = Non
 # --- contributions and the rollups -------------------------------------------------------------------------
 
 
-def _month_of(instant: Any) -> Any:
-    """SQL: the company-local month the instant falls in (NULL outside the calendar): one seek in its start_at
-    index (see crm/satisfaction/rollups.py month_of)."""
-    return (
-        select(KpiMonth.month)
-        .where(KpiMonth.start_at <= instant, KpiMonth.end_at > instant)
-        .order_by(KpiMonth.start_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def _summed(moves: Any, period: Any, name: str) -> Select[Any]:
     """The move rows summed per `period` (an expression of the move's instant, labelled `name`) and the keys."""
     keyed = select(period.label(name), *(moves.c[k] for k in ("kind", "since_at", "days", *SEGMENT, "sign")))
     rows = keyed.subquery("keyed")
-    keys = [rows.c[k] for k in (name, "kind", "since_at", "days", *SEGMENT) if k not in NOT_KEPT]
-    blanks = [rows.c[k] for k in NOT_KEPT]
+    keys = [rows.c[k] for k in (name, "kind", "since_at", "days", *SEGMENT) if k not in NOT_FILTERED]
+    blanks = [rows.c[k] for k in NOT_FILTERED]
     total = func.sum(rows.c.sign)
     return (
         select(*keys, *blanks, total.label("customers"))
@@ -331,7 +312,7 @@ def _summed(moves: Any, period: Any, name: str) -> Select[Any]:
 
 def month_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     moves = move_rows(condition)
-    return _summed(moves, _month_of(moves.c.at), "month")
+    return _summed(moves, month_of(moves.c.at), "month")
 
 
 def hour_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:

@@ -14,9 +14,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, literal
+from sqlalchemy import BigInteger, Date, Integer, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.util import ClauseAdapter
+
+from db.models.cadence_rollups import KpiZoneOffset
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DAY_SECONDS = 86_400
@@ -71,34 +74,54 @@ def _date_mysql(element: date_of_day, compiler: Any, **kw: Any) -> str:
     return f"DATE_ADD(DATE '1970-01-01', INTERVAL ({compiler.process(element.clauses, **kw)}) DAY)"
 
 
-class offset_at(FunctionElement[int]):  # noqa: N801 (an SQL function)
-    """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets: the
-    row with the greatest from_epoch not after it."""
+class latest(FunctionElement[Any]):  # noqa: N801 (an SQL function)
+    """SQL: `value` (a column) of the row of its table with the greatest `key` (a unique indexed column of the same
+    table) not after `probe`, among the rows that also meet the conditions on the table given; NULL when none.
 
-    type = Integer()
+    One probe of the key's index per value on every database, written per dialect: SQLite and PostgreSQL walk the
+    key backwards (ORDER BY key DESC LIMIT 1); MariaDB scans the whole index that way for each value, so there a
+    MAX() subquery finds the key (a MAX() subquery nested in computed instants gave SQLite wrong rows)."""
+
     inherit_cache = True
 
+    def __init__(self, value: Any, key: Any, probe: Any, *also: Any) -> None:
+        super().__init__(value, key, probe, *also)
+        self.type = value.type
 
-@compiles(offset_at)
-def _offset_default(element: offset_at, compiler: Any, **kw: Any) -> str:
-    # SQLite and PostgreSQL: one probe of the key, backwards. (A MAX() subquery nested in this one gave SQLite
-    # wrong rows when the instant was itself an expression over a flattened subquery.)
-    epoch = compiler.process(element.clauses, **kw)
-    return (
-        "(SELECT kpi_zone_offsets.offset_seconds FROM kpi_zone_offsets "
-        f"WHERE kpi_zone_offsets.from_epoch <= {epoch} ORDER BY kpi_zone_offsets.from_epoch DESC LIMIT 1)"
-    )
+    @property
+    def _from_objects(self) -> list[Any]:
+        # What the enclosing query selects from is the probe's: the looked-up table stays inside the subquery.
+        return list(self.clauses.clauses[2]._from_objects)
 
 
-@compiles(offset_at, "mysql")
-@compiles(offset_at, "mariadb")
-def _offset_mysql(element: offset_at, compiler: Any, **kw: Any) -> str:
-    # MariaDB scans the table for each instant with ORDER BY ... DESC LIMIT 1; MAX() is one probe.
-    epoch = compiler.process(element.clauses, **kw)
-    return (
-        "(SELECT zone_offset.offset_seconds FROM kpi_zone_offsets AS zone_offset WHERE zone_offset.from_epoch = "
-        f"(SELECT MAX(earlier.from_epoch) FROM kpi_zone_offsets AS earlier WHERE earlier.from_epoch <= {epoch}))"
-    )
+def _parts(element: latest) -> tuple[Any, Any, Any, Any, list[Any]]:
+    value, key, probe, *also = element.clauses.clauses
+    # Aliased, so that the lookup never correlates with the same table in the enclosing query.
+    own = key.table.alias()
+    adapt = ClauseAdapter(own).traverse
+    return own, adapt(value), adapt(key), probe, [adapt(condition) for condition in also]
+
+
+@compiles(latest)
+def _latest_default(element: latest, compiler: Any, **kw: Any) -> str:
+    own, value, key, probe, also = _parts(element)
+    found = select(value).where(key <= probe, *also).order_by(key.desc()).limit(1).correlate_except(own)
+    return str(compiler.process(found.scalar_subquery(), **kw))
+
+
+@compiles(latest, "mysql")
+@compiles(latest, "mariadb")
+def _latest_mysql(element: latest, compiler: Any, **kw: Any) -> str:
+    own, value, key, probe, also = _parts(element)
+    earlier = key.table.alias()
+    greatest = select(func.max(earlier.c[key.name])).where(earlier.c[key.name] <= probe).correlate_except(earlier)
+    found = select(value).where(key == greatest.scalar_subquery(), *also).correlate_except(own)
+    return str(compiler.process(found.scalar_subquery(), **kw))
+
+
+def offset_at(epoch: Any) -> Any:
+    """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets."""
+    return latest(KpiZoneOffset.offset_seconds, KpiZoneOffset.from_epoch, epoch)
 
 
 def local_day(epoch: Any) -> Any:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    literal_column,
     or_,
     select,
     true,
@@ -33,33 +32,26 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import TypeDecorator
 
-from crm.platform.rollups import SEGMENT, Rollup, live_customers, register, segment_group, segment_of
+from crm.platform.rollups import (
+    NOT_FILTERED,
+    SEGMENT,
+    Rollup,
+    blank_segment,
+    filter_segment_group,
+    filter_segment_of,
+    live_customers,
+    month_of,
+    register,
+)
 from crm.satisfaction.figures import PASSIVE_MIN, PROMOTER_MIN, SATISFIED_MIN, _count_if
-from db.models import Customer, KpiMonth, SurveyResponse
-from db.models.rollups import NO_CLASS
+from db.models import Customer, SurveyResponse
 from db.models.satisfaction_rollups import NO_MONTH, SatisfactionAlertMonth, SatisfactionMonth
 
 # What a response's contribution depends on: a change to anything else (an alert closed, a comment) moves nothing.
 COUNTED = ("customer_id", "responded_at", "overall_score", "nps", "alert", "archived_at")
-# Segment columns these rollups do not keep (always ""): no satisfaction figure is filtered or broken down by them,
-# and they multiply the rows a period reads (the issue's 1,000,000 customers: 7,867 segments, 2,188 without them).
-NOT_KEPT = ("size_class", "importance")
-KEPT = tuple(name for name in SEGMENT if name not in NOT_KEPT)
-
-
-def _blank(name: str) -> Any:
-    blank: ColumnElement[str] = literal_column(f"'{NO_CLASS}'")
-    return blank.label(name)
-
-
-def _segment() -> list[Any]:
-    """The customer's segment as these rollups key it (labelled as the columns)."""
-    return [_blank(term.name) if term.name in NOT_KEPT else term for term in segment_of()]
-
-
-def _segment_group() -> list[Any]:
-    """GROUP BY terms matching _segment (the blank columns are constants: not grouped)."""
-    return [term for term, name in zip(segment_group(), SEGMENT, strict=True) if name in KEPT]
+# The segment columns kept: size class and importance stay blank (no satisfaction figure is filtered or broken
+# down by them).
+KEPT = tuple(name for name in SEGMENT if name not in NOT_FILTERED)
 
 
 class _Month(TypeDecorator[dt.date]):
@@ -72,28 +64,12 @@ class _Month(TypeDecorator[dt.date]):
         return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def month_of(instant: Any) -> Any:
-    """SQL: the company-local month (its first day) the instant falls in, from the calendar (NULL outside it).
-
-    One seek in the calendar's start_at index per response. Joined on start_at <= t < end_at instead, the planners
-    walked the calendar's months for each response, or each customer's responses for each of its 3,600 months: a
-    customer with 500 responses took 0.2 s (SQLite) to 0.6 s (PostgreSQL) a rollup, 15 to 30 ms this way, and a
-    rebuild of 500,000 responses on PostgreSQL some 200 s, 12 s this way."""
-    return (
-        select(KpiMonth.month)
-        .where(KpiMonth.start_at <= instant, KpiMonth.end_at > instant)
-        .order_by(KpiMonth.start_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def _by_month(columns: list[Any], condition: ColumnElement[bool] | None, *where: Any) -> Any:
     """Subquery: month (of responded_at), the segment, the columns given, of the live customers' responses picked
     that are not archived and fall in the calendar."""
     response = SurveyResponse
     dated = (
-        select(month_of(response.responded_at).label("month"), *_segment(), *columns)
+        select(month_of(response.responded_at).label("month"), *filter_segment_of(), *columns)
         .join(Customer, Customer.id == response.customer_id)
         .where(*live_customers(condition), response.archived_at.is_(None), *where)
         .subquery("dated")
@@ -108,7 +84,7 @@ def month_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     return (
         select(
             dated.c.month,
-            *(dated.c[name] if name in KEPT else _blank(name) for name in SEGMENT),
+            *(dated.c[name] if name in KEPT else blank_segment(name) for name in SEGMENT),
             func.count().label("responses"),
             func.count(overall).label("csat_responses"),
             func.coalesce(func.sum(overall), 0).label("csat_score_sum"),
@@ -162,7 +138,7 @@ def alert_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     return (
         select(
             months.c.month.label("month"),
-            *_segment(),
+            *filter_segment_of(),
             months.c.previous_alert.label("previous_alert"),
             func.count().label("customers"),
             func.count(following.id).label("followed"),
@@ -171,7 +147,7 @@ def alert_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
         .select_from(months)
         .join(Customer, Customer.id == months.c.customer_id)
         .outerjoin(following, following.id == months.c.next_id)
-        .group_by(months.c.month, *_segment_group(), months.c.previous_alert)
+        .group_by(months.c.month, *filter_segment_group(), months.c.previous_alert)
     )
 
 
