@@ -7,14 +7,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, insert, literal, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, insert, literal, select
 
 from crm.classification.service import Reason
 from crm.platform.access import can_edit, visibility
 from crm.platform.clock import utcnow
 from crm.platform.errors import NotFound, PermissionDenied, ValidationCollector
 from crm.platform.permissions import Actor, require
+from crm.platform.sql_time import elapsed_days
 from crm.platform.stages import apply_stage_change, check_stage_change
 from crm.platform.uow import check_version, transaction
 from crm.platform.validation import check_choice
@@ -142,16 +142,6 @@ def set_judged(
 # --- stage statistics --------------------------------------------------------------------------------
 
 
-def days_between(session: Session, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
-    """SQL: the days (with fraction) from one timestamp to a later one, on every supported database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400.0
-    return cast(func.timestampdiff(literal_column("SECOND"), earlier, later), Float) / 86400.0
-
-
 @dataclass(frozen=True)
 class StageTime:
     stage: str
@@ -206,8 +196,8 @@ def stage_statistics(
             .subquery()
         )
         now_value = literal(now, UTCDateTime())
-        duration = days_between(session, stays.c.left_at, stays.c.entered)
-        ongoing = days_between(session, now_value, stays.c.entered)
+        duration = elapsed_days(stays.c.entered, stays.c.left_at)
+        ongoing = elapsed_days(stays.c.entered, now_value)
         rows = session.execute(
             select(
                 stays.c.stage,

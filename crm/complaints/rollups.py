@@ -29,10 +29,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from crm.platform.clock import local_midnight
 from crm.platform.rollups import (
     SEGMENT,
+    Part,
+    Plan,
     Rollup,
     SegmentFilter,
     customer_ids_of,
     live_customers,
+    plan,
     register,
     segment_of,
 )
@@ -256,59 +259,6 @@ def _touched(session: Session) -> set[int]:
 
 MONTHS = register(Rollup("complaint_months", ComplaintMonth, MONTH_MEASURES, month_contributions, _touched))
 TIMES = register(Rollup("complaint_time_months", ComplaintTimeMonth, ("complaints",), time_contributions, _touched))
-
-
-# --- which parts of a period come from the rollups, which from the records -------------------------------
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class Part:
-    """Days [first, last] of `month` read from the records, added (sign 1) or subtracted (-1)."""
-
-    month: dt.date
-    first: dt.date
-    last: dt.date
-    sign: int
-
-
-@dataclass(frozen=True)
-class Plan:
-    months: tuple[dt.date, ...]  # every company month the period touches, in order
-    whole: tuple[dt.date, ...]  # those read from the rollups
-    parts: tuple[Part, ...]
-
-
-def plan(start: dt.date, end: dt.date) -> Plan:
-    """Split the days [start, end]: months read whole from the rollups, and days read from the records. A month
-    covered in part is read as its days (sign 1), or as the whole month less the days outside (sign -1) when those
-    are fewer."""
-    months: list[dt.date] = []
-    whole: list[dt.date] = []
-    parts: list[Part] = []
-    month = start.replace(day=1)
-    while month <= end:
-        following = _next_month(month)
-        last_day = following - dt.timedelta(days=1)
-        lo, hi = max(start, month), min(end, last_day)
-        months.append(month)
-        inside = (hi - lo).days + 1
-        outside = (last_day - month).days + 1 - inside
-        if outside == 0:
-            whole.append(month)
-        elif outside < inside:
-            whole.append(month)
-            if lo > month:
-                parts.append(Part(month, month, lo - dt.timedelta(days=1), -1))
-            if hi < last_day:
-                parts.append(Part(month, hi + dt.timedelta(days=1), last_day, -1))
-        else:
-            parts.append(Part(month, lo, hi, 1))
-        month = following
-    return Plan(tuple(months), tuple(whole), tuple(parts))
 
 
 # --- reading ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.complaints import monthly_figures, root_causes
@@ -162,11 +162,6 @@ def by_region_and_industry(
 
 
 # --- by month -----------------------------------------------------------------------------------------
-
-
-def _month_bucket(column: Any, starts: list[Any]) -> ColumnElement[int]:
-    """SQL: the index of the month the value falls in (starts ascending; earlier values: 0)."""
-    return case(*((column >= s, i) for i, s in reversed(list(enumerate(starts)))), else_=0)
 
 
 def new_vs_churned_by_month(

@@ -311,9 +311,8 @@ def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Sc
             session.scalar(select(func.sum(kept.customers)).where(kept.month.in_(months), *scope.on(kept))) or 0
         )
     for lo, hi, sign in partial_ranges(start, end):
-        if sign:
-            firsts = first_orders_between(lo, hi, scope)
-            total += sign * int(session.scalar(select(func.count()).select_from(firsts)) or 0)
+        firsts = first_orders_between(lo, hi, scope)
+        total += sign * int(session.scalar(select(func.count()).select_from(firsts)) or 0)
     return total
 
 

@@ -20,12 +20,12 @@ from crm.kpis.compute import (
     revenue_by_customer,
 )
 from crm.kpis.definitions import KPI_BY_CODE, NO_FILTERS, KpiFilters
-from crm.kpis.moves import days_between
 from crm.kpis.periods import Period
 from crm.kpis.scope import Window, customer_conditions, customers_at, window
 from crm.platform.clock import utcnow
 from crm.platform.errors import ValidationError
 from crm.platform.permissions import Actor
+from crm.platform.sql_time import days_between
 from db.engine import Sessions
 from db.models import Activity, Complaint, Customer, FollowUpTask, StageChange, SurveyResponse, User
 

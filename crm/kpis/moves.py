@@ -38,7 +38,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Dialect,
     Integer,
     Select,
     String,
@@ -52,9 +51,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from crm.kpis.rollups import segment_filter
 from crm.kpis.scope import Scope, Window
@@ -70,8 +67,8 @@ from crm.platform.rollups import (
     month_of,
     register,
 )
+from crm.platform.sql_time import Instant, hour_of, whole_days
 from db.models import Customer, KpiMonth, StageChange
-from db.models.base import UTCDateTime
 from db.models.rollups import NO_INSTANT, KpiStageMoveHour, KpiStageMoveMonth
 
 CHURNED = "churned"
@@ -91,89 +88,6 @@ HOUR = dt.timedelta(hours=1)
 DAY_MICROS = 86_400_000_000
 
 Counts = Counter[tuple[str, int]]  # (kind, days) -> customers
-
-
-# --- SQL: an instant's UTC hour, whole days between instants ------------------------------------------------
-
-
-class _Instant(UTCDateTime):
-    """A stored instant computed in SQL (MariaDB returns some as text), handed out as aware UTC."""
-
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if isinstance(value, bytes):
-            value = value.decode()
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        return super().process_result_value(value, dialect)
-
-
-class hour_of(FunctionElement[dt.datetime]):  # noqa: N801  (an SQL function)
-    """SQL: the stored instant truncated to its UTC hour."""
-
-    type = _Instant()
-    inherit_cache = True
-
-
-@compiles(hour_of, "sqlite")
-def _hour_sqlite(element: hour_of, compiler: Any, **kw: Any) -> str:
-    # Stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's format, also what bound instants compare as).
-    return f"strftime('%Y-%m-%d %H:00:00.000000', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(hour_of, "postgresql")
-def _hour_postgresql(element: hour_of, compiler: Any, **kw: Any) -> str:
-    return f"date_trunc('hour', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(hour_of, "mysql")
-@compiles(hour_of, "mariadb")
-def _hour_mysql(element: hour_of, compiler: Any, **kw: Any) -> str:
-    # The format as a parameter: its percent signs are the driver's to escape.
-    layout = compiler.process(literal("%Y-%m-%d %H:00:00"), **kw)
-    return f"CAST(DATE_FORMAT({compiler.process(element.clauses, **kw)}, {layout}) AS DATETIME(6))"
-
-
-class whole_days(FunctionElement[int]):  # noqa: N801  (an SQL function)
-    """SQL: whole days elapsed from the first instant to the second (the floor), 0 when negative."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(whole_days, "sqlite")
-def _days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-
-    def seconds(value: str) -> str:
-        return f"CAST(strftime('%s', {value}) AS INTEGER)"
-
-    def fraction(value: str) -> str:
-        return f"CAST(substr({value} || '000000', 21, 6) AS INTEGER)"
-
-    # Whole seconds elapsed: the seconds' difference, one less when the end's fraction is the smaller.
-    elapsed = f"({seconds(end)} - {seconds(start)} - ({fraction(end)} < {fraction(start)}))"
-    return f"(CASE WHEN {elapsed} < 0 THEN 0 ELSE {elapsed} / 86400 END)"
-
-
-@compiles(whole_days, "postgresql")
-def _days_postgresql(element: whole_days, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
-    return f"GREATEST(0, CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400) AS INTEGER))"
-
-
-@compiles(whole_days, "mysql")
-@compiles(whole_days, "mariadb")
-def _days_mysql(element: whole_days, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"GREATEST(0, TIMESTAMPDIFF(MICROSECOND, {start}, {end}) DIV {DAY_MICROS})"
-
-
-def days_between(start: dt.datetime, end: dt.datetime) -> int:
-    """Whole days elapsed from start to end (the floor), 0 when negative: whole_days in Python."""
-    return max(0, (end - start) // dt.timedelta(days=1))
 
 
 # --- each customer's move rows ------------------------------------------------------------------------------
@@ -240,7 +154,7 @@ class _Part:
 
 def _parts(changes: Any) -> list[_Part]:
     c = changes.c
-    never = literal(NO_INSTANT, type_=_Instant())
+    never = literal(NO_INSTANT, type_=Instant())
     zero = literal_column("0", Integer())
     parts = []
     for kind, move in _plain_kinds(c.from_stage, c.to_stage).items():
@@ -278,8 +192,8 @@ def move_rows(condition: ColumnElement[bool] | None, ids: list[int] | None = Non
         select(
             changes.c.customer_id,
             pick((literal_column(f"'{p.kind}'") for p in parts), String()).label("kind"),
-            pick((p.at for p in parts), _Instant()).label("at"),
-            pick((p.since for p in parts), _Instant()).label("since_at"),
+            pick((p.at for p in parts), Instant()).label("at"),
+            pick((p.since for p in parts), Instant()).label("since_at"),
             pick((p.days for p in parts), Integer()).label("days"),
             pick((literal_column(str(p.sign)) for p in parts), Integer()).label("sign"),
             *(changes.c[name] for name in SEGMENT),

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from crm.kpis.periods import month_start
 from crm.platform.rollups import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
@@ -32,6 +31,7 @@ from crm.platform.rollups import (
     SegmentFilter,
     customer_ids_of,
     live_customers,
+    plan,
     register,
     segment_group,
     segment_of,
@@ -433,76 +433,21 @@ def date_rollup(
         ):
             add(row, 1)
     for lo, hi, sign in partial_ranges(start, end):
-        if sign:
-            for row in raw(lo, hi):
-                add(row, sign)
+        for row in raw(lo, hi):
+            add(row, sign)
     return totals
 
 
-def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """(first, last) whole month inside the days [start, end] (both None when there is none)."""
-    first = start if start.day == 1 else _next_month(start)
-    last_end = _next_month(end)  # the month after end's month starts after end
-    last = month_start(end) if end == last_end - dt.timedelta(days=1) else _previous_month(month_start(end))
-    if first > last:
-        return None, None
-    return first, last
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def _previous_month(first: dt.date) -> dt.date:
-    return dt.date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-
-
 def partial_ranges(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, int]]:
-    """The parts of the days [start, end] outside its whole months, each as (from, to, sign): sign +1 = read
-    these days' records and add them; -1 = they lie in a month read whole from the rollup: subtract them. The
-    shorter way is taken per partial month."""
-    first, last = whole_months(start, end)
-    parts: list[tuple[dt.date, dt.date]] = []
-    if first is None or last is None:
-        months = sorted({month_start(start), month_start(end)})
-        if len(months) == 1:
-            parts.append((start, end))
-        else:
-            parts += [(start, _next_month(start) - dt.timedelta(days=1)), (month_start(end), end)]
-    else:
-        if start < first:
-            parts.append((start, first - dt.timedelta(days=1)))
-        if end >= _next_month(last):
-            parts.append((_next_month(last), end))
-    ranges: list[tuple[dt.date, dt.date, int]] = []
-    for lo, hi in parts:
-        month = month_start(lo)
-        month_last = _next_month(month) - dt.timedelta(days=1)
-        inside = (hi - lo).days + 1
-        outside = (month_last - month).days + 1 - inside
-        if outside < inside:
-            # The whole month from the rollup, less its days outside [lo, hi].
-            ranges.append((month, month_last, 0))  # marker: read the month from the rollup
-            if lo > month:
-                ranges.append((month, lo - dt.timedelta(days=1), -1))
-            if hi < month_last:
-                ranges.append((hi + dt.timedelta(days=1), month_last, -1))
-        else:
-            ranges.append((lo, hi, 1))
-    return ranges
+    """The days of [start, end] read from the records, each stretch as (from, to, sign): +1 = add these days'
+    records; -1 = they lie in a month read whole from the rollup (rollup_months): subtract them. The shorter way
+    is taken per partial month (crm.platform.rollups.plan)."""
+    return [(part.first, part.last, part.sign) for part in plan(start, end).parts]
 
 
 def rollup_months(start: dt.date, end: dt.date) -> list[dt.date]:
-    """The months read whole from a rollup for the days [start, end] (partial_ranges's sign-0 months included)."""
-    first, last = whole_months(start, end)
-    months = []
-    if first is not None and last is not None:
-        month = first
-        while month <= last:
-            months.append(month)
-            month = _next_month(month)
-    months += [lo for lo, _hi, sign in partial_ranges(start, end) if sign == 0]
-    return sorted(months)
+    """The months read whole from a rollup for the days [start, end]."""
+    return list(plan(start, end).whole)
 
 
 def _sum(values: list[Any]) -> Decimal:
@@ -525,5 +470,4 @@ __all__ = [
     "date_rollup",
     "stage_counts_at",
     "stage_counts_by",
-    "whole_months",
 ]

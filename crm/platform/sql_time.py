@@ -14,15 +14,17 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, func, literal, select
+from sqlalchemy import BigInteger, Date, Dialect, Float, Integer, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.util import ClauseAdapter
 
+from db.models.base import UTCDateTime
 from db.models.cadence_rollups import KpiZoneOffset
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DAY_SECONDS = 86_400
+DAY_MICROSECONDS = 86_400_000_000
 # Added before the integer division and taken off after it: every database then divides non-negative numbers,
 # where truncation is the floor (instants back to 1860 stay positive).
 _SHIFT_DAYS = 40_000
@@ -128,6 +130,112 @@ def local_day(epoch: Any) -> Any:
     """SQL: the number of the company-local day the instant (seconds since the epoch) falls in."""
     shifted = epoch + offset_at(epoch) + literal(_SHIFT_DAYS * DAY_SECONDS, BigInteger)
     return (shifted // DAY_SECONDS).cast(Integer) - _SHIFT_DAYS
+
+
+class Instant(UTCDateTime):
+    """A stored instant computed in SQL (MariaDB returns some as text), handed out as aware UTC."""
+
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if isinstance(value, bytes):
+            value = value.decode()
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return super().process_result_value(value, dialect)
+
+
+class hour_of(FunctionElement[dt.datetime]):  # noqa: N801  (an SQL function)
+    """SQL: the stored instant truncated to its UTC hour."""
+
+    type = Instant()
+    inherit_cache = True
+
+
+@compiles(hour_of, "sqlite")
+def _hour_sqlite(element: hour_of, compiler: Any, **kw: Any) -> str:
+    # Stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's format, also what bound instants compare as).
+    return f"strftime('%Y-%m-%d %H:00:00.000000', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(hour_of, "postgresql")
+def _hour_postgresql(element: hour_of, compiler: Any, **kw: Any) -> str:
+    return f"date_trunc('hour', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(hour_of, "mysql")
+@compiles(hour_of, "mariadb")
+def _hour_mysql(element: hour_of, compiler: Any, **kw: Any) -> str:
+    # The format as a parameter: its percent signs are the driver's to escape.
+    layout = compiler.process(literal("%Y-%m-%d %H:00:00"), **kw)
+    return f"CAST(DATE_FORMAT({compiler.process(element.clauses, **kw)}, {layout}) AS DATETIME(6))"
+
+
+class whole_days(FunctionElement[int]):  # noqa: N801  (an SQL function)
+    """SQL: whole days elapsed from the first instant to the second (the floor), 0 when negative."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(whole_days, "sqlite")
+def _days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+
+    def seconds(value: str) -> str:
+        return f"CAST(strftime('%s', {value}) AS INTEGER)"
+
+    def fraction(value: str) -> str:
+        return f"CAST(substr({value} || '000000', 21, 6) AS INTEGER)"
+
+    # Whole seconds elapsed: the seconds' difference, one less when the end's fraction is the smaller.
+    elapsed = f"({seconds(end)} - {seconds(start)} - ({fraction(end)} < {fraction(start)}))"
+    return f"(CASE WHEN {elapsed} < 0 THEN 0 ELSE {elapsed} / 86400 END)"
+
+
+@compiles(whole_days, "postgresql")
+def _days_postgresql(element: whole_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
+    return f"GREATEST(0, CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400) AS INTEGER))"
+
+
+@compiles(whole_days, "mysql")
+@compiles(whole_days, "mariadb")
+def _days_mysql(element: whole_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"GREATEST(0, TIMESTAMPDIFF(MICROSECOND, {start}, {end}) DIV {DAY_MICROSECONDS})"
+
+
+def days_between(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole days elapsed from start to end (the floor), 0 when negative: whole_days in Python."""
+    return max(0, (end - start) // dt.timedelta(days=1))
+
+
+class elapsed_days(FunctionElement[float]):  # noqa: N801  (an SQL function)
+    """SQL: the days (with their fraction) from the first instant to the second."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(elapsed_days, "sqlite")
+def _elapsed_sqlite(element: elapsed_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({end}) - julianday({start}))"
+
+
+@compiles(elapsed_days, "postgresql")
+def _elapsed_postgresql(element: elapsed_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
+
+
+@compiles(elapsed_days, "mysql")
+@compiles(elapsed_days, "mariadb")
+def _elapsed_mysql(element: elapsed_days, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST(TIMESTAMPDIFF(SECOND, {start}, {end}) AS DOUBLE) / 86400.0)"
 
 
 def day_number(day: dt.date) -> int:

@@ -22,11 +22,11 @@ from crm.kpis.moves import (
     POTENTIAL_ON,
     SIGNED,
     count_moves,
-    days_between,
 )
 from crm.platform.clock import company_zone, local_midnight
 from crm.platform.rollups import SegmentFilter, check, rebuild, stored
 from crm.platform.settings import update_settings
+from crm.platform.sql_time import days_between
 from db.engine import Sessions
 from db.models import Customer, StageChange
 from tests.crm.kpis.conftest import NOW, account
