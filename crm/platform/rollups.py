@@ -22,10 +22,23 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, event, func, insert, inspect, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -246,13 +259,23 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 def contributions(connection: Connection, rollup: Rollup, customer_ids: Iterable[int]) -> dict[Key, list[Any]]:
     """What those customers contribute now: {keys: [measures]}."""
     found: dict[Key, list[Any]] = {}
+    query = _for_customers(rollup)
+    width = len(rollup.keys)
     for chunk in _chunks(customer_ids):
-        for key, values in _rows(connection, rollup, Customer.id.in_(chunk)):
+        for row in connection.execute(query, {"customer_ids": chunk}):
+            key, values = tuple(row[:width]), list(row[width:])
             if key in found:
                 found[key] = [a + b for a, b in zip(found[key], values, strict=True)]
             else:
                 found[key] = values
     return found
+
+
+@cache
+def _for_customers(rollup: Rollup) -> Select[Any]:
+    """The contributions query of the customers whose ids are bound as `customer_ids`: built once per rollup (every
+    flush reads it twice per rollup; building the statement cost four times its execution on SQLite)."""
+    return ordered(rollup, Customer.id.in_(bindparam("customer_ids", expanding=True)))
 
 
 def ordered(rollup: Rollup, condition: ColumnElement[bool] | None) -> Select[Any]:
