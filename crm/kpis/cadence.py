@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
 from crm.follow_ups.cadence import cadence_days_sql, cadence_due_since, load_cadences
@@ -57,43 +57,44 @@ def _smaller(a: Any, b: Any) -> Any:
     return case((a < b, a), else_=b)
 
 
+def _local_day_of(instant: Any) -> Any:
+    return local_day(epoch_seconds(instant))
+
+
 def in_cadence_days(condition: ColumnElement[bool] | None) -> Any:
     """Subquery: customer_id, first, last: the day ranges (day numbers, inclusive) at whose midnights the customer
     counts in cadence, for the live customers the condition picks. Disjoint per customer: each contact covers the
-    days up to the next contact's, each stage period its own."""
+    days up to the next contact's, each stage period its own. The local days are computed in the windowed
+    queries, once per contact and stage event."""
     at = epoch_seconds(Activity.occurred_at)
+    day = local_day(at)
     contacts = (
         select(
             Activity.customer_id.label("customer_id"),
-            at.label("at"),
-            func.lead(at)
+            day.label("day"),
+            # In cadence at midnight M after contact a while a < M <= a + cadence, and M <= the next contact (after
+            # it, the next one counts).
+            local_day(at + cadence_days_sql() * DAY_SECONDS).label("due_day"),
+            func.lead(day)
             .over(partition_by=Activity.customer_id, order_by=(Activity.occurred_at, Activity.id))
-            .label("next_at"),
-            cadence_days_sql().label("days"),
+            .label("next_day"),
         )
         .join(Customer, Customer.id == Activity.customer_id)
         .where(*live_customers(condition), Activity.archived_at.is_(None))
         .subquery("contacts")
     )
-    # In cadence at midnight M after contact a while a < M <= a + cadence, and M <= the next contact (after it, the
-    # next one counts).
-    covered = (
-        select(
-            contacts.c.customer_id,
-            (local_day(contacts.c.at) + 1).label("first"),
-            _smaller(
-                local_day(contacts.c.at + contacts.c.days * DAY_SECONDS),
-                func.coalesce(local_day(contacts.c.next_at), FAR_DAY),
-            ).label("last"),
-        )
+    covered = select(
+        contacts.c.customer_id,
+        (contacts.c.day + 1).label("first"),
+        _smaller(contacts.c.due_day, func.coalesce(contacts.c.next_day, FAR_DAY)).label("last"),
     ).subquery("covered")
-    events = stage_events(condition)
+    events = stage_events(condition, days=_local_day_of)
     # The stage an event leads to holds at midnight M when at < M <= next_at (crm/kpis/rollups.py stage_events).
     held = (
         select(
             events.c.customer_id,
-            (local_day(epoch_seconds(events.c.at)) + 1).label("first"),
-            func.coalesce(local_day(epoch_seconds(events.c.next_at)), FAR_DAY).label("last"),
+            (events.c.day + 1).label("first"),
+            func.coalesce(events.c.next_day, FAR_DAY).label("last"),
         )
         .where(events.c.stage.is_not(None), events.c.stage != CHURNED)
         .subquery("held")
@@ -108,15 +109,18 @@ def in_cadence_days(condition: ColumnElement[bool] | None) -> Any:
 
 
 def day_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    """+1 at each range's first day, -1 the day after its last: each range read once (two rows of `sides`)."""
     ranges = in_cadence_days(condition)
-    flows = union_all(
-        select(ranges.c.customer_id, ranges.c.first.label("day"), literal(1).label("flow")),
-        select(ranges.c.customer_id, (ranges.c.last + 1).label("day"), literal(-1).label("flow")),
-    ).subquery("flows")
+    sides = union_all(select(literal_column("1").label("flow")), select(literal_column("-1").label("flow"))).subquery(
+        "sides"
+    )
+    day = case((sides.c.flow == literal_column("1"), ranges.c.first), else_=ranges.c.last + 1)
     return (
-        select(flows.c.day.label("day"), *filter_segment_of(), func.sum(flows.c.flow).label("customers"))
-        .join(Customer, Customer.id == flows.c.customer_id)
-        .group_by(flows.c.day, *filter_segment_group())
+        select(day.label("day"), *filter_segment_of(), func.sum(sides.c.flow).label("customers"))
+        .select_from(ranges)
+        .join(sides, literal_column("1") == literal_column("1"))
+        .join(Customer, Customer.id == ranges.c.customer_id)
+        .group_by(day, *filter_segment_group())
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,7 @@ from crm.platform.rollups import (
     segment_group,
     segment_of,
 )
+from crm.platform.sql_time import latest
 from db.models import Customer, Order, StageChange
 from db.models.rollups import NO_CLASS, NO_ID, KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
 
@@ -50,8 +52,10 @@ def _month_of_date(day: Any) -> Any:
 
 
 def _month_after_instant(instant: Any) -> Any:
-    """SQL: the first month starting after the instant (one probe of the calendar's start_at index)."""
-    return select(func.min(KpiMonth.month)).where(KpiMonth.start_at > instant).scalar_subquery()
+    """SQL: the first month starting after the instant: the one after the month it falls in (one probe of the
+    calendar's start_at index; MIN(month) WHERE start_at > t was walked in month order by PostgreSQL, 1,500 months
+    per event)."""
+    return latest(KpiMonth.next_month, KpiMonth.start_at, instant, KpiMonth.end_at > instant)
 
 
 def _in_calendar(day: Any) -> ColumnElement[bool]:
@@ -97,7 +101,7 @@ def new_customer_contributions(condition: ColumnElement[bool] | None) -> Select[
     return _grouped_by_month(dated, func.count().label("customers"))
 
 
-def stage_events(condition: ColumnElement[bool] | None) -> Any:
+def stage_events(condition: ColumnElement[bool] | None, *, days: Callable[[Any], Any] | None = None) -> Any:
     """Subquery: customer_id, at, stage, next_at: each live customer's creation (into the stage it first holds) and
     each later stage change (into the stage held after it), with the time of its next event (None: the last).
     The stage an event leads to holds at the instants after `at` up to `next_at` included, as crm/kpis/scope.py
@@ -139,11 +143,19 @@ def stage_events(condition: ColumnElement[bool] | None) -> Any:
     )
     events = union_all(moves, creations).subquery()
     following: dict[str, Any] = {"partition_by": events.c.customer_id, "order_by": (events.c.at, events.c.seq)}
+    # days(instant) -> the local day number: given, each event's day and next event's day are computed here, once
+    # per event (in a query above, merged into its joins, they were computed for every row pair).
+    on_days = (
+        []
+        if days is None
+        else [days(events.c.at).label("day"), func.lead(days(events.c.at)).over(**following).label("next_day")]
+    )
     return select(
         events.c.customer_id,
         events.c.at,
         events.c.stage,
         func.lead(events.c.at).over(**following).label("next_at"),
+        *on_days,
     ).subquery()
 
 
