@@ -32,30 +32,17 @@ from crm.platform.rollups import (
     SegmentFilter,
     customer_ids_of,
     live_customers,
+    month_after,
     plan,
     register,
     segment_group,
     segment_of,
 )
-from crm.platform.sql_time import latest
+from crm.platform.sql_time import first_of_month
 from db.models import Customer, Order, StageChange
 from db.models.rollups import NO_CLASS, NO_ID, KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
 
 # --- contributions -------------------------------------------------------------------------------------------
-
-
-def _month_of_date(day: Any) -> Any:
-    """SQL: the calendar month (its first day) the date falls in: one probe of the calendar's key per record (joined
-    on month <= d < next_month instead, the planners may walk the 3,600 months for every order: hours at 10,000,000
-    orders). NULL outside the calendar."""
-    return select(func.max(KpiMonth.month)).where(KpiMonth.month <= day).scalar_subquery()
-
-
-def _month_after_instant(instant: Any) -> Any:
-    """SQL: the first month starting after the instant: the one after the month it falls in (one probe of the
-    calendar's start_at index; MIN(month) WHERE start_at > t was walked in month order by PostgreSQL, 1,500 months
-    per event)."""
-    return latest(KpiMonth.next_month, KpiMonth.start_at, instant, KpiMonth.end_at > instant)
 
 
 def _in_calendar(day: Any) -> ColumnElement[bool]:
@@ -70,7 +57,7 @@ def _grouped_by_month(dated: Any, *measures: Any) -> Select[Any]:
 
 def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     dated = (
-        select(_month_of_date(Order.order_date).label("month"), *segment_of(), Order.amount.label("amount"))
+        select(first_of_month(Order.order_date).label("month"), *segment_of(), Order.amount.label("amount"))
         .join(Customer, Customer.id == Order.customer_id)
         .where(*live_customers(condition), Order.archived_at.is_(None), _in_calendar(Order.order_date))
         .subquery("dated")
@@ -92,7 +79,7 @@ def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
 def new_customer_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
     first = first_order_dates(condition)
     dated = (
-        select(_month_of_date(first.c.first_order).label("month"), *segment_of())
+        select(first_of_month(first.c.first_order).label("month"), *segment_of())
         .select_from(first)
         .join(Customer, Customer.id == first.c.customer_id)
         .where(_in_calendar(first.c.first_order))
@@ -195,7 +182,7 @@ def stage_months_rebuilt() -> Select[Any]:
     keys = [*SEGMENT, "stage"]
     moved = (
         select(
-            _month_after_instant(instant).label("month"),
+            month_after(instant).label("month"),
             *segment_of(),
             events.c.stage.label("stage"),
             sign.c.sign.label("sign"),

@@ -121,6 +121,31 @@ def _latest_mysql(element: latest, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(found.scalar_subquery(), **kw))
 
 
+class first_of_month(FunctionElement[dt.date]):  # noqa: N801 (an SQL function)
+    """SQL: the first day of the date's month, by date arithmetic (a lookup of the calendar's greatest month not
+    after the date is one index probe on SQLite and PostgreSQL, a walk of the whole index on MariaDB)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(first_of_month, "sqlite")
+def _first_sqlite(element: first_of_month, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(first_of_month, "postgresql")
+def _first_postgresql(element: first_of_month, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(first_of_month, "mysql")
+@compiles(first_of_month, "mariadb")
+def _first_mysql(element: first_of_month, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return f"DATE_SUB({day}, INTERVAL DAYOFMONTH({day}) - 1 DAY)"
+
+
 def offset_at(epoch: Any) -> Any:
     """SQL: the company's UTC offset in seconds at the instant (seconds since the epoch), from kpi_zone_offsets."""
     return latest(KpiZoneOffset.offset_seconds, KpiZoneOffset.from_epoch, epoch)

@@ -60,6 +60,8 @@ from db.models.rollups import (
     KpiOrderMonth,
     KpiRevenueWindow,
     KpiStageMonth,
+    KpiStageMoveHour,
+    KpiStageMoveMonth,
     KpiWindowRevenue,
 )
 from db.models.satisfaction import (
@@ -113,6 +115,8 @@ __all__ = [
     "KpiOrderMonth",
     "KpiRevenueWindow",
     "KpiStageMonth",
+    "KpiStageMoveHour",
+    "KpiStageMoveMonth",
     "KpiWindowRevenue",
     "KpiTarget",
     "Money",
