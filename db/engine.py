@@ -123,11 +123,6 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         # (a hung server, a proxy in front of a dead one) is given up by a read timeout on the handshake,
         # lifted once connected (_lift_read_timeout), since a full search reindex runs for minutes.
         connect_args.setdefault("read_timeout", CONNECT_TIMEOUT_SECONDS)
-        # Subqueries in FROM computed once, as PostgreSQL and SQLite do with the KPI rollups' day ranges and
-        # instants: merged into the outer query, MariaDB evaluated their expressions (zone offset and calendar
-        # probes) for every row pair of the joins above them, 28 s instead of 70 ms for the cadence months of
-        # the 200 demo customers.
-        connect_args.setdefault("init_command", "SET SESSION optimizer_switch='derived_merge=off'")
     engine = create_engine(url, **kwargs)
     if url.startswith("mysql"):
         event.listen(engine, "connect", _lift_read_timeout)
