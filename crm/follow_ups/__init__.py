@@ -7,6 +7,7 @@ from crm.follow_ups.automation import run_rules_for_customers as run_rules_for_c
 from crm.follow_ups.cadence import CHURNED as CHURNED
 from crm.follow_ups.cadence import DEFAULT_CADENCES as DEFAULT_CADENCES
 from crm.follow_ups.cadence import Cadences as Cadences
+from crm.follow_ups.cadence import cadence_days_sql as cadence_days_sql
 from crm.follow_ups.cadence import cadence_due_since as cadence_due_since
 from crm.follow_ups.cadence import follow_up_state as follow_up_state
 from crm.follow_ups.cadence import load_cadences as load_cadences

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
-from crm.follow_ups.cadence import cadence_days_sql, cadence_due_since, load_cadences
+from crm.follow_ups import cadence_days_sql, cadence_due_since, load_cadences
 from crm.kpis.rollups import customer_terms, stage_events
 from crm.kpis.scope import customers_at
 from crm.platform.clock import company_zone, local_midnight
