@@ -285,8 +285,10 @@ def _raw_in_cadence(
 
 def _changed_today(session: Session, midnight: dt.datetime, now: dt.datetime) -> Any:
     """SELECT of the customer ids whose cadence state can differ between midnight and now: a contact, a stage
-    change or a creation since midnight; a last contact whose cadence runs out since (one range of the contacts'
-    time index per cadence length)."""
+    change or a creation since midnight; a last contact whose cadence runs out since (one range of the customers'
+    last-contact index per cadence length: without a contact since midnight, the last one before midnight is the
+    customer's last contact. Ranges of all contacts instead found some 40,000 customers at 1,000,000, most with
+    a later contact, each then read from the records)."""
     lengths = sorted(set(load_cadences(session).days.values()) | {120})
     parts: list[Any] = [
         # Up to now included: the current columns already hold a contact logged this very instant.
@@ -297,7 +299,7 @@ def _changed_today(session: Session, midnight: dt.datetime, now: dt.datetime) ->
     for days in lengths:
         gap = dt.timedelta(days=days)
         parts.append(
-            select(Activity.customer_id).where(Activity.occurred_at >= midnight - gap, Activity.occurred_at < now - gap)
+            select(Customer.id).where(Customer.last_contact_at >= midnight - gap, Customer.last_contact_at < now - gap)
         )
     return union(*parts)
 
