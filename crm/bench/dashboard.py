@@ -43,7 +43,16 @@ STATISTICS = (
     "suggestions",
     "survey_responses",
 )
-ROLLUP_STATISTICS = ("kpi_order_months", "kpi_new_customer_months", "kpi_stage_months", "kpi_window_revenue")
+ROLLUP_STATISTICS = (
+    "kpi_order_months",
+    "kpi_new_customer_months",
+    "kpi_stage_months",
+    "kpi_window_revenue",
+    "kpi_cadence_days",
+    "kpi_cadence_months",
+    "kpi_stage_move_months",
+    "kpi_stage_move_hours",
+)
 CHARTS: tuple[Callable[..., Any], ...] = (
     charts_data.funnel,
     charts_data.by_class,
