@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from crm.follow_ups import cadence_days_sql, cadence_due_since, load_cadences
@@ -283,25 +283,49 @@ def _raw_in_cadence(
     )
 
 
-def _changed_today(session: Session, midnight: dt.datetime, now: dt.datetime) -> Any:
-    """SELECT of the customer ids whose cadence state can differ between midnight and now: a contact, a stage
-    change or a creation since midnight; a last contact whose cadence runs out since (one range of the customers'
-    last-contact index per cadence length: without a contact since midnight, the last one before midnight is the
-    customer's last contact. Ranges of all contacts instead found some 40,000 customers at 1,000,000, most with
-    a later contact, each then read from the records)."""
-    lengths = sorted(set(load_cadences(session).days.values()) | {120})
-    parts: list[Any] = [
-        # Up to now included: the current columns already hold a contact logged this very instant.
+def _touched_today(midnight: dt.datetime, now: dt.datetime) -> Any:
+    """SELECT of the customer ids with a contact, a stage change or a creation since midnight (up to now included:
+    the current columns already hold a contact logged this very instant)."""
+    return union(
         select(Activity.customer_id).where(Activity.occurred_at >= midnight, Activity.occurred_at <= now),
         select(StageChange.customer_id).where(StageChange.changed_at >= midnight, StageChange.changed_at <= now),
         select(Customer.id).where(Customer.created_at >= midnight, Customer.created_at <= now),
+    )
+
+
+def _run_out_today(
+    session: Session,
+    midnight: dt.datetime,
+    now: dt.datetime,
+    conditions: list[ColumnElement[bool]],
+    by: tuple[str, ...],
+) -> Counter[tuple[Any, ...]]:
+    """Per segment columns `by`: the customers not touched today whose cadence ran out between midnight and now.
+    Untouched, a customer's last contact before midnight is its last contact (customers.last_contact_at) and its
+    stage is the current one, so it leaves cadence exactly when that contact lies in [due(midnight), due(now)):
+    read from the customers alone, one range of their last-contact index per cadence length."""
+    cadences = load_cadences(session)
+    contact = Customer.last_contact_at
+    ranges = [
+        and_(contact >= midnight - dt.timedelta(days=days), contact < now - dt.timedelta(days=days))
+        for days in sorted(set(cadences.days.values()) | {cadences.for_customer(None, None)})
     ]
-    for days in lengths:
-        gap = dt.timedelta(days=days)
-        parts.append(
-            select(Customer.id).where(Customer.last_contact_at >= midnight - gap, Customer.last_contact_at < now - gap)
+    terms = customer_terms(by)
+    return _grouped(
+        session,
+        select(*terms, func.count())
+        .where(
+            *conditions,
+            or_(*ranges),
+            contact >= cadence_due_since(cadences, midnight),
+            contact < cadence_due_since(cadences, now),
+            Customer.owner_id.is_not(None),
+            Customer.lifecycle_stage != CHURNED,
+            Customer.id.not_in(_touched_today(midnight, now)),
         )
-    return union(*parts)
+        .group_by(*terms),
+        len(by),
+    )
 
 
 def in_cadence_at(
@@ -314,7 +338,8 @@ def in_cadence_at(
 ) -> Counter[tuple[Any, ...]]:
     """Customers in cadence at as_of (an ended period's end: a company-local midnight; a running one's: now, or
     later) per segment columns `by`, for the customers the segment filter picks (the same customers the
-    conditions on customers pick)."""
+    conditions on customers pick). A running period: this morning's count from the rollups, less the customers
+    whose cadence ran out since, and the few touched today read from the records before and after."""
     zone = company_zone(session)
     if as_of < now:
         local = as_of.astimezone(zone)
@@ -324,10 +349,12 @@ def in_cadence_at(
     today = now.astimezone(zone).date()
     midnight = local_midnight(today, zone)
     counts = in_cadence_at_midnight(session, today, segment, by)
-    changed = [*conditions, Customer.id.in_(_changed_today(session, midnight, now))]
-    for key, n in _raw_in_cadence(session, midnight, now, changed, by, restricted=True).items():
+    for key, n in _run_out_today(session, midnight, now, conditions, by).items():
         counts[key] -= n
-    for key, n in _raw_in_cadence(session, now, now, changed, by, restricted=True).items():
+    touched = [*conditions, Customer.id.in_(_touched_today(midnight, now))]
+    for key, n in _raw_in_cadence(session, midnight, now, touched, by, restricted=True).items():
+        counts[key] -= n
+    for key, n in _raw_in_cadence(session, now, now, touched, by, restricted=True).items():
         counts[key] += n
     return Counter({key: n for key, n in counts.items() if n})
 

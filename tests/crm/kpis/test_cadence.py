@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from crm.classification.admin import list_policies, policy_changes, save_policies
 from crm.follow_ups.service import log_contact
@@ -22,6 +22,7 @@ from db.models import Customer
 from tests.crm.kpis.conftest import NOW, TODAY, account
 
 NAMES = {CADENCE_DAYS.name, CADENCE_MONTHS.name}
+FIFTEEN_DAYS = dt.timedelta(days=15)
 EVERYONE = SegmentFilter()
 
 
@@ -149,3 +150,50 @@ def test_now_at_several_hours_of_the_day(demo: Sessions, hours: int) -> None:
         assert in_cadence_at(session, now, now, SegmentFilter(), [Customer.archived_at.is_(None)]) == Counter(
             {k: n for k, n in _raw_in_cadence(session, now, now, [Customer.archived_at.is_(None)], ()).items() if n}
         )
+
+
+def test_a_cadence_running_out_since_midnight_leaves_the_running_count(demo: Sessions) -> None:
+    """Customers whose only recent contact's cadence ran out this morning, untouched today: this morning's count
+    from the rollups holds them, now's must not (the customers' last-contact ranges find them)."""
+    manager = account(demo, "manager")
+    with demo.read() as session:
+        midnight = local_midnight(TODAY, company_zone(session))
+        picked = list(
+            session.scalars(
+                select(Customer.id)
+                .where(
+                    Customer.owner_id.is_not(None),
+                    Customer.lifecycle_stage != "churned",
+                    or_(
+                        Customer.last_contact_at.is_(None), Customer.last_contact_at < midnight - dt.timedelta(days=15)
+                    ),
+                )
+                .order_by(Customer.id.desc())
+                .limit(3)
+            )
+        )
+    with demo.begin() as session:
+        for customer_id in picked:
+            customer = session.get(Customer, customer_id)
+            assert customer is not None
+            customer.importance = "strategic"  # cadence 14 days
+    # Their last contact 14 days before 01:00 today: in cadence at midnight, out of it from 01:00.
+    for customer_id in picked:
+        log_contact(
+            demo,
+            actor=manager,
+            customer_id=customer_id,
+            channel="phone",
+            occurred_at=midnight + dt.timedelta(hours=1) - dt.timedelta(days=14),
+            summary="回访 / call",
+        )
+    assert in_step(demo)
+    now = midnight + dt.timedelta(hours=5)
+    with frozen_at(now), demo.read() as session:
+        live = [Customer.archived_at.is_(None)]
+        at_midnight = _raw_in_cadence(session, midnight, now, [*live, Customer.id.in_(picked)], ())
+        at_now = _raw_in_cadence(session, now, now, [*live, Customer.id.in_(picked)], ())
+        assert sum(at_midnight.values()) == 3 and sum(at_now.values()) == 0
+        for by in ((), ("owner_id",)):
+            expected = Counter({k: n for k, n in _raw_in_cadence(session, now, now, live, by).items() if n})
+            assert in_cadence_at(session, now, now, EVERYONE, live, by) == expected, by
