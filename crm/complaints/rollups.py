@@ -39,6 +39,7 @@ from crm.platform.rollups import (
     register,
     segment_of,
 )
+from crm.platform.sql_time import micros_between
 from db.models import Complaint, ComplaintMonth, ComplaintTimeMonth, Customer, Suggestion
 from db.models.rollups import NO_CLASS, KpiMonth
 
@@ -57,45 +58,6 @@ TIMINGS = ("acknowledge", "resolve")
 BUCKET_MICROS = 600 * 1_000_000  # ten minutes: the medians' first walk
 # Added before the integer division so that a (nonsensical) negative duration still floors: ~19 years of buckets.
 _SHIFT_BUCKETS = 1_000_000
-
-
-# --- durations in whole microseconds, computed by each database -------------------------------------------
-
-
-class micros_between(FunctionElement[int]):  # noqa: N801  (a SQL function's name)
-    """SQL: end - start in whole microseconds (BIGINT), exactly, on every database."""
-
-    type = BigInteger()
-    inherit_cache = True
-    name = "micros_between"
-
-
-@compiles(micros_between)
-def _micros_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    # Timestamps are text 'YYYY-MM-DD HH:MM:SS.ffffff' (the fraction may be shorter or missing: padded with zeros).
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-
-    def seconds(value: str) -> str:
-        return f"CAST(strftime('%s', {value}) AS INTEGER)"
-
-    def fraction(value: str) -> str:
-        return f"CAST(substr({value} || '000000', 21, 6) AS INTEGER)"
-
-    return f"(({seconds(end)} - {seconds(start)}) * 1000000 + {fraction(end)} - {fraction(start)})"
-
-
-@compiles(micros_between, "postgresql")
-def _micros_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
-    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
-
-
-@compiles(micros_between, "mysql")
-@compiles(micros_between, "mariadb")
-def _micros_mysql(element: Any, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"TIMESTAMPDIFF(MICROSECOND, {start}, {end})"
 
 
 class _bucket_of(FunctionElement[int]):  # noqa: N801

@@ -51,8 +51,7 @@ def _in_calendar(day: Any) -> ColumnElement[bool]:
 
 def _grouped_by_month(dated: Any, *measures: Any) -> Select[Any]:
     keys = [dated.c.month, *(dated.c[name] for name in SEGMENT)]
-    # No month: the calendar is not built yet (the first read builds it and every rollup).
-    return select(*keys, *measures).where(dated.c.month.is_not(None)).group_by(*keys)
+    return select(*keys, *measures).group_by(*keys)
 
 
 def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.platform.clock import company_today, company_zone, local_midnight, today, zone_named
-from crm.platform.sql_time import latest, offset_rows
+from crm.platform.sql_time import first_of_month, latest, offset_rows
 from db.models import Base, Customer, Setting
 from db.models.cadence_rollups import KpiZoneOffset
 from db.models.rollups import NO_CLASS, NO_ID, KpiMonth
@@ -201,7 +201,7 @@ def _calendar_value_mysql(element: calendar_value, compiler: Any, **kw: Any) -> 
     # lookup of the calendar's key.
     value, instant = element.clauses.clauses
     at = compiler.process(instant, **kw)
-    utc_month = f"DATE_SUB(DATE({at}), INTERVAL DAYOFMONTH({at}) - 1 DAY)"
+    utc_month = compiler.process(first_of_month(func.date(instant)), **kw)
     months = (utc_month, f"({utc_month} - INTERVAL 1 MONTH)", f"({utc_month} + INTERVAL 1 MONTH)")
     lookups = ", ".join(
         f"(SELECT probed_month.{value.name} FROM kpi_months AS probed_month WHERE probed_month.month = {month} "
@@ -305,11 +305,8 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 def contributions(connection: Connection, rollup: Rollup, customer_ids: Iterable[int]) -> dict[Key, list[Any]]:
     """What those customers contribute now: {keys: [measures]}."""
     found: dict[Key, list[Any]] = {}
-    query = _for_customers(rollup)
-    width = len(rollup.keys)
     for chunk in _chunks(customer_ids):
-        for row in connection.execute(query, {"customer_ids": chunk}):
-            key, values = tuple(row[:width]), list(row[width:])
+        for key, values in _rows(connection, rollup, _for_customers(rollup), {"customer_ids": chunk}):
             if key in found:
                 found[key] = [a + b for a, b in zip(found[key], values, strict=True)]
             else:
@@ -336,10 +333,11 @@ def in_table_order(rollup: Rollup, query: Select[Any]) -> Select[Any]:
 
 
 def _rows(
-    connection: Connection, rollup: Rollup, condition: ColumnElement[bool] | None
+    connection: Connection, rollup: Rollup, query: Select[Any], parameters: dict[str, Any] | None = None
 ) -> Iterator[tuple[Key, list[Any]]]:
+    """(keys, [measures]) of each row of a query in the table's order (ordered, _for_customers)."""
     width = len(rollup.keys)
-    for row in connection.execute(ordered(rollup, condition)):
+    for row in connection.execute(query, parameters or {}):
         yield tuple(row[:width]), list(row[width:])
 
 
@@ -492,7 +490,7 @@ def stored(connection: Connection, rollup: Rollup) -> dict[Key, list[Any]]:
 
 def recount(connection: Connection, rollup: Rollup) -> dict[Key, list[Any]]:
     """What the rows should be, from the records (reads them all: for checks)."""
-    return {key: values for key, values in _rows(connection, rollup, None) if any(values)}
+    return {key: values for key, values in _rows(connection, rollup, ordered(rollup, None)) if any(values)}
 
 
 def check(connection: Connection, names: Iterable[str] | None = None) -> dict[str, int]:

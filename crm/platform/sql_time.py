@@ -196,15 +196,17 @@ def _hour_mysql(element: hour_of, compiler: Any, **kw: Any) -> str:
     return f"CAST(DATE_FORMAT({compiler.process(element.clauses, **kw)}, {layout}) AS DATETIME(6))"
 
 
-class whole_days(FunctionElement[int]):  # noqa: N801  (an SQL function)
-    """SQL: whole days elapsed from the first instant to the second (the floor), 0 when negative."""
+class micros_between(FunctionElement[int]):  # noqa: N801  (a SQL function's name)
+    """SQL: end - start in whole microseconds (BIGINT), exactly, on every database."""
 
-    type = Integer()
+    type = BigInteger()
     inherit_cache = True
+    name = "micros_between"
 
 
-@compiles(whole_days, "sqlite")
-def _days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
+@compiles(micros_between)
+def _micros_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    # Timestamps are text 'YYYY-MM-DD HH:MM:SS.ffffff' (the fraction may be shorter or missing: padded with zeros).
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
 
     def seconds(value: str) -> str:
@@ -213,23 +215,42 @@ def _days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
     def fraction(value: str) -> str:
         return f"CAST(substr({value} || '000000', 21, 6) AS INTEGER)"
 
-    # Whole seconds elapsed: the seconds' difference, one less when the end's fraction is the smaller.
-    elapsed = f"({seconds(end)} - {seconds(start)} - ({fraction(end)} < {fraction(start)}))"
-    return f"(CASE WHEN {elapsed} < 0 THEN 0 ELSE {elapsed} / 86400 END)"
+    return f"(({seconds(end)} - {seconds(start)}) * 1000000 + {fraction(end)} - {fraction(start)})"
 
 
-@compiles(whole_days, "postgresql")
-def _days_postgresql(element: whole_days, compiler: Any, **kw: Any) -> str:
+@compiles(micros_between, "postgresql")
+def _micros_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
     # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
-    return f"GREATEST(0, CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400) AS INTEGER))"
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
+
+
+@compiles(micros_between, "mysql")
+@compiles(micros_between, "mariadb")
+def _micros_mysql(element: Any, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"TIMESTAMPDIFF(MICROSECOND, {start}, {end})"
+
+
+class whole_days(FunctionElement[int]):  # noqa: N801  (an SQL function)
+    """SQL: whole days elapsed from the first instant to the second (the floor), 0 when negative."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(whole_days)
+def _days_default(element: whole_days, compiler: Any, **kw: Any) -> str:
+    # Integer division of a non-negative count: the floor (SQLite, PostgreSQL).
+    micros = compiler.process(micros_between(*element.clauses), **kw)
+    return f"(CASE WHEN {micros} < 0 THEN 0 ELSE {micros} / {DAY_MICROSECONDS} END)"
 
 
 @compiles(whole_days, "mysql")
 @compiles(whole_days, "mariadb")
 def _days_mysql(element: whole_days, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"GREATEST(0, TIMESTAMPDIFF(MICROSECOND, {start}, {end}) DIV {DAY_MICROSECONDS})"
+    micros = compiler.process(micros_between(*element.clauses), **kw)
+    return f"GREATEST(0, {micros} DIV {DAY_MICROSECONDS})"
 
 
 def days_between(start: dt.datetime, end: dt.datetime) -> int:
