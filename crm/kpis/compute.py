@@ -47,7 +47,15 @@ from crm.platform.permissions import Actor, require
 from crm.platform.rollups import SegmentFilter, ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
 from db.engine import Sessions
-from db.models import Customer, FollowUpTask, KpiNewCustomerMonth, KpiOrderMonth, Order, StageChange
+from db.models import (
+    Customer,
+    FollowUpTask,
+    KpiNewCustomerDay,
+    KpiNewCustomerMonth,
+    KpiOrderMonth,
+    Order,
+    StageChange,
+)
 
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
@@ -279,40 +287,23 @@ def first_orders(w: Window, scope: Scope) -> Any:
     )
 
 
-def first_orders_between(start: dt.date, end: dt.date, scope: Scope) -> Any:
-    """Subquery: customer_id, first_order, of the customers counted whose first order is dated in [start, end]."""
-    buyers = (
-        select(Order.customer_id.label("customer_id"), func.min(Order.order_date).label("first_order"))
-        .where(Order.archived_at.is_(None), Order.order_date >= start, Order.order_date <= end)
-        .group_by(Order.customer_id)
-        .subquery()
-    )
-    order = aliased(Order)
-    earlier = (
-        select(order.id)
-        .where(order.customer_id == buyers.c.customer_id, order.archived_at.is_(None), order.order_date < start)
-        .exists()
-    )
-    return (
-        select(buyers.c.customer_id, buyers.c.first_order)
-        .where(~earlier, scope.records(buyers.c.customer_id))
-        .subquery()
-    )
-
-
 def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Scope) -> int:
-    """Customers counted whose first order is dated in [start, end]: whole months from the rollup, the rest from
-    the orders (crm/kpis/rollups.py partial_ranges)."""
-    kept = KpiNewCustomerMonth
+    """Customers counted whose first order is dated in [start, end]: whole months from the monthly rollup, the
+    rest from the daily one (crm/kpis/rollups.py partial_ranges)."""
     months = rollup_months(start, end)
     total = 0
     if months:
+        monthly = KpiNewCustomerMonth
         total = int(
-            session.scalar(select(func.sum(kept.customers)).where(kept.month.in_(months), *scope.on(kept))) or 0
+            session.scalar(select(func.sum(monthly.customers)).where(monthly.month.in_(months), *scope.on(monthly)))
+            or 0
         )
+    daily = KpiNewCustomerDay
     for lo, hi, sign in partial_ranges(start, end):
-        firsts = first_orders_between(lo, hi, scope)
-        total += sign * int(session.scalar(select(func.count()).select_from(firsts)) or 0)
+        total += sign * int(
+            session.scalar(select(func.sum(daily.customers)).where(daily.day >= lo, daily.day <= hi, *scope.on(daily)))
+            or 0
+        )
     return total
 
 

@@ -1,7 +1,8 @@
 """The dashboard's rollups (db/models/rollups.py), kept in step by crm.platform.rollups, and how the KPIs read them.
 
 - kpi_order_months: orders and revenue per month and segment;
-- kpi_new_customer_months: customers whose first order falls in the month, per segment;
+- kpi_new_customer_months: customers whose first order falls in the month, per segment (kpi_new_customer_days:
+  per day, for a period's partial months);
 - kpi_stage_months: customers per lifecycle stage at each month's start, per segment, as crm/kpis/scope.py reads a
   customer's stage at an instant (the stage held at T is the from_stage of its first change at or after T, or the
   current stage; a customer counts from its creation on); an instant inside a month adds the month's events
@@ -19,6 +20,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select, union_all
@@ -40,7 +42,15 @@ from crm.platform.rollups import (
 )
 from crm.platform.sql_time import first_of_month
 from db.models import Customer, Order, StageChange
-from db.models.rollups import NO_CLASS, NO_ID, KpiMonth, KpiNewCustomerMonth, KpiOrderMonth, KpiStageMonth
+from db.models.rollups import (
+    NO_CLASS,
+    NO_ID,
+    KpiMonth,
+    KpiNewCustomerDay,
+    KpiNewCustomerMonth,
+    KpiOrderMonth,
+    KpiStageMonth,
+)
 
 # --- contributions -------------------------------------------------------------------------------------------
 
@@ -49,8 +59,8 @@ def _in_calendar(day: Any) -> ColumnElement[bool]:
     return and_(day >= dt.date(CALENDAR_FIRST_YEAR, 1, 1), day < dt.date(CALENDAR_LAST_YEAR + 1, 1, 1))
 
 
-def _grouped_by_month(dated: Any, *measures: Any) -> Select[Any]:
-    keys = [dated.c.month, *(dated.c[name] for name in SEGMENT)]
+def _grouped_by_date(dated: Any, *measures: Any, date_key: str = "month") -> Select[Any]:
+    keys = [dated.c[date_key], *(dated.c[name] for name in SEGMENT)]
     return select(*keys, *measures).group_by(*keys)
 
 
@@ -61,7 +71,7 @@ def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
         .where(*live_customers(condition), Order.archived_at.is_(None), _in_calendar(Order.order_date))
         .subquery("dated")
     )
-    return _grouped_by_month(dated, func.count().label("orders"), func.sum(dated.c.amount).label("revenue"))
+    return _grouped_by_date(dated, func.count().label("orders"), func.sum(dated.c.amount).label("revenue"))
 
 
 def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
@@ -75,16 +85,18 @@ def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
     )
 
 
-def new_customer_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+def new_customer_contributions(condition: ColumnElement[bool] | None, *, daily: bool = False) -> Select[Any]:
+    """The customers per month (daily: per day) of their first order, and segment."""
     first = first_order_dates(condition)
+    date_key = "day" if daily else "month"
     dated = (
-        select(first_of_month(first.c.first_order).label("month"), *segment_of())
+        select((first.c.first_order if daily else first_of_month(first.c.first_order)).label(date_key), *segment_of())
         .select_from(first)
         .join(Customer, Customer.id == first.c.customer_id)
         .where(_in_calendar(first.c.first_order))
         .subquery("dated")
     )
-    return _grouped_by_month(dated, func.count().label("customers"))
+    return _grouped_by_date(dated, func.count().label("customers"), date_key=date_key)
 
 
 def stage_events(condition: ColumnElement[bool] | None, *, days: Callable[[Any], Any] | None = None) -> Any:
@@ -237,6 +249,15 @@ NEW_CUSTOMERS = register(
         KpiNewCustomerMonth,
         ("customers",),
         new_customer_contributions,
+        lambda session: customer_ids_of(session, Order),
+    )
+)
+NEW_CUSTOMER_DAYS = register(
+    Rollup(
+        "new_customer_days",
+        KpiNewCustomerDay,
+        ("customers",),
+        partial(new_customer_contributions, daily=True),
         lambda session: customer_ids_of(session, Order),
     )
 )
@@ -454,6 +475,7 @@ def _sum(values: list[Any]) -> Decimal:
 
 __all__ = [
     "NEW_CUSTOMERS",
+    "NEW_CUSTOMER_DAYS",
     "NO_CLASS",
     "NO_ID",
     "ORDERS",

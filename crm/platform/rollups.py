@@ -579,16 +579,42 @@ def _rebuild_on_settings(session: Session) -> None:
 MARKER = "kpi_rollups"
 # Raise when a rollup's definition changes: every database rebuilds its rollups on its next read.
 DEFINITION = 1
+# The rollups a marker without a list of its own holds (written before the marker named them, up to migration 0023).
+UNLISTED = (
+    "complaint_months",
+    "complaint_time_months",
+    "order_months",
+    "new_customer_months",
+    "stage_months",
+    "cadence_days",
+    "cadence_months",
+    "stage_move_months",
+    "stage_move_hours",
+    "window_revenue",
+    "satisfaction_months",
+    "satisfaction_alert_months",
+)
+
+
+def unbuilt(connection: Connection) -> list[str] | None:
+    """The rollups this database has not built yet (a rollup added since: its migration leaves the marker as it
+    is), or None when it has none to trust (no marker, or one of an older definition: every rollup is rebuilt)."""
+    value = connection.scalar(select(Setting.value).where(Setting.key == MARKER))
+    if not isinstance(value, dict) or value.get("definition") != DEFINITION:
+        return None
+    built = set(value.get("rollups", UNLISTED))
+    return [r.name for r in rollups() if r.name not in built]
 
 
 def is_built(connection: Connection) -> bool:
-    return connection.scalar(select(Setting.value).where(Setting.key == MARKER)) == {"definition": DEFINITION}
+    return unbuilt(connection) == []
 
 
 def mark_built(connection: Connection) -> None:
-    """Record that the rollups hold every record (after a rebuild inside the same transaction)."""
+    """Record that every rollup holds every record (after a rebuild inside the same transaction)."""
     connection.execute(delete(Setting).where(Setting.key == MARKER))
-    connection.execute(insert(Setting).values(key=MARKER, value={"definition": DEFINITION}))
+    value = {"definition": DEFINITION, "rollups": sorted(r.name for r in rollups())}
+    connection.execute(insert(Setting).values(key=MARKER, value=value))
 
 
 def rebuild_all(connection: Connection, *, zone: ZoneInfo | None = None) -> dict[str, int]:
@@ -600,8 +626,8 @@ def rebuild_all(connection: Connection, *, zone: ZoneInfo | None = None) -> dict
 
 def ensure_built(sessions: Any) -> None:
     """Build the rollups if this database has never had them (the first read after migration 0018, or after their
-    definition changed). Two servers doing it at once: the second waits on the first's marker row, then finds the
-    work done."""
+    definition changed), or those added since it built them (only those). Two servers doing it at once: the second
+    waits on the first's marker row, then finds the work done."""
     with sessions.read() as session:
         if is_built(session.connection()):
             return
@@ -609,5 +635,9 @@ def ensure_built(sessions: Any) -> None:
         connection = session.connection()
         # The marker row locked first: a concurrent builder waits here (SQLite: the write lock) and then sees it.
         connection.execute(select(Setting.key).where(Setting.key == MARKER).with_for_update())
-        if not is_built(connection):
+        missing = unbuilt(connection)
+        if missing is None:
             rebuild_all(connection)
+        elif missing:
+            rebuild(connection, missing)
+            mark_built(connection)

@@ -56,6 +56,7 @@ from db.models.platform import (
 )
 from db.models.rollups import (
     KpiMonth,
+    KpiNewCustomerDay,
     KpiNewCustomerMonth,
     KpiOrderMonth,
     KpiRevenueWindow,
@@ -111,6 +112,7 @@ __all__ = [
     "KeyDate",
     "KpiSnapshot",
     "KpiMonth",
+    "KpiNewCustomerDay",
     "KpiNewCustomerMonth",
     "KpiOrderMonth",
     "KpiRevenueWindow",

@@ -10,11 +10,11 @@ changes up to it. Size class and importance are not kept (""): nothing filters o
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base
-from db.models.rollups import Segmented
+from db.models.rollups import Segmented, SegmentKeys
 
 
 class KpiZoneOffset(Base):
@@ -26,19 +26,12 @@ class KpiZoneOffset(Base):
     offset_seconds: Mapped[int] = mapped_column(Integer)
 
 
-class KpiCadenceDay(Base):
+class KpiCadenceDay(SegmentKeys, Base):
     """Per company-local day (days since 1970-01-01) and segment: customers in cadence at the day's midnight less
     those at the previous day's."""
 
     __tablename__ = "kpi_cadence_days"
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    department_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    value_tier: Mapped[str] = mapped_column(String(8), primary_key=True)
-    size_class: Mapped[str] = mapped_column(String(8), primary_key=True)
-    importance: Mapped[str] = mapped_column(String(16), primary_key=True)
-    industry: Mapped[str] = mapped_column(String(64), primary_key=True)
-    region: Mapped[str] = mapped_column(String(64), primary_key=True)
     customers: Mapped[int] = mapped_column(Integer, default=0)
 
 
