@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from crm.platform import i18n as catalog
 from crm.platform.permissions import Actor
 from db.engine import Sessions
 from ui.i18n import carry_label_choice, t
@@ -23,6 +24,21 @@ class Section:
     permission: str | None = None
 
 
+def _visible(sections: Sequence[Section], actor: Actor) -> list[Section]:
+    return [section for section in sections if section.permission is None or actor.can(section.permission)]
+
+
+def open_section(key: str, sections: Sequence[Section], actor: Actor) -> str | None:
+    """The code of the section show_sections will run on this rerun: the chosen tab's (its label in any language),
+    else the first the actor may see. Lets a page start that section's reads before it draws what comes above."""
+    visible = _visible(sections, actor)
+    chosen = st.session_state.get(key)
+    for section in visible:
+        if chosen is not None and chosen in {catalog.t(section.label_key, code) for code in catalog.LANGUAGES}:
+            return section.code
+    return visible[0].code if visible else None
+
+
 def show_sections(key: str, sections: Sequence[Section], sessions: Sessions, actor: Actor) -> str | None:
     """Draw the sections the actor may see as tabs and run only the open one; return its code.
 
@@ -30,7 +46,7 @@ def show_sections(key: str, sections: Sequence[Section], sessions: Sessions, act
     survives a language switch. Each section runs inside an error boundary of its own, so one failing section
     leaves the others usable.
     """
-    visible = [section for section in sections if section.permission is None or actor.can(section.permission)]
+    visible = _visible(sections, actor)
     if not visible:
         return None
     label_keys = [section.label_key for section in visible]

@@ -603,3 +603,8 @@ CHARTS: tuple[ChartDef, ...] = (
     ),
 )
 CHART_BY_NAME = {chart.name: chart for chart in CHARTS}
+
+
+def charts_for(actor: Actor) -> list[ChartDef]:
+    """The charts the actor may see, in the page's order."""
+    return [chart for chart in CHARTS if chart.permission is None or actor.can(chart.permission)]

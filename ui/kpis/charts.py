@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from crm.kpis.chart_specs import CHARTS, DRILL, PICK, ChartDef, split_drill
+from crm.kpis.chart_specs import DRILL, PICK, ChartDef, charts_for, split_drill
 from crm.platform.i18n import CATALOG
 from crm.platform.permissions import Actor
 from ui.i18n import lang, t
@@ -22,7 +22,7 @@ def charts_section(actor: Actor) -> None:
     """Every chart of the view, two to a row."""
     view = current_view()
     language = lang()
-    charts = [c for c in CHARTS if c.permission is None or actor.can(c.permission)]
+    charts = charts_for(actor)
     st.caption(t("dashboard.chart.click"))
     for start in range(0, len(charts), 2):
         for column, chart in zip(st.columns(2, gap="medium"), charts[start : start + 2], strict=False):

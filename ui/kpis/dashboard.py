@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from crm.kpis import KpiValue
+from crm.kpis.chart_specs import charts_for
 from crm.kpis.report import marks
 from crm.platform.permissions import Actor
 from db.engine import Sessions
@@ -16,8 +17,8 @@ from ui.kpis import keys
 from ui.kpis.cards import cards_section
 from ui.kpis.drill import drill_section
 from ui.kpis.filters import DashboardView, filter_bar
-from ui.kpis.reads import cached_kpis, cached_targets
-from ui.sections import Section, show_sections
+from ui.kpis.reads import cached_kpis, cached_targets, prefetch_dashboard
+from ui.sections import Section, open_section, show_sections
 from ui.widgets import error_boundary
 
 
@@ -57,6 +58,8 @@ def dashboard_screen(sessions: Sessions, actor: Actor) -> None:
     """The whole dashboard for the view the URL holds."""
     view = filter_bar(actor)
     st.caption(t("dashboard.caption", period=view.period.label(lang())))
+    charts = charts_for(actor) if open_section(keys.TAB, SECTIONS, actor) == "charts" else []
+    prefetch_dashboard(actor, view.period, view.filters, lang(), [chart.name for chart in charts])
     with error_boundary("dashboard:cards"):
         values = cached_kpis(actor, view.period, view.filters)
         previous = cached_kpis(actor, view.period.previous(), view.filters)

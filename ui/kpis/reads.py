@@ -9,10 +9,13 @@ cache (a warm rerun costs those two reads)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from crm.complaints import list_departments
 from crm.customers.service import Choice, owner_choices
@@ -21,6 +24,7 @@ from crm.kpis.chart_specs import CHART_BY_NAME
 from crm.kpis.snapshots import kpi_series
 from crm.kpis.targets import TargetView, list_targets, targets_for
 from crm.platform.audit import data_version
+from crm.platform.parallel import run_together
 from crm.platform.permissions import Actor
 from ui.state import get_sessions
 
@@ -169,6 +173,23 @@ def _series_read(
 
 def cached_series(actor: Actor, code: str, months: tuple[dt.date, ...], filters: KpiFilters, frozen: bool) -> Any:
     return _series_read(actor, code, months, filters, frozen, _version())
+
+
+def prefetch_dashboard(actor: Actor, period: Period, filters: KpiFilters, language: str, charts: Sequence[str]) -> None:
+    """Fill the cache with the dashboard's reads for the view at once (the cards' two periods, the targets, the open
+    charts tab's charts), before the page draws them one by one from it: a cold page then waits for the slowest
+    share of its reads, not for their sum. A read that fails here is left to the page, which runs it again inside
+    its own error boundary and shows the error there."""
+    _version()  # read once, here: the workers share it through the session state
+    context = get_script_run_ctx()
+    calls: list[Callable[[], Any]] = [
+        partial(cached_kpis, actor, period, filters),
+        partial(cached_kpis, actor, period.previous(), filters),
+        partial(cached_targets, actor, period),
+        *(partial(cached_chart_spec, actor, name, period, filters, language) for name in charts),
+    ]
+    # Each worker lends itself the run's context: the cached reads and the session state are this session's.
+    run_together(calls, initializer=None if context is None else partial(add_script_run_ctx, None, context))
 
 
 def clear_kpi_reads() -> None:

@@ -1,0 +1,58 @@
+"""Independent reads run at once: results in order, a failure in its call's place, each read on its own
+connection of a real database."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select, text
+
+from crm.platform.parallel import run_together
+from db.engine import Sessions
+from db.models import User
+
+
+def test_the_calls_run_at_once_and_their_results_come_back_in_order() -> None:
+    # Two calls that each wait for the other: they pass only if they run at the same time.
+    both = threading.Barrier(2, timeout=10)
+
+    def meet(value: int) -> int:
+        both.wait()
+        return value
+
+    assert run_together([lambda: meet(1), lambda: meet(2)], workers=2) == [1, 2]
+
+
+def test_a_failing_call_gives_its_exception_in_its_place_and_the_others_still_run() -> None:
+    def fail() -> int:
+        raise ValueError("no such figure")
+
+    first, second, third = run_together([lambda: 1, fail, lambda: 3], workers=2)
+    assert (first, third) == (1, 3)
+    assert isinstance(second, ValueError) and str(second) == "no such figure"
+
+
+def test_one_worker_runs_the_calls_one_after_the_other_in_this_thread() -> None:
+    here = threading.get_ident()
+    assert run_together([threading.get_ident, threading.get_ident], workers=1) == [here, here]
+
+
+def test_the_initializer_runs_in_every_worker_thread() -> None:
+    seen: set[int] = set()
+    local = threading.local()
+
+    def mark() -> None:
+        local.marked = True
+        seen.add(threading.get_ident())
+
+    results = run_together([lambda: getattr(local, "marked", False)] * 4, workers=2, initializer=mark)
+    assert results == [True] * 4 and seen and threading.get_ident() not in seen
+
+
+def test_reads_on_their_own_connections_of_each_database(sessions: Sessions) -> None:
+    def count_users() -> int:
+        with sessions.read() as session:
+            session.execute(text("SELECT 1"))
+            return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+    assert run_together([count_users] * 6, workers=3) == [count_users()] * 6
