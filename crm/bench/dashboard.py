@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from crm.bench.naive_kpis import load, reference
 from crm.bench.runner import Context, Measurement, time_call
-from crm.kpis import KpiFilters, Period, charts_data, compute_kpis
+from crm.kpis import KPI_GROUPS, KpiFilters, Period, charts_data, compute_kpis
 from crm.kpis.windows import prepare_usual_windows
 from crm.platform.clock import company_today, utcnow
 from crm.platform.parallel import WORKERS, run_together
@@ -91,18 +91,20 @@ def three_filters(sessions: Sessions) -> KpiFilters:
 
 
 def page_data(sessions: Sessions, actor: Actor, period: Period, filters: KpiFilters, workers: int = 1) -> int:
-    """Everything the dashboard reads: the KPIs of the period and the one before, and every chart's rows; with
-    workers > 1 up to that many at once, as the page reads them (ui/kpis/reads.py prefetch_dashboard)."""
-    calls = [
-        partial(compute_kpis, sessions, actor=actor, period=period, filters=filters),
-        partial(compute_kpis, sessions, actor=actor, period=period.previous(), filters=filters),
-        *(partial(chart, sessions, actor=actor, period=period, filters=filters) for chart in CHARTS),
+    """Everything the dashboard reads: the KPIs of the period and the one before (group by group, crm.kpis.KPI_GROUPS)
+    and every chart's rows; with workers > 1 up to that many at once, as the page reads them (ui/kpis/reads.py
+    prefetch_dashboard)."""
+    kpis = [
+        partial(compute_kpis, sessions, actor=actor, period=shown, filters=filters, codes=group)
+        for shown in (period, period.previous())
+        for group in KPI_GROUPS
     ]
-    results = run_together(calls, workers=workers)
+    charts = [partial(chart, sessions, actor=actor, period=period, filters=filters) for chart in CHARTS]
+    results = run_together([*kpis, *charts], workers=workers)
     failed = [r for r in results if isinstance(r, Exception)]
     if failed:
         raise failed[0]
-    return sum(1 for r in results[2:] if r is not None)
+    return sum(1 for r in results[len(kpis) :] if r is not None)
 
 
 def cards_data(sessions: Sessions, actor: Actor, period: Period, filters: KpiFilters) -> int:

@@ -16,7 +16,8 @@ Definitions (crm/kpis/definitions.py; computed in compute.py and drill.py)
       (their columns now); .to_query() / .from_query(dict) for the URL (owner, department, tier, industry, region);
       .key() / .from_key() ("all", "owner=3,tier=high"); NO_FILTERS.
   KpiDefinition(code, unit (count, rate, money, days, hours, score, nps), higher_is_better, drill (customers,
-      complaints, responses, tasks, None), label_key, formula_key); KPIS in display order; KPI_BY_CODE; CODES.
+      complaints, responses, tasks, None), label_key, formula_key); KPIS in display order; KPI_BY_CODE; CODES;
+      KPI_GROUPS: the codes in groups that share their reads (compute_kpis(codes=group) reads that group's only).
   KpiValue(code, value (None: "no data"), numerator, denominator, extra); .as_json() / .from_json().
   compute_kpis(sessions, *, actor, period, filters=NO_FILTERS, codes=None) -> dict[code, KpiValue]
   drill_down(sessions, *, actor, code, period, filters=NO_FILTERS, page=0, page_size=50, key=None)
@@ -42,6 +43,7 @@ Snapshots (crm/kpis/snapshots.py)
 from crm.kpis import charts_data as charts_data
 from crm.kpis.definitions import CODES as CODES
 from crm.kpis.definitions import KPI_BY_CODE as KPI_BY_CODE
+from crm.kpis.definitions import KPI_GROUPS as KPI_GROUPS
 from crm.kpis.definitions import KPIS as KPIS
 from crm.kpis.definitions import NO_FILTERS as NO_FILTERS
 from crm.kpis.definitions import KpiDefinition as KpiDefinition

@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session, aliased
 from crm.complaints import period_figures
 from crm.kpis.cadence import cadence_rows as cadence_rows
 from crm.kpis.cadence import in_cadence_at
-from crm.kpis.definitions import CODES, COMPLAINT_CODES, NO_FILTERS, SATISFACTION_CODES, KpiFilters, KpiValue
+from crm.kpis.definitions import (
+    CODES,
+    COMPLAINT_CODES,
+    CUSTOMER_CODES,
+    NO_FILTERS,
+    REVENUE_CODES,
+    SATISFACTION_CODES,
+    KpiFilters,
+    KpiValue,
+)
 from crm.kpis.moves import CHURNED, ENTERED_KIND, SIGNED, Counts, customers_of, days_of, median_of, moves_in
 from crm.kpis.periods import Period
 from crm.kpis.rollups import (
@@ -60,7 +69,6 @@ from db.models import (
 STAGES = ("potential", "intent", "signed", "churned")
 TIERS = ("high", "medium", "low", "none")
 PROSPECT_STAGES = ("potential", "intent")
-REVENUE_CODES = frozenset({"revenue", "revenue_top20_share", "customers_making_80"})
 TOP_SHARE = 0.2  # revenue_top20_share: the top 20% of buying customers
 REVENUE_SHARE = Decimal("0.8")  # customers_making_80: the customers making 80% of revenue
 
@@ -438,10 +446,7 @@ def _overdue(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
 
 
 _FAMILIES: tuple[tuple[frozenset[str], Any], ...] = (
-    (
-        frozenset({"customers", "churned_customers", "churn_rate", "conversion_rate", "median_days_to_sign"}),
-        _customers,
-    ),
+    (CUSTOMER_CODES, _customers),
     (frozenset({"new_customers"}), _new_customers),
     (frozenset({"cadence_compliance"}), _cadence),
     (frozenset({"overdue_follow_ups"}), _overdue),

@@ -147,6 +147,19 @@ COMPLAINT_CODES = frozenset(
     }
 )
 SATISFACTION_CODES = frozenset({"csat", "nps", "survey_responses", "recovery_rate"})
+CUSTOMER_CODES = frozenset({"customers", "churned_customers", "churn_rate", "conversion_rate", "median_days_to_sign"})
+REVENUE_CODES = frozenset({"revenue", "revenue_top20_share", "customers_making_80"})
+# The KPIs in groups that share their reads (crm/kpis/compute.py reads each group apart): compute_kpis(codes=group)
+# costs that group's reads alone, so a page can read the groups at once (ui/kpis/reads.py).
+KPI_GROUPS: tuple[frozenset[str], ...] = (
+    CUSTOMER_CODES,
+    frozenset({"new_customers"}),
+    frozenset({"cadence_compliance"}),
+    frozenset({"overdue_follow_ups"}),
+    REVENUE_CODES,
+    COMPLAINT_CODES,
+    SATISFACTION_CODES,
+)
 
 
 @dataclass(frozen=True)

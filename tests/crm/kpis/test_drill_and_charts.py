@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm.kpis import Period, charts_data, compute_kpis, drill_down
+from crm.kpis import CODES, KPI_GROUPS, Period, charts_data, compute_kpis, drill_down
 from crm.platform.errors import ValidationError
 from db.engine import Sessions
 from tests.crm.kpis.conftest import account
@@ -131,3 +131,20 @@ def test_every_charts_data_adds_up_to_the_cards(demo: Sessions) -> None:
     trend = charts_data.satisfaction_trend(demo, actor=manager, period=PERIOD)
     if "survey_responses" in values:
         assert sum(m["responses"] for m in trend) == values["survey_responses"].value
+
+
+@pytest.mark.parametrize("period", [PERIOD, PAST], ids=["last12", "2026-Q3"])
+@pytest.mark.parametrize("role", ["manager", "staff"])
+def test_the_kpi_groups_computed_apart_give_every_figure_once_as_all_at_once(
+    demo: Sessions, period: Period, role: str
+) -> None:
+    """The page computes KPI_GROUPS at once, each apart: together they are every code once, with the same values."""
+    assert sorted(code for group in KPI_GROUPS for code in group) == sorted(CODES)
+    actor = account(demo, role)
+    whole = compute_kpis(demo, actor=actor, period=period)
+    apart: dict[str, object] = {}
+    for group in KPI_GROUPS:
+        values = compute_kpis(demo, actor=actor, period=period, codes=group)
+        assert set(values) <= group and not set(values) & set(apart)
+        apart.update(values)
+    assert apart == whole
