@@ -22,7 +22,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Select, String, and_, cast, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from crm.kpis.periods import Period
@@ -200,18 +214,22 @@ def concentration(connection: Connection, window_id: int, segment: SegmentFilter
     """The window's revenue figures for the customers the segment filter counts."""
     rows = KpiWindowRevenue
     picked = [rows.window_id == window_id, *segment.on(rows)]
-    revenue, orders, customers = connection.execute(
-        select(func.sum(rows.revenue), func.sum(rows.orders), func.count()).where(*picked, rows.orders > 0)
-    ).one()
+    # One pass over the window's rows: the buying customers (revenue > 0) in their buckets, the others (zero or
+    # negative revenue, but orders) in a bucket of their own (0, 0), for the totals alone.
     length, lead = _bucket()
-    buckets = [
-        (int(digits), int(first), int(n), Decimal(total))
-        for digits, first, n, total in connection.execute(
-            select(length, lead, func.count(), func.sum(rows.revenue))
-            .where(*picked, rows.revenue > 0)
-            .group_by(length, lead)
-        )
-    ]
+    bought_some = rows.revenue > 0
+    digits_of = case((bought_some, length), else_=literal_column("0"))
+    first_of = case((bought_some, lead), else_=literal_column("'0'"))
+    revenue, orders, customers = Decimal(0), 0, 0
+    buckets = []
+    for digits, first, n, total, bought in connection.execute(
+        select(digits_of, first_of, func.count(), func.sum(rows.revenue), func.sum(rows.orders))
+        .where(*picked, rows.orders > 0)
+        .group_by(digits_of, first_of)
+    ):
+        revenue, orders, customers = revenue + Decimal(total or 0), orders + int(bought or 0), customers + int(n)
+        if int(digits):
+            buckets.append((int(digits), int(first), int(n), Decimal(total)))
     buckets.sort(key=lambda b: (b[0], b[1]), reverse=True)
     buying = sum(b[2] for b in buckets)
     positive = sum((b[3] for b in buckets), Decimal(0))
