@@ -27,7 +27,7 @@ from crm.bench.runner import Context, Measurement, time_call
 from crm.kpis import KPI_GROUPS, KpiFilters, Period, charts_data, compute_kpis
 from crm.kpis.windows import prepare_usual_windows
 from crm.platform.clock import company_today, utcnow
-from crm.platform.parallel import WORKERS, run_together
+from crm.platform.parallel import WORKERS, run_together, sharing
 from crm.platform.permissions import Actor
 from crm.platform.rollups import ensure_built
 from crm.platform.users import get_user
@@ -93,14 +93,15 @@ def three_filters(sessions: Sessions) -> KpiFilters:
 def page_data(sessions: Sessions, actor: Actor, period: Period, filters: KpiFilters, workers: int = 1) -> int:
     """Everything the dashboard reads: the KPIs of the period and the one before (group by group, crm.kpis.KPI_GROUPS)
     and every chart's rows; with workers > 1 up to that many at once, as the page reads them (ui/kpis/reads.py
-    prefetch_dashboard)."""
+    prefetch_dashboard), sharing what several read alike (crm/platform/parallel.py)."""
     kpis = [
         partial(compute_kpis, sessions, actor=actor, period=shown, filters=filters, codes=group)
         for shown in (period, period.previous())
         for group in KPI_GROUPS
     ]
     charts = [partial(chart, sessions, actor=actor, period=period, filters=filters) for chart in CHARTS]
-    results = run_together([*kpis, *charts], workers=workers)
+    with sharing():
+        results = run_together([*kpis, *charts], workers=workers)
     failed = [r for r in results if isinstance(r, Exception)]
     if failed:
         raise failed[0]

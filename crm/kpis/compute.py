@@ -52,6 +52,7 @@ from crm.kpis.scope import (
 )
 from crm.kpis.windows import Concentration, concentration, revenue_window
 from crm.platform.clock import utcnow
+from crm.platform.parallel import shared
 from crm.platform.permissions import Actor, require
 from crm.platform.rollups import SegmentFilter, ensure_built
 from crm.satisfaction import SatisfactionFilters, satisfaction_figures
@@ -357,7 +358,11 @@ def ranked_revenue(revenue: Any) -> Any:
 
 def revenue_figures(session: Session, window_id: int, scope: Scope) -> Concentration:
     """The period's revenue and its concentration for the customers counted, from the period's revenue window."""
-    return concentration(session.connection(), window_id, segment_filter(scope.owner_id, scope.filters))
+    segment = segment_filter(scope.owner_id, scope.filters)
+    # The cards and the concentration curve read the same window alike: once per page (crm/platform/parallel.py).
+    return shared(
+        ("concentration", window_id, segment), lambda: concentration(session.connection(), window_id, segment)
+    )
 
 
 def _revenue(session: Session, window_id: int, scope: Scope) -> dict[str, KpiValue]:

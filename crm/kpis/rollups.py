@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from crm.platform.parallel import shared
 from crm.platform.rollups import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
@@ -396,13 +397,19 @@ def stage_counts_by(
     ):
         counts[(stage, *keys)] += int(n or 0)
     if instant > start_at:
-        for (from_stage, to_stage, *keys), n in raw_stage_events(
-            session, start_at, instant, customer_conditions, by
-        ).items():
+        # The month's events before the instant, read once per page at the segment's finest grain (a few thousand
+        # rows at most) and summed up to `by` here: the page asks for the same instants by several columns.
+        events = shared(
+            ("stage events", start_at, instant, owner_id, filters),
+            lambda: raw_stage_events(session, start_at, instant, customer_conditions, SEGMENT),
+        )
+        picked = [SEGMENT.index(name) for name in by]
+        for (from_stage, to_stage, *keys), n in events.items():
+            key = tuple(keys[i] for i in picked)
             if from_stage:
-                counts[(from_stage, *keys)] -= n
+                counts[(from_stage, *key)] -= n
             if to_stage:
-                counts[(to_stage, *keys)] += n
+                counts[(to_stage, *key)] += n
     return Counter({key: n for key, n in counts.items() if n})
 
 

@@ -34,7 +34,7 @@ from crm.kpis.chart_specs import CHART_BY_NAME
 from crm.kpis.snapshots import kpi_series
 from crm.kpis.targets import TargetView, list_targets, targets_for
 from crm.platform.audit import data_version
-from crm.platform.parallel import run_together
+from crm.platform.parallel import run_together, sharing
 from crm.platform.permissions import Actor
 from ui.state import get_sessions
 
@@ -213,7 +213,9 @@ def prefetch_dashboard(actor: Actor, period: Period, filters: KpiFilters, langua
         *(partial(cached_chart_spec, actor, name, period, filters, language) for name in charts),
     ]
     # Each worker lends itself the run's context: the cached reads and the session state are this session's.
-    run_together(calls, initializer=None if context is None else partial(add_script_run_ctx, None, context))
+    # What several of them read alike (the same instants' stage events, the same revenue window) is read once.
+    with sharing():
+        run_together(calls, initializer=None if context is None else partial(add_script_run_ctx, None, context))
 
 
 def clear_kpi_reads() -> None:

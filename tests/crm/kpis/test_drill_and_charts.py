@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
-from crm.kpis import CODES, KPI_GROUPS, Period, charts_data, compute_kpis, drill_down
+from crm.kpis import CODES, KPI_GROUPS, KpiFilters, Period, charts_data, compute_kpis, drill_down
 from crm.platform.errors import ValidationError
+from crm.platform.parallel import run_together, sharing
 from db.engine import Sessions
 from tests.crm.kpis.conftest import account
 
 PERIOD = Period.last_12_months(dt.date(2026, 12, 7))
 PAST = Period.quarter(2026, 3)
+CHART_FUNCTIONS = (
+    charts_data.funnel,
+    charts_data.by_class,
+    charts_data.concentration_curve,
+    charts_data.new_vs_churned_by_month,
+    charts_data.complaints_by_month_and_category,
+    charts_data.satisfaction_trend,
+    charts_data.cadence_by_owner,
+    charts_data.by_region_and_industry,
+)
 
 
 @pytest.mark.parametrize("period", [PERIOD, PAST], ids=["last12", "2026-Q3"])
@@ -148,3 +160,22 @@ def test_the_kpi_groups_computed_apart_give_every_figure_once_as_all_at_once(
         assert set(values) <= group and not set(values) & set(apart)
         apart.update(values)
     assert apart == whole
+
+
+def test_the_page_reading_everything_at_once_and_sharing_gets_the_same_figures(demo: Sessions) -> None:
+    """The page's reads at once in a sharing() block (the stage events and revenue windows read once, summed up
+    for each figure) give what each read alone gives, for the period and the one before, with and without a
+    filter."""
+    manager = account(demo, "manager")
+    for filters in (KpiFilters(), KpiFilters(value_tier="high")):
+        calls = [
+            *(
+                partial(compute_kpis, demo, actor=manager, period=p, filters=filters)
+                for p in (PERIOD, PERIOD.previous())
+            ),
+            *(partial(c, demo, actor=manager, period=PERIOD, filters=filters) for c in CHART_FUNCTIONS),
+        ]
+        alone = [call() for call in calls]
+        with sharing():
+            together = run_together(calls, workers=3)
+        assert together == alone

@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import func, select, text
 
-from crm.platform.parallel import run_together
+from crm.platform.parallel import run_together, shared, sharing
 from db.engine import Sessions
 from db.models import User
 
@@ -56,3 +56,36 @@ def test_reads_on_their_own_connections_of_each_database(sessions: Sessions) -> 
             return int(session.scalar(select(func.count()).select_from(User)) or 0)
 
     assert run_together([count_users] * 6, workers=3) == [count_users()] * 6
+
+
+def test_outside_a_sharing_block_every_call_reads_for_itself() -> None:
+    calls: list[int] = []
+    assert [shared("k", lambda: calls.append(1) or len(calls)) for _ in range(3)] == [1, 2, 3]
+
+
+def test_inside_a_sharing_block_a_key_is_read_once_for_every_thread_asking() -> None:
+    reads: list[str] = []
+    started = threading.Event()
+
+    def slow_read() -> str:
+        reads.append("read")
+        started.set()
+        threading.Event().wait(0.2)  # the other workers ask meanwhile and wait for this result
+        return "events"
+
+    with sharing():
+        results = run_together(
+            [lambda: shared(("events", 1), slow_read)] * 4 + [lambda: shared("other", str)], workers=4
+        )
+        assert shared(("events", 1), lambda: "read again") == "events"
+    assert results == ["events"] * 4 + [""] and reads == ["read"] and started.is_set()
+    assert shared(("events", 1), lambda: "after the block") == "after the block"
+
+
+def test_a_shared_read_that_fails_fails_for_every_caller() -> None:
+    def broken() -> str:
+        raise RuntimeError("database went away")
+
+    with sharing():
+        results = run_together([lambda: shared("k", broken)] * 3, workers=3)
+    assert all(isinstance(r, RuntimeError) and str(r) == "database went away" for r in results)
