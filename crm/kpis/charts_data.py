@@ -30,9 +30,8 @@ from crm.kpis.compute import (
 from crm.kpis.definitions import NO_FILTERS, KpiFilters
 from crm.kpis.moves import CHURNED, ENTERED_KIND, INTENT_ON, POTENTIAL_ON, customers_of, moves_each, moves_in
 from crm.kpis.periods import Period, month_end
-from crm.kpis.scope import Scope, Window, month_starts, scope_for, window
+from crm.kpis.scope import Scope, Window, month_starts, reading_now, scope_for, window
 from crm.kpis.windows import revenue_window
-from crm.platform.clock import utcnow
 from crm.platform.permissions import Actor, require
 from crm.platform.rollups import ensure_built
 from crm.satisfaction import monthly_trend
@@ -44,7 +43,7 @@ CLASS_DIMENSIONS = ("value_tier", "size_class", "importance")
 
 
 def _setup(session: Session, actor: Actor, period: Period, filters: KpiFilters) -> tuple[Window, Scope]:
-    return window(session, period, utcnow()), scope_for(actor, filters)
+    return window(session, period, reading_now()), scope_for(actor, filters)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from crm.kpis.definitions import KpiFilters
 from crm.kpis.periods import Period
 from crm.kpis.rollups import segment_conditions
-from crm.platform.clock import company_zone, local_midnight
+from crm.platform.clock import company_zone, local_midnight, utcnow
+from crm.platform.parallel import shared
 from crm.platform.permissions import Actor, require
 from db.models import Customer, StageChange
 
@@ -38,6 +39,12 @@ class Window:
     def last_day(self) -> dt.date:
         """The last day whose orders count (the period's end)."""
         return self.period.end
+
+
+def reading_now() -> dt.datetime:
+    """The instant figures are read at: now, the same one for every read of a page (a sharing() block of
+    crm/platform/parallel.py), so that its figures agree and read the same instants' stage events once."""
+    return shared("now", utcnow)
 
 
 def window(session: Session, period: Period, now: dt.datetime) -> Window:

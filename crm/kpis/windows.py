@@ -255,7 +255,13 @@ def concentration(connection: Connection, window_id: int, segment: SegmentFilter
 
 def _in_bucket(picked: list[Any], digits: int, first: int) -> list[Any]:
     length, lead = _bucket()
-    return [*picked, KpiWindowRevenue.revenue > 0, length == digits, lead == str(first)]
+    # The bucket's whole amounts are [first, first + 1) x 10^(digits - its lead's length); a range one wider on
+    # each side (the databases round or truncate to the whole amount) lets the index on (window, revenue) find them
+    # instead of a pass over every row of the window.
+    scale = 10 ** (digits - len(str(first)))
+    low, high = first * scale - 1, (first + 1) * scale + 1
+    revenue = KpiWindowRevenue.revenue
+    return [*picked, revenue > 0, revenue >= low, revenue < high, length == digits, lead == str(first)]
 
 
 def _top_sum(
