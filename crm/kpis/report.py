@@ -10,9 +10,10 @@ import html
 import io
 import logging
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -36,6 +37,7 @@ from crm.platform.i18n import (
     format_percent,
     t,
 )
+from crm.platform.parallel import run_together, sharing
 from crm.platform.permissions import Actor
 from db.engine import Sessions
 from db.models import Department, User
@@ -486,11 +488,21 @@ def build_report(
 ) -> Report:
     """Gather the report of a period and filters in a language: the cards against the previous period and the
     targets, and the charts (the page passes the ones it drew; otherwise they are built here)."""
-    values = compute_kpis(sessions, actor=actor, period=period, filters=filters)
-    previous = compute_kpis(sessions, actor=actor, period=period.previous(), filters=filters)
-    statuses, targets = target_marks(sessions, actor=actor, period=period, values=values)
+    reads: list[Callable[[], Any]] = [
+        partial(compute_kpis, sessions, actor=actor, period=shown, filters=filters)
+        for shown in (period, period.previous())
+    ]
     if charts is None:
-        charts = report_charts(sessions, actor=actor, period=period, filters=filters, lang=lang)
+        reads.append(partial(report_charts, sessions, actor=actor, period=period, filters=filters, lang=lang))
+    # At once, and what they read alike read once (crm/platform/parallel.py), as the page reads its figures.
+    with sharing():
+        results = run_together(reads)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    values, previous = results[0], results[1]
+    charts = results[2] if charts is None else charts
+    statuses, targets = target_marks(sessions, actor=actor, period=period, values=values)
     wanted = [c for c in CHARTS if not c.permission or actor.can(c.permission)]
     missing = [t(c.title_key, lang) for c in wanted if c.name not in {chart.name for chart in charts}]
     note = t("report.note", lang, previous=previous_label(period, lang))
