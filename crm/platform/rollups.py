@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -631,6 +632,15 @@ def ensure_built(sessions: Any) -> None:
     with sessions.read() as session:
         if is_built(session.connection()):
             return
+    try:
+        with sessions.begin() as session:
+            if session.scalar(select(Setting.key).where(Setting.key == MARKER)) is None:
+                # A marker row to wait on, holding no definition (every rollup is built): with none to lock, two
+                # builders of a database that never had the rollups (two servers, or a page's reads at once) would
+                # both build, and the second one's calendar would collide with the first's.
+                session.execute(insert(Setting).values(key=MARKER, value={"definition": None}))
+    except IntegrityError:
+        pass  # another builder made it at the same moment: wait on it below
     with sessions.begin() as session:
         connection = session.connection()
         # The marker row locked first: a concurrent builder waits here (SQLite: the write lock) and then sees it.

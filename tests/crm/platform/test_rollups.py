@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from crm.kpis.moves import MOVE_HOURS, MOVE_MONTHS
 from crm.kpis.rollups import NEW_CUSTOMER_DAYS, NEW_CUSTOMERS, ORDERS, STAGE_MONTHS
 from crm.maintenance import backup, migrate_data, restore
 from crm.platform.clock import frozen_at
+from crm.platform.parallel import run_together
 from crm.platform.permissions import Actor
 from crm.platform.rollups import DEFINITION, MARKER, check, ensure_built, rebuild, rollups, stored, unbuilt
 from crm.platform.settings import update_settings
@@ -674,4 +676,17 @@ def test_a_rollup_added_since_the_rollups_were_built_is_built_alone_on_the_next_
     with demo.begin() as session:  # an older definition's marker: every rollup is rebuilt
         session.execute(sql_update(Setting).where(Setting.key == MARKER).values(value={"definition": DEFINITION - 1}))
     ensure_built(demo)
+    assert_in_step(demo)
+
+
+def test_builders_at_once_of_a_database_that_never_had_the_rollups_build_them_once(demo: Sessions) -> None:
+    """A page reads its figures at once, each asking for the rollups first: on a database that never had them
+    (no marker row to wait on, no calendar) one builds them and the others wait, where two used to build and
+    collide on the calendar's keys."""
+    with demo.begin() as session:  # as right after migration 0018
+        session.execute(delete(Setting).where(Setting.key == MARKER))
+        session.execute(delete(KpiMonth))
+    assert run_together([partial(ensure_built, demo)] * 3, workers=3) == [None] * 3
+    with demo.read() as session:
+        assert unbuilt(session.connection()) == []
     assert_in_step(demo)
