@@ -16,7 +16,6 @@ periods' revenue windows, as the daily run (`python -m crm kpi snapshot`) leaves
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -55,16 +54,7 @@ ROLLUP_STATISTICS = (
     "kpi_stage_move_months",
     "kpi_stage_move_hours",
 )
-CHARTS: tuple[Callable[..., Any], ...] = (
-    charts_data.funnel,
-    charts_data.by_class,
-    charts_data.concentration_curve,
-    charts_data.new_vs_churned_by_month,
-    charts_data.complaints_by_month_and_category,
-    charts_data.satisfaction_trend,
-    charts_data.cadence_by_owner,
-    charts_data.by_region_and_industry,
-)
+CHARTS = charts_data.EVERY_CHART
 
 
 def _manager(sessions: Sessions) -> Actor:
@@ -101,10 +91,7 @@ def page_data(sessions: Sessions, actor: Actor, period: Period, filters: KpiFilt
     ]
     charts = [partial(chart, sessions, actor=actor, period=period, filters=filters) for chart in CHARTS]
     with sharing():
-        results = run_together([*kpis, *charts], workers=workers)
-    failed = [r for r in results if isinstance(r, Exception)]
-    if failed:
-        raise failed[0]
+        results = run_together([*kpis, *charts], workers=workers, raise_failure=True)
     return sum(1 for r in results[len(kpis) :] if r is not None)
 
 

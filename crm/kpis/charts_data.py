@@ -284,3 +284,16 @@ def satisfaction_trend(
         }
         for m in months
     ]
+
+
+# Every chart's data, in the page's order (the benchmark and the tests read them all).
+EVERY_CHART = (
+    funnel,
+    by_class,
+    concentration_curve,
+    new_vs_churned_by_month,
+    complaints_by_month_and_category,
+    satisfaction_trend,
+    cadence_by_owner,
+    by_region_and_industry,
+)

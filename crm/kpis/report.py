@@ -23,7 +23,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 from sqlalchemy import select
 
 from crm.exchange import defuse_formula
-from crm.kpis.chart_specs import CHARTS
+from crm.kpis.chart_specs import charts_for
 from crm.kpis.definitions import KPI_BY_CODE, KPIS, KpiDefinition, KpiFilters, KpiValue, compute_kpis
 from crm.kpis.periods import Period
 from crm.kpis.targets import status, targets_for
@@ -496,14 +496,11 @@ def build_report(
         reads.append(partial(report_charts, sessions, actor=actor, period=period, filters=filters, lang=lang))
     # At once, and what they read alike read once (crm/platform/parallel.py), as the page reads its figures.
     with sharing():
-        results = run_together(reads)
-    for result in results:
-        if isinstance(result, Exception):
-            raise result
+        results = run_together(reads, raise_failure=True)
     values, previous = results[0], results[1]
     charts = results[2] if charts is None else charts
     statuses, targets = target_marks(sessions, actor=actor, period=period, values=values)
-    wanted = [c for c in CHARTS if not c.permission or actor.can(c.permission)]
+    wanted = charts_for(actor)
     missing = [t(c.title_key, lang) for c in wanted if c.name not in {chart.name for chart in charts}]
     note = t("report.note", lang, previous=previous_label(period, lang))
     if missing:
@@ -558,8 +555,8 @@ def report_charts(
 ) -> list[ReportChart]:
     """The dashboard's charts (all, or those named) for the report, not clickable."""
     charts = []
-    for chart in CHARTS:
-        if (only is not None and chart.name not in only) or (chart.permission and not actor.can(chart.permission)):
+    for chart in charts_for(actor):
+        if only is not None and chart.name not in only:
             continue
         try:
             part = chart.build(chart.data(sessions, actor=actor, period=period, filters=filters), lang, False)

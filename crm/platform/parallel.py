@@ -28,18 +28,25 @@ def run_together(
     *,
     workers: int = WORKERS,
     initializer: Callable[[], object] | None = None,
+    raise_failure: bool = False,
 ) -> list[Any]:
     """Run the calls at once (up to `workers` at a time) and return their results in order; a call that raised
-    gives its exception in its place (the caller decides whether one failure spoils the others).
+    gives its exception in its place, or with raise_failure the first one (in the calls' order) is raised once
+    every call has ended.
 
     Each call opens its own transactions (sessions.read()): none may share a session or a connection with
     another. Each runs in a copy of the caller's context (a `sharing()` block reaches it); `initializer` runs
     first in every worker thread (e.g. to lend it the caller's Streamlit context)."""
     if workers <= 1 or len(calls) <= 1:
-        return [_outcome(call) for call in calls]
-    with ThreadPoolExecutor(max_workers=min(workers, len(calls)), initializer=initializer) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, _outcome, call) for call in calls]
-        return [future.result() for future in futures]
+        results = [_outcome(call) for call in calls]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(calls)), initializer=initializer) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, _outcome, call) for call in calls]
+            results = [future.result() for future in futures]
+    failure = next((r for r in results if isinstance(r, Exception)), None) if raise_failure else None
+    if failure is not None:
+        raise failure
+    return results
 
 
 def _outcome(call: Callable[[], Any]) -> Any:

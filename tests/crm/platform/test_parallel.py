@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select, text
 
 from crm.platform.parallel import run_together, shared, sharing
@@ -89,3 +90,22 @@ def test_a_shared_read_that_fails_fails_for_every_caller() -> None:
     with sharing():
         results = run_together([lambda: shared("k", broken)] * 3, workers=3)
     assert all(isinstance(r, RuntimeError) and str(r) == "database went away" for r in results)
+
+
+def test_raise_failure_raises_the_first_failure_once_every_call_has_ended() -> None:
+    ended: list[int] = []
+
+    def fail(message: str) -> int:
+        raise ValueError(message)
+
+    def last() -> int:
+        threading.Event().wait(0.1)
+        ended.append(3)
+        return 3
+
+    for workers in (1, 2):
+        ended.clear()
+        with pytest.raises(ValueError, match="first"):
+            run_together([lambda: fail("first"), lambda: fail("second"), last], workers=workers, raise_failure=True)
+        assert ended == [3]
+    assert run_together([lambda: 1, lambda: 2], workers=2, raise_failure=True) == [1, 2]
