@@ -174,7 +174,7 @@ def new_vs_churned_by_month(
     with sessions.read() as session:
         w, scope = _setup(session, actor, period, filters)
         new = {
-            i: new_customer_count(session, max(period.start, m), min(period.end, month_end(m)), scope)
+            i: new_customer_count(session, max(period.start, m), min(period.end, month_end(m)), scope, w.today)
             for i, m in enumerate(months)
         }
         # Each month's churned customers (each once) from the stage-move rollups (crm/kpis/moves.py): the month's

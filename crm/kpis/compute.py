@@ -137,6 +137,7 @@ def stage_counts(session: Session, instant: dt.datetime, now: dt.datetime, scope
         owner_id=scope.owner_id,
         filters=scope.filters,
         customer_conditions=list(scope.conditions),
+        now=now,
     )
 
 
@@ -156,6 +157,7 @@ def customers_at_by(
         filters=scope.filters,
         customer_conditions=list(scope.conditions),
         by=by,
+        now=now,
     )
     totals: Counter[tuple[Any, ...]] = Counter()
     for (_stage, *keys), n in counts.items():
@@ -185,7 +187,15 @@ def revenue_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...]) -
         return [(*(row[i] for i in picked), *row[len(SEGMENT) :]) for row in rows]
 
     return date_rollup(
-        session, KpiOrderMonth, ("orders", "revenue"), w.period.start, w.period.end, scope.on(KpiOrderMonth), by, raw
+        session,
+        KpiOrderMonth,
+        ("orders", "revenue"),
+        w.period.start,
+        w.period.end,
+        scope.on(KpiOrderMonth),
+        by,
+        raw,
+        w.today,
     )
 
 
@@ -305,10 +315,12 @@ def first_orders(w: Window, scope: Scope) -> Any:
     )
 
 
-def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Scope) -> int:
+def new_customer_count(
+    session: Session, start: dt.date, end: dt.date, scope: Scope, today: dt.date | None = None
+) -> int:
     """Customers counted whose first order is dated in [start, end]: whole months from the monthly rollup, the
     rest from the daily one (crm/kpis/rollups.py partial_ranges)."""
-    months = rollup_months(start, end)
+    months = rollup_months(start, end, today)
     total = 0
     if months:
         monthly = KpiNewCustomerMonth
@@ -317,7 +329,7 @@ def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Sc
             or 0
         )
     daily = KpiNewCustomerDay
-    for lo, hi, sign in partial_ranges(start, end):
+    for lo, hi, sign in partial_ranges(start, end, today):
         total += sign * int(
             session.scalar(select(func.sum(daily.customers)).where(daily.day >= lo, daily.day <= hi, *scope.on(daily)))
             or 0
@@ -326,7 +338,7 @@ def new_customer_count(session: Session, start: dt.date, end: dt.date, scope: Sc
 
 
 def _new_customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
-    count = new_customer_count(session, w.period.start, w.period.end, scope)
+    count = new_customer_count(session, w.period.start, w.period.end, scope, w.today)
     return {"new_customers": KpiValue("new_customers", count, count, None)}
 
 
@@ -411,6 +423,7 @@ def cadence_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...] = 
         filters=scope.filters,
         customer_conditions=list(scope.conditions),
         by=("owner_id", *by),
+        now=w.now,
     )
     figures: dict[tuple[Any, ...], list[int]] = {}
     for (stage, owner, *keys), n in pool.items():

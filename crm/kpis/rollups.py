@@ -382,11 +382,37 @@ def stage_counts_by(
     filters: Any,
     customer_conditions: list[ColumnElement[bool]],
     by: tuple[str, ...] = ("value_tier",),
+    now: dt.datetime | None = None,
 ) -> Counter[tuple[Any, ...]]:
     """Customers existing at the instant per (stage then, *segment columns `by` now; 0 / "" when not set): the
-    counts at the start of the instant's month from the rollup, moved by the events of the month before the
-    instant read from the records."""
-    month, start_at, _end_at = month_containing(session, instant)
+    counts kept at the start of the instant's month moved by the month's events before the instant, or those at
+    the next month's start moved back by the events after it when that reads fewer days (with `now` given, the
+    time after now has no events yet: the running month is read from the next month's counts)."""
+    month, start_at, end_at = month_containing(session, instant)
+    forward = instant - start_at
+    backward = max(min(end_at, now or end_at) - instant, dt.timedelta(0))
+    if instant > start_at and backward < forward:
+        following = session.scalar(select(KpiMonth.month).where(KpiMonth.start_at == end_at, KpiMonth.stage_counted))
+        if following is not None:
+            return _stage_counts_moved(
+                session, following, end_at, instant, -1, owner_id, filters, customer_conditions, by
+            )
+    return _stage_counts_moved(session, month, start_at, instant, 1, owner_id, filters, customer_conditions, by)
+
+
+def _stage_counts_moved(
+    session: Session,
+    month: dt.date,
+    month_start: dt.datetime,
+    instant: dt.datetime,
+    sign: int,
+    owner_id: int | None,
+    filters: Any,
+    customer_conditions: list[ColumnElement[bool]],
+    by: tuple[str, ...],
+) -> Counter[tuple[Any, ...]]:
+    """The month's kept counts per (stage, *by) moved to the instant by the events between its start and the
+    instant: sign 1, the instant after the start (the events played forward); -1, before it (played back)."""
     kept = KpiStageMonth
     columns = [getattr(kept, name) for name in by]
     counts: Counter[tuple[Any, ...]] = Counter()
@@ -396,20 +422,21 @@ def stage_counts_by(
         .group_by(kept.stage, *columns)
     ):
         counts[(stage, *keys)] += int(n or 0)
-    if instant > start_at:
-        # The month's events before the instant, read once per page at the segment's finest grain (a few thousand
-        # rows at most) and summed up to `by` here: the page asks for the same instants by several columns.
+    lo, hi = (month_start, instant) if sign > 0 else (instant, month_start)
+    if lo < hi:
+        # The events read once per page at the segment's finest grain (a few thousand rows at most) and summed up
+        # to `by` here: the page asks for the same instants by several columns.
         events = shared(
-            ("stage events", start_at, instant, owner_id, filters),
-            lambda: raw_stage_events(session, start_at, instant, customer_conditions, SEGMENT),
+            ("stage events", lo, hi, owner_id, filters),
+            lambda: raw_stage_events(session, lo, hi, customer_conditions, SEGMENT),
         )
         picked = [SEGMENT.index(name) for name in by]
         for (from_stage, to_stage, *keys), n in events.items():
             key = tuple(keys[i] for i in picked)
             if from_stage:
-                counts[(from_stage, *key)] -= n
+                counts[(from_stage, *key)] -= sign * n
             if to_stage:
-                counts[(to_stage, *key)] += n
+                counts[(to_stage, *key)] += sign * n
     return Counter({key: n for key, n in counts.items() if n})
 
 
@@ -420,10 +447,11 @@ def stage_counts_at(
     owner_id: int | None,
     filters: Any,
     customer_conditions: list[ColumnElement[bool]],
+    now: dt.datetime | None = None,
 ) -> dict[tuple[str, str], int]:
     """Customers existing at the instant per (stage then, value tier now: "none" when not rated)."""
     counts = stage_counts_by(
-        session, instant, owner_id=owner_id, filters=filters, customer_conditions=customer_conditions
+        session, instant, owner_id=owner_id, filters=filters, customer_conditions=customer_conditions, now=now
     )
     return {(stage, tier or "none"): n for (stage, tier), n in counts.items()}
 
@@ -437,10 +465,12 @@ def date_rollup(
     conditions: list[ColumnElement[bool]],
     by: tuple[str, ...],
     raw: Any,
+    today: dt.date | None = None,
 ) -> dict[tuple[Any, ...], list[Any]]:
     """A date-keyed rollup's measures summed over the days [start, end] per segment columns `by`: whole months
     from the rollup (its rows picked by the conditions on its columns), the rest from raw(lo, hi) -> rows of
-    (*by values, *measures) read from the records, added or subtracted as partial_ranges says."""
+    (*by values, *measures) read from the records, added or subtracted as partial_ranges says (the days after
+    `today` counted as free)."""
     totals: dict[tuple[Any, ...], list[Any]] = {}
 
     def add(row: Any, sign: int) -> None:
@@ -449,31 +479,31 @@ def date_rollup(
         for index, value in enumerate(values):
             current[index] += sign * (value or 0)
 
-    months = rollup_months(start, end)
-    if months:
+    split = plan(start, end, today)
+    if split.whole:
         columns = [getattr(model, name) for name in by]
         for row in session.execute(
             select(*columns, *(func.sum(getattr(model, m)) for m in measures))
-            .where(model.month.in_(months), *conditions)
+            .where(model.month.in_(split.whole), *conditions)
             .group_by(*columns)
         ):
             add(row, 1)
-    for lo, hi, sign in partial_ranges(start, end):
-        for row in raw(lo, hi):
-            add(row, sign)
+    for part in split.parts:
+        for row in raw(part.first, part.last):
+            add(row, part.sign)
     return totals
 
 
-def partial_ranges(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, int]]:
+def partial_ranges(start: dt.date, end: dt.date, today: dt.date | None = None) -> list[tuple[dt.date, dt.date, int]]:
     """The days of [start, end] read from the records, each stretch as (from, to, sign): +1 = add these days'
     records; -1 = they lie in a month read whole from the rollup (rollup_months): subtract them. The shorter way
-    is taken per partial month (crm.platform.rollups.plan)."""
-    return [(part.first, part.last, part.sign) for part in plan(start, end).parts]
+    is taken per partial month (crm.platform.rollups.plan; the days after `today` cost nothing)."""
+    return [(part.first, part.last, part.sign) for part in plan(start, end, today).parts]
 
 
-def rollup_months(start: dt.date, end: dt.date) -> list[dt.date]:
-    """The months read whole from a rollup for the days [start, end]."""
-    return list(plan(start, end).whole)
+def rollup_months(start: dt.date, end: dt.date, today: dt.date | None = None) -> list[dt.date]:
+    """The months read whole from a rollup for the days [start, end] (as partial_ranges with the same today)."""
+    return list(plan(start, end, today).whole)
 
 
 def _sum(values: list[Any]) -> Decimal:

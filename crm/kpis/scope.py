@@ -29,6 +29,7 @@ class Window:
     end_at: dt.datetime
     as_of: dt.datetime
     now: dt.datetime
+    today: dt.date  # the company-local day of `now`: the days after it hold (almost) no records yet
 
     @property
     def live(self) -> bool:
@@ -52,7 +53,7 @@ def window(session: Session, period: Period, now: dt.datetime) -> Window:
     zone = company_zone(session)
     start_at = local_midnight(period.start, zone)
     end_at = local_midnight(period.end + dt.timedelta(days=1), zone)
-    return Window(period, start_at, end_at, min(end_at, now), now)
+    return Window(period, start_at, end_at, min(end_at, now), now, now.astimezone(zone).date())
 
 
 def month_starts(session: Session, months: list[dt.date]) -> list[dt.datetime]:

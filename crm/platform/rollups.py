@@ -245,29 +245,34 @@ class Plan:
     parts: tuple[Part, ...]
 
 
-def plan(start: dt.date, end: dt.date) -> Plan:
+def plan(start: dt.date, end: dt.date, today: dt.date | None = None) -> Plan:
     """Split the days [start, end]: months read whole from the rollups, and days read from the records. A month
     covered in part is read as its days (sign 1), or as the whole month less the days outside (sign -1) when those
-    are fewer."""
+    cost less to read. With `today` given, the days after it count as free (records dated in the future are few):
+    a running month is read whole less its days to come."""
     months: list[dt.date] = []
     whole: list[dt.date] = []
     parts: list[Part] = []
+
+    def cost(first: dt.date, last: dt.date) -> int:
+        if today is not None:
+            last = min(last, today)
+        return max((last - first).days + 1, 0)
+
     month = start.replace(day=1)
     while month <= end:
         following = _next_month(month)
         last_day = following - dt.timedelta(days=1)
         lo, hi = max(start, month), min(end, last_day)
         months.append(month)
-        inside = (hi - lo).days + 1
-        outside = (last_day - month).days + 1 - inside
-        if outside == 0:
+        outside = [
+            (a, b) for a, b in ((month, lo - dt.timedelta(days=1)), (hi + dt.timedelta(days=1), last_day)) if a <= b
+        ]
+        if not outside:
             whole.append(month)
-        elif outside < inside:
+        elif sum(cost(a, b) for a, b in outside) < cost(lo, hi):
             whole.append(month)
-            if lo > month:
-                parts.append(Part(month, month, lo - dt.timedelta(days=1), -1))
-            if hi < last_day:
-                parts.append(Part(month, hi + dt.timedelta(days=1), last_day, -1))
+            parts += [Part(month, a, b, -1) for a, b in outside]
         else:
             parts.append(Part(month, lo, hi, 1))
         month = following
