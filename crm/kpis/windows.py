@@ -5,8 +5,9 @@ customer by the period's revenue: from the orders that is a GROUP BY over millio
 orders). A window (kpi_revenue_windows) holds one row per customer and segment with the period's orders and
 revenue (kpi_window_revenue), kept in step by crm.platform.rollups like the other rollups. The figures are then
 read without sorting the customers: one pass counts and sums them per revenue bucket (the number of digits of the
-whole amount and its first two digits: about 900 buckets, portable SQL), the buckets are walked from the top, and
-only the bucket where the top 20% or 80% of revenue is crossed is read customer by customer.
+whole amount and its first two digits: about 900 buckets, a column the database keeps, db/models/rollups.py
+revenue_bucket), the buckets are walked from the top, and only the bucket where the top 20% or 80% of revenue is
+crossed is read customer by customer, in revenue order from the index.
 
 Windows are made on first use of a period (the recount of its orders, once) and by the daily run for the
 dashboard's usual periods (`prepare_usual_windows`); the daily run deletes the windows no usual period needs that
@@ -23,18 +24,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
     Select,
-    String,
     and_,
-    case,
-    cast,
     delete,
     func,
     insert,
-    literal_column,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -204,102 +200,67 @@ class Concentration:
     curve: list[tuple[int, Decimal]]  # (customers, their revenue) from the top, at each bucket's end
 
 
-def _bucket() -> list[Any]:
-    """SQL: a revenue's bucket, largest first when sorted descending: (digits of the whole amount, its first two)."""
-    whole = cast(cast(KpiWindowRevenue.revenue, BigInteger), String(30))
-    return [func.length(whole), func.substr(whole, 1, 2)]
-
-
 def concentration(connection: Connection, window_id: int, segment: SegmentFilter) -> Concentration:
     """The window's revenue figures for the customers the segment filter counts."""
     rows = KpiWindowRevenue
     picked = [rows.window_id == window_id, *segment.on(rows)]
-    # One pass over the window's rows: the buying customers (revenue > 0) in their buckets, the others (zero or
-    # negative revenue, but orders) in a bucket of their own (0, 0), for the totals alone.
-    length, lead = _bucket()
-    bought_some = rows.revenue > 0
-    digits_of = case((bought_some, length), else_=literal_column("0"))
-    first_of = case((bought_some, lead), else_=literal_column("'0'"))
+    # One pass over the window's rows grouped by their stored bucket: the buying customers (revenue > 0) in theirs,
+    # the others (zero or negative revenue, but orders) in bucket 0, for the totals alone.
     revenue, orders, customers = Decimal(0), 0, 0
     buckets = []
-    for digits, first, n, total, bought in connection.execute(
-        select(digits_of, first_of, func.count(), func.sum(rows.revenue), func.sum(rows.orders))
+    for bucket, n, total, bought in connection.execute(
+        select(rows.bucket, func.count(), func.sum(rows.revenue), func.sum(rows.orders))
         .where(*picked, rows.orders > 0)
-        .group_by(digits_of, first_of)
+        .group_by(rows.bucket)
     ):
         revenue, orders, customers = revenue + Decimal(total or 0), orders + int(bought or 0), customers + int(n)
-        if int(digits):
-            buckets.append((int(digits), int(first), int(n), Decimal(total)))
-    buckets.sort(key=lambda b: (b[0], b[1]), reverse=True)
-    buying = sum(b[2] for b in buckets)
-    positive = sum((b[3] for b in buckets), Decimal(0))
+        if int(bucket):
+            buckets.append((int(bucket), int(n), Decimal(total)))
+    buckets.sort(reverse=True)
+    buying = sum(b[1] for b in buckets)
+    positive = sum((b[2] for b in buckets), Decimal(0))
     curve: list[tuple[int, Decimal]] = []
     ranked, running = 0, Decimal(0)
-    for _digits, _first, n, total in buckets:
+    for _bucket, n, total in buckets:
         ranked, running = ranked + n, running + total
         curve.append((ranked, running))
     top_n = (buying + 4) // 5
     top20 = _top_sum(connection, picked, buckets, top_n)
     making80 = _reaching(connection, picked, buckets, positive * REVENUE_SHARE) if buying else 0
-    return Concentration(
-        Decimal(revenue or 0),
-        int(orders or 0),
-        int(customers or 0),
-        buying,
-        positive,
-        top20,
-        making80,
-        curve,
-    )
+    return Concentration(revenue, orders, customers, buying, positive, top20, making80, curve)
 
 
-def _in_bucket(picked: list[Any], digits: int, first: int) -> list[Any]:
-    length, lead = _bucket()
-    # The bucket's whole amounts are [first, first + 1) x 10^(digits - its lead's length); a range one wider on
-    # each side (the databases round or truncate to the whole amount) lets the index on (window, revenue) find them
-    # instead of a pass over every row of the window.
-    scale = 10 ** (digits - len(str(first)))
-    low, high = first * scale - 1, (first + 1) * scale + 1
-    revenue = KpiWindowRevenue.revenue
-    return [*picked, revenue > 0, revenue >= low, revenue < high, length == digits, lead == str(first)]
+def _in_bucket(picked: list[Any], bucket: int) -> Select[Any]:
+    """The revenues of a bucket, largest first (the index on (window, bucket, revenue) holds them in order)."""
+    rows = KpiWindowRevenue
+    return select(rows.revenue).where(*picked, rows.bucket == bucket).order_by(rows.revenue.desc())
 
 
-def _top_sum(
-    connection: Connection, picked: list[Any], buckets: list[tuple[int, int, int, Decimal]], k: int
-) -> Decimal:
+def _top_sum(connection: Connection, picked: list[Any], buckets: list[tuple[int, int, Decimal]], k: int) -> Decimal:
     """The revenue of the k largest: whole buckets from the top, then the largest of the bucket holding rank k."""
     total, left = Decimal(0), k
-    for digits, first, n, bucket_total in buckets:
+    for bucket, n, bucket_total in buckets:
         if left <= 0:
             break
         if n < left:
             total, left = total + bucket_total, left - n
             continue
         # The bucket holding rank k is always read (one query whatever the data: no N+1 to hide).
-        largest = connection.scalars(
-            select(KpiWindowRevenue.revenue)
-            .where(*_in_bucket(picked, digits, first))
-            .order_by(KpiWindowRevenue.revenue.desc())
-            .limit(left)
-        ).all()
+        largest = connection.scalars(_in_bucket(picked, bucket).limit(left)).all()
         return total + sum((Decimal(v) for v in largest), Decimal(0))
     return total
 
 
 def _reaching(
-    connection: Connection, picked: list[Any], buckets: list[tuple[int, int, int, Decimal]], share: Decimal
+    connection: Connection, picked: list[Any], buckets: list[tuple[int, int, Decimal]], share: Decimal
 ) -> int:
     """The fewest of the largest revenues whose sum reaches `share`."""
     count, total = 0, Decimal(0)
-    for digits, first, n, bucket_total in buckets:
+    for bucket, n, bucket_total in buckets:
         if total + bucket_total < share:
             count, total = count + n, total + bucket_total
             continue
-        for value in connection.scalars(
-            select(KpiWindowRevenue.revenue)
-            .where(*_in_bucket(picked, digits, first))
-            .order_by(KpiWindowRevenue.revenue.desc())
-        ):
+        for value in connection.scalars(_in_bucket(picked, bucket)):
             count, total = count + 1, total + Decimal(value)
             if total >= share:
                 return count

@@ -13,7 +13,7 @@ from crm.kpis import NO_FILTERS, KpiFilters, Period, compute_kpis
 from crm.kpis.windows import prepare_usual_windows, revenue_window, usual_periods
 from crm.platform.rollups import check
 from db.engine import Sessions
-from db.models import Customer, KpiRevenueWindow, Order
+from db.models import Customer, KpiRevenueWindow, KpiWindowRevenue, Order
 from tests.crm.kpis.conftest import TODAY, account
 from tests.crm.kpis.reference import load, reference
 
@@ -105,3 +105,60 @@ def test_the_daily_run_makes_the_usual_windows_once_and_forgets_old_ones(demo: S
     with demo.read() as session:
         assert session.scalar(select(func.count()).select_from(KpiRevenueWindow)) == len(wanted)
         assert session.scalar(select(func.count()).select_from(Order)) > 0
+
+
+def test_a_larger_revenue_never_lies_in_a_lower_bucket_on_any_database(sessions: Sessions) -> None:
+    """The bucket column the database keeps (each database rounds or truncates its division its own way): amounts
+    at every edge, from a cent to the largest a sum can hold, in revenue order give buckets in order; a bucket holds
+    amounts of one number of digits (its hundreds) and none or less is 0."""
+    amounts = [
+        Decimal(v)
+        for v in (
+            "-5.00",
+            "0.00",
+            "0.01",
+            "0.49",
+            "0.50",
+            "0.99",
+            "1.00",
+            "9.49",
+            "9.50",
+            "9.99",
+            "10.00",
+            "10.50",
+            "99.49",
+            "99.50",
+            "99.99",
+            "100.00",
+            "104.99",
+            "105.00",
+            "109.99",
+            "999.99",
+            "1000.00",
+            "123456.78",
+            "999999.99",
+            "1000000.00",
+            "9223372036854775807.00",
+            "9999999999999999999999.99",
+        )
+    ]
+    rows = KpiWindowRevenue.__table__
+    segment = {"owner_id": 0, "department_id": 0, "value_tier": "", "size_class": "", "importance": "", "industry": ""}
+    with sessions.begin() as session:
+        session.execute(
+            rows.insert(),
+            [
+                {"window_id": 1, "customer_id": i, **segment, "region": "", "orders": 1, "revenue": amount}
+                for i, amount in enumerate(amounts)
+            ],
+        )
+    with sessions.read() as session:
+        found = session.execute(select(rows.c.revenue, rows.c.bucket).order_by(rows.c.revenue)).all()
+    assert len(found) == len(amounts)  # (SQLite keeps the largest as a float: read back to the nearest one)
+    buckets = [int(b) for _, b in found]
+    assert buckets == sorted(buckets)
+    assert buckets[:2] == [0, 0] and all(b > 0 for b in buckets[2:])
+    for revenue, bucket in found[2:-2]:  # (the two largest: SQLite keeps them as floats, a digit more or less)
+        whole = int(Decimal(revenue))
+        digits, lead = len(str(whole)), int(str(whole)[:2])
+        assert digits * 100 + lead <= int(bucket) <= digits * 100 + lead + 1, (revenue, bucket)
