@@ -38,7 +38,7 @@ from crm.platform.rollups import (
     live_customers,
     register,
 )
-from crm.platform.sql_time import DAY_SECONDS, date_of_day, day_number, epoch_seconds, local_day
+from crm.platform.sql_time import DAY_SECONDS, date_of_day, day_number, epoch_seconds, local_day, local_day_of
 from db.models import Activity, Customer, KpiCadenceDay, KpiCadenceMonth, KpiMonth, ServicePolicy, StageChange
 from db.models.rollups import NO_ID
 
@@ -55,10 +55,6 @@ def _greater(a: Any, b: Any) -> Any:
 
 def _smaller(a: Any, b: Any) -> Any:
     return case((a < b, a), else_=b)
-
-
-def _local_day_of(instant: Any) -> Any:
-    return local_day(epoch_seconds(instant))
 
 
 def in_cadence_days(condition: ColumnElement[bool] | None) -> Any:
@@ -88,7 +84,7 @@ def in_cadence_days(condition: ColumnElement[bool] | None) -> Any:
         (contacts.c.day + 1).label("first"),
         _smaller(contacts.c.due_day, func.coalesce(contacts.c.next_day, FAR_DAY)).label("last"),
     ).subquery("covered")
-    events = stage_events(condition, days=_local_day_of)
+    events = stage_events(condition, days=local_day_of)
     # The stage an event leads to holds at midnight M when at < M <= next_at (crm/kpis/rollups.py stage_events).
     held = (
         select(

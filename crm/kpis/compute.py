@@ -36,7 +36,6 @@ from crm.kpis.moves import CHURNED, ENTERED_KIND, SIGNED, Counts, customers_of, 
 from crm.kpis.periods import Period
 from crm.kpis.rollups import (
     NO_ID,
-    customer_terms,
     date_rollup,
     partial_ranges,
     rollup_months,
@@ -62,6 +61,7 @@ from db.models import (
     FollowUpTask,
     KpiNewCustomerDay,
     KpiNewCustomerMonth,
+    KpiOrderDay,
     KpiOrderMonth,
     Order,
     StageChange,
@@ -166,24 +166,25 @@ def customers_at_by(
 
 
 def revenue_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...]) -> dict[tuple[Any, ...], list[Any]]:
-    """The period's orders and revenue per segment columns `by`: {keys: [orders, revenue]} (rollup + records)."""
-    terms = customer_terms(SEGMENT)
+    """The period's orders and revenue per segment columns `by`: {keys: [orders, revenue]}, its whole months from
+    kpi_order_months and the other days from kpi_order_days."""
     picked = [SEGMENT.index(name) for name in by]
+    daily = KpiOrderDay
+    terms = [getattr(daily, name) for name in SEGMENT]
 
     def orders_of(lo: dt.date, hi: dt.date) -> list[Any]:
         return list(
             session.execute(
-                select(*terms, func.count(), func.sum(Order.amount))
-                .join(Customer, Customer.id == Order.customer_id)
-                .where(*scope.conditions, Order.archived_at.is_(None), Order.order_date >= lo, Order.order_date <= hi)
+                select(*terms, func.sum(daily.orders), func.sum(daily.revenue))
+                .where(daily.day >= lo, daily.day <= hi, *scope.on(daily))
                 .group_by(*terms)
             )
         )
 
-    def raw(lo: dt.date, hi: dt.date) -> Any:
-        # The days' orders read once per page at the segment's finest grain and summed up to `by` here: the page
-        # asks for the same days by several columns (crm/platform/parallel.py).
-        rows = shared(("orders", lo, hi, scope.owner_id, scope.filters), lambda: orders_of(lo, hi))
+    def days(lo: dt.date, hi: dt.date) -> Any:
+        # The days read once per page at the segment's finest grain and summed up to `by` here: the page asks for
+        # the same days by several columns (crm/platform/parallel.py).
+        rows = shared(("order days", lo, hi, scope.owner_id, scope.filters), lambda: orders_of(lo, hi))
         return [(*(row[i] for i in picked), *row[len(SEGMENT) :]) for row in rows]
 
     return date_rollup(
@@ -194,7 +195,7 @@ def revenue_by(session: Session, w: Window, scope: Scope, by: tuple[str, ...]) -
         w.period.end,
         scope.on(KpiOrderMonth),
         by,
-        raw,
+        days,
         w.today,
     )
 

@@ -1,6 +1,7 @@
 """The dashboard's rollups (db/models/rollups.py), kept in step by crm.platform.rollups, and how the KPIs read them.
 
-- kpi_order_months: orders and revenue per month and segment;
+- kpi_order_months: orders and revenue per month and segment (kpi_order_days: per day, for a period's partial
+  months);
 - kpi_new_customer_months: customers whose first order falls in the month, per segment (kpi_new_customer_days:
   per day, for a period's partial months);
 - kpi_stage_months: customers per lifecycle stage at each month's start, per segment, as crm/kpis/scope.py reads a
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from crm.platform.clock import company_zone, local_midnight
 from crm.platform.parallel import shared
 from crm.platform.rollups import (
     CALENDAR_FIRST_YEAR,
@@ -41,7 +43,7 @@ from crm.platform.rollups import (
     segment_group,
     segment_of,
 )
-from crm.platform.sql_time import first_of_month
+from crm.platform.sql_time import date_of_day, first_of_month, local_day_of
 from db.models import Customer, Order, StageChange
 from db.models.rollups import (
     NO_CLASS,
@@ -49,7 +51,9 @@ from db.models.rollups import (
     KpiMonth,
     KpiNewCustomerDay,
     KpiNewCustomerMonth,
+    KpiOrderDay,
     KpiOrderMonth,
+    KpiStageDay,
     KpiStageMonth,
 )
 
@@ -65,14 +69,22 @@ def _grouped_by_date(dated: Any, *measures: Any, date_key: str = "month") -> Sel
     return select(*keys, *measures).group_by(*keys)
 
 
-def order_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+def order_contributions(condition: ColumnElement[bool] | None, *, daily: bool = False) -> Select[Any]:
+    """The orders and their revenue per month (daily: per day) of their date, and segment."""
+    date_key = "day" if daily else "month"
     dated = (
-        select(first_of_month(Order.order_date).label("month"), *segment_of(), Order.amount.label("amount"))
+        select(
+            (Order.order_date if daily else first_of_month(Order.order_date)).label(date_key),
+            *segment_of(),
+            Order.amount.label("amount"),
+        )
         .join(Customer, Customer.id == Order.customer_id)
         .where(*live_customers(condition), Order.archived_at.is_(None), _in_calendar(Order.order_date))
         .subquery("dated")
     )
-    return _grouped_by_date(dated, func.count().label("orders"), func.sum(dated.c.amount).label("revenue"))
+    return _grouped_by_date(
+        dated, func.count().label("orders"), func.sum(dated.c.amount).label("revenue"), date_key=date_key
+    )
 
 
 def first_order_dates(condition: ColumnElement[bool] | None) -> Any:
@@ -182,6 +194,37 @@ def stage_month_contributions(condition: ColumnElement[bool] | None) -> Select[A
     )
 
 
+def stage_day_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    """The net change in customers per company-local day, segment and stage: +1 on the day of each event into the
+    stage it leads to, -1 on the day of the customer's next event (as stage_month_contributions counts them: a
+    count at T holds the events with at < T <= next_at)."""
+    events = stage_events(condition, days=local_day_of)
+    sign = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery()
+    moved = (
+        select(
+            case((sign.c.sign == 1, events.c.day), else_=events.c.next_day).label("day_number"),
+            *segment_of(),
+            events.c.stage.label("stage"),
+            sign.c.sign.label("sign"),
+        )
+        .select_from(events)
+        .join(sign, literal(True))
+        .join(Customer, Customer.id == events.c.customer_id)
+        .where(events.c.stage.is_not(None), or_(sign.c.sign == 1, events.c.next_at.is_not(None)))
+        .subquery("moved")
+    )
+    keys = [moved.c.day_number, *(moved.c[k] for k in SEGMENT), moved.c.stage]
+    total = func.sum(moved.c.sign)
+    flows = (
+        select(*keys, total.label("customers"))
+        .where(moved.c.day_number.is_not(None))
+        .group_by(*keys)
+        .having(total != 0)
+        .subquery("flows")
+    )
+    return select(date_of_day(flows.c.day_number).label("day"), *(flows.c[k] for k in (*SEGMENT, "stage", "customers")))
+
+
 def stage_months_rebuilt() -> Select[Any]:
     """Every row of kpi_stage_months at once, from each month's flows rather than customers x months (which grows
     past an hour at a million customers): an event adds its customer to its stage at the start of the month after
@@ -244,6 +287,15 @@ ORDERS = register(
         lambda session: customer_ids_of(session, Order),
     )
 )
+ORDER_DAYS = register(
+    Rollup(
+        "order_days",
+        KpiOrderDay,
+        ("orders", "revenue"),
+        partial(order_contributions, daily=True),
+        lambda session: customer_ids_of(session, Order),
+    )
+)
 NEW_CUSTOMERS = register(
     Rollup(
         "new_customer_months",
@@ -260,6 +312,15 @@ NEW_CUSTOMER_DAYS = register(
         ("customers",),
         partial(new_customer_contributions, daily=True),
         lambda session: customer_ids_of(session, Order),
+    )
+)
+STAGE_DAYS = register(
+    Rollup(
+        "stage_days",
+        KpiStageDay,
+        ("customers",),
+        stage_day_contributions,
+        lambda session: customer_ids_of(session, StageChange),
     )
 )
 STAGE_MONTHS = register(
@@ -424,20 +485,55 @@ def _stage_counts_moved(
         counts[(stage, *keys)] += int(n or 0)
     lo, hi = (month_start, instant) if sign > 0 else (instant, month_start)
     if lo < hi:
-        # The events read once per page at the segment's finest grain (a few thousand rows at most) and summed up
-        # to `by` here: the page asks for the same instants by several columns.
-        events = shared(
-            ("stage events", lo, hi, owner_id, filters),
-            lambda: raw_stage_events(session, lo, hi, customer_conditions, SEGMENT),
+        # The flows read once per page at the segment's finest grain and summed up to `by` here: the page asks for
+        # the same instants by several columns.
+        flows = shared(
+            ("stage flows", lo, hi, owner_id, filters),
+            lambda: stage_flows(session, lo, hi, owner_id, filters, customer_conditions),
         )
         picked = [SEGMENT.index(name) for name in by]
-        for (from_stage, to_stage, *keys), n in events.items():
-            key = tuple(keys[i] for i in picked)
-            if from_stage:
-                counts[(from_stage, *key)] -= sign * n
-            if to_stage:
-                counts[(to_stage, *key)] += sign * n
+        for (stage, *keys), n in flows.items():
+            counts[(stage, *(keys[i] for i in picked))] += sign * n
     return Counter({key: n for key, n in counts.items() if n})
+
+
+def stage_flows(
+    session: Session,
+    lo: dt.datetime,
+    hi: dt.datetime,
+    owner_id: int | None,
+    filters: Any,
+    customer_conditions: list[ColumnElement[bool]],
+) -> Counter[tuple[Any, ...]]:
+    """The net change in customers per (stage, *SEGMENT) over the instants of [lo, hi): the whole company-local days
+    in it from kpi_stage_days, the parts of a day at either end from the records (none when both are midnights)."""
+    zone = company_zone(session)
+    first = lo.astimezone(zone).date()
+    if local_midnight(first, zone) < lo:
+        first += dt.timedelta(days=1)
+    last = hi.astimezone(zone).date()  # the whole days are [first, last)
+    flows: Counter[tuple[Any, ...]] = Counter()
+    ends = [(lo, hi)]
+    if first < last:
+        kept = KpiStageDay
+        columns = [getattr(kept, name) for name in SEGMENT]
+        for stage, *keys, n in session.execute(
+            select(kept.stage, *columns, func.sum(kept.customers))
+            .where(kept.day >= first, kept.day < last, *segment_conditions(kept, owner_id, filters))
+            .group_by(kept.stage, *columns)
+        ):
+            flows[(stage, *keys)] += int(n or 0)
+        ends = [(lo, local_midnight(first, zone)), (local_midnight(last, zone), hi)]
+    for a, b in ends:
+        if a < b:
+            for (from_stage, to_stage, *keys), n in raw_stage_events(
+                session, a, b, customer_conditions, SEGMENT
+            ).items():
+                if from_stage:
+                    flows[(from_stage, *keys)] -= n
+                if to_stage:
+                    flows[(to_stage, *keys)] += n
+    return flows
 
 
 def stage_counts_at(
@@ -468,9 +564,9 @@ def date_rollup(
     today: dt.date | None = None,
 ) -> dict[tuple[Any, ...], list[Any]]:
     """A date-keyed rollup's measures summed over the days [start, end] per segment columns `by`: whole months
-    from the rollup (its rows picked by the conditions on its columns), the rest from raw(lo, hi) -> rows of
-    (*by values, *measures) read from the records, added or subtracted as partial_ranges says (the days after
-    `today` counted as free)."""
+    from the rollup (its rows picked by the conditions on its columns), the other days from raw(lo, hi) -> rows of
+    (*by values, *measures) (a daily rollup's), added or subtracted as partial_ranges says (the days after `today`
+    counted as free)."""
     totals: dict[tuple[Any, ...], list[Any]] = {}
 
     def add(row: Any, sign: int) -> None:
@@ -516,6 +612,8 @@ __all__ = [
     "NO_CLASS",
     "NO_ID",
     "ORDERS",
+    "ORDER_DAYS",
+    "STAGE_DAYS",
     "STAGE_MONTHS",
     "month_containing",
     "partial_ranges",

@@ -157,6 +157,11 @@ def local_day(epoch: Any) -> Any:
     return (shifted // DAY_SECONDS).cast(Integer) - _SHIFT_DAYS
 
 
+def local_day_of(instant: Any) -> Any:
+    """SQL: the number of the company-local day a stored instant falls in (NULL outside the zone's offsets)."""
+    return local_day(epoch_seconds(instant))
+
+
 class Instant(UTCDateTime):
     """A stored instant computed in SQL (MariaDB returns some as text), handed out as aware UTC."""
 

@@ -77,6 +77,17 @@ class KpiOrderMonth(Segmented, Base):
     revenue: Mapped[Decimal] = mapped_column(MoneySum, default=Decimal(0))
 
 
+class KpiOrderDay(SegmentKeys, Base):
+    """Orders dated on the company-local day (not archived, of live customers): a period's partial months, which
+    kpi_order_months cannot give (read from the orders they cost a pass over those days' orders and their
+    customers: 0.6 s for six days at a million customers; the days' rows here are a tenth as many)."""
+
+    __tablename__ = "kpi_order_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(MoneySum, default=Decimal(0))
+
+
 class KpiNewCustomerMonth(Segmented, Base):
     """Live customers whose first (not archived) order is dated in the month."""
 
@@ -101,6 +112,19 @@ class KpiStageMonth(Segmented, Base):
     stages, so a month that begins needs no step of its own."""
 
     __tablename__ = "kpi_stage_months"
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiStageDay(SegmentKeys, Base):
+    """The net change in the customers per lifecycle stage at each company-local day's instants, per segment: +1
+    where a customer's event (its creation or a stage change) starts a stage, -1 where its next event ends it,
+    as kpi_stage_months counts them. The stage counts at an instant inside a month are the month's (or the next
+    month's) counts moved by the whole days between, from a few rows here where the records cost a pass over the
+    days' stage changes with a lookup of each one's next (seconds for a week at a million customers)."""
+
+    __tablename__ = "kpi_stage_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     stage: Mapped[str] = mapped_column(String(16), primary_key=True)
     customers: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -37,7 +37,7 @@ from crm.follow_ups.automation import generate_follow_ups
 from crm.follow_ups.service import AUTO_STAGE, log_contact
 from crm.kpis.cadence import CADENCE_DAYS, CADENCE_MONTHS
 from crm.kpis.moves import MOVE_HOURS, MOVE_MONTHS
-from crm.kpis.rollups import NEW_CUSTOMER_DAYS, NEW_CUSTOMERS, ORDERS, STAGE_MONTHS
+from crm.kpis.rollups import NEW_CUSTOMER_DAYS, NEW_CUSTOMERS, ORDER_DAYS, ORDERS, STAGE_DAYS, STAGE_MONTHS
 from crm.maintenance import backup, migrate_data, restore
 from crm.platform.clock import frozen_at
 from crm.platform.parallel import run_together
@@ -51,7 +51,9 @@ from db.models import (
     Department,
     KpiMonth,
     KpiNewCustomerDay,
+    KpiOrderDay,
     KpiOrderMonth,
+    KpiStageDay,
     Order,
     Setting,
     StageChange,
@@ -61,11 +63,14 @@ from tests.conftest import empty_tables
 
 TODAY = dt.date(2026, 12, 7)
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)  # Monday 11:00 in Shanghai: the demo's today
-EVERY_KPI = {r.name for r in (ORDERS, NEW_CUSTOMERS, NEW_CUSTOMER_DAYS, STAGE_MONTHS, MOVE_MONTHS, MOVE_HOURS)}
+EVERY_KPI = {
+    r.name
+    for r in (ORDERS, ORDER_DAYS, NEW_CUSTOMERS, NEW_CUSTOMER_DAYS, STAGE_MONTHS, STAGE_DAYS, MOVE_MONTHS, MOVE_HOURS)
+}
 # Checked in step after every write path too (which writes move them: tests/crm/kpis/test_cadence.py).
 CADENCE = {CADENCE_DAYS.name, CADENCE_MONTHS.name}
 # What a stage change moves: the stage counts and the stage moves.
-STAGES = {r.name for r in (STAGE_MONTHS, MOVE_MONTHS, MOVE_HOURS)}
+STAGES = {r.name for r in (STAGE_MONTHS, STAGE_DAYS, MOVE_MONTHS, MOVE_HOURS)}
 # The stage moves keep importance and size class blank: a change of those alone leaves them be.
 NOT_BY_CLASS = EVERY_KPI - {MOVE_MONTHS.name, MOVE_HOURS.name}
 
@@ -288,13 +293,13 @@ def test_adding_editing_archiving_and_restoring_orders_keeps_the_rollups_in_step
     first_timer = customers_without_orders(demo, 1)[0]
     before = rollup_rows(demo)
     added = add_order(demo, actor=manager, customer_id=customer_id, data=OrderInput(order_date=TODAY, amount="99.99"))
-    assert_in_step(demo, before, moving={"order_months"})
+    assert_in_step(demo, before, moving={"order_months", "order_days"})
     # A first order makes a new customer in its month.
     before = rollup_rows(demo)
     first = add_order(
         demo, actor=manager, customer_id=first_timer, data=OrderInput(order_date=dt.date(2025, 5, 20), amount="10")
     )
-    assert_in_step(demo, before, moving={"order_months", "new_customer_months", "new_customer_days"})
+    assert_in_step(demo, before, moving={"order_months", "order_days", "new_customer_months", "new_customer_days"})
     edited = update_order(
         demo, actor=manager, order_id=added.id, version=added.version, data=OrderInput(order_date=TODAY, amount="5")
     )
@@ -308,10 +313,10 @@ def test_adding_editing_archiving_and_restoring_orders_keeps_the_rollups_in_step
         version=edited.version,
         data=OrderInput(order_date=dt.date(2001, 2, 3), amount="5"),
     )
-    assert_in_step(demo, before, moving={"order_months", "new_customer_months", "new_customer_days"})
+    assert_in_step(demo, before, moving={"order_months", "order_days", "new_customer_months", "new_customer_days"})
     before = rollup_rows(demo)
     archived = set_order_archived(demo, actor=manager, order_id=edited.id, version=edited.version, archived=True)
-    assert_in_step(demo, before, moving={"order_months", "new_customer_months", "new_customer_days"})
+    assert_in_step(demo, before, moving={"order_months", "order_days", "new_customer_months", "new_customer_days"})
     set_order_archived(demo, actor=manager, order_id=archived.id, version=archived.version, archived=False)
     assert_in_step(demo)
     set_order_archived(demo, actor=manager, order_id=first.id, version=first.version, archived=True)
@@ -520,7 +525,7 @@ def test_a_new_company_time_zone_rebuilds_the_rollups_in_its_months(demo: Sessio
     update_settings(demo, actor=admin, changes={"timezone": "America/New_York"})
     # Orders count in the month of their date, whatever the zone; the stage counts, at each month's first instant;
     # the stage moves in their local month (and in their UTC hour, whatever the zone).
-    assert_in_step(demo, before, moving={STAGE_MONTHS.name, MOVE_MONTHS.name})
+    assert_in_step(demo, before, moving={STAGE_MONTHS.name, STAGE_DAYS.name, MOVE_MONTHS.name})
     # And kept in step in the new zone's months afterwards.
     yesterday = TODAY - dt.timedelta(days=1)  # NOW is still the 6th in New York
     add_order(
@@ -655,24 +660,40 @@ def test_the_stage_counts_rebuilt_from_flows_equal_the_recount_customer_by_custo
 
 
 def test_a_rollup_added_since_the_rollups_were_built_is_built_alone_on_the_next_read(demo: Sessions) -> None:
-    """After a migration adding a rollup (0024: the new customers per day) the marker lists the rollups built, and
-    the first read builds the missing one only: rebuilding all of them takes minutes at a million customers."""
-    with demo.begin() as session:  # as before migration 0024: a marker without a list, the new table empty
-        session.execute(delete(KpiNewCustomerDay))
-        session.execute(sql_update(Setting).where(Setting.key == MARKER).values(value={"definition": DEFINITION}))
+    """After a migration adding rollups (0026: the orders and stage flows per day) the marker lists the rollups
+    built, and the first read builds the missing ones only: rebuilding all of them takes many minutes at a million
+    customers."""
+    added = [ORDER_DAYS.name, STAGE_DAYS.name]
+    with demo.begin() as session:  # as before migration 0026: the marker lists every rollup but the new ones
+        session.execute(delete(KpiOrderDay))
+        session.execute(delete(KpiStageDay))
+        listed = sorted(r.name for r in rollups() if r.name not in added)
+        value = {"definition": DEFINITION, "rollups": listed}
+        session.execute(sql_update(Setting).where(Setting.key == MARKER).values(value=value))
         # A row of another rollup made wrong on purpose: a rebuild of every rollup would put it right.
         month = session.scalars(select(KpiOrderMonth).order_by(KpiOrderMonth.month).limit(1)).one()
         month.orders += 1
     with demo.read() as session:
-        assert unbuilt(session.connection()) == [NEW_CUSTOMER_DAYS.name]
+        assert sorted(unbuilt(session.connection()) or []) == added
     ensure_built(demo)
     after = differences(demo)
-    assert after[NEW_CUSTOMER_DAYS.name] == 0 and rollup_rows(demo)[NEW_CUSTOMER_DAYS.name]
+    assert after[ORDER_DAYS.name] == after[STAGE_DAYS.name] == 0
+    assert rollup_rows(demo)[ORDER_DAYS.name] and rollup_rows(demo)[STAGE_DAYS.name]
     assert after[ORDERS.name] == 1  # left as it was: only the missing rollup was built
     with demo.read() as session:
         assert unbuilt(session.connection()) == []
         marker = session.scalar(select(Setting.value).where(Setting.key == MARKER))
     assert marker == {"definition": DEFINITION, "rollups": sorted(r.name for r in rollups())}
+    with demo.begin() as session:  # as before migration 0024: a marker without a list holds the first twelve
+        for model in (KpiNewCustomerDay, KpiOrderDay, KpiStageDay):
+            session.execute(delete(model))
+        session.execute(sql_update(Setting).where(Setting.key == MARKER).values(value={"definition": DEFINITION}))
+    with demo.read() as session:
+        assert sorted(unbuilt(session.connection()) or []) == sorted([NEW_CUSTOMER_DAYS.name, *added])
+    ensure_built(demo)
+    after = differences(demo)
+    assert after[NEW_CUSTOMER_DAYS.name] == after[ORDER_DAYS.name] == after[STAGE_DAYS.name] == 0
+    assert after[ORDERS.name] == 1
     with demo.begin() as session:  # an older definition's marker: every rollup is rebuilt
         session.execute(sql_update(Setting).where(Setting.key == MARKER).values(value={"definition": DEFINITION - 1}))
     ensure_built(demo)
