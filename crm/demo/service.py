@@ -866,7 +866,10 @@ class _Builder:
         self.r = rng.random
         self.today = today
         self.today_ord = today.toordinal()
-        self.anchor_ts = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
+        # Midnight UTC of the day (08:00 in Shanghai), or now when that is still to come (a load between 16:00 and
+        # 24:00 UTC, already the next day in Shanghai): no generated instant lies after the load.
+        midnight = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
+        self.anchor_ts = min(midnight, int(utcnow().timestamp()))
         self.rows: dict[str, list[Row]] = {}
         self.pools = _Pools(seed)
         self.pick_stage = _chooser(rng, _STAGES)

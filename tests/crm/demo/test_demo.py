@@ -12,6 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from crm.demo.service import DEMO_ACCOUNTS, _sqlite_datetime, _sqlite_stamps, load_demo
 from crm.platform.auth import authenticate
+from crm.platform.clock import frozen_at
 from crm.platform.errors import CrmError
 from crm.platform.names import normalise_name
 from crm.platform.vocab import (
@@ -493,3 +494,22 @@ def test_two_loads_at_the_same_moment_load_once_and_refuse_the_other(
     assert isinstance(outcome["first"], dict), outcome["first"]
     assert isinstance(outcome["second"], CrmError) and outcome["second"].key == "demo.not_empty", outcome["second"]
     assert count(sessions, Customer) == 60 and seed_rows(sessions) == 1
+
+
+def test_a_demo_loaded_late_in_the_utc_day_records_nothing_after_its_load(sessions: Sessions) -> None:
+    """At 18:00 UTC it is already tomorrow in Shanghai: the demo's today is that day, whose office hours are still
+    to come; its contacts, answers, stage changes and complaints all lie before the load all the same."""
+    loaded_at = dt.datetime(2025, 6, 14, 18, 0, tzinfo=dt.UTC)  # 02:00 on 15 June in Shanghai
+    with frozen_at(loaded_at):
+        load(sessions, customers=3000)  # enough that some of today's events fall in its last hours
+    stamps = {
+        "activities": (Activity, Activity.occurred_at),
+        "survey responses": (SurveyResponse, SurveyResponse.responded_at),
+        "stage changes": (StageChange, StageChange.changed_at),
+        "complaints": (Complaint, Complaint.received_at),
+        "complaint events": (ComplaintEvent, ComplaintEvent.at),
+        "customers": (Customer, Customer.created_at),
+    }
+    later = {name: count(sessions, model, column > loaded_at) for name, (model, column) in stamps.items()}
+    assert later == dict.fromkeys(stamps, 0)
+    assert count(sessions, Activity) > 0 and count(sessions, SurveyResponse) > 0
