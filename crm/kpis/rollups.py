@@ -475,14 +475,21 @@ def _stage_counts_moved(
     """The month's kept counts per (stage, *by) moved to the instant by the events between its start and the
     instant: sign 1, the instant after the start (the events played forward); -1, before it (played back)."""
     kept = KpiStageMonth
-    columns = [getattr(kept, name) for name in by]
+    columns = [getattr(kept, name) for name in SEGMENT]
+    # The month's rows read once per page (a row per segment and stage) and summed up to `by` here: the page asks
+    # for the same months by several columns.
+    rows = shared(
+        ("stage month", month, owner_id, filters),
+        lambda: session.execute(
+            select(kept.stage, *columns, kept.customers).where(
+                kept.month == month, *segment_conditions(kept, owner_id, filters)
+            )
+        ).all(),
+    )
+    picked = [SEGMENT.index(name) for name in by]
     counts: Counter[tuple[Any, ...]] = Counter()
-    for stage, *keys, n in session.execute(
-        select(kept.stage, *columns, func.sum(kept.customers))
-        .where(kept.month == month, *segment_conditions(kept, owner_id, filters))
-        .group_by(kept.stage, *columns)
-    ):
-        counts[(stage, *keys)] += int(n or 0)
+    for stage, *keys, n in rows:
+        counts[(stage, *(keys[i] for i in picked))] += int(n or 0)
     lo, hi = (month_start, instant) if sign > 0 else (instant, month_start)
     if lo < hi:
         # The flows read once per page at the segment's finest grain and summed up to `by` here: the page asks for
@@ -491,7 +498,6 @@ def _stage_counts_moved(
             ("stage flows", lo, hi, owner_id, filters),
             lambda: stage_flows(session, lo, hi, owner_id, filters, customer_conditions),
         )
-        picked = [SEGMENT.index(name) for name in by]
         for (stage, *keys), n in flows.items():
             counts[(stage, *(keys[i] for i in picked))] += sign * n
     return Counter({key: n for key, n in counts.items() if n})

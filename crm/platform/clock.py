@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from crm.platform.parallel import shared
 from db.models import Setting
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -59,8 +60,13 @@ def zone_named(name: Any) -> ZoneInfo:
 
 
 def company_zone(session: Any) -> ZoneInfo:
-    """Return the company's time zone from the settings (a Session or a Connection, inside its transaction)."""
-    return zone_named(session.scalar(select(Setting.value).where(Setting.key == TIMEZONE_SETTING)))
+    """Return the company's time zone from the settings (a Session or a Connection, inside its transaction); read
+    once per sharing() block (crm/platform/parallel.py: a page's reads ask for it dozens of times)."""
+    bind = session.engine if isinstance(session, Connection) else session.get_bind()
+    return shared(
+        ("company zone", id(bind)),
+        lambda: zone_named(session.scalar(select(Setting.value).where(Setting.key == TIMEZONE_SETTING))),
+    )
 
 
 def company_zone_name(sessions: Any) -> str:

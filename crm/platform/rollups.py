@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.platform.clock import company_today, company_zone, local_midnight, today, zone_named
+from crm.platform.parallel import shared
 from crm.platform.sql_time import first_of_month, latest, offset_rows
 from db.models import Base, Customer, Setting
 from db.models.cadence_rollups import KpiZoneOffset
@@ -634,6 +635,11 @@ def ensure_built(sessions: Any) -> None:
     """Build the rollups if this database has never had them (the first read after migration 0018, or after their
     definition changed), or those added since it built them (only those). Two servers doing it at once: the second
     waits on the first's marker row, then finds the work done."""
+    # Asked by every read of a page: once per sharing() block (crm/platform/parallel.py) is enough.
+    shared(("rollups built", id(sessions.engine)), lambda: _ensure_built(sessions))
+
+
+def _ensure_built(sessions: Any) -> None:
     with sessions.read() as session:
         if is_built(session.connection()):
             return

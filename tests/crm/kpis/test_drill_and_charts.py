@@ -169,3 +169,16 @@ def test_the_page_reading_everything_at_once_and_sharing_gets_the_same_figures(d
         with sharing():
             together = run_together(calls, workers=3)
         assert together == alone
+
+
+def test_every_charts_spec_is_valid_vega_lite_clickable_or_not_in_both_languages(demo: Sessions) -> None:
+    """The page takes its specs unvalidated (ui/kpis/reads.py, for speed): Altair validates each one here."""
+    from crm.kpis.chart_specs import CHARTS
+
+    manager = account(demo, "manager")
+    for chart in CHARTS:
+        data = chart.data(demo, actor=manager, period=PERIOD, filters=KpiFilters())
+        for language in ("en", "zh"):
+            for clickable in (True, False):
+                spec = chart.build(data, language, clickable).chart.to_dict(validate=True)
+                assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/"), chart.name
