@@ -194,15 +194,14 @@ def stage_month_contributions(condition: ColumnElement[bool] | None) -> Select[A
     )
 
 
-def stage_day_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
-    """The net change in customers per company-local day, segment and stage: +1 on the day of each event into the
-    stage it leads to, -1 on the day of the customer's next event (as stage_month_contributions counts them: a
-    count at T holds the events with at < T <= next_at)."""
-    events = stage_events(condition, days=local_day_of)
+def _signed_events(events: Any, when: Callable[[ColumnElement[bool]], Any], name: str) -> Any:
+    """Subquery: `name` (when(entering): the day or month a flow counts at), the customer's segment, stage and
+    sign: each stage event of `events` (stage_events) twice, +1 into its stage at its instant (entering true), -1
+    out of it at its next event's (none for a customer's last event)."""
     sign = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery()
-    moved = (
+    return (
         select(
-            case((sign.c.sign == 1, events.c.day), else_=events.c.next_day).label("day_number"),
+            when(sign.c.sign == 1).label(name),
             *segment_of(),
             events.c.stage.label("stage"),
             sign.c.sign.label("sign"),
@@ -212,6 +211,16 @@ def stage_day_contributions(condition: ColumnElement[bool] | None) -> Select[Any
         .join(Customer, Customer.id == events.c.customer_id)
         .where(events.c.stage.is_not(None), or_(sign.c.sign == 1, events.c.next_at.is_not(None)))
         .subquery("moved")
+    )
+
+
+def stage_day_contributions(condition: ColumnElement[bool] | None) -> Select[Any]:
+    """The net change in customers per company-local day, segment and stage: +1 on the day of each event into the
+    stage it leads to, -1 on the day of the customer's next event (as stage_month_contributions counts them: a
+    count at T holds the events with at < T <= next_at)."""
+    events = stage_events(condition, days=local_day_of)
+    moved = _signed_events(
+        events, lambda entering: case((entering, events.c.day), else_=events.c.next_day), "day_number"
     )
     keys = [moved.c.day_number, *(moved.c[k] for k in SEGMENT), moved.c.stage]
     total = func.sum(moved.c.sign)
@@ -232,21 +241,9 @@ def stage_months_rebuilt() -> Select[Any]:
     stage_month_contributions counts it: start_at > at and start_at <= next_at); the running sum of the flows per
     segment and stage, held from each flow's month up to the next, is the count."""
     events = stage_events(None)
-    sign = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery()
-    instant = case((sign.c.sign == 1, events.c.at), else_=events.c.next_at)
     keys = [*SEGMENT, "stage"]
-    moved = (
-        select(
-            month_after(instant).label("month"),
-            *segment_of(),
-            events.c.stage.label("stage"),
-            sign.c.sign.label("sign"),
-        )
-        .select_from(events)
-        .join(sign, literal(True))
-        .join(Customer, Customer.id == events.c.customer_id)
-        .where(events.c.stage.is_not(None), or_(sign.c.sign == 1, events.c.next_at.is_not(None)))
-        .subquery("moved")
+    moved = _signed_events(
+        events, lambda entering: month_after(case((entering, events.c.at), else_=events.c.next_at)), "month"
     )
     flow_keys = [moved.c.month, *(moved.c[k] for k in keys)]
     flows = (
