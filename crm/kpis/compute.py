@@ -37,8 +37,6 @@ from crm.kpis.periods import Period
 from crm.kpis.rollups import (
     NO_ID,
     date_rollup,
-    partial_ranges,
-    rollup_months,
     segment_filter,
     stage_counts_at,
     stage_counts_by,
@@ -320,22 +318,16 @@ def new_customer_count(
     session: Session, start: dt.date, end: dt.date, scope: Scope, today: dt.date | None = None
 ) -> int:
     """Customers counted whose first order is dated in [start, end]: whole months from the monthly rollup, the
-    rest from the daily one (crm/kpis/rollups.py partial_ranges)."""
-    months = rollup_months(start, end, today)
-    total = 0
-    if months:
-        monthly = KpiNewCustomerMonth
-        total = int(
-            session.scalar(select(func.sum(monthly.customers)).where(monthly.month.in_(months), *scope.on(monthly)))
-            or 0
-        )
+    other days from the daily one (crm/kpis/rollups.py date_rollup)."""
     daily = KpiNewCustomerDay
-    for lo, hi, sign in partial_ranges(start, end, today):
-        total += sign * int(
-            session.scalar(select(func.sum(daily.customers)).where(daily.day >= lo, daily.day <= hi, *scope.on(daily)))
-            or 0
-        )
-    return total
+
+    def days(lo: dt.date, hi: dt.date) -> list[tuple[Any]]:
+        where = [daily.day >= lo, daily.day <= hi, *scope.on(daily)]
+        return [(session.scalar(select(func.sum(daily.customers)).where(*where)),)]
+
+    monthly = KpiNewCustomerMonth
+    totals = date_rollup(session, monthly, ("customers",), start, end, scope.on(monthly), (), days, today)
+    return int(totals.get((), [0])[0])
 
 
 def _new_customers(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:

@@ -568,8 +568,8 @@ def date_rollup(
 ) -> dict[tuple[Any, ...], list[Any]]:
     """A date-keyed rollup's measures summed over the days [start, end] per segment columns `by`: whole months
     from the rollup (its rows picked by the conditions on its columns), the other days from raw(lo, hi) -> rows of
-    (*by values, *measures) (a daily rollup's), added or subtracted as partial_ranges says (the days after `today`
-    counted as free)."""
+    (*by values, *measures) (a daily rollup's), added or subtracted as crm.platform.rollups.plan splits them (the
+    days after `today` counted as free)."""
     totals: dict[tuple[Any, ...], list[Any]] = {}
 
     def add(row: Any, sign: int) -> None:
@@ -593,18 +593,6 @@ def date_rollup(
     return totals
 
 
-def partial_ranges(start: dt.date, end: dt.date, today: dt.date | None = None) -> list[tuple[dt.date, dt.date, int]]:
-    """The days of [start, end] read from the records, each stretch as (from, to, sign): +1 = add these days'
-    records; -1 = they lie in a month read whole from the rollup (rollup_months): subtract them. The shorter way
-    is taken per partial month (crm.platform.rollups.plan; the days after `today` cost nothing)."""
-    return [(part.first, part.last, part.sign) for part in plan(start, end, today).parts]
-
-
-def rollup_months(start: dt.date, end: dt.date, today: dt.date | None = None) -> list[dt.date]:
-    """The months read whole from a rollup for the days [start, end] (as partial_ranges with the same today)."""
-    return list(plan(start, end, today).whole)
-
-
 def _sum(values: list[Any]) -> Decimal:
     return sum((Decimal(v or 0) for v in values), Decimal(0))
 
@@ -619,9 +607,7 @@ __all__ = [
     "STAGE_DAYS",
     "STAGE_MONTHS",
     "month_containing",
-    "partial_ranges",
     "raw_stage_events",
-    "rollup_months",
     "segment_conditions",
     "segment_filter",
     "customer_terms",
