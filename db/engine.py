@@ -215,7 +215,12 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads then writes fails at once with "database is locked";
         # IMMEDIATE takes the write lock up front and so waits out the busy timeout instead.
-        if connection.get_execution_options().get("crm_read_only"):
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            # No transaction at all: SQLAlchemy never commits one here, so ANALYZE or VACUUM run in it were
+            # rolled back when the connection went back to the pool.
+            return
+        if options.get("crm_read_only"):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

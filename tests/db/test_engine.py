@@ -11,7 +11,15 @@ from sqlalchemy import Engine, select, text, update
 
 from crm.customers.service import CustomerInput, create_customer
 from crm.platform.permissions import SYSTEM
-from db.engine import UnsupportedCharset, make_engine, make_session_factory, masked_url, normalise_url, upgrade_database
+from db.engine import (
+    UnsupportedCharset,
+    make_engine,
+    make_session_factory,
+    masked_url,
+    normalise_url,
+    refresh_statistics,
+    upgrade_database,
+)
 from db.models import Setting
 
 
@@ -66,6 +74,21 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(tmp_pat
     assert errors == []
     with sessions.read() as session:
         assert session.scalar(select(Setting.value).where(Setting.key == "counter")) == 80
+
+
+def test_statistics_refreshed_outside_a_transaction_stay_on_sqlite(tmp_path: Path) -> None:
+    """ANALYZE under AUTOCOMMIT used to run inside a BEGIN the engine opened itself and never committed: the
+    planner kept no statistics at all and picked its indexes blind."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        session.add(Setting(key="counter", value=0))
+    refresh_statistics(engine, ["settings"])
+    engine.dispose()
+    with make_engine(f"sqlite:///{tmp_path / 'x.db'}").connect() as connection:
+        tables = connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars().all()
+    assert tables == ["settings"]
 
 
 def test_bare_urls_get_our_drivers_and_passwords_are_masked() -> None:
