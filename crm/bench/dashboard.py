@@ -8,9 +8,8 @@ as the page reads them, several at once (crm/platform/parallel.py). The naive wa
 (crm/bench/naive_kpis.py) loads the tables with pandas.read_sql and computes the same KPIs of both periods in
 pandas (not the charts); its note gives the speed-up of the same KPIs in SQL and of the whole page's data (the
 issue asks at least 10x from 100,000 customers). The naive way runs once: it is its own cold and warm. The section
-first refreshes the planner's statistics of the tables it reads (ANALYZE), as autovacuum or a periodic ANALYZE
-leaves a working database, builds the rollups if they are not (a data set loaded before them) and makes the usual
-periods' revenue windows, as the daily run (`python -m crm kpi snapshot`) leaves them.
+first leaves the database as the daily run (`python -m crm kpi snapshot`) does: the rollups built (a data set
+loaded before them), the usual periods' revenue windows made, the planner's statistics of the tables read refreshed.
 """
 
 from __future__ import annotations
@@ -24,36 +23,17 @@ from sqlalchemy import func, select
 from crm.bench.naive_kpis import load, reference
 from crm.bench.runner import Context, Measurement, time_call
 from crm.kpis import KPI_GROUPS, KpiFilters, Period, charts_data, compute_kpis
+from crm.kpis.snapshots import refresh_dashboard_statistics
 from crm.kpis.windows import prepare_usual_windows
 from crm.platform.clock import company_today, utcnow
 from crm.platform.parallel import WORKERS, run_together, sharing
 from crm.platform.permissions import Actor
 from crm.platform.rollups import ensure_built
 from crm.platform.users import get_user
-from db.engine import Sessions, refresh_statistics
+from db.engine import Sessions
 from db.models import Customer
 
 SECTION = "dashboard"
-STATISTICS = (
-    "customers",
-    "orders",
-    "stage_changes",
-    "activities",
-    "follow_up_tasks",
-    "complaints",
-    "suggestions",
-    "survey_responses",
-)
-ROLLUP_STATISTICS = (
-    "kpi_order_months",
-    "kpi_new_customer_months",
-    "kpi_stage_months",
-    "kpi_window_revenue",
-    "kpi_cadence_days",
-    "kpi_cadence_months",
-    "kpi_stage_move_months",
-    "kpi_stage_move_hours",
-)
 CHARTS = charts_data.EVERY_CHART
 
 
@@ -120,13 +100,11 @@ def naive(sessions: Sessions, period: Period, filters: KpiFilters) -> int:
 def measure(ctx: Context) -> list[Measurement]:
     """Time the dashboard's reads with no filter and with three, and the naive way beside them."""
     sessions, runs = ctx.sessions, ctx.warm_runs
-    # The planner's statistics of a freshly loaded data set, as autovacuum (PostgreSQL) or a periodic ANALYZE
-    # would leave them: without them SQLite may walk an index by name to count customers per stage.
-    refresh_statistics(sessions.engine, STATISTICS)
-    # What the daily run leaves: the rollups built and the usual periods' revenue windows made (crm/kpis/windows.py).
+    # What the daily run (`python -m crm kpi snapshot`) leaves: the rollups built, the usual periods' revenue
+    # windows made (crm/kpis/windows.py) and the planner's statistics of the tables read refreshed.
     ensure_built(sessions)
     prepare_usual_windows(sessions)
-    refresh_statistics(sessions.engine, ROLLUP_STATISTICS)
+    refresh_dashboard_statistics(sessions)
     actor = _manager(sessions)
     with sessions.read() as session:
         today = company_today(session)

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, 
 from sqlalchemy.orm import Session
 
 from crm.follow_ups import cadence_days_sql, cadence_due_since, load_cadences
-from crm.kpis.rollups import customer_terms, stage_events
+from crm.kpis.rollups import customer_terms, grouped_counts, stage_events
 from crm.kpis.scope import customers_at
 from crm.platform.clock import company_zone, local_midnight
 from crm.platform.rollups import (
@@ -182,13 +182,6 @@ CADENCE_MONTHS = register(
 # --- reading -------------------------------------------------------------------------------------------------
 
 
-def _grouped(session: Session, query: Any, width: int) -> Counter[tuple[Any, ...]]:
-    counts: Counter[tuple[Any, ...]] = Counter()
-    for row in session.execute(query):
-        counts[tuple(row[:width])] += int(row[width] or 0)
-    return counts
-
-
 def _next_month(first: dt.date) -> dt.date:
     return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
@@ -205,7 +198,7 @@ def in_cadence_at_midnight(
     start_month, sign = (month, 1) if forward <= backward else (following, -1)
     wanted = [KpiCadenceMonth.owner_id != NO_ID, *segment.on(KpiCadenceMonth)]
     columns = [getattr(KpiCadenceMonth, name) for name in by]
-    counts = _grouped(
+    counts = grouped_counts(
         session,
         select(*columns, func.sum(KpiCadenceMonth.customers))
         .where(KpiCadenceMonth.month == start_month, *wanted)
@@ -215,7 +208,7 @@ def in_cadence_at_midnight(
     if forward and backward:
         lo, hi = (day_number(month) + 1, day_number(day)) if sign == 1 else (day_number(day) + 1, day_number(following))
         day_columns = [getattr(KpiCadenceDay, name) for name in by]
-        changes = _grouped(
+        changes = grouped_counts(
             session,
             select(*day_columns, func.sum(KpiCadenceDay.customers))
             .where(
@@ -272,7 +265,7 @@ def _raw_in_cadence(
         # (NOT INDEXED still looks rows up by their id).
         rows = rows.with_hint(Customer, "NOT INDEXED", "sqlite")
     counted = rows.where(*where).subquery()
-    return _grouped(
+    return grouped_counts(
         session,
         select(*(counted.c[n] for n in by), func.sum(counted.c.k)).group_by(*(counted.c[n] for n in by)),
         len(by),
@@ -307,7 +300,7 @@ def _run_out_today(
         for days in sorted(set(cadences.days.values()) | {cadences.for_customer(None, None)})
     ]
     terms = customer_terms(by)
-    return _grouped(
+    return grouped_counts(
         session,
         select(*terms, func.count())
         .where(

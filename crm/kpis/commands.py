@@ -213,6 +213,10 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
                 rebuild_all(session.connection())
         windows = prepare_usual_windows(sessions)
         print(t("kpis.cli.windows", lang, made=windows["made"], deleted=windows["deleted"]))
+        from crm.kpis.snapshots import refresh_dashboard_statistics
+
+        refresh_dashboard_statistics(sessions)
+        print(t("kpis.cli.statistics", lang))
     return 0
 
 

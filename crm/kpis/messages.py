@@ -198,6 +198,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Revenue windows: {made} made for the usual periods, {deleted} old ones deleted.",
         "收入窗口：为常用期间新建 {made} 个，删除旧窗口 {deleted} 个。",
     ),
+    "kpis.cli.statistics": (
+        "Query planner statistics of the dashboard's tables refreshed.",
+        "已刷新仪表板所用表的查询优化统计信息。",
+    ),
     "kpis.cli.target_set": ("Target of {kpi} for {period}: {value}", "{kpi} 在 {period} 的目标：{value}"),
     "kpis.cli.no_user": ("No user named {name}.", "没有名为 {name} 的用户。"),
     "kpis.cli.no_department": ("No department named {name}.", "没有名为 {name} 的部门。"),

@@ -380,6 +380,14 @@ def _held_after(next_from: Any) -> Any:
 _ID_COLUMNS = ("owner_id", "department_id")
 
 
+def grouped_counts(session: Session, query: Any, width: int) -> Counter[tuple[Any, ...]]:
+    """{the first `width` columns: the last column summed} of a grouped query's rows."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for row in session.execute(query):
+        counts[tuple(row[:width])] += int(row[width] or 0)
+    return counts
+
+
 def customer_terms(by: tuple[str, ...]) -> list[Any]:
     """The customer's segment columns named, NULL read as the rollups' "not set" (0 / "", inline: see
     crm.platform.rollups.segment_of)."""
@@ -472,21 +480,22 @@ def _stage_counts_moved(
     """The month's kept counts per (stage, *by) moved to the instant by the events between its start and the
     instant: sign 1, the instant after the start (the events played forward); -1, before it (played back)."""
     kept = KpiStageMonth
-    columns = [getattr(kept, name) for name in SEGMENT]
-    # The month's rows read once per page (a row per segment and stage) and summed up to `by` here: the page asks
-    # for the same months by several columns.
-    rows = shared(
-        ("stage month", month, owner_id, filters),
-        lambda: session.execute(
-            select(kept.stage, *columns, kept.customers).where(
-                kept.month == month, *segment_conditions(kept, owner_id, filters)
-            )
-        ).all(),
+    columns = [getattr(kept, name) for name in by]
+    # Summed up to `by` in SQL, once per page for each month and `by` (the page asks for the same months by the
+    # same columns from several charts): fetching the month's rows at the segment's grain (some 14,000) and
+    # summing them here cost ten times the SQL.
+    kept_counts = shared(
+        ("stage month", month, owner_id, filters, by),
+        lambda: grouped_counts(
+            session,
+            select(kept.stage, *columns, func.sum(kept.customers))
+            .where(kept.month == month, *segment_conditions(kept, owner_id, filters))
+            .group_by(kept.stage, *columns),
+            1 + len(by),
+        ),
     )
     picked = [SEGMENT.index(name) for name in by]
-    counts: Counter[tuple[Any, ...]] = Counter()
-    for stage, *keys, n in rows:
-        counts[(stage, *(keys[i] for i in picked))] += int(n or 0)
+    counts = Counter(kept_counts)
     lo, hi = (month_start, instant) if sign > 0 else (instant, month_start)
     if lo < hi:
         # The flows read once per page at the segment's finest grain and summed up to `by` here: the page asks for

@@ -61,6 +61,8 @@ class SegmentKeys:
     importance: Mapped[str] = mapped_column(String(16), primary_key=True)
     industry: Mapped[str] = mapped_column(String(64), primary_key=True)
     region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Stored in key order on SQLite (migration 0027): a period's rows are a range of the key, read in place.
+    __table_args__: Any = {"sqlite_with_rowid": False}
 
 
 class Segmented(SegmentKeys):

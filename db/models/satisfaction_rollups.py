@@ -50,4 +50,4 @@ class SatisfactionAlertMonth(Segmented, Base):
     followed: Mapped[int] = mapped_column(Integer, default=0)
     recovered: Mapped[int] = mapped_column(Integer, default=0)
     # The month first, as in every rollup: a period's months are a range of the key.
-    __table_args__ = (PrimaryKeyConstraint(*SEGMENT_KEYS, "previous_alert"),)
+    __table_args__ = (PrimaryKeyConstraint(*SEGMENT_KEYS, "previous_alert"), {"sqlite_with_rowid": False})

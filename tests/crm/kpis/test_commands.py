@@ -85,3 +85,14 @@ def test_kpi_snapshot_and_target_set_from_the_command_line(
     assert "month" in str(refused.value)
     with pytest.raises(SystemExit):
         main(["kpi", "snapshot", "--month", "2026-12"])  # not over yet
+
+
+def test_the_daily_run_leaves_the_planner_statistics_of_the_dashboards_tables(
+    cli_db: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite keeps no statistics by itself: without them it walked every customer for a few dozen."""
+    assert main(["kpi", "snapshot"]) == 0
+    assert "statistics" in capsys.readouterr().out
+    with cli_db.engine.connect() as connection:
+        analysed = set(connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars())
+    assert {"customers", "orders", "stage_changes", "follow_up_tasks", "kpi_stage_months"} <= analysed
