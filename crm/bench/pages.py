@@ -1,6 +1,7 @@
 """Benchmark section `pages`: every page's server-side render through Streamlit's AppTest (which runs app.py as
 the server does, without a browser), signed in as the demo's manager and its staff member, each page cold
-(Streamlit's cached reads cleared) and warm (the median of reruns).
+(Streamlit's cached reads cleared) and warm (the median of reruns); the manager's dashboard once more from a link
+with three filters in its URL.
 
 This is the one module under crm/ that imports Streamlit: it drives the app from outside, like tests/app, and
 renders nothing itself (tests/test_architecture.py names it as the exception).
@@ -15,7 +16,9 @@ import os
 import statistics
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from crm.bench.runner import Context, Measurement
 from crm.demo import DEMO_ACCOUNTS
@@ -23,6 +26,7 @@ from db.engine import PROJECT_ROOT
 
 APP = PROJECT_ROOT / "app.py"
 ROLES = ("manager", "staff")
+DASHBOARD = "pages/dashboard.py"
 TIMEOUT = 900  # seconds for one run of a page: generous, a million customers on a busy machine
 
 
@@ -88,10 +92,10 @@ def _menu(at: object) -> list[str]:
     return [by_hash[link.proto.page_script_hash] for link in links if link.proto.page_script_hash in by_hash]
 
 
-def _page(at: object, role: str, path: str, warm_runs: int) -> Measurement:
+def _page(at: object, role: str, path: str, warm_runs: int, label: str = "") -> Measurement:
     import streamlit as st
 
-    name = f"{role}: {path.removeprefix('pages/').removesuffix('.py')}"
+    name = f"{role}: {path.removeprefix('pages/').removesuffix('.py')}{label}"
     try:
         st.cache_data.clear()
         started = time.perf_counter()
@@ -142,4 +146,27 @@ def measure(ctx: Context) -> list[Measurement]:
                 Measurement("pages", f"{role}: sign in", round(signed_in, 1), None, f"{len(pages)} pages in the menu")
             )
             rows.extend(_page(at, role, path, ctx.warm_runs) for path in pages)
+            if DASHBOARD in pages:
+                rows.append(_filtered_dashboard(at, role, ctx))
     return rows
+
+
+def _filtered_dashboard(at: Any, role: str, ctx: Context) -> Measurement:
+    """The dashboard opened from a link with three filters in its URL (the dashboard section's: the biggest
+    department and region, the medium tier), cold and warm; the filters are taken out of the URL afterwards."""
+    from crm.bench.dashboard import three_filters
+
+    query = three_filters(ctx.sessions).to_query()
+    for name, value in query.items():
+        at.query_params[name] = value
+    try:
+        measured = _page(at, role, DASHBOARD, ctx.warm_runs, label=", 3 filters in the URL")
+        kept = {name: at.query_params.get(name) for name in query}
+        if measured.error is not None:
+            return measured
+        if kept != query:  # the page drops the filters it cannot read from its URL
+            return replace(measured, error=f"the page did not keep the filters {query}: {kept}")
+        return replace(measured, note=" ".join(filter(None, (measured.note, urlencode(query)))))
+    finally:
+        for name in query:
+            at.query_params.pop(name, None)

@@ -357,6 +357,13 @@ def month_containing(session: Session, instant: dt.datetime) -> tuple[dt.date, d
     return row[0], row[1], row[2]
 
 
+def _months_around(session: Session, instant: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime, dt.date | None]:
+    """month_containing's, and the next month's first day when its stage counts are kept (else None)."""
+    month, start_at, end_at = month_containing(session, instant)
+    following = session.scalar(select(KpiMonth.month).where(KpiMonth.start_at == end_at, KpiMonth.stage_counted))
+    return month, start_at, end_at, following
+
+
 def _next_from(customer_id: Any, at: Any, change_id: Any | None) -> Any:
     """SQL: the from_stage of the customer's first change after (at, change_id) in (changed_at, id) order (after
     `at` itself when change_id is None: a creation), '~' standing for a NULL one; NULL when there is none."""
@@ -454,15 +461,12 @@ def stage_counts_by(
     counts kept at the start of the instant's month moved by the month's events before the instant, or those at
     the next month's start moved back by the events after it when that reads fewer days (with `now` given, the
     time after now has no events yet: the running month is read from the next month's counts)."""
-    month, start_at, end_at = month_containing(session, instant)
+    # The page asks about the same few instants a dozen times.
+    month, start_at, end_at, following = shared(("months around", instant), lambda: _months_around(session, instant))
     forward = instant - start_at
     backward = max(min(end_at, now or end_at) - instant, dt.timedelta(0))
-    if instant > start_at and backward < forward:
-        following = session.scalar(select(KpiMonth.month).where(KpiMonth.start_at == end_at, KpiMonth.stage_counted))
-        if following is not None:
-            return _stage_counts_moved(
-                session, following, end_at, instant, -1, owner_id, filters, customer_conditions, by
-            )
+    if instant > start_at and backward < forward and following is not None:
+        return _stage_counts_moved(session, following, end_at, instant, -1, owner_id, filters, customer_conditions, by)
     return _stage_counts_moved(session, month, start_at, instant, 1, owner_id, filters, customer_conditions, by)
 
 

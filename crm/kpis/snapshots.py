@@ -22,14 +22,15 @@ from crm.kpis.periods import Period, add_months, month_start
 from crm.platform.clock import company_today, company_zone, local_date, utcnow
 from crm.platform.errors import ValidationError
 from crm.platform.permissions import Actor, require
+from crm.platform.rollups import rollups
 from crm.platform.snapshots import upsert_snapshot
 from db.engine import Sessions, refresh_statistics
 from db.models import Customer, KpiSnapshot, Order
 
-# The tables the dashboard reads, records and rollups, whose planner statistics the daily run refreshes: SQLite
-# keeps none by itself (PostgreSQL's autovacuum and MariaDB's persistent statistics do, and are only brought
+# The records the dashboard reads beside the rollups: the daily run refreshes the planner statistics of both.
+# SQLite keeps none by itself (PostgreSQL's autovacuum and MariaDB's persistent statistics do, and are only brought
 # forward), and without them it took `archived_at IS NULL` for a selective condition and walked every customer.
-STATISTICS_TABLES = (
+RECORD_TABLES = (
     "customers",
     "orders",
     "stage_changes",
@@ -38,21 +39,6 @@ STATISTICS_TABLES = (
     "complaints",
     "suggestions",
     "survey_responses",
-    "kpi_order_months",
-    "kpi_order_days",
-    "kpi_new_customer_months",
-    "kpi_new_customer_days",
-    "kpi_stage_months",
-    "kpi_stage_days",
-    "kpi_window_revenue",
-    "kpi_cadence_days",
-    "kpi_cadence_months",
-    "kpi_stage_move_months",
-    "kpi_stage_move_hours",
-    "complaint_months",
-    "complaint_time_months",
-    "satisfaction_months",
-    "satisfaction_alert_months",
 )
 KEY = "kpi:{month}:{filters}"
 KEY_PREFIX = "kpi:"
@@ -197,5 +183,6 @@ def kpi_series(
 
 
 def refresh_dashboard_statistics(sessions: Sessions) -> None:
-    """Sample the dashboard's tables again for the query planner (the daily run; seconds per million rows)."""
-    refresh_statistics(sessions.engine, STATISTICS_TABLES)
+    """Sample the dashboard's tables, records and rollups, again for the query planner (the daily run; seconds per
+    million rows)."""
+    refresh_statistics(sessions.engine, [*RECORD_TABLES, *(rollup.model.__tablename__ for rollup in rollups())])
