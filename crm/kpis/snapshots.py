@@ -22,7 +22,7 @@ from crm.kpis.periods import Period, add_months, month_start
 from crm.platform.clock import company_today, company_zone, local_date, utcnow
 from crm.platform.errors import ValidationError
 from crm.platform.permissions import Actor, require
-from crm.platform.rollups import rollups
+from crm.platform.rollups import SOURCE_TABLES, rollups
 from crm.platform.snapshots import upsert_snapshot
 from db.engine import Sessions, refresh_statistics
 from db.models import Customer, KpiSnapshot, Order
@@ -30,16 +30,7 @@ from db.models import Customer, KpiSnapshot, Order
 # The records the dashboard reads beside the rollups: the daily run refreshes the planner statistics of both.
 # SQLite keeps none by itself (PostgreSQL's autovacuum and MariaDB's persistent statistics do, and are only brought
 # forward), and without them it took `archived_at IS NULL` for a selective condition and walked every customer.
-RECORD_TABLES = (
-    "customers",
-    "orders",
-    "stage_changes",
-    "activities",
-    "follow_up_tasks",
-    "complaints",
-    "suggestions",
-    "survey_responses",
-)
+RECORD_TABLES = (*SOURCE_TABLES, "follow_up_tasks", "suggestions")
 KEY = "kpi:{month}:{filters}"
 KEY_PREFIX = "kpi:"
 BACKFILL_MONTHS = 24  # how far back the daily run looks for months not yet frozen
