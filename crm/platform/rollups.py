@@ -486,8 +486,8 @@ def rebuild(
         # SQLite keeps no planner statistics by itself, and without them the recount's lookups per customer take
         # the wrong index: the stage days of 100,000 customers took 9 s with them and had not ended after 10
         # minutes without. (PostgreSQL's autovacuum and MariaDB keep theirs; MariaDB's ANALYZE would commit.)
-        for table in SOURCE_TABLES:
-            connection.exec_driver_sql(f"ANALYZE {table}")
+        for source in SOURCE_TABLES:
+            connection.exec_driver_sql(f"ANALYZE {source}")
     if zone is not None or horizon_due(connection):
         rebuild_calendar(connection, zone)
     chosen = [r for r in rollups() if names is None or r.name in set(names)]
