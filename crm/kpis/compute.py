@@ -454,14 +454,21 @@ def open_task_conditions(w: Window) -> list[ColumnElement[bool]]:
 def _overdue(session: Session, w: Window, scope: Scope) -> dict[str, KpiValue]:
     # Only the overdue ones are counted: each status is then a range of (status, due_at) (SQLite reads them as a
     # MULTI-INDEX OR), where counting every follow-up open at a past instant read the whole table.
-    overdue = int(
-        session.scalar(
+    due = [*open_task_conditions(w), FollowUpTask.due_at < w.as_of]
+    if scope.everyone or not w.live:
+        counted = select(func.count()).select_from(FollowUpTask).where(scope.records(FollowUpTask.customer_id), *due)
+    else:
+        # Now, every open task past due counts (a third of them): joined, so the planner can start from the
+        # filtered customers and read their open tasks by the (customer, status, due) index, where walking those
+        # tasks with a lookup of each one's customer took 1.0 s at a million customers (SQLite, three filters:
+        # 0.4 s now). At a past instant the tasks open then are read by status and due time, which stays faster.
+        counted = (
             select(func.count())
-            .select_from(FollowUpTask)
-            .where(scope.records(FollowUpTask.customer_id), *open_task_conditions(w), FollowUpTask.due_at < w.as_of)
+            .select_from(Customer)
+            .join(FollowUpTask, FollowUpTask.customer_id == Customer.id)
+            .where(*scope.conditions, *due)
         )
-        or 0
-    )
+    overdue = int(session.scalar(counted) or 0)
     return {"overdue_follow_ups": KpiValue("overdue_follow_ups", overdue, overdue, None)}
 
 
