@@ -10,7 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -150,47 +151,48 @@ def e2e_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[E2
     engine.dispose()
 
 
+@contextmanager
+def running_servers(database: E2eDatabase, tmp_path: Path, names: Sequence[str]) -> Iterator[list[CrmServer]]:
+    """`streamlit run app.py` once per name, each on a free loopback port against the database (all starting at once,
+    logging to tmp_path / f"{name}.log"), yielded once every one is healthy; always stopped."""
+    env = dict(os.environ, CRM_DATABASE_URL=database.url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
+    started: list[tuple[subprocess.Popen[bytes], CrmServer]] = []
+    try:
+        for name in names:
+            port = _free_port()
+            log_path = tmp_path / f"{name}.log"
+            command = [
+                *(sys.executable, "-m", "streamlit", "run", "app.py"),
+                *("--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"),
+                *("--browser.gatherUsageStats", "false"),
+            ]
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            started.append((process, CrmServer(f"http://127.0.0.1:{port}", database, log_path)))
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        for process, server in started:
+            while not _healthy(server.base_url):
+                if process.poll() is not None:
+                    pytest.fail(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
+                time.sleep(0.25)
+        yield [server for _process, server in started]
+    finally:
+        for process, _server in started:
+            _stop(process)
+
+
 @pytest.fixture
 def crm_server(e2e_database: E2eDatabase, tmp_path: Path, chromium_path: Path) -> Iterator[CrmServer]:
     """`streamlit run app.py` on a free loopback port against the prepared database; always stopped."""
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, CRM_DATABASE_URL=e2e_database.url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
-    log_path = tmp_path / "streamlit.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    server = CrmServer(base_url=base_url, database=e2e_database, log_path=log_path)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(base_url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
-            time.sleep(0.25)
+    with running_servers(e2e_database, tmp_path, ["streamlit"]) as (server,):
         yield server
-    finally:
-        _stop(process)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,15 +14,10 @@ from crm.platform.permissions import SYSTEM
 from crm.platform.users import create_user, get_user
 from db.engine import make_engine, make_session_factory, upgrade_database
 from tests.e2e.conftest import (
-    COOKIE_KEY,
     PASSWORDS,
-    PROJECT_ROOT,
-    SERVER_START_TIMEOUT,
     CrmServer,
     E2eDatabase,
-    _free_port,
-    _healthy,
-    _stop,
+    running_servers,
 )
 from tests.e2e.test_sign_in_journey import (
     UI_TIMEOUT_MS,
@@ -54,47 +45,10 @@ def empty_server(tmp_path: Path, chromium_path: Path, monkeypatch: pytest.Monkey
     engine = make_engine(url)
     upgrade_database(engine)
     database = E2eDatabase(url=url, sessions=make_session_factory(engine), users={})
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, CRM_DATABASE_URL=url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
-    log_path = tmp_path / "streamlit-empty.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    server = CrmServer(base_url=base_url, database=database, log_path=log_path)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(base_url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
-            time.sleep(0.25)
-        yield server
+        with running_servers(database, tmp_path, ["streamlit-empty"]) as (server,):
+            yield server
     finally:
-        _stop(process)
         engine.dispose()
 
 

@@ -11,9 +11,6 @@ empties it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,15 +29,10 @@ from db.engine import make_engine, make_session_factory, upgrade_database
 from db.models import Customer, User
 from tests.conftest import _server_engine, empty_tables
 from tests.e2e.conftest import (
-    COOKIE_KEY,
     PASSWORDS,
-    PROJECT_ROOT,
-    SERVER_START_TIMEOUT,
     CrmServer,
     E2eDatabase,
-    _free_port,
-    _healthy,
-    _stop,
+    running_servers,
 )
 from tests.e2e.test_sign_in_journey import (
     COOKIE_NAME,
@@ -119,53 +111,8 @@ def shared_database(chromium_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 @pytest.fixture
 def two_servers(shared_database: E2eDatabase, tmp_path: Path) -> Iterator[tuple[CrmServer, CrmServer]]:
     """`streamlit run app.py` twice, on two free ports, against the one database and with the one cookie key."""
-    env = dict(os.environ, CRM_DATABASE_URL=shared_database.url, CRM_COOKIE_KEY=COOKIE_KEY, CRM_BCRYPT_ROUNDS="4")
-    processes: list[subprocess.Popen[bytes]] = []
-    servers: list[CrmServer] = []
-    try:
-        for name in ("a", "b"):
-            port = _free_port()
-            log_path = tmp_path / f"streamlit-{name}.log"
-            command = [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ]
-            with log_path.open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        command,
-                        cwd=PROJECT_ROOT,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                        start_new_session=True,
-                    )
-                )
-            servers.append(CrmServer(base_url=f"http://127.0.0.1:{port}", database=shared_database, log_path=log_path))
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        for process, server in zip(processes, servers, strict=True):  # both start at once
-            while not _healthy(server.base_url):
-                if process.poll() is not None:
-                    pytest.fail(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
-                time.sleep(0.25)
-        yield servers[0], servers[1]
-    finally:
-        for process in processes:
-            _stop(process)
+    with running_servers(shared_database, tmp_path, ["streamlit-a", "streamlit-b"]) as (first, second):
+        yield first, second
 
 
 def rerun(page: Page) -> None:
