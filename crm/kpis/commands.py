@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from crm.platform.i18n import format_money, format_number, format_percent, t
+from crm.platform.i18n import format_figure, format_money, format_number, format_percent, t
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -164,16 +164,29 @@ def _cmd_show(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
+    from wcwidth import ljust, rjust
+
+    from crm.kpis.report import filters_in_words
+
     print(f"{t('kpis.cli.period', lang)}: {period.label(lang)} ({period.start} – {period.end})")
-    print(f"{t('kpis.cli.filters', lang)}: {filters.key()}")
+    chosen = (filters.owner_id, filters.department_id, filters.value_tier, filters.industry, filters.region)
+    words = filters_in_words(sessions, period, filters, lang)[1:]  # the period is the line above
+    said = [f"{name}: {value}" for (name, value), set_to in zip(words, chosen, strict=True) if set_to is not None]
+    print(f"{t('kpis.cli.filters', lang)}: {' · '.join(said) or t('dashboard.filter.all', lang)}")
+    # Padded to the text's width on screen: a Chinese character takes two columns.
     header = (t("kpis.cli.value", lang), t("kpis.cli.numerator", lang), t("kpis.cli.denominator", lang))
-    print(f"{'':<36}{header[0]:>20}{header[1]:>20}{header[2]:>16}")
+    print(ljust("", 36) + rjust(header[0], 20) + rjust(header[1], 20) + rjust(header[2], 18))
     for code, v in values.items():
         unit = KPI_BY_CODE[code].unit
-        numerator = "" if v.numerator is None else format_number(v.numerator, lang)
-        denominator = "" if v.denominator is None else format_number(v.denominator, lang)
+        numerator = "" if v.numerator is None else format_figure(v.numerator, lang)
+        denominator = "" if v.denominator is None else format_figure(v.denominator, lang)
         name = t(KPI_BY_CODE[code].label_key, lang)
-        print(f"{name[:35]:<36}{format_value(v.value, unit, lang):>20}{numerator:>20}{denominator:>16}")
+        print(
+            ljust(name, 36)
+            + rjust(format_value(v.value, unit, lang), 20)
+            + rjust(numerator, 20)
+            + rjust(denominator, 18)
+        )
     return 0
 
 

@@ -31,6 +31,7 @@ from crm.platform.charts import CJK_FONT_INDEX, CJK_FONT_PATH, chart_png
 from crm.platform.clock import company_zone_name, utcnow, zone_named
 from crm.platform.i18n import (
     format_datetime,
+    format_figure,
     format_money,
     format_money_compact,
     format_number,
@@ -156,8 +157,8 @@ def value_detail(definition: KpiDefinition, value: KpiValue, lang: str) -> str:
             t(
                 "dashboard.card.fraction",
                 lang,
-                numerator=_plain(value.numerator, lang),
-                denominator=_plain(value.denominator, lang),
+                numerator=format_figure(value.numerator, lang),
+                denominator=format_figure(value.denominator, lang),
             )
         )
     low, high = value.extra.get("low"), value.extra.get("high")
@@ -166,11 +167,6 @@ def value_detail(definition: KpiDefinition, value: KpiValue, lang: str) -> str:
     if value.extra.get("small_sample"):
         parts.append(t("kpis.small_sample", lang))
     return " · ".join(parts)
-
-
-def _plain(value: Any, lang: str) -> str:
-    number = float(value)
-    return format_number(int(number) if number.is_integer() else round(number, 2), lang)
 
 
 # --- the report -------------------------------------------------------------------------------------------------

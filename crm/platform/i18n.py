@@ -335,6 +335,16 @@ def format_number(value: Decimal | float | int | None, lang: str) -> str:
     return _babel_decimal(value, locale=locale_of(lang))
 
 
+def format_figure(value: Decimal | float | int | None, lang: str) -> str:
+    """A figure's numerator or denominator: a count whole, a sum of money with its cents and no currency
+    (288,637,128.50, not 288,637,128.5), any other fraction to two places."""
+    if isinstance(value, Decimal):
+        return _babel_decimal(value, format="#,##0.00", locale=locale_of(lang))
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else round(value, 2)
+    return format_number(value, lang)
+
+
 def format_percent(value: float | None, lang: str) -> str:
     if value is None:
         return t("common.none", lang)

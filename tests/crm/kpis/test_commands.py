@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from wcwidth import wcswidth
 
 from crm.cli import main
 from crm.demo.service import load_demo
@@ -69,6 +71,19 @@ def test_kpi_show_prints_a_table_in_either_language(cli_db: Sessions, capsys: py
     assert main(["kpi", "show", "--period", "2019-01", "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "投诉处理及时率" in out and "无数据" in out and "分母" in out
+    assert "筛选: 全部" in out.splitlines()[1]
+
+
+def test_kpi_show_names_its_filters_and_lines_up_chinese_columns(
+    cli_db: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kpi", "show", "--period", "2026-11", "--tier", "medium", "--lang", "zh"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "筛选: 价值等级: 中"
+    # Every row as wide on screen as the header (a Chinese character takes two columns), sums with their cents.
+    assert {wcswidth(line) for line in lines[2:]} == {wcswidth(lines[2])}
+    revenue = next(line for line in lines if line.startswith("收入"))
+    assert re.search(r"\d\.\d\d$", revenue.split()[-1]), revenue
 
 
 def test_kpi_snapshot_and_target_set_from_the_command_line(

@@ -8,7 +8,7 @@ import string
 from decimal import Decimal
 from pathlib import Path
 
-from crm.platform.i18n import CATALOG, format_date, format_datetime, format_money, t
+from crm.platform.i18n import CATALOG, format_date, format_datetime, format_figure, format_money, t
 
 ROOT = Path(__file__).resolve().parents[3]
 LITERAL_KEY = re.compile(r"""\bt\(\s*f?["']([a-z_]+\.[a-z0-9_.\-+]+)["']""")
@@ -48,6 +48,14 @@ def test_money_dates_and_times_follow_the_locale() -> None:
     assert format_date(dt.date(2026, 3, 5), "en") == "5 Mar 2026"
     late_utc = dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.UTC)
     assert format_datetime(late_utc, "zh") == "2026年11月24日 00:30"  # the next day in Shanghai
+
+
+def test_a_figures_sum_of_money_keeps_its_cents_and_a_count_stays_whole() -> None:
+    assert format_figure(Decimal("288637128.5"), "en") == "288,637,128.50"
+    assert format_figure(Decimal("288637128.5"), "zh") == "288,637,128.50"
+    assert format_figure(12, "en") == "12" and format_figure(40.0, "en") == "40"
+    assert format_figure(2.345678, "en") == "2.35"
+    assert format_figure(None, "zh") == t("common.none", "zh")
 
 
 def test_english_dates_are_unambiguous_and_times_24_hour() -> None:
