@@ -932,6 +932,14 @@ class _Builder:
     def text(self, pairs: Sequence[tuple[str, str]], lang: int) -> str:
         return pairs[int(self.r() * len(pairs))][lang]
 
+    def service_years(self, index: int) -> list[tuple[int, int]]:
+        """The last year and the year before it (first and last day), each cut to the days the customer existed:
+        complaints, suggestions, surveys and routine contacts are drawn for each year, so that the dashboard's
+        last 12 months compare with a year that had them too."""
+        today, created = self.today_ord, self.c_created[index]
+        years = [(max(created, today - 365), today - 1), (max(created, today - 730), today - 366)]
+        return [(first, last) for first, last in years if first <= last]
+
     def season_day(self, low: int, high: int) -> int:
         """Return a day in [low, high], busy months (_SEASON) more likely than quiet ones."""
         cum, origin = self.season_cum, self.season_origin
@@ -1546,7 +1554,7 @@ class _Builder:
 
     def complaints(self) -> None:
         """Complaints as crm/complaints leaves them: C-YYYY-NNNNNN numbers, deadlines, events along the workflow."""
-        r, today = self.r, self.today_ord
+        r = self.r
         complaints = self.table("complaints")
         events = self.table("complaint_events")
         self.open_complaints: list[tuple[int, int, int, int]] = []  # (customer index, complaint id, assignee, due ts)
@@ -1557,21 +1565,14 @@ class _Builder:
         # (received, customer index, lang, owner, in the spike): numbered in order
         filed: list[tuple[int, int, int, int | None, bool]] = []
         for index in range(self.n):
-            stage = self.c_stage[index]
-            if r() >= chance[stage]:
-                continue
-            self.c_complained[index] = True
-            for _ in range(2 if r() < 0.15 else 1):
-                first = max(self.c_created[index], today - 364)  # inside the credit window
-                filed.append(
-                    (
-                        self.work_ts(self.between(first, today - 1)),
-                        index,
-                        self.c_lang[index],
-                        self.c_owner[index],
-                        False,
+            for first, last in self.service_years(index):
+                if r() >= chance[self.c_stage[index]]:
+                    continue
+                self.c_complained[index] = True
+                for _ in range(2 if r() < 0.15 else 1):
+                    filed.append(
+                        (self.work_ts(self.between(first, last)), index, self.c_lang[index], self.c_owner[index], False)
                     )
-                )
         # The spike: the calendar months five and four before today's month.
         this_month = self.today.replace(day=1)
         spike_start = (this_month - dt.timedelta(days=140)).replace(day=1).toordinal()
@@ -1588,6 +1589,8 @@ class _Builder:
             cid = index + 1
             age_days = (now_ts - received) // DAY
             status = self.pick_recent_status() if age_days <= 14 else self.pick_old_status()
+            if age_days > 365:  # a complaint from the year before has long been settled
+                status = "rejected" if status == "rejected" else "closed"
             severity = self.pick_severity()
             category = self.pick_category()
             if spike:  # resolved since: closed with the customer satisfied, a few still awaiting confirmation
@@ -1750,7 +1753,7 @@ class _Builder:
                         "channel": complaints[-1]["confirmation_channel"] if confirmation is not None else None,
                     }
                 )
-            if status != "rejected":  # rejected complaints are no credit evidence
+            if status != "rejected" and age_days < Thresholds.credit_window_days:  # rejected ones are no evidence
                 self.credit_points[index] += _COMPLAINT_POINTS[severity]
             if status in ("new", "acknowledged", "in_progress", "reopened"):
                 self.open_complaints.append((index, complaint_id, assignee, resolve_due))
@@ -1761,13 +1764,13 @@ class _Builder:
         ]
 
     def suggestions(self) -> None:
-        r, today = self.r, self.today_ord
+        r = self.r
         suggestions = self.table("suggestions")
-        for index in range(self.n):
+        for index, (first, last) in ((i, year) for i in range(self.n) for year in self.service_years(i)):
             if r() >= (0.08 if self.c_stage[index] == "signed" else 0.02):
                 continue
             lang = self.c_lang[index]
-            received = self.work_ts(self.between(max(self.c_created[index], today - 365), today - 1))
+            received = self.work_ts(self.between(first, last))
             age = (self.anchor_ts - received) // DAY
             roll = r()
             if age < 10:
@@ -1776,6 +1779,8 @@ class _Builder:
                 result = (
                     "adopt" if roll < 0.3 else "adopt_partly" if roll < 0.5 else "not_adopt" if roll < 0.8 else None
                 )
+                if result is None and age > 365:  # left over a year: decided against since
+                    result = "not_adopt"
             category = self.pick_suggestion_category()
             department = _DEPARTMENT_ID[_SUGGESTION_DEPARTMENT[category]]
             evaluated = min(received + self.between(1, 10) * DAY, self.anchor_ts - 900) if result else None
@@ -1894,6 +1899,7 @@ class _Builder:
         campaigns = (
             (1, today - 300, today - 240, "年度满意度调查 Annual survey", {"lifecycle_stage": ["signed"]}, 7),
             (2, running, today + 40, "季度回访 Quarterly pulse", _RUNNING_CAMPAIGN_TARGET, _RUNNING_CAMPAIGN_DUE_DAYS),
+            (3, today - 665, today - 605, "年度满意度调查 Annual survey", {"lifecycle_stage": ["signed"]}, 7),
         )
         self.rows["survey_campaigns"] = [
             {
@@ -1927,21 +1933,27 @@ class _Builder:
             post = closed_by_customer.get(index)
             annual = self.c_stage[index] == "signed" and r() < 0.3
             pulse = index in self.campaign_members and skip() < 0.35  # answered the running campaign already
-            if not (annual or post or pulse):
+            # The year before: customers signed by then, not yet churned and with an owner answered that year's survey.
+            signed, churned = self.c_signed[index], self.c_churned[index]
+            a_year_on = signed is not None and signed <= today - 366 and (churned is None or churned > today - 366)
+            earlier = a_year_on and self.c_owner[index] is not None and skip() < 0.3
+            if not (annual or post or pulse or earlier):
                 continue
             lang = self.c_lang[index]
             mood = 4.1 - (0.7 if self.c_complained[index] else 0.0) + gauss(0, 0.7)
-            for kind in ("annual", "pulse", "post"):
-                if kind == "annual":
-                    if not annual:
+            for kind in ("earlier", "annual", "pulse", "post"):
+                if kind in ("annual", "earlier"):
+                    if not (annual if kind == "annual" else earlier):
                         continue
-                    campaign = 1 if r() < 0.45 else None
-                    if campaign == 1:
-                        day = self.between(today - 300, today - 240)
+                    # Its campaign's weeks (campaign 1 last year, 3 the year before) or any day of that year.
+                    back = 0 if kind == "annual" else 365
+                    campaign = (1 if kind == "annual" else 3) if r() < 0.45 else None
+                    if campaign is not None:
+                        day = self.between(today - 300 - back, today - 240 - back)
                     else:
-                        day = self.between(today - 365, today - 1)
+                        day = self.between(today - 365 - back, today - 1 - back)
                     day = max(day, self.c_signed[index] or day)
-                    responded = self.work_ts(min(day, today - 1))
+                    responded = self.work_ts(min(day, today - 1 - back))
                     template, complaint_id, channel = 1, None, self.one(("questionnaire", "online", "phone"))
                     level = mood
                 elif kind == "pulse":
@@ -1955,7 +1967,9 @@ class _Builder:
                     if post is None:
                         continue
                     campaign, template, complaint_id, channel = None, 2, post[1], "phone"
-                    responded = min(post[2] + self.between(DAY, 7 * DAY), self.anchor_ts - 600)
+                    # In office hours, one to seven days after the complaint was closed.
+                    closed_day = self.today_ord + (post[2] - self.anchor_ts) // DAY
+                    responded = min(self.work_ts(closed_day + self.between(1, 7)), self.anchor_ts - 600)
                     level = mood + 0.4
                 response_id = len(responses) + 1
                 dimension_scores = [min(5, max(1, round(level + gauss(0, 0.6)))) for _ in DEFAULT_DIMENSIONS]
@@ -2075,8 +2089,7 @@ class _Builder:
     def follow_up(self) -> None:
         r, today = self.r, self.today_ord
         customers = self.rows["customers"]
-        year_ago = today - 365
-        year_ago_ts = self.day_ts(year_ago)
+        history_ts = self.day_ts(today - 730)  # the two years of service history (service_years)
         open_complaints: dict[int, list[tuple[int, int, int, int]]] = {}
         for item in self.open_complaints:
             open_complaints.setdefault(item[0], []).append(item)
@@ -2088,41 +2101,42 @@ class _Builder:
             work = _CustomerWork(index + 1, self.c_lang[index], owner or _MARKETING_ID, first_contact, contact_count)
             # Contacts that moved the customer along, logged with the stage change they caused.
             for before, after, ts in self.c_path[index]:
-                if ts >= year_ago_ts:
+                if ts >= history_ts:
                     self._activity(work, ts, stage_outcomes[after], before=before, after=after)
-            # Routine contacts over the last year, some of them completing a planned task.
-            low, pick_outcome = max(self.c_created[index], year_ago), self.pick_outcome[stage]
+            # Routine contacts in each of the two years, some of them completing a planned task.
+            pick_outcome = self.pick_outcome[stage]
             behind = owner == _LAGGARD_ID and r() < 0.95  # not called for months
-            for _ in range(self.one(_ACTIVITY_COUNTS[stage])):
-                last_day = today - 1 if churned is None or r() < 0.2 else min(today - 1, churned)
-                if behind:
-                    last_day = min(last_day, today - 130)
-                if last_day < low:
-                    continue
-                ts = self.work_ts(self.between(low, last_day))
-                task_id = None
-                if r() < 0.35:
-                    purpose = (
-                        "win_back"
-                        if churned is not None and ts > self.day_ts(churned)
-                        else ("care" if r() < 0.12 else "regular_revisit")
-                    )
-                    task_id = self._task(
-                        work,
-                        purpose,
-                        ts - self.between(-3, 5) * DAY,
-                        "done",
-                        completed=ts,
-                        rule="cadence_revisit" if purpose == "regular_revisit" else None,
-                    )
-                self._activity(work, ts, pick_outcome(), task_id)
+            for low, high in self.service_years(index):
+                for _ in range(self.one(_ACTIVITY_COUNTS[stage])):
+                    last_day = high if churned is None or r() < 0.2 else min(high, churned)
+                    if behind:
+                        last_day = min(last_day, today - 130)
+                    if last_day < low:
+                        continue
+                    ts = self.work_ts(self.between(low, last_day))
+                    task_id = None
+                    if r() < 0.35:
+                        purpose = (
+                            "win_back"
+                            if churned is not None and ts > self.day_ts(churned)
+                            else ("care" if r() < 0.12 else "regular_revisit")
+                        )
+                        task_id = self._task(
+                            work,
+                            purpose,
+                            ts - self.between(-3, 5) * DAY,
+                            "done",
+                            completed=ts,
+                            rule="cadence_revisit" if purpose == "regular_revisit" else None,
+                        )
+                    self._activity(work, ts, pick_outcome(), task_id)
             # Open work: the revisit cadence, win-back, care, complaint and survey follow-ups.
             tier, strategic = self.value_tier[index], row["importance"] == "strategic"
             prospect = stage in ("potential", "intent")
             cadence = _CADENCE["strategic"] if strategic else _CADENCE[stage if prospect else tier]
             if owner is not None and stage != "churned" and r() < 0.9:
                 roll = r()
-                if behind and roll < 0.8:
+                if behind and roll < 0.9:
                     due_day = today - self.between(10, 120)  # long overdue
                 elif roll < 0.2:
                     due_day = today - self.between(1, 45)  # overdue

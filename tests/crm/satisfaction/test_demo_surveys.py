@@ -50,7 +50,8 @@ def test_demo_alerts_have_one_callback_each_and_about_half_the_older_ones_were_c
     assert alerts and max(callbacks.values()) == 1
     older = [a for a in alerts if a.responded_at < old]
     share = sum(1 for a in older if a.id in called_back) / len(older)
-    assert 0.3 <= share <= 0.7
+    # Each older alert is called back with probability 0.5; some 30 of them here, so 0.2-0.8 (a 99.9% interval).
+    assert len(older) >= 20 and 0.2 <= share <= 0.8
     assert any(a.alert_closed_at is not None for a in older)
     page, total = open_alerts(sessions, actor=SYSTEM, page=0, page_size=10)
     assert total > 0 and all(row.task is None or row.task.purpose == "survey" for row in page)
