@@ -15,6 +15,7 @@ from wcwidth import wcswidth
 from crm.cli import main
 from crm.demo.service import load_demo
 from crm.kpis import KpiFilters, Period, compute_kpis, frozen_kpis, targets_for
+from crm.kpis.snapshots import refresh_dashboard_statistics
 from crm.platform.permissions import SYSTEM
 from db.engine import Sessions, make_engine, make_session_factory
 from tests.crm.kpis.conftest import TODAY
@@ -111,3 +112,16 @@ def test_the_daily_run_leaves_the_planner_statistics_of_the_dashboards_tables(
     with cli_db.engine.connect() as connection:
         analysed = set(connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars())
     assert {"customers", "orders", "stage_changes", "follow_up_tasks", "kpi_stage_months"} <= analysed
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_daily_run_vacuums_the_dashboards_tables_on_postgresql(sessions: Sessions) -> None:
+    """All-visible pages let the rollups' covering indexes be read alone, as the revenue windows' bucket pass is."""
+    refresh_dashboard_statistics(sessions)
+    with sessions.engine.connect() as connection:
+        vacuumed = set(
+            connection.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+            ).scalars()
+        )
+    assert {"kpi_window_revenue", "orders", "customers", "kpi_stage_months"} <= vacuumed
