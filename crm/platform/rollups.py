@@ -475,29 +475,32 @@ SOURCE_TABLES = (
 )
 
 
-def _sample_unsampled_sources(connection: Connection) -> None:
+def _sample_sources(connection: Connection, *, every: bool) -> None:
     """SQLite keeps no planner statistics by itself, and without them the recount's lookups per customer take the
     wrong index: the stage days of 100,000 customers took 9 s with them and had not ended after 10 minutes without.
-    The records never sampled (a fresh bulk load) are sampled here, inside the caller's transaction; those the
-    daily run keeps sampled are not, so a save that rebuilds a rollup (a service policy, the time zone) does not
-    pay for a full ANALYZE. (PostgreSQL's autovacuum and MariaDB keep theirs; MariaDB's ANALYZE would commit.)"""
+    Sampled here, inside the caller's transaction: every record table for a rebuild of everything (a bulk load
+    changed them wholesale: statistics left from 100,000 customers sent the 1,000,000-customer build's recount
+    into a plan that read for an hour), only those never sampled for a rebuild a save runs (a service policy, the
+    time zone), which must not pay for a full ANALYZE when the daily run keeps them. (PostgreSQL's autovacuum
+    and MariaDB keep theirs; MariaDB's ANALYZE would commit.)"""
     if connection.dialect.name != "sqlite":
         return
     kept = connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
     sampled = set(connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars()) if kept else set()
     for source in SOURCE_TABLES:
-        if source not in sampled:
+        if every or source not in sampled:
             connection.exec_driver_sql(f"ANALYZE {source}")
 
 
 def rebuild(
-    connection: Connection, names: Iterable[str] | None = None, *, zone: ZoneInfo | None = None
+    connection: Connection, names: Iterable[str] | None = None, *, zone: ZoneInfo | None = None, resample: bool = False
 ) -> dict[str, int]:
     """Recount the rollups (all, or those named) from the records, inside the caller's transaction: {table: rows}.
 
     The calendar is rebuilt first when it is empty, a zone is given (the zone changed) or its stage horizon is
-    less than a year away."""
-    _sample_unsampled_sources(connection)
+    less than a year away. resample: sample every record table first on SQLite (after a bulk write), not only
+    those never sampled."""
+    _sample_sources(connection, every=resample)
     if zone is not None or horizon_due(connection):
         rebuild_calendar(connection, zone)
     chosen = [r for r in rollups() if names is None or r.name in set(names)]
@@ -655,7 +658,7 @@ def mark_built(connection: Connection) -> None:
 
 def rebuild_all(connection: Connection, *, zone: ZoneInfo | None = None) -> dict[str, int]:
     """Rebuild the calendar's horizon if due, every rollup, and mark them built (bulk loads, restores, tests)."""
-    counts = rebuild(connection, zone=zone)
+    counts = rebuild(connection, zone=zone, resample=True)
     mark_built(connection)
     return counts
 
