@@ -502,7 +502,9 @@ def build_report(
     if missing:
         note += " " + t("report.missing_charts", lang, charts="; ".join(missing))
     zone = zone_named(company_zone_name(sessions))
-    generated = t("report.generated", lang, when=format_datetime(utcnow(), lang, zone), who=actor.display_name)
+    # The command line runs as the system actor: named in the report's language, not "System".
+    who = actor.display_name if actor.id is not None else t("report.generated_by_command", lang)
+    generated = t("report.generated", lang, when=format_datetime(utcnow(), lang, zone), who=who)
     return Report(
         lang=lang,
         title=t("report.title", lang),

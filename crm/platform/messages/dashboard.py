@@ -104,6 +104,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # the report
     "report.title": ("Customer management report", "客户经营报告"),
     "report.generated": ("Made {when} by {who}", "{who} 生成于 {when}"),
+    "report.generated_by_command": ("the command line", "命令行"),
     "report.note": (
         "Changes are against {previous}. Each figure's formula is in the dashboard's tooltips and the README.",
         "变化与 {previous} 相比。各指标的计算公式见看板的提示及 README。",

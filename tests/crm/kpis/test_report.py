@@ -151,6 +151,7 @@ def test_the_report_command_writes_the_html_and_the_pdf_and_the_charts_csv(
 
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "负责人: 李娜" in page and MAY.label("zh") in page
+    assert "命令行 生成于" in page and "System" not in page  # the command line's actor, in the report's language
     assert pdf.read_bytes().startswith(b"%PDF")
     assert {p.name for p in csv.iterdir()} >= {"funnel.csv", "by_class.csv", "new_vs_churned.csv", "cadence.csv"}
     assert "2026年5月" in capsys.readouterr().out
