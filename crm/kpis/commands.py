@@ -169,9 +169,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from crm.kpis.report import filters_in_words
 
     print(f"{t('kpis.cli.period', lang)}: {period.label(lang)} ({period.start} – {period.end})")
-    chosen = (filters.owner_id, filters.department_id, filters.value_tier, filters.industry, filters.region)
-    words = filters_in_words(sessions, period, filters, lang)[1:]  # the period is the line above
-    said = [f"{name}: {value}" for (name, value), set_to in zip(words, chosen, strict=True) if set_to is not None]
+    words = filters_in_words(sessions, period, filters, lang, only_set=True)[1:]  # the period is the line above
+    said = [f"{name}: {value}" for name, value in words]
     print(f"{t('kpis.cli.filters', lang)}: {' · '.join(said) or t('dashboard.filter.all', lang)}")
     # Padded to the text's width on screen: a Chinese character takes two columns.
     header = (t("kpis.cli.value", lang), t("kpis.cli.numerator", lang), t("kpis.cli.denominator", lang))

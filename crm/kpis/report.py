@@ -442,8 +442,11 @@ def _png_ratio(png: bytes) -> float:
 NO_TIER = "none"
 
 
-def filters_in_words(sessions: Sessions, period: Period, filters: KpiFilters, lang: str) -> list[tuple[str, str]]:
-    """The period and each filter in words ("All" for a filter not set), owner and department by name."""
+def filters_in_words(
+    sessions: Sessions, period: Period, filters: KpiFilters, lang: str, *, only_set: bool = False
+) -> list[tuple[str, str]]:
+    """The period and each filter in words ("All" for a filter not set; left out with only_set), owner and
+    department by name."""
     every = t("dashboard.filter.all", lang)
     owner = department = every
     with sessions.read() as session:
@@ -456,20 +459,25 @@ def filters_in_words(sessions: Sessions, period: Period, filters: KpiFilters, la
                 select(Department.name, Department.name_zh).where(Department.id == filters.department_id)
             ).first()
             department = f"#{filters.department_id}" if row is None else (row[1] or row[0] if lang == "zh" else row[0])
-    tier = filters.value_tier
-    return [
-        (t("dashboard.filter.period", lang), period.label(lang)),
-        (t("dashboard.filter.owner", lang), owner),
-        (t("dashboard.filter.department", lang), department),
+    tier, industry, region = filters.value_tier, filters.industry, filters.region
+    named = [
+        (t("dashboard.filter.owner", lang), filters.owner_id, owner),
+        (t("dashboard.filter.department", lang), filters.department_id, department),
         (
             t("dashboard.filter.tier", lang),
+            tier,
             every if tier is None else t("kpis.tier.none" if tier == NO_TIER else f"tier.{tier}", lang),
         ),
         (
             t("dashboard.filter.industry", lang),
-            every if filters.industry is None else t(f"industry.{filters.industry}", lang),
+            industry,
+            every if industry is None else t(f"industry.{industry}", lang),
         ),
-        (t("dashboard.filter.region", lang), every if filters.region is None else t(f"region.{filters.region}", lang)),
+        (t("dashboard.filter.region", lang), region, every if region is None else t(f"region.{region}", lang)),
+    ]
+    return [
+        (t("dashboard.filter.period", lang), period.label(lang)),
+        *((label, words) for label, chosen, words in named if chosen is not None or not only_set),
     ]
 
 

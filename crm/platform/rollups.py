@@ -485,10 +485,11 @@ def _sample_sources(connection: Connection, *, every: bool) -> None:
     and MariaDB keep theirs; MariaDB's ANALYZE would commit.)"""
     if connection.dialect.name != "sqlite":
         return
-    kept = connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
-    sampled = set(connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars()) if kept else set()
+    sampled: set[str] = set()
+    if not every and connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+        sampled = set(connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars())
     for source in SOURCE_TABLES:
-        if every or source not in sampled:
+        if source not in sampled:
             connection.exec_driver_sql(f"ANALYZE {source}")
 
 
